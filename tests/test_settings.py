@@ -1,0 +1,35 @@
+"""Settings: the secret key never defaults in production; bad values are named."""
+
+import pytest
+
+from config.settings import Settings, SettingsError
+from registry import create_app
+from tests.conftest import ROOT
+
+
+def test_production_requires_a_secret_key():
+    with pytest.raises(SettingsError, match="REGISTRY_SECRET_KEY"):
+        Settings.from_env({"REGISTRY_ENV": "production"})
+    settings = Settings.from_env({"REGISTRY_ENV": "production", "REGISTRY_SECRET_KEY": "s3cret"})
+    assert settings.secret_key == "s3cret" and settings.is_production
+
+
+def test_bad_smtp_settings_are_named():
+    with pytest.raises(SettingsError, match="REGISTRY_SMTP_SECURITY"):
+        Settings.from_env({"REGISTRY_SMTP_SECURITY": "tls1"})
+    with pytest.raises(SettingsError, match="REGISTRY_SMTP_PORT"):
+        Settings.from_env({"REGISTRY_SMTP_PORT": "twenty-five"})
+
+
+def test_relative_sqlite_url_is_relative_to_the_project():
+    settings = Settings.from_env({"REGISTRY_DATABASE_URL": "sqlite:///instance/x.db", "REGISTRY_SECRET_KEY": "k"})
+    assert settings.database_url == f"sqlite:///{ROOT / 'instance' / 'x.db'}"
+
+
+def test_production_cookies_are_secure(tmp_path):
+    settings = Settings(env="production", secret_key="k", database_url=f"sqlite:///{tmp_path / 'x.db'}",
+                        policy_dir=ROOT / "config" / "policies")
+    app = create_app(settings)
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax" and app.config["REMEMBER_COOKIE_SECURE"]
+    assert app.config["SECRET_KEY"] == "k"
