@@ -1,0 +1,24 @@
+"""梯度培育 Registry: the application factory.
+
+create_app() wires settings, the database, the loaded policies, the web blueprints and the CLI.
+It has no side effects beyond building the app: no migrations, no scheduler, no network.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from config import Settings, load_settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the Flask app from settings (from the environment by default)."""
+    from registry import cli, extensions, web
+
+    settings = settings or load_settings()
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(SECRET_KEY=settings.secret_key, REGISTRY=settings)
+    extensions.init_app(app, settings)
+    web.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,52 @@
+"""The transition table: every (status, event) pair allowed or refused as the table says."""
+
+import pytest
+
+from registry.domain.errors import IllegalTransition
+from registry.domain.lifecycle import (
+    ENDED, LIVE, TRANSITIONS, Event, Outcome, Status, allowed_events, check_transition, resolve_target,
+)
+
+EXPECTED = {
+    (Status.ACTIVE, Event.SUBMIT_REVIEW): Status.UNDER_REVIEW,
+    (Status.ACTIVE, Event.PASS_REVIEW): Status.ACTIVE,
+    (Status.UNDER_REVIEW, Event.PASS_REVIEW): Status.ACTIVE,
+    (Status.ACTIVE, Event.FAIL_REVIEW): Outcome.BY_POLICY,
+    (Status.UNDER_REVIEW, Event.FAIL_REVIEW): Outcome.BY_POLICY,
+    **{(s, Event.REVOKE): Status.REVOKED for s in LIVE},
+    **{(s, Event.WITHDRAW): Status.WITHDRAWN for s in LIVE},
+    **{(s, Event.EXPIRE): Status.EXPIRED for s in LIVE},
+    **{(s, Event.DOWNGRADE): Status.SUPERSEDED for s in LIVE},
+    **{(s, Event.SUPERSEDE): Status.SUPERSEDED for s in LIVE},
+}
+
+
+@pytest.mark.parametrize("status", list(Status))
+@pytest.mark.parametrize("event", list(Event))
+def test_every_pair_is_allowed_or_refused_as_expected(status, event):
+    if (status, event) in EXPECTED:
+        assert check_transition(status, event) == EXPECTED[(status, event)]
+    else:
+        with pytest.raises(IllegalTransition) as err:
+            check_transition(status, event)
+        assert err.value.details["status"] == status.value
+        assert event.value in err.value.message
+
+
+def test_ended_titles_allow_nothing():
+    for status in ENDED:
+        assert allowed_events(status) == []
+
+
+def test_under_review_cannot_be_submitted_again():
+    assert Event.SUBMIT_REVIEW not in allowed_events(Status.UNDER_REVIEW)
+
+
+def test_every_event_is_in_the_table():
+    assert set(TRANSITIONS) == set(Event)
+
+
+def test_policy_decides_failed_review():
+    assert resolve_target(Outcome.BY_POLICY, "revoke") == Status.REVOKED
+    assert resolve_target(Outcome.BY_POLICY, "expire") == Status.EXPIRED
+    assert resolve_target(Status.WITHDRAWN, "revoke") == Status.WITHDRAWN
