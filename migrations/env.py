@@ -1,0 +1,45 @@
+"""Alembic environment: the URL comes from the settings (or the caller's connection)."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import text
+
+from config import load_settings
+from registry.db import Base, make_engine
+import registry.models  # noqa: F401  (registers the tables)
+
+config = context.config
+
+
+def _configure(connection) -> None:  # noqa: ANN001
+    context.configure(connection=connection, target_metadata=Base.metadata,
+                      render_as_batch=True, compare_type=True)
+
+
+def run_migrations_online() -> None:
+    """Run against a live connection; SQLite's foreign keys are off while batch mode copies tables."""
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _configure(connection)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    url = config.get_main_option("sqlalchemy.url") or load_settings().database_url
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            # Straight to the driver: a PRAGMA inside SQLAlchemy's transaction would be a no-op.
+            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+        _configure(conn)
+        with context.begin_transaction():
+            context.run_migrations()
+        conn.commit()
+        if conn.dialect.name == "sqlite":
+            problems = conn.execute(text("PRAGMA foreign_key_check")).fetchall()
+            if problems:
+                raise RuntimeError(f"foreign key check failed after migration: {problems[:5]}")
+    engine.dispose()
+
+
+run_migrations_online()
