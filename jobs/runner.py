@@ -1,0 +1,145 @@
+"""The scheduler process: one BlockingScheduler (Asia/Shanghai), held to a single instance.
+
+Jobs live in memory (declared in jobs/schedule.py) and every body works out what is due from
+the database, so nothing is lost while the process is down: on start, and hourly in the
+watchdog, today's scan runs unless it is done (so a failed 01:00 scan is retried). A second
+`jobs run` — two replicas during a deploy, an operator's slip — idles until the first stops:
+on PostgreSQL it waits for a
+session-level advisory lock held on a dedicated connection, on SQLite for an flock on a file
+beside the database. The run ledger remains the real guard against double work; the lock only
+keeps a spare process quiet. SIGINT and SIGTERM stop the process cleanly: a running job
+finishes its transaction first.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import IO
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.pool import NullPool
+
+from jobs import tasks
+from jobs.schedule import JOBS
+
+log = logging.getLogger("jobs")
+
+#: a late run still runs (misfire_grace_time), missed runs collapse into one (coalesce)
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 6 * 3600}
+ADVISORY_KEY = 2_026_112_204  #: pg_advisory_lock key of the scheduler process
+IDLE_POLL_SECONDS = 30.0
+
+
+def build_scheduler(ctx: tasks.JobContext) -> BlockingScheduler:
+    """Return the configured scheduler with every job of JOBS (not started)."""
+    scheduler = BlockingScheduler(timezone=ZoneInfo(ctx.settings.timezone), job_defaults=JOB_DEFAULTS,
+                                  executors={"default": ThreadPoolExecutor(max_workers=2)})
+    for spec in JOBS:
+        scheduler.add_job(spec.func, spec.trigger, args=[ctx], id=spec.id, name=spec.name,
+                          replace_existing=True, **JOB_DEFAULTS, **spec.trigger_args)
+    return scheduler
+
+
+class InstanceLock:
+    """Held while this process is the scheduler: a PostgreSQL advisory lock or a file lock."""
+
+    def __init__(self, database_url: str) -> None:
+        self.url = database_url
+        self._engine: sa.Engine | None = None
+        self._conn: Connection | None = None
+        self._file: IO[str] | None = None
+
+    def lock_file(self) -> Path:
+        """The file locked on SQLite: beside the database (instance/scheduler.lock by default)."""
+        database = make_url(self.url).database
+        if not database or database == ":memory:":
+            return Path(__file__).resolve().parent.parent / "instance" / "scheduler.lock"
+        return Path(database).resolve().with_name("scheduler.lock")
+
+    def try_acquire(self) -> bool:
+        """Take the lock if it is free; never block."""
+        if make_url(self.url).get_backend_name() == "postgresql":
+            return self._try_advisory()
+        return self._try_flock()
+
+    def _try_advisory(self) -> bool:
+        if self._conn is None:  # a dedicated connection, never returned to a pool while locked
+            self._engine = sa.create_engine(self.url, poolclass=NullPool)
+            self._conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return bool(self._conn.execute(sa.select(sa.func.pg_try_advisory_lock(ADVISORY_KEY))).scalar())
+
+    def _try_flock(self) -> bool:
+        if self._file is None:
+            path = self.lock_file()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = path.open("a+")
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def acquire(self, stop: threading.Event, poll: float = IDLE_POLL_SECONDS) -> bool:
+        """Wait (idle) for the lock until it is free or `stop` is set; return whether it is held."""
+        announced = False
+        while not stop.is_set():
+            if self.try_acquire():
+                return True
+            if not announced:
+                log.warning("another scheduler process holds the lock; idling until it stops")
+                announced = True
+            stop.wait(poll)
+        return False
+
+    def release(self) -> None:
+        """Give the lock up."""
+        if self._conn is not None:
+            try:  # explicitly: a closed connection's lock lingers until the server reaps the backend
+                self._conn.execute(sa.select(sa.func.pg_advisory_unlock_all()))
+            finally:
+                self._conn.close()
+                self._conn = None
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def run(ctx: tasks.JobContext) -> int:
+    """Be the scheduler until SIGINT/SIGTERM; return the exit status."""
+    stop, running = threading.Event(), []
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %s: stopping", signum)
+        stop.set()
+        for scheduler in running:
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    lock = InstanceLock(ctx.settings.database_url)
+    if not lock.acquire(stop):
+        return 0
+    try:
+        tasks.catch_up_scan(ctx)
+        if stop.is_set():
+            return 0
+        scheduler = build_scheduler(ctx)
+        running.append(scheduler)
+        log.info("scheduler started: %s", ", ".join(job.id for job in scheduler.get_jobs()))
+        scheduler.start()
+    finally:
+        lock.release()
+    return 0

@@ -1,0 +1,71 @@
+"""Job bodies: each one call into a service that owns its transactions; safe to run any number of times."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import Settings
+from registry.db import utcnow
+from registry.domain.policy import PolicySet
+from registry.services.digests import watchdog_once, weekly_digest_once
+from registry.services.outbox import drain, mail_domain
+from registry.services.scan import scan_once
+
+log = logging.getLogger("jobs")
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What every job needs: settings, a session factory and the loaded policies."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    policies: PolicySet
+
+    @property
+    def domain(self) -> str:
+        """The domain of Message-IDs (from the sender address)."""
+        return mail_domain(self.settings.mail_from)
+
+    def today(self) -> date:
+        """Today in the configured zone (Asia/Shanghai), never the server's."""
+        return datetime.now(ZoneInfo(self.settings.timezone)).date()
+
+
+def daily_scan(ctx: JobContext) -> None:
+    """Scan today (claimed once in the run ledger; a rerun is a no-op)."""
+    outcome = scan_once(ctx.sessions, policies=ctx.policies, today=ctx.today(), clock=utcnow, domain=ctx.domain)
+    log.info("scan %s: %s", ctx.today(), "already done" if outcome.skipped else outcome.report.counts())
+
+
+def send_outbox(ctx: JobContext) -> None:
+    """Send the e-mails that are due."""
+    report = drain(ctx.sessions, ctx.settings, clock=utcnow, today=ctx.today())
+    log.info("outbox: %s", report)
+
+
+def officer_digest(ctx: JobContext) -> None:
+    """Queue the Monday summary for every officer (claimed once per day)."""
+    queued = weekly_digest_once(ctx.sessions, policies=ctx.policies, today=ctx.today(), clock=utcnow, domain=ctx.domain)
+    log.info("officer digest: %s", "already done" if queued is None else f"{queued} queued")
+
+
+def catch_up_scan(ctx: JobContext) -> None:
+    """Run today's scan unless it is done; a failure is logged (the watchdog reports it), not raised."""
+    try:
+        daily_scan(ctx)
+    except Exception:  # noqa: BLE001  the caller must go on; the run ledger records the failure
+        log.exception("scan failed")
+
+
+def watchdog(ctx: JobContext) -> None:
+    """Retry today's scan if it has not run, then alert the admins (once a day) when it is 26 hours late."""
+    catch_up_scan(ctx)
+    alerts = watchdog_once(ctx.sessions, today=ctx.today(), clock=utcnow, timezone=ctx.settings.timezone,
+                           domain=ctx.domain)
+    log.log(logging.WARNING if alerts else logging.INFO, "watchdog: %d alerts queued", alerts)

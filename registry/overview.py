@@ -1,0 +1,112 @@
+"""Read-side figures for the dashboard (工作台): counts, expiries, overdue updates, flags, e-mails.
+
+Every select goes through the caller's session, which the web tier scopes to the actor's region
+(registry/scoping.py), so none of these functions filter by region themselves. The jobs' health
+is the run ledger's (registry/services/jobruns.py: `last_successes`, `scan_is_late`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, contains_eager
+
+from registry.domain.deadlines import DueDate, annual_update_due
+from registry.domain.lifecycle import LIVE
+from registry.domain.periods import add_months
+from registry.models import AnnualReport, Certification, Enterprise, OutboxMessage
+from registry.queries import paginate
+from registry.services import Rules
+
+LIVE_VALUES = [s.value for s in LIVE]
+
+
+def city_of(column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+    """Return the prefecture (first four digits) of a region-code column."""
+    return sa.func.substr(column, 1, 4)
+
+
+def titles_by_city(session: Session) -> list[tuple[str, str, str, int]]:
+    """Count titles by city code, tier and status."""
+    city = city_of(Certification.region_code)
+    rows = session.execute(sa.select(city, Certification.tier, Certification.status, sa.func.count())
+                           .group_by(city, Certification.tier, Certification.status)).all()
+    return [(f"{c}00", tier, status.value if hasattr(status, "value") else status, n) for c, tier, status, n in rows]
+
+
+def expiries_by_month(session: Session, today: date, months: int = 12) -> list[tuple[date, int]]:
+    """Count live titles whose validity ends in each of the next `months` calendar months."""
+    first = today.replace(day=1)
+    end = add_months(first, months) - timedelta(days=1)
+    year, month = sa.extract("year", Certification.valid_until), sa.extract("month", Certification.valid_until)
+    rows = session.execute(sa.select(year, month, sa.func.count())
+                           .where(Certification.status.in_(LIVE_VALUES),
+                                  Certification.valid_until.between(today, end))
+                           .group_by(year, month)).all()
+    counts = {(int(y), int(m)): n for y, m, n in rows}
+    buckets = [add_months(first, i) for i in range(months)]
+    return [(b, counts.get((b.year, b.month), 0)) for b in buckets]
+
+
+def _with_enterprise(*conditions: sa.ColumnElement[bool]) -> sa.Select:
+    return (sa.select(Certification).join(Certification.enterprise)
+            .options(contains_eager(Certification.enterprise))
+            .where(Certification.status.in_(LIVE_VALUES), *conditions)
+            .order_by(Enterprise.name, Certification.id))
+
+
+def flagged_titles(session: Session, limit: int = 100) -> tuple[list[Certification], int]:
+    """Live titles that lost a prerequisite or their review eligibility."""
+    stmt = _with_enterprise(sa.or_(Certification.prerequisite_lost, sa.not_(Certification.review_eligible)))
+    return paginate(session, stmt, 1, limit)
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """A live title whose annual information update is overdue, and why it is listed."""
+
+    certification: Certification
+    reason: str
+
+
+def _update_deadlines(session: Session, rules: Rules, today: date) -> dict[tuple[str, str], DueDate]:
+    """This year's annual-update deadline of every (tier, policy) among live titles, if passed."""
+    pairs = session.execute(sa.select(Certification.tier, Certification.policy_code).distinct()
+                            .where(Certification.status.in_(LIVE_VALUES))).all()
+    passed = {}
+    for tier_code, policy_code in pairs:
+        due = annual_update_due(rules.calendar, rules.policies.tier(tier_code, policy_code=policy_code), today.year)
+        if due is not None and today > due.on:
+            passed[(tier_code, policy_code)] = due
+    return passed
+
+
+def overdue_annual_updates(session: Session, rules: Rules, today: date,
+                           limit: int = 100) -> tuple[list[Overdue], int]:
+    """Titles flagged annual_update_missed, and live titles lacking last year's report after its due date."""
+    passed = _update_deadlines(session, rules, today)
+    flagged = sa.and_(sa.not_(Certification.review_eligible),
+                      Certification.review_ineligible_cause == "annual_update_missed")
+    reported = sa.exists().where(AnnualReport.enterprise_id == Certification.enterprise_id,
+                                 AnnualReport.year == today.year - 1)
+    owing = sa.or_(*[sa.and_(Certification.tier == t, Certification.policy_code == p) for t, p in passed]) \
+        if passed else sa.false()
+    missing = sa.and_(owing, Certification.recognized_on < date(today.year, 1, 1), sa.not_(reported))
+    rows, total = paginate(session, _with_enterprise(sa.or_(flagged, missing)), 1, limit)
+    out = []
+    for cert in rows:
+        due = passed.get((cert.tier, cert.policy_code))
+        if cert.review_ineligible_cause == "annual_update_missed":
+            reason = "已丧失复核资格：未按期更新年度信息"
+        else:
+            reason = f"缺少 {today.year - 1} 年度信息（截止 {due.on if due else '—'}）"
+        out.append(Overdue(cert, reason))
+    return out, total
+
+
+def outbox_counts(session: Session) -> dict[str, int]:
+    """Count reminder e-mails by status (pending, sending, sent, failed)."""
+    rows = session.execute(sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)).all()
+    return {(s.value if hasattr(s, "value") else s): n for s, n in rows}

@@ -1,0 +1,258 @@
+"""Certification use cases: grant a title and apply lifecycle events to it.
+
+Every term is kept: a passed review adds a term starting the day after the old one ends. A
+revocation whose reason carries a ban creates the ban on the USCC; an all_tiers reason ends every
+live title of the enterprise. When a title ends, live higher titles that depended on it are
+flagged prerequisite_lost (never revoked) for an officer to decide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from registry import audit
+from registry.domain import deadlines
+from registry.domain.actors import Action, Actor, require, require_scope
+from registry.domain.eligibility import Ban as BanRule
+from registry.domain.eligibility import ban_ends, check_grant
+from registry.domain.errors import NotFound, RuleViolation, StaleVersion
+from registry.domain.lifecycle import LIVE, Event, Status, check_transition, resolve_target
+from registry.domain.policy import Tier
+from registry.models import AnnualReport, Ban, Certification, CertificationEvent, CertificationTerm, Enterprise
+from registry.services import Rules
+from registry.services.enterprises import get_enterprise
+from registry.services.flags import cascade_prerequisite_lost, holdings_of
+
+CERT_FIELDS = ("tier", "status", "recognized_on", "batch", "document_no", "authority",
+               "valid_from", "valid_until", "policy_code")
+
+
+@dataclass(frozen=True)
+class EventInput:
+    """What an officer (or the scan) asks to happen to a title."""
+
+    action: Event
+    effective_on: date
+    reason_code: str | None = None
+    document_no: str | None = None
+    note: str | None = None
+    version: int | None = None
+
+
+def get_certification(session: Session, actor: Actor, certification_id: int) -> Certification:
+    """Load a title inside the actor's region. :raises NotFound:"""
+    cert = session.get(Certification, certification_id)
+    if cert is None:
+        raise NotFound("称号记录不存在 / certification not found")
+    require_scope(actor, cert.region_code, "称号记录")
+    return cert
+
+
+def bans_for(session: Session, uscc: str) -> list[BanRule]:
+    """Return the USCC's bans as rules."""
+    rows = session.scalars(sa.select(Ban).where(Ban.uscc == uscc)).all()
+    return [BanRule(b.starts_on, b.ends_on, b.reason, b.document_no or "", b.lifted_on) for b in rows]
+
+
+def revenue_before(session: Session, enterprise_id: int, on: date) -> Decimal | None:
+    """Return revenue of the latest annual report for a year before `on`'s year."""
+    return session.scalar(sa.select(AnnualReport.revenue).where(
+        AnnualReport.enterprise_id == enterprise_id, AnnualReport.year < on.year,
+        AnnualReport.revenue.is_not(None)).order_by(AnnualReport.year.desc()).limit(1))
+
+
+def tier_in_force(rules: Rules, tier: str, on: date) -> Tier:
+    """Return the rules of tier `tier` in force on `on`. :raises RuleViolation: naming `tier`."""
+    try:
+        return rules.policies.tier(tier, on)
+    except NotFound:
+        raise RuleViolation.on("tier", f"未知或在 {on} 尚未施行的称号层级：{tier}") from None
+
+
+def check_grant_allowed(session: Session, rules: Rules, enterprise: Enterprise, rule: Tier, on: date) -> None:
+    """Refuse a grant that a ban, a prerequisite or an exclusion blocks on `on`. :raises RuleViolation:"""
+    check_grant(rule, on, holdings_of([c for c in enterprise.certifications if c.status in LIVE]),
+                bans_for(session, enterprise.uscc), revenue_before(session, enterprise.id, on), rules.tier_names())
+
+
+def grant_certification(session: Session, *, actor: Actor, rules: Rules, enterprise_id: int,
+                        tier: str, recognized_on: date, at: datetime, batch: str | None = None,
+                        document_no: str | None = None, authority: str | None = None,
+                        check: bool = True, why: audit.Why | None = None) -> Certification:
+    """Grant a title after checking bans, prerequisites and exclusions on the recognition date."""
+    why = why or audit.Why(document_no=document_no)
+    require(actor, Action.WRITE)
+    enterprise = get_enterprise(session, actor, enterprise_id)
+    rule = tier_in_force(rules, tier, recognized_on)
+    if check:
+        check_grant_allowed(session, rules, enterprise, rule, recognized_on)
+    cert = _new_certification(session, enterprise, rule, recognized_on, at, batch=batch,
+                              document_no=document_no, authority=authority)
+    _log_event(session, actor, cert, action="grant", effective_on=recognized_on, before=None,
+               document_no=document_no, note=why.note, at=at)
+    audit.record(session, actor=actor, action="certification.granted", entity_type="certification",
+                 entity_id=cert.id, enterprise_id=enterprise.id, region_code=cert.region_code,
+                 changes=audit.snapshot(cert, CERT_FIELDS), at=at, why=why)
+    return cert
+
+
+def granted_fields(rule: Tier, recognized_on: date, at: datetime) -> dict[str, object]:
+    """Return a newly granted title's columns (its first term) under `rule`."""
+    until = deadlines.validity_end(rule, recognized_on)
+    return dict(tier=rule.code, programme=rule.programme, policy_code=rule.policy_code, status=Status.ACTIVE,
+                recognized_on=recognized_on, valid_from=recognized_on, valid_until=until,
+                review_window_opens_on=deadlines.review_window_opens(rule, until),
+                review_eligible=True, prerequisite_lost=False, created_at=at, updated_at=at)
+
+
+def _new_certification(session: Session, enterprise: Enterprise, rule: Tier, recognized_on: date,
+                       at: datetime, **details: str | None) -> Certification:
+    cert = Certification(enterprise=enterprise, region_code=enterprise.region_code,
+                         **granted_fields(rule, recognized_on, at), **details)
+    session.add(cert)
+    session.flush()
+    cert.terms.append(CertificationTerm(seq=1, valid_from=recognized_on, valid_until=cert.valid_until,
+                                        policy_code=rule.policy_code, decided_on=recognized_on,
+                                        document_no=details.get("document_no")))
+    return cert
+
+
+def _log_event(session: Session, actor: Actor, cert: Certification, *, action: str, effective_on: date,
+               before: Status | None, at: datetime, reason_code: str | None = None,
+               document_no: str | None = None, note: str | None = None) -> None:
+    cert.events.append(CertificationEvent(
+        action=action, effective_on=effective_on, from_status=before,
+        to_status=cert.status, reason_code=reason_code, document_no=document_no, note=note,
+        actor=actor.label, created_at=at))
+
+
+def apply_event(session: Session, *, actor: Actor, rules: Rules, certification_id: int,
+                event: EventInput, at: datetime) -> Certification:
+    """Apply a lifecycle event; refuse it (changing nothing) when not allowed."""
+    require(actor, Action.WRITE)
+    cert = get_certification(session, actor, certification_id)
+    if event.version is not None and event.version != cert.version:
+        raise StaleVersion(f"该称号已被他人修改（当前版本 {cert.version}），请刷新后重试"
+                           f" / stale version {event.version}, current is {cert.version}",
+                           current_version=cert.version)
+    tier = rules.policies.tier(cert.tier, policy_code=cert.policy_code)
+    target = check_transition(cert.status, event.action)
+    _check_event_input(cert, tier, event)
+    before = {f: getattr(cert, f) for f in ("status", "valid_until", "ended_on")}
+    handler = _HANDLERS.get(event.action, _end)
+    handler(session, actor=actor, rules=rules, cert=cert, tier=tier, event=event, at=at,
+            target=resolve_target(target, tier.failed_review if event.action == Event.FAIL_REVIEW
+                                  else tier.missed_review))
+    return _finish(session, actor, rules, cert, event, before, at)
+
+
+def _check_event_input(cert: Certification, tier: Tier, event: EventInput) -> None:
+    if event.action == Event.REVOKE:
+        if not event.reason_code:
+            raise RuleViolation.on("reason_code", "撤销须注明原因 / a revocation needs a reason_code")
+        if tier.reason(event.reason_code) is None:
+            codes = ", ".join(r.code for r in tier.revocation_reasons)
+            raise RuleViolation.on("reason_code", f"{tier.name}没有撤销原因 {event.reason_code}（可选：{codes}）")
+    if event.action in (Event.SUBMIT_REVIEW, Event.PASS_REVIEW) and not cert.review_eligible:
+        raise RuleViolation.on("action", f"该称号已丧失复核资格（{cert.review_ineligible_cause}）"
+                                         " / not eligible for review")
+    if event.action == Event.DOWNGRADE and not tier.downgrades_to:
+        raise RuleViolation.on("action", f"{tier.name}不能降级 / this tier has no downgrade")
+    if event.effective_on < cert.recognized_on:
+        raise RuleViolation.on("effective_on", "生效日期不能早于认定日期 / before the recognition date")
+
+
+def _submit(session: Session, *, cert: Certification, target: Status, **_: object) -> None:
+    cert.status = target
+
+
+def _pass(session: Session, *, rules: Rules, cert: Certification, event: EventInput, **_: object) -> None:
+    """Start the next term the day after the current one ends, under the policy now in force."""
+    if cert.valid_until is None:
+        raise RuleViolation.on("action", "该称号无固定有效期，无需复核 / no term to renew")
+    rule = rules.policies.tier(cert.tier, event.effective_on)
+    start = cert.valid_until + timedelta(days=1)
+    until = deadlines.next_term_end(rule, cert.valid_until)
+    seq = len(cert.terms) + 1
+    cert.terms.append(CertificationTerm(seq=seq, valid_from=start, valid_until=until,
+                                        policy_code=rule.policy_code, decided_on=event.effective_on,
+                                        document_no=event.document_no))
+    cert.status, cert.valid_from, cert.valid_until = Status.ACTIVE, start, until
+    cert.review_window_opens_on = deadlines.review_window_opens(rule, until)
+    cert.policy_code = rule.policy_code
+    cert.review_eligible, cert.review_ineligible_cause = True, None
+
+
+def _end(session: Session, *, cert: Certification, target: Status, event: EventInput, **_: object) -> None:
+    cert.status, cert.ended_on = target, event.effective_on
+    cert.review_window_opens_on = None
+
+
+def _revoke(session: Session, *, actor: Actor, rules: Rules, cert: Certification, tier: Tier,
+            event: EventInput, at: datetime, target: Status) -> None:
+    reason = tier.reason(event.reason_code or "")
+    assert reason is not None  # checked in _check_event_input
+    _end(session, cert=cert, target=target, event=event)
+    if reason.ban_years > 0:
+        ban = Ban(uscc=cert.enterprise.uscc, certification_id=cert.id, reason_code=reason.code,
+                  reason=reason.name, starts_on=event.effective_on,
+                  ends_on=ban_ends(event.effective_on, reason.ban_years), document_no=event.document_no)
+        session.add(ban)
+        session.flush()
+        audit.record(session, actor=actor, action="ban.created", entity_type="ban", entity_id=ban.id,
+                     enterprise_id=cert.enterprise_id, region_code=cert.region_code,
+                     changes=audit.snapshot(ban, ("uscc", "reason_code", "starts_on", "ends_on")), at=at,
+                     why=audit.Why(reason.code, event.document_no, reason.basis))
+    if reason.scope == "all_tiers":
+        for other in cert.enterprise.certifications:
+            if other.id != cert.id and other.status in LIVE:
+                _cascade_revoke(session, actor, rules, other, event, at)
+
+
+def _cascade_revoke(session: Session, actor: Actor, rules: Rules, cert: Certification,
+                    event: EventInput, at: datetime) -> None:
+    before = {f: getattr(cert, f) for f in ("status", "valid_until", "ended_on")}
+    _end(session, cert=cert, target=Status.REVOKED, event=event)
+    note = f"因同一企业称号被以「{event.reason_code}」撤销，全部称号一并撤销 / all_tiers revocation"
+    cascaded = EventInput(Event.REVOKE, event.effective_on, event.reason_code, event.document_no, note)
+    _finish(session, actor, rules, cert, cascaded, before, at, cascade=False)
+
+
+def _downgrade(session: Session, *, actor: Actor, rules: Rules, cert: Certification, tier: Tier,
+               event: EventInput, at: datetime, target: Status) -> None:
+    _end(session, cert=cert, target=target, event=event)
+    session.flush()
+    grant_certification(session, actor=actor, rules=rules, enterprise_id=cert.enterprise_id,
+                        tier=tier.downgrades_to or "", recognized_on=event.effective_on, at=at,
+                        document_no=event.document_no, authority=cert.authority, check=False)
+
+
+_HANDLERS = {
+    Event.SUBMIT_REVIEW: _submit,
+    Event.PASS_REVIEW: _pass,
+    Event.REVOKE: _revoke,
+    Event.DOWNGRADE: _downgrade,
+}
+
+
+def _finish(session: Session, actor: Actor, rules: Rules, cert: Certification, event: EventInput,
+            before: dict[str, object], at: datetime, *, cascade: bool = True) -> Certification:
+    cert.updated_at = at
+    _log_event(session, actor, cert, action=event.action.value, effective_on=event.effective_on,
+               before=before["status"], at=at, reason_code=event.reason_code,
+               document_no=event.document_no, note=event.note)
+    session.flush()
+    changes = {k: [audit.plain(v), audit.plain(getattr(cert, k))] for k, v in before.items()
+               if audit.plain(v) != audit.plain(getattr(cert, k))}
+    audit.record(session, actor=actor, action=f"certification.{event.action.value}",
+                 entity_type="certification", entity_id=cert.id, enterprise_id=cert.enterprise_id,
+                 region_code=cert.region_code, changes=changes, at=at,
+                 why=audit.Why(event.reason_code, event.document_no, event.note))
+    if cascade and cert.status not in LIVE:
+        cascade_prerequisite_lost(session, actor=actor, rules=rules, ended=cert, on=event.effective_on, at=at)
+    return cert

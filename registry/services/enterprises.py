@@ -1,0 +1,161 @@
+"""Enterprise use cases: register, update (optimistic version), annual and change reports."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from registry import audit
+from registry.domain import uscc
+from registry.domain.actors import Action, Actor, require, require_scope
+from registry.domain.deadlines import DueDate, change_report_deadline
+from registry.domain.errors import Conflict, NotFound, RuleViolation, StaleVersion
+from registry.domain.lifecycle import LIVE
+from registry.domain.policy import Tier
+from registry.models import AnnualReport, Certification, ChangeReport, Enterprise, Region
+from registry.services import Rules
+from registry.services.flags import mark_review_ineligible
+
+ENTERPRISE_FIELDS = ("uscc", "name", "region_code", "industry_code", "size_class", "founded_on",
+                     "contact_name", "contact_email", "contact_phone", "officer_id")
+REPORT_FIELDS = ("revenue", "main_business_revenue", "rd_expense", "employees", "rd_staff",
+                 "debt_ratio", "invention_patents", "audit_report_code", "audit_firm", "submitted_on")
+
+
+def get_enterprise(session: Session, actor: Actor, enterprise_id: int) -> Enterprise:
+    """Load an enterprise inside the actor's region. :raises NotFound:"""
+    enterprise = session.get(Enterprise, enterprise_id)
+    if enterprise is None:
+        raise NotFound("企业不存在 / enterprise not found")
+    require_scope(actor, enterprise.region_code, "企业")
+    return enterprise
+
+
+def _check_region(session: Session, actor: Actor, region_code: str) -> None:
+    if session.get(Region, region_code) is None:
+        raise RuleViolation.on("region_code", f"行政区划代码 {region_code} 不存在 / unknown region code")
+    try:
+        require_scope(actor, region_code)
+    except NotFound:
+        raise RuleViolation.on("region_code", f"地区 {region_code} 不在您的管辖范围内 / outside your region") from None
+
+
+def _check_uscc_free(session: Session, code: str, own_id: int | None = None) -> None:
+    other = session.scalar(sa.select(Enterprise.id).where(Enterprise.uscc == code))
+    if other is not None and other != own_id:
+        raise Conflict(f"统一社会信用代码 {code} 已登记 / duplicate uscc", field="uscc", existing_id=other)
+
+
+def register_enterprise(session: Session, *, actor: Actor, data: dict[str, Any],
+                        at: datetime) -> tuple[Enterprise, list[str]]:
+    """Add an enterprise; return it with warnings (e.g. USCC region mismatch)."""
+    require(actor, Action.WRITE)
+    code = uscc.validate(data["uscc"])
+    _check_region(session, actor, data["region_code"])
+    _check_uscc_free(session, code)
+    enterprise = Enterprise(**{**{k: data.get(k) for k in ENTERPRISE_FIELDS}, "uscc": code},
+                            created_at=at, updated_at=at)
+    session.add(enterprise)
+    session.flush()
+    audit.record(session, actor=actor, action="enterprise.created", entity_type="enterprise",
+                 entity_id=enterprise.id, enterprise_id=enterprise.id, region_code=enterprise.region_code,
+                 changes=audit.snapshot(enterprise, ENTERPRISE_FIELDS), at=at,
+                 why=audit.Why(note=data.get("note")))
+    warning = uscc.region_warning(code, enterprise.region_code)
+    return enterprise, [warning] if warning else []
+
+
+def update_enterprise(session: Session, *, actor: Actor, enterprise_id: int, data: dict[str, Any],
+                      version: int, at: datetime, why: audit.Why = audit.Why()) -> tuple[Enterprise, list[str]]:
+    """Change an enterprise's fields if nobody changed it since `version`. :raises StaleVersion:"""
+    require(actor, Action.WRITE)
+    enterprise = get_enterprise(session, actor, enterprise_id)
+    if version != enterprise.version:
+        raise StaleVersion(f"该企业已被他人修改（当前版本 {enterprise.version}），请刷新后重试"
+                           f" / stale version {version}, current is {enterprise.version}",
+                           current_version=enterprise.version)
+    updates = {k: v for k, v in data.items() if k in ENTERPRISE_FIELDS}
+    if "uscc" in updates:
+        updates["uscc"] = uscc.validate(updates["uscc"])
+        _check_uscc_free(session, updates["uscc"], enterprise.id)
+    if "region_code" in updates:
+        _check_region(session, actor, updates["region_code"])
+    changes = audit.diff(enterprise, updates)
+    if changes:
+        enterprise.updated_at = at
+        if "region_code" in changes:
+            for cert in enterprise.certifications:
+                cert.region_code = enterprise.region_code
+        session.flush()
+        audit.record(session, actor=actor, action="enterprise.updated", entity_type="enterprise",
+                     entity_id=enterprise.id, enterprise_id=enterprise.id,
+                     region_code=enterprise.region_code, changes=changes, at=at, why=why)
+    warning = uscc.region_warning(enterprise.uscc, enterprise.region_code)
+    return enterprise, [warning] if warning else []
+
+
+def record_annual_report(session: Session, *, actor: Actor, enterprise_id: int, year: int,
+                         data: dict[str, Any], at: datetime,
+                         why: audit.Why = audit.Why()) -> tuple[AnnualReport, bool]:
+    """Record (or correct) one year's figures; return the report and whether anything changed."""
+    require(actor, Action.WRITE)
+    enterprise = get_enterprise(session, actor, enterprise_id)
+    report = session.scalar(sa.select(AnnualReport).where(
+        AnnualReport.enterprise_id == enterprise.id, AnnualReport.year == year))
+    values = {k: data[k] for k in REPORT_FIELDS if k in data}
+    if report is None:
+        report = AnnualReport(enterprise_id=enterprise.id, year=year, **values)
+        session.add(report)
+        session.flush()
+        changes, action = {"year": [None, year], **audit.snapshot(report, REPORT_FIELDS)}, "annual_report.recorded"
+    else:
+        changes, action = audit.diff(report, values), "annual_report.corrected"
+    if changes:
+        audit.record(session, actor=actor, action=action, entity_type="annual_report",
+                     entity_id=report.id, enterprise_id=enterprise.id,
+                     region_code=enterprise.region_code, changes=changes, at=at, why=why)
+    return report, bool(changes)
+
+
+def change_report_due(rules: Rules, tiers: list[Tier], occurred_on: date) -> DueDate:
+    """Return the earliest reporting deadline the titles' `tiers` set (the base tier's when none)."""
+    deadlines = [d for t in tiers if (d := change_report_deadline(rules.calendar, t, occurred_on))]
+    if not deadlines:
+        fallback = rules.policies.tier("innovative_sme", occurred_on)
+        deadlines = [change_report_deadline(rules.calendar, fallback, occurred_on)]
+    return min(deadlines, key=lambda d: d.on)
+
+
+def record_change_report(session: Session, *, actor: Actor, rules: Rules, enterprise_id: int,
+                         kind: str, occurred_on: date, reported_on: date | None, details: str,
+                         at: datetime) -> tuple[ChangeReport, list[str]]:
+    """Record a major change with its reporting deadline; a late report costs review eligibility."""
+    require(actor, Action.WRITE)
+    enterprise = get_enterprise(session, actor, enterprise_id)
+    if reported_on is not None and reported_on < occurred_on:
+        raise RuleViolation.on("reported_on", "报告日期不能早于变化发生日期 / reported before it occurred")
+    live = [c for c in enterprise.certifications if c.status in LIVE]
+    tiers = [rules.policies.tier(c.tier, policy_code=c.policy_code) for c in live]
+    due = change_report_due(rules, tiers, occurred_on)
+    report = ChangeReport(enterprise_id=enterprise.id, kind=kind, occurred_on=occurred_on,
+                          reported_on=reported_on, deadline_on=due.on,
+                          deadline_provisional=due.provisional, details=details or "")
+    session.add(report)
+    session.flush()
+    audit.record(session, actor=actor, action="change_report.recorded", entity_type="change_report",
+                 entity_id=report.id, enterprise_id=enterprise.id, region_code=enterprise.region_code,
+                 changes=audit.snapshot(report, ("kind", "occurred_on", "reported_on", "deadline_on",
+                                                 "deadline_provisional", "details")), at=at)
+    warnings = []
+    if due.provisional:
+        warnings.append(f"截止日期 {due.on} 为暂定（缺少 {', '.join(map(str, due.missing_years))} 年节假日数据）")
+    if reported_on is not None and reported_on > due.on:
+        for cert, tier in zip(live, tiers, strict=True):
+            if tier.missed_change_report == "lose_review_eligibility":
+                mark_review_ineligible(session, actor=actor, cert=cert, cause="change_not_reported", at=at)
+        warnings.append(f"逾期报告（截止 {due.on}），相关称号已丧失复核资格 / reported late")
+    return report, warnings
+

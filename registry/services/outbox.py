@@ -1,0 +1,223 @@
+"""The e-mail outbox: rows written in the transaction of their cause, drained by the sender.
+
+`enqueue` inserts a rendered message under a unique dedupe key (a second enqueue is a no-op)
+with a stable Message-ID derived from that key. The sender is a job and owns its transactions
+(it takes a sessionmaker): it claims a batch — `FOR UPDATE SKIP LOCKED` on PostgreSQL, and on
+both backends a compare-and-set `UPDATE … WHERE status = 'pending' RETURNING` — and commits the
+claim *before* talking to SMTP, so no database lock is held during the network call. Then it
+sends each message and marks it sent in a transaction of its own. Transient failures go back to
+`pending` with exponential backoff (`next_attempt_at`); permanent ones, and messages the relay
+answered 4xx too often, are marked `failed` with the reason; an unreachable relay never fails a
+message. Rows left in `sending` past their lease (a
+crashed sender) return to `pending`.
+
+Delivery is at-least-once, and there is exactly one way to get a duplicate: the relay accepted a
+message and the sender never recorded it — the process died between the relay's 250 and the
+committed `sent` mark (the lease then expires), or the connection dropped after the last line of
+the message and before the 250 arrived (a transient failure). Either way the message is sent
+again with the same Message-ID, so mail clients that deduplicate show it once. Every other path
+(reruns, two senders, relay down, 4xx) sends once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import Settings
+from registry.mail import ConnectionFailed, Mailer, MailError, build_message
+from registry.models import OutboxMessage, OutboxStatus
+from registry.services import jobruns
+from registry.sqlutil import insert_ignore
+
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_MAX = timedelta(hours=12)
+RELAY_RETRY_MAX = timedelta(hours=1)
+LEASE = timedelta(minutes=15)
+BATCH = 20
+SENDER = "send-reminders"  #: the sender's name in the run ledger
+
+
+def message_id(dedupe_key: str, domain: str) -> str:
+    """Return the stable Message-ID of the message with `dedupe_key`."""
+    digest = hashlib.sha256(dedupe_key.encode()).hexdigest()[:20]
+    slug = re.sub(r"[^A-Za-z0-9]+", ".", dedupe_key).strip(".")[:60]
+    return f"<{slug}.{digest}@{domain}>"
+
+
+def mail_domain(mail_from: str) -> str:
+    """Return the domain part of the sender address (Message-IDs use it)."""
+    return mail_from.rpartition("@")[2].strip("> ") or "registry.local"
+
+
+def enqueue(session: Session, *, dedupe_key: str, to_addr: str, subject: str, body: str, at: datetime,
+            domain: str, reminder_id: int | None = None, region_code: str | None = None) -> bool:
+    """Queue a rendered message once per dedupe key; return whether it was new."""
+    row = {"dedupe_key": dedupe_key, "message_id": message_id(dedupe_key, domain), "reminder_id": reminder_id,
+           "region_code": region_code, "to_addr": to_addr, "subject": subject, "body_text": body,
+           "status": OutboxStatus.PENDING.value, "attempts": 0, "next_attempt_at": at, "created_at": at}
+    return bool(insert_ignore(session, OutboxMessage.__table__, [row], conflict=("dedupe_key",)))
+
+
+def backoff(attempts: int) -> timedelta:
+    """Return the wait before attempt `attempts + 1`: 1, 4, 16, 64 minutes … at most 12 hours, ±10 %."""
+    wait = min(BACKOFF_BASE * 4 ** max(attempts - 1, 0), BACKOFF_MAX)
+    return wait * random.uniform(0.9, 1.1)  # noqa: S311  jitter, not cryptography
+
+
+@dataclass
+class SendReport:
+    """What one drain of the outbox did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    released: int = 0
+    unreachable: bool = False  #: the relay could not be reached: the run is not a success
+    errors: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return (f"已发送 {self.sent} 封，待重试 {self.retried} 封，失败 {self.failed} 封 / "
+                f"sent {self.sent}, to retry {self.retried}, failed {self.failed}")
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message claimed for sending (plain values: the claiming session is closed)."""
+
+    id: int
+    to_addr: str
+    subject: str
+    body_text: str
+    message_id: str
+    attempts: int
+
+
+def release_expired(session: Session, now: datetime) -> int:
+    """Return messages stuck in `sending` past their lease to `pending`; return how many."""
+    rows = session.execute(sa.update(OutboxMessage).where(
+        OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_until < now)
+        .values(status=OutboxStatus.PENDING, lease_until=None, next_attempt_at=now)
+        .returning(OutboxMessage.id).execution_options(synchronize_session=False)).all()
+    return len(rows)
+
+
+def claim_batch(session: Session, now: datetime, limit: int) -> list[Claimed]:
+    """Claim up to `limit` due messages: status sending, a lease, one more attempt."""
+    candidates = (sa.select(OutboxMessage.id).where(
+        OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
+        .with_for_update(skip_locked=True))  # renders nothing on SQLite: the CAS below decides
+    ids = list(session.scalars(candidates))
+    if not ids:
+        return []
+    cols = (OutboxMessage.id, OutboxMessage.to_addr, OutboxMessage.subject, OutboxMessage.body_text,
+            OutboxMessage.message_id, OutboxMessage.attempts)
+    rows = session.execute(sa.update(OutboxMessage).where(
+        OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.SENDING, lease_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
+        .returning(*cols).execution_options(synchronize_session=False)).all()
+    return sorted((Claimed(*row) for row in rows), key=lambda c: ids.index(c.id))
+
+
+def _mark(session: Session, message_id_: int, **values: object) -> None:
+    session.execute(sa.update(OutboxMessage).where(
+        OutboxMessage.id == message_id_, OutboxMessage.status == OutboxStatus.SENDING)
+        .values(lease_until=None, **values).execution_options(synchronize_session=False))
+
+
+def mark_sent(session: Session, message: Claimed, now: datetime) -> None:
+    """Record a delivery."""
+    _mark(session, message.id, status=OutboxStatus.SENT, sent_at=now, last_error=None)
+
+
+def mark_failure(session: Session, message: Claimed, error: MailError, now: datetime) -> str:
+    """Schedule a retry for a transient failure or give up; return the new status.
+
+    An unreachable relay never uses up a message's attempts (a relay down for days loses
+    nothing) and is retried at least hourly, so mail flows soon after it is back.
+    """
+    if isinstance(error, ConnectionFailed):
+        _mark(session, message.id, status=OutboxStatus.PENDING, last_error=str(error)[:2000],
+              next_attempt_at=now + min(backoff(message.attempts), RELAY_RETRY_MAX))
+        return OutboxStatus.PENDING.value
+    if error.transient and message.attempts < MAX_ATTEMPTS:
+        _mark(session, message.id, status=OutboxStatus.PENDING, last_error=str(error)[:2000],
+              next_attempt_at=now + backoff(message.attempts))
+        return OutboxStatus.PENDING.value
+    reason = str(error) if not error.transient else f"重试 {message.attempts} 次后放弃 / gave up: {error}"
+    _mark(session, message.id, status=OutboxStatus.FAILED, last_error=reason[:2000])
+    return OutboxStatus.FAILED.value
+
+
+def send_pending(sessions: sessionmaker[Session], mailer: Mailer, *, from_addr: str,
+                 clock: Callable[[], datetime], limit: int | None = None) -> SendReport:
+    """Drain the due messages (at most `limit`), a claimed batch at a time; owns its transactions."""
+    report = SendReport()
+    with sessions.begin() as session:
+        report.released = release_expired(session, clock())
+    handled = 0
+    while limit is None or handled < limit:
+        size = BATCH if limit is None else min(BATCH, limit - handled)
+        with sessions.begin() as session:
+            batch = claim_batch(session, clock(), size)
+        if not batch:
+            break
+        handled += len(batch)
+        if not _send_batch(sessions, mailer, batch, from_addr, clock, report):
+            break  # the relay is unreachable: the rest waits for the next run
+    return report
+
+
+def _send_batch(sessions: sessionmaker[Session], mailer: Mailer, batch: list[Claimed], from_addr: str,
+                clock: Callable[[], datetime], report: SendReport) -> bool:
+    """Send a claimed batch; return False when the relay could not be reached."""
+    for position, message in enumerate(batch):
+        try:
+            mailer.send(build_message(from_addr=from_addr, to_addr=message.to_addr, subject=message.subject,
+                                      body=message.body_text, message_id=message.message_id))
+        except MailError as error:
+            failed = [message, *batch[position + 1:]] if isinstance(error, ConnectionFailed) else [message]
+            _record_failures(sessions, failed, error, clock(), report)
+            if isinstance(error, ConnectionFailed):
+                report.unreachable = True
+                return False
+            continue
+        # The at-least-once window: a crash between the relay's 250 and this commit resends once.
+        with sessions.begin() as session:
+            mark_sent(session, message, clock())
+        report.sent += 1
+    return True
+
+
+def _record_failures(sessions: sessionmaker[Session], messages: list[Claimed], error: MailError,
+                     now: datetime, report: SendReport) -> None:
+    with sessions.begin() as session:
+        for message in messages:
+            status = mark_failure(session, message, error, now)
+            if status == OutboxStatus.FAILED.value:
+                report.failed += 1
+            else:
+                report.retried += 1
+    report.errors.append(str(error))
+
+
+
+def drain(sessions: sessionmaker[Session], settings: Settings, *, clock: Callable[[], datetime], today: date,
+          limit: int | None = None) -> SendReport:
+    """Send what is due over one SMTP session; record a success for health unless the relay was down."""
+    with Mailer(settings) as mailer:
+        report = send_pending(sessions, mailer, from_addr=settings.mail_from, clock=clock, limit=limit)
+    if not report.unreachable:
+        with sessions.begin() as session:
+            jobruns.touch(session, job_name=SENDER, run_on=today, at=clock(),
+                          detail={"sent": report.sent, "retried": report.retried, "failed": report.failed})
+    return report

@@ -1,0 +1,227 @@
+"""The daily scan for day D: automatic transitions, eligibility flags, ban lifting, reminders.
+
+Everything is worked out from the database as it stands on D, so a scan that did not run for
+days catches up in one run, and a second run finds nothing left to do:
+
+(a) an active title whose review was never submitted ends the day after its validity ends
+    (effective_on = valid_until + 1), expired or revoked as its tier's `review.missed` says —
+    through `apply_event`, like an officer's action; `prerequisite_lost` on dependent higher
+    titles follows inside it;
+(b) review eligibility is lost (with its cause) for a missed annual update — the update due
+    30 April of year Y covers the figures of year Y-1, checked for the latest due date before D
+    whose title term had begun by then — and for a major change still unreported after its
+    deadline, where the tier's policy says `lose_review_eligibility` (a policy saying `flag`
+    only gets the overdue reminder);
+(c) a ban is lifted the day after it ends (lifted_on = ends_on + 1);
+(d) reminders are armed, retired and queued with their e-mails (services/reminders.py).
+
+Dates counted without a year's holiday data (provisional) are not acted on: the scan warns
+that the year's State Council notice must be loaded. One failing title does not stop the scan:
+its change is rolled back to a savepoint and reported. Every change names the job as actor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from registry import audit
+from registry.domain.actors import Actor, system_actor
+from registry.domain.errors import DomainError
+from registry.domain.lifecycle import LIVE, Event, Status
+from registry.domain.policy import MISSED_REVIEW_REASON, Tier
+from registry.models import Ban, Certification, ChangeReport, Enterprise
+from registry.domain.policy import PolicySet
+from registry.services import Rules, jobruns, load_rules
+from registry.services import duedates as dd
+from registry.services import reminders
+from registry.services.certifications import EventInput, apply_event
+from registry.services.flags import mark_review_ineligible
+
+SCAN_ACTOR = system_actor("job", "scan")
+
+
+@dataclass
+class ScanReport:
+    """What one scan did (or, in a dry run, would do)."""
+
+    today: date
+    transitions: list[str] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    bans_lifted: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    reminders: reminders.ReminderReport = field(default_factory=reminders.ReminderReport)
+
+    def counts(self) -> dict[str, int]:
+        """Numbers for the run ledger and the audit trail."""
+        r = self.reminders
+        return {"transitions": len(self.transitions), "flags": len(self.flags), "bans_lifted": len(self.bans_lifted),
+                "reminders_armed": r.armed, "reminders_retired": r.retired + r.superseded,
+                "reminders_queued": r.queued, "messages": r.messages, "warnings": len(self.warnings)}
+
+
+def _guarded(session: Session, report: ScanReport, what: str, change: Callable[[], object]) -> object:
+    """Apply one change under a savepoint; a refusal is reported, not fatal."""
+    try:
+        with session.begin_nested():
+            return change()
+    except DomainError as exc:
+        report.warnings.append(f"{what}：{exc.message}")
+        return None
+
+
+def end_missed_reviews(session: Session, *, actor: Actor, rules: Rules, today: date, at: datetime,
+                       report: ScanReport) -> None:
+    """Expire or revoke (as the policy says) active titles whose validity ended before `today`."""
+    tiers = dd.TierCache(rules)
+    ids = session.scalars(sa.select(Certification.id).where(
+        Certification.status == Status.ACTIVE, Certification.valid_until < today)
+        .order_by(Certification.valid_until, Certification.id)).all()
+    for cert_id in ids:
+        cert = session.get(Certification, cert_id)
+        if cert is None or cert.status != Status.ACTIVE:  # ended meanwhile by an all-tiers cascade
+            continue
+        assert cert.valid_until is not None
+        tier, effective = tiers(cert.tier, cert.policy_code), cert.valid_until + timedelta(days=1)
+        note = f"有效期至 {cert.valid_until}，届满前未提交复核，按政策（{tier.policy_code}）自动处理"
+        event = (EventInput(Event.REVOKE, effective, reason_code=MISSED_REVIEW_REASON, note=note)
+                 if tier.missed_review == "revoke" else EventInput(Event.EXPIRE, effective, note=note))
+        label = f"#{cert.id} {cert.enterprise.name} {tier.name}"
+        done = _guarded(session, report, label, lambda cid=cert.id, ev=event: apply_event(
+            session, actor=actor, rules=rules, certification_id=cid, event=ev, at=at))
+        if done is not None:
+            report.transitions.append(f"{label}：{'撤销' if event.action == Event.REVOKE else '到期'}"
+                                      f"（生效 {effective}）")
+
+
+def _lose_eligibility(session: Session, actor: Actor, cert: Certification, tier: Tier, cause: str, at: datetime,
+                      report: ScanReport, why: str) -> None:
+    label = f"#{cert.id} {cert.enterprise.name} {tier.name}"
+    if _guarded(session, report, label, lambda: mark_review_ineligible(
+            session, actor=actor, cert=cert, cause=cause, at=at)):
+        report.flags.append(f"{label}：丧失复核资格（{why}）")
+
+
+def flag_missed_annual_updates(session: Session, *, actor: Actor, rules: Rules, today: date, at: datetime,
+                               report: ScanReport) -> None:
+    """Titles whose latest annual update (due before `today`) was not filed lose review eligibility."""
+    tiers = dd.TierCache(rules)
+    for year, dues in dd.last_passed_annual_dues(rules, today).items():
+        owing = dd.annual_owing(session, tiers, year)
+        for month_day, due in dues.items():
+            if due.provisional:
+                report.warnings.append(f"{year} 年度信息更新截止日 {due.on} 为暂定（缺少 "
+                                       f"{', '.join(map(str, due.missing_years))} 年节假日数据），暂不处理")
+                continue
+            for pairs in owing.get(month_day, {}).values():
+                for row, tier in pairs:
+                    if (tier.missed_annual_update == "lose_review_eligibility" and row.review_eligible
+                            and row.valid_from <= due.on):
+                        cert = session.get(Certification, row.id)
+                        assert cert is not None
+                        _lose_eligibility(session, actor, cert, tier, "annual_update_missed", at, report,
+                                          f"{year} 年度信息更新 {due.on} 截止未报")
+
+
+def flag_unreported_changes(session: Session, *, actor: Actor, rules: Rules, today: date, at: datetime,
+                            report: ScanReport) -> None:
+    """Titles of enterprises with a major change unreported past its deadline lose review eligibility."""
+    tiers = dd.TierCache(rules)
+    eligible = sa.select(Certification.id).where(
+        Certification.enterprise_id == ChangeReport.enterprise_id, Certification.status.in_(LIVE),
+        Certification.review_eligible.is_(True))
+    overdue = session.scalars(sa.select(ChangeReport).where(
+        ChangeReport.reported_on.is_(None), ChangeReport.deadline_on < today, sa.exists(eligible))
+        .order_by(ChangeReport.id)).all()
+    for change in overdue:
+        if change.deadline_provisional:
+            report.warnings.append(f"重大变化报告 #{change.id} 截止日 {change.deadline_on} 为暂定，暂不处理")
+            continue
+        for cert in change.enterprise.certifications:
+            tier = tiers(cert.tier, cert.policy_code)
+            if (cert.status in LIVE and cert.review_eligible and cert.recognized_on <= change.deadline_on
+                    and tier.missed_change_report == "lose_review_eligibility"):
+                _lose_eligibility(session, actor, cert, tier, "change_not_reported", at, report,
+                                  f"重大变化报告 {change.deadline_on} 截止未报")
+
+
+def lift_ended_bans(session: Session, *, actor: Actor, today: date, at: datetime, report: ScanReport) -> None:
+    """Lift every ban whose last day is before `today` (lifted_on = the day after it ends)."""
+    for ban in session.scalars(sa.select(Ban).where(Ban.lifted_on.is_(None), Ban.ends_on < today).order_by(Ban.id)):
+        changes = audit.diff(ban, {"lifted_on": ban.ends_on + timedelta(days=1)})
+        session.flush()
+        enterprise = session.scalar(sa.select(Enterprise).where(Enterprise.uscc == ban.uscc))
+        audit.record(session, actor=actor, action="ban.lifted", entity_type="ban", entity_id=ban.id,
+                     enterprise_id=enterprise.id if enterprise else None,
+                     region_code=enterprise.region_code if enterprise else None, changes=changes, at=at,
+                     why=audit.Why(reason_code=ban.reason_code, note=f"限制申报期至 {ban.ends_on} 届满，自动解除"))
+        report.bans_lifted.append(f"禁入 #{ban.id} {ban.uscc}（{ban.reason}）：{ban.lifted_on} 解除")
+
+
+def run_scan(session: Session, *, rules: Rules, today: date, at: datetime, domain: str,
+             actor: Actor = SCAN_ACTOR) -> ScanReport:
+    """Do everything due on `today` in the caller's transaction; return what was done."""
+    report = ScanReport(today)
+    end_missed_reviews(session, actor=actor, rules=rules, today=today, at=at, report=report)
+    flag_missed_annual_updates(session, actor=actor, rules=rules, today=today, at=at, report=report)
+    flag_unreported_changes(session, actor=actor, rules=rules, today=today, at=at, report=report)
+    lift_ended_bans(session, actor=actor, today=today, at=at, report=report)
+    items = reminders.collect(session, rules, today)
+    reminders.plan(session, items, today, at, report.reminders)
+    reminders.queue_due(session, items, today, at, domain=domain, report=report.reminders)
+    if any(item.provisional for item in items.values()):
+        report.warnings.append("部分截止日期为暂定（缺少节假日数据），请管理员录入当年国务院放假通知")
+    return report
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    """The result of `scan_once`: the report, or why nothing ran."""
+
+    report: ScanReport | None
+    skipped: bool = False  #: (scan, D) had already been claimed: nothing was done
+    already_done: bool = False  #: a dry run for a day whose scan has already succeeded
+
+
+def scan_once(sessions: sessionmaker[Session], *, policies: PolicySet, today: date,
+              clock: Callable[[], datetime], domain: str, dry_run: bool = False) -> ScanOutcome:
+    """Claim (scan, today) and scan in one transaction; a dry run rolls everything back."""
+    with sessions() as session:
+        try:
+            outcome = _scan_in(session, policies=policies, today=today, clock=clock, domain=domain, dry_run=dry_run)
+        except Exception as exc:
+            session.rollback()
+            if not dry_run:
+                with sessions.begin() as failed:
+                    jobruns.record_failure(failed, job_name=jobruns.SCAN, run_on=today, at=clock(),
+                                           error=f"{exc.__class__.__name__}: {exc}")
+            raise
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+        return outcome
+
+
+def _scan_in(session: Session, *, policies: PolicySet, today: date, clock: Callable[[], datetime], domain: str,
+             dry_run: bool) -> ScanOutcome:
+    at = clock()
+    if dry_run:
+        done = jobruns.is_done(session, job_name=jobruns.SCAN, run_on=today)
+        return ScanOutcome(run_scan(session, rules=load_rules(session, policies), today=today, at=at, domain=domain),
+                           already_done=done)
+    run_id = jobruns.claim(session, job_name=jobruns.SCAN, run_on=today, at=at)
+    if run_id is None:
+        return ScanOutcome(None, skipped=True)
+    report = run_scan(session, rules=load_rules(session, policies), today=today, at=at, domain=domain)
+    counts = report.counts()
+    audit.record(session, actor=SCAN_ACTOR, action="job.scan_completed", entity_type="job_run", entity_id=run_id,
+                 changes={k: [None, v] for k, v in counts.items() if v}, at=at,
+                 why=audit.Why(note=f"每日扫描 {today}"))
+    jobruns.finish(session, run_id, at=clock(), detail={"today": today.isoformat(), **counts,
+                                                         "warnings_text": report.warnings[:20]})
+    return ScanOutcome(report)

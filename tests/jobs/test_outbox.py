@@ -1,0 +1,186 @@
+"""The outbox sender against a real SMTP server (aiosmtpd): delivery, retries, failures, leases."""
+
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+from registry.models import OutboxMessage, OutboxStatus
+from registry.services import outbox
+from tests.conftest import NOW
+from tests.jobs.conftest import Capture, free_port
+
+SUBJECT = "【梯度培育提醒】台州精工机械有限公司：专精特新中小企业称号有效期届满（还有 30 天）"
+BODY = "王总您好：\n\n贵企业的专精特新中小企业称号将于 2026年9月1日 届满，请及时提交复核材料。\n"
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self):
+        self.now = NOW
+
+    def __call__(self):
+        return self.now
+
+
+def queue(session, key="reminder:1:enterprise", to="boss@factory.cn"):
+    outbox.enqueue(session, dedupe_key=key, to_addr=to, subject=SUBJECT, body=BODY, at=NOW, domain="zj.example.cn")
+    session.flush()
+    return session.query(OutboxMessage).filter_by(dedupe_key=key).one()
+
+
+def drain(sessions, settings, clock):
+    return outbox.drain(sessions, settings, clock=clock, today=clock().date())
+
+
+def reload(session, row):
+    session.expire_all()
+    return session.get(OutboxMessage, row.id)
+
+
+def test_delivers_chinese_subject_and_body_once_with_a_stable_message_id(session, sessions, smtp_server, mail_settings):
+    handler, _ = smtp_server
+    row = queue(session)
+    assert not outbox.enqueue(session, dedupe_key="reminder:1:enterprise", to_addr="x@y.cn", subject="s", body="b",
+                              at=NOW, domain="zj.example.cn")  # the same key again is a no-op
+    clock = Clock()
+    report = drain(sessions, mail_settings, clock)
+    assert report.sent == 1
+    [(mail_from, rcpts, message)] = handler.messages
+    assert (mail_from, rcpts) == ("registry@zj.example.cn", ["boss@factory.cn"])
+    assert message["Subject"] == SUBJECT  # RFC 2047-encoded on the wire, decoded here
+    assert message.get_content().replace("\r\n", "\n") == BODY
+    assert message["Message-ID"] == row.message_id
+    row = reload(session, row)
+    assert (row.status, row.attempts, row.sent_at) == (OutboxStatus.SENT, 1, NOW)
+    clock.now += timedelta(hours=1)
+    assert drain(sessions, mail_settings, clock).sent == 0
+    assert len(handler.messages) == 1
+
+
+def test_451_is_retried_with_backoff_and_delivered_once(session, sessions, smtp_server, mail_settings):
+    handler, _ = smtp_server
+    handler.replies = ["451 4.3.0 try again later"]
+    row = queue(session)
+    clock = Clock()
+    assert drain(sessions, mail_settings, clock).retried == 1
+    row = reload(session, row)
+    assert (row.status, row.attempts) == (OutboxStatus.PENDING, 1) and "451" in row.last_error
+    assert row.next_attempt_at > NOW
+    assert drain(sessions, mail_settings, clock).sent == 0  # not due yet
+    clock.now += timedelta(minutes=5)
+    assert drain(sessions, mail_settings, clock).sent == 1
+    assert handler.attempts == 2 and len(handler.messages) == 1
+    row = reload(session, row)
+    assert (row.status, row.attempts) == (OutboxStatus.SENT, 2)
+
+
+def test_550_fails_at_once_and_is_not_retried(session, sessions, smtp_server, mail_settings):
+    handler, _ = smtp_server
+    handler.replies = ["550 5.1.1 no such user"]
+    row = queue(session)
+    clock = Clock()
+    assert drain(sessions, mail_settings, clock).failed == 1
+    row = reload(session, row)
+    assert row.status == OutboxStatus.FAILED and "550" in row.last_error
+    clock.now += timedelta(days=2)
+    drain(sessions, mail_settings, clock)
+    assert handler.attempts == 1 and handler.messages == []
+
+
+def test_a_bad_address_fails_without_talking_to_the_server(session, sessions, smtp_server, mail_settings):
+    handler, _ = smtp_server
+    row = queue(session, to="not-an-address")
+    drain(sessions, mail_settings, Clock())
+    assert reload(session, row).status == OutboxStatus.FAILED and handler.attempts == 0
+
+
+def test_no_server_keeps_the_message_and_a_later_run_delivers_it(session, sessions, mail_settings):
+    port = free_port()
+    settings = mail_settings.with_overrides(smtp_port=port)
+    rows = [queue(session, key=f"reminder:{n}:enterprise") for n in range(3)]
+    clock = Clock()
+    report = drain(sessions, settings, clock)
+    assert report.unreachable and report.retried == 3 and report.sent == 0
+    assert {reload(session, r).status for r in rows} == {OutboxStatus.PENDING}
+    handler = Capture()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        clock.now += timedelta(minutes=5)
+        assert drain(sessions, settings, clock).sent == 3
+    finally:
+        controller.stop()
+    assert len(handler.messages) == 3
+
+
+def test_a_relay_down_for_days_never_uses_up_the_attempts(session, sessions, mail_settings):
+    settings = mail_settings.with_overrides(smtp_port=free_port())
+    row = queue(session)
+    clock = Clock()
+    for _ in range(outbox.MAX_ATTEMPTS + 3):
+        drain(sessions, settings, clock)
+        row = reload(session, row)
+        assert row.status == OutboxStatus.PENDING
+        assert row.next_attempt_at - clock.now <= outbox.RELAY_RETRY_MAX
+        clock.now = row.next_attempt_at
+    assert row.attempts == outbox.MAX_ATTEMPTS + 3
+
+
+def test_a_message_stuck_in_sending_returns_after_its_lease(session, sessions, smtp_server, mail_settings):
+    handler, _ = smtp_server
+    row = queue(session)
+    with sessions.begin() as s:  # a sender claimed it and died before sending
+        [claimed] = outbox.claim_batch(s, NOW, 10)
+    assert claimed.id == row.id
+    clock = Clock()
+    with sessions.begin() as s:
+        assert outbox.claim_batch(s, NOW, 10) == []  # claimed rows are not claimed twice
+    assert drain(sessions, mail_settings, clock).sent == 0
+    clock.now += outbox.LEASE + timedelta(seconds=1)
+    report = drain(sessions, mail_settings, clock)
+    assert (report.released, report.sent) == (1, 1) and len(handler.messages) == 1
+
+
+def test_transient_failures_give_up_after_the_last_attempt(session, sessions, smtp_server, mail_settings):
+    handler, _ = smtp_server
+    handler.replies = ["421 4.7.0 busy"] * outbox.MAX_ATTEMPTS
+    row = queue(session)
+    clock = Clock()
+    for _ in range(outbox.MAX_ATTEMPTS):
+        drain(sessions, mail_settings, clock)
+        clock.now += outbox.BACKOFF_MAX * 2
+    row = reload(session, row)
+    assert row.status == OutboxStatus.FAILED and row.attempts == outbox.MAX_ATTEMPTS
+    assert "gave up" in row.last_error and handler.messages == []
+
+
+def test_login_with_the_configured_credentials_and_a_wrong_password_waits(session, sessions, mail_settings):
+    def authenticator(server, smtp_session, envelope, mechanism, auth_data):
+        return AuthResult(success=(auth_data.login, auth_data.password) == (b"registry", b"s3cret"))
+
+    handler, port = Capture(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, authenticator=authenticator,
+                            auth_require_tls=False)
+    controller.start()
+    try:
+        row = queue(session)
+        # aiosmtpd stalls smtplib's fallback to the next AUTH mechanism: a short timeout keeps this quick
+        wrong = mail_settings.with_overrides(smtp_port=port, smtp_user="registry", smtp_password="nope",
+                                             smtp_timeout=1.0)
+        assert drain(sessions, wrong, Clock()).unreachable
+        assert reload(session, row).status == OutboxStatus.PENDING  # a configuration fault fails nothing
+        right = wrong.with_overrides(smtp_password="s3cret")
+        clock = Clock()
+        clock.now += timedelta(hours=2)
+        assert drain(sessions, right, clock).sent == 1
+    finally:
+        controller.stop()
+    assert len(handler.messages) == 1
+
+
+@pytest.mark.parametrize("attempts, low, high", [(1, 54, 66), (2, 216, 264), (20, 38880, 47520)])
+def test_backoff_grows_to_a_ceiling(attempts, low, high):
+    assert low <= outbox.backoff(attempts).total_seconds() <= high

@@ -1,0 +1,120 @@
+"""The scheduler process: its schedule, its single-instance lock, and a real `jobs run` started and stopped."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.orm import sessionmaker
+
+from jobs.runner import InstanceLock, build_scheduler
+from jobs import tasks
+from jobs.tasks import JobContext
+from registry.db import make_engine
+from tests.conftest import ROOT
+from tests.jobs.test_cli import make_app, run
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def test_scheduler_has_every_job_with_explicit_ids_triggers_and_safe_defaults(settings, policies):
+    ctx = JobContext(settings=settings, sessions=sessionmaker(), policies=policies)
+    scheduler = build_scheduler(ctx)
+    assert scheduler.timezone == SHANGHAI and not scheduler.running
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"daily-scan", "send-outbox", "officer-digest", "watchdog"}
+    for job in jobs.values():
+        assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, 6 * 3600)
+        assert job.args == (ctx,)
+    assert isinstance(jobs["send-outbox"].trigger, IntervalTrigger)
+    assert jobs["send-outbox"].trigger.interval == timedelta(minutes=2)
+    night = datetime(2026, 6, 1, 0, 30, tzinfo=SHANGHAI)  # a Monday, 00:30 in Beijing
+    expected = {"daily-scan": datetime(2026, 6, 1, 1, 0, tzinfo=SHANGHAI),
+                "officer-digest": datetime(2026, 6, 1, 8, 0, tzinfo=SHANGHAI),
+                "watchdog": datetime(2026, 6, 1, 1, 30, tzinfo=SHANGHAI)}
+    for job_id, at in expected.items():
+        trigger = jobs[job_id].trigger
+        assert isinstance(trigger, CronTrigger) and trigger.timezone == SHANGHAI
+        assert trigger.get_next_fire_time(None, night) == at
+    tuesday = datetime(2026, 6, 2, 9, 0, tzinfo=SHANGHAI)
+    next_monday = datetime(2026, 6, 8, 8, 0, tzinfo=SHANGHAI)
+    assert jobs["officer-digest"].trigger.get_next_fire_time(None, tuesday) == next_monday
+
+
+def test_only_one_process_holds_the_scheduler_lock(database_url):
+    first, second = InstanceLock(database_url), InstanceLock(database_url)
+    try:
+        assert first.try_acquire()
+        assert not second.try_acquire()
+        stop = threading.Event()
+        threading.Timer(0.2, stop.set).start()
+        assert not second.acquire(stop, poll=0.05)  # idles, then gives up when told to stop
+        first.release()
+        assert second.try_acquire()
+    finally:
+        first.release()
+        second.release()
+
+
+def wait_for(predicate, seconds=30.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_jobs_run_catches_up_lets_a_second_one_idle_and_stops_on_sigterm(tmp_path):
+    url = f"sqlite:///{tmp_path / 'run.db'}"
+    assert run(make_app(url), "init-db").exit_code == 0
+    env = {**os.environ, "REGISTRY_DATABASE_URL": url, "REGISTRY_SMTP_PORT": "1"}
+    command = [sys.executable, "-m", "flask", "--app", "app", "jobs", "run"]
+    logs = [(tmp_path / f"jobs{n}.log").open("w") for n in (1, 2)]
+    first = subprocess.Popen(command, cwd=ROOT, env=env, stdout=logs[0], stderr=subprocess.STDOUT)
+    engine = make_engine(url)
+    try:
+        def scanned():
+            with engine.connect() as conn:
+                return conn.execute(sa.text("SELECT status FROM job_runs WHERE job_name = 'scan'")).scalar()
+        assert wait_for(lambda: scanned() == "succeeded"), (tmp_path / "jobs1.log").read_text()
+        second = subprocess.Popen(command, cwd=ROOT, env=env, stdout=logs[1], stderr=subprocess.STDOUT)
+        assert wait_for(lambda: "idling" in (tmp_path / "jobs2.log").read_text())
+        for process in (first, second):
+            process.send_signal(signal.SIGTERM)
+        assert first.wait(timeout=30) == 0 and second.wait(timeout=30) == 0
+    finally:
+        for process in (first, locals().get("second")):
+            if process is not None and process.poll() is None:
+                process.kill()
+        engine.dispose()
+        for log in logs:
+            log.close()
+    text = (tmp_path / "jobs1.log").read_text()
+    assert "scheduler started: daily-scan, send-outbox, officer-digest, watchdog" in text
+    assert "signal 15: stopping" in text
+    assert "scheduler started" not in (tmp_path / "jobs2.log").read_text()
+
+
+def test_the_watchdog_runs_an_undone_scan_before_judging_it(tmp_path, policies):
+    url = f"sqlite:///{tmp_path / 'watch.db'}"
+    app = make_app(url)
+    assert run(app, "init-db").exit_code == 0
+    ctx = JobContext(settings=app.config["REGISTRY"], sessions=app.extensions["registry.sessionmaker"],
+                     policies=policies)
+    tasks.watchdog(ctx)
+    tasks.watchdog(ctx)
+    with app.extensions["registry.engine"].connect() as conn:
+        runs = conn.execute(sa.text("SELECT job_name, run_on, status FROM job_runs ORDER BY job_name")).all()
+        alerts = conn.execute(sa.text("SELECT COUNT(*) FROM outbox_messages")).scalar_one()
+    today = ctx.today().isoformat()
+    assert [(name, str(on), status) for name, on, status in runs] == [
+        ("scan", today, "succeeded"), ("watchdog", today, "succeeded")]
+    assert alerts == 0
