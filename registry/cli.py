@@ -1,0 +1,121 @@
+"""CLI commands (`flask --app app <command>`): each one transaction, Chinese+English errors.
+
+Every command that depends on the date takes --today (Asia/Shanghai by default); bad input exits
+non-zero with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+from flask.cli import with_appcontext
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy.orm import Session
+
+from registry.db import utcnow
+from registry.domain.actors import Actor, system_actor
+from registry.domain.errors import DomainError, PolicyError
+from registry.domain.policy import load_policies
+
+
+def today_in(tz: str) -> date:
+    """Return today's date in the configured zone (Asia/Shanghai), never the server's."""
+    return datetime.now(ZoneInfo(tz)).date()
+
+
+def cli_actor(name: str = "cli") -> Actor:
+    """Return the actor the audit trail names for a CLI command."""
+    import getpass
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return system_actor("cli", f"{name}@{user}")
+
+
+@contextmanager
+def unit_of_work() -> Iterator[Session]:
+    """Open a session, commit on success, roll back and exit 1 on a refusal."""
+    session = current_app.extensions["registry.sessionmaker"]()
+    try:
+        yield session
+        session.commit()
+    except DomainError as exc:
+        session.rollback()
+        fail(exc.message)
+    finally:
+        session.close()
+
+
+def fail(message: str) -> None:
+    """Print a one-line reason and exit 1."""
+    click.echo(f"错误 / error: {message}", err=True)
+    sys.exit(1)
+
+
+class DateParam(click.ParamType):
+    """A YYYY-MM-DD date."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx):  # noqa: ANN001, ANN201, D102
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"日期格式应为 YYYY-MM-DD / not a date: {value!r}", param, ctx)
+
+
+DATE = DateParam()
+
+
+def init_app(app: Flask) -> None:
+    """Register every command."""
+    from registry.cli_commands import register
+
+    register(app)
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Migrate the database to the latest schema (alembic upgrade head)."""
+    from registry.migrate import upgrade
+
+    from registry.reference import sync_regions
+
+    upgrade(current_app.config["REGISTRY"].database_url)
+    with unit_of_work() as session:
+        changed = sync_regions(session)
+    click.echo(f"数据库已迁移到最新版本，行政区划更新 {changed} 条 / database migrated, {changed} regions synced")
+
+
+policies_group = AppGroup("policies", help="Policy files.")
+
+
+@policies_group.command("check")
+def policies_check() -> None:
+    """Load and validate every policy file."""
+    directory = Path(current_app.config["REGISTRY"].policy_dir)
+    try:
+        loaded = load_policies(directory)
+    except PolicyError as exc:
+        fail(f"政策文件有误 / bad policy file: {exc.message}")
+    for policy in loaded.policies:
+        tiers = ", ".join(t.code for t in policy.tiers)
+        click.echo(f"{policy.code}  {policy.document_no}  {tiers}")
+    click.echo(f"{len(loaded.policies)} 个政策文件有效 / policy files valid")
+
+
+def now() -> datetime:
+    """Return the current instant (UTC)."""
+    return utcnow()

@@ -1,0 +1,64 @@
+"""The commands of SPEC §3 that need the database: users, tokens, demo data."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+from flask import Flask
+
+from registry.cli import DATE, cli_actor, init_db, now, policies_group, unit_of_work
+from registry.cli_audit import audit_group
+from registry.cli_jobs import COMMANDS as JOB_COMMANDS
+from registry.cli_roster import export_roster_command, import_roster
+from registry.services import users
+
+
+@click.command("create-user")
+@with_appcontext
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["admin", "officer", "auditor"]))
+@click.option("--region", required=True, help="GB/T 2260 code of the user's region node")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+def create_user(name: str, role: str, region: str, email: str, password: str) -> None:
+    """Create a user."""
+    with unit_of_work() as session:
+        users.create_user(session, actor=cli_actor("create-user"), username=name, role=role,
+                          region_code=region, email=email, password=password, at=now())
+    click.echo(f"已创建用户 / created user {name} ({role}, {region})")
+
+
+@click.command("create-token")
+@with_appcontext
+@click.argument("name")
+@click.option("--label", default="cli", help="what the token is for")
+def create_token(name: str, label: str) -> None:
+    """Print a new API token for user NAME."""
+    with unit_of_work() as session:
+        _, plain = users.create_token(session, actor=cli_actor("create-token"), username=name,
+                                      name=label, at=now())
+    click.echo(plain)
+
+
+@click.command("seed-demo")
+@with_appcontext
+@click.option("--size", default=3000, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option("--admin-password", default="demo-admin-2026", show_default=True)
+@click.option("--today", type=DATE, default=None, help="the demo's reference date")
+@click.option("--if-empty", is_flag=True, help="do nothing when the roster already has enterprises")
+def seed_demo(size: int, admin_password: str, today, if_empty: bool) -> None:  # noqa: ANN001
+    """Load a realistic Zhejiang demo roster (idempotent: a second run changes nothing)."""
+    from registry.demo import seed
+
+    with unit_of_work() as session:
+        report = seed(session, size=size, admin_password=admin_password, today=today, if_empty=if_empty)
+    click.echo(report)
+
+
+def register(app: Flask) -> None:
+    """Add every command to the app's CLI."""
+    for command in (init_db, policies_group, create_user, create_token, seed_demo, audit_group,
+                    import_roster, export_roster_command):
+        app.cli.add_command(command)
+    for command in JOB_COMMANDS:  # scan, send-reminders, jobs run
+        app.cli.add_command(command)

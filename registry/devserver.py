@@ -1,0 +1,60 @@
+"""`make run`: the web app on http://127.0.0.1:5000 beside the scheduler process; Ctrl-C stops both.
+
+The scheduler is its own process (never inside the web server or under a reloader), exactly as
+in production where it is a separate systemd unit.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+DEMO_LOGINS = """
+演示账号 / demo logins (password for all: see seed-demo output, default demo-admin-2026):
+  admin        管理员（浙江省 330000）
+  zj_officer   业务人员（浙江省 330000）
+  tz_officer   业务人员（台州市 331000）
+  hz_officer   业务人员（杭州市 330100）
+  auditor      审计人员（浙江省 330000）
+"""
+
+
+def main() -> int:
+    """Start the scheduler and the web server; stop both on Ctrl-C."""
+    flask = [sys.executable, "-m", "flask", "--app", "app"]
+    port = os.environ.get("REGISTRY_PORT", "5000")
+    print(DEMO_LOGINS, flush=True)
+    children = [
+        subprocess.Popen([*flask, "jobs", "run"]),
+        subprocess.Popen([*flask, "run", "--host", "127.0.0.1", "--port", port, "--no-reload"]),
+    ]
+    scheduler, web = children
+    warned = False
+    try:
+        while web.poll() is None:
+            try:
+                web.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                pass
+            if scheduler.poll() is not None and not warned:
+                # Keep serving: the dashboard and /api/v1/health show the stopped scheduler in red.
+                print(f"警告：定时任务进程已退出（{scheduler.returncode}） / WARNING: scheduler exited", flush=True)
+                warned = True
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    return web.returncode or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""CLI commands against a real (SQLite) database file: init-db, seed-demo, create-user, policies check."""
+
+import sqlalchemy as sa
+
+from config import Settings
+from registry import create_app
+from registry.db import make_engine
+from tests.conftest import ROOT
+
+
+def make_app(tmp_path, **overrides):
+    settings = Settings(env="testing", database_url=f"sqlite:///{tmp_path / 'cli.db'}", secret_key="t",
+                        policy_dir=ROOT / "config" / "policies").with_overrides(**overrides)
+    return create_app(settings), settings
+
+
+def run(app, *args):
+    return app.test_cli_runner().invoke(args=list(args), catch_exceptions=False)
+
+
+def counts(url):
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        result = {t: conn.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar_one()
+                  for t in ("enterprises", "certifications", "audit_events", "users", "annual_reports", "bans")}
+    engine.dispose()
+    return result
+
+
+def test_init_db_and_seed_demo_are_idempotent(tmp_path):
+    app, settings = make_app(tmp_path)
+    assert run(app, "init-db").exit_code == 0
+    first = run(app, "seed-demo", "--size", "120", "--today", "2026-11-22")
+    assert first.exit_code == 0, first.output
+    after_first = counts(settings.database_url)
+    assert after_first["enterprises"] == 120 and after_first["users"] == 5
+    assert after_first["certifications"] > 120
+    second = run(app, "seed-demo", "--size", "120", "--today", "2026-11-22")
+    assert second.exit_code == 0 and "0 enterprises" in second.output
+    assert counts(settings.database_url) == after_first
+
+
+def test_create_user_refuses_bad_input_with_a_reason(tmp_path):
+    app, settings = make_app(tmp_path)
+    run(app, "init-db")
+    ok = run(app, "create-user", "li", "--role", "officer", "--region", "331000", "--email", "li@x.cn", "--password", "long-enough")
+    assert ok.exit_code == 0
+    bad = app.test_cli_runner().invoke(args=["create-user", "wang", "--role", "officer", "--region", "999999",
+                                       "--email", "w@x.cn", "--password", "long-enough"])
+    assert bad.exit_code == 1 and "999999" in bad.output
+    dup = app.test_cli_runner().invoke(args=["create-user", "li", "--role", "officer", "--region", "331000",
+                                       "--email", "li@x.cn", "--password", "long-enough"])
+    assert dup.exit_code == 1 and "li" in dup.output
+    assert counts(settings.database_url)["users"] == 1
+
+
+def test_policies_check(tmp_path):
+    app, _ = make_app(tmp_path)
+    result = run(app, "policies", "check")
+    assert result.exit_code == 0 and "national-2022" in result.output
+    bad_dir = tmp_path / "policies"
+    bad_dir.mkdir()
+    (bad_dir / "broken.toml").write_text("[policy]\ncode = 1\n", encoding="utf-8")
+    app, _ = make_app(tmp_path, policy_dir=ROOT / "config" / "policies")
+    app.config["REGISTRY"] = app.config["REGISTRY"].with_overrides(policy_dir=bad_dir)
+    result = app.test_cli_runner().invoke(args=["policies", "check"])
+    assert result.exit_code == 1 and "broken.toml" in result.output and "policy.code" in result.output
