@@ -1,0 +1,39 @@
+"""The web tier: the JSON API under /api/v1 and the Chinese pages, stateless between requests.
+
+Sessions are signed cookies; throttling counters and tokens live in the database; nothing is
+kept in process memory, so any number of gunicorn workers on any number of hosts can serve.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+csrf = CSRFProtect()
+
+
+def init_app(app: Flask) -> None:
+    """Configure security, register blueprints and error handlers."""
+    from registry.web import api, auth, errors, pages
+    from registry.web.pages import helpers
+
+    settings = app.config["REGISTRY"]
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production, REMEMBER_COOKIE_SECURE=settings.is_production,
+        REMEMBER_COOKIE_DURATION=timedelta(days=7), PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        MAX_CONTENT_LENGTH=50 * 1024 * 1024, WTF_CSRF_TIME_LIMIT=8 * 3600,
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # behind one reverse proxy (nginx)
+    csrf.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    helpers.init_app(app)
+    csrf.exempt(api.bp)  # API writes are JSON or bearer-authenticated; see api.check_csrf
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)

@@ -1,0 +1,62 @@
+"""Helpers shared by the API views: today, dumping titles and enterprises."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cache
+from typing import Any
+
+from flask import current_app, request
+from marshmallow import Schema
+
+from registry.cli import today_in
+from registry.extensions import policies
+from registry.models import Certification, Enterprise
+from registry.queries import RosterFilter
+from registry.schemas import CertificationOut, EnterpriseOut, ListArgs, today_flag
+
+
+def today() -> date:
+    """Return today in the configured zone."""
+    return today_in(current_app.config["REGISTRY"].timezone)
+
+
+def list_args() -> tuple[RosterFilter, int, int]:
+    """Parse the list query string. :raises ValidationError:"""
+    args = schema(ListArgs).load(request.args.to_dict())
+    page, per_page = args.pop("page"), args.pop("per_page")
+    return RosterFilter(**args), page, per_page
+
+
+@cache
+def schema(cls: type[Schema], exclude: tuple[str, ...] = ()) -> Schema:
+    """One shared instance per output schema and exclusion: building one deep-copies every field.
+
+    Measured by bench/roster.py: a new EnterpriseOut per row cost ~0.5 ms, most of a roster page.
+    """
+    return cls(exclude=exclude)
+
+
+def dump_certification(cert: Certification, *, detail: bool = False) -> dict[str, Any]:
+    """Return a title as the API shows it."""
+    try:
+        name = policies().tier(cert.tier, policy_code=cert.policy_code).name
+    except Exception:  # noqa: BLE001  a tier dropped from the policies keeps its code
+        name = cert.tier
+    data = {c: getattr(cert, c) for c in schema(CertificationOut).fields if hasattr(cert, c) and c not in ("terms", "events")}
+    data.update(tier_name=name, review_window_open=today_flag(cert, today()))
+    if detail:
+        data.update(terms=cert.terms, events=cert.events)
+        return schema(CertificationOut).dump(data)
+    return schema(CertificationOut, ("terms", "events")).dump(data)
+
+
+def dump_enterprise(ent: Enterprise, *, detail: bool = False, warnings: list[str] | None = None) -> dict[str, Any]:
+    """Return an enterprise as the API shows it."""
+    exclude = () if detail else ("certifications", "annual_reports", "change_reports")
+    data = schema(EnterpriseOut, (*exclude, "certifications", "warnings")).dump(ent)
+    if detail:
+        data["certifications"] = [dump_certification(c) for c in ent.certifications]
+    if warnings is not None:
+        data["warnings"] = warnings
+    return data

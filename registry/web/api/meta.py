@@ -1,0 +1,59 @@
+"""Service endpoints: health, tiers, the OpenAPI document."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import current_app, jsonify
+
+from registry.db import utcnow
+from registry.domain.actors import Action
+from registry.domain.policy import Tier
+from registry.extensions import get_session, policies
+from registry.schemas import TierOut
+from registry.services import jobruns
+from registry.web.api import bp
+from registry.web.api.docs import build_spec, doc
+from registry.web.auth import requires
+
+
+@bp.get("/health")
+@doc("数据库与定时任务状态", errors=())
+def health():
+    """Report database reachability and each job's last success."""
+    session = get_session()
+    session.execute(sa.text("SELECT 1"))
+    last = jobruns.last_successes(session)
+    return jsonify(db="ok", jobs={name: at.isoformat() for name, at in last.items()},
+                   scan_late=jobruns.scan_is_late(session, utcnow()))
+
+
+def tier_out(tier: Tier) -> dict:
+    """Describe a tier's rules for clients."""
+    return {
+        "code": tier.code, "name": tier.name, "rank": tier.rank, "programme": tier.programme,
+        "policy_code": tier.policy_code, "authority": tier.authority,
+        "prerequisites": [{"any_of": list(p.any_of), "when_revenue_below": str(p.when_revenue_below)
+                           if p.when_revenue_below is not None else None, "note": p.note} for p in tier.prerequisites],
+        "validity": {"semantics": tier.validity, "years": tier.validity_years},
+        "review_window_days": tier.review_window_days, "missed_review": tier.missed_review,
+        "annual_update_due": f"{tier.annual_update_due[0]:02d}-{tier.annual_update_due[1]:02d}" if tier.annual_update_due else None,
+        "change_deadline": str(tier.change_deadline) if tier.change_deadline else None,
+        "revocation_reasons": [{"code": r.code, "name": r.name, "ban_years": r.ban_years, "scope": r.scope}
+                               for r in tier.revocation_reasons],
+    }
+
+
+@bp.get("/tiers")
+@doc("称号层级及其规则", response=TierOut, many=True, errors=(401,))
+@requires(Action.READ)
+def tiers():
+    """List every tier in force with its rules (public reference data)."""
+    items = [TierOut().dump(tier_out(t)) for t in policies().current_tiers()]
+    return jsonify(items=items, total=len(items), page=1, per_page=len(items))
+
+
+@bp.get("/openapi.json")
+@doc("OpenAPI 3 文档", errors=())
+def openapi():
+    """Return the OpenAPI document of this server."""
+    return jsonify(build_spec(current_app))

@@ -1,0 +1,98 @@
+"""Who is asking: Flask-Login sessions for pages, bearer tokens or sessions for the API.
+
+The session cookie carries the user's `session_token` (rotated on password/role/region change),
+not the primary key, so changing it logs the user out everywhere. The request's actor — with IP
+and request id for the audit trail — is built once per request in `load_actor`, and the
+request's database session is scoped to the actor's region there (registry/scoping.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, g, request
+from flask_login import LoginManager, UserMixin, current_user
+
+from registry.db import utcnow
+from registry.domain.actors import Action, Actor, require
+from registry.domain.errors import DomainError
+from registry.extensions import get_session
+from registry.models import User
+from registry.scoping import scope_session
+from registry.services.auth import user_for_token
+
+login_manager = LoginManager()
+login_manager.login_view = "pages.login"
+login_manager.login_message = "请先登录"
+login_manager.session_protection = "basic"
+
+
+class NotLoggedIn(DomainError):
+    """No session and no valid token (401)."""
+
+
+class LoginUser(UserMixin):
+    """The Flask-Login view of a user row."""
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+
+    def get_id(self) -> str:
+        """Return the rotating session token, not the primary key."""
+        return self.user.session_token
+
+
+@login_manager.user_loader
+def _load_user(session_token: str) -> LoginUser | None:
+    user = get_session().scalar(sa.select(User).where(User.session_token == session_token, User.is_active))
+    return LoginUser(user) if user else None
+
+
+def init_app(app: Flask) -> None:
+    """Install the login manager and the per-request actor."""
+    login_manager.init_app(app)
+    app.before_request(load_actor)
+
+
+def load_actor() -> None:
+    """Build the request's actor from a bearer token or the session and scope the DB session."""
+    # Cut to the audit column's width: a longer id from a client would make every write fail.
+    g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
+    g.actor = None
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        found = user_for_token(get_session(), header.removeprefix("Bearer ").strip(), utcnow())
+        if found is not None:
+            user, token = found
+            g.actor = _actor(user, kind="token", token_id=token.id)
+            get_session().commit()  # last_used_at
+    elif current_user.is_authenticated:
+        g.actor = _actor(current_user.user, kind="user")
+    scope_session(get_session(), g.actor.region_code if g.actor else None)
+
+
+def _actor(user: User, *, kind: str, token_id: int | None = None) -> Actor:
+    return Actor(kind=kind, name=user.username, role=user.role, region_code=user.region_code, user_id=user.id,
+                 token_id=token_id, ip=request.remote_addr, request_id=g.request_id)
+
+
+def current_actor() -> Actor:
+    """Return the request's actor. :raises NotLoggedIn:"""
+    if g.get("actor") is None:
+        raise NotLoggedIn("请先登录 / login required")
+    return g.actor
+
+
+def requires(action: Action) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Require a logged-in actor whose role allows `action` (401 / 403 otherwise)."""
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            require(current_actor(), action)
+            return view(*args, **kwargs)
+        return wrapper
+    return decorate

@@ -1,0 +1,60 @@
+"""Login and logout pages."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired
+
+from registry.db import utcnow
+from registry.extensions import get_session
+from registry.services.auth import AccountLocked, LoginFailed, authenticate
+from registry.web.auth import LoginUser
+from registry.web.pages import bp
+
+
+class LoginForm(FlaskForm):
+    """Username and password."""
+
+    username = StringField("用户名", validators=[DataRequired(message="请输入用户名")])
+    password = PasswordField("密码", validators=[DataRequired(message="请输入密码")])
+
+
+def safe_next(target: str | None) -> str:
+    """Return `target` only when it is a path on this site (no open redirect)."""
+    if target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("pages.dashboard")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Show the login form; log in on a correct password (throttled per account)."""
+    form = LoginForm()
+    error, status = None, 200
+    if form.validate_on_submit():
+        settings, session = current_app.config["REGISTRY"], get_session()
+        try:
+            user = authenticate(session, username=form.username.data.strip(), password=form.password.data,
+                                at=utcnow(), max_failures=settings.login_max_failures,
+                                lock_minutes=settings.login_lock_minutes, ip=request.remote_addr)
+        except (LoginFailed, AccountLocked) as exc:
+            session.commit()  # keep the failure count even though the login is refused
+            error, status = exc.message.split(" / ")[0], 429 if isinstance(exc, AccountLocked) else 401
+        else:
+            session.commit()
+            login_user(LoginUser(user))
+            return redirect(safe_next(request.args.get("next")))
+    return render_template("login.html", form=form, error=error), status
+
+
+@bp.post("/logout")
+def logout():
+    """Log out and return to the login page."""
+    logout_user()
+    flash("您已退出登录")
+    return redirect(url_for("pages.login"))

@@ -1,0 +1,103 @@
+"""The form flow every officer action follows: form → consequence to confirm → change → redirect.
+
+The first POST only validates and shows what the policy says will happen; nothing is written. The
+confirmation page carries the same fields back with `confirmed=1` and a fresh CSRF token; that
+POST calls the service, commits and redirects. A refusal from the rules (RuleViolation, 422) or
+a conflict (stale version, illegal transition, 409) re-renders the form with the message beside
+the field it names, so the officer sees what to correct; nothing was changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app, flash, g, redirect, render_template, request
+from flask_wtf import FlaskForm
+
+from registry.cli import today_in
+from registry.domain.errors import Conflict, RuleViolation
+from registry.extensions import get_session
+from registry.extensions import rules as load_rules
+from registry.services import Rules
+from registry.web.pages import bp
+
+
+def rules() -> Rules:
+    """Return the policies and calendar, loaded once per request."""
+    if "page_rules" not in g:
+        g.page_rules = load_rules()
+    return g.page_rules
+
+
+def today() -> date:
+    """Return today in the configured zone (Asia/Shanghai)."""
+    return today_in(current_app.config["REGISTRY"].timezone)
+
+
+@bp.app_template_filter("local")
+def local_time(at: datetime | None) -> str:
+    """Show a UTC instant in the configured zone (北京时间)."""
+    if at is None:
+        return "—"
+    return at.astimezone(ZoneInfo(current_app.config["REGISTRY"].timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+@bp.app_template_filter("money")
+def money(amount: Decimal | None) -> str:
+    """Show an amount in yuan with thousands separators (— when unknown)."""
+    return "—" if amount is None else f"{amount:,.2f}"
+
+
+@bp.app_template_filter("zh")
+def chinese_part(message: str) -> str:
+    """Show the Chinese part of a "中文 / English" message."""
+    return str(message).split(" / ")[0]
+
+
+def attach_errors(form: FlaskForm, exc: RuleViolation | Conflict) -> None:
+    """Put a refusal's messages beside the fields they name (the rest above the form)."""
+    errors = exc.errors if isinstance(exc, RuleViolation) else {str(exc.details.get("field", "")): [exc.message]}
+    for name, messages in errors.items():
+        target = form._fields.get(name)
+        if target is not None and name != "csrf_token":
+            target.errors = [*target.errors, *messages]
+        else:
+            form.form_errors.extend(messages)
+
+
+@dataclass
+class Step:
+    """One action's pieces: its form page, what it will do, and how to do it."""
+
+    form: FlaskForm
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    consequence: Callable[[], list[str]] = list
+    apply: Callable[[], str] = str
+    done_url: str = "/"
+
+
+def run(step: Step):  # noqa: ANN201  a Flask response
+    """Show the form, then the consequence to confirm, then apply, commit, flash and redirect."""
+    form, context = step.form, {"today": today(), **step.context}
+    if not form.validate_on_submit() or request.form.get("back"):
+        status = 422 if form.is_submitted() and form.errors else 200
+        return render_template(step.template, form=form, **context), status
+    try:
+        lines = step.consequence()
+        if request.form.get("confirmed") != "1":
+            echo = [(k, v) for k, v in request.form.items(multi=True) if k not in ("csrf_token", "confirmed")]
+            return render_template("confirm.html", form=form, lines=lines, echo=echo, **context)
+        message = step.apply()
+    except (RuleViolation, Conflict) as exc:
+        get_session().rollback()
+        attach_errors(form, exc)
+        return render_template(step.template, form=form, **context), 409 if isinstance(exc, Conflict) else 422
+    get_session().commit()
+    flash(message)
+    return redirect(step.done_url)

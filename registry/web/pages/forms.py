@@ -1,0 +1,170 @@
+"""Page forms: Flask-WTF (CSRF token on every POST), labels bound to controls, Chinese messages.
+
+Forms check shape only (required, a date, a number); the rules are the services'. Choices that
+depend on the policy (tiers, revocation reasons) or on the actor's region are filled by the view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    DecimalField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.meta import DefaultMeta
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from registry.models import ChangeKind, SizeClass
+
+CHANGE_KIND_NAMES = {ChangeKind.RENAME: "更名", ChangeKind.MERGER: "合并", ChangeKind.RESTRUCTURING: "重组",
+                     ChangeKind.CROSS_PROVINCE_MOVE: "跨省迁移", ChangeKind.OVERSEAS_BRANCH: "设立境外分支机构",
+                     ChangeKind.OTHER: "其他"}
+SIZE_NAMES = {SizeClass.MEDIUM: "中型", SizeClass.SMALL: "小型", SizeClass.MICRO: "微型"}
+REQUIRED = "此项必填"
+
+
+def choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
+    """Return select options from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+SORT_CHOICES = choices([("name", "按名称"), ("uscc", "按统一社会信用代码"), ("region", "按地区"),
+                        ("-id", "最近登记在前")])
+
+
+def _version() -> HiddenField:
+    return HiddenField(validators=[InputRequired(), Regexp(r"^\d+$", message="版本号无效，请刷新页面")])
+
+
+class PageForm(FlaskForm):
+    """A form whose built-in messages are in Chinese (WTForms' own zh catalogue, no Babel)."""
+
+    class Meta:  # noqa: D106
+        locales = ("zh",)
+
+        def get_translations(self, form):  # noqa: ANN001, ANN201, D102
+            return DefaultMeta.get_translations(self, form)
+
+
+def _optional_text(label: str, size: int) -> StringField:
+    return StringField(label, validators=[Optional(), Length(max=size)], filters=[lambda v: v.strip() if v else v])
+
+
+class RosterFilterForm(PageForm):
+    """The roster's filters, read from the query string (GET: no CSRF needed)."""
+
+    class Meta:  # noqa: D106
+        csrf = False
+
+    q = _optional_text("名称或统一社会信用代码", 100)
+    region = SelectField("地区", validators=[Optional()])
+    tier = SelectField("称号层级", validators=[Optional()])
+    status = SelectField("称号状态", validators=[Optional()])
+    expiring_within_days = IntegerField("多少天内到期", validators=[Optional(), NumberRange(0, 3650)])
+    as_of = DateField("截至日期（历史名单）", validators=[Optional()])
+    sort = SelectField("排序", choices=SORT_CHOICES, default="name", validators=[Optional()])
+
+
+class EnterpriseForm(PageForm):
+    """The enterprise's editable fields plus the version it was read at."""
+
+    version = _version()
+    name = StringField("企业名称", validators=[DataRequired(REQUIRED), Length(max=200)])
+    uscc = StringField("统一社会信用代码", validators=[DataRequired(REQUIRED), Length(max=30)])
+    region_code = SelectField("所在地区", validators=[DataRequired(REQUIRED)])
+    industry_code = _optional_text("行业代码（GB/T 4754）", 8)
+    size_class = SelectField("企业规模", 
+                             choices=choices([("", "未填写"), *[(k.value, v) for k, v in SIZE_NAMES.items()]]),
+                             validators=[Optional()])
+    founded_on = DateField("成立日期", validators=[Optional()])
+    contact_name = _optional_text("联系人", 64)
+    contact_email = StringField("联系人邮箱", validators=[Optional(), Length(max=254), Regexp(
+        r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="邮箱地址格式不正确")])  # no email_validator dependency
+    contact_phone = _optional_text("联系电话", 32)
+
+
+class GrantForm(PageForm):
+    """Grant a title (认定)."""
+
+    tier = SelectField("称号层级", validators=[DataRequired(REQUIRED)])
+    recognized_on = DateField("认定日期", validators=[InputRequired(REQUIRED)])
+    batch = _optional_text("批次", 64)
+    document_no = _optional_text("认定文号", 128)
+    authority = _optional_text("认定机关", 128)
+
+
+def _effective_on() -> DateField:
+    return DateField("生效日期", validators=[InputRequired(REQUIRED)])
+
+
+def _note() -> TextAreaField:
+    return TextAreaField("备注", validators=[Optional(), Length(max=2000)])
+
+
+class EventForm(PageForm):
+    """A lifecycle event on a title, carrying the title's version (optimistic locking)."""
+
+    version = _version()
+    effective_on = _effective_on()
+    document_no = _optional_text("依据文号", 128)
+    note = _note()
+
+
+class RevokeForm(EventForm):
+    """A revocation: the reason (from the tier's policy) and the basis document are required."""
+
+    # Redeclared below the reason so the form reads in the order an officer fills it in.
+    reason_code = SelectField("撤销原因", validators=[DataRequired(REQUIRED)])
+    effective_on = _effective_on()
+    document_no = StringField("撤销依据文号", validators=[DataRequired("撤销须填写依据文号"), Length(max=128)])
+    note = _note()
+
+
+class AnnualReportForm(PageForm):
+    """One year's figures of the annual information update (amounts in yuan)."""
+
+    year = IntegerField("数据年度", validators=[InputRequired(REQUIRED), NumberRange(2000, 2100)])
+    submitted_on = DateField("填报日期", validators=[InputRequired(REQUIRED)])
+    revenue = DecimalField("营业收入（元）", places=2, validators=[Optional(), NumberRange(min=0)])
+    main_business_revenue = DecimalField("主营业务收入（元）", places=2, validators=[Optional(), NumberRange(min=0)])
+    rd_expense = DecimalField("研发费用（元）", places=2, validators=[Optional(), NumberRange(min=0)])
+    employees = IntegerField("从业人员（人）", validators=[Optional(), NumberRange(min=0)])
+    rd_staff = IntegerField("研发人员（人）", validators=[Optional(), NumberRange(min=0)])
+    debt_ratio = DecimalField("资产负债率（%）", places=2, validators=[Optional(), NumberRange(0, 1000)])
+    invention_patents = IntegerField("发明专利（件）", validators=[Optional(), NumberRange(min=0)])
+    audit_report_code = _optional_text("审计报告验证码", 64)
+    audit_firm = _optional_text("会计师事务所", 200)
+
+    FIGURES = ("revenue", "main_business_revenue", "rd_expense", "employees", "rd_staff", "debt_ratio",
+               "invention_patents", "audit_report_code", "audit_firm", "submitted_on")
+
+
+class ChangeReportForm(PageForm):
+    """A major change (重大变化) and when it was reported."""
+
+    kind = SelectField("变化类型", choices=choices((k.value, v) for k, v in CHANGE_KIND_NAMES.items()),
+                       validators=[DataRequired(REQUIRED)])
+    occurred_on = DateField("发生日期", validators=[InputRequired(REQUIRED)])
+    reported_on = DateField("报告日期（未报告则留空）", validators=[Optional()])
+    details = TextAreaField("变化情况", validators=[Optional(), Length(max=4000)])
+
+    def validate_reported_on(self, field: DateField) -> None:
+        """A change cannot be reported before it happened."""
+        if field.data and self.occurred_on.data and field.data < self.occurred_on.data:
+            raise ValidationError("报告日期不能早于发生日期")

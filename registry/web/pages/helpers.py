@@ -1,0 +1,64 @@
+"""Template helpers: navigation, Chinese names of roles, regions, tiers, statuses."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from flask import Flask, g
+
+from registry.domain.actors import ROLE_NAMES, Action, Role, can
+from registry.domain.lifecycle import EVENT_NAMES, STATUS_NAMES, Event, Status
+from registry.extensions import get_session, policies
+from registry.reference import region_names
+
+#: (endpoint, label, action needed) — a page appears in the menu once its module registers it
+NAV = [
+    ("pages.dashboard", "工作台", Action.READ),
+    ("pages.roster", "企业名录", Action.READ),
+    ("pages.reminders", "提醒", Action.READ),
+    ("pages.imports", "导入", Action.IMPORT),
+    ("pages.audit", "审计日志", Action.READ_AUDIT),
+    ("pages.pools", "培育库", Action.READ),
+    ("pages.batches", "申报批次", Action.READ),
+]
+
+
+def nav_items() -> list[tuple[str, str]]:
+    """Return the menu entries the current actor may see and that exist."""
+    from flask import current_app
+
+    endpoints = set(current_app.view_functions)
+    actor = g.get("actor")
+    return [(e, label) for e, label, action in NAV if e in endpoints and actor and can(actor, action)]
+
+
+@lru_cache(maxsize=1)
+def _regions_cache(_key: int) -> dict[str, str]:
+    return region_names(get_session())
+
+
+def region_name(code: str | None) -> str:
+    """Return a region's Chinese name (全国 for 000000)."""
+    if not code:
+        return ""
+    if code == "000000":
+        return "全国"
+    return _regions_cache(0).get(code, code)
+
+
+def tier_name(code: str) -> str:
+    """Return a tier's Chinese name."""
+    try:
+        return policies().tier(code).name
+    except Exception:  # noqa: BLE001  an unknown code is shown as itself
+        return code
+
+
+def init_app(app: Flask) -> None:
+    """Expose the helpers to every template."""
+    app.jinja_env.globals.update(
+        nav_items=nav_items, region_name=region_name, tier_name=tier_name,
+        role_name=lambda r: ROLE_NAMES.get(Role(r), r),
+        status_name=lambda s: STATUS_NAMES.get(Status(s), s) if s in Status._value2member_map_ else s,
+        event_name=lambda e: EVENT_NAMES.get(Event(e), "授予") if e in Event._value2member_map_ else "授予",
+    )
