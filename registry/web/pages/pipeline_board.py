@@ -1,0 +1,146 @@
+"""The batch board (per level, quota counters), the application page with its chain, publicity, objections, finalising."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import render_template, url_for
+from sqlalchemy.orm import selectinload
+
+from registry.db import utcnow
+from registry.domain.actors import Action, can
+from registry.extensions import get_session
+from registry.models import Application, ApplicationStatus, Objection
+from registry.queries import in_region
+from registry.services import pipeline
+from registry.services.pipeline.common import LEVEL_NAMES, acting_level
+from registry.web.api.pipeline_schemas import DECISION_NAMES, OBJECTION_NAMES, chain_state, may_see_submitter
+from registry.web.auth import current_actor, requires
+from registry.web.pages import bp
+from registry.web.pages.flow import rules, today
+from registry.web.pages.forms import choices
+from registry.web.pages.pipeline import BATCH_NAMES, submit
+from registry.web.pages.pipeline_forms import (
+    FinaliseForm, ObjectionForm, OpinionForm, PublicityForm, ResolutionForm)
+
+APPLICATION_NAMES = {ApplicationStatus.IN_REVIEW: "推荐中", ApplicationStatus.RETURNED: "已退回修改",
+                     ApplicationStatus.REJECTED: "不予推荐", ApplicationStatus.RECOMMENDED: "已获推荐",
+                     ApplicationStatus.GRANTED: "已认定", ApplicationStatus.NOT_GRANTED: "未认定"}
+
+
+def _names() -> dict:
+    return {"level_names": LEVEL_NAMES, "decision_names": DECISION_NAMES, "objection_names": OBJECTION_NAMES,
+            "application_names": APPLICATION_NAMES, "batch_names": BATCH_NAMES}
+
+
+def objection_form(applications: list[Application]) -> ObjectionForm:
+    """Return the objection form listing the publicised applications."""
+    form = ObjectionForm()
+    form.application_id.choices = choices([(str(a.id), f"#{a.id} {a.enterprise.name}") for a in applications
+                                           if a.status == ApplicationStatus.RECOMMENDED])
+    return form
+
+
+@bp.get("/batches/<int:batch_id>")
+@requires(Action.READ)
+def batch(batch_id: int):
+    """The batch board: quotas used per region and level, applications by the level they wait at, publicity."""
+    session, actor = get_session(), current_actor()
+    record = pipeline.get_batch(session, actor, batch_id)
+    applications = list(session.scalars(
+        sa.select(Application).where(Application.batch_id == record.id,
+                                     in_region(Application.region_code, actor.region_code))
+        .options(selectinload(Application.opinions), selectinload(Application.enterprise)).order_by(Application.id)))
+    objections = list(session.scalars(sa.select(Objection).where(
+        Objection.batch_id == record.id, in_region(Objection.region_code, actor.region_code)).order_by(Objection.id)))
+    columns = {level: [a for a in applications if a.current_level == level] for level in LEVEL_NAMES}
+    settled = [a for a in applications if a.current_level is None]
+    publicity, finalise = PublicityForm(formdata=None), FinaliseForm(formdata=None)
+    objection = objection_form(applications)
+    if not objection.is_submitted():
+        objection.received_on.data = today()
+    finalise.published_on.data = today()
+    return render_template(
+        "batch.html", batch=record, quotas=pipeline.quota_usage(session, actor=actor, batch_id=record.id),
+        columns=columns, settled=settled, chains={a.id: chain_state(a) for a in applications},
+        objections=objections, see_submitter=may_see_submitter(actor), can_write=can(actor, Action.WRITE),
+        publicity_form=publicity, objection_form=objection, finalise_form=finalise,
+        resolution_forms={o.id: ResolutionForm(formdata=None, prefix=f"o{o.id}") for o in objections}, **_names())
+
+
+@bp.get("/applications/<int:application_id>")
+@requires(Action.READ)
+def application(application_id: int):
+    """An application: its chain, every opinion, its criteria report, and the form for the actor's level."""
+    actor = current_actor()
+    record = pipeline.get_application(get_session(), actor, application_id)
+    return render_template("application.html", application=record, steps=chain_state(record),
+                           form=OpinionForm(formdata=None), my_level=acting_level(actor.region_code),
+                           can_write=can(actor, Action.WRITE), **_names())
+
+
+@bp.post("/applications/<int:application_id>/opinions")
+@requires(Action.WRITE)
+def record_opinion(application_id: int):
+    """Record the opinion of the actor's level."""
+    form, actor = OpinionForm(), current_actor()
+    level = acting_level(actor.region_code)
+
+    def action() -> str:
+        opinion = pipeline.record_opinion(get_session(), actor=actor, rules=rules(), application_id=application_id,
+                                          level=level, decision=form.decision.data, note=form.note.data,
+                                          on=today(), at=utcnow())
+        return f"已出具{LEVEL_NAMES[level]}意见：{DECISION_NAMES[opinion.decision]}"
+
+    return submit(form, action, url_for("pages.application", application_id=application_id))
+
+
+@bp.post("/batches/<int:batch_id>/publicity")
+@requires(Action.WRITE)
+def start_publicity(batch_id: int):
+    """Open the publicity window."""
+    form = PublicityForm()
+    return submit(form, lambda: "已开始公示" if pipeline.start_publicity(
+        get_session(), actor=current_actor(), batch_id=batch_id, starts_on=form.starts_on.data,
+        ends_on=form.ends_on.data, published_where=form.published_where.data, at=utcnow()) else "",
+        url_for("pages.batch", batch_id=batch_id))
+
+
+@bp.post("/batches/<int:batch_id>/objections")
+@requires(Action.WRITE)
+def file_objection(batch_id: int):
+    """Record a written objection."""
+    session, actor = get_session(), current_actor()
+    form = objection_form(pipeline.get_batch(session, actor, batch_id).applications)
+
+    def action() -> str:
+        objection = pipeline.file_objection(
+            session, actor=actor, batch_id=batch_id, application_id=int(form.application_id.data),
+            submitter_name=form.submitter_name.data, submitter_identity=form.submitter_identity.data,
+            contact=form.contact.data, grounds=form.grounds.data, evidence=form.evidence.data,
+            received_on=form.received_on.data, at=utcnow(), confidential=form.confidential.data)
+        return f"已登记异议 #{objection.id}"
+
+    return submit(form, action, url_for("pages.batch", batch_id=batch_id))
+
+
+@bp.post("/objections/<int:objection_id>/resolution")
+@requires(Action.WRITE)
+def resolve_objection(objection_id: int):
+    """Resolve an objection as upheld or rejected."""
+    session, actor = get_session(), current_actor()
+    batch_id = pipeline.get_objection(session, actor, objection_id).batch_id
+    form = ResolutionForm(prefix=f"o{objection_id}")
+    return submit(form, lambda: "已处理异议：" + OBJECTION_NAMES[pipeline.resolve_objection(
+        session, actor=actor, objection_id=objection_id, outcome=form.outcome.data, note=form.note.data,
+        on=today(), at=utcnow()).status], url_for("pages.batch", batch_id=batch_id))
+
+
+@bp.post("/batches/<int:batch_id>/finalise")
+@requires(Action.WRITE)
+def finalise(batch_id: int):
+    """Finalise the batch: grant the recommended, unchallenged applications."""
+    form = FinaliseForm()
+    return submit(form, lambda: "批次已办结" if pipeline.finalise_batch(
+        get_session(), actor=current_actor(), rules=rules(), batch_id=batch_id, published_on=form.published_on.data,
+        document_no=form.document_no.data or None, today=today(), at=utcnow()) else "",
+        url_for("pages.batch", batch_id=batch_id))
