@@ -1,0 +1,1 @@
+"""Benchmarks at national scale, each figure measured against its physical floor (`python -m bench`)."""

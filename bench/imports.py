@@ -1,0 +1,110 @@
+"""Import of a 100,000-row .xlsx — dry run, then apply — against python-calamine reading the same file alone.
+
+The file is a provincial list as an office would upload it: new enterprises of Zhejiang, each
+granted 创新型中小企业 in a recent batch, with last year's figures, under the import's own
+Chinese headers. A provincial officer imports it; each run commits like the CLI command does.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from datetime import UTC, datetime, timedelta
+
+from flask import Flask
+from openpyxl import Workbook
+from python_calamine import CalamineWorkbook
+
+from registry.cli import today_in
+from registry.domain.actors import Actor, Role
+from registry.models import Region, User
+from registry.services import load_rules
+
+from bench.generate import officer_name
+from bench.synth import company_name, make_uscc
+from bench.timing import Figure, not_measured, once
+
+FIELDS = ("no", "name", "uscc", "region_code", "tier", "recognized_on", "batch", "document_no", "authority",
+          "industry_code", "size_class", "founded_on", "contact_name", "contact_email", "contact_phone", "year",
+          "revenue", "main_business_revenue", "rd_expense", "employees", "rd_staff", "debt_ratio",
+          "invention_patents", "audit_report_code", "audit_firm", "submitted_on")
+
+
+def available() -> str | None:
+    """Why the import cannot be measured, or None."""
+    try:
+        from registry.imports import run_import  # noqa: F401
+        from registry.imports.columns import BY_FIELD  # noqa: F401
+    except ImportError as exc:
+        return f"roster import not yet available ({exc})"
+    return None
+
+
+def workbook(districts: list[str], rows: int, seed: int = 11) -> bytes:
+    """A .xlsx of `rows` new Zhejiang enterprises with an innovative_sme grant each."""
+    from registry.imports.columns import BY_FIELD
+
+    rng, today = random.Random(seed), today_in("Asia/Shanghai")
+    recognized = today - timedelta(days=20)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("创新型中小企业名单")
+    sheet.append([BY_FIELD[f].header for f in FIELDS])
+    for n in range(1, rows + 1):
+        district = districts[n % len(districts)]
+        revenue = rng.randint(8, 900) * 1_000_000
+        sheet.append([
+            n, company_name("浙江", 5_000_000 + n, rng), make_uscc(district, n, series="MB"), district,
+            "创新型中小企业", recognized, f"{recognized.year}年第4批", f"浙经信企业〔{recognized.year}〕300号",
+            "浙江省经济和信息化厅", f"C{rng.randint(13, 43)}", rng.choice(("中型", "小型", "微型")),
+            datetime(rng.randint(1995, 2019), rng.randint(1, 12), rng.randint(1, 28)),
+            "王伟", f"new{n}@example-enterprise.cn", f"0571-8{n:07d}", today.year - 1, revenue,
+            revenue * 0.85, revenue * rng.randint(2, 9) / 100, rng.randint(30, 900), rng.randint(5, 120),
+            rng.randint(20, 75), rng.randint(0, 30), f"ZJ{n:08d}", "某会计师事务所",
+            datetime(today.year, rng.randint(1, 4), rng.randint(1, 28))])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _officer(app: Flask) -> Actor:
+    with app.extensions["registry.sessionmaker"]() as session:
+        user = session.query(User).filter_by(username=officer_name("33")).one()
+        return Actor(kind="user", name=user.username, role=Role.OFFICER, region_code=user.region_code, user_id=user.id)
+
+
+def _run(app: Flask, actor: Actor, content: bytes, mode: str) -> tuple[float, dict]:
+    from registry.imports import run_import
+
+    def go() -> dict:
+        with app.extensions["registry.sessionmaker"]() as session:
+            rules = load_rules(session, app.extensions["registry.policies"])
+            run = run_import(session, actor=actor, rules=rules, filename="bench-list.xlsx", content=content,
+                             mode=mode, at=datetime.now(UTC), today=today_in("Asia/Shanghai"))
+            session.commit()
+            return {"status": run.status, "counts": run.counts, "errors": run.errors[:3]}
+
+    return once(go)
+
+
+def measure(app: Flask, rows: int = 100_000) -> list[Figure]:
+    """Dry run and apply of a `rows`-row workbook, each against reading it with calamine alone."""
+    why = available()
+    if why:
+        return [not_measured("roster import", why)]
+    with app.extensions["registry.sessionmaker"]() as session:
+        districts = [code for (code,) in session.query(Region.code).filter(
+            Region.level == "district", Region.code.startswith("33")).order_by(Region.code)]
+    content = workbook(districts, rows)
+    floor, grid = once(lambda: CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_index(0).to_python())
+    actor = _officer(app)
+    figures = []
+    for mode in ("dry_run", "apply"):
+        seconds, result = _run(app, actor, content, mode)
+        expected = "validated" if mode == "dry_run" else "applied"
+        if result["status"] != expected:
+            raise RuntimeError(f"bench import {mode}: {result}")
+        figures.append(Figure(f"roster import, {rows:,} rows .xlsx, {mode}", seconds, floor,
+                              "python-calamine reading the same file", target_ratio=3.0,
+                              note=f"{len(content) / 1e6:.1f} MB, {len(grid) - 1:,} data rows; "
+                                   f"counts {result['counts']}"))
+    return figures

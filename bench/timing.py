@@ -1,0 +1,82 @@
+"""Clocks and figures: timing loops, percentiles, and the record each measurement returns."""
+
+from __future__ import annotations
+
+import gc
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Figure:
+    """One measured figure against its floor; `target` is the ratio (and time) the issue asks for."""
+
+    name: str
+    value: float | None  #: seconds (or messages/s when `unit` says so)
+    floor: float | None
+    floor_name: str = ""
+    unit: str = "s"
+    target_ratio: float | None = None
+    target_value: float | None = None  #: an absolute ceiling in `unit`, e.g. 10 s or 50 ms
+    note: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ratio(self) -> float | None:
+        """Figure over floor (for a rate, floor over figure: higher still means slower)."""
+        if not self.value or not self.floor:
+            return None
+        return self.floor / self.value if self.unit == "msg/s" else self.value / self.floor
+
+    @property
+    def met(self) -> bool | None:
+        """Whether the targets hold (None: no target, or not measured)."""
+        if self.value is None or (self.target_ratio is None and self.target_value is None):
+            return None
+        ok = self.target_ratio is None or (self.ratio is not None and self.ratio <= self.target_ratio)
+        return ok and (self.target_value is None or self.value <= self.target_value)
+
+
+def not_measured(name: str, why: str) -> Figure:
+    """A row saying clearly that a figure was not measured, and why."""
+    return Figure(name, None, None, note=f"not measured: {why}")
+
+
+def once(fn: Callable[[], Any]) -> tuple[float, Any]:
+    """Run `fn` once with the collector quiet; return (seconds, result)."""
+    gc.collect()
+    started = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - started, result
+
+
+def repeat(fn: Callable[[], Any], n: int, warmup: int = 5) -> list[float]:
+    """Time `n` calls of `fn` after `warmup` untimed ones; return the durations in seconds."""
+    for _ in range(warmup):
+        fn()
+    gc.collect()
+    samples = []
+    for _ in range(n):
+        started = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def percentile(samples: list[float], p: float) -> float:
+    """The p-th percentile (nearest rank) of `samples`."""
+    ordered = sorted(samples)
+    rank = max(1, min(len(ordered), math.ceil(p / 100 * len(ordered))))
+    return ordered[rank - 1]
+
+
+def fmt(value: float | None, unit: str = "s") -> str:
+    """Human-readable value: ms below a second, messages per second as they are."""
+    if value is None:
+        return "–"
+    if unit == "msg/s":
+        return f"{value:,.0f} msg/s"
+    return f"{value * 1000:.2f} ms" if value < 1 else f"{value:.2f} s"
