@@ -278,17 +278,20 @@ def verify(session: Session, anchors: Mapping[int, str] | None = None) -> Verifi
     the chain head. Run it on an unscoped session: a region-scoped one hides other regions' events.
     Events committed while the walk runs are walked too, so concurrent writers cause no alarm.
     """
-    walk = _Walk(anchors or {})
+    walk, seen_head = _Walk(anchors or {}), -1
     while True:
-        walked_before = walk.last_id
-        for row in _rows(session, after=walk.last_id):
-            if (bad := walk.step(row)) is not None:
-                return bad
+        # The head first, then the events: the head moves in the same commit as its events, so every
+        # event up to the head read here is visible to the event query that follows it.
         head = session.execute(sa.select(AuditChainHead.last_event_id, AuditChainHead.last_hash)
                                .where(AuditChainHead.id == 1)).one_or_none()
         if head is None:
             return walk.bad(None, "链头记录缺失 / the chain head row is missing")
         head_id = head.last_event_id or 0
-        if head_id > walk.last_id and walk.last_id > walked_before:
-            continue  # appended while we walked: walk those too
+        for row in _rows(session, after=walk.last_id):
+            if (bad := walk.step(row)) is not None:
+                return bad
+        if walk.last_id > head_id != seen_head:
+            seen_head = head_id
+            continue  # appended while we walked: read the newer head and walk on (a head that
+            # stays behind the events on a second look is reported by finish)
         return walk.finish(head_id, head.last_hash)
