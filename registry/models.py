@@ -392,14 +392,25 @@ class JobRun(Base):
     )
 
 
+IMPORT_STATUSES = ("queued", "running", "failed", "validated", "applied")
+
+
 class ImportRun(Base):
-    """An uploaded roster file and what became of it (dry run or apply)."""
+    """An uploaded roster file and what became of it (dry run or apply).
+
+    A page upload keeps the file (`content`) so a background worker can process it and a
+    validated dry run can be applied as the very same file; the two binary columns are deferred,
+    so lists and polls do not load them.
+    """
 
     __tablename__ = "imports"
+    __table_args__ = (sa.CheckConstraint(
+        "status IN (" + ", ".join(f"'{s}'" for s in IMPORT_STATUSES) + ")", name="status"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     filename: Mapped[str] = mapped_column(sa.String(255))
     mode: Mapped[str] = mapped_column(sa.String(16))  #: dry_run, apply
-    status: Mapped[str] = mapped_column(sa.String(16))  #: running, failed, validated, applied
+    status: Mapped[str] = mapped_column(sa.String(16))  #: queued, running, failed, validated, applied
+    programme: Mapped[str | None] = mapped_column(sa.String(64))  #: tier names read within this programme
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     region_code: Mapped[str] = mapped_column(sa.String(6))
     total_rows: Mapped[int] = mapped_column(default=0)
@@ -407,7 +418,8 @@ class ImportRun(Base):
     counts: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     errors: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)
     diff: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
-    error_workbook: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    error_workbook: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
+    content: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)  #: the uploaded file (pages)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
 

@@ -1,7 +1,9 @@
 """The import use case: read, check every row, then (apply, no errors) write — all or nothing.
 
-One ImportRun row records each upload: its status (failed, validated, applied), counts, errors
-({row, column, field, message}), the diff and warnings, and the error workbook. Nothing of the
+One ImportRun row records each upload: its status (queued, running, failed, validated,
+applied), counts, errors ({row, column, field, message}), the diff and warnings, and the error
+workbook. `run_import` does it all at once (CLI, API); a page upload is `queue_import`ed with its
+file and processed by a worker with `process_import` (registry/web/import_worker.py). Nothing of the
 registry is written unless every row is good. Like every service it flushes and never commits;
 the caller commits, which also keeps the ImportRun of a failed file for its error workbook.
 """
@@ -10,17 +12,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry import audit
-from registry.domain.actors import Action, Actor, require
-from registry.domain.errors import RuleViolation
+from registry.domain.actors import Action, Actor, require, require_scope
+from registry.domain.errors import NotFound, RuleViolation
 from registry.imports.apply import apply_changes
 from registry.imports.check import Outcome, Progress, check_file
 from registry.imports.problems import FileProblem, Problem
 from registry.imports.reading import Sheet, read_table
 from registry.imports.workbook import error_workbook
 from registry.models import ImportRun
+from registry.queries import in_region
 from registry.services import Rules
 
 MODES = ("dry_run", "apply")
@@ -31,45 +35,101 @@ def run_import(session: Session, *, actor: Actor, rules: Rules, filename: str, c
                at: datetime, today: date, programme: str | None = None,
                progress: Progress | None = None) -> ImportRun:
     """Check a roster file and, in mode "apply" when every row is good, write it; return its ImportRun."""
+    run = open_run(session, actor=actor, rules=rules, filename=filename, mode=mode, at=at, programme=programme)
+    return process_import(session, run, actor=actor, rules=rules, content=content, at=at, today=today,
+                          progress=progress)
+
+
+def queue_import(session: Session, *, actor: Actor, rules: Rules, filename: str, content: bytes, mode: str,
+                 at: datetime, programme: str | None = None) -> ImportRun:
+    """Record an upload as a queued ImportRun that keeps the file, for a worker to `process_import` later."""
+    return open_run(session, actor=actor, rules=rules, filename=filename, mode=mode, at=at, programme=programme,
+                    status="queued", content=content)
+
+
+def open_run(session: Session, *, actor: Actor, rules: Rules, filename: str, mode: str, at: datetime,
+             programme: str | None = None, status: str = "running", content: bytes | None = None) -> ImportRun:
+    """Check the actor, mode and programme and add the ImportRun. :raises RuleViolation:"""
     require(actor, Action.IMPORT)
     if mode not in MODES:
         raise RuleViolation.on("mode", f"导入方式应为 dry_run 或 apply，实为 {mode!r} / unknown mode")
     if programme is not None and programme not in {p.programme for p in rules.policies.policies}:
         known = "、".join(sorted({p.programme for p in rules.policies.policies}))
         raise RuleViolation.on("programme", f"未知的项目 {programme}（可用：{known}） / unknown programme")
-    run = ImportRun(filename=filename[:255], mode=mode, status="running", user_id=actor.user_id,
-                    region_code=actor.region_code, created_at=at)
+    run = ImportRun(filename=_short(filename), mode=mode, status=status, user_id=actor.user_id,
+                    region_code=actor.region_code, programme=programme, content=content, created_at=at)
     session.add(run)
-    session.flush()
-    try:
-        sheet = read_table(filename, content)
-    except FileProblem as exc:
-        return _finish(run, None, Outcome(errors=[Problem(None, None, None, exc.message)]), at)
-    run.total_rows = len(sheet.rows)
-
-    def report(done: int, total: int) -> None:
-        """Record progress on the ImportRun and pass it on."""
-        run.processed_rows = done
-        session.flush()
-        if progress is not None:
-            progress(done, total)
-
-    outcome = check_file(session, actor=actor, rules=rules, sheet=sheet, today=today, programme=programme,
-                         progress=report)
-    if not outcome.errors and mode == "apply":
-        apply_changes(session, actor=actor, rules=rules, filename=filename, decided=outcome.decided, at=at)
-    _finish(run, sheet, outcome, at)
-    if run.status == "applied":
-        audit.record(session, actor=actor, action="import.applied", entity_type="import", entity_id=run.id,
-                     region_code=None if actor.region_code == "000000" else actor.region_code, at=at,
-                     changes={"filename": [None, filename], "counts": [None, run.counts]},
-                     why=audit.Why(note=f"导入 {filename}"))
     session.flush()
     return run
 
 
-def _finish(run: ImportRun, sheet: Sheet | None, outcome: Outcome, at: datetime) -> ImportRun:
+def process_import(session: Session, run: ImportRun, *, actor: Actor, rules: Rules, content: bytes,
+                   at: datetime, today: date, progress: Progress | None = None) -> ImportRun:
+    """Check `run`'s file and, in mode "apply" when every row is good, write it; return the run.
+
+    The run's own row is written only at the end: progress goes to `progress` alone, because an
+    UPDATE of the row mid-way would lock it (PostgreSQL) until commit, and the web worker commits
+    progress to that row from a second session while this one works.
+    """
+    require(actor, Action.IMPORT)
+    try:
+        sheet = read_table(run.filename, content)
+    except FileProblem as exc:
+        return _finish(run, None, Outcome(errors=[Problem(None, None, None, exc.message)]), at, 0, 0)
+    done = 0
+
+    def report(rows_done: int, total: int) -> None:
+        """Keep count and pass the report on."""
+        nonlocal done
+        done = rows_done
+        if progress is not None:
+            progress(rows_done, total)
+
+    outcome = check_file(session, actor=actor, rules=rules, sheet=sheet, today=today, programme=run.programme,
+                         progress=report)
+    if not outcome.errors and run.mode == "apply":
+        apply_changes(session, actor=actor, rules=rules, filename=run.filename, decided=outcome.decided, at=at)
+    _finish(run, sheet, outcome, at, len(sheet.rows), done)
+    if run.status == "applied":
+        audit.record(session, actor=actor, action="import.applied", entity_type="import", entity_id=run.id,
+                     region_code=None if actor.region_code == "000000" else actor.region_code, at=at,
+                     changes={"filename": [None, run.filename], "counts": [None, run.counts]},
+                     why=audit.Why(note=f"导入 {run.filename}"))
+    session.flush()
+    return run
+
+
+def get_import(session: Session, actor: Actor, import_id: int) -> ImportRun:
+    """Return an import the actor may see (its region's, or below). :raises NotFound:"""
+    require(actor, Action.READ)
+    run = session.scalar(sa.select(ImportRun).where(ImportRun.id == import_id))
+    if run is None:
+        raise NotFound("导入记录不存在 / import not found")
+    require_scope(actor, run.region_code, "导入记录")
+    return run
+
+
+def imports_select(actor: Actor) -> sa.Select[tuple[ImportRun]]:
+    """Select the imports the actor may see, newest first."""
+    require(actor, Action.READ)
+    return (sa.select(ImportRun).where(in_region(ImportRun.region_code, actor.region_code))
+            .order_by(ImportRun.id.desc()))
+
+
+def _short(filename: str, limit: int = 255) -> str:
+    """Fit a file name to the column, keeping its extension (the reader goes by it)."""
+    if len(filename) <= limit:
+        return filename
+    stem, dot, suffix = filename.rpartition(".")
+    if not dot or len(suffix) > 10:
+        return filename[:limit]
+    return stem[:limit - len(suffix) - 1] + "." + suffix
+
+
+def _finish(run: ImportRun, sheet: Sheet | None, outcome: Outcome, at: datetime, total: int,
+            done: int) -> ImportRun:
     errors, warnings = outcome.errors, outcome.warnings
+    run.total_rows, run.processed_rows = total, done
     totals = outcome.diff.get("totals", {})
     run.status = "failed" if errors else ("applied" if run.mode == "apply" else "validated")
     run.counts = {"rows": run.total_rows, "enterprises": outcome.enterprises, "errors": len(errors),

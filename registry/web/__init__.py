@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
         REMEMBER_COOKIE_DURATION=timedelta(days=7), PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
         MAX_CONTENT_LENGTH=50 * 1024 * 1024, WTF_CSRF_TIME_LIMIT=8 * 3600,
         JSON_AS_ASCII=False,
+        IMPORTS_INLINE=False,  # True: page uploads are processed in the request (tests), not a thread
     )
     app.json.ensure_ascii = False
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # behind one reverse proxy (nginx)

@@ -28,6 +28,7 @@ from registry.web.pages.forms import RosterFilterForm, choices
 PER_PAGE = 50
 FILTERS = ("q", "region", "tier", "status", "expiring_within_days", "as_of", "sort")
 INDENT = {"province": "", "city": "　", "district": "　　"}
+EXPORTS = (("api.export_roster", "导出 Excel"), ("api.export_roster_csv", "导出 CSV"))  #: carry the current filters
 
 
 def region_choices(actor: Actor, *, blank: str | None = "全部地区", districts: bool = False) -> list[SelectChoice]:
@@ -83,6 +84,7 @@ def roster():
     stmt = roster_select(f, today()).options(selectinload(Enterprise.certifications))
     rows, total = paginate(get_session(), stmt, page, PER_PAGE)
     args = query_args(f)
-    export = url_for("api.export_roster", **args) if "api.export_roster" in current_app.view_functions else None
+    exports = {label: url_for(endpoint, **args) for endpoint, label in EXPORTS
+               if endpoint in current_app.view_functions}
     return render_template("roster.html", form=form, rows=rows, total=total, page=page,
-                           pages=max(math.ceil(total / PER_PAGE), 1), args=args, export_url=export)
+                           pages=max(math.ceil(total / PER_PAGE), 1), args=args, exports=exports)

@@ -1,0 +1,36 @@
+"""Imports from the pages: the uploaded file, its programme, and a `queued` status with a CHECK.
+
+A page upload stores the file on its ImportRun (`content`) so a background worker can process it
+after the request has returned, and so "确认导入" applies the very file the dry run checked, read
+within the same programme (`programme`). The status CHECK lists every status, the new `queued`
+among them; rows written before this revision carry only running, failed, validated or applied.
+Downgrade drops the two columns and the constraint (a queued run would break nothing: the
+column is plain VARCHAR again).
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-30 10:00:00+00:00
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+revision = '0004'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('imports', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('programme', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('content', sa.LargeBinary(), nullable=True))
+        batch_op.create_check_constraint(
+            op.f('ck_imports_status'), "status IN ('queued', 'running', 'failed', 'validated', 'applied')")
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('imports', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_imports_status'), type_='check')
+        batch_op.drop_column('content')
+        batch_op.drop_column('programme')

@@ -1,0 +1,140 @@
+"""The import pages (导入): upload, progress, the dry-run diff, confirm, the errors and their workbook.
+
+An upload is stored on a queued ImportRun and committed; a background worker checks it (and in
+apply mode writes it) while the browser waits on /imports/{id}, which polls the API every second
+(registry/web/static/import-poll.js, or a meta refresh without JS). "确认导入" of a validated dry
+run queues the very same stored file in apply mode: every row is checked again, all or nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import current_app, redirect, render_template, url_for
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import RadioField, SelectField
+from wtforms.validators import Optional
+
+from registry.db import utcnow
+from registry.domain.actors import Action
+from registry.domain.errors import Conflict, RuleViolation
+from registry.extensions import get_session, policies
+from registry.imports import queue_import
+from registry.imports.columns import BY_FIELD
+from registry.imports.run import get_import, imports_select
+from registry.models import ImportRun
+from registry.web import import_worker
+from registry.web.api.imports import FILE_EMPTY, error_workbook_response
+from registry.web.auth import current_actor, requires
+from registry.web.pages import bp
+from registry.web.pages.flow import attach_errors, rules, today
+from registry.web.pages.forms import PageForm, choices
+
+RECENT = 20
+ACCEPTED = ["xlsx", "xlsm", "xls", "ods", "csv"]
+MODE_NAMES = {"dry_run": "试运行（只校验并显示差异，不写入）", "apply": "直接导入（全部行无误时写入）"}
+STATUS_NAMES = {"queued": "排队中", "running": "处理中", "failed": "有错误，未导入", "validated": "试运行通过",
+                "applied": "已导入"}
+DIFF_LABELS = {"new_enterprises": "新增企业", "changed": "字段变更", "new_titles": "新增称号",
+               "new_reports": "新增年报", "unchanged_rows": "未变化的行", "missing": "本批次已登记但名单中缺少的企业",
+               "name_matches": "名称相同但信用代码不同（不会合并，请核实）"}
+
+
+class ImportForm(PageForm):
+    """The upload: a file, dry run or apply, and optionally the programme its tier names belong to."""
+
+    file = FileField("名单文件（.xlsx 或 .csv）", validators=[
+        FileRequired("请选择要导入的名单文件"), FileAllowed(ACCEPTED, "文件类型应为 .xlsx 或 .csv")])
+    mode = RadioField("导入方式", choices=choices(MODE_NAMES.items()), default="dry_run")
+    programme = SelectField("称号所属项目", validators=[Optional()])
+
+
+def programme_choices() -> list[Any]:
+    """Return "all programmes" and each programme with the name of its latest policy."""
+    latest = {p.programme: p.name for p in policies().policies}
+    return choices([("", "全部项目（按称号名称识别）"), *((code, f"{name}（{code}）") for code, name in latest.items())])
+
+
+def field_label(name: str | None) -> str:
+    """Return a roster field's Chinese header (企业名称 for name)."""
+    column = BY_FIELD.get(name or "")
+    return column.aliases[0] if column else (name or "")
+
+
+@bp.app_template_global()
+def import_status_name(status: str) -> str:
+    """Return an import status in Chinese."""
+    return STATUS_NAMES.get(status, status)
+
+
+@bp.route("/imports", methods=["GET", "POST"])
+@requires(Action.IMPORT)
+def imports():
+    """Show the upload form and the region's recent imports; queue an upload and go to its page."""
+    form = ImportForm()
+    form.programme.choices = programme_choices()
+    if form.validate_on_submit():
+        content = form.file.data.read()
+        if content:
+            try:
+                run = _queue(form.file.data.filename or "upload", content, form.mode.data, form.programme.data or None)
+            except RuleViolation as exc:
+                get_session().rollback()
+                attach_errors(form, exc)
+            else:
+                return redirect(url_for("pages.import_run", import_id=run))
+        else:
+            form.file.errors = [FILE_EMPTY]
+    recent = get_session().scalars(imports_select(current_actor()).limit(RECENT)).all()
+    status = 422 if form.is_submitted() else 200
+    return render_template("imports.html", form=form, recent=recent, mode_names=MODE_NAMES), status
+
+
+def _queue(filename: str, content: bytes, mode: str, programme: str | None) -> int:
+    """Store the file as a queued run, commit, and hand it to the worker; return the run's id."""
+    session, actor = get_session(), current_actor()
+    run = queue_import(session, actor=actor, rules=rules(), filename=filename, content=content, mode=mode,
+                       at=utcnow(), programme=programme)
+    session.commit()
+    import_worker.start(current_app._get_current_object(), run.id, actor, today())  # type: ignore[attr-defined]
+    return run.id
+
+
+@bp.get("/imports/<int:import_id>")
+@requires(Action.IMPORT)
+def import_run(import_id: int):
+    """Show an import: progress while it runs, then its diff, errors or counts."""
+    run = get_import(get_session(), current_actor(), import_id)
+    diff = dict(run.diff or {})
+    warnings = diff.pop("warnings", [])
+    return render_template("import.html", run=run, working=run.status in ("queued", "running"), diff=diff,
+                           warnings=warnings, labels=DIFF_LABELS, field_label=field_label, mode_names=MODE_NAMES,
+                           can_confirm=_kept(run, ImportRun.content), has_workbook=_kept(run, ImportRun.error_workbook))
+
+
+@bp.post("/imports/<int:import_id>/confirm")
+@requires(Action.IMPORT)
+def confirm_import(import_id: int):
+    """Apply the file of a validated dry run: the same stored bytes, queued again in apply mode.
+
+    The app-wide CSRFProtect has already refused a POST without a valid token (400).
+    """
+    session = get_session()
+    run = get_import(session, current_actor(), import_id)
+    content = session.scalar(sa.select(ImportRun.content).where(ImportRun.id == run.id))
+    if run.mode != "dry_run" or run.status != "validated" or content is None:
+        raise Conflict("只有通过校验的试运行可以确认导入 / only a validated dry run can be applied")
+    return redirect(url_for("pages.import_run", import_id=_queue(run.filename, content, "apply", run.programme)))
+
+
+@bp.get("/imports/<int:import_id>/errors.xlsx")
+@requires(Action.IMPORT)
+def import_errors(import_id: int):
+    """Download the error workbook of a failed import (session-authenticated twin of the API's)."""
+    return error_workbook_response(get_import(get_session(), current_actor(), import_id))
+
+
+def _kept(run: ImportRun, column: Any) -> bool:
+    """Tell whether the run holds a file in `column`, without loading it (both are deferred)."""
+    return bool(get_session().scalar(sa.select(column.is_not(None)).where(ImportRun.id == run.id)))
