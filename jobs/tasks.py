@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config import Settings
 from registry.db import utcnow
 from registry.domain.policy import PolicySet
+from registry.imports.run import fail_abandoned_imports
 from registry.services.digests import watchdog_once, weekly_digest_once
 from registry.services.outbox import drain, mail_domain
 from registry.services.scan import scan_once
@@ -69,3 +70,6 @@ def watchdog(ctx: JobContext) -> None:
     alerts = watchdog_once(ctx.sessions, today=ctx.today(), clock=utcnow, timezone=ctx.settings.timezone,
                            domain=ctx.domain)
     log.log(logging.WARNING if alerts else logging.INFO, "watchdog: %d alerts queued", alerts)
+    with ctx.sessions() as session, session.begin():
+        if abandoned := fail_abandoned_imports(session, at=utcnow()):
+            log.warning("watchdog: %d abandoned imports marked failed", abandoned)

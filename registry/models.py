@@ -420,6 +420,8 @@ class ImportRun(Base):
     diff: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     error_workbook: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
     content: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)  #: the uploaded file (pages)
+    #: the validated dry run this apply run confirms; unique, so a double "确认导入" applies once
+    source_id: Mapped[int | None] = mapped_column(sa.ForeignKey("imports.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
 

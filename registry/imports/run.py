@@ -10,7 +10,7 @@ the caller commits, which also keeps the ImportRun of a failed file for its erro
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -29,6 +29,10 @@ from registry.services import Rules
 
 MODES = ("dry_run", "apply")
 ERROR_LIMIT = 1000  #: errors kept in ImportRun.errors (the error workbook has them all)
+#: a page import still queued or running after this long lost its worker (a restart or a kill):
+#: its transaction was rolled back, so nothing of it was written; the watchdog marks it failed.
+ABANDONED_AFTER = timedelta(hours=6)
+ABANDONED = "导入中断（处理进程已停止），未导入任何数据，请重新上传 / import interrupted, nothing imported"
 
 
 def run_import(session: Session, *, actor: Actor, rules: Rules, filename: str, content: bytes, mode: str,
@@ -41,14 +45,19 @@ def run_import(session: Session, *, actor: Actor, rules: Rules, filename: str, c
 
 
 def queue_import(session: Session, *, actor: Actor, rules: Rules, filename: str, content: bytes, mode: str,
-                 at: datetime, programme: str | None = None) -> ImportRun:
-    """Record an upload as a queued ImportRun that keeps the file, for a worker to `process_import` later."""
+                 at: datetime, programme: str | None = None, source_id: int | None = None) -> ImportRun:
+    """Record an upload as a queued ImportRun that keeps the file, for a worker to `process_import` later.
+
+    `source_id` names the validated dry run an apply run confirms; the column is unique, so a second
+    confirmation of the same dry run fails with an IntegrityError instead of applying the file twice.
+    """
     return open_run(session, actor=actor, rules=rules, filename=filename, mode=mode, at=at, programme=programme,
-                    status="queued", content=content)
+                    status="queued", content=content, source_id=source_id)
 
 
 def open_run(session: Session, *, actor: Actor, rules: Rules, filename: str, mode: str, at: datetime,
-             programme: str | None = None, status: str = "running", content: bytes | None = None) -> ImportRun:
+             programme: str | None = None, status: str = "running", content: bytes | None = None,
+             source_id: int | None = None) -> ImportRun:
     """Check the actor, mode and programme and add the ImportRun. :raises RuleViolation:"""
     require(actor, Action.IMPORT)
     if mode not in MODES:
@@ -57,7 +66,7 @@ def open_run(session: Session, *, actor: Actor, rules: Rules, filename: str, mod
         known = "、".join(sorted({p.programme for p in rules.policies.policies}))
         raise RuleViolation.on("programme", f"未知的项目 {programme}（可用：{known}） / unknown programme")
     run = ImportRun(filename=_short(filename), mode=mode, status=status, user_id=actor.user_id,
-                    region_code=actor.region_code, programme=programme, content=content, created_at=at)
+                    region_code=actor.region_code, programme=programme, content=content, source_id=source_id, created_at=at)
     session.add(run)
     session.flush()
     return run
@@ -139,3 +148,18 @@ def _finish(run: ImportRun, sheet: Sheet | None, outcome: Outcome, at: datetime,
     run.error_workbook = error_workbook(sheet, errors) if errors else None
     run.finished_at = at
     return run
+
+
+def fail_abandoned_imports(session: Session, *, at: datetime) -> int:
+    """Mark page imports left queued or running since before `at - ABANDONED_AFTER` failed; return how many.
+
+    A worker that dies with its process rolls its transaction back but cannot mark its run; without
+    this the page would poll "处理中" for ever. Runs on an unscoped session (the watchdog job).
+    """
+    result = session.execute(
+        sa.update(ImportRun)
+        .where(ImportRun.status.in_(("queued", "running")), ImportRun.created_at < at - ABANDONED_AFTER)
+        .values(status="failed", finished_at=at, counts={"errors": 1, "error_rows": 0},
+                errors=[{"row": None, "column": None, "field": None, "message": ABANDONED}])
+        .execution_options(synchronize_session=False))
+    return result.rowcount

@@ -17,7 +17,9 @@ from sqlalchemy.orm import sessionmaker
 from jobs.runner import InstanceLock, build_scheduler
 from jobs import tasks
 from jobs.tasks import JobContext
-from registry.db import make_engine
+from registry.db import make_engine, utcnow
+from registry.imports.run import ABANDONED_AFTER
+from registry.models import ImportRun
 from tests.conftest import ROOT
 from tests.jobs.test_cli import make_app, run
 
@@ -118,3 +120,25 @@ def test_the_watchdog_runs_an_undone_scan_before_judging_it(tmp_path, policies):
     assert [(name, str(on), status) for name, on, status in runs] == [
         ("scan", today, "succeeded"), ("watchdog", today, "succeeded")]
     assert alerts == 0
+
+
+def test_the_watchdog_fails_page_imports_whose_worker_is_gone(tmp_path, policies):
+    """A page import left running by a killed worker is marked failed after ABANDONED_AFTER, a recent one is not."""
+    app = make_app(f"sqlite:///{tmp_path / 'reap.db'}")
+    assert run(app, "init-db").exit_code == 0
+    ctx = JobContext(settings=app.config["REGISTRY"], sessions=app.extensions["registry.sessionmaker"],
+                     policies=policies)
+    now = utcnow()
+    with ctx.sessions() as session, session.begin():
+        for name, status, age in (("old.xlsx", "running", ABANDONED_AFTER + timedelta(minutes=1)),
+                                  ("queued.xlsx", "queued", ABANDONED_AFTER + timedelta(hours=1)),
+                                  ("fresh.xlsx", "running", timedelta(minutes=5)),
+                                  ("done.xlsx", "applied", ABANDONED_AFTER * 2)):
+            session.add(ImportRun(filename=name, mode="apply", status=status, region_code="330000",
+                                  created_at=now - age))
+    tasks.watchdog(ctx)
+    with ctx.sessions() as session:
+        status = dict(session.execute(sa.select(ImportRun.filename, ImportRun.status)).all())
+        [old] = session.scalars(sa.select(ImportRun).where(ImportRun.filename == "old.xlsx"))
+    assert status == {"old.xlsx": "failed", "queued.xlsx": "failed", "fresh.xlsx": "running", "done.xlsx": "applied"}
+    assert "导入中断" in old.errors[0]["message"] and old.finished_at is not None

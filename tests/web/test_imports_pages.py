@@ -116,6 +116,9 @@ def test_dry_run_shows_the_diff_then_confirm_applies_the_same_file(officer, regi
     assert session.scalar(sa.select(ImportRun.content).where(ImportRun.id == applied)) == announcement(renamed)
     listing = page(officer, "/imports")
     assert f"#{applied}" in listing and f"#{dry}" in listing and "已导入" in listing
+    before = runs(session)
+    assert run_id_of(confirm(officer, dry)) == applied  # a second click lands on the same apply run
+    assert runs(session) == before
 
 
 def test_a_bad_file_shows_its_errors_and_the_workbook_downloads(officer, session):

@@ -91,11 +91,11 @@ def imports():
     return render_template("imports.html", form=form, recent=recent, mode_names=MODE_NAMES), status
 
 
-def _queue(filename: str, content: bytes, mode: str, programme: str | None) -> int:
+def _queue(filename: str, content: bytes, mode: str, programme: str | None, source_id: int | None = None) -> int:
     """Store the file as a queued run, commit, and hand it to the worker; return the run's id."""
     session, actor = get_session(), current_actor()
     run = queue_import(session, actor=actor, rules=rules(), filename=filename, content=content, mode=mode,
-                       at=utcnow(), programme=programme)
+                       at=utcnow(), programme=programme, source_id=source_id)
     session.commit()
     import_worker.start(current_app._get_current_object(), run.id, actor, today())  # type: ignore[attr-defined]
     return run.id
@@ -125,7 +125,18 @@ def confirm_import(import_id: int):
     content = session.scalar(sa.select(ImportRun.content).where(ImportRun.id == run.id))
     if run.mode != "dry_run" or run.status != "validated" or content is None:
         raise Conflict("只有通过校验的试运行可以确认导入 / only a validated dry run can be applied")
-    return redirect(url_for("pages.import_run", import_id=_queue(run.filename, content, "apply", run.programme)))
+    if (applied := _confirmation_of(run.id)) is None:
+        try:
+            applied = _queue(run.filename, content, "apply", run.programme, source_id=run.id)
+        except sa.exc.IntegrityError:  # confirmed at the same moment in another request (source_id is unique)
+            session.rollback()
+            applied = _confirmation_of(run.id)
+    return redirect(url_for("pages.import_run", import_id=applied))
+
+
+def _confirmation_of(dry_run_id: int) -> int | None:
+    """Return the id of the apply run that already confirms this dry run, if any (a double click lands there)."""
+    return get_session().scalar(sa.select(ImportRun.id).where(ImportRun.source_id == dry_run_id))
 
 
 @bp.get("/imports/<int:import_id>/errors.xlsx")
