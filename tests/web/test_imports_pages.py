@@ -96,7 +96,8 @@ def test_the_upload_page_is_labelled_and_for_officers_only(officer, login_as):
 
 def test_dry_run_shows_the_diff_then_confirm_applies_the_same_file(officer, registered, session):
     renamed, missing, namesake = registered
-    dry = run_id_of(upload(officer, announcement(renamed)))
+    uploaded = announcement(renamed)  # built once: an .xlsx carries its creation time
+    dry = run_id_of(upload(officer, uploaded))
     html = page(officer, f"/imports/{dry}")
     assert "试运行结果（尚未写入）" in html and "确认导入" in html
     for kind, total in (("new_enterprises", 2), ("changed", 1), ("new_titles", 2), ("missing", 1),
@@ -113,7 +114,7 @@ def test_dry_run_shows_the_diff_then_confirm_applies_the_same_file(officer, regi
     assert "已导入" in html and "确认导入" not in html and 'id="total-new_enterprises">2<' in html
     session.expire_all()
     assert session.get(Enterprise, renamed.id).name == "台州新名有限公司"
-    assert session.scalar(sa.select(ImportRun.content).where(ImportRun.id == applied)) == announcement(renamed)
+    assert session.scalar(sa.select(ImportRun.content).where(ImportRun.id == applied)) == uploaded
     listing = page(officer, "/imports")
     assert f"#{applied}" in listing and f"#{dry}" in listing and "已导入" in listing
     before = runs(session)
