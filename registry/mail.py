@@ -10,7 +10,8 @@ errors so the outbox decides between retrying and giving up:
 - `PermanentMailError`: the relay answered 5xx, or the address is not an address.
 
 A wrong password is treated as a connection failure, not a permanent one: it is a
-configuration fault, and once fixed every waiting message should still go out.
+configuration fault, and once fixed every waiting message should still go out. So is a relay
+answering 530/538 (authentication or STARTTLS required) when the settings send neither.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ from email.utils import format_datetime
 
 from config import Settings
 from registry.db import utcnow
+
+
+#: 530 authentication (or STARTTLS) required, 538 encryption required: the settings are wrong, not the message
+CONFIGURATION_CODES = frozenset({530, 538})
 
 
 class MailError(Exception):
@@ -73,6 +78,9 @@ def build_message(*, from_addr: str, to_addr: str, subject: str, body: str, mess
 
 def _code_error(code: int, text: object) -> MailError:
     detail = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+    if code in CONFIGURATION_CODES:
+        return ConnectionFailed(f"SMTP {code} {detail}：邮件服务器要求登录或 STARTTLS，请检查 REGISTRY_SMTP_* 设置 / "
+                                "the relay requires authentication or TLS: check the REGISTRY_SMTP_* settings")
     cls = TransientMailError if 400 <= code < 500 else PermanentMailError
     return cls(f"SMTP {code} {detail}".strip())
 

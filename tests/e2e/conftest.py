@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -62,10 +63,9 @@ def _wait_for(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
     raise RuntimeError(f"server did not answer {url} within {timeout}s")
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Start the app as `make run` does, on a free port with a fresh database; yield its URL."""
-    workdir = tmp_path_factory.mktemp("e2e")
+@contextmanager
+def running_server(workdir: Path) -> Iterator[str]:
+    """Start the app as `make run` does, on a free port with a fresh database in `workdir`; yield its URL."""
     port = free_port()
     env = {**os.environ, "REGISTRY_DATABASE_URL": f"sqlite:///{workdir / 'registry.db'}", "REGISTRY_PORT": str(port),
            "REGISTRY_SECRET_KEY": "e2e-secret", "REGISTRY_SMTP_PORT": str(free_port()), "FLASK_APP": "app"}
@@ -88,17 +88,31 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         log.close()
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[object]:
-    """Debian's Chromium, headless, driven by Playwright."""
+@contextmanager
+def chromium() -> Iterator[object]:
+    """Debian's Chromium, headless, driven by Playwright (one at a time per process: Playwright's sync API)."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"CI: {MISSING}")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app started as `make run` starts it, for the whole run."""
+    with running_server(tmp_path_factory.mktemp("e2e")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's Chromium, headless, driven by Playwright."""
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
