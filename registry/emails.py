@@ -68,6 +68,12 @@ def reminder(entry: DueEntry, officer: User | None, *, to_officer: bool) -> Rend
                   officer=officer, to_officer=to_officer)
 
 
+def office_reminder(entry: DueEntry, officer: User) -> Rendered:
+    """A reminder of an office's own step (a level's opinion in a batch) to one of its officers."""
+    return render("office_reminder.txt", item=entry.item, enterprise=entry.enterprise, days=entry.days,
+                  officer=officer)
+
+
 def daily_digest(officer: User, entries: Sequence[DueEntry], today: date) -> Rendered:
     """One e-mail listing an officer's reminders of the day."""
     return render("daily_digest.txt", officer=officer, entries=entries, today=today)

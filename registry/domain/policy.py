@@ -28,7 +28,7 @@ MISSED_CHANGE = ("lose_review_eligibility", "revoke", "flag")
 SCOPES = ("this_tier", "all_tiers")
 PERIOD_UNITS = {"months": "months", "个月": "months", "days": "days", "日": "days",
                 "working days": "working_days", "个工作日": "working_days", "years": "years"}
-REMINDER_KINDS = ("expiry", "review_window", "annual_update", "change_report", "publicity_end")
+REMINDER_KINDS = ("expiry", "review_window", "annual_update", "change_report", "publicity_end", "opinion_due")
 MISSED_REVIEW_REASON = "review_missed"  #: built-in revocation reason of a missed review
 
 

@@ -68,6 +68,7 @@ ENTITY_NAMES: dict[str, str] = {
     "certification_event": "称号事件", "annual_report": "年度信息", "change_report": "重大变化报告",
     "ban": "禁止申报记录", "user": "用户", "api_token": "API 令牌", "holiday": "节假日调整",
     "holiday_year": "节假日年度", "import": "导入", "reminder": "提醒", "outbox_message": "提醒邮件",
+    "pool": "培育库", "pool_member": "培育库成员", "batch": "申报批次", "application": "申报", "objection": "异议",
 }
 ACTION_NAMES: dict[str, str] = {
     "enterprise.created": "登记企业", "enterprise.updated": "修改企业信息",
@@ -77,6 +78,12 @@ ACTION_NAMES: dict[str, str] = {
     "ban.created": "禁止申报", "user.created": "创建用户", "user.locked": "账户锁定",
     "token.created": "创建 API 令牌", "token.revoked": "吊销 API 令牌",
     "outbox.resent": "重发提醒邮件",
+    "pool.run": "运行资格预审", "pool.member_added": "加入培育库", "pool.member_removed": "移出培育库",
+    "batch.created": "创建申报批次", "batch.publicity": "开始公示", "batch.finalised": "办结批次",
+    "application.created": "企业申报", "application.recommend": "推荐", "application.return": "退回补正",
+    "application.reject": "不予推荐", "application.resubmitted": "补正后重新提交", "application.granted": "予以认定",
+    "application.not_granted": "未予认定", "objection.filed": "登记异议", "objection.upheld": "异议成立",
+    "objection.rejected": "异议不成立",
     **{f"certification.{event.value}": name for event, name in EVENT_NAMES.items()},
 }
 ACTOR_KINDS: dict[str, str] = {"user": "用户", "token": "API 令牌", "cli": "命令行", "job": "定时任务"}

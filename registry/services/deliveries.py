@@ -29,8 +29,8 @@ from registry import audit
 from registry.domain.actors import Action, Actor, in_scope, require
 from registry.domain.errors import Conflict, NotFound
 from registry.domain.policy import PolicySet
-from registry.models import (Certification, ChangeReport, Enterprise, OutboxMessage, OutboxStatus, Reminder,
-                             ReminderStatus)
+from registry.models import (Application, Batch, Certification, ChangeReport, Enterprise, OutboxMessage,
+                             OutboxStatus, Reminder, ReminderStatus)
 from registry.services.duedates import CHANGE_KIND_NAMES, KIND_NAMES
 
 STATE_NAMES = {"pending": "未到发送日", "due": "已到期待扫描", "queued": "待发送", "sent": "已发送",
@@ -123,7 +123,7 @@ def messages_of(session: Session, reminder_ids: list[int]) -> dict[int, list[Out
 
 
 def subject_names(session: Session, reminders: list[Reminder], policies: PolicySet) -> dict[tuple[str, int], str]:
-    """Name what each reminder is about: the title, the annual update or the kind of change."""
+    """Name what each reminder is about: the title, the annual update, the kind of change or the application."""
     def ids(kind: str) -> set[int]:
         return {r.subject_id for r in reminders if r.subject_type == kind}
 
@@ -135,6 +135,10 @@ def subject_names(session: Session, reminders: list[Reminder], policies: PolicyS
                 names[("certification", cid)] = policies.tier(tier, policy_code=policy_code).name
             except NotFound:  # a tier dropped from the policy files keeps its code
                 names[("certification", cid)] = tier
+    if application_ids := ids("application"):
+        for aid, batch_name in session.execute(sa.select(Application.id, Batch.name).join(Application.batch)
+                                               .where(Application.id.in_(application_ids))):
+            names[("application", aid)] = f"申请 #{aid}（{batch_name}）推荐意见"
     if change_ids := ids("change_report"):
         for rid, kind in session.execute(sa.select(ChangeReport.id, ChangeReport.kind)
                                          .where(ChangeReport.id.in_(change_ids))):

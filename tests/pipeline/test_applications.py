@@ -3,11 +3,13 @@
 import pytest
 import sqlalchemy as sa
 
+from registry import audit
 from registry.domain.actors import Role
 from registry.domain.errors import Conflict, NotFound, PermissionDenied, RuleViolation
 from registry.models import (
     AnnualReport, ApplicationStatus, AuditEvent, Ban, BatchStatus, Decision, Opinion)
-from registry.services.pipeline import apply, create_batch, quota_usage, record_opinion, resubmit
+from registry.services.pipeline import (
+    apply, create_batch, plan_opinion, plan_resubmission, quota_usage, record_opinion, resubmit)
 from tests.conftest import NOW, d, officer_of
 from tests.factories import make_enterprise, report
 from tests.pipeline.conftest import TODAY, applied, climb, giant_batch, giant_candidate, opinion
@@ -253,3 +255,94 @@ def test_auditors_read_but_do_not_act(session, admin, rules, officers, batch):
         apply(session, actor=auditor, rules=rules, batch_id=batch.id,
               enterprise_id=giant_candidate(session, admin, rules).id, today=TODAY, at=NOW)
     assert quota_usage(session, actor=officer_of("330000", Role.AUDITOR), batch_id=batch.id)[0]["quota"] == 2
+
+
+def test_a_returned_application_is_resubmitted_by_an_officer_of_its_region_and_climbs_again(
+        session, admin, rules, officers, batch):
+    application = applied(session, rules, officers, batch, giant_candidate(session, admin, rules))
+    climb(session, rules, officers, application, ("district", "city"))
+    opinion(session, rules, officers, application, "province", "return", "请补充2025年审计报告验证码")
+    assert (application.status, application.current_level) == (ApplicationStatus.RETURNED, None)
+    with pytest.raises(NotFound):  # a 杭州 office cannot reach a 台州 application
+        resubmit(session, actor=officers.hangzhou, rules=rules, application_id=application.id, on=TODAY, at=NOW)
+    with pytest.raises(PermissionDenied):
+        resubmit(session, actor=officer_of("331002", Role.AUDITOR), rules=rules, application_id=application.id,
+                 on=TODAY, at=NOW)
+    plan = plan_resubmission(session, actor=officers.district, rules=rules, application_id=application.id)
+    assert (plan.round, plan.chain) == (2, ("district", "city", "province", "ministry"))
+    assert [s.region_code for s in plan.freed] == ["331000"]  # the city's recommendation held 台州's quota
+    assert (application.round, application.status) == (1, ApplicationStatus.RETURNED)  # planning wrote nothing
+    assert quota_usage(session, actor=officers.province, batch_id=batch.id)[0]["used"] == 1
+
+    resubmit(session, actor=officers.district, rules=rules, application_id=application.id, on=TODAY, at=NOW,
+             note="已补充审计报告验证码")
+    assert (application.status, application.current_level, application.round) == (
+        ApplicationStatus.IN_REVIEW, "district", 2)
+    assert quota_usage(session, actor=officers.province, batch_id=batch.id)[0]["used"] == 0
+    climb(session, rules, officers, application)
+    assert application.status == ApplicationStatus.RECOMMENDED
+    opinions = session.scalars(sa.select(Opinion).where(Opinion.application_id == application.id)
+                               .order_by(Opinion.id)).all()
+    assert [(o.round, o.level, o.decision.value) for o in opinions] == [
+        (1, "district", "recommend"), (1, "city", "recommend"), (1, "province", "return"),
+        (2, "district", "recommend"), (2, "city", "recommend"), (2, "province", "recommend"),
+        (2, "ministry", "recommend")]
+    events = session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.entity_type == "application", AuditEvent.entity_id == application.id).order_by(AuditEvent.id)).all()
+    assert [e.action for e in events] == [
+        "application.created", "application.recommend", "application.recommend", "application.return",
+        "application.resubmitted", *["application.recommend"] * 4]
+    again = events[4]
+    assert (again.actor_name, again.note) == (officers.district.name, "已补充审计报告验证码")
+    assert again.changes["round"] == [1, 2] and again.changes["current_level"] == [None, "district"]
+    assert again.changes["freed_quotas"] == [None, ["331000"]]
+    with pytest.raises(Conflict):  # only a returned application is resubmitted
+        resubmit(session, actor=officers.district, rules=rules, application_id=application.id, on=TODAY, at=NOW)
+    assert audit.verify(session).ok
+
+
+def test_planning_an_opinion_runs_the_same_checks_and_writes_nothing(session, admin, rules, officers, batch):
+    applications = [applied(session, rules, officers, batch, giant_candidate(session, admin, rules))
+                    for _ in range(3)]
+    for application in applications:
+        opinion(session, rules, officers, application, "district")
+    opinion(session, rules, officers, applications[0], "city")
+    counts = (session.scalar(sa.select(sa.func.count()).select_from(Opinion)),
+              session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)))
+
+    def plan(application, level="city", decision="recommend", note=None):
+        return plan_opinion(session, actor=officers.at(level), rules=rules, application_id=application.id,
+                            level=level, decision=decision, note=note, on=TODAY)
+
+    second = plan(applications[1])
+    assert second.after == {"status": ApplicationStatus.IN_REVIEW, "current_level": "province"}
+    [slot] = second.quotas
+    assert (slot.region_code, slot.region_name, slot.quota, [a.id for a in slot.held_by]) == (
+        "331000", "台州市", 2, [applications[0].id])
+    returned = plan(applications[0], "province", "return", "材料不全")
+    assert returned.after["status"] == ApplicationStatus.RETURNED
+    assert [s.region_code for s in returned.held] == ["331000"]
+    with pytest.raises(RuleViolation):  # the same refusal record_opinion gives
+        plan(applications[0], "province", "reject")
+    assert counts == (session.scalar(sa.select(sa.func.count()).select_from(Opinion)),
+                      session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)))
+    opinion(session, rules, officers, applications[1], "city")
+    with pytest.raises(Conflict) as err:  # the quota is full for the plan as for the change
+        plan(applications[2])
+    assert err.value.details["held_by"] == [applications[0].id, applications[1].id]
+
+
+def test_a_champion_applicant_under_4yi_must_already_be_a_little_giant(session, admin, rules, officers):
+    batch = create_batch(session, actor=officers.province, rules=rules, tier="single_champion", year=2026,
+                         name="2026年单项冠军第一批", quotas={}, deadlines={}, today=TODAY, at=NOW)
+    small = applied(session, rules, officers, batch, giant_candidate(session, admin, rules, region="331000"))
+    large = make_enterprise(session, admin, region_code="331000", size_class="medium")
+    report(session, admin, large, 2025, revenue=500_000_000, main_business_revenue=400_000_000,
+           audit_report_code="ZJ2025-0100")
+    big = applied(session, rules, officers, batch, large)
+    assert small.current_level == "city"  # 单项冠军 climbs city → province → ministry
+    with pytest.raises(RuleViolation) as err:
+        opinion(session, rules, officers, small, "city")
+    assert "4亿元" in err.value.errors["tier"][0]
+    opinion(session, rules, officers, big, "city")  # 5亿元: no 小巨人 title needed
+    assert big.current_level == "province"

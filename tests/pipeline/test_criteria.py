@@ -291,3 +291,21 @@ def test_report_is_json_with_ids_sources_and_values():
 def test_empty_criteria_pass():
     evaluation = evaluate(parse_criteria({}, file="t.toml", path="x"), FACTS)
     assert evaluation.verdict == Verdict.PASS and evaluation.results == ()
+
+
+def test_the_criteria_language_is_declarative_never_evaluated():
+    """Criteria are TOML data read by a small interpreter: no eval/exec anywhere, code in a value is refused."""
+    import ast
+    from pathlib import Path
+
+    from registry.domain.errors import PolicyError
+
+    domain = Path(__file__).resolve().parents[2] / "registry" / "domain"
+    for path in domain.glob("criteria*.py"):
+        calls = {n.func.id for n in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                 if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+        assert not calls & {"eval", "exec", "compile", "__import__"}, path.name
+    for value in ('"__import__(\'os\').getcwd()"', '"revenue * 2"'):
+        with pytest.raises(PolicyError) as err:
+            crit(threshold("revenue", "以上", value))
+        assert "t.toml" in str(err.value)

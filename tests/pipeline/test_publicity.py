@@ -6,9 +6,10 @@ import sqlalchemy as sa
 from registry import audit
 from registry.domain.errors import Conflict, NotFound, RuleViolation
 from registry.domain.lifecycle import Status
-from registry.models import ApplicationStatus, AuditEvent, BatchStatus, Certification, ObjectionStatus
+from registry.models import ApplicationStatus, AuditEvent, Ban, BatchStatus, Certification, ObjectionStatus
 from registry.services.pipeline import (
-    file_objection, finalise_batch, public_view, resolve_objection, start_publicity)
+    file_objection, finalise_batch, plan_finalise, plan_resolution, public_view, resolve_objection, resubmit,
+    start_publicity)
 from tests.conftest import NOW, d
 from tests.pipeline.conftest import applied, climb, giant_batch, giant_candidate, opinion
 
@@ -184,3 +185,59 @@ def test_the_submitter_stays_confidential(session, officers, board):
                              .order_by(AuditEvent.id)).all()
     assert logged[0].changes["submitter"] == [None, "（保密）"] and "张三" not in str(logged[0].changes)
     assert logged[1].changes["submitter"] == [None, "李四"]
+
+
+def test_the_finalise_plan_names_who_is_granted_and_who_not_and_finalising_follows_it(session, rules, officers,
+                                                                                         board):
+    batch, winners, stuck, returned = board
+    publicise(session, officers, batch)
+
+    def plan(today="2026-06-13"):
+        return plan_finalise(session, actor=officers.province, rules=rules, batch_id=batch.id,
+                             published_on=d("2026-06-13"), today=d(today))
+
+    with pytest.raises(Conflict):  # the same refusal as finalising: the window is open on its last day
+        plan("2026-06-12")
+    session.add(Ban(uscc=winners[1].enterprise.uscc, reason_code="fraud", reason="弄虚作假",
+                    starts_on=d("2026-06-10"), ends_on=d("2029-06-10"), created_at=NOW))
+    session.flush()
+    events = session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+    outcome = plan()
+    assert [a.id for a in outcome.granted] == [winners[0].id]
+    notes = {s.application.id: s.note for s in outcome.not_granted}
+    assert set(notes) == {winners[1].id, stuck.id, returned.id}
+    assert "2029-06-10" in notes[winners[1].id]  # banned after the recommendation
+    assert "逐级推荐" in notes[stuck.id] and "退回补正后未重新提交" in notes[returned.id]
+    assert (outcome.tier.code, outcome.published_on) == ("little_giant", d("2026-06-13"))
+    assert batch.status == BatchStatus.PUBLICITY and winners[0].certification_id is None  # nothing written
+    assert session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == events
+
+    finalise(session, rules, officers, batch)
+    assert winners[0].status == ApplicationStatus.GRANTED
+    assert (winners[1].status, winners[1].outcome_note) == (ApplicationStatus.NOT_GRANTED, notes[winners[1].id])
+    assert {a.id for a in batch.applications if a.status == ApplicationStatus.GRANTED} == {winners[0].id}
+    settled = dict(session.execute(sa.select(AuditEvent.entity_id, AuditEvent.action).where(
+        AuditEvent.entity_type == "application", AuditEvent.action.in_(
+            ["application.granted", "application.not_granted"]))).all())
+    assert settled == {winners[0].id: "application.granted", winners[1].id: "application.not_granted",
+                       stuck.id: "application.not_granted", returned.id: "application.not_granted"}
+
+
+def test_resolving_is_planned_with_the_objections_left_open(session, officers, board):
+    batch, winners, _, _ = board
+    publicise(session, officers, batch)
+    first, second = object_to(session, officers, batch, winners[0]), object_to(session, officers, batch, winners[1])
+    planned = plan_resolution(session, actor=officers.province, objection_id=first.id, outcome="upheld", note="属实")
+    assert (planned.outcome, planned.still_open) == (ObjectionStatus.UPHELD, (second.id,))
+    assert first.status == ObjectionStatus.OPEN
+    with pytest.raises(RuleViolation):
+        plan_resolution(session, actor=officers.province, objection_id=first.id, outcome="upheld", note=" ")
+    with pytest.raises(NotFound):
+        plan_resolution(session, actor=officers.hangzhou, objection_id=first.id, outcome="upheld", note="x")
+
+
+def test_a_returned_application_cannot_be_resubmitted_once_the_list_is_publicised(session, rules, officers, board):
+    batch, _, _, returned = board
+    publicise(session, officers, batch)
+    with pytest.raises(Conflict):
+        resubmit(session, actor=officers.district, rules=rules, application_id=returned.id, on=d("2026-06-06"), at=NOW)

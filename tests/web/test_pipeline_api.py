@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+import re
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
 
 from registry.cli import today_in
+from registry.demo import seed
+from registry.domain.deadlines import review_window_opens, validity_end
 from registry.domain.periods import add_years
+from registry.services import load_rules
+from registry.services.pipeline import run_pool
+from tests.conftest import NOW, officer_of
 from tests.web.pipeline_data import LEVELS, candidate, new_batch, recommend
 
 
@@ -66,7 +73,10 @@ def test_pool_members_added_and_removed_with_reason(chain, session, admin, rules
     assert chain["hangzhou"].get(f"/api/v1/pools/{pool['id']}").status_code == 404
 
 
-def test_quota_of_two_for_taizhou_and_hangzhou_cannot_act(chain, session, admin, rules, today):
+def test_acceptance_quota_of_two_for_taizhou_third_recommendation_refused_naming_it_hangzhou_cannot_act(
+        chain, session, admin, rules, today):
+    """Acceptance: a batch with a quota of 2 for 台州 refuses the third 台州 recommendation, naming the quota;
+    a 杭州 officer cannot act on 台州 applications (not even see them)."""
     batch = new_batch(chain["province"], today)
     apps = []
     for _ in range(3):
@@ -95,6 +105,13 @@ def test_quota_of_two_for_taizhou_and_hangzhou_cannot_act(chain, session, admin,
     assert steps[apps[2]["id"]] == ["recommend", "pending", "waiting", "waiting"]
     hangzhou = chain["hangzhou"].get(f"/api/v1/batches/{batch['id']}").get_json()
     assert hangzhou["applications"] == [] and hangzhou["quota_usage"] == []
+    assert chain["city"].get(f"/api/v1/applications/{apps[2]['id']}").get_json()["current_level"] == "city"
+    returned = chain["city"].post(f"/api/v1/applications/{apps[2]['id']}/opinions", json={
+        "level": "city", "decision": "return", "note": "名额已满，请补充材料后再报"})
+    assert returned.status_code == 201
+    assert chain["hangzhou"].post(f"/api/v1/applications/{apps[2]['id']}/resubmission", json={}).status_code == 404
+    assert chain["hangzhou"].get(f"/api/v1/audit?entity_type=application&entity_id={apps[2]['id']}"
+                                 ).get_json()["total"] == 0
 
 
 def test_bad_input_is_422_naming_the_field(chain, today):
@@ -106,7 +123,10 @@ def test_bad_input_is_422_naming_the_field(chain, today):
     assert chain["auditor"].post("/api/v1/pools/run", json={"tier": "little_giant", "year": today.year}).status_code == 403
 
 
-def test_objection_blocks_finalising_until_rejected_then_titles_granted(chain, session, admin, rules, today):
+def test_acceptance_open_objection_blocks_finalising_once_rejected_titles_granted_on_publication_date_with_policy_terms(
+        chain, session, admin, rules, today):
+    """Acceptance: an objection left open blocks finalising; once rejected with a note, finalising grants the
+    titles, recognised on the publication date, with the terms the policy gives."""
     batch = new_batch(chain["province"], today)
     ent = candidate(session, admin, rules, today)
     application = chain["province"].post(f"/api/v1/batches/{batch['id']}/applications",
@@ -128,14 +148,137 @@ def test_objection_blocks_finalising_until_rejected_then_titles_granted(chain, s
     published = today.isoformat()
     blocked = chain["province"].post(f"{url}/finalise", json={"published_on": published})
     assert blocked.status_code == 409 and blocked.get_json()["objections"] == [filed.get_json()["id"]]
+    assert "异议未处理" in blocked.get_json()["error"]
+    preview = chain["province"].get(f"{url}/finalise/preview?published_on={published}")
+    assert preview.status_code == 409 and preview.get_json()["objections"] == [filed.get_json()["id"]]
+    assert chain["province"].get(url).get_json()["status"] == "publicity"
     resolution = f"/api/v1/objections/{filed.get_json()['id']}/resolution"
     assert chain["province"].post(resolution, json={"outcome": "rejected", "note": ""}).status_code == 422
     assert chain["province"].post(resolution, json={"outcome": "rejected", "note": "经核实，数据一致"}).status_code == 200
+    rule = rules.policies.tier("little_giant", today)
+    plan = chain["province"].get(f"{url}/finalise/preview?published_on={published}").get_json()
+    assert [g["application_id"] for g in plan["granted"]] == [application["id"]] and plan["not_granted"] == []
+    assert (plan["valid_until"], plan["policy_code"]) == (validity_end(rule, today).isoformat(), rule.policy_code)
+    assert chain["auditor"].get(f"{url}/finalise/preview?published_on={published}").status_code == 403
     done = chain["province"].post(f"{url}/finalise", json={"published_on": published, "document_no": "工信厅企业函〔2026〕1号"})
     assert done.status_code == 200, done.get_json()
     assert done.get_json()["status"] == "finalised" and done.get_json()["applications"][0]["status"] == "granted"
     titles = chain["province"].get(f"/api/v1/enterprises/{ent.id}").get_json()["certifications"]
     giant = next(c for c in titles if c["tier"] == "little_giant")
-    years = rules.policies.tier("little_giant", today).validity_years
+    ends = validity_end(rule, today)
     assert (giant["status"], giant["recognized_on"], giant["valid_from"], giant["valid_until"]) == (
-        "active", published, published, add_years(today, years).isoformat())
+        "active", published, published, ends.isoformat())
+    assert ends == add_years(today, rule.validity_years)  # national-2022: 3 years from publication
+    assert giant["review_window_opens_on"] == review_window_opens(rule, ends).isoformat()
+    assert (giant["policy_code"], giant["batch"], giant["document_no"]) == (
+        rule.policy_code, "第一批", "工信厅企业函〔2026〕1号")
+    trail = chain["province"].get(f"/api/v1/audit?entity_type=objection&entity_id={filed.get_json()['id']}").get_json()
+    assert [e["action"] for e in trail["items"]] == ["objection.rejected", "objection.filed"] or \
+        sorted(e["action"] for e in trail["items"]) == ["objection.filed", "objection.rejected"]
+
+
+def test_resubmission_through_the_api_by_an_officer_of_its_region_then_the_chain_again(chain, session, admin, rules,
+                                                                                       today):
+    batch = new_batch(chain["province"], today)
+    ent = candidate(session, admin, rules, today)
+    app = chain["province"].post(f"/api/v1/batches/{batch['id']}/applications",
+                                 json={"enterprise_id": ent.id}).get_json()
+    url = f"/api/v1/applications/{app['id']}"
+    assert chain["district"].post(f"{url}/resubmission").status_code == 409  # not returned: nothing to resubmit
+    assert recommend(chain, app["id"], ("district",)).status_code == 201
+    assert chain["city"].post(f"{url}/opinions", json={"level": "city", "decision": "return",
+                                                       "note": "请补充审计报告"}).status_code == 201
+    assert chain["auditor"].post(f"{url}/resubmission", json={}).status_code == 403
+    assert chain["hangzhou"].post(f"{url}/resubmission", json={}).status_code == 404
+    assert chain["district"].post(f"{url}/resubmission", json={"note": "x" * 2001}).status_code == 422
+    done = chain["district"].post(f"{url}/resubmission", json={"note": "已补充审计报告"})
+    assert done.status_code == 200, done.get_json()
+    body = done.get_json()
+    assert (body["status"], body["round"], body["current_level"]) == ("in_review", 2, "district")
+    assert [s["state"] for s in body["chain"]] == ["pending", "waiting", "waiting", "waiting"]
+    assert recommend(chain, app["id"]).status_code == 201
+    shown = chain["city"].get(url).get_json()
+    assert shown["status"] == "recommended"
+    assert [(o["round"], o["level"], o["decision"]) for o in shown["opinions"]] == [
+        (1, "district", "recommend"), (1, "city", "return"), (2, "district", "recommend"), (2, "city", "recommend"),
+        (2, "province", "recommend"), (2, "ministry", "recommend")]
+    trail = chain["province"].get(f"/api/v1/audit?entity_type=application&entity_id={app['id']}").get_json()["items"]
+    resubmitted = [e for e in trail if e["action"] == "application.resubmitted"]
+    assert len(resubmitted) == 1 and resubmitted[0]["note"] == "已补充审计报告"
+    assert resubmitted[0]["action_name"] == "补正后重新提交" and resubmitted[0]["actor_name"] == "officer-331002"
+
+
+def test_the_openapi_document_covers_resubmission_and_the_finalise_preview(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    resubmission = paths["/api/v1/applications/{application_id}/resubmission"]["post"]
+    assert resubmission["requestBody"]["required"] is False and "退回补正" in resubmission["summary"]
+    preview = paths["/api/v1/batches/{batch_id}/finalise/preview"]["get"]
+    assert any(p["name"] == "published_on" for p in preview["parameters"]) and "办结预览" in preview["summary"]
+
+
+DEMO_DAY = date(2026, 11, 22)
+FIGURE_FIELDS = {"营业收入": "revenue", "主营业务收入": "main_business_revenue", "研发费用": "rd_expense",
+                 "职工总数": "employees", "研发人员数": "rd_staff", "资产负债率": "debt_ratio",
+                 "有效发明专利数": "invention_patents"}
+NAME = "|".join(FIGURE_FIELDS)
+RAW = re.compile(rf"^(\d{{4}})年({NAME})$")
+SHARE = re.compile(rf"^(\d{{4}})年({NAME})占({NAME})比重$")
+GROWTH = re.compile(rf"^(\d{{4}})年({NAME})增长率$")
+TOTAL = re.compile(rf"^(\d{{4}})—(\d{{4}})年({NAME})占({NAME})比重$")
+
+
+def figure(reports: dict[int, dict], year: int, name: str) -> Decimal:
+    """A figure of the enterprise's annual report as the API returns it (debt ratio as a fraction)."""
+    number = Decimal(str(reports[year][FIGURE_FIELDS[name]]))
+    return number / 100 if name == "资产负债率" else number
+
+
+def expected(label: str, reports: dict[int, dict]) -> Decimal | None:
+    """What a report value labelled `label` must be, computed from the annual reports (None: not a figure)."""
+    if m := RAW.match(label):
+        return figure(reports, int(m[1]), m[2])
+    if m := SHARE.match(label):
+        return figure(reports, int(m[1]), m[2]) / figure(reports, int(m[1]), m[3])
+    if m := GROWTH.match(label):
+        now, before = figure(reports, int(m[1]), m[2]), figure(reports, int(m[1]) - 1, m[2])
+        return (now - before) / before
+    if m := TOTAL.match(label):
+        years = range(int(m[1]), int(m[2]) + 1)
+        return sum(figure(reports, y, m[3]) for y in years) / sum(figure(reports, y, m[4]) for y in years)
+    return None
+
+
+def walk(results: list[dict]):
+    for result in results:
+        yield result
+        yield from walk(result["children"])
+
+
+def test_acceptance_precheck_over_the_demo_roster_lists_candidates_with_numbers_matching_the_annual_reports(
+        app, api_as, session):
+    """Acceptance: the pre-check over the demo roster lists candidates, each with a per-criterion report whose
+    numbers are the enterprise's annual report figures (and the ratios computed from them)."""
+    with app.app_context():
+        seed(session, size=120, admin_password="demo-pass-1", today=DEMO_DAY)
+    session.commit()
+    province = api_as("officer", "330000")
+    pool = run_pool(session, actor=officer_of("330000"), rules=load_rules(session, app.extensions[
+        "registry.policies"]), tier="little_giant", year=DEMO_DAY.year, on=DEMO_DAY, at=NOW)
+    session.commit()
+    shown = province.get(f"/api/v1/pools/{pool.id}").get_json()
+    assert shown["figures_year"] == DEMO_DAY.year - 1 and shown["evaluated"] > len(shown["members"]) > 0
+    checked = 0
+    for member in shown["members"]:
+        assert member["verdict"] in ("pass", "unknown") and member["included"]
+        results = list(walk(member["evaluation"]["results"]))
+        assert results and all(r["source"] and r["verdict"] in ("pass", "fail", "unknown") for r in results)
+        enterprise = province.get(f"/api/v1/enterprises/{member['enterprise']['id']}").get_json()
+        assert any(c["tier"] == "specialized_sme" and c["status"] in ("active", "under_review")
+                   for c in enterprise["certifications"])
+        reports = {r["year"]: r for r in enterprise["annual_reports"]}
+        for value in (v for r in results for v in r["values"]):
+            want = expected(value["label"], reports)
+            if want is not None:
+                assert Decimal(value["value"]) == want, (member["enterprise"]["name"], value)
+                checked += 1
+    assert checked >= 5 * len(shown["members"])

@@ -5,12 +5,18 @@ only at its turn: every level below must have recommended in the current round. 
 is refused past the level's deadline, while a prerequisite is missing or a ban is active, when the
 tier needs an audit report verification code the latest report lacks, and beyond the level's
 quota for the batch — the refusal names the quota and the applications holding it. A return
-sends the application back to the enterprise; resubmitting starts a new round from the bottom,
-which frees the slots the old round's recommendations held.
+sends the application back to the enterprise; once corrected, an officer of its region resubmits
+it and a new round starts from the bottom, which frees the slots the old round's recommendations
+held.
+
+`plan_opinion` and `plan_resubmission` run every check and say what the change will do without
+writing anything (the pages show it for confirmation); `record_opinion` and `resubmit` carry the
+plan out, so the preview and the change cannot disagree.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -19,18 +25,15 @@ from sqlalchemy.orm import Session
 
 from registry import audit
 from registry.domain.actors import Action, Actor, require, require_scope
-from registry.domain.eligibility import check_grant
 from registry.domain.errors import Conflict, NotFound, RuleViolation
-from registry.domain.lifecycle import LIVE
 from registry.domain.policy import Tier
 from registry.domain.regions import contains
 from registry.models import (
     AnnualReport, Application, ApplicationStatus, Batch, BatchStatus, Decision, Enterprise, Opinion, Region)
 from registry.queries import in_region
 from registry.services import Rules
-from registry.services.certifications import bans_for, revenue_before
+from registry.services.certifications import check_grant_allowed
 from registry.services.enterprises import get_enterprise
-from registry.services.flags import holdings_of
 from registry.services.pipeline.common import (
     LEVEL_NAMES, NATIONWIDE, acting_level, chain_for, get_batch, overlaps)
 from registry.services.pipeline.facts import judge
@@ -114,21 +117,57 @@ def quota_holders(session: Session, batch: Batch, region_code: str, level: str) 
         .order_by(Application.id)))
 
 
-def _check_quota(session: Session, batch: Batch, application: Application, level: str) -> None:
+@dataclass(frozen=True)
+class QuotaSlot:
+    """A quota of the batch that concerns one application, and the other applications holding it."""
+
+    region_code: str
+    region_name: str
+    level: str
+    quota: int
+    held_by: tuple[Application, ...]
+
+    @property
+    def full(self) -> bool:
+        """Tell whether another recommendation would exceed the quota."""
+        return len(self.held_by) >= self.quota
+
+
+def quota_slots(session: Session, batch: Batch, application: Application,
+                levels: tuple[str, ...]) -> list[QuotaSlot]:
+    """Return the batch's quotas at `levels` that cover the application's region (it excluded from the holders)."""
+    slots = []
+    for code, quota in sorted(batch.quotas.items()):
+        level = acting_level(code)
+        if level not in levels or not contains(code, application.region_code):
+            continue
+        region = session.get(Region, code)
+        holders = tuple(a for a in quota_holders(session, batch, code, level) if a.id != application.id)
+        slots.append(QuotaSlot(code, region.name if region else code, level, quota, holders))
+    return slots
+
+
+def held_slots(session: Session, application: Application) -> list[QuotaSlot]:
+    """Return the quotas the application's current round of recommendations still holds."""
+    recommended = tuple(o.level for o in application.opinions
+                        if o.round == application.round and o.decision == Decision.RECOMMEND)
+    return quota_slots(session, application.batch, application, recommended)
+
+
+def _check_quota(session: Session, batch: Batch, application: Application, level: str) -> list[QuotaSlot]:
     # Serialise recommendations within a batch so two officers cannot both take the last slot
     # (FOR UPDATE on PostgreSQL; SQLite's single writer already serialises).
     session.execute(sa.select(Batch.id).where(Batch.id == batch.id).with_for_update())
-    for code, quota in batch.quotas.items():
-        if acting_level(code) != level or not contains(code, application.region_code):
-            continue
-        holders = [a for a in quota_holders(session, batch, code, level) if a.id != application.id]
-        if len(holders) >= quota:
-            region = session.get(Region, code)
-            held = "、".join(f"#{a.id} {a.enterprise.name}" for a in holders) or "无"
-            raise Conflict(f"{region.name if region else code}（{code}）在“{batch.name}”的{LEVEL_NAMES[level]}推荐名额为 "
-                           f"{quota} 个，已全部使用（{held}） / the quota of {quota} for {code} is used by "
-                           f"applications {[a.id for a in holders]}",
-                           field="quota", region_code=code, quota=quota, held_by=[a.id for a in holders])
+    slots = quota_slots(session, batch, application, (level,))
+    for slot in slots:
+        if slot.full:
+            held = "、".join(f"#{a.id} {a.enterprise.name}" for a in slot.held_by) or "无"
+            ids = [a.id for a in slot.held_by]
+            raise Conflict(f"{slot.region_name}（{slot.region_code}）在“{batch.name}”的{LEVEL_NAMES[level]}推荐名额为 "
+                           f"{slot.quota} 个，已全部使用（{held}） / the quota of {slot.quota} for {slot.region_code}"
+                           f" is used by applications {ids}",
+                           field="quota", region_code=slot.region_code, quota=slot.quota, held_by=ids)
+    return slots
 
 
 def _check_audit_code(session: Session, enterprise: Enterprise) -> None:
@@ -144,21 +183,35 @@ def _check_audit_code(session: Session, enterprise: Enterprise) -> None:
 
 
 def _check_recommendable(session: Session, rules: Rules, tier: Tier, batch: Batch, application: Application,
-                         level: str, on: date) -> None:
+                         level: str, on: date) -> list[QuotaSlot]:
+    """Refuse a recommendation past the deadline, while the grant would be refused, without the code, over quota."""
     deadline = batch.deadlines.get(level)
     if deadline is not None and on > date.fromisoformat(deadline):
         raise RuleViolation.on("level", f"{LEVEL_NAMES[level]}推荐截止日期为 {deadline}，已逾期 / past the deadline")
     enterprise = application.enterprise
-    check_grant(tier, on, holdings_of([c for c in enterprise.certifications if c.status in LIVE]),
-                bans_for(session, enterprise.uscc), revenue_before(session, enterprise.id, on), rules.tier_names())
+    check_grant_allowed(session, rules, enterprise, tier, on)  # prerequisites, bans, the 4亿 rule
     if tier.requires_audit_code:
         _check_audit_code(session, enterprise)
-    _check_quota(session, batch, application, level)
+    return _check_quota(session, batch, application, level)
 
 
-def record_opinion(session: Session, *, actor: Actor, rules: Rules, application_id: int, level: str,
-                   decision: str, note: str | None, on: date, at: datetime) -> Opinion:
-    """Record a level's opinion (recommend, return for correction, reject) on an application."""
+@dataclass(frozen=True)
+class OpinionPlan:
+    """What an opinion will do, worked out by the checks that record it."""
+
+    application: Application
+    chain: tuple[str, ...]
+    level: str
+    decision: Decision
+    note: str
+    after: dict[str, Any]  #: the application's status and current level afterwards
+    quotas: tuple[QuotaSlot, ...] = ()  #: a recommendation: the quotas it takes a place of
+    held: tuple[QuotaSlot, ...] = ()  #: a return or rejection: the quotas the round keeps holding
+
+
+def plan_opinion(session: Session, *, actor: Actor, rules: Rules, application_id: int, level: str,
+                 decision: str, note: str | None, on: date) -> OpinionPlan:
+    """Check an opinion as `record_opinion` would and return what it will do; nothing is written."""
     require(actor, Action.WRITE)
     application = get_application(session, actor, application_id)
     batch = application.batch
@@ -173,21 +226,31 @@ def record_opinion(session: Session, *, actor: Actor, rules: Rules, application_
     text = (note or "").strip()
     if choice != Decision.RECOMMEND and not text:
         raise RuleViolation.on("note", "退回或不予推荐须说明理由 / a return or rejection needs a note")
-    if choice == Decision.RECOMMEND:
-        _check_recommendable(session, rules, tier, batch, application, level, on)
-    opinion = Opinion(application_id=application.id, round=application.round, level=level, decision=choice,
-                      officer=actor.label, officer_user_id=actor.user_id, region_code=actor.region_code,
-                      decided_on=on, note=text, created_at=at)
-    session.add(opinion)
     after = _after(chain, level, choice)
-    changes = audit.diff(application, after)
+    if choice == Decision.RECOMMEND:
+        slots = _check_recommendable(session, rules, tier, batch, application, level, on)
+        return OpinionPlan(application, chain, level, choice, text, after, quotas=tuple(slots))
+    return OpinionPlan(application, chain, level, choice, text, after, held=tuple(held_slots(session, application)))
+
+
+def record_opinion(session: Session, *, actor: Actor, rules: Rules, application_id: int, level: str,
+                   decision: str, note: str | None, on: date, at: datetime) -> Opinion:
+    """Record a level's opinion (recommend, return for correction, reject) on an application."""
+    plan = plan_opinion(session, actor=actor, rules=rules, application_id=application_id, level=level,
+                        decision=decision, note=note, on=on)
+    application = plan.application
+    opinion = Opinion(application_id=application.id, round=application.round, level=level, decision=plan.decision,
+                      officer=actor.label, officer_user_id=actor.user_id, region_code=actor.region_code,
+                      decided_on=on, note=plan.note, created_at=at)
+    session.add(opinion)
+    changes = audit.diff(application, plan.after)
     application.updated_at = at
     session.flush()
-    audit.record(session, actor=actor, action=f"application.{choice.value}", entity_type="application",
+    audit.record(session, actor=actor, action=f"application.{plan.decision.value}", entity_type="application",
                  entity_id=application.id, enterprise_id=application.enterprise_id,
-                 region_code=application.region_code, at=at, why=audit.Why(note=text or None),
-                 changes={"level": [None, level], "decision": [None, choice.value], "round": [None, opinion.round],
-                          **changes})
+                 region_code=application.region_code, at=at, why=audit.Why(note=plan.note or None),
+                 changes={"level": [None, level], "decision": [None, plan.decision.value],
+                          "round": [None, opinion.round], **changes})
     return opinion
 
 
@@ -202,23 +265,43 @@ def _after(chain: tuple[str, ...], level: str, choice: Decision) -> dict[str, An
     return {"status": ApplicationStatus.RECOMMENDED, "current_level": None}
 
 
-def resubmit(session: Session, *, actor: Actor, rules: Rules, application_id: int, on: date,
-             at: datetime) -> Application:
-    """Put a returned application back at the bottom of the chain in a new round."""
+@dataclass(frozen=True)
+class ResubmissionPlan:
+    """What resubmitting a returned application will do."""
+
+    application: Application
+    chain: tuple[str, ...]
+    round: int  #: the new round
+    freed: tuple[QuotaSlot, ...]  #: the quotas the old round's recommendations stop holding
+
+
+def plan_resubmission(session: Session, *, actor: Actor, rules: Rules, application_id: int) -> ResubmissionPlan:
+    """Check a resubmission as `resubmit` would and return what it will do; nothing is written."""
     require(actor, Action.WRITE)
-    application = get_application(session, actor, application_id)
+    application = get_application(session, actor, application_id)  # an officer of its region (else NotFound)
     _require_open(application.batch)
     if application.status != ApplicationStatus.RETURNED:
-        raise Conflict(f"只有被退回的申请才能重新提交（当前 {application.status.value}） / only a returned application"
-                       " can be resubmitted", status=application.status.value)
+        raise Conflict(f"只有被退回补正的申请才能重新提交（当前 {application.status.value}） / only a returned"
+                       " application can be resubmitted", status=application.status.value)
     chain = chain_for(_tier(rules, application.batch), application.region_code)
-    changes = audit.diff(application, {"status": ApplicationStatus.IN_REVIEW, "current_level": chain[0],
-                                       "round": application.round + 1})
+    return ResubmissionPlan(application, chain, application.round + 1, tuple(held_slots(session, application)))
+
+
+def resubmit(session: Session, *, actor: Actor, rules: Rules, application_id: int, on: date, at: datetime,
+             note: str | None = None) -> Application:
+    """Put a returned, corrected application back at the bottom of the chain in a new round."""
+    plan = plan_resubmission(session, actor=actor, rules=rules, application_id=application_id)
+    application = plan.application
+    changes = audit.diff(application, {"status": ApplicationStatus.IN_REVIEW, "current_level": plan.chain[0],
+                                       "round": plan.round})
     application.updated_at = at
     session.flush()
+    text = (note or "").strip() or None
     audit.record(session, actor=actor, action="application.resubmitted", entity_type="application",
                  entity_id=application.id, enterprise_id=application.enterprise_id,
-                 region_code=application.region_code, at=at, changes={**changes, "on": [None, on.isoformat()]})
+                 region_code=application.region_code, at=at, why=audit.Why(note=text),
+                 changes={**changes, "on": [None, on.isoformat()],
+                          "freed_quotas": [None, [s.region_code for s in plan.freed]]})
     return application
 
 

@@ -23,6 +23,14 @@ def acting_level(region_code: str) -> str:
     return "ministry" if region_code == NATIONWIDE else level(region_code)
 
 
+def office_code(region_code: str, level: str) -> str:
+    """Return the office that acts at `level` for an enterprise in `region_code` (the inverse of acting_level)."""
+    if level == "ministry":
+        return NATIONWIDE
+    keep = {"province": 2, "city": 4}.get(level, 6)
+    return region_code[:keep].ljust(6, "0")
+
+
 def chain_for(tier: Tier, region_code: str) -> tuple[str, ...]:
     """Return the tier's review chain for an enterprise in `region_code`.
 

@@ -2,11 +2,13 @@
 
 Anonymous objections are not accepted. The submitter's identity is confidential: the audit
 trail and `public_view` leave it out unless the submitter agreed to disclosure. An upheld
-objection keeps its application from being granted when the batch is finalised.
+objection keeps its application from being granted when the batch is finalised. `plan_resolution`
+checks a resolution without writing (the pages show what it will do before it is confirmed).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -83,9 +85,19 @@ def file_objection(session: Session, *, actor: Actor, batch_id: int, application
     return objection
 
 
-def resolve_objection(session: Session, *, actor: Actor, objection_id: int, outcome: str, note: str | None,
-                      on: date, at: datetime) -> Objection:
-    """Close an objection as upheld (成立) or rejected (不成立), with the reasoning."""
+@dataclass(frozen=True)
+class ResolutionPlan:
+    """What resolving an objection will do."""
+
+    objection: Objection
+    outcome: ObjectionStatus
+    note: str
+    still_open: tuple[int, ...]  #: the batch's other open objections
+
+
+def plan_resolution(session: Session, *, actor: Actor, objection_id: int, outcome: str,
+                    note: str | None) -> ResolutionPlan:
+    """Check a resolution as `resolve_objection` would and return what it will do; nothing is written."""
     require(actor, Action.WRITE)
     objection = get_objection(session, actor, objection_id)
     if objection.status != ObjectionStatus.OPEN:
@@ -95,12 +107,22 @@ def resolve_objection(session: Session, *, actor: Actor, objection_id: int, outc
     if outcome not in (ObjectionStatus.UPHELD, ObjectionStatus.REJECTED):
         raise RuleViolation.on("outcome", "处理结果应为 upheld（成立）或 rejected（不成立） / unknown outcome")
     text = required_text("note", note, "处理意见")
-    changes = audit.diff(objection, {"status": ObjectionStatus(outcome), "resolution_note": text,
+    others = tuple(o.id for o in objection.batch.objections
+                   if o.status == ObjectionStatus.OPEN and o.id != objection.id)
+    return ResolutionPlan(objection, ObjectionStatus(outcome), text, others)
+
+
+def resolve_objection(session: Session, *, actor: Actor, objection_id: int, outcome: str, note: str | None,
+                      on: date, at: datetime) -> Objection:
+    """Close an objection as upheld (成立) or rejected (不成立), with the reasoning."""
+    plan = plan_resolution(session, actor=actor, objection_id=objection_id, outcome=outcome, note=note)
+    objection = plan.objection
+    changes = audit.diff(objection, {"status": plan.outcome, "resolution_note": plan.note,
                                      "resolved_on": on, "resolved_by": actor.label})
     session.flush()
-    audit.record(session, actor=actor, action=f"objection.{outcome}", entity_type="objection", entity_id=objection.id,
-                 enterprise_id=objection.application.enterprise_id, region_code=objection.region_code, at=at,
-                 changes=changes, why=audit.Why(note=text))
+    audit.record(session, actor=actor, action=f"objection.{plan.outcome.value}", entity_type="objection",
+                 entity_id=objection.id, enterprise_id=objection.application.enterprise_id,
+                 region_code=objection.region_code, at=at, changes=changes, why=audit.Why(note=plan.note))
     return objection
 
 

@@ -24,11 +24,13 @@ ERROR_TEXT = {400: "请求有误", 401: "未登录", 403: "角色无权", 404: "
 def doc(summary: str, *, body: type[Schema] | None = None, query: type[Schema] | None = None,
         response: type[Schema] | None = None, many: bool = False, status: int = 200,
         errors: tuple[int, ...] = (401, 403, 404), content: str = "application/json",
-        body_content: str = "application/json") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Attach OpenAPI facts to a view."""
+        body_content: str = "application/json",
+        body_required: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Attach OpenAPI facts to a view (`body_required=False`: the body may be left out)."""
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         view._apidoc = dict(summary=summary, body=body, query=query, response=response, many=many,  # type: ignore[attr-defined]
-                            status=status, errors=errors, content=content, body_content=body_content)
+                            status=status, errors=errors, content=content, body_content=body_content,
+                            body_required=body_required)
         return view
     return decorate
 
@@ -68,7 +70,8 @@ def _operation(view: Callable[..., Any], params: list[dict[str, Any]]) -> dict[s
     if info["query"] is not None:
         op["parameters"].append({"in": "query", "schema": info["query"]})
     if info["body"] is not None:
-        op["requestBody"] = {"required": True, "content": {info["body_content"]: {"schema": info["body"]}}}
+        op["requestBody"] = {"required": info.get("body_required", True),
+                             "content": {info["body_content"]: {"schema": info["body"]}}}
     for code in sorted({*info["errors"], *((422,) if info["body"] or info["query"] else ())}):
         schema = ValidationErrorOut if code == 422 else ErrorOut
         op["responses"][str(code)] = {"description": ERROR_TEXT.get(code, "错误"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import jsonify
+from flask import jsonify, request
 from sqlalchemy.orm import selectinload
 
 from registry.db import utcnow
@@ -15,12 +15,13 @@ from registry.models import Application, Batch, Objection
 from registry.queries import in_region
 from registry.services import pipeline
 from registry.web.api import bp, load, page_of
-from registry.web.api.common import today
+from registry.web.api.common import schema, today
 from registry.web.api.docs import doc
 from registry.web.api.pipeline import WRITE_ERRORS, list_args, visible
 from registry.web.api.pipeline_schemas import (
-    ApplicationIn, ApplicationOut, BatchIn, BatchOut, FinaliseIn, ObjectionIn, ObjectionOut, OpinionIn, OpinionOut,
-    PoolArgs, PublicityIn, ResolutionIn, dump_application, dump_batch, dump_objection, dump_opinion)
+    ApplicationIn, ApplicationOut, BatchIn, BatchOut, FinaliseIn, FinalisePreviewArgs, FinalisePreviewOut, ObjectionIn,
+    ObjectionOut, OpinionIn, OpinionOut, PoolArgs, PublicityIn, ResolutionIn, ResubmissionIn, dump_application,
+    dump_batch, dump_finalise_plan, dump_objection, dump_opinion)
 from registry.web.auth import current_actor, requires
 
 
@@ -92,7 +93,7 @@ def get_application(application_id: int):
 
 
 @bp.post("/applications/<int:application_id>/opinions")
-@doc("出具本级意见：推荐、退回修改、不予推荐（超出名额 409 并指明名额及占用者）", body=OpinionIn, response=OpinionOut,
+@doc("出具本级意见：推荐、退回补正、不予推荐（超出名额 409 并指明名额及占用者）", body=OpinionIn, response=OpinionOut,
      status=201, errors=WRITE_ERRORS)
 @requires(Action.WRITE)
 def record_opinion(application_id: int):
@@ -106,13 +107,14 @@ def record_opinion(application_id: int):
 
 
 @bp.post("/applications/<int:application_id>/resubmission")
-@doc("退回修改后重新提交（从最低一级重新推荐）", response=ApplicationOut, errors=WRITE_ERRORS)
+@doc("退回补正后重新提交（本地区经办人办理；进入新一轮，从最低一级重新推荐，原推荐占用的名额释放）",
+     body=ResubmissionIn, body_required=False, response=ApplicationOut, errors=WRITE_ERRORS)
 @requires(Action.WRITE)
 def resubmit(application_id: int):
-    """Put a returned application back at the bottom of its chain."""
-    session = get_session()
+    """Put a returned, corrected application back at the bottom of its chain (the body is optional)."""
+    data, session = load(ResubmissionIn(), request.get_json(silent=True) or {}), get_session()
     application = pipeline.resubmit(session, actor=current_actor(), rules=rules(), application_id=application_id,
-                                    on=today(), at=utcnow())
+                                    on=today(), at=utcnow(), note=data["note"])
     session.commit()
     return jsonify(dump_application(application))
 
@@ -165,3 +167,15 @@ def finalise(batch_id: int):
                                     today=today(), at=utcnow(), **data)
     session.commit()
     return jsonify(board(batch))
+
+
+@bp.get("/batches/<int:batch_id>/finalise/preview")
+@doc("办结预览：按拟定公布日期列出将予认定和不予认定的申请（不作任何更改；不能办结时 409/422 说明原因）",
+     query=FinalisePreviewArgs, response=FinalisePreviewOut, errors=WRITE_ERRORS)
+@requires(Action.WRITE)
+def finalise_preview(batch_id: int):
+    """Say what finalising on `published_on` would do, with the same checks as finalising."""
+    args = schema(FinalisePreviewArgs).load(request.args.to_dict())
+    plan = pipeline.plan_finalise(get_session(), actor=current_actor(), rules=rules(), batch_id=batch_id,
+                                  published_on=args["published_on"], today=today())
+    return jsonify(dump_finalise_plan(plan))

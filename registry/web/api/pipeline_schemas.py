@@ -10,12 +10,13 @@ from registry.domain.actors import Action, Actor, can
 from registry.extensions import policies
 from registry.models import (
     Application, Batch, Decision, Objection, ObjectionStatus, Opinion, Pool, PoolMember, SubmitterIdentity)
-from registry.services.pipeline import chain_for, public_view
+from registry.domain.deadlines import validity_end
+from registry.services.pipeline import FinalisePlan, Settlement, chain_for, public_view
 from registry.services.pipeline.common import LEVEL_NAMES
 
 LEVELS = list(LEVEL_NAMES)
 REGION = validate.Regexp(r"^\d{6}$", error="应为6位行政区划代码 / must be a 6-digit GB/T 2260 code")
-DECISION_NAMES = {Decision.RECOMMEND: "推荐", Decision.RETURN: "退回修改", Decision.REJECT: "不予推荐"}
+DECISION_NAMES = {Decision.RECOMMEND: "推荐", Decision.RETURN: "退回补正", Decision.REJECT: "不予推荐"}
 OBJECTION_NAMES = {ObjectionStatus.OPEN: "待处理", ObjectionStatus.UPHELD: "异议成立", ObjectionStatus.REJECTED: "异议不成立"}
 REPORT_DOC = {"description": "条件核查报告：verdict、year、on、results（每项条件：id、name、verdict、values"
                              "（所用数值）、source（依据）、children）、blocking（不能授予的情形）"}
@@ -126,6 +127,12 @@ class OpinionIn(Schema):
     note = _text(2000, required=False)
 
 
+class ResubmissionIn(Schema):
+    """POST /applications/{id}/resubmission (the body is optional)."""
+
+    note = _text(2000, required=False, metadata={"description": "补正情况说明（记入审计）"})
+
+
 class PublicityIn(Schema):
     """POST /batches/{id}/publicity."""
 
@@ -163,6 +170,33 @@ class FinaliseIn(Schema):
     published_on = fields.Date(required=True, metadata={"description": "名单公布日期，即认定日期"})
     document_no = _text(128, required=False)
     authority = _text(128, required=False)
+
+
+class FinalisePreviewArgs(Schema):
+    """GET /batches/{id}/finalise/preview."""
+
+    published_on = fields.Date(required=True, metadata={"description": "拟定的名单公布日期（即认定日期）"})
+
+
+class SettlementOut(Schema):
+    """One application's outcome if the batch is finalised."""
+
+    application_id = fields.Integer()
+    enterprise = fields.Nested(ApplicantRef)
+    grant = fields.Boolean()
+    note = fields.String(allow_none=True, metadata={"description": "不予认定的原因"})
+
+
+class FinalisePreviewOut(Schema):
+    """What finalising on the given date will do; nothing is written."""
+
+    batch_id = fields.Integer()
+    published_on = fields.Date()
+    tier = fields.String()
+    policy_code = fields.String()
+    valid_until = fields.Date(allow_none=True, metadata={"description": "认定称号的有效期届满日（按政策）"})
+    granted = fields.List(fields.Nested(SettlementOut))
+    not_granted = fields.List(fields.Nested(SettlementOut))
 
 
 class OpinionOut(Schema):
@@ -349,3 +383,17 @@ def dump_batch(batch: Batch) -> dict[str, Any]:
     names = [n for n in BatchOut._declared_fields if n not in skip]
     return BatchOut(exclude=skip[:3]).dump({**{n: getattr(batch, n) for n in names}, "status": batch.status.value,
                                             "tier_name": tier_label(batch.tier, batch.policy_code)})
+
+
+def dump_finalise_plan(plan: FinalisePlan) -> dict[str, Any]:
+    """Return what finalising will do: the applications granted (with the policy's term) and the rest with why."""
+    def one(settlement: Settlement) -> dict[str, Any]:
+        application = settlement.application
+        return {"application_id": application.id, "enterprise": _ref(application.enterprise),
+                "grant": settlement.grant, "note": settlement.note}
+
+    return FinalisePreviewOut().dump({
+        "batch_id": plan.batch.id, "published_on": plan.published_on, "tier": plan.tier.code,
+        "policy_code": plan.tier.policy_code, "valid_until": validity_end(plan.tier, plan.published_on),
+        "granted": [one(s) for s in plan.settlements if s.grant],
+        "not_granted": [one(s) for s in plan.settlements if not s.grant]})

@@ -64,7 +64,8 @@ class ReminderOut(Schema):
     id = fields.Integer()
     enterprise = fields.Nested(EnterpriseRef)
     region_code = fields.String()
-    subject_type = fields.String(metadata={"description": "certification, enterprise (年度信息) or change_report"})
+    subject_type = fields.String(metadata={
+        "description": "certification, enterprise (年度信息), change_report or application (推荐意见)"})
     subject_id = fields.Integer()
     subject_name = fields.String()
     kind = fields.String()

@@ -160,4 +160,4 @@ def create_batch():
     return submit(form, action, url_for("pages.batches"))
 
 
-from registry.web.pages import pipeline_board  # noqa: E402, F401  (the batch board's routes register on import)
+from registry.web.pages import pipeline_actions, pipeline_board  # noqa: E402, F401  (their routes register on import)

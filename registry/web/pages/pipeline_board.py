@@ -1,4 +1,8 @@
-"""The batch board (per level, quota counters), the application page with its chain, publicity, objections, finalising."""
+"""The batch board (per level, quota counters), the application page with its chain, and filing objections.
+
+The actions with consequences (opinions, resubmission, publicity, resolutions, finalising) are in
+pipeline_actions.py: they show what they will do before the officer confirms.
+"""
 
 from __future__ import annotations
 
@@ -16,13 +20,14 @@ from registry.services.pipeline.common import LEVEL_NAMES, acting_level
 from registry.web.api.pipeline_schemas import DECISION_NAMES, OBJECTION_NAMES, chain_state, may_see_submitter
 from registry.web.auth import current_actor, requires
 from registry.web.pages import bp
-from registry.web.pages.flow import rules, today
+from registry.web.pages.flow import today
 from registry.web.pages.forms import choices
 from registry.web.pages.pipeline import BATCH_NAMES, submit
+from registry.web.pages.pipeline_actions import finalise_form
 from registry.web.pages.pipeline_forms import (
-    FinaliseForm, ObjectionForm, OpinionForm, PublicityForm, ResolutionForm)
+    ObjectionForm, OpinionForm, PublicityForm, ResolutionForm, ResubmissionForm)
 
-APPLICATION_NAMES = {ApplicationStatus.IN_REVIEW: "推荐中", ApplicationStatus.RETURNED: "已退回修改",
+APPLICATION_NAMES = {ApplicationStatus.IN_REVIEW: "推荐中", ApplicationStatus.RETURNED: "已退回补正",
                      ApplicationStatus.REJECTED: "不予推荐", ApplicationStatus.RECOMMENDED: "已获推荐",
                      ApplicationStatus.GRANTED: "已认定", ApplicationStatus.NOT_GRANTED: "未认定"}
 
@@ -54,11 +59,10 @@ def batch(batch_id: int):
         Objection.batch_id == record.id, in_region(Objection.region_code, actor.region_code)).order_by(Objection.id)))
     columns = {level: [a for a in applications if a.current_level == level] for level in LEVEL_NAMES}
     settled = [a for a in applications if a.current_level is None]
-    publicity, finalise = PublicityForm(formdata=None), FinaliseForm(formdata=None)
+    publicity, finalise = PublicityForm(formdata=None), finalise_form()
     objection = objection_form(applications)
     if not objection.is_submitted():
         objection.received_on.data = today()
-    finalise.published_on.data = today()
     return render_template(
         "batch.html", batch=record, quotas=pipeline.quota_usage(session, actor=actor, batch_id=record.id),
         columns=columns, settled=settled, chains={a.id: chain_state(a) for a in applications},
@@ -74,35 +78,9 @@ def application(application_id: int):
     actor = current_actor()
     record = pipeline.get_application(get_session(), actor, application_id)
     return render_template("application.html", application=record, steps=chain_state(record),
-                           form=OpinionForm(formdata=None), my_level=acting_level(actor.region_code),
-                           can_write=can(actor, Action.WRITE), **_names())
-
-
-@bp.post("/applications/<int:application_id>/opinions")
-@requires(Action.WRITE)
-def record_opinion(application_id: int):
-    """Record the opinion of the actor's level."""
-    form, actor = OpinionForm(), current_actor()
-    level = acting_level(actor.region_code)
-
-    def action() -> str:
-        opinion = pipeline.record_opinion(get_session(), actor=actor, rules=rules(), application_id=application_id,
-                                          level=level, decision=form.decision.data, note=form.note.data,
-                                          on=today(), at=utcnow())
-        return f"已出具{LEVEL_NAMES[level]}意见：{DECISION_NAMES[opinion.decision]}"
-
-    return submit(form, action, url_for("pages.application", application_id=application_id))
-
-
-@bp.post("/batches/<int:batch_id>/publicity")
-@requires(Action.WRITE)
-def start_publicity(batch_id: int):
-    """Open the publicity window."""
-    form = PublicityForm()
-    return submit(form, lambda: "已开始公示" if pipeline.start_publicity(
-        get_session(), actor=current_actor(), batch_id=batch_id, starts_on=form.starts_on.data,
-        ends_on=form.ends_on.data, published_where=form.published_where.data, at=utcnow()) else "",
-        url_for("pages.batch", batch_id=batch_id))
+                           form=OpinionForm(formdata=None), resubmit_form=ResubmissionForm(formdata=None),
+                           my_level=acting_level(actor.region_code), can_write=can(actor, Action.WRITE),
+                           **_names())
 
 
 @bp.post("/batches/<int:batch_id>/objections")
@@ -121,26 +99,3 @@ def file_objection(batch_id: int):
         return f"已登记异议 #{objection.id}"
 
     return submit(form, action, url_for("pages.batch", batch_id=batch_id))
-
-
-@bp.post("/objections/<int:objection_id>/resolution")
-@requires(Action.WRITE)
-def resolve_objection(objection_id: int):
-    """Resolve an objection as upheld or rejected."""
-    session, actor = get_session(), current_actor()
-    batch_id = pipeline.get_objection(session, actor, objection_id).batch_id
-    form = ResolutionForm(prefix=f"o{objection_id}")
-    return submit(form, lambda: "已处理异议：" + OBJECTION_NAMES[pipeline.resolve_objection(
-        session, actor=actor, objection_id=objection_id, outcome=form.outcome.data, note=form.note.data,
-        on=today(), at=utcnow()).status], url_for("pages.batch", batch_id=batch_id))
-
-
-@bp.post("/batches/<int:batch_id>/finalise")
-@requires(Action.WRITE)
-def finalise(batch_id: int):
-    """Finalise the batch: grant the recommended, unchallenged applications."""
-    form = FinaliseForm()
-    return submit(form, lambda: "批次已办结" if pipeline.finalise_batch(
-        get_session(), actor=current_actor(), rules=rules(), batch_id=batch_id, published_on=form.published_on.data,
-        document_no=form.document_no.data or None, today=today(), at=utcnow()) else "",
-        url_for("pages.batch", batch_id=batch_id))

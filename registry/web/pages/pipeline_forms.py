@@ -65,7 +65,7 @@ class BatchForm(PageForm):
 class OpinionForm(PageForm):
     """Record the actor's level's opinion."""
 
-    decision = SelectField("意见", choices=choices([("recommend", "推荐"), ("return", "退回修改"),
+    decision = SelectField("意见", choices=choices([("recommend", "推荐"), ("return", "退回补正"),
                                                     ("reject", "不予推荐")]), validators=[DataRequired(REQUIRED)])
     note = TextAreaField("意见说明（退回或不予推荐须填写）", validators=[Optional(), Length(max=2000)])
 
@@ -105,3 +105,9 @@ class FinaliseForm(PageForm):
 
     published_on = DateField("名单公布日期（即认定日期）", validators=[InputRequired(REQUIRED)])
     document_no = StringField("公布文号", validators=[Optional(), Length(max=128)])
+
+
+class ResubmissionForm(PageForm):
+    """Resubmit a returned application once the enterprise has corrected it."""
+
+    note = TextAreaField("补正情况说明（记入审计）", validators=[Optional(), Length(max=2000)])
