@@ -5,12 +5,14 @@ SQLite: `executemany` in one transaction, values converted by SQLAlchemy's own b
 (so the app reads back exactly what it would have written). Secondary indexes are dropped before
 the load and recreated from their stored definitions afterwards; unique constraints and foreign
 keys stay on, so the load is checked as the app's writes are. Nothing here touches a database
-other than the bench's own: `registry_bench` on a PostgreSQL server, or the given SQLite file.
+other than the bench's own: `registry_bench` on a PostgreSQL server (or the name in
+$REGISTRY_BENCH_DB, so that two runs can share a server), or the given SQLite file.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable
 from datetime import UTC
 from pathlib import Path
@@ -21,7 +23,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from registry.db import Base, UTCDateTime
 
-BENCH_DB = "registry_bench"
+BENCH_DB = os.environ.get("REGISTRY_BENCH_DB", "registry_bench")  #: another name keeps parallel runs apart
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_URL = f"sqlite:///{DATA_DIR / 'registry-bench.db'}"
 

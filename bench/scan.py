@@ -36,9 +36,9 @@ def available() -> str | None:
 
 
 def set_based(statements: list[Statement]) -> list[Statement]:
-    """The SELECTs whose text the scan ran exactly once."""
+    """The SELECTs (a WITH … SELECT too) whose text the scan ran exactly once."""
     runs = Counter(s.sql for s in statements)
-    return [s for s in statements if runs[s.sql] == 1 and s.sql.lstrip().upper().startswith("SELECT")]
+    return [s for s in statements if runs[s.sql] == 1 and s.sql.lstrip().upper().startswith(("SELECT", "WITH"))]
 
 
 def _first_free_day(app: Flask) -> date:

@@ -1,6 +1,6 @@
 """What is due and when, straight from the database: the deadlines reminders and digests are about.
 
-Four kinds, each a `DueItem` with its reference date (the date the deadline is about):
+Five kinds, each a `DueItem` with its reference date (the date the deadline is about):
 
 - `expiry`: an active title's last valid day (subject: the certification);
 - `review_window`: the day an active title's review (复核) window opens (subject: the certification);
@@ -8,15 +8,22 @@ Four kinds, each a `DueItem` with its reference date (the date the deadline is a
   serves every title). The update due on 30 April of year Y (as the tier's policy says, moved
   off a rest day) covers the figures of year Y-1: it is owed by an enterprise holding a live
   title recognised before 1 January of Y, and done once an annual report for Y-1 exists;
-- `change_report`: an unreported major change's deadline (subject: the change report).
+- `change_report`: an unreported major change's deadline (subject: the change report);
+- `opinion_due`: the batch deadline of the level an application waits at (subject: the
+  application). It concerns the office acting at that level, not the enterprise: the item names
+  that office (`office_code`) and its officers are reminded. When the application moves up, the
+  next level's deadline replaces it; a return, a rejection or the publicity window ends it.
 
 Titles under review get no expiry or review-window items: their review is in hand.
+
+Each source takes `ids` (subject ids) to build the items of just those subjects: the daily scan
+finds in SQL which deadlines need work (services/wanted.py) and builds only their items.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import date
 
@@ -26,17 +33,21 @@ from sqlalchemy.orm import Session
 from registry.domain.deadlines import DueDate, annual_update_due
 from registry.domain.lifecycle import LIVE, Status
 from registry.domain.policy import Tier
-from registry.models import AnnualReport, Certification, ChangeKind, ChangeReport, Enterprise
+from registry.models import (
+    AnnualReport, Application, ApplicationStatus, Batch, BatchStatus, Certification, ChangeKind, ChangeReport,
+    Enterprise)
 from registry.queries import in_region
 from registry.services import Rules
+from registry.services.pipeline.common import LEVEL_NAMES, office_code
 
-KINDS = ("expiry", "review_window", "annual_update", "change_report")
+KINDS = ("expiry", "review_window", "annual_update", "change_report", "opinion_due")
 KIND_NAMES = {"expiry": "称号有效期届满", "review_window": "复核申报窗口开启",
-              "annual_update": "年度信息更新", "change_report": "重大变化报告"}
+              "annual_update": "年度信息更新", "change_report": "重大变化报告", "opinion_due": "推荐意见截止"}
 CHANGE_KIND_NAMES = {ChangeKind.RENAME: "更名", ChangeKind.MERGER: "合并", ChangeKind.RESTRUCTURING: "重组",
                      ChangeKind.CROSS_PROVINCE_MOVE: "跨省迁移", ChangeKind.OVERSEAS_BRANCH: "设立境外分支机构",
                      ChangeKind.OTHER: "其他重大变化"}
 OVERDUE = -1  #: the milestone of the reminder sent the day after an annual update was due
+IN_SLICE = 10_000  #: ids per IN (...) list: well under both backends' bound-parameter limits
 
 
 def cn_date(day: date) -> str:
@@ -59,6 +70,7 @@ class DueItem:
     todo: str  #: what to do, in Chinese
     milestones: tuple[int, ...] = ()
     provisional: bool = False  #: counted without a year's holiday data
+    office_code: str | None = None  #: remind this office's officers instead of the enterprise
 
     @property
     def key(self) -> tuple[str, int, str, date]:
@@ -86,11 +98,29 @@ def max_milestone(rules: Rules, kind: str) -> int:
                default=0)
 
 
+def slices(ids: Collection[int] | None) -> Iterator[list[int] | None]:
+    """`ids` in sorted slices of IN_SLICE (None: one pass over everything)."""
+    if ids is None:
+        yield None
+        return
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), IN_SLICE):
+        yield ordered[start:start + IN_SLICE]
+
+
+def only(column: sa.orm.InstrumentedAttribute, ids: list[int] | None) -> sa.ColumnElement[bool]:
+    """Limit `column` to one slice of ids (None: no limit)."""
+    return sa.true() if ids is None else column.in_(ids)
+
+
 def _certs(session: Session, column: sa.orm.InstrumentedAttribute, start: date, end: date,
-           region: str | None) -> list[Certification]:
-    return list(session.scalars(sa.select(Certification).where(
-        Certification.status == Status.ACTIVE, column >= start, column <= end,
-        in_region(Certification.region_code, region)).order_by(Certification.id)))
+           region: str | None, ids: Collection[int] | None) -> list[Certification]:
+    found: list[Certification] = []
+    for part in slices(ids):
+        found.extend(session.scalars(sa.select(Certification).where(
+            Certification.status == Status.ACTIVE, column >= start, column <= end,
+            in_region(Certification.region_code, region), only(Certification.id, part)).order_by(Certification.id)))
+    return found
 
 
 def _ending(tier: Tier) -> str:
@@ -98,9 +128,9 @@ def _ending(tier: Tier) -> str:
 
 
 def expiries(session: Session, tiers: TierCache, start: date, end: date,
-             region: str | None = None) -> Iterator[DueItem]:
+             region: str | None = None, ids: Collection[int] | None = None) -> Iterator[DueItem]:
     """Active titles whose last valid day falls in [start, end]."""
-    for cert in _certs(session, Certification.valid_until, start, end, region):
+    for cert in _certs(session, Certification.valid_until, start, end, region, ids):
         tier = tiers(cert.tier, cert.policy_code)
         assert cert.valid_until is not None
         todo = (f"请在有效期届满前提交复核申请材料（复核窗口自 {cn_date(cert.review_window_opens_on)} 起开放）；"
@@ -111,9 +141,9 @@ def expiries(session: Session, tiers: TierCache, start: date, end: date,
 
 
 def review_windows(session: Session, tiers: TierCache, start: date, end: date,
-                   region: str | None = None) -> Iterator[DueItem]:
+                   region: str | None = None, ids: Collection[int] | None = None) -> Iterator[DueItem]:
     """Active titles whose review window opens in [start, end]."""
-    for cert in _certs(session, Certification.review_window_opens_on, start, end, region):
+    for cert in _certs(session, Certification.review_window_opens_on, start, end, region, ids):
         tier = tiers(cert.tier, cert.policy_code)
         assert cert.review_window_opens_on is not None
         todo = (f"称号有效期至 {cn_date(cert.valid_until)}，复核申报窗口开启后请尽快准备并提交复核材料"
@@ -124,11 +154,12 @@ def review_windows(session: Session, tiers: TierCache, start: date, end: date,
 
 
 def change_reports(session: Session, tiers: TierCache, start: date, end: date,
-                   region: str | None = None) -> Iterator[DueItem]:
+                   region: str | None = None, ids: Collection[int] | None = None) -> Iterator[DueItem]:
     """Unreported major changes of title holders whose deadline falls in [start, end]."""
-    reports = session.scalars(sa.select(ChangeReport).join(ChangeReport.enterprise).where(
-        ChangeReport.reported_on.is_(None), ChangeReport.deadline_on >= start, ChangeReport.deadline_on <= end,
-        in_region(Enterprise.region_code, region)).order_by(ChangeReport.id))
+    reports = [r for part in slices(ids) for r in session.scalars(
+        sa.select(ChangeReport).join(ChangeReport.enterprise).where(
+            ChangeReport.reported_on.is_(None), ChangeReport.deadline_on >= start, ChangeReport.deadline_on <= end,
+            in_region(Enterprise.region_code, region), only(ChangeReport.id, part)).order_by(ChangeReport.id))]
     for report in reports:
         live = [c for c in report.enterprise.certifications if c.status in LIVE]
         if not live:
@@ -144,6 +175,26 @@ def change_reports(session: Session, tiers: TierCache, start: date, end: date,
                       todo, milestones, report.deadline_provisional)
 
 
+def opinion_deadlines(session: Session, tiers: TierCache, start: date, end: date,
+                      region: str | None = None) -> Iterator[DueItem]:
+    """Applications in open batches whose current level's deadline falls in [start, end]."""
+    waiting = session.scalars(sa.select(Application).join(Application.batch).where(
+        Batch.status == BatchStatus.OPEN, Application.status == ApplicationStatus.IN_REVIEW,
+        in_region(Application.region_code, region)).order_by(Application.id))
+    for application in waiting:  # few per year: the deadlines live in the batch's JSON, read here
+        batch, level = application.batch, application.current_level or ""
+        text = batch.deadlines.get(level)
+        if text is None or not start <= date.fromisoformat(text) <= end:
+            continue
+        tier, due = tiers(batch.tier, batch.policy_code), date.fromisoformat(text)
+        todo = (f"该申请正等待{LEVEL_NAMES[level]}出具意见，请于 {cn_date(due)} 前在系统中出具推荐、退回补正"
+                "或不予推荐意见；逾期不能再推荐。")
+        what = f"{batch.year}年{tier.name}{batch.name}：申请 #{application.id} {LEVEL_NAMES[level]}推荐意见截止"
+        yield DueItem("application", application.id, "opinion_due", due, application.enterprise_id,
+                      application.region_code, tier.name, what, todo, tier.reminders.get("opinion_due", ()),
+                      office_code=office_code(application.region_code, level))
+
+
 def annual_due_dates(rules: Rules, year: int) -> dict[tuple[int, int], DueDate]:
     """Map each policy month-day of the annual update to its last day in `year`."""
     dues: dict[tuple[int, int], DueDate] = {}
@@ -155,16 +206,21 @@ def annual_due_dates(rules: Rules, year: int) -> dict[tuple[int, int], DueDate]:
     return dues
 
 
-def annual_owing(session: Session, tiers: TierCache, year: int,
-                 region: str | None = None) -> dict[tuple[int, int], dict[int, list[tuple[sa.Row, Tier]]]]:
-    """Live titles whose update of `year` (figures of year-1) is missing, by month-day and enterprise."""
+def annual_owing(session: Session, tiers: TierCache, year: int, region: str | None = None,
+                 ids: Collection[int] | None = None) -> dict[tuple[int, int], dict[int, list[tuple[sa.Row, Tier]]]]:
+    """Live titles whose update of `year` (figures of year-1) is missing, by month-day and enterprise.
+
+    `ids` limits it to those enterprises.
+    """
     filed = sa.select(AnnualReport.id).where(AnnualReport.enterprise_id == Certification.enterprise_id,
                                              AnnualReport.year == year - 1)
-    rows = session.execute(sa.select(
+    found = [row for part in slices(ids) for row in session.execute(sa.select(
         Certification.id, Certification.enterprise_id, Certification.region_code, Certification.tier,
         Certification.policy_code, Certification.valid_from, Certification.review_eligible).where(
         Certification.status.in_(LIVE), Certification.recognized_on < date(year, 1, 1), ~sa.exists(filed),
-        in_region(Certification.region_code, region)).order_by(Certification.id))
+        in_region(Certification.region_code, region), only(Certification.enterprise_id, part))
+        .order_by(Certification.id))]
+    rows = sorted(found, key=lambda row: row.id) if ids is not None else found
     owing: dict[tuple[int, int], dict[int, list[tuple[sa.Row, Tier]]]] = defaultdict(lambda: defaultdict(list))
     for row in rows:
         tier = tiers(row.tier, row.policy_code)
@@ -191,21 +247,21 @@ def _annual_item(enterprise_id: int, pairs: list[tuple[sa.Row, Tier]], year: int
 
 
 def _annual_items(session: Session, tiers: TierCache, year: int, dues: dict[tuple[int, int], DueDate],
-                  region: str | None, *, overdue: bool) -> Iterator[DueItem]:
+                  region: str | None, *, overdue: bool, ids: Collection[int] | None = None) -> Iterator[DueItem]:
     if not dues:
         return
-    owing = annual_owing(session, tiers, year, region)
+    owing = annual_owing(session, tiers, year, region, ids)
     for month_day, due in dues.items():
         for enterprise_id, pairs in owing.get(month_day, {}).items():
             yield _annual_item(enterprise_id, pairs, year, due, overdue=overdue)
 
 
 def annual_updates(session: Session, tiers: TierCache, start: date, end: date,
-                   region: str | None = None) -> Iterator[DueItem]:
+                   region: str | None = None, ids: Collection[int] | None = None) -> Iterator[DueItem]:
     """Annual updates due in [start, end] that are not yet filed."""
     for year in range(start.year, end.year + 1):
         dues = {md: due for md, due in annual_due_dates(tiers.rules, year).items() if start <= due.on <= end}
-        yield from _annual_items(session, tiers, year, dues, region, overdue=False)
+        yield from _annual_items(session, tiers, year, dues, region, overdue=False, ids=ids)
 
 
 def last_passed_annual_dues(rules: Rules, today: date) -> dict[int, dict[tuple[int, int], DueDate]]:
@@ -220,15 +276,17 @@ def last_passed_annual_dues(rules: Rules, today: date) -> dict[int, dict[tuple[i
     return by_year
 
 
-def annual_overdue(session: Session, tiers: TierCache, today: date, region: str | None = None) -> Iterator[DueItem]:
+def annual_overdue(session: Session, tiers: TierCache, today: date, region: str | None = None,
+                   ids: Collection[int] | None = None) -> Iterator[DueItem]:
     """The latest annual update whose last day has passed and that is still not filed."""
     for year, dues in last_passed_annual_dues(tiers.rules, today).items():
-        yield from _annual_items(session, tiers, year, dues, region, overdue=True)
+        yield from _annual_items(session, tiers, year, dues, region, overdue=True, ids=ids)
 
 
 def due_between(session: Session, rules: Rules, start: date, end: date, region: str | None = None) -> list[DueItem]:
     """Every deadline with its reference date in [start, end] (the weekly digest's list)."""
     tiers = TierCache(rules)
     found = [*expiries(session, tiers, start, end, region), *review_windows(session, tiers, start, end, region),
-             *annual_updates(session, tiers, start, end, region), *change_reports(session, tiers, start, end, region)]
+             *annual_updates(session, tiers, start, end, region), *change_reports(session, tiers, start, end, region),
+             *opinion_deadlines(session, tiers, start, end, region)]
     return sorted(found, key=lambda i: (i.reference_on, i.kind, i.subject_id))

@@ -15,6 +15,9 @@ days catches up in one run, and a second run finds nothing left to do:
 (c) a ban is lifted the day after it ends (lifted_on = ends_on + 1);
 (d) reminders are armed, retired and queued with their e-mails (services/reminders.py).
 
+Each step asks SQL for the rows that need action on D and loads only those; every change still
+goes through the services (apply_event, mark_review_ineligible, audit.record) one by one.
+
 Dates counted without a year's holiday data (provisional) are not acted on: the scan warns
 that the year's State Council notice must be loaded. One failing title does not stop the scan:
 its change is rolled back to a savepoint and reported. Every change names the job as actor.
@@ -22,6 +25,7 @@ its change is rolled back to a savepoint and reported. Every change names the jo
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -34,11 +38,11 @@ from registry.domain.actors import Actor, system_actor
 from registry.domain.errors import DomainError
 from registry.domain.lifecycle import LIVE, Event, Status
 from registry.domain.policy import MISSED_REVIEW_REASON, Tier
-from registry.models import Ban, Certification, ChangeReport, Enterprise
+from registry.models import AnnualReport, Ban, Certification, ChangeReport, Enterprise
 from registry.domain.policy import PolicySet
 from registry.services import Rules, jobruns, load_rules
 from registry.services import duedates as dd
-from registry.services import reminders
+from registry.services import reminders, wanted
 from registry.services.certifications import EventInput, apply_event
 from registry.services.flags import mark_review_ineligible
 
@@ -108,34 +112,53 @@ def _lose_eligibility(session: Session, actor: Actor, cert: Certification, tier:
 
 def flag_missed_annual_updates(session: Session, *, actor: Actor, rules: Rules, today: date, at: datetime,
                                report: ScanReport) -> None:
-    """Titles whose latest annual update (due before `today`) was not filed lose review eligibility."""
+    """Titles whose latest annual update (due before `today`) was not filed lose review eligibility.
+
+    SQL returns only titles that still have it to lose (eligible, under a policy that takes it,
+    their term begun by the due date), grouped by enterprise as the reminders group them.
+    """
     tiers = dd.TierCache(rules)
     for year, dues in dd.last_passed_annual_dues(rules, today).items():
-        owing = dd.annual_owing(session, tiers, year)
         for month_day, due in dues.items():
             if due.provisional:
                 report.warnings.append(f"{year} 年度信息更新截止日 {due.on} 为暂定（缺少 "
                                        f"{', '.join(map(str, due.missing_years))} 年节假日数据），暂不处理")
                 continue
-            for pairs in owing.get(month_day, {}).values():
-                for row, tier in pairs:
-                    if (tier.missed_annual_update == "lose_review_eligibility" and row.review_eligible
-                            and row.valid_from <= due.on):
-                        cert = session.get(Certification, row.id)
-                        assert cert is not None
-                        _lose_eligibility(session, actor, cert, tier, "annual_update_missed", at, report,
-                                          f"{year} 年度信息更新 {due.on} 截止未报")
+            losing = [(code, key) for code, key, tier in wanted.tiers(rules) if tier.annual_update_due == month_day
+                      and tier.missed_annual_update == "lose_review_eligibility"]
+            filed = sa.select(AnnualReport.id).where(AnnualReport.enterprise_id == Certification.enterprise_id,
+                                                     AnnualReport.year == year - 1)
+            rows = session.execute(sa.select(Certification.id, Certification.enterprise_id).where(
+                Certification.status.in_(LIVE), Certification.recognized_on < date(year, 1, 1), ~sa.exists(filed),
+                Certification.review_eligible.is_(True), Certification.valid_from <= due.on,
+                wanted.tier_is(rules, losing)).order_by(Certification.id)).all()
+            by_enterprise: dict[int, list[int]] = defaultdict(list)
+            for cert_id, enterprise_id in rows:
+                by_enterprise[enterprise_id].append(cert_id)
+            for cert_id in (i for ids in by_enterprise.values() for i in ids):
+                cert = session.get(Certification, cert_id)
+                assert cert is not None
+                _lose_eligibility(session, actor, cert, tiers(cert.tier, cert.policy_code), "annual_update_missed",
+                                  at, report, f"{year} 年度信息更新 {due.on} 截止未报")
 
 
 def flag_unreported_changes(session: Session, *, actor: Actor, rules: Rules, today: date, at: datetime,
                             report: ScanReport) -> None:
-    """Titles of enterprises with a major change unreported past its deadline lose review eligibility."""
+    """Titles of enterprises with a major change unreported past its deadline lose review eligibility.
+
+    SQL returns the changes with a title left to flag, and provisional ones to warn about.
+    """
     tiers = dd.TierCache(rules)
     eligible = sa.select(Certification.id).where(
         Certification.enterprise_id == ChangeReport.enterprise_id, Certification.status.in_(LIVE),
         Certification.review_eligible.is_(True))
+    losing = [(code, key) for code, key, tier in wanted.tiers(rules)
+              if tier.missed_change_report == "lose_review_eligibility"]
+    to_flag = eligible.where(Certification.recognized_on <= ChangeReport.deadline_on, wanted.tier_is(rules, losing))
     overdue = session.scalars(sa.select(ChangeReport).where(
-        ChangeReport.reported_on.is_(None), ChangeReport.deadline_on < today, sa.exists(eligible))
+        ChangeReport.reported_on.is_(None), ChangeReport.deadline_on < today, sa.or_(
+            sa.and_(ChangeReport.deadline_provisional.is_(True), sa.exists(eligible)),
+            sa.and_(ChangeReport.deadline_provisional.is_not(True), sa.exists(to_flag))))
         .order_by(ChangeReport.id)).all()
     for change in overdue:
         if change.deadline_provisional:
@@ -170,10 +193,9 @@ def run_scan(session: Session, *, rules: Rules, today: date, at: datetime, domai
     flag_missed_annual_updates(session, actor=actor, rules=rules, today=today, at=at, report=report)
     flag_unreported_changes(session, actor=actor, rules=rules, today=today, at=at, report=report)
     lift_ended_bans(session, actor=actor, today=today, at=at, report=report)
-    items = reminders.collect(session, rules, today)
-    reminders.plan(session, items, today, at, report.reminders)
+    items = reminders.plan(session, rules, today, at, report.reminders)
     reminders.queue_due(session, items, today, at, domain=domain, report=report.reminders)
-    if any(item.provisional for item in items.values()):
+    if any(item.provisional for item in items.values()) or session.scalar(wanted.provisional(rules, today)):
         report.warnings.append("部分截止日期为暂定（缺少节假日数据），请管理员录入当年国务院放假通知")
     return report
 

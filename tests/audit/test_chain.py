@@ -83,6 +83,17 @@ def test_a_changed_value_is_named(session, chain):
     assert "content does not match" in result.problem
 
 
+def test_a_value_that_no_longer_reads_back_is_named_not_a_crash(session, chain):
+    if session.bind.dialect.name == "postgresql":
+        pytest.skip("PostgreSQL's json and timestamptz types refuse such values")
+    drop_guards(session.connection())
+    tamper(session, "UPDATE audit_events SET changes = 'not json' WHERE id = :id", id=chain[1])
+    tamper(session, "UPDATE audit_events SET occurred_at = 'yesterday' WHERE id = :id", id=chain[3])
+    result = audit.verify(session)
+    assert (result.ok, result.first_bad_id, result.checked) == (False, chain[1], 1)
+    assert "content does not match" in result.problem
+
+
 def test_a_deleted_row_is_named(session, chain):
     drop_guards(session.connection())
     tamper(session, "DELETE FROM audit_events WHERE id = :id", id=chain[1])
