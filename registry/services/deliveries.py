@@ -138,7 +138,7 @@ def subject_names(session: Session, reminders: list[Reminder], policies: PolicyS
     if application_ids := ids("application"):
         for aid, batch_name in session.execute(sa.select(Application.id, Batch.name).join(Application.batch)
                                                .where(Application.id.in_(application_ids))):
-            names[("application", aid)] = f"申请 #{aid}（{batch_name}）推荐意见"
+            names[("application", aid)] = f"申请 #{aid}（{batch_name}）"  # the kind column says what about it
     if change_ids := ids("change_report"):
         for rid, kind in session.execute(sa.select(ChangeReport.id, ChangeReport.kind)
                                          .where(ChangeReport.id.in_(change_ids))):

@@ -1,6 +1,6 @@
 """What is due and when, straight from the database: the deadlines reminders and digests are about.
 
-Five kinds, each a `DueItem` with its reference date (the date the deadline is about):
+Six kinds, each a `DueItem` with its reference date (the date the deadline is about):
 
 - `expiry`: an active title's last valid day (subject: the certification);
 - `review_window`: the day an active title's review (复核) window opens (subject: the certification);
@@ -12,7 +12,10 @@ Five kinds, each a `DueItem` with its reference date (the date the deadline is a
 - `opinion_due`: the batch deadline of the level an application waits at (subject: the
   application). It concerns the office acting at that level, not the enterprise: the item names
   that office (`office_code`) and its officers are reminded. When the application moves up, the
-  next level's deadline replaces it; a return, a rejection or the publicity window ends it.
+  next level's deadline replaces it; a return, a rejection or the publicity window ends it;
+- `publicity_end`: the last day of a batch's publicity (公示) for each publicised application
+  (subject: the application): the enterprise and its officer learn when the window closes and
+  that the title is granted only once the organising office finalises. Finalising ends it.
 
 Titles under review get no expiry or review-window items: their review is in hand.
 
@@ -40,9 +43,10 @@ from registry.queries import in_region
 from registry.services import Rules
 from registry.services.pipeline.common import LEVEL_NAMES, office_code
 
-KINDS = ("expiry", "review_window", "annual_update", "change_report", "opinion_due")
+KINDS = ("expiry", "review_window", "annual_update", "change_report", "opinion_due", "publicity_end")
 KIND_NAMES = {"expiry": "称号有效期届满", "review_window": "复核申报窗口开启",
-              "annual_update": "年度信息更新", "change_report": "重大变化报告", "opinion_due": "推荐意见截止"}
+              "annual_update": "年度信息更新", "change_report": "重大变化报告", "opinion_due": "推荐意见截止",
+              "publicity_end": "公示期截止"}
 CHANGE_KIND_NAMES = {ChangeKind.RENAME: "更名", ChangeKind.MERGER: "合并", ChangeKind.RESTRUCTURING: "重组",
                      ChangeKind.CROSS_PROVINCE_MOVE: "跨省迁移", ChangeKind.OVERSEAS_BRANCH: "设立境外分支机构",
                      ChangeKind.OTHER: "其他重大变化"}
@@ -195,6 +199,24 @@ def opinion_deadlines(session: Session, tiers: TierCache, start: date, end: date
                       office_code=office_code(application.region_code, level))
 
 
+def publicity_ends(session: Session, tiers: TierCache, start: date, end: date,
+                   region: str | None = None) -> Iterator[DueItem]:
+    """Publicised applications whose batch's publicity (公示) ends in [start, end]."""
+    publicised = session.scalars(sa.select(Application).join(Application.batch).where(
+        Batch.status == BatchStatus.PUBLICITY, Application.status == ApplicationStatus.RECOMMENDED,
+        Batch.publicity_ends_on.between(start, end), in_region(Application.region_code, region))
+        .order_by(Application.id))
+    for application in publicised:  # a batch's publicised list: tens, not thousands
+        batch = application.batch
+        tier, due = tiers(batch.tier, batch.policy_code), batch.publicity_ends_on
+        assert due is not None  # the query asked for it
+        what = f"{batch.year}年{tier.name}{batch.name}：申请 #{application.id} 公示期截止"
+        todo = (f"公示期至 {cn_date(due)} 结束（公示于{batch.published_where or '主管部门网站'}）。期内如有实名异议，"
+                "由主管部门核实处理；公示结束且异议处理完毕后，由组织部门确认结果并认定称号，此前请勿对外宣称已获认定。")
+        yield DueItem("application", application.id, "publicity_end", due, application.enterprise_id,
+                      application.region_code, tier.name, what, todo, tier.reminders.get("publicity_end", ()))
+
+
 def annual_due_dates(rules: Rules, year: int) -> dict[tuple[int, int], DueDate]:
     """Map each policy month-day of the annual update to its last day in `year`."""
     dues: dict[tuple[int, int], DueDate] = {}
@@ -288,5 +310,5 @@ def due_between(session: Session, rules: Rules, start: date, end: date, region: 
     tiers = TierCache(rules)
     found = [*expiries(session, tiers, start, end, region), *review_windows(session, tiers, start, end, region),
              *annual_updates(session, tiers, start, end, region), *change_reports(session, tiers, start, end, region),
-             *opinion_deadlines(session, tiers, start, end, region)]
+             *opinion_deadlines(session, tiers, start, end, region), *publicity_ends(session, tiers, start, end, region)]
     return sorted(found, key=lambda i: (i.reference_on, i.kind, i.subject_id))

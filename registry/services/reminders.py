@@ -62,7 +62,8 @@ class ReminderReport:
 
 
 SOURCES = {"expiry": dd.expiries, "review_window": dd.review_windows, "annual_update": dd.annual_updates,
-           "change_report": dd.change_reports, "opinion_due": dd.opinion_deadlines}
+           "change_report": dd.change_reports, "opinion_due": dd.opinion_deadlines,
+           "publicity_end": dd.publicity_ends}
 
 
 def collect(session: Session, rules: Rules, today: date,

@@ -76,7 +76,7 @@ def test_level_deadlines_remind_the_acting_office_and_move_up_with_the_applicati
     views, total = list_reminders(session, officer_of("331000"), ReminderFilter(kind="opinion_due"), page=1,
                                   per_page=50, today=d("2026-06-13"), policies=rules.policies)
     assert total == 2 and {(v.kind_name, v.subject_name) for v in views} == {
-        ("推荐意见截止", f"申请 #{waiting.id}（2026年第一批）推荐意见")}  # as the reminders page lists them
+        ("推荐意见截止", f"申请 #{waiting.id}（2026年第一批）")}  # as the reminders page lists them
 
     opinion(session, rules, officers, waiting, "district", on=d("2026-06-15"))
     moved = scan(session, rules, d("2026-06-19"))  # the district's 1-day reminder is no longer wanted
@@ -145,3 +145,33 @@ def test_the_scan_command_before_and_after_the_reminder_day(settings, sessions, 
     assert len(opinion_mail(session)) == 1
     assert date(2026, 6, 13) in set(session.scalars(sa.select(Reminder.due_on).where(
         Reminder.kind == "opinion_due", Reminder.status == ReminderStatus.QUEUED)))
+
+
+def publicity_mail(session):
+    return session.scalars(sa.select(OutboxMessage).join(Reminder, Reminder.id == OutboxMessage.reminder_id)
+                           .where(Reminder.kind == "publicity_end").order_by(OutboxMessage.id)).all()
+
+
+def test_the_end_of_publicity_is_reminded_the_day_before_and_finalising_ends_it(session, admin, rules, officers,
+                                                                                offices):
+    """national-2022: reminders.publicity_end = [1]; the publicised enterprise (and its officer) hear of it once."""
+    batch = giant_batch(session, rules, officers, name="公示提醒批")
+    publicised = applied(session, rules, officers, batch,
+                         giant_candidate(session, admin, rules, contact_email="boss@factory.cn"))
+    climb(session, rules, officers, publicised)
+    start_publicity(session, actor=officers.province, batch_id=batch.id, starts_on=d("2026-07-20"),
+                    ends_on=d("2026-07-26"), published_where="省经信厅网站", at=NOW)
+    assert scan(session, rules, d("2026-07-24")).reminders.queued == 0 and publicity_mail(session) == []
+    due = scan(session, rules, d("2026-07-25"))
+    [row] = session.scalars(sa.select(Reminder).where(Reminder.kind == "publicity_end")).all()
+    assert (row.subject_type, row.subject_id, row.milestone, row.reference_on, row.status) == (
+        "application", publicised.id, 1, d("2026-07-26"), ReminderStatus.QUEUED)
+    mails = publicity_mail(session)
+    assert due.reminders.queued == 1 and "boss@factory.cn" in {m.to_addr for m in mails}
+    [to_enterprise] = [m for m in mails if m.to_addr == "boss@factory.cn"]
+    assert "公示期截止" in to_enterprise.subject
+    for text in ("2026年7月26日", "省经信厅网站", "实名异议", "确认结果并认定称号"):
+        assert text in to_enterprise.body_text, text
+    assert scan(session, rules, d("2026-07-25")).reminders.queued == 0  # never twice
+    items = due_between(session, rules, d("2026-07-20"), d("2026-07-31"), "331000")
+    assert [(i.kind, i.subject_id) for i in items if i.kind == "publicity_end"] == [("publicity_end", publicised.id)]
