@@ -15,7 +15,7 @@ Six kinds, each a `DueItem` with its reference date (the date the deadline is ab
   next level's deadline replaces it; a return, a rejection or the publicity window ends it;
 - `publicity_end`: the last day of a batch's publicity (公示) for each publicised application
   (subject: the application): the enterprise and its officer learn when the window closes and
-  that the title is granted only once the organising office finalises. Finalising ends it.
+  that the title is granted only once the organising office finalises.
 
 Titles under review get no expiry or review-window items: their review is in hand.
 

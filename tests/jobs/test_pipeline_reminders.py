@@ -152,7 +152,7 @@ def publicity_mail(session):
                            .where(Reminder.kind == "publicity_end").order_by(OutboxMessage.id)).all()
 
 
-def test_the_end_of_publicity_is_reminded_the_day_before_and_finalising_ends_it(session, admin, rules, officers,
+def test_the_end_of_publicity_is_reminded_the_day_before_exactly_once(session, admin, rules, officers,
                                                                                 offices):
     """national-2022: reminders.publicity_end = [1]; the publicised enterprise (and its officer) hear of it once."""
     batch = giant_batch(session, rules, officers, name="公示提醒批")
