@@ -8,6 +8,8 @@ lies outside that authority's area gets a warning, never a refusal (enterprises 
 
 from __future__ import annotations
 
+import operator
+import re
 import unicodedata
 
 from stdnum.cn import uscc as _stdnum
@@ -15,6 +17,25 @@ from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, 
 
 from registry.domain.errors import RuleViolation
 from registry.domain.regions import region_prefix
+
+
+_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  #: GB 32100's 31 characters, as python-stdnum has them
+_VALUE = {ch: n for n, ch in enumerate(_ALPHABET)}
+_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_CANONICAL = re.compile(r"[0-9]{8}[0-9A-HJ-NP-RTUW-Y]{10}")
+
+
+def _well_formed(code: str) -> bool:
+    """Tell whether `code` is already canonical and its check digit right (the common case, without stdnum).
+
+    python-stdnum cleans, re-checks and re-sums with list lookups: a fifth of a 100,000-row import's
+    row reading. A code this accepts is exactly one stdnum accepts and `normalize` leaves unchanged;
+    anything else goes the long way, which also words the error.
+    """
+    if len(code) != 18 or _CANONICAL.fullmatch(code) is None:
+        return False
+    total = sum(map(operator.mul, map(_VALUE.__getitem__, code[:17]), _WEIGHTS))
+    return _ALPHABET[(31 - total) % 31] == code[17]
 
 
 def normalize(raw: str) -> str:
@@ -25,6 +46,8 @@ def normalize(raw: str) -> str:
 
 def validate(raw: str, field: str = "uscc") -> str:
     """Return the normalised code. :raises RuleViolation: naming `field` and what is wrong."""
+    if raw.__class__ is str and _well_formed(raw):
+        return raw
     code = normalize(raw)
     try:
         return _stdnum.validate(code)

@@ -27,10 +27,15 @@ class Basis:
     def __init__(self, filename: str, groups: list[Group]) -> None:
         self.filename = filename
         self.document_no = {r.number: r.values.get("document_no") for g in groups for r in g.rows}
+        self.made: dict[int, audit.Why] = {}  #: a row's enterprise, report and title share one Why
 
     def __call__(self, row: int) -> audit.Why:
         """Return the Why of changes that come from spreadsheet row `row`."""
-        return audit.Why(document_no=self.document_no.get(row), note=f"导入 {self.filename} 第{row}行")
+        why = self.made.get(row)
+        if why is None:
+            why = self.made[row] = audit.Why(document_no=self.document_no.get(row),
+                                             note=f"导入 {self.filename} 第{row}行")
+        return why
 
 
 def apply_changes(session: Session, *, actor: Actor, rules: Rules, filename: str,

@@ -21,7 +21,7 @@ def same(old: Any, new: Any) -> bool:
     """Tell whether a stored value equals an imported one (text compared after NFKC)."""
     if isinstance(old, str) and isinstance(new, str):
         return " ".join(unicodedata.normalize("NFKC", old).split()) == new
-    return plain(old) == plain(new) or old == new
+    return old == new or plain(old) == plain(new)
 
 
 @dataclass
@@ -44,7 +44,7 @@ def decide(group: Group, stored_reports: dict[int, dict[str, Any]], today: date)
     for name, (value, row) in group.fields.items():
         old = None if changes.new else group.existing.get(name)
         if changes.new or not same(old, value):
-            changes.updates.setdefault(row, {})[name] = value
+            (changes.updates.get(row) or changes.updates.setdefault(row, {}))[name] = value
             if not changes.new:
                 changes.fields.append((row, name, old, value))
     for year, figures in group.reports.items():

@@ -20,7 +20,7 @@ from registry.domain.eligibility import Ban as BanRule
 from registry.domain.lifecycle import LIVE
 from registry.models import AnnualReport, Ban, Certification, Enterprise
 from registry.queries import in_region
-from registry.services.bulk import chunked
+from registry.services.bulk import where_in
 from registry.services.enterprises import ENTERPRISE_FIELDS, REPORT_FIELDS
 
 
@@ -42,8 +42,8 @@ def load_existing(session: Session, actor: Actor, usccs: set[str]) -> Existing:
     found = Existing()
     table = Enterprise.__table__
     columns = [table.c.id, table.c.version, *(table.c[f] for f in ENTERPRISE_FIELDS)]
-    for batch in chunked(sorted(usccs)):
-        for row in conn.execute(sa.select(*columns).where(table.c.uscc.in_(batch))).mappings():
+    for condition in where_in(conn, table.c.uscc, sorted(usccs)):
+        for row in conn.execute(sa.select(*columns).where(condition)).mappings():
             if in_scope(actor, row["region_code"]):
                 found.enterprises[row["uscc"]] = dict(row)
             else:
@@ -57,23 +57,23 @@ def load_existing(session: Session, actor: Actor, usccs: set[str]) -> Existing:
 
 def _titles(conn: Connection, ids: list[int], found: Existing) -> None:
     table = Certification.__table__
-    for batch in chunked(ids):
-        for row in conn.execute(sa.select(table).where(table.c.enterprise_id.in_(batch))).mappings():
+    for condition in where_in(conn, table.c.enterprise_id, ids):
+        for row in conn.execute(sa.select(table).where(condition)).mappings():
             found.titles[row["enterprise_id"]].append(dict(row))
 
 
 def _reports(conn: Connection, ids: list[int], found: Existing) -> None:
     table = AnnualReport.__table__
     columns = [table.c.id, table.c.enterprise_id, table.c.year, *(table.c[f] for f in REPORT_FIELDS)]
-    for batch in chunked(ids):
-        for row in conn.execute(sa.select(*columns).where(table.c.enterprise_id.in_(batch))).mappings():
+    for condition in where_in(conn, table.c.enterprise_id, ids):
+        for row in conn.execute(sa.select(*columns).where(condition)).mappings():
             found.reports[row["enterprise_id"]][row["year"]] = dict(row)
 
 
 def _bans(conn: Connection, usccs: set[str], found: Existing) -> None:
     table = Ban.__table__
-    for batch in chunked(sorted(usccs)):
-        for b in conn.execute(sa.select(table).where(table.c.uscc.in_(batch))).mappings():
+    for condition in where_in(conn, table.c.uscc, sorted(usccs)):
+        for b in conn.execute(sa.select(table).where(condition)).mappings():
             found.bans[b["uscc"]].append(BanRule(b["starts_on"], b["ends_on"], b["reason"],
                                                  b["document_no"] or "", b["lifted_on"]))
 
@@ -82,17 +82,21 @@ def name_matches(session: Session, actor: Actor, names: set[str]) -> dict[str, l
     """Map each of `names` to the enterprises in the actor's region registered under that name.
 
     A name is looked up as written and with full-width brackets, the form most registrations use.
+    The region is checked here rather than in SQL: given a range on region_code as well, PostgreSQL's
+    generic plan for the prepared statement (psycopg prepares it from its fifth run) walked every
+    enterprise of the region and compared each with all the names asked for (0.4 s for 2,000
+    names, 17 s for a 100,000-row file), where the name index alone answers in milliseconds.
     """
     variants = {n: {n, n.replace("(", "（").replace(")", "）")} for n in names}
     lookup = {variant: n for n, vs in variants.items() for variant in vs}
     table = Enterprise.__table__
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
     conn = session.connection()
-    for batch in chunked(sorted(lookup)):
-        stmt = sa.select(table.c.id, table.c.uscc, table.c.name, table.c.region_code).where(
-            table.c.name.in_(batch), in_region(table.c.region_code, actor.region_code))
+    for condition in where_in(conn, table.c.name, sorted(lookup)):
+        stmt = sa.select(table.c.id, table.c.uscc, table.c.name, table.c.region_code).where(condition)
         for row in conn.execute(stmt).mappings():
-            found[lookup[row["name"]]].append(dict(row))
+            if in_scope(actor, row["region_code"]):
+                found[lookup[row["name"]]].append(dict(row))
     return found
 
 

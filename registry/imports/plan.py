@@ -19,6 +19,7 @@ from registry.domain.deadlines import validity_end
 from registry.domain.eligibility import Holding, check_grant
 from registry.domain.errors import RuleViolation
 from registry.domain.lifecycle import LIVE
+from registry.domain.policy import Tier
 from registry.imports.columns import BY_FIELD, ENTERPRISE_FIELDS, REPORT_FIELDS
 from registry.imports.existing import Existing
 from registry.imports.problems import Problem
@@ -27,6 +28,7 @@ from registry.services import Rules
 from registry.services.certifications import tier_in_force
 
 TITLE_DETAILS = ("batch", "document_no", "authority")
+_OWN_FIELDS = tuple(f for f in ENTERPRISE_FIELDS if f != "uscc")  #: merged per row (the USCC groups them)
 
 
 @dataclass
@@ -75,6 +77,7 @@ class Planner:
         self.warnings: list[Problem] = []
         self.ranks = {t.code: t.rank for p in rules.policies.policies for t in p.tiers}
         self.names = rules.tier_names()
+        self._rules_on: dict[tuple[str, date], tuple[Tier, date | None]] = {}
 
     def error(self, row: int, field_name: str | None, message: str) -> None:
         """Record an error at a row and a field's column."""
@@ -93,9 +96,11 @@ class Planner:
             code = row.values.get("uscc")
             if code is None:
                 continue
-            group = groups.setdefault(code, Group(code))
+            group = groups.get(code)
+            if group is None:
+                group = groups[code] = Group(code)
             group.rows.append(row)
-            self._merge(group.fields, row, [f for f in ENTERPRISE_FIELDS if f != "uscc"])
+            self._merge(group.fields, row, _OWN_FIELDS)
             if "tier" in row.values and "recognized_on" in row.values:
                 self._add_title(group, row)
             if "year" in row.values:
@@ -104,11 +109,15 @@ class Planner:
                 self._merge(group.reports.setdefault(year, {}), row, REPORT_FIELDS)
         return groups
 
-    def _merge(self, target: dict[str, tuple[Any, int]], row: Row, fields: list[str] | tuple[str, ...]) -> None:
+    def _merge(self, target: dict[str, tuple[Any, int]], row: Row, fields: tuple[str, ...]) -> None:
+        values = row.values
+        if not target:  # the first row giving these fields: nothing to disagree with
+            target.update({name: (values[name], row.number) for name in fields if name in values})
+            return
         for name in fields:
-            if name not in row.values:
+            if name not in values:
                 continue
-            new = row.values[name]
+            new = values[name]
             if name in target and target[name][0] != new:
                 old, first = target[name]
                 self.error(row.number, name, f"与第{first}行填写的「{display(old)}」不一致"
@@ -162,14 +171,16 @@ class Planner:
                     for t in held if t["status"] in LIVE]
         revenue = self._revenues(group, existing)
         bans = existing.bans.get(group.uscc, [])
-        for title in sorted(group.titles, key=lambda t: (t.recognized_on, self.ranks.get(t.tier, 0), t.row.number)):
+        titles = group.titles if len(group.titles) < 2 else sorted(
+            group.titles, key=lambda t: (t.recognized_on, self.ranks.get(t.tier, 0), t.row.number))
+        for title in titles:
             title.existing = next((t for t in held if (t["tier"], t["recognized_on"])
                                    == (title.tier, title.recognized_on)), None)
             if title.existing is not None:
                 self._compare_details(title)
                 continue
             try:
-                rule = tier_in_force(self.rules, title.tier, title.recognized_on)
+                rule, until = self._rule(title.tier, title.recognized_on)
                 earlier = [y for y in revenue if y < title.recognized_on.year]
                 check_grant(rule, title.recognized_on, holdings, bans,
                             revenue[max(earlier)] if earlier else None, self.names)
@@ -178,7 +189,19 @@ class Planner:
                     for message in messages:
                         self.error(title.row.number, name if name in ("uscc", "tier") else "tier", message)
                 continue
-            holdings.append(Holding(title.tier, title.recognized_on, validity_end(rule, title.recognized_on)))
+            holdings.append(Holding(title.tier, title.recognized_on, until))
+
+    def _rule(self, tier: str, on: date) -> tuple[Tier, date | None]:
+        """Return the rules of `tier` in force on `on` and the last day of a title granted then.
+
+        Worked out once per (tier, date): a list grants most of its titles on one or two dates.
+        :raises RuleViolation: (not remembered) when no rules of the tier are in force.
+        """
+        found = self._rules_on.get((tier, on))
+        if found is None:
+            rule = tier_in_force(self.rules, tier, on)
+            found = self._rules_on[tier, on] = (rule, validity_end(rule, on))
+        return found
 
     def _revenues(self, group: Group, existing: Existing) -> dict[int, Any]:
         """Revenue by year as it will be after the import (the file's figures over the registry's)."""

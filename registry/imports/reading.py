@@ -13,7 +13,7 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import PurePath
 from typing import Any
 
@@ -36,24 +36,48 @@ class Sheet:
     headers: list[Any]
     rows: list[tuple[int, list[Any]]]
     preamble: list[tuple[int, list[Any]]] = field(default_factory=list)  #: title lines above the header
-    raw: dict[int, list[Any]] = field(default_factory=dict)  #: row number → cells as in the file
+    grid: list[list[Any]] = field(default_factory=list)  #: the file's rows as read, uncleaned (row n at n - 1)
 
     @property
     def labels(self) -> list[str]:
         """Return the header texts as the file writes them (for messages and the error workbook)."""
-        return [str(v).strip() if v not in (None, "") else "" for v in self.raw.get(self.header_row, self.headers)]
+        return [str(v).strip() if v not in (None, "") else "" for v in self.original(self.header_row, self.headers)]
+
+    def original(self, number: int, cells: list[Any]) -> list[Any]:
+        """Return row `number` as the file writes it, as wide as its cleaned `cells` (blank cells None).
+
+        Worked out on demand (only the header and an error workbook need it), not kept per row.
+        """
+        if not 0 < number <= len(self.grid):
+            return cells
+        return [None if v == "" else v for v in self.grid[number - 1][:len(cells)]]
 
 
 def clean(value: Any) -> Any:
     """Normalise one cell: text NFKC and trimmed (None when empty); numbers and dates as they are."""
     if isinstance(value, str):
-        text = _CONTROL.sub("", unicodedata.normalize("NFKC", value)).strip()
+        text = unicodedata.normalize("NFKC", value)
+        if not text.isprintable():  # printable text has no control characters: skip the regex
+            text = _CONTROL.sub("", text)
+        text = text.strip()
         if len(text) > 1 and text[0] == "'" and text[1] in "=+-@":
             text = text[1:]  # the export's formula-injection guard, undone
         return text or None
     if isinstance(value, time | timedelta):
         return str(value)
     return value
+
+
+class _Cleaned(dict[str, Any]):
+    """clean() of each distinct text of a file, worked out once: batches, tiers, regions, firms repeat."""
+
+    def __missing__(self, key: str) -> Any:
+        value = self[key] = clean(key)
+        return value
+
+
+#: cell types clean() returns unchanged (exact types: a str subclass or a time still goes through clean)
+_AS_IS = frozenset({int, float, bool, type(None), datetime, date})
 
 
 def read_table(filename: str, content: bytes) -> Sheet:
@@ -108,14 +132,13 @@ def _csv(content: bytes) -> list[list[Any]]:
 
 
 def _table(grid: list[list[Any]]) -> Sheet:
-    rows, originals = [], {}
+    rows, cleaned, as_is = [], _Cleaned(), _AS_IS
     for number, raw in enumerate(grid, start=1):
-        cells = [clean(v) for v in raw]
+        cells = [cleaned[v] if v.__class__ is str else v if v.__class__ in as_is else clean(v) for v in raw]
         while cells and cells[-1] is None:
             cells.pop()
         if cells:
             rows.append((number, cells))
-            originals[number] = [None if v == "" else v for v in raw[:len(cells)]]
     if not rows:
         raise FileProblem("文件中没有数据 / the file has no rows")
     at = _header_index(rows)
@@ -123,7 +146,7 @@ def _table(grid: list[list[Any]]) -> Sheet:
     if len(data) > MAX_ROWS:
         raise FileProblem(f"数据行过多（{len(data)} 行，上限 {MAX_ROWS} 行），请拆分文件 / too many rows")
     header_row, headers = rows[at]
-    return Sheet(header_row, headers, data, rows[:at], originals)
+    return Sheet(header_row, headers, data, rows[:at], grid)
 
 
 def _header_index(rows: list[tuple[int, list[Any]]]) -> int:

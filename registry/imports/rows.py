@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any
 
 from registry.domain import uscc
@@ -15,9 +17,12 @@ from registry.imports.problems import Problem
 
 _READERS = {"count": v.count, "percent": v.percent, "size": v.size_class, "code": v.industry_code}
 FUTURE_CHECKED = {"recognized_on": "认定日期", "founded_on": "成立日期", "submitted_on": "填报日期"}
+_REPEATING = frozenset({"region", "tier", "size", "code", "year"})
+_TITLE_DETAILS = frozenset(TITLE_FIELDS) - {"tier"}
+_REPORT = frozenset(REPORT_FIELDS)
 
 
-@dataclass
+@dataclass(slots=True)
 class Row:
     """A data row: its spreadsheet number, its cells as read and the values that could be read."""
 
@@ -38,6 +43,8 @@ class RowReader:
         self.mapping = [m for m in mapping if m.column.kind != "info"]
         self.by_field = {m.column.field: m for m in mapping}
         self.regions, self.tiers, self.today = regions, tiers, today
+        self._columns = [(m.index, m.column.field, self._reader(m), m) for m in self.mapping]
+        self._width = max((m.index + 1 for m in self.mapping), default=0)
 
     def problem(self, row: int, field_name: str | None, message: str) -> Problem:
         """Build a problem located at `field_name`'s column (named by its header if the file lacks it)."""
@@ -49,13 +56,15 @@ class RowReader:
 
     def read(self, number: int, cells: list[Any]) -> tuple[Row, list[Problem]]:
         """Read one row; return it with the problems of its cells and of the row as a whole."""
-        row, problems = Row(number, cells), []
-        for m in self.mapping:
-            raw = cells[m.index] if m.index < len(cells) else None
-            if raw is None:
+        values: dict[str, Any] = {}
+        row, problems = Row(number, cells, values, set()), []
+        if len(cells) < self._width:  # trailing blank cells were trimmed: pad, so every column has one
+            cells = cells + [None] * (self._width - len(cells))
+        for index, name, read, m in self._columns:
+            if (raw := cells[index]) is None:
                 continue
             try:
-                row.values[m.column.field] = self._value(m, raw)
+                values[name] = read(raw)
             except (v.CellError, RuleViolation) as exc:
                 message = exc.args[0] if isinstance(exc, v.CellError) else next(iter(exc.errors.values()))[0]
                 if m.column.kind == "uscc" and isinstance(raw, int | float):
@@ -65,37 +74,63 @@ class RowReader:
         problems += self._row_checks(row)
         return row, problems
 
-    def _value(self, m: Mapped, raw: Any) -> Any:
+    def _reader(self, m: Mapped) -> Callable[[Any], Any]:
+        """Return the function reading a cell of `m`'s column, chosen once per file rather than per cell.
+
+        Columns whose few values repeat down the file (regions, tiers, sizes, industries, years)
+        remember what each distinct cell read as; a cell that cannot be read is worked out (and
+        refused) each time.
+        """
         kind, column = m.column.kind, m.column
         if kind == "uscc":
-            return uscc.validate(v.text(raw))
-        if kind == "region":
-            return self.regions.resolve(raw)
-        if kind == "tier":
-            return self.tiers.resolve(raw)
-        if kind == "date":
-            day = v.to_date(raw)
-            if column.field in FUTURE_CHECKED and day > self.today:
-                raise v.CellError(f"{FUTURE_CHECKED[column.field]} {day} 晚于今天（{self.today}） / in the future")
-            return day
-        if kind == "money":
-            return v.money(raw, m.unit)
-        if kind == "year":
-            return v.year(raw, self.today)
-        if kind in ("email", "text"):
-            return (v.email if kind == "email" else v.text)(raw, column.max_len)
-        return _READERS[kind](raw)
+            read: Callable[[Any], Any] = lambda raw: uscc.validate(v.text(raw))  # noqa: E731
+        elif kind == "region":
+            read = self.regions.resolve
+        elif kind == "tier":
+            read = self.tiers.resolve
+        elif kind == "date":
+            read = partial(self._date, FUTURE_CHECKED.get(column.field))
+        elif kind == "money":
+            read = partial(v.money, header_unit=m.unit)
+        elif kind == "year":
+            read = partial(v.year, today=self.today)
+        elif kind in ("email", "text"):
+            read = partial(v.email if kind == "email" else v.text, max_len=column.max_len)
+        else:
+            read = _READERS[kind]
+        return _remembering(read) if kind in _REPEATING else read
+
+    def _date(self, label: str | None, raw: Any) -> date:
+        day = v.to_date(raw)
+        if label is not None and day > self.today:
+            raise v.CellError(f"{label} {day} 晚于今天（{self.today}） / in the future")
+        return day
 
     def _row_checks(self, row: Row) -> list[Problem]:
-        problems = []
-        if not row.has("uscc"):
+        problems: list[Problem] = []
+        given = row.values.keys() | row.bad if row.bad else row.values.keys()
+        if "uscc" not in given:
             problems.append(self.problem(row.number, "uscc", "统一社会信用代码不能为空 / the USCC is required"))
-        title_details = [f for f in TITLE_FIELDS if f != "tier" and row.has(f)]
-        if title_details and not row.has("tier"):
+        if "tier" not in given and not given.isdisjoint(_TITLE_DETAILS):
             problems.append(self.problem(row.number, "tier", "填写了认定信息但缺少称号 / the tier is missing"))
-        if row.has("tier") and not row.has("recognized_on"):
+        if "tier" in given and "recognized_on" not in given:
             problems.append(self.problem(row.number, "recognized_on",
                                          "缺少认定日期 / the recognition date is missing"))
-        if any(row.has(f) for f in REPORT_FIELDS) and not row.has("year"):
+        if "year" not in given and not given.isdisjoint(_REPORT):
             problems.append(self.problem(row.number, "year", "填写了年度数据但缺少年度 / the year is missing"))
         return problems
+
+
+def _remembering(read: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Wrap `read` so each distinct cell (by type and value: 1, 1.0 and True differ) is read once."""
+    known: dict[tuple[type, Any], Any] = {}
+
+    def remembered(raw: Any) -> Any:
+        key = (raw.__class__, raw)
+        try:
+            return known[key]
+        except KeyError:
+            value = known[key] = read(raw)
+            return value
+
+    return remembered

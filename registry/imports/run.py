@@ -10,6 +10,10 @@ the caller commits, which also keeps the ImportRun of a failed file for its erro
 
 from __future__ import annotations
 
+import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -81,6 +85,13 @@ def process_import(session: Session, run: ImportRun, *, actor: Actor, rules: Rul
     progress to that row from a second session while this one works.
     """
     require(actor, Action.IMPORT)
+    with collector_paused():
+        return _process(session, run, actor=actor, rules=rules, content=content, at=at, today=today,
+                        progress=progress)
+
+
+def _process(session: Session, run: ImportRun, *, actor: Actor, rules: Rules, content: bytes,
+             at: datetime, today: date, progress: Progress | None) -> ImportRun:
     try:
         sheet = read_table(run.filename, content)
     except FileProblem as exc:
@@ -106,6 +117,36 @@ def process_import(session: Session, run: ImportRun, *, actor: Actor, rules: Rul
                      why=audit.Why(note=f"导入 {run.filename}"))
     session.flush()
     return run
+
+
+_paused = 0
+_was_enabled = False
+_pause_lock = threading.Lock()
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Keep Python's cyclic garbage collector off while a file is processed.
+
+    An import holds a few million small containers (cells, rows, groups, changes, events) at
+    once, and each full collection walks all of them: a third of a 100,000-row dry run went to
+    collections that found nothing, for the import's objects form no cycles that outlive it
+    (reference counting frees them). Nested and concurrent imports share one pause; the
+    collector is switched back on, if it was on, when the last of them ends.
+    """
+    global _paused, _was_enabled
+    with _pause_lock:
+        if _paused == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _paused += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _paused -= 1
+            if _paused == 0 and _was_enabled:
+                gc.enable()
 
 
 def get_import(session: Session, actor: Actor, import_id: int) -> ImportRun:

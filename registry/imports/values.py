@@ -43,11 +43,13 @@ class CellError(ValueError):
 
 def text(value: Any, max_len: int | None = None) -> str:
     """Read a cell as text; a whole number typed by Excel comes back as its digits."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, datetime | date):
-        value = value.isoformat()
-    result = " ".join(str(value).split())
+    if value.__class__ is not str:  # most cells are: they skip the type checks
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, datetime | date):
+            value = value.isoformat()
+        value = str(value)
+    result = " ".join(value.split())
     if max_len is not None and len(result) > max_len:
         raise CellError(f"内容过长（{len(result)} 字，上限 {max_len} 字） / longer than {max_len} characters")
     return result
@@ -75,9 +77,11 @@ def to_date(value: Any) -> date:
 
 def _number(value: Any, units: tuple[tuple[str, Decimal], ...] = ()) -> tuple[Decimal, Decimal | None]:
     """Read a number and the unit written after it (None when none is written)."""
-    if isinstance(value, bool) or isinstance(value, datetime | date):
+    if value.__class__ is float:  # what spreadsheets hold: straight to the number
+        amount, unit = Decimal(repr(value)), None
+    elif isinstance(value, bool) or isinstance(value, datetime | date):
         raise CellError(f"应为数字，实为「{value}」 / not a number")
-    if isinstance(value, int | float):
+    elif isinstance(value, int | float):
         amount, unit = Decimal(repr(value)) if isinstance(value, float) else Decimal(value), None
     else:
         written = str(value).replace(" ", "").replace("¥", "")
@@ -112,6 +116,8 @@ def money(value: Any, header_unit: Decimal = Decimal(1)) -> Decimal:
 
 def count(value: Any) -> int:
     """Read a whole, non-negative number (people, patents)."""
+    if value.__class__ in (int, float) and 0 <= value <= MAX_COUNT and value == int(value):
+        return int(value)  # what the general path makes of a whole number, without the Decimal round trip
     amount, _ = _number(value, (("人", Decimal(1)), ("件", Decimal(1)), ("项", Decimal(1)), ("个", Decimal(1))))
     if amount != amount.to_integral_value():
         raise CellError(f"应为整数，实为「{value}」 / not a whole number")

@@ -49,7 +49,7 @@ def _write_rows(ws: Any, sheet: Sheet, width: int, by_row: dict[int | None, list
         while next_row < number:  # keep blank rows, so row numbers match the original
             ws.append([])
             next_row += 1
-        original = sheet.raw.get(number, cells)
+        original = sheet.original(number, cells)
         padded = [safe_cell(c) for c in original] + [None] * (width - len(original))
         if number == sheet.header_row:
             file_level = by_row.get(None, []) + by_row.get(number, [])

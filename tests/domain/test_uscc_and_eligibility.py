@@ -25,6 +25,29 @@ def test_bad_codes_name_the_field(raw, words):
     assert list(err.value.errors) == ["uscc"] and words in err.value.errors["uscc"][0]
 
 
+def test_the_quick_path_accepts_exactly_what_python_stdnum_accepts():
+    """validate() skips stdnum for canonical codes with a right check digit: it must agree with it on all."""
+    import random
+
+    from stdnum.cn import uscc as stdnum_uscc
+
+    rng, alphabet = random.Random(7), "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    for _ in range(20_000):
+        body = "".join(rng.choice("0123456789") for _ in range(8)) + "".join(
+            rng.choice(alphabet + "IOSVZa -") for _ in range(9))
+        right = stdnum_uscc.calc_check_digit(body[:17]) if all(c in alphabet for c in body) else "0"
+        code = body + (right if rng.random() < 0.5 else rng.choice(alphabet))
+        try:
+            expected = stdnum_uscc.validate(uscc.normalize(code))
+        except ValueError:
+            expected = None
+        try:
+            got = uscc.validate(code)
+        except RuleViolation:
+            got = None
+        assert got == expected, code
+
+
 def test_region_cross_check_is_a_warning():
     assert uscc.region_warning(GOOD, "331002") is None
     assert uscc.region_warning(GOOD, "331000") is None  # the city contains the district

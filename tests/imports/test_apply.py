@@ -151,6 +151,36 @@ def test_the_bulk_services_write_what_the_single_services_write(session, admin, 
     assert audit.verify(session).ok
 
 
+def test_record_many_stores_and_hashes_each_event_as_record_would(session, admin):
+    entries = [
+        audit.Entry("enterprise.changed", "enterprise", 1, {
+            "founded_on": [None, d("2010-03-08")], "revenue": [Decimal("1.50"), Decimal("2")], 7: ("a", Status.ACTIVE),
+            "nested": {"k": [1.5, float("inf")]}, "name": ["旧", "新"]}, region_code="330000",
+            why=audit.Why("reason", "文号1", "导入 x.xlsx 第2行")),
+        audit.Entry("enterprise.created", "enterprise", 2, {}, enterprise_id=None)]
+    assert audit.record_many(session, actor=admin, entries=entries, at=NOW) == 2
+    stored = session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(2)).all()[::-1]
+    assert [e.changes for e in stored] == [audit.plain(dict(e.changes)) for e in entries]
+    recomputed = [audit.event_hash({f: getattr(e, f) for f in audit.HASHED_FIELDS}) for e in stored]
+    assert [e.hash for e in stored] == recomputed
+    assert stored[1].prev_hash == stored[0].hash and audit.verify(session).ok
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_garbage_collector_rests_during_an_import_and_is_left_as_it_was(do_import, enabled):
+    import gc
+
+    seen: list[bool] = []
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        run = do_import(xlsx([full_row(make_uscc("331002", 700_071))], FULL),
+                        progress=lambda done, total: seen.append(gc.isenabled()))
+        assert run.status == "applied" and seen == [False] and gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
 def test_english_headers_codes_region_names_and_numbers_import_alike(session, do_import):
     code = make_uscc("331002", 700_061)
     rows = [["Taizhou Precision Ltd", code, 331002.0, "innovative_sme", "2024/6/15"]]
