@@ -215,3 +215,34 @@ def test_publicity_page_lists_the_publicised_and_the_stopped(browser, api_as, se
     assert clients["province"].get(f"/api/v1/batches/{batch['id']}").get_json()["status"] == "open"
     assert confirmed(client, url, page).status_code == 302
     assert clients["province"].get(f"/api/v1/batches/{batch['id']}").get_json()["status"] == "publicity"
+
+
+def test_an_officer_registers_an_application_on_the_batch_page_by_uscc(browser, api_as, session, admin, rules, today):
+    province = api_as("officer", "330000")
+    batch = new_batch(province, today, name="页面登记批")
+    ent = candidate(session, admin, rules, today)
+    client = browser("officer", "331000")  # 台州's officer, inside the batch's region
+    url = f"/batches/{batch['id']}"
+    page = client.get(url).get_data(as_text=True)
+    assert "登记申报" in page and 'for="uscc"' in page
+
+    def register(uscc: str) -> str:
+        token = csrf_from(client.get(url).get_data(as_text=True))
+        response = client.post(f"{url}/applications", data={"csrf_token": token, "uscc": uscc},
+                               follow_redirects=True)
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    shown = register(f" {ent.uscc.lower()} ")  # typed loosely: normalised like every USCC field
+    assert "已登记申请 #" in shown and ent.name in shown and "待区县级意见（1）" in shown
+    again = register(ent.uscc)
+    assert "未办理：该企业已在本批次申报" in again
+    elsewhere = candidate(session, admin, rules, today, region="330102")  # 杭州: outside this officer's region
+    assert "未办理：本地区没有该统一社会信用代码的企业" in register(elsewhere.uscc)
+    listed = province.get(f"/api/v1/batches/{batch['id']}").get_json()
+    assert [a["enterprise"]["id"] for a in listed["applications"]] == [ent.id]  # one application, the registered one
+    token = csrf_from(client.get(url).get_data(as_text=True))
+    assert client.post(f"{url}/applications", data={"uscc": ent.uscc}).status_code == 400  # no CSRF token
+    auditor = browser("auditor", "330000")
+    assert "登记申报" not in auditor.get(url).get_data(as_text=True)
+    assert auditor.post(f"{url}/applications", data={"csrf_token": token, "uscc": ent.uscc}).status_code in (400, 403)

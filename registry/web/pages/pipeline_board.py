@@ -12,20 +12,22 @@ from sqlalchemy.orm import selectinload
 
 from registry.db import utcnow
 from registry.domain.actors import Action, can
+from registry.domain.errors import RuleViolation
+from registry.domain.uscc import normalize
 from registry.extensions import get_session
-from registry.models import Application, ApplicationStatus, Objection
+from registry.models import Application, ApplicationStatus, Enterprise, Objection
 from registry.queries import in_region
 from registry.services import pipeline
 from registry.services.pipeline.common import LEVEL_NAMES, acting_level
 from registry.web.api.pipeline_schemas import DECISION_NAMES, OBJECTION_NAMES, chain_state, may_see_submitter
 from registry.web.auth import current_actor, requires
 from registry.web.pages import bp
-from registry.web.pages.flow import today
+from registry.web.pages.flow import rules, today
 from registry.web.pages.forms import choices
 from registry.web.pages.pipeline import BATCH_NAMES, submit
 from registry.web.pages.pipeline_actions import finalise_form
 from registry.web.pages.pipeline_forms import (
-    ObjectionForm, OpinionForm, PublicityForm, ResolutionForm, ResubmissionForm)
+    ApplicationForm, ObjectionForm, OpinionForm, PublicityForm, ResolutionForm, ResubmissionForm)
 
 APPLICATION_NAMES = {ApplicationStatus.IN_REVIEW: "推荐中", ApplicationStatus.RETURNED: "已退回补正",
                      ApplicationStatus.REJECTED: "不予推荐", ApplicationStatus.RECOMMENDED: "已获推荐",
@@ -67,7 +69,7 @@ def batch(batch_id: int):
         "batch.html", batch=record, quotas=pipeline.quota_usage(session, actor=actor, batch_id=record.id),
         columns=columns, settled=settled, chains={a.id: chain_state(a) for a in applications},
         objections=objections, see_submitter=may_see_submitter(actor), can_write=can(actor, Action.WRITE),
-        publicity_form=publicity, objection_form=objection, finalise_form=finalise,
+        publicity_form=publicity, objection_form=objection, application_form=ApplicationForm(formdata=None), finalise_form=finalise,
         resolution_forms={o.id: ResolutionForm(formdata=None, prefix=f"o{o.id}") for o in objections}, **_names())
 
 
@@ -81,6 +83,23 @@ def application(application_id: int):
                            form=OpinionForm(formdata=None), resubmit_form=ResubmissionForm(formdata=None),
                            my_level=acting_level(actor.region_code), can_write=can(actor, Action.WRITE),
                            **_names())
+
+
+@bp.post("/batches/<int:batch_id>/applications")
+@requires(Action.WRITE)
+def add_application(batch_id: int):
+    """Record an enterprise's application, found by its USCC within the actor's region."""
+    session, actor, form = get_session(), current_actor(), ApplicationForm()
+
+    def action() -> str:
+        enterprise_id = session.scalar(sa.select(Enterprise.id).where(Enterprise.uscc == normalize(form.uscc.data)))
+        if enterprise_id is None:  # the session is region-scoped: another region's enterprise is not found either
+            raise RuleViolation.on("uscc", "本地区没有该统一社会信用代码的企业 / no enterprise with this USCC in your region")
+        made = pipeline.apply(session, actor=actor, rules=rules(), batch_id=batch_id, enterprise_id=enterprise_id,
+                              today=today(), at=utcnow())
+        return f"已登记申请 #{made.id}（{made.enterprise.name}）"
+
+    return submit(form, action, url_for("pages.batch", batch_id=batch_id))
 
 
 @bp.post("/batches/<int:batch_id>/objections")

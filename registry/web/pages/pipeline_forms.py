@@ -26,6 +26,12 @@ class MemberAddForm(PageForm):
     reason = _reason("加入理由")
 
 
+class ApplicationForm(PageForm):
+    """An enterprise applies in a batch: named by its USCC, as officers know it."""
+
+    uscc = StringField("统一社会信用代码", validators=[DataRequired(REQUIRED), Length(max=40)])
+
+
 class MemberRemoveForm(PageForm):
     """Take a member out of a pool."""
 
