@@ -4,14 +4,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from registry.domain.actors import Actor, require_scope
+from registry.domain.errors import NotFound
 from registry.domain.lifecycle import LIVE
 
 from registry.domain.regions import code_range
 from registry.models import Certification, CertificationTerm, Enterprise
+
+Bound = TypeVar("Bound")  #: a model with a region_code column
+
+
+def get_in_region(session: Session, actor: Actor, model: type[Bound], entity_id: int, what: str,
+                  english: str) -> Bound:
+    """Load a region-bound row by id inside the actor's region; missing or outside is NotFound naming `what`."""
+    found = session.get(model, entity_id)
+    if found is None:
+        raise NotFound(f"{what}不存在 / {english} not found")
+    require_scope(actor, found.region_code, what)  # type: ignore[attr-defined]
+    return found
 
 
 def in_region(column: InstrumentedAttribute[str], region_code: str | None) -> sa.ColumnElement[bool]:

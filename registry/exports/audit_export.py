@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
 from registry.domain.actors import Actor
-from registry.exports.cells import safe_cell
+from registry.exports.cells import drain, safe_cell
 from registry.models import AuditEvent, Enterprise, Region
 from registry.services.audit_queries import (BEIJING, AuditFilter, action_name, actor_label, conditions, entity_name,
                                              field_changes)
@@ -81,16 +81,9 @@ def csv_chunks(session: Session, actor: Actor, f: AuditFilter, batch: int = 500)
         writer.writerow(["" if v is None else v for v in row])
         pending += 1
         if pending >= batch:
-            yield _drain(buffer)
+            yield drain(buffer)
             pending = 0
-    yield _drain(buffer)
-
-
-def _drain(buffer: io.StringIO) -> bytes:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text.encode("utf-8")
+    yield drain(buffer)
 
 
 def write_csv(session: Session, actor: Actor, f: AuditFilter, out: IO[bytes]) -> None:

@@ -1,7 +1,8 @@
-"""Make a value safe for a spreadsheet cell: no formula injection, no characters Excel rejects."""
+"""Make a value safe for a spreadsheet cell: no formula injection, no characters Excel rejects; stream CSV text."""
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
@@ -26,3 +27,11 @@ def safe_cell(value: Any) -> Any:
     if text.lstrip(" ").startswith(FORMULA_STARTS) and not PLAIN_NUMBER.match(text.strip()):
         return ("'" + text)[:MAX_CELL_CHARS]
     return text
+
+
+def drain(buffer: io.StringIO) -> bytes:
+    """Return what a streaming CSV writer put in `buffer` as UTF-8, and empty it for the next chunk."""
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text.encode("utf-8")

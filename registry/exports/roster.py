@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from registry.domain.actors import Action, Actor, require
 from registry.domain.lifecycle import STATUS_NAMES
-from registry.exports.cells import safe_cell
+from registry.exports.cells import drain, safe_cell
 from registry.imports.columns import EXPORT_COLUMNS
 from registry.imports.values import SIZE_LABELS
 from registry.models import AnnualReport, Certification, Enterprise, Region
@@ -119,15 +119,8 @@ def _csv(data: Iterator[list[Any]], batch: int = 500) -> Iterator[bytes]:
     for number, row in enumerate(data, start=1):
         writer.writerow(["" if v is None else v.isoformat() if isinstance(v, date) else v for v in row])
         if number % batch == 0:
-            yield _drain(buffer)
-    yield _drain(buffer)
-
-
-def _drain(buffer: io.StringIO) -> bytes:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text.encode("utf-8")
+            yield drain(buffer)
+    yield drain(buffer)
 
 
 def write_csv(session: Session, *, actor: Actor, names: dict[str, str], f: RosterFilter, today: date,

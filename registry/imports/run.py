@@ -20,15 +20,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry import audit
-from registry.domain.actors import Action, Actor, require, require_scope
-from registry.domain.errors import NotFound, RuleViolation
+from registry.domain.actors import Action, Actor, require
+from registry.domain.errors import RuleViolation
 from registry.imports.apply import apply_changes
 from registry.imports.check import Outcome, Progress, check_file
 from registry.imports.problems import FileProblem, Problem
 from registry.imports.reading import Sheet, read_table
 from registry.imports.workbook import error_workbook
 from registry.models import ImportRun
-from registry.queries import in_region
+from registry.queries import get_in_region, in_region
 from registry.services import Rules
 
 MODES = ("dry_run", "apply")
@@ -152,11 +152,7 @@ def collector_paused() -> Iterator[None]:
 def get_import(session: Session, actor: Actor, import_id: int) -> ImportRun:
     """Return an import the actor may see (its region's, or below). :raises NotFound:"""
     require(actor, Action.READ)
-    run = session.scalar(sa.select(ImportRun).where(ImportRun.id == import_id))
-    if run is None:
-        raise NotFound("导入记录不存在 / import not found")
-    require_scope(actor, run.region_code, "导入记录")
-    return run
+    return get_in_region(session, actor, ImportRun, import_id, "导入记录", "import")
 
 
 def imports_select(actor: Actor) -> sa.Select[tuple[ImportRun]]:

@@ -17,13 +17,14 @@ from sqlalchemy.orm import Session
 
 from registry import audit
 from registry.domain import deadlines
-from registry.domain.actors import Action, Actor, require, require_scope
+from registry.domain.actors import Action, Actor, require
 from registry.domain.eligibility import Ban as BanRule
 from registry.domain.eligibility import ban_ends, check_grant
 from registry.domain.errors import NotFound, RuleViolation, StaleVersion
 from registry.domain.lifecycle import LIVE, Event, Status, check_transition, resolve_target
 from registry.domain.policy import Tier
 from registry.models import AnnualReport, Ban, Certification, CertificationEvent, CertificationTerm, Enterprise
+from registry.queries import get_in_region
 from registry.services import Rules
 from registry.services.enterprises import get_enterprise
 from registry.services.flags import cascade_prerequisite_lost, holdings_of
@@ -46,11 +47,7 @@ class EventInput:
 
 def get_certification(session: Session, actor: Actor, certification_id: int) -> Certification:
     """Load a title inside the actor's region. :raises NotFound:"""
-    cert = session.get(Certification, certification_id)
-    if cert is None:
-        raise NotFound("称号记录不存在 / certification not found")
-    require_scope(actor, cert.region_code, "称号记录")
-    return cert
+    return get_in_region(session, actor, Certification, certification_id, "称号记录", "certification")
 
 
 def bans_for(session: Session, uscc: str) -> list[BanRule]:

@@ -15,7 +15,8 @@ from registry.domain.deadlines import DueDate, change_report_deadline
 from registry.domain.errors import Conflict, NotFound, RuleViolation, StaleVersion
 from registry.domain.lifecycle import LIVE
 from registry.domain.policy import Tier
-from registry.models import AnnualReport, Certification, ChangeReport, Enterprise, Region
+from registry.models import AnnualReport, ChangeReport, Enterprise, Region
+from registry.queries import get_in_region
 from registry.services import Rules
 from registry.services.flags import mark_review_ineligible
 
@@ -27,11 +28,7 @@ REPORT_FIELDS = ("revenue", "main_business_revenue", "rd_expense", "employees", 
 
 def get_enterprise(session: Session, actor: Actor, enterprise_id: int) -> Enterprise:
     """Load an enterprise inside the actor's region. :raises NotFound:"""
-    enterprise = session.get(Enterprise, enterprise_id)
-    if enterprise is None:
-        raise NotFound("企业不存在 / enterprise not found")
-    require_scope(actor, enterprise.region_code, "企业")
-    return enterprise
+    return get_in_region(session, actor, Enterprise, enterprise_id, "企业", "enterprise")
 
 
 def _check_region(session: Session, actor: Actor, region_code: str) -> None:

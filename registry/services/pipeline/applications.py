@@ -24,13 +24,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry import audit
-from registry.domain.actors import Action, Actor, require, require_scope
-from registry.domain.errors import Conflict, NotFound, RuleViolation
+from registry.domain.actors import Action, Actor, require
+from registry.domain.errors import Conflict, RuleViolation
 from registry.domain.policy import Tier
 from registry.domain.regions import contains
 from registry.models import (
     AnnualReport, Application, ApplicationStatus, Batch, BatchStatus, Decision, Enterprise, Opinion, Region)
-from registry.queries import in_region
+from registry.queries import get_in_region, in_region
 from registry.services import Rules
 from registry.services.certifications import check_grant_allowed
 from registry.services.enterprises import get_enterprise
@@ -43,11 +43,7 @@ APPLICATION_FIELDS = ("batch_id", "enterprise_id", "status", "current_level", "r
 
 def get_application(session: Session, actor: Actor, application_id: int) -> Application:
     """Load an application of an enterprise inside the actor's region. :raises NotFound:"""
-    application = session.get(Application, application_id)
-    if application is None:
-        raise NotFound("申请不存在 / application not found")
-    require_scope(actor, application.region_code, "申请")
-    return application
+    return get_in_region(session, actor, Application, application_id, "申请", "application")
 
 
 def _tier(rules: Rules, batch: Batch) -> Tier:

@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from registry import audit
-from registry.domain.actors import Action, Actor, require, require_scope
+from registry.domain.actors import Action, Actor, require
 from registry.domain.errors import Conflict, NotFound, RuleViolation
 from registry.models import ApplicationStatus, BatchStatus, Objection, ObjectionStatus, SubmitterIdentity
+from registry.queries import get_in_region
 from registry.services.pipeline.applications import get_application
 from registry.services.pipeline.common import get_batch, required_text
 
@@ -30,11 +31,7 @@ PUBLIC_FIELDS = ("id", "batch_id", "application_id", "grounds", "received_on", "
 
 def get_objection(session: Session, actor: Actor, objection_id: int) -> Objection:
     """Load an objection about an enterprise inside the actor's region. :raises NotFound:"""
-    objection = session.get(Objection, objection_id)
-    if objection is None:
-        raise NotFound("异议不存在 / objection not found")
-    require_scope(actor, objection.region_code, "异议")
-    return objection
+    return get_in_region(session, actor, Objection, objection_id, "异议", "objection")
 
 
 def _submitter(name: str | None, identity: str | None) -> tuple[str, SubmitterIdentity]:
