@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from registry import audit
 from registry.domain.actors import Action, Actor, require
-from registry.domain.errors import RuleViolation
+from registry.domain.errors import Conflict, RuleViolation
 from registry.imports.apply import apply_changes
 from registry.imports.check import Outcome, Progress, check_file
 from registry.imports.problems import FileProblem, Problem
@@ -57,6 +57,36 @@ def queue_import(session: Session, *, actor: Actor, rules: Rules, filename: str,
     """
     return open_run(session, actor=actor, rules=rules, filename=filename, mode=mode, at=at, programme=programme,
                     status="queued", content=content, source_id=source_id)
+
+
+def confirm_dry_run(session: Session, *, actor: Actor, rules: Rules, import_id: int,
+                    at: datetime) -> tuple[ImportRun, bool]:
+    """Queue the stored file of a validated dry run for applying; return the apply run and whether it is new.
+
+    Confirming twice (a double click, two tabs) lands on the same apply run: `source_id` is unique,
+    so a confirmation racing another fails its INSERT inside a savepoint and gets the other's run.
+    :raises Conflict: the run is not a validated dry run that kept its file.
+    """
+    dry = get_import(session, actor, import_id)
+    content = session.scalar(sa.select(ImportRun.content).where(ImportRun.id == dry.id))
+    if dry.mode != "dry_run" or dry.status != "validated" or content is None:
+        raise Conflict("只有通过校验的试运行可以确认导入 / only a validated dry run can be applied")
+    if (existing := _confirmation_of(session, dry.id)) is not None:
+        return existing, False
+    try:
+        with session.begin_nested():
+            run = queue_import(session, actor=actor, rules=rules, filename=dry.filename, content=content,
+                               mode="apply", at=at, programme=dry.programme, source_id=dry.id)
+    except sa.exc.IntegrityError:  # confirmed at the same moment in another transaction, which committed first
+        existing = _confirmation_of(session, dry.id)
+        assert existing is not None  # the unique key that refused us is that run's
+        return existing, False
+    return run, True
+
+
+def _confirmation_of(session: Session, dry_run_id: int) -> ImportRun | None:
+    """Return the apply run that already confirms this dry run, if any."""
+    return session.scalar(sa.select(ImportRun).where(ImportRun.source_id == dry_run_id))
 
 
 def open_run(session: Session, *, actor: Actor, rules: Rules, filename: str, mode: str, at: datetime,

@@ -18,11 +18,11 @@ from wtforms.validators import Optional
 
 from registry.db import utcnow
 from registry.domain.actors import Action
-from registry.domain.errors import Conflict, RuleViolation
+from registry.domain.errors import RuleViolation
 from registry.extensions import get_session, policies
 from registry.imports import queue_import
 from registry.imports.columns import BY_FIELD
-from registry.imports.run import get_import, imports_select
+from registry.imports.run import confirm_dry_run, get_import, imports_select
 from registry.models import ImportRun
 from registry.web import import_worker
 from registry.web.api.imports import FILE_EMPTY, error_workbook_response
@@ -91,14 +91,19 @@ def imports():
     return render_template("imports.html", form=form, recent=recent, mode_names=MODE_NAMES), status
 
 
-def _queue(filename: str, content: bytes, mode: str, programme: str | None, source_id: int | None = None) -> int:
+def _queue(filename: str, content: bytes, mode: str, programme: str | None) -> int:
     """Store the file as a queued run, commit, and hand it to the worker; return the run's id."""
     session, actor = get_session(), current_actor()
     run = queue_import(session, actor=actor, rules=rules(), filename=filename, content=content, mode=mode,
-                       at=utcnow(), programme=programme, source_id=source_id)
+                       at=utcnow(), programme=programme)
     session.commit()
-    import_worker.start(current_app._get_current_object(), run.id, actor, today())  # type: ignore[attr-defined]
+    _start(run.id)
     return run.id
+
+
+def _start(run_id: int) -> None:
+    """Hand a committed queued run to the worker."""
+    import_worker.start(current_app._get_current_object(), run_id, current_actor(), today())  # type: ignore[attr-defined]
 
 
 @bp.get("/imports/<int:import_id>")
@@ -121,22 +126,11 @@ def confirm_import(import_id: int):
     The app-wide CSRFProtect has already refused a POST without a valid token (400).
     """
     session = get_session()
-    run = get_import(session, current_actor(), import_id)
-    content = session.scalar(sa.select(ImportRun.content).where(ImportRun.id == run.id))
-    if run.mode != "dry_run" or run.status != "validated" or content is None:
-        raise Conflict("只有通过校验的试运行可以确认导入 / only a validated dry run can be applied")
-    if (applied := _confirmation_of(run.id)) is None:
-        try:
-            applied = _queue(run.filename, content, "apply", run.programme, source_id=run.id)
-        except sa.exc.IntegrityError:  # confirmed at the same moment in another request (source_id is unique)
-            session.rollback()
-            applied = _confirmation_of(run.id)
-    return redirect(url_for("pages.import_run", import_id=applied))
-
-
-def _confirmation_of(dry_run_id: int) -> int | None:
-    """Return the id of the apply run that already confirms this dry run, if any (a double click lands there)."""
-    return get_session().scalar(sa.select(ImportRun.id).where(ImportRun.source_id == dry_run_id))
+    run, queued = confirm_dry_run(session, actor=current_actor(), rules=rules(), import_id=import_id, at=utcnow())
+    session.commit()
+    if queued:
+        _start(run.id)
+    return redirect(url_for("pages.import_run", import_id=run.id))
 
 
 @bp.get("/imports/<int:import_id>/errors.xlsx")
