@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from registry.audit_guard import install_audit_guard
-from registry.db import make_engine
+from registry.db import make_engine, make_sessionmaker
 from registry.domain.actors import Actor, Role, system_actor
 from registry.domain.policy import PolicySet, load_policies
 from registry.migrate import upgrade
@@ -168,3 +168,19 @@ def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(users, "generate_password_hash",
                         lambda password, method="scrypt": generate_password_hash(password, method="scrypt:1024:8:1"))
+
+
+@pytest.fixture(params=backends())
+def committed_factory(request, tmp_path):
+    """A session factory on a fresh, migrated, committed database (no SAVEPOINT wrapper): for tests of
+    concurrent transactions, which the shared rolled-back test session cannot show."""
+    url, pg = fresh_database(request.param, tmp_path)
+    upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        sync_regions(session)
+        session.commit()
+    yield make_sessionmaker(engine)
+    engine.dispose()
+    if pg is not None:
+        pg.drop()

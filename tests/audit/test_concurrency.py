@@ -2,39 +2,18 @@
 
 import threading
 
-import pytest
-from sqlalchemy.orm import Session
-
 from registry import audit
-from registry.db import make_engine, make_sessionmaker
-from registry.migrate import upgrade
 from registry.models import AuditChainHead, AuditEvent
-from registry.reference import sync_regions
 from registry.services.enterprises import register_enterprise
-from tests.conftest import NOW, backends, fresh_database
+from tests.conftest import NOW
 from tests.factories import make_enterprise, make_uscc
 
 WRITERS, EACH = 4, 8
 
 
-@pytest.fixture(params=backends())
-def factory(request, tmp_path):
-    """A session factory on a fresh, migrated, committed database (no SAVEPOINT wrapper)."""
-    url, pg = fresh_database(request.param, tmp_path)
-    upgrade(url)
-    engine = make_engine(url)
-    with Session(engine) as session:
-        sync_regions(session)
-        session.commit()
-    yield make_sessionmaker(engine)
-    engine.dispose()
-    if pg is not None:
-        pg.drop()
-
-
-def writer(factory, admin, codes, errors):
+def writer(committed_factory, admin, codes, errors):
     try:
-        with factory() as session:  # one session for all its commits, as a job loop would
+        with committed_factory() as session:  # one session for all its commits, as a job loop would
             for code in codes:
                 register_enterprise(session, actor=admin, at=NOW,
                                     data={"uscc": code, "name": f"并发企业{code}", "region_code": "331002"})
@@ -43,17 +22,17 @@ def writer(factory, admin, codes, errors):
         errors.append(exc)
 
 
-def verifier(factory, stop, results):
+def verifier(committed_factory, stop, results):
     while not stop.is_set():
-        with factory() as session:
+        with committed_factory() as session:
             results.append(audit.verify(session))
 
 
-def test_concurrent_writers_keep_one_contiguous_chain(factory, admin):
+def test_concurrent_writers_keep_one_contiguous_chain(committed_factory, admin):
     errors, results, stop = [], [], threading.Event()
     batches = [[make_uscc() for _ in range(EACH)] for _ in range(WRITERS)]
-    threads = [threading.Thread(target=writer, args=(factory, admin, codes, errors)) for codes in batches]
-    watcher = threading.Thread(target=verifier, args=(factory, stop, results))
+    threads = [threading.Thread(target=writer, args=(committed_factory, admin, codes, errors)) for codes in batches]
+    watcher = threading.Thread(target=verifier, args=(committed_factory, stop, results))
     watcher.start()
     for thread in threads:
         thread.start()
@@ -63,7 +42,7 @@ def test_concurrent_writers_keep_one_contiguous_chain(factory, admin):
     watcher.join()
     assert errors == []
     assert results and all(r.ok for r in results), [r for r in results if not r.ok][:1]
-    with factory() as session:
+    with committed_factory() as session:
         final = audit.verify(session)
         ids = list(session.scalars(AuditEvent.__table__.select().with_only_columns(AuditEvent.id)
                                    .order_by(AuditEvent.id)))
@@ -71,8 +50,8 @@ def test_concurrent_writers_keep_one_contiguous_chain(factory, admin):
     assert ids == list(range(1, WRITERS * EACH + 1))
 
 
-def test_a_long_lived_session_sees_the_head_others_moved(factory, admin):
-    with factory() as first, factory() as second:
+def test_a_long_lived_session_sees_the_head_others_moved(committed_factory, admin):
+    with committed_factory() as first, committed_factory() as second:
         make_enterprise(first, admin)
         first.commit()
         shown = first.get(AuditChainHead, 1)  # e.g. read for a status page: kept in the identity map

@@ -2,42 +2,22 @@
 
 import threading
 
-import pytest
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
-from registry.db import make_engine, make_sessionmaker
 from registry.domain.errors import Conflict
 from registry.domain.policy import load_policies
-from registry.migrate import upgrade
 from registry.models import Decision, Opinion
-from registry.reference import sync_regions
 from registry.services import load_rules
 from registry.services.pipeline import record_opinion
-from tests.conftest import NOW, ROOT, backends, fresh_database, officer_of
+from tests.conftest import NOW, ROOT, officer_of
 from tests.pipeline.conftest import TODAY, Officers, applied, giant_batch, giant_candidate, opinion
 
 
-@pytest.fixture(params=backends())
-def factory(request, tmp_path):
-    """A session factory on a fresh, migrated, committed database (no SAVEPOINT wrapper)."""
-    url, pg = fresh_database(request.param, tmp_path)
-    upgrade(url)
-    engine = make_engine(url)
-    with Session(engine) as session:
-        sync_regions(session)
-        session.commit()
-    yield make_sessionmaker(engine)
-    engine.dispose()
-    if pg is not None:
-        pg.drop()
-
-
-def test_the_last_slot_goes_to_exactly_one_of_two_simultaneous_recommendations(factory, admin):
+def test_the_last_slot_goes_to_exactly_one_of_two_simultaneous_recommendations(committed_factory, admin):
     policies = load_policies(ROOT / "config" / "policies")
     officers = Officers(district=officer_of("331002"), city=officer_of("331000"), province=officer_of("330000"),
                         ministry=admin, hangzhou=officer_of("330100"))
-    with factory() as session:
+    with committed_factory() as session:
         rules = load_rules(session, policies)
         batch = giant_batch(session, rules, officers, quotas={"331000": 1})
         ids = []
@@ -50,7 +30,7 @@ def test_the_last_slot_goes_to_exactly_one_of_two_simultaneous_recommendations(f
 
     def recommend(application_id: int) -> None:
         start.wait(timeout=30)  # before any transaction: SQLite's writer lock is taken at BEGIN
-        with factory() as session:
+        with committed_factory() as session:
             try:
                 record_opinion(session, actor=officers.city, rules=rules, application_id=application_id,
                                level="city", decision="recommend", note=None, on=TODAY, at=NOW)
@@ -68,7 +48,7 @@ def test_the_last_slot_goes_to_exactly_one_of_two_simultaneous_recommendations(f
     for thread in threads:
         thread.join(timeout=60)
     assert sorted(outcomes) == ["quota", "recommended"]
-    with factory() as session:
+    with committed_factory() as session:
         city = session.scalar(sa.select(sa.func.count()).select_from(Opinion).where(
             Opinion.level == "city", Opinion.decision == Decision.RECOMMEND))
     assert city == 1
