@@ -37,6 +37,7 @@ class Settings:
     base_url: str = "http://127.0.0.1:5000"
     login_max_failures: int = 5
     login_lock_minutes: int = 15
+    clock: str = ""  # REGISTRY_CLOCK: run the clock from this date/instant (never in production)
 
     @property
     def is_production(self) -> bool:
@@ -67,7 +68,18 @@ class Settings:
         url = env.get("REGISTRY_DATABASE_URL") or cls.database_url
         if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
             url = f"sqlite:///{ROOT / url.removeprefix('sqlite:///')}"  # relative to the project
+        clock = env.get("REGISTRY_CLOCK", "").strip()
+        if clock:
+            if mode == "production":
+                raise SettingsError("REGISTRY_CLOCK must not be set when REGISTRY_ENV=production")
+            from registry.clock import parse_clock
+
+            try:
+                parse_clock(clock, env.get("REGISTRY_TIMEZONE", cls.timezone))
+            except ValueError:
+                raise SettingsError("REGISTRY_CLOCK must be an ISO date or datetime, e.g. 2028-02-29") from None
         return cls(
+            clock=clock,
             env=mode, database_url=url, secret_key=secret,
             smtp_host=env.get("REGISTRY_SMTP_HOST", cls.smtp_host), smtp_port=port,
             smtp_user=env.get("REGISTRY_SMTP_USER", ""),

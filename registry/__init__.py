@@ -16,6 +16,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     from registry import cli, extensions, web
 
     settings = settings or load_settings()
+    if settings.clock and not settings.is_production:
+        from registry.clock import parse_clock, set_clock
+
+        set_clock(parse_clock(settings.clock, settings.timezone))
     app = Flask(__name__, instance_relative_config=False)
     app.config.update(SECRET_KEY=settings.secret_key, REGISTRY=settings)
     extensions.init_app(app, settings)

@@ -11,13 +11,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 from flask.cli import with_appcontext
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy.orm import Session
+
+from registry import clock
 
 from registry.db import utcnow
 from registry.domain.actors import Actor, system_actor
@@ -27,7 +28,7 @@ from registry.domain.policy import load_policies
 
 def today_in(tz: str) -> date:
     """Return today's date in the configured zone (Asia/Shanghai), never the server's."""
-    return datetime.now(ZoneInfo(tz)).date()
+    return clock.today_in(tz)
 
 
 def cli_actor(name: str = "cli") -> Actor:

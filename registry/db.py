@@ -15,6 +15,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from registry import clock
+
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -88,5 +90,5 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 def utcnow() -> datetime:
-    """Return the current instant in UTC (the only clock read outside the edges)."""
-    return datetime.now(UTC)
+    """Return the current instant in UTC (registry.clock: the only clock read outside the edges)."""
+    return clock.utcnow()

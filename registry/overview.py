@@ -71,37 +71,49 @@ class Overdue:
     reason: str
 
 
-def _update_deadlines(session: Session, rules: Rules, today: date) -> dict[tuple[str, str], DueDate]:
-    """This year's annual-update deadline of every (tier, policy) among live titles, if passed."""
+def _update_deadlines(session: Session, rules: Rules, today: date) -> dict[tuple[str, str], tuple[int, DueDate]]:
+    """The latest passed annual-update deadline (year, due) of every (tier, policy) among live titles.
+
+    This year's once it has passed, else last year's: between 1 January and the due day the update
+    missed last year is still the one overdue (as `duedates.annual_overdue` decides for reminders).
+    """
     pairs = session.execute(sa.select(Certification.tier, Certification.policy_code).distinct()
                             .where(Certification.status.in_(LIVE_VALUES))).all()
     passed = {}
     for tier_code, policy_code in pairs:
-        due = annual_update_due(rules.calendar, rules.policies.tier(tier_code, policy_code=policy_code), today.year)
-        if due is not None and today > due.on:
-            passed[(tier_code, policy_code)] = due
+        tier = rules.policies.tier(tier_code, policy_code=policy_code)
+        for year in (today.year, today.year - 1):
+            due = annual_update_due(rules.calendar, tier, year)
+            if due is not None and today > due.on:
+                passed[(tier_code, policy_code)] = (year, due)
+                break
     return passed
 
 
 def overdue_annual_updates(session: Session, rules: Rules, today: date,
                            limit: int = 100) -> tuple[list[Overdue], int]:
-    """Titles flagged annual_update_missed, and live titles lacking last year's report after its due date."""
+    """Titles flagged annual_update_missed, and live titles lacking the report of the latest passed due date."""
     passed = _update_deadlines(session, rules, today)
     flagged = sa.and_(sa.not_(Certification.review_eligible),
                       Certification.review_ineligible_cause == "annual_update_missed")
-    reported = sa.exists().where(AnnualReport.enterprise_id == Certification.enterprise_id,
-                                 AnnualReport.year == today.year - 1)
-    owing = sa.or_(*[sa.and_(Certification.tier == t, Certification.policy_code == p) for t, p in passed]) \
-        if passed else sa.false()
-    missing = sa.and_(owing, Certification.recognized_on < date(today.year, 1, 1), sa.not_(reported))
-    rows, total = paginate(session, _with_enterprise(sa.or_(flagged, missing)), 1, limit)
+
+    def missing(tier: str, policy: str, year: int) -> sa.ColumnElement[bool]:
+        reported = sa.exists().where(AnnualReport.enterprise_id == Certification.enterprise_id,
+                                     AnnualReport.year == year - 1)
+        return sa.and_(Certification.tier == tier, Certification.policy_code == policy,
+                       Certification.recognized_on < date(year, 1, 1), sa.not_(reported))
+
+    owing = sa.or_(*[missing(t, p, year) for (t, p), (year, _) in passed.items()]) if passed else sa.false()
+    rows, total = paginate(session, _with_enterprise(sa.or_(flagged, owing)), 1, limit)
     out = []
     for cert in rows:
-        due = passed.get((cert.tier, cert.policy_code))
+        year_due = passed.get((cert.tier, cert.policy_code))
         if cert.review_ineligible_cause == "annual_update_missed":
             reason = "已丧失复核资格：未按期更新年度信息"
+        elif year_due:
+            reason = f"缺少 {year_due[0] - 1} 年度信息（截止 {year_due[1].on}）"
         else:
-            reason = f"缺少 {today.year - 1} 年度信息（截止 {due.on if due else '—'}）"
+            reason = "缺少上一年度信息"
         out.append(Overdue(cert, reason))
     return out, total
 

@@ -16,11 +16,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
 from config import Settings
 from registry.audit_guard import install_audit_guard
+from registry.clock import parse_clock
 from registry.db import make_engine, make_sessionmaker
 from registry.domain.actors import Actor, Role, system_actor
 from registry.domain.policy import PolicySet, load_policies
@@ -32,6 +34,12 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("REGISTRY_TEST_DATABASE_URL", "")
 REQUIRE_PG = os.environ.get("REGISTRY_REQUIRE_PG") == "1"
 NOW = datetime(2026, 6, 1, 2, 0, tzinfo=UTC)
+# The suite's "now": no test reads the wall clock. Every in-process clock read (datetime.now,
+# date.today, time.time) starts here and ticks on; subprocesses (the CLI, `make run`, the browser
+# tests' server) get the same instant through REGISTRY_CLOCK. CI runs the suite again with
+# REGISTRY_TEST_NOW moved (a 29 February, a year without holiday data): see `make test-clock`.
+TEST_NOW = parse_clock(os.environ.get("REGISTRY_TEST_NOW") or "2026-12-06T10:00:00", "Asia/Shanghai")
+os.environ["REGISTRY_CLOCK"] = TEST_NOW.isoformat()
 
 
 def _pg_reachable() -> str | None:
@@ -51,9 +59,12 @@ PG_PROBLEM = _pg_reachable()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Fail the whole run at once when PostgreSQL is required but absent."""
+    """Fail the whole run at once when PostgreSQL is required but absent; pin the clock."""
     if REQUIRE_PG and PG_PROBLEM:
         raise pytest.UsageError(f"REGISTRY_REQUIRE_PG=1 but PostgreSQL is unavailable: {PG_PROBLEM}")
+    traveller = time_machine.travel(TEST_NOW, tick=True)
+    traveller.start()
+    config.add_cleanup(traveller.stop)
 
 
 def backends() -> list:

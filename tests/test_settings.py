@@ -4,7 +4,7 @@ import pytest
 
 from config.settings import Settings, SettingsError
 from registry import create_app
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TEST_NOW
 
 
 def test_production_requires_a_secret_key():
@@ -33,3 +33,23 @@ def test_production_cookies_are_secure(tmp_path):
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax" and app.config["REMEMBER_COOKIE_SECURE"]
     assert app.config["SECRET_KEY"] == "k"
+
+
+def test_clock_setting_moves_today_and_is_refused_in_production():
+    from datetime import date
+
+    from registry import clock
+
+    moved = Settings.from_env({"REGISTRY_CLOCK": "2028-02-29"})
+    assert moved.clock == "2028-02-29"
+    try:
+        clock.set_clock(clock.parse_clock("2028-02-29", moved.timezone))
+        assert clock.today_in("Asia/Shanghai") == date(2028, 2, 29)
+        assert clock.utcnow().isoformat().startswith("2028-02-29T02:")  # 10:00 in Shanghai
+    finally:
+        clock.set_clock(None)
+    assert clock.today_in("Asia/Shanghai") == TEST_NOW.date()  # the suite's pinned day again
+    with pytest.raises(SettingsError, match="REGISTRY_CLOCK"):
+        Settings.from_env({"REGISTRY_ENV": "production", "REGISTRY_SECRET_KEY": "k", "REGISTRY_CLOCK": "2028-02-29"})
+    with pytest.raises(SettingsError, match="REGISTRY_CLOCK"):
+        Settings.from_env({"REGISTRY_CLOCK": "next tuesday"})

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from openapi_spec_validator import validate
 
 from registry.web.api.docs import build_spec
-from tests.conftest import d
+from tests.conftest import TEST_NOW, d
 from tests.factories import grant, make_enterprise, make_uscc
 
 
@@ -118,12 +120,16 @@ def test_reports_and_grant_happy_paths(api_as, taizhou):
 
 def test_filters_expiring_and_as_of(api_as, session, admin, rules):
     ent = make_enterprise(session, admin, region_code="331002")
-    grant(session, admin, rules, ent, "innovative_sme", d("2023-12-01"))  # valid until 2026-12-01
+    # Recognised a year ago (valid three years), so the title is live whatever day the suite runs on.
+    recognised = TEST_NOW.date() - timedelta(days=365)
+    grant(session, admin, rules, ent, "innovative_sme", recognised)
     session.commit()
     client = api_as("officer", "331000")
     assert client.get("/api/v1/enterprises?expiring_within_days=3660&tier=innovative_sme").get_json()["total"] == 1
-    assert client.get("/api/v1/enterprises?as_of=2023-11-30&tier=innovative_sme").get_json()["total"] == 0
-    assert client.get("/api/v1/enterprises?as_of=2024-01-01&tier=innovative_sme").get_json()["total"] == 1
+    assert client.get("/api/v1/enterprises?expiring_within_days=365&tier=innovative_sme").get_json()["total"] == 0
+    before, after = recognised - timedelta(days=1), recognised + timedelta(days=31)
+    assert client.get(f"/api/v1/enterprises?as_of={before}&tier=innovative_sme").get_json()["total"] == 0
+    assert client.get(f"/api/v1/enterprises?as_of={after}&tier=innovative_sme").get_json()["total"] == 1
     bad = client.get("/api/v1/enterprises?as_of=someday&per_page=0&status=sleeping")
     assert bad.status_code == 422 and {"as_of", "per_page", "status"} <= set(bad.get_json()["errors"])
 
