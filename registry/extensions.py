@@ -45,7 +45,14 @@ def close_session(_exc: BaseException | None = None) -> None:
     """Roll back anything uncommitted and close the session at the end of the request."""
     session = g.pop("db_session", None)
     if session is not None:
+        release(session)
+
+
+def release(session: Session) -> None:
+    """Roll back anything uncommitted and close `session` (its connection goes back to the pool)."""
+    try:
         session.rollback()
+    finally:
         if not session.info.get("shared"):  # tests share one SAVEPOINT session across requests
             session.close()
         else:
