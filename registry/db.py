@@ -91,25 +91,46 @@ def _configure_sqlite(engine: Engine) -> None:
         mode = connection.get_execution_options().get(BEGIN_OPTION, "IMMEDIATE")
         if mode not in BEGIN_MODES:
             raise ValueError(f"unknown SQLite begin mode {mode!r}")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode != NOWAIT:
+            connection.exec_driver_sql(f"BEGIN {mode}")
+            return
+        # A best-effort write (a token's last-used stamp on a read request): wait NOWAIT_MS at most for
+        # the write lock, then fail ("database is locked") rather than make a reader wait for a writer.
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            usual = cursor.execute("PRAGMA busy_timeout").fetchone()[0]
+            cursor.execute(f"PRAGMA busy_timeout = {NOWAIT_MS}")
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            finally:
+                cursor.execute(f"PRAGMA busy_timeout = {int(usual)}")
+        finally:
+            cursor.close()
 
 
 BEGIN_OPTION = "registry_begin"  #: connection execution option read by SQLite's "begin" event
-BEGIN_MODES = frozenset({"IMMEDIATE", "DEFERRED"})
+NOWAIT = "IMMEDIATE_NOWAIT"  #: IMMEDIATE, but give up after NOWAIT_MS if another transaction writes
+NOWAIT_MS = 100
+BEGIN_MODES = frozenset({"IMMEDIATE", "DEFERRED", NOWAIT})
 READ_ONLY = "registry.read_only"  #: session.info flag: this session only reads (SQLite: BEGIN DEFERRED)
+NO_WAIT = "registry.no_wait"  #: session.info flag: this writing session does not wait for the write lock
 
 
 class ReadOnlySessionError(RuntimeError):
     """A flush in a session marked read-only (a programming error: a GET or a download that writes)."""
 
 
+def with_begin(engine: Engine, mode: str) -> Engine:
+    """Return `engine` whose SQLite transactions begin in `mode` (same pool and events); one object per mode."""
+    variants = engine.__dict__.setdefault("_registry_begin_variants", {})
+    if mode not in variants:
+        variants[mode] = engine.execution_options(**{BEGIN_OPTION: mode})
+    return variants[mode]
+
+
 def reader_of(engine: Engine) -> Engine:
-    """Return `engine` with deferred transactions (same pool and events); one object per engine."""
-    reader = engine.__dict__.get("_registry_reader")
-    if reader is None:
-        reader = engine.execution_options(**{BEGIN_OPTION: "DEFERRED"})
-        engine.__dict__["_registry_reader"] = reader
-    return reader
+    """Return `engine` with deferred transactions (SQLite readers that never take the write lock)."""
+    return with_begin(engine, "DEFERRED")
 
 
 class RegistrySession(Session):
@@ -117,14 +138,18 @@ class RegistrySession(Session):
 
     def get_bind(self, mapper: Any = None, **kw: Any) -> Any:  # noqa: D102  (see the class)
         found = super().get_bind(mapper, **kw)
-        if self.info.get(READ_ONLY) and isinstance(found, Engine) and found.dialect.name == "sqlite":
-            return reader_of(found)
+        if isinstance(found, Engine) and found.dialect.name == "sqlite":
+            if self.info.get(READ_ONLY):
+                return reader_of(found)
+            if self.info.get(NO_WAIT):
+                return with_begin(found, NOWAIT)
         return found
 
 
 @event.listens_for(Session, "before_flush")  # every session, the tests' shared one included
 def _refuse_writes_when_read_only(session: Session, _context: Any, _instances: Any) -> None:
-    if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
+    if session.info.get(READ_ONLY) and (session.new or session.deleted
+                                        or any(session.is_modified(obj) for obj in session.dirty)):
         raise ReadOnlySessionError("a read-only session (GET request or download) tried to write")
 
 
@@ -163,24 +188,31 @@ def begin_writes(session: Session) -> None:
 
 
 @contextmanager
-def writing(session: Session) -> Iterator[Session]:
+def writing(session: Session, *, wait: bool = True) -> Iterator[Session]:
     """Lift a session's read-only mark for one writing transaction, then mark it read-only again.
 
     For the rare write a read request must make (a token's last-used stamp): a transaction in
     progress is rolled back first (redo its reads inside: on SQLite a deferred read that then
     writes fails with SQLITE_BUSY_SNAPSHOT if another writer committed in between); the writing
-    transaction begins IMMEDIATE, and whatever the caller did not commit is rolled back on exit.
+    transaction begins IMMEDIATE — with `wait=False` it gives up after NOWAIT_MS when another
+    transaction holds the write lock (sqlalchemy.exc.OperationalError) — and whatever the caller
+    did not commit is rolled back on exit.
     """
     was = is_read_only(session)
     if _own_transaction(session):
         session.rollback()
     set_read_only(session, False)
+    if not wait:
+        session.info[NO_WAIT] = True
     try:
         yield session
     finally:
-        if _own_transaction(session):
-            session.rollback()
-        set_read_only(session, was)
+        try:
+            if _own_transaction(session):
+                session.rollback()
+        finally:
+            session.info.pop(NO_WAIT, None)
+            set_read_only(session, was)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
