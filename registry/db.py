@@ -153,6 +153,12 @@ def _refuse_writes_when_read_only(session: Session, _context: Any, _instances: A
         raise ReadOnlySessionError("a read-only session (GET request or download) tried to write")
 
 
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_dml_when_read_only(state: Any) -> None:
+    if state.session.info.get(READ_ONLY) and (state.is_insert or state.is_update or state.is_delete):
+        raise ReadOnlySessionError("a read-only session (GET request or download) tried to write")
+
+
 def set_read_only(session: Session, read_only: bool) -> None:
     """Mark `session` read-only (DEFERRED on SQLite, flushes refused) or writing (IMMEDIATE).
 

@@ -24,7 +24,7 @@ from registry.db import (NOWAIT_MS, ReadOnlySessionError, make_engine, make_sess
                          writing)
 from registry.domain.actors import system_actor
 from registry.migrate import upgrade
-from registry.models import ApiToken, Enterprise
+from registry.models import ApiToken, Enterprise, ImportRun
 from registry.reference import sync_regions
 from registry.services.users import create_token, create_user
 from tests.conftest import NOW, ROOT
@@ -275,3 +275,15 @@ def test_a_no_wait_write_gives_up_quickly_when_the_lock_is_taken(sessions):
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_a_read_only_session_refuses_statements_that_write(sessions):
+    factory, _ = sessions
+    with factory() as session:
+        set_read_only(session, True)
+        with pytest.raises(ReadOnlySessionError):
+            session.execute(sa.update(ImportRun).where(ImportRun.id == 0).values(filename="x"))
+        session.rollback()
+        set_read_only(session, False)
+        assert session.execute(sa.update(ImportRun).where(ImportRun.id == 0).values(filename="x")
+                               .execution_options(synchronize_session=False)).rowcount == 0
