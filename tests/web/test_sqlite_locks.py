@@ -287,3 +287,18 @@ def test_a_read_only_session_refuses_statements_that_write(sessions):
         set_read_only(session, False)
         assert session.execute(sa.update(ImportRun).where(ImportRun.id == 0).values(filename="x")
                                .execution_options(synchronize_session=False)).rowcount == 0
+
+
+def test_the_cli_verify_and_export_read_while_a_writer_holds_the_lock(site, tmp_path):
+    writer = site.raw()
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        assert not site.lock_is_free()
+        for args in (["audit", "verify"], ["export-roster", str(tmp_path / "out.csv")]):
+            result, seconds = timed(lambda a=args: site.app.test_cli_runner().invoke(args=a, catch_exceptions=False))
+            assert result.exit_code == 0, (args, result.output)
+            assert seconds < PROMPT, f"{args} took {seconds:.1f} s behind a writer"
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert (tmp_path / "out.csv").read_bytes().startswith("\ufeff".encode())
