@@ -26,7 +26,7 @@ from bench.machine import describe
 from bench.synth import GENERATOR
 from bench.timing import Figure, fmt, not_measured
 
-GROUPS = ("roster", "asof", "audit", "scan", "export", "import", "mail")
+GROUPS = ("roster", "asof", "audit", "scan", "export", "import", "mail", "contention")
 
 
 def _token(app, username: str) -> str:  # noqa: ANN001
@@ -39,7 +39,7 @@ def _token(app, username: str) -> str:  # noqa: ANN001
 
 
 def _figures(app, groups: set[str], scale: int, echo: Callable[[str], None]) -> list[Figure]:  # noqa: ANN001
-    from bench import asof, audit_chain, exports, imports, mailing, roster, scan
+    from bench import asof, audit_chain, contention, exports, imports, mailing, roster, scan
 
     officer = _token(app, officer_name("33"))
     plan: list[tuple[str, Callable[[], Figure | list[Figure]]]] = [
@@ -55,6 +55,7 @@ def _figures(app, groups: set[str], scale: int, echo: Callable[[str], None]) -> 
         ("export", lambda: exports.measure(app, rows=min(100_000, scale))),
         ("import", lambda: imports.measure(app, rows=min(100_000, scale))),
         ("mail", lambda: mailing.measure(app)),
+        ("contention", lambda: contention.measure(app, officer, rows=min(10_000, scale))),
     ]
     figures: list[Figure] = []
     for group, fn in plan:

@@ -40,8 +40,8 @@ def available() -> str | None:
     return None
 
 
-def workbook(districts: list[str], rows: int, seed: int = 11) -> bytes:
-    """A .xlsx of `rows` new Zhejiang enterprises with an innovative_sme grant each."""
+def workbook(districts: list[str], rows: int, seed: int = 11, series: str = "MB") -> bytes:
+    """A .xlsx of `rows` new Zhejiang enterprises with an innovative_sme grant each (USCCs of `series`)."""
     from registry.imports.columns import BY_FIELD
 
     rng, today = random.Random(seed), today_in("Asia/Shanghai")
@@ -53,7 +53,7 @@ def workbook(districts: list[str], rows: int, seed: int = 11) -> bytes:
         district = districts[n % len(districts)]
         revenue = rng.randint(8, 900) * 1_000_000
         sheet.append([
-            n, company_name("浙江", 5_000_000 + n, rng), make_uscc(district, n, series="MB"), district,
+            n, company_name("浙江", 5_000_000 + n, rng), make_uscc(district, n, series=series), district,
             "创新型中小企业", recognized, f"{recognized.year}年第4批", f"浙经信企业〔{recognized.year}〕300号",
             "浙江省经济和信息化厅", f"C{rng.randint(13, 43)}", rng.choice(("中型", "小型", "微型")),
             datetime(rng.randint(1995, 2019), rng.randint(1, 12), rng.randint(1, 28)),

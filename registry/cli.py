@@ -19,8 +19,7 @@ from flask.cli import AppGroup
 from sqlalchemy.orm import Session
 
 from registry import clock
-
-from registry.db import utcnow
+from registry.db import set_read_only, utcnow
 from registry.domain.actors import Actor, system_actor
 from registry.domain.errors import DomainError, PolicyError
 from registry.domain.policy import load_policies
@@ -43,9 +42,14 @@ def cli_actor(name: str = "cli") -> Actor:
 
 
 @contextmanager
-def unit_of_work() -> Iterator[Session]:
-    """Open a session, commit on success, roll back and exit 1 on a refusal."""
+def unit_of_work(*, read_only: bool = False) -> Iterator[Session]:
+    """Open a session, commit on success, roll back and exit 1 on a refusal.
+
+    `read_only`: a command that only reads (SQLite: BEGIN DEFERRED — it never takes the write
+    lock, so a long check blocks no writer; a write in it is refused).
+    """
     session = current_app.extensions["registry.sessionmaker"]()
+    set_read_only(session, read_only)
     try:
         yield session
         session.commit()
@@ -54,6 +58,7 @@ def unit_of_work() -> Iterator[Session]:
         fail(exc.message)
     finally:
         session.close()
+        set_read_only(session, False)  # (a factory may hand the same session out again)
 
 
 def fail(message: str) -> None:

@@ -30,7 +30,7 @@ def _anchors(values: tuple[str, ...]) -> dict[int, str]:
 def audit_verify(anchor_values: tuple[str, ...]) -> None:
     """Recompute the hash chain: exit 0 if intact, 1 naming the first bad event."""
     anchors = _anchors(anchor_values)
-    with unit_of_work() as session:
+    with unit_of_work(read_only=True) as session:  # a long check must not hold up writers
         result = audit.verify(session, anchors)
     if not result.ok:
         where = f"事件 #{result.first_bad_id}" if result.first_bad_id is not None else "链头"

@@ -128,7 +128,7 @@ def export_roster_command(file: Path, region: str | None, tier: str | None, stat
         fail(str(exc))
     filters = RosterFilter(q=q, region=region, tier=tier, status=status, expiring_within_days=expiring_within,
                            sort="region")
-    with unit_of_work() as session:
+    with unit_of_work(read_only=True) as session:
         names = load_rules(session, policies).tier_names()
         count = export_roster(session, actor=cli_actor("export-roster"), names=names, f=filters, today=today,
                               path=file)

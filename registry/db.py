@@ -2,13 +2,23 @@
 
 SQLite runs in WAL mode with foreign keys on, and with transactions begun explicitly (Python
 3.11's sqlite3 otherwise skips BEGIN before SELECT and breaks SAVEPOINTs — PITFALLS §6.3).
+A unit of work that may write begins IMMEDIATE (it takes the write lock up front, so it waits
+its turn under the busy timeout instead of failing with SQLITE_BUSY_SNAPSHOT when it upgrades);
+a session marked read-only (`set_read_only`: web GET requests, streamed downloads) begins
+DEFERRED, reads a WAL snapshot and never takes the write lock — writers do not block it and it
+blocks no writer. The mode reaches the "begin" event as the connection's `registry_begin`
+execution option: a read-only session reads through `reader_of(engine)`, the engine with that
+option set (RegistrySession.get_bind). PostgreSQL ignores it.
 Timestamps are stored in UTC on both backends: SQLite drops tzinfo, so `UTCDateTime` converts
 on the way in and re-attaches UTC on the way out.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -77,16 +87,147 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # noqa: ANN001
-        # IMMEDIATE takes the write lock up front: a deferred transaction that later writes can
-        # fail at once with "database is locked" instead of waiting out the busy timeout.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # IMMEDIATE (the default) takes the write lock up front: a deferred transaction that later
+        # writes can fail at once with "database is locked" instead of waiting out the busy timeout.
+        # Read-only sessions ask for DEFERRED: they never take the lock (WAL snapshot reads).
+        mode = connection.get_execution_options().get(BEGIN_OPTION, "IMMEDIATE")
+        if mode not in BEGIN_MODES:
+            raise ValueError(f"unknown SQLite begin mode {mode!r}")
+        if mode != NOWAIT:
+            connection.exec_driver_sql(f"BEGIN {mode}")
+            return
+        # A best-effort write (a token's last-used stamp on a read request): wait NOWAIT_MS at most for
+        # the write lock, then fail ("database is locked") rather than make a reader wait for a writer.
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            usual = cursor.execute("PRAGMA busy_timeout").fetchone()[0]
+            cursor.execute(f"PRAGMA busy_timeout = {NOWAIT_MS}")
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            finally:
+                cursor.execute(f"PRAGMA busy_timeout = {int(usual)}")
+        finally:
+            cursor.close()
+
+
+BEGIN_OPTION = "registry_begin"  #: connection execution option read by SQLite's "begin" event
+NOWAIT = "IMMEDIATE_NOWAIT"  #: IMMEDIATE, but give up after NOWAIT_MS if another transaction writes
+NOWAIT_MS = 100
+BEGIN_MODES = frozenset({"IMMEDIATE", "DEFERRED", NOWAIT})
+READ_ONLY = "registry.read_only"  #: session.info flag: this session only reads (SQLite: BEGIN DEFERRED)
+NO_WAIT = "registry.no_wait"  #: session.info flag: this writing session does not wait for the write lock
+
+
+class ReadOnlySessionError(RuntimeError):
+    """A flush in a session marked read-only (a programming error: a GET or a download that writes)."""
+
+
+def with_begin(engine: Engine, mode: str) -> Engine:
+    """Return `engine` whose SQLite transactions begin in `mode` (same pool and events); one object per mode."""
+    variants = engine.__dict__.setdefault("_registry_begin_variants", {})
+    if mode not in variants:
+        variants[mode] = engine.execution_options(**{BEGIN_OPTION: mode})
+    return variants[mode]
+
+
+def reader_of(engine: Engine) -> Engine:
+    """Return `engine` with deferred transactions (SQLite readers that never take the write lock)."""
+    return with_begin(engine, "DEFERRED")
+
+
+class RegistrySession(Session):
+    """A session whose transactions begin DEFERRED on SQLite while it is marked read-only."""
+
+    def get_bind(self, mapper: Any = None, **kw: Any) -> Any:  # noqa: D102  (see the class)
+        found = super().get_bind(mapper, **kw)
+        if isinstance(found, Engine) and found.dialect.name == "sqlite":
+            if self.info.get(READ_ONLY):
+                return reader_of(found)
+            if self.info.get(NO_WAIT):
+                return with_begin(found, NOWAIT)
+        return found
+
+
+@event.listens_for(Session, "before_flush")  # every session, the tests' shared one included
+def _refuse_writes_when_read_only(session: Session, _context: Any, _instances: Any) -> None:
+    if session.info.get(READ_ONLY) and (session.new or session.deleted
+                                        or any(session.is_modified(obj) for obj in session.dirty)):
+        raise ReadOnlySessionError("a read-only session (GET request or download) tried to write")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_dml_when_read_only(state: Any) -> None:
+    if state.session.info.get(READ_ONLY) and (state.is_insert or state.is_update or state.is_delete):
+        raise ReadOnlySessionError("a read-only session (GET request or download) tried to write")
+
+
+def set_read_only(session: Session, read_only: bool) -> None:
+    """Mark `session` read-only (DEFERRED on SQLite, flushes refused) or writing (IMMEDIATE).
+
+    Only between transactions: a transaction keeps the mode it began with (its one connection).
+    :raises RuntimeError: when an engine-bound session is inside a transaction and the mode changes.
+    """
+    if bool(session.info.get(READ_ONLY)) == read_only:
+        return
+    if session.in_transaction() and not isinstance(session.bind, sa.Connection):
+        raise RuntimeError("end the session's transaction before changing its read-only mode")
+    if read_only:
+        session.info[READ_ONLY] = True
+    else:
+        session.info.pop(READ_ONLY, None)
+
+
+def is_read_only(session: Session) -> bool:
+    """Tell whether `session` is marked read-only."""
+    return bool(session.info.get(READ_ONLY))
+
+
+def _own_transaction(session: Session) -> bool:
+    """Tell whether `session` is in a transaction of its own engine connection (not an outer Connection's,
+    like the tests' SAVEPOINT session, whose one connection keeps one mode whatever the flag)."""
+    return session.in_transaction() and not isinstance(session.bind, sa.Connection)
+
+
+def begin_writes(session: Session) -> None:
+    """End a read-only session's reads (commit: nothing is pending) and mark it writing (IMMEDIATE next)."""
+    if _own_transaction(session):
+        session.commit()
+    set_read_only(session, False)
+
+
+@contextmanager
+def writing(session: Session, *, wait: bool = True) -> Iterator[Session]:
+    """Lift a session's read-only mark for one writing transaction, then mark it read-only again.
+
+    For the rare write a read request must make (a token's last-used stamp): a transaction in
+    progress is rolled back first (redo its reads inside: on SQLite a deferred read that then
+    writes fails with SQLITE_BUSY_SNAPSHOT if another writer committed in between); the writing
+    transaction begins IMMEDIATE — with `wait=False` it gives up after NOWAIT_MS when another
+    transaction holds the write lock (sqlalchemy.exc.OperationalError) — and whatever the caller
+    did not commit is rolled back on exit.
+    """
+    was = is_read_only(session)
+    if _own_transaction(session):
+        session.rollback()
+    set_read_only(session, False)
+    if not wait:
+        session.info[NO_WAIT] = True
+    try:
+        yield session
+    finally:
+        try:
+            if _own_transaction(session):
+                session.rollback()
+        finally:
+            session.info.pop(NO_WAIT, None)
+            set_read_only(session, was)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """Return the session factory used by the web app, jobs and CLI (bulk DML guarded)."""
     from registry.audit_guard import install_audit_guard  # it imports the models, which import us
 
-    return install_audit_guard(sessionmaker(bind=engine, expire_on_commit=False))
+    return install_audit_guard(sessionmaker(bind=engine, class_=RegistrySession, expire_on_commit=False))
 
 
 def utcnow() -> datetime:

@@ -8,23 +8,28 @@ request's database session is scoped to the actor's region there (registry/scopi
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, g, request
 from flask_login import LoginManager, UserMixin, current_user
+from sqlalchemy.orm import Session
 
-from registry.db import utcnow
+from registry.db import begin_writes, utcnow, writing
 from registry.domain.actors import Action, Actor, require
 from registry.domain.errors import DomainError
 from registry.extensions import get_session
-from registry.models import User
+from registry.models import ApiToken, User
 from registry.scoping import scope_session
 from registry.services.auth import user_for_token
 
+log = logging.getLogger(__name__)
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  #: requests that never write (their session stays read-only)
 login_manager = LoginManager()
 login_manager.login_view = "pages.login"
 login_manager.login_message = "请先登录"
@@ -63,16 +68,42 @@ def load_actor() -> None:
     # Cut to the audit column's width: a longer id from a client would make every write fail.
     g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
     g.actor = None
+    session = get_session()  # read-only so far (registry/extensions.py): SQLite reads without the write lock
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        found = user_for_token(get_session(), header.removeprefix("Bearer ").strip(), utcnow())
+        plain, at = header.removeprefix("Bearer ").strip(), utcnow()
+        found = user_for_token(session, plain, at)
+        if found is not None and session.dirty:  # its last_used_at is due
+            found = _stamped(session, plain, at)
         if found is not None:
             user, token = found
             g.actor = _actor(user, kind="token", token_id=token.id)
-            get_session().commit()  # last_used_at
     elif current_user.is_authenticated:
         g.actor = _actor(current_user.user, kind="user")
-    scope_session(get_session(), g.actor.region_code if g.actor else None)
+    if request.method not in READ_METHODS:
+        # End the authentication reads; the view's unit of work begins (IMMEDIATE on SQLite) at its first
+        # statement, so the write lock is held from there to its commit, not during authentication.
+        begin_writes(session)
+    scope_session(session, g.actor.region_code if g.actor else None)
+
+
+def _stamped(session: Session, plain: str, at: datetime) -> tuple[User, ApiToken] | None:
+    """Write a token's last-used stamp in a short transaction of its own, if the write lock is free now.
+
+    The stamp is bookkeeping: a request must not wait for it behind a long import (SQLite's one
+    writer). When the lock is taken the stamp is left to a later request and the token is read as is.
+    """
+    try:
+        with writing(session, wait=False):
+            found = user_for_token(session, plain, at)
+            session.commit()
+            return found
+    except sa.exc.OperationalError:
+        log.info("token last-used stamp skipped: the database is busy writing")
+    found = user_for_token(session, plain, at)
+    if found is not None:
+        session.expire(found[1], ["last_used_at"])  # drop the pending stamp: this session only reads
+    return found
 
 
 def _actor(user: User, *, kind: str, token_id: int | None = None) -> Actor:

@@ -9,10 +9,11 @@ message. App config IMPORTS_INLINE=True runs the same code in the request instea
 
 Progress: on PostgreSQL every progress report is committed through a second, short session, so
 GET /api/v1/imports/{id} shows processed_rows moving while the import's own transaction is open.
-On SQLite there is no such thing: every transaction is BEGIN IMMEDIATE (registry/db.py), so the
-import's transaction holds the database's write lock until it commits, and a second transaction
-for progress would wait on the import it reports on (and time out). There progress is not
-committed and the page shows an indeterminate "处理中" until the run is done.
+On SQLite there is no such thing: the import's transaction is BEGIN IMMEDIATE (registry/db.py)
+and holds the database's write lock until it commits, so a second transaction writing progress
+would wait on the import it reports on (and time out). There progress is not committed and the
+page shows an indeterminate "处理中" until the run is done; the page's polls themselves are
+reads (DEFERRED) and answer at once.
 """
 
 from __future__ import annotations

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import io
 
-from flask import Response, jsonify, request, stream_with_context
+from flask import jsonify, request
 from marshmallow import Schema, fields, validate
 
 from registry import audit
@@ -18,6 +17,7 @@ from registry.services.audit_queries import (EARLIEST, LATEST, AuditFilter, acti
 from registry.web.api import bp, page_of
 from registry.web.api.docs import doc
 from registry.web.auth import current_actor, requires
+from registry.web.downloads import CSV, XLSX, spooled_download
 
 
 class AuditArgs(Schema):
@@ -110,12 +110,7 @@ def verify_audit():
 def export_audit(fmt: str):
     """Export the filtered trail as a spreadsheet."""
     flt, _, _ = _filter()
-    session, actor = get_session(), current_actor()
-    if fmt == "csv":
-        body = stream_with_context(audit_export.csv_chunks(session, actor, flt))
-        return Response(body, mimetype="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": "attachment; filename=audit.csv"})
-    out = io.BytesIO()
-    audit_export.write_xlsx(session, actor, flt, out)
-    return Response(out.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": "attachment; filename=audit.xlsx"})
+    actor = current_actor()
+    write = audit_export.write_csv if fmt == "csv" else audit_export.write_xlsx
+    return spooled_download(lambda session, out: write(session, actor, flt, out), region_code=actor.region_code,
+                            name=f"audit.{fmt}", fallback=f"audit.{fmt}", mimetype=CSV if fmt == "csv" else XLSX)

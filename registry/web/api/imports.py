@@ -7,10 +7,11 @@ are region-scoped like enterprises: the run keeps its uploader's region and is 4
 
 from __future__ import annotations
 
-import tempfile
-from typing import Any
+from typing import IO, Any
 
-from flask import jsonify, request, stream_with_context, url_for
+import sqlalchemy as sa
+from flask import jsonify, request, url_for
+from sqlalchemy.orm import Session
 from marshmallow import Schema, ValidationError, fields, validate
 
 from registry.db import utcnow
@@ -27,9 +28,7 @@ from registry.web.api import bp, page_of
 from registry.web.api.common import list_args, schema, today
 from registry.web.api.docs import doc
 from registry.web.auth import current_actor, requires
-from registry.web.downloads import CSV, XLSX, download, download_file
-
-SPOOL_BYTES = 8 * 1024 * 1024  #: an export larger than this is spooled to a temporary file, not memory
+from registry.web.downloads import CSV, XLSX, spooled_download
 FILE_REQUIRED = "请选择要导入的名单文件（.xlsx 或 .csv） / file required"
 FILE_EMPTY = "文件为空 / the file is empty"
 
@@ -149,10 +148,17 @@ def import_errors(import_id: int):
 
 def error_workbook_response(run: ImportRun):  # noqa: ANN201  a Flask response
     """Return a run's error workbook as a download named after the file. :raises NotFound:"""
-    if run.error_workbook is None:
+    session = get_session()
+    if not session.scalar(sa.select(ImportRun.error_workbook.is_not(None)).where(ImportRun.id == run.id)):
         raise NotFound("该导入没有错误清单 / this import has no error workbook")
-    stem = run.filename.rsplit(".", 1)[0]
-    return download(run.error_workbook, name=f"{stem}.错误清单.xlsx", fallback=f"import-{run.id}-errors.xlsx")
+    stem, run_id = run.filename.rsplit(".", 1)[0], run.id
+
+    def produce(own: Session, out: IO[bytes]) -> None:
+        """Copy the stored workbook (a deferred column, read here rather than in the request)."""
+        out.write(own.scalar(sa.select(ImportRun.error_workbook).where(ImportRun.id == run_id)) or b"")
+
+    return spooled_download(produce, region_code=current_actor().region_code, name=f"{stem}.错误清单.xlsx",
+                            fallback=f"import-{run_id}-errors.xlsx")
 
 
 @bp.get("/exports/roster.xlsx")
@@ -160,12 +166,13 @@ def error_workbook_response(run: ImportRun):  # noqa: ANN201  a Flask response
      content=XLSX, errors=(401, 403))
 @requires(Action.READ)
 def export_roster():
-    """Export the filtered roster as .xlsx, written row by row and streamed from a spooled file."""
+    """Export the filtered roster as .xlsx, written row by row to a spooled file, then streamed."""
     flt, _, _ = list_args()
-    session, day = get_session(), today()
-    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
-    roster_export.write_xlsx(session, actor=current_actor(), names=rules().tier_names(), f=flt, today=day, out=out)
-    return download_file(out, name=f"企业名录-{day.isoformat()}.xlsx", fallback=f"roster-{day.isoformat()}.xlsx")
+    actor, names, day = current_actor(), rules().tier_names(), today()
+    return spooled_download(
+        lambda session, out: roster_export.write_xlsx(session, actor=actor, names=names, f=flt, today=day, out=out),
+        region_code=actor.region_code, name=f"企业名录-{day.isoformat()}.xlsx",
+        fallback=f"roster-{day.isoformat()}.xlsx")
 
 
 @bp.get("/exports/roster.csv")
@@ -173,9 +180,10 @@ def export_roster():
      content="text/csv", errors=(401, 403))
 @requires(Action.READ)
 def export_roster_csv():
-    """Export the filtered roster as CSV, streamed in chunks as the rows are read."""
+    """Export the filtered roster as CSV, written to a spooled file in one short read, then streamed."""
     flt, _, _ = list_args()
-    session, day = get_session(), today()
-    chunks = roster_export.csv_chunks(session, actor=current_actor(), names=rules().tier_names(), f=flt, today=day)
-    return download(stream_with_context(chunks), name=f"企业名录-{day.isoformat()}.csv",
-                    fallback=f"roster-{day.isoformat()}.csv", mimetype=CSV)
+    actor, names, day = current_actor(), rules().tier_names(), today()
+    return spooled_download(
+        lambda session, out: roster_export.write_csv(session, actor=actor, names=names, f=flt, today=day, out=out),
+        region_code=actor.region_code, name=f"企业名录-{day.isoformat()}.csv",
+        fallback=f"roster-{day.isoformat()}.csv", mimetype=CSV)

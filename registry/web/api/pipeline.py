@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import sqlalchemy as sa
-from flask import jsonify, request, send_file
+from flask import jsonify, request
+from sqlalchemy.orm import Session
 
 from registry.db import utcnow
 from registry.domain.actors import Action
@@ -22,6 +22,7 @@ from registry.web.api.docs import doc
 from registry.web.api.pipeline_schemas import (
     MemberIn, MemberOut, PoolArgs, PoolOut, PoolRunIn, ReasonIn, dump_member, dump_pool, tier_label)
 from registry.web.auth import current_actor, requires
+from registry.web.downloads import spooled_download
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WRITE_ERRORS = (401, 403, 404, 409)
@@ -110,11 +111,14 @@ def remove_member(pool_id: int, enterprise_id: int):
 @requires(Action.READ)
 def export_pool(pool_id: int):
     """Download the pool's members in the caller's region with their criteria reports."""
-    session, actor = get_session(), current_actor()
-    pool = pipeline.get_pool(session, actor, pool_id)
-    out = io.BytesIO()
-    write_pool_xlsx(pool, pipeline.pool_members(session, actor=actor, pool_id=pool.id),
-                    tier_label(pool.tier, pool.policy_code), out)
-    out.seek(0)
-    return send_file(out, mimetype=XLSX, as_attachment=True, download_name=f"pool-{pool.id}-{pool.year}.xlsx")
+    actor = current_actor()
+    pool = pipeline.get_pool(get_session(), actor, pool_id)  # 404 here, before the download starts
+    label, name = tier_label(pool.tier, pool.policy_code), f"pool-{pool.id}-{pool.year}.xlsx"
+
+    def produce(session: Session, out: IO[bytes]) -> None:
+        """Write the workbook from the download's own session."""
+        write_pool_xlsx(pipeline.get_pool(session, actor, pool_id),
+                        pipeline.pool_members(session, actor=actor, pool_id=pool_id), label, out)
+
+    return spooled_download(produce, region_code=actor.region_code, name=name, fallback=name)
 

@@ -1,0 +1,96 @@
+"""Roster API p95 idle vs while an import applies: readers must not wait for SQLite's one writer.
+
+The import runs in another process (as a page import runs in another gunicorn worker or a CLI
+`import-roster` would), so the figure shows locking, not this process's GIL. The roster request is
+the same as `bench/roster.py`'s first figure, through the WSGI app with an API token. An import
+holds the write lock from its first statement to its commit (one IMMEDIATE transaction); the
+roster's GET reads DEFERRED from the WAL snapshot (registry/db.py) and should not notice.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from flask import Flask
+
+from registry.models import Region
+
+from bench.generate import make_app, officer_name
+from bench.imports import available, workbook
+from bench.timing import Figure, not_measured, percentile, repeat
+
+QUERY = {"region": "330100", "tier": "innovative_sme", "status": "active", "expiring_within_days": "90"}
+IDLE_REQUESTS = 200
+
+
+def _apply(url: str, content: bytes, started, done) -> None:  # noqa: ANN001  (multiprocessing events)
+    """Child process: apply the file as the province's officer, in one transaction, like the CLI."""
+    from registry.cli import today_in
+    from registry.domain.actors import Actor, Role
+    from registry.imports import run_import
+    from registry.models import User
+    from registry.services import load_rules
+
+    app = make_app(url)
+    with app.extensions["registry.sessionmaker"]() as session:
+        user = session.query(User).filter_by(username=officer_name("33")).one()
+        actor = Actor(kind="user", name=user.username, role=Role.OFFICER, region_code=user.region_code,
+                      user_id=user.id)
+        rules = load_rules(session, app.extensions["registry.policies"])
+        session.commit()
+        started.set()
+        run = run_import(session, actor=actor, rules=rules, filename="bench-contention.xlsx", content=content,
+                         mode="apply", at=datetime.now(UTC), today=today_in("Asia/Shanghai"))
+        session.commit()
+        done.put(run.status)
+
+
+def measure(app: Flask, token: str, rows: int = 10_000) -> Figure:
+    """p95 of the roster's first page while a `rows`-row .xlsx applies, against the same request idle."""
+    why = available()
+    if why:
+        return not_measured("roster p95 during an import", why)
+    engine = app.extensions["registry.engine"]
+    with app.extensions["registry.sessionmaker"]() as session:
+        districts = [code for (code,) in session.query(Region.code).filter(
+            Region.level == "district", Region.code.startswith("33")).order_by(Region.code)]
+    content = workbook(districts, rows, seed=int(time.time()) % 1000, series=f"C{int(time.time()) % 10}")
+    client = app.test_client()
+    url = f"/api/v1/enterprises?{urlencode(QUERY)}"
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def get() -> None:
+        response = client.get(url, headers=headers)
+        if response.status_code != 200:
+            raise RuntimeError(f"{url}: HTTP {response.status_code} {response.get_data(as_text=True)[:300]}")
+
+    idle = repeat(get, IDLE_REQUESTS)
+    ctx = multiprocessing.get_context("spawn")
+    started, done = ctx.Event(), ctx.Queue()
+    child = ctx.Process(target=_apply, args=(engine.url.render_as_string(hide_password=False), content, started, done))
+    child.start()
+    if not started.wait(timeout=120):
+        child.kill()
+        raise RuntimeError("the import process did not start")
+    busy: list[float] = []
+    began = time.perf_counter()
+    while child.is_alive() and done.empty():
+        t0 = time.perf_counter()
+        get()
+        busy.append(time.perf_counter() - t0)
+    applied = time.perf_counter() - began
+    child.join(timeout=600)
+    status = done.get(timeout=5) if not done.empty() else f"exit code {child.exitcode}"
+    if status != "applied" or not busy:
+        raise RuntimeError(f"import {status}; {len(busy)} roster requests during it")
+    idle95, busy95 = percentile(idle, 95), percentile(busy, 95)
+    return Figure(
+        f"roster API p95 while a {rows:,}-row import applies ({engine.dialect.name})", busy95, idle95,
+        "the same request idle, p95", target_ratio=3.0,
+        note=f"{len(busy)} requests during the {applied:.1f} s apply (max {max(busy) * 1000:.0f} ms, "
+             f"p50 {percentile(busy, 50) * 1000:.1f} ms) vs idle p50 {percentile(idle, 50) * 1000:.1f} ms; "
+             "the import runs in another process",
+        details={"url": url})
