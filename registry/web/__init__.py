@@ -30,7 +30,9 @@ def init_app(app: Flask) -> None:
         IMPORTS_INLINE=False,  # True: page uploads are processed in the request (tests), not a thread
     )
     app.json.ensure_ascii = False
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # behind one reverse proxy (nginx)
+    if settings.trusted_proxies > 0:  # only then is X-Forwarded-* written by someone we trust
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     csrf.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
