@@ -18,7 +18,8 @@ from marshmallow import Schema
 from registry.schemas import ErrorOut, ValidationErrorOut
 
 ERROR_TEXT = {400: "请求有误", 401: "未登录", 403: "角色无权", 404: "不存在或不在管辖范围内", 409: "冲突",
-              413: "文件过大", 422: "输入有误", 429: "登录已锁定"}
+              413: "文件过大", 422: "输入有误", 429: "登录已锁定",
+              503: "数据库不可用"}
 
 
 def doc(summary: str, *, body: type[Schema] | None = None, query: type[Schema] | None = None,
