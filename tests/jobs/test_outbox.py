@@ -103,30 +103,48 @@ def test_no_server_keeps_the_message_and_a_later_run_delivers_it(session, sessio
     rows = [queue(session, key=f"reminder:{n}:enterprise") for n in range(3)]
     clock = Clock()
     report = drain(sessions, settings, clock)
-    assert report.unreachable and report.retried == 3 and report.sent == 0
-    assert {reload(session, r).status for r in rows} == {OutboxStatus.PENDING}
+    assert report.unreachable and report.deferred == 3 and (report.sent, report.retried, report.failed) == (0, 0, 0)
+    after = [reload(session, r) for r in rows]
+    # the relay was down, not the messages: no attempt counted, no backoff, the reason kept
+    assert {(r.status, r.attempts, r.next_attempt_at) for r in after} == {(OutboxStatus.PENDING, 0, NOW)}
+    assert all("Connection" in r.last_error or "refused" in r.last_error for r in after)
     handler = Capture()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
-    try:
-        clock.now += timedelta(minutes=5)
+    try:  # the relay answers again: the very next run, with no time passed, sends everything
         assert drain(sessions, settings, clock).sent == 3
     finally:
         controller.stop()
     assert len(handler.messages) == 3
+    assert {(reload(session, r).status, reload(session, r).attempts) for r in rows} == {(OutboxStatus.SENT, 1)}
 
 
-def test_a_relay_down_for_days_never_uses_up_the_attempts(session, sessions, mail_settings):
+def test_a_relay_down_for_days_never_uses_up_the_attempts_nor_pushes_the_schedule(session, sessions, mail_settings):
     settings = mail_settings.with_overrides(smtp_port=free_port())
     row = queue(session)
     clock = Clock()
     for _ in range(outbox.MAX_ATTEMPTS + 3):
-        drain(sessions, settings, clock)
+        assert drain(sessions, settings, clock).unreachable
         row = reload(session, row)
-        assert row.status == OutboxStatus.PENDING
-        assert row.next_attempt_at - clock.now <= outbox.RELAY_RETRY_MAX
-        clock.now = row.next_attempt_at
-    assert row.attempts == outbox.MAX_ATTEMPTS + 3
+        assert (row.status, row.attempts, row.next_attempt_at) == (OutboxStatus.PENDING, 0, NOW)
+        clock.now += timedelta(hours=7)
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # a local test relay, no TLS
+def test_a_relay_that_requires_login_is_a_relay_fault_not_the_messages(session, sessions, mail_settings):
+    handler, port = Capture(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, auth_required=True, auth_require_tls=False,
+                            authenticator=lambda *_: AuthResult(success=True))
+    controller.start()
+    try:
+        rows = [queue(session, key=f"reminder:{n}:auth") for n in range(2)]
+        report = drain(sessions, mail_settings.with_overrides(smtp_port=port), Clock())  # no REGISTRY_SMTP_USER: 530
+        assert report.unreachable and report.deferred == 2 and "530" in report.errors[-1]
+        assert {(reload(session, r).status, reload(session, r).attempts) for r in rows} == {(OutboxStatus.PENDING, 0)}
+        login = mail_settings.with_overrides(smtp_port=port, smtp_user="registry", smtp_password="s3cret")
+        assert drain(sessions, login, Clock()).sent == 2  # fixed settings: sent at once, same clock
+    finally:
+        controller.stop()
 
 
 def test_a_message_stuck_in_sending_returns_after_its_lease(session, sessions, smtp_server, mail_settings):
