@@ -65,10 +65,11 @@ def catch_up_scan(ctx: JobContext) -> None:
 
 
 def watchdog(ctx: JobContext) -> None:
-    """Retry today's scan if it has not run, then alert the admins (once a day) when it is 26 hours late."""
+    """Retry today's scan if it has not run, then alert the admins (once a day each) when it is 26 hours late
+    or when mail has waited in the outbox longer than REGISTRY_OUTBOX_ALARM_MINUTES."""
     catch_up_scan(ctx)
     alerts = watchdog_once(ctx.sessions, today=ctx.today(), clock=utcnow, timezone=ctx.settings.timezone,
-                           domain=ctx.domain)
+                           domain=ctx.domain, outbox_alarm_minutes=ctx.settings.outbox_alarm_minutes)
     log.log(logging.WARNING if alerts else logging.INFO, "watchdog: %d alerts queued", alerts)
     with ctx.sessions() as session, session.begin():
         if abandoned := fail_abandoned_imports(session, at=utcnow()):

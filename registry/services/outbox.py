@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
+from registry.domain.regions import code_range
 from registry.mail import ConnectionFailed, Mailer, MailError, RelayDown, build_message
 from registry.models import OutboxMessage, OutboxStatus
 from registry.services import jobruns
@@ -95,6 +96,43 @@ class Batch:
         """Queue the messages set aside, in order, each once per dedupe key; return how many were new."""
         rows, self.rows = self.rows, []
         return len(insert_ignore(self.session, OutboxMessage.__table__, rows, conflict=("dedupe_key",)))
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """The unsent mail (pending or being sent) and how long the oldest has waited."""
+
+    count: int
+    oldest_age: timedelta | None  #: None when nothing waits
+    alarm_after: timedelta
+
+    @property
+    def oldest_minutes(self) -> int | None:
+        """Whole minutes the oldest unsent message has waited."""
+        return None if self.oldest_age is None else int(self.oldest_age.total_seconds() // 60)
+
+    @property
+    def alarm(self) -> bool:
+        """Tell whether a message has waited longer than the configured age."""
+        return self.oldest_age is not None and self.oldest_age > self.alarm_after
+
+    def as_json(self) -> dict[str, object]:
+        """The /health form: {"backlog": n, "oldest_minutes": m, "alarm_minutes": a, "status": "ok"|"alarm"}."""
+        return {"backlog": self.count, "oldest_minutes": self.oldest_minutes,
+                "alarm_minutes": int(self.alarm_after.total_seconds() // 60),
+                "status": "alarm" if self.alarm else "ok"}
+
+
+def backlog(session: Session, *, now: datetime, alarm_minutes: int, region_code: str | None = None) -> Backlog:
+    """Count the unsent mail (of `region_code`'s subtree, or all) and age its oldest message."""
+    query = sa.select(sa.func.count(), sa.func.min(OutboxMessage.created_at)).where(
+        OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
+    if region_code and region_code != "000000":
+        low, high = code_range(region_code)
+        query = query.where(OutboxMessage.region_code.between(low, high))
+    count, oldest = session.execute(query).one()
+    age = max(now - oldest, timedelta(0)) if oldest is not None else None
+    return Backlog(count=count, oldest_age=age, alarm_after=timedelta(minutes=alarm_minutes))
 
 
 def backoff(attempts: int) -> timedelta:
