@@ -8,7 +8,8 @@ errors so the outbox decides between retrying and giving up:
   timeout), TLS or login refused, or 530/538 (authentication or STARTTLS required). Nothing is
   wrong with any message: the drain stops and no message is charged an attempt or a backoff.
 - `ConnectionFailed` (transient): an established session broke while this message was sent
-  (disconnect, timeout mid-message). This message is retried with backoff.
+  (disconnect, timeout mid-message). The outbox then opens a fresh session: if that fails the
+  relay went away (`RelayDown`, nobody charged), else this message is retried with backoff.
 - `TransientMailError`: the relay answered 4xx for this message (greylisting, mailbox busy).
 - `PermanentMailError`: the relay answered 5xx, or the address is not an address.
 
@@ -138,13 +139,18 @@ class Mailer:
             raise
         return smtp
 
-    def send(self, msg: EmailMessage) -> None:
-        """Send one message. :raises MailError: classified (see the module docstring)."""
+    def connect(self) -> None:
+        """Open the session unless one is open. :raises RelayDown: the relay cannot be used."""
         if self._smtp is None:
             try:
                 self._smtp = self._connect()
             except (OSError, smtplib.SMTPException) as exc:  # failing to open a session is the relay's fault
                 raise RelayDown(str(classify(exc))) from exc
+
+    def send(self, msg: EmailMessage) -> None:
+        """Send one message. :raises MailError: classified (see the module docstring)."""
+        self.connect()
+        assert self._smtp is not None
         try:
             self._smtp.send_message(msg)
         except Exception as exc:  # noqa: BLE001  every failure is classified below

@@ -265,13 +265,12 @@ def _send_batch(sessions: sessionmaker[Session], mailer: Mailer, batch: list[Cla
             mailer.send(build_message(from_addr=from_addr, to_addr=message.to_addr, subject=message.subject,
                                       body=message.body_text, message_id=message.message_id))
         except RelayDown as error:  # nothing is wrong with the messages: stop, charge none of them
-            with sessions.begin() as session:
-                put_back(session, batch[position:], error)
-            report.deferred += len(batch) - position
-            report.errors.append(str(error))
-            report.unreachable = True
+            _defer(sessions, batch[position:], error, report)
             return False
-        except MailError as error:  # this message's failure (4xx, 5xx, the session broke sending it)
+        except MailError as error:  # this message's failure (4xx, 5xx, the session broke sending it) …
+            if isinstance(error, ConnectionFailed) and (down := _relay_down(mailer)) is not None:
+                _defer(sessions, batch[position:], down, report)  # … unless the relay itself went away meanwhile
+                return False
             _record_failures(sessions, [message], error, clock(), report)
             continue
         # The at-least-once window: a crash between the relay's 250 and this commit resends once.
@@ -279,6 +278,24 @@ def _send_batch(sessions: sessionmaker[Session], mailer: Mailer, batch: list[Cla
             mark_sent(session, message, clock())
         report.sent += 1
     return True
+
+
+def _defer(sessions: sessionmaker[Session], messages: list[Claimed], error: RelayDown, report: SendReport) -> None:
+    """Put messages back uncharged because the relay is down, and say so in the report."""
+    with sessions.begin() as session:
+        put_back(session, messages, error)
+    report.deferred += len(messages)
+    report.errors.append(str(error))
+    report.unreachable = True
+
+
+def _relay_down(mailer: Mailer) -> RelayDown | None:
+    """After a session broke mid-message, tell whether the relay can still be reached (a fresh session)."""
+    try:
+        mailer.connect()
+    except RelayDown as down:
+        return down
+    return None
 
 
 def _record_failures(sessions: sessionmaker[Session], messages: list[Claimed], error: MailError,

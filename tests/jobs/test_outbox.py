@@ -202,3 +202,66 @@ def test_login_with_the_configured_credentials_and_a_wrong_password_waits(sessio
 @pytest.mark.parametrize("attempts, low, high", [(1, 54, 66), (2, 216, 264), (20, 38880, 47520)])
 def test_backoff_grows_to_a_ceiling(attempts, low, high):
     assert low <= outbox.backoff(attempts).total_seconds() <= high
+
+
+class Vanishing(Capture):
+    """Accepts the first message, then on the second stops listening and drops the connection (a relay going away
+    in the middle of a batch)."""
+
+    controller = None
+    seen = 0
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+        self.seen += 1
+        if self.seen == 2:
+            self.controller.server.close()  # no new connections from now on
+            server.transport.close()
+            return "421 going away"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_relay_that_goes_away_mid_batch_charges_no_message(session, sessions, mail_settings):
+    handler, port = Vanishing(), free_port()
+    handler.controller = Controller(handler, hostname="127.0.0.1", port=port)
+    handler.controller.start()
+    try:
+        rows = [queue(session, key=f"reminder:{n}:vanishing") for n in range(3)]
+        settings = mail_settings.with_overrides(smtp_port=port)
+        report = drain(sessions, settings, Clock())
+        assert (report.sent, report.deferred, report.retried, report.unreachable) == (1, 2, 0, True)
+    finally:
+        handler.controller.stop()
+    after = [reload(session, r) for r in rows]
+    assert [(r.status, r.attempts) for r in after] == [
+        (OutboxStatus.SENT, 1), (OutboxStatus.PENDING, 0), (OutboxStatus.PENDING, 0)]
+    assert all(r.next_attempt_at == NOW for r in after[1:])
+    back = Capture()
+    controller = Controller(back, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        assert drain(sessions, settings, Clock()).sent == 2  # at once, no time passed
+    finally:
+        controller.stop()
+
+
+def test_a_message_that_breaks_the_session_is_charged_when_the_relay_is_still_there(session, sessions, mail_settings):
+    class Dropper(Capture):
+        async def handle_DATA(self, server, session_, envelope):  # noqa: ANN001, ANN201, N802
+            if envelope.rcpt_tos == ["bad@factory.cn"]:
+                server.transport.close()
+                return "421 dropped"
+            return await Capture.handle_DATA(self, server, session_, envelope)
+
+    handler, port = Dropper(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        bad = queue(session, key="reminder:bad", to="bad@factory.cn")
+        good = queue(session, key="reminder:good")
+        report = drain(sessions, mail_settings.with_overrides(smtp_port=port), Clock())
+    finally:
+        controller.stop()
+    assert (report.sent, report.retried, report.unreachable) == (1, 1, False)
+    bad, good = reload(session, bad), reload(session, good)
+    assert (bad.status, bad.attempts) == (OutboxStatus.PENDING, 1) and bad.next_attempt_at > NOW
+    assert good.status == OutboxStatus.SENT
