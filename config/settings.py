@@ -38,6 +38,9 @@ class Settings:
     login_max_failures: int = 5
     login_lock_minutes: int = 15
     clock: str = ""  # REGISTRY_CLOCK: run the clock from this date/instant (never in production)
+    trusted_proxies: int = 0  #: reverse proxies in front of the web app; 0 = clients talk to it directly
+    outbox_alarm_minutes: int = 30  #: an unsent mail older than this raises the outbox alarm
+    import_heartbeat_minutes: int = 5  #: a running import whose worker is silent this long is failed
 
     @property
     def is_production(self) -> bool:
@@ -65,6 +68,9 @@ class Settings:
             port = int(env.get("REGISTRY_SMTP_PORT", "465" if security == "ssl" else "25"))
         except ValueError:
             raise SettingsError("REGISTRY_SMTP_PORT must be a number") from None
+        proxies = _count(env, "REGISTRY_TRUSTED_PROXIES", cls.trusted_proxies, low=0)
+        alarm = _count(env, "REGISTRY_OUTBOX_ALARM_MINUTES", cls.outbox_alarm_minutes, low=1)
+        heartbeat = _count(env, "REGISTRY_IMPORT_HEARTBEAT_MINUTES", cls.import_heartbeat_minutes, low=1)
         url = env.get("REGISTRY_DATABASE_URL") or cls.database_url
         if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
             url = f"sqlite:///{ROOT / url.removeprefix('sqlite:///')}"  # relative to the project
@@ -88,7 +94,22 @@ class Settings:
             policy_dir=Path(env.get("REGISTRY_POLICY_DIR", str(cls.policy_dir))),
             timezone=env.get("REGISTRY_TIMEZONE", cls.timezone),
             base_url=env.get("REGISTRY_BASE_URL", cls.base_url),
+            trusted_proxies=proxies, outbox_alarm_minutes=alarm, import_heartbeat_minutes=heartbeat,
         )
+
+
+def _count(env: dict[str, str], name: str, default: int, *, low: int) -> int:
+    """Read a whole number of at least `low`. :raises SettingsError: naming the variable."""
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number") from None
+    if not low <= value <= 10_000:
+        raise SettingsError(f"{name} must be between {low} and 10000")
+    return value
 
 
 def _development_secret() -> str:

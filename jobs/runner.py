@@ -7,8 +7,9 @@ watchdog, today's scan runs unless it is done (so a failed 01:00 scan is retried
 on PostgreSQL it waits for a
 session-level advisory lock held on a dedicated connection, on SQLite for an flock on a file
 beside the database. The run ledger remains the real guard against double work; the lock only
-keeps a spare process quiet. SIGINT and SIGTERM stop the process cleanly: a running job
-finishes its transaction first.
+keeps a spare process quiet. Beside the scheduler the process runs the import executor, one
+thread that claims and processes queued imports (registry/imports/executor.py). SIGINT and
+SIGTERM stop the process cleanly: a running job, and a running import, finishes its transaction first.
 """
 
 from __future__ import annotations
@@ -132,7 +133,10 @@ def run(ctx: tasks.JobContext) -> int:
     lock = InstanceLock(ctx.settings.database_url)
     if not lock.acquire(stop):
         return 0
+    executor = tasks.import_executor(ctx)
     try:
+        executor.start()  # before the catch-up scan: uploads must not wait for it
+        log.info("import executor started (%s)", executor.worker)
         tasks.catch_up_scan(ctx)
         if stop.is_set():
             return 0
@@ -141,5 +145,6 @@ def run(ctx: tasks.JobContext) -> int:
         log.info("scheduler started: %s", ", ".join(job.id for job in scheduler.get_jobs()))
         scheduler.start()
     finally:
+        executor.stop()  # stop claiming; an import in hand finishes and commits
         lock.release()
     return 0

@@ -25,6 +25,8 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec("send-outbox", tasks.send_outbox, "interval", {"minutes": 2}, "发送邮件 / outbox sender"),
     JobSpec("officer-digest", tasks.officer_digest, "cron", {"day_of_week": "mon", "hour": 8, "minute": 0},
             "业务人员周报 / weekly officer digest"),
+    JobSpec("import-reaper", tasks.reap_imports, "interval", {"minutes": 1},
+            "中断导入清理 / fail imports whose worker stopped"),
     # hourly from 01:30: it retries today's scan when undone, so it must not run before the 01:00 scan
     JobSpec("watchdog", tasks.watchdog, "cron", {"hour": "1-23", "minute": 30}, "扫描补跑与健康检查 / watchdog"),
 )

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
 from registry.db import utcnow
 from registry.domain.policy import PolicySet
-from registry.imports.run import fail_abandoned_imports
+from registry.imports.executor import Executor, fail_stale_imports
 from registry.services.digests import watchdog_once, weekly_digest_once
 from registry.services.outbox import drain, mail_domain
 from registry.services.scan import scan_once
@@ -65,11 +66,29 @@ def catch_up_scan(ctx: JobContext) -> None:
 
 
 def watchdog(ctx: JobContext) -> None:
-    """Retry today's scan if it has not run, then alert the admins (once a day) when it is 26 hours late."""
+    """Retry today's scan if it has not run, then alert the admins (once a day each) when it is 26 hours late
+    or when mail has waited in the outbox longer than REGISTRY_OUTBOX_ALARM_MINUTES."""
     catch_up_scan(ctx)
     alerts = watchdog_once(ctx.sessions, today=ctx.today(), clock=utcnow, timezone=ctx.settings.timezone,
-                           domain=ctx.domain)
+                           domain=ctx.domain, outbox_alarm_minutes=ctx.settings.outbox_alarm_minutes)
     log.log(logging.WARNING if alerts else logging.INFO, "watchdog: %d alerts queued", alerts)
-    with ctx.sessions() as session, session.begin():
-        if abandoned := fail_abandoned_imports(session, at=utcnow()):
-            log.warning("watchdog: %d abandoned imports marked failed", abandoned)
+    reap_imports(ctx)
+
+
+def reap_imports(ctx: JobContext) -> None:
+    """Fail imports whose worker stopped beating (REGISTRY_IMPORT_HEARTBEAT_MINUTES) or never claimed them."""
+    stale_after = timedelta(minutes=ctx.settings.import_heartbeat_minutes)
+    try:
+        with ctx.sessions() as session, session.begin():
+            failed = fail_stale_imports(session, at=utcnow(), stale_after=stale_after)
+    except OperationalError as exc:  # SQLite: a live import holds the write lock (so it is not stale); next minute
+        log.info("imports: reaper skipped, database busy: %s", str(exc).splitlines()[0])
+        return
+    if failed:
+        log.warning("imports: %d interrupted imports marked failed", failed)
+
+
+def import_executor(ctx: JobContext) -> Executor:
+    """The process's one import executor (started by the runner)."""
+    return Executor(ctx.sessions, ctx.policies, clock=utcnow, today=ctx.today,
+                    heartbeat_minutes=ctx.settings.import_heartbeat_minutes)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
-from flask import Flask
+from flask import Flask, current_app
 
-from registry.cli import DATE, cli_actor, init_db, now, policies_group, unit_of_work
+from registry.cli import DATE, cli_actor, fail, init_db, now, policies_group, unit_of_work
 from registry.cli_audit import audit_group
 from registry.cli_jobs import COMMANDS as JOB_COMMANDS
 from registry.cli_roster import export_roster_command, import_roster
@@ -50,6 +50,9 @@ def seed_demo(size: int, admin_password: str, today, if_empty: bool) -> None:  #
     """Load a realistic Zhejiang demo roster (idempotent: a second run changes nothing)."""
     from registry.demo import seed
 
+    if current_app.config["REGISTRY"].is_production:  # demo users with a published password, fake enterprises
+        fail("生产环境（REGISTRY_ENV=production）不允许加载演示数据 / seed-demo refuses to run when "
+             "REGISTRY_ENV=production")
     with unit_of_work() as session:
         report = seed(session, size=size, admin_password=admin_password, today=today, if_empty=if_empty)
     click.echo(report)

@@ -18,6 +18,7 @@ import jinja2
 
 from registry.models import Enterprise, User
 from registry.services.duedates import KIND_NAMES, DueItem, cn_date
+from registry.services.outbox import Backlog
 
 WEEKLY_SHOWN = 200  #: items listed in a weekly digest; the rest are counted
 
@@ -86,6 +87,12 @@ def weekly_digest(officer: User, region_name: str, items: Sequence[DueItem], nam
     return render("weekly_digest.txt", officer=officer, region_name=region_name, items=items,
                   shown=items[:WEEKLY_SHOWN], hidden=max(0, len(items) - WEEKLY_SHOWN), names=names,
                   counts=sorted(counts.items()), today=today, until=until)
+
+
+def outbox_backlog_alert(admin: User, found: Backlog, now: datetime, timezone: str) -> Rendered:
+    """Tell an admin that e-mail of their region has been waiting longer than the alarm age."""
+    local = now.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M")
+    return render("outbox_backlog.txt", admin=admin, backlog=found, now=local)
 
 
 def scan_late_alert(admin: User, last: datetime | None, now: datetime, timezone: str) -> Rendered:

@@ -4,8 +4,12 @@ smtplib with an explicit timeout (a hung relay must not hang the scheduler threa
 STARTTLS or implicit TLS, optional login, all from Settings. Failures are raised as classified
 errors so the outbox decides between retrying and giving up:
 
-- `ConnectionFailed` (transient): the relay could not be reached or the session broke
-  (refused, timeout, TLS or login trouble, disconnect). Every message of the batch is retried.
+- `RelayDown` (a `ConnectionFailed`): the relay itself is unusable — no connection (refused,
+  timeout), TLS or login refused, or 530/538 (authentication or STARTTLS required). Nothing is
+  wrong with any message: the drain stops and no message is charged an attempt or a backoff.
+- `ConnectionFailed` (transient): an established session broke while this message was sent
+  (disconnect, timeout mid-message). The outbox then opens a fresh session: if that fails the
+  relay went away (`RelayDown`, nobody charged), else this message is retried with backoff.
 - `TransientMailError`: the relay answered 4xx for this message (greylisting, mailbox busy).
 - `PermanentMailError`: the relay answered 5xx, or the address is not an address.
 
@@ -48,6 +52,10 @@ class ConnectionFailed(TransientMailError):
     """The relay could not be reached or dropped the session: retry the whole batch later."""
 
 
+class RelayDown(ConnectionFailed):
+    """The relay cannot be used at all (unreachable, TLS/login refused, 530/538): no message is at fault."""
+
+
 class PermanentMailError(MailError):
     """Do not try again (5xx, bad address)."""
 
@@ -79,7 +87,7 @@ def build_message(*, from_addr: str, to_addr: str, subject: str, body: str, mess
 def _code_error(code: int, text: object) -> MailError:
     detail = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
     if code in CONFIGURATION_CODES:
-        return ConnectionFailed(f"SMTP {code} {detail}：邮件服务器要求登录或 STARTTLS，请检查 REGISTRY_SMTP_* 设置 / "
+        return RelayDown(f"SMTP {code} {detail}：邮件服务器要求登录或 STARTTLS，请检查 REGISTRY_SMTP_* 设置 / "
                                 "the relay requires authentication or TLS: check the REGISTRY_SMTP_* settings")
     cls = TransientMailError if 400 <= code < 500 else PermanentMailError
     return cls(f"SMTP {code} {detail}".strip())
@@ -131,11 +139,19 @@ class Mailer:
             raise
         return smtp
 
+    def connect(self) -> None:
+        """Open the session unless one is open. :raises RelayDown: the relay cannot be used."""
+        if self._smtp is None:
+            try:
+                self._smtp = self._connect()
+            except (OSError, smtplib.SMTPException) as exc:  # failing to open a session is the relay's fault
+                raise RelayDown(str(classify(exc))) from exc
+
     def send(self, msg: EmailMessage) -> None:
         """Send one message. :raises MailError: classified (see the module docstring)."""
+        self.connect()
+        assert self._smtp is not None
         try:
-            if self._smtp is None:
-                self._smtp = self._connect()
             self._smtp.send_message(msg)
         except Exception as exc:  # noqa: BLE001  every failure is classified below
             error = classify(exc)

@@ -424,6 +424,11 @@ class ImportRun(Base):
     source_id: Mapped[int | None] = mapped_column(sa.ForeignKey("imports.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    #: who queued it, for the worker's actor and the audit trail: {kind, token_id, ip, request_id}
+    submitted_by: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    started_at: Mapped[datetime | None]  #: claimed by a worker (queued → running)
+    heartbeat_at: Mapped[datetime | None]  #: the worker's last sign of life; stale → failed by the reaper
+    worker: Mapped[str | None] = mapped_column(sa.String(120))  #: host:pid of the claiming worker
 
 
 # =================================================================================================

@@ -65,3 +65,13 @@ def test_policies_check(tmp_path):
     app.config["REGISTRY"] = app.config["REGISTRY"].with_overrides(policy_dir=bad_dir)
     result = app.test_cli_runner().invoke(args=["policies", "check"])
     assert result.exit_code == 1 and "broken.toml" in result.output and "policy.code" in result.output
+
+
+def test_seed_demo_refuses_production(tmp_path):
+    app, settings = make_app(tmp_path)
+    assert run(app, "init-db").exit_code == 0
+    production, _ = make_app(tmp_path, env="production")
+    refused = production.test_cli_runner().invoke(args=["seed-demo", "--size", "5", "--today", "2026-11-22"])
+    assert refused.exit_code == 1
+    assert "REGISTRY_ENV=production" in refused.output and "演示数据" in refused.output
+    assert counts(settings.database_url)["enterprises"] == 0 and counts(settings.database_url)["users"] == 0

@@ -53,3 +53,25 @@ def test_clock_setting_moves_today_and_is_refused_in_production():
         Settings.from_env({"REGISTRY_ENV": "production", "REGISTRY_SECRET_KEY": "k", "REGISTRY_CLOCK": "2028-02-29"})
     with pytest.raises(SettingsError, match="REGISTRY_CLOCK"):
         Settings.from_env({"REGISTRY_CLOCK": "next tuesday"})
+
+
+def test_proxy_and_worker_settings_default_and_are_checked():
+    settings = Settings.from_env({"REGISTRY_SECRET_KEY": "k"})
+    assert (settings.trusted_proxies, settings.outbox_alarm_minutes, settings.import_heartbeat_minutes) == (0, 30, 5)
+    settings = Settings.from_env({"REGISTRY_SECRET_KEY": "k", "REGISTRY_TRUSTED_PROXIES": "2",
+                                  "REGISTRY_OUTBOX_ALARM_MINUTES": "90", "REGISTRY_IMPORT_HEARTBEAT_MINUTES": "3"})
+    assert (settings.trusted_proxies, settings.outbox_alarm_minutes, settings.import_heartbeat_minutes) == (2, 90, 3)
+    for name, bad in [("REGISTRY_TRUSTED_PROXIES", "-1"), ("REGISTRY_TRUSTED_PROXIES", "one"),
+                      ("REGISTRY_OUTBOX_ALARM_MINUTES", "0"), ("REGISTRY_IMPORT_HEARTBEAT_MINUTES", "1e9")]:
+        with pytest.raises(SettingsError, match=name):
+            Settings.from_env({"REGISTRY_SECRET_KEY": "k", name: bad})
+
+
+def test_proxy_fix_only_with_trusted_proxies(tmp_path):
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    base = Settings(env="testing", secret_key="k", database_url=f"sqlite:///{tmp_path / 'x.db'}",
+                    policy_dir=ROOT / "config" / "policies")
+    assert not isinstance(create_app(base).wsgi_app, ProxyFix)
+    fixed = create_app(base.with_overrides(trusted_proxies=2)).wsgi_app
+    assert isinstance(fixed, ProxyFix) and fixed.x_for == 2 and fixed.x_proto == 2

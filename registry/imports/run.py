@@ -2,8 +2,9 @@
 
 One ImportRun row records each upload: its status (queued, running, failed, validated,
 applied), counts, errors ({row, column, field, message}), the diff and warnings, and the error
-workbook. `run_import` does it all at once (CLI, API); a page upload is `queue_import`ed with its
-file and processed by a worker with `process_import` (registry/web/import_worker.py). Nothing of the
+workbook. `run_import` does it all at once (CLI, small API uploads); a page upload (or a large API
+one) is `queue_import`ed with its file and processed by the jobs process's executor with
+`process_import` (registry/imports/executor.py). Nothing of the
 registry is written unless every row is good. Like every service it flushes and never commits;
 the caller commits, which also keeps the ImportRun of a failed file for its error workbook.
 """
@@ -33,10 +34,11 @@ from registry.services import Rules
 
 MODES = ("dry_run", "apply")
 ERROR_LIMIT = 1000  #: errors kept in ImportRun.errors (the error workbook has them all)
-#: a page import still queued or running after this long lost its worker (a restart or a kill):
-#: its transaction was rolled back, so nothing of it was written; the watchdog marks it failed.
+#: a queued import nobody claimed for this long (the jobs process is not running) is failed by the
+#: reaper (registry/imports/executor.py); a running one is failed when its heartbeat goes stale.
 ABANDONED_AFTER = timedelta(hours=6)
-ABANDONED = "导入中断（处理进程已停止），未导入任何数据，请重新上传 / import interrupted, nothing imported"
+ABANDONED = ("导入中断（排队超过 6 小时无人处理，请确认定时任务进程 jobs run 在运行），未导入任何数据，请重新上传 / "
+             "import interrupted: not picked up for 6 hours, nothing imported")
 
 
 def run_import(session: Session, *, actor: Actor, rules: Rules, filename: str, content: bytes, mode: str,
@@ -55,8 +57,11 @@ def queue_import(session: Session, *, actor: Actor, rules: Rules, filename: str,
     `source_id` names the validated dry run an apply run confirms; the column is unique, so a second
     confirmation of the same dry run fails with an IntegrityError instead of applying the file twice.
     """
-    return open_run(session, actor=actor, rules=rules, filename=filename, mode=mode, at=at, programme=programme,
-                    status="queued", content=content, source_id=source_id)
+    run = open_run(session, actor=actor, rules=rules, filename=filename, mode=mode, at=at, programme=programme,
+                   status="queued", content=content, source_id=source_id)
+    run.submitted_by = {"kind": actor.kind, "token_id": actor.token_id, "ip": actor.ip,
+                        "request_id": actor.request_id}  # the executor acts as the uploader, the trail says from where
+    return run
 
 
 def confirm_dry_run(session: Session, *, actor: Actor, rules: Rules, import_id: int,
@@ -215,18 +220,3 @@ def _finish(run: ImportRun, sheet: Sheet | None, outcome: Outcome, at: datetime,
     run.error_workbook = error_workbook(sheet, errors) if errors else None
     run.finished_at = at
     return run
-
-
-def fail_abandoned_imports(session: Session, *, at: datetime) -> int:
-    """Mark page imports left queued or running since before `at - ABANDONED_AFTER` failed; return how many.
-
-    A worker that dies with its process rolls its transaction back but cannot mark its run; without
-    this the page would poll "处理中" for ever. Runs on an unscoped session (the watchdog job).
-    """
-    result = session.execute(
-        sa.update(ImportRun)
-        .where(ImportRun.status.in_(("queued", "running")), ImportRun.created_at < at - ABANDONED_AFTER)
-        .values(status="failed", finished_at=at, counts={"errors": 1, "error_rows": 0},
-                errors=[{"row": None, "column": None, "field": None, "message": ABANDONED}])
-        .execution_options(synchronize_session=False))
-    return result.rowcount

@@ -1,7 +1,8 @@
-"""Mail that is not a reminder: the Monday officer digest and the watchdog's "scan is late" alert.
+"""Mail that is not a reminder: the Monday officer digest and the watchdog's alerts.
 
-Both go through the outbox like every other e-mail. The weekly digest claims ("officer-digest",
-Monday) in the run ledger; the alert is sent at most once a day per admin by its dedupe key.
+All go through the outbox like every other e-mail. The weekly digest claims ("officer-digest",
+Monday) in the run ledger; the alerts ("the scan is late", "mail is piling up in the outbox") are
+sent at most once a day per admin by their dedupe keys.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from registry.models import Enterprise, User
 from registry.reference import region_names
 from registry.services import Rules, jobruns, load_rules
 from registry.services.duedates import due_between
-from registry.services.outbox import enqueue
+from registry.services.outbox import backlog, enqueue
 
 DIGEST = "officer-digest"
 WATCHDOG = "watchdog"
@@ -62,6 +63,21 @@ def alert_if_scan_late(session: Session, *, now: datetime, today: date, timezone
     return queued
 
 
+def alert_if_outbox_backlog(session: Session, *, now: datetime, today: date, alarm_minutes: int, timezone: str,
+                            domain: str) -> int:
+    """Tell each admin, once a day, when unsent mail of their region has waited over `alarm_minutes`."""
+    queued = 0
+    for admin in _users(session, Role.ADMIN):
+        found = backlog(session, now=now, alarm_minutes=alarm_minutes, region_code=admin.region_code)
+        if not found.alarm:
+            continue
+        text = emails.outbox_backlog_alert(admin, found, now, timezone)
+        queued += enqueue(session, dedupe_key=f"watchdog:outbox-backlog:{today}:{admin.id}", to_addr=admin.email,
+                          subject=text.subject, body=text.body, at=now, domain=domain,
+                          region_code=admin.region_code)
+    return queued
+
+
 def weekly_digest_once(sessions: sessionmaker[Session], *, policies: PolicySet, today: date,
                        clock: Callable[[], datetime], domain: str) -> int | None:
     """Claim (officer-digest, today) and queue the digests; None when already done."""
@@ -77,10 +93,12 @@ def weekly_digest_once(sessions: sessionmaker[Session], *, policies: PolicySet, 
 
 
 def watchdog_once(sessions: sessionmaker[Session], *, today: date, clock: Callable[[], datetime],
-                  timezone: str, domain: str) -> int:
-    """Check the scan's health, alert when late, and record the watchdog's own run."""
+                  timezone: str, domain: str, outbox_alarm_minutes: int = 30) -> int:
+    """Check the scan's and the outbox's health, alert the admins, and record the watchdog's own run."""
     with sessions.begin() as session:
         now = clock()
         queued = alert_if_scan_late(session, now=now, today=today, timezone=timezone, domain=domain)
+        queued += alert_if_outbox_backlog(session, now=now, today=today, alarm_minutes=outbox_alarm_minutes,
+                                          timezone=timezone, domain=domain)
         jobruns.touch(session, job_name=WATCHDOG, run_on=today, at=now, detail={"alerts": queued})
     return queued

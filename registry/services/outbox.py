@@ -7,9 +7,11 @@ both backends a compare-and-set `UPDATE … WHERE status = 'pending' RETURNING` 
 claim *before* talking to SMTP, so no database lock is held during the network call. Then it
 sends each message and marks it sent in a transaction of its own. Transient failures go back to
 `pending` with exponential backoff (`next_attempt_at`); permanent ones, and messages the relay
-answered 4xx too often, are marked `failed` with the reason; an unreachable relay never fails a
-message. Rows left in `sending` past their lease (a
-crashed sender) return to `pending`.
+answered 4xx too often, are marked `failed` with the reason. When the relay itself is down
+(unreachable, TLS/login refused, 530/538 — `RelayDown`) the drain stops and the claimed messages
+go back exactly as they were: no attempt counted, no backoff, so the next run after the relay
+answers (the scheduler's, every 2 minutes, or `send-reminders` by hand) sends them at once. Rows
+left in `sending` past their lease (a crashed sender) return to `pending`.
 
 Delivery is at-least-once, and there is exactly one way to get a duplicate: the relay accepted a
 message and the sender never recorded it — the process died between the relay's 250 and the
@@ -32,7 +34,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
-from registry.mail import ConnectionFailed, Mailer, MailError, build_message
+from registry.domain.regions import code_range
+from registry.mail import ConnectionFailed, Mailer, MailError, RelayDown, build_message
 from registry.models import OutboxMessage, OutboxStatus
 from registry.services import jobruns
 from registry.sqlutil import insert_ignore
@@ -95,6 +98,43 @@ class Batch:
         return len(insert_ignore(self.session, OutboxMessage.__table__, rows, conflict=("dedupe_key",)))
 
 
+@dataclass(frozen=True)
+class Backlog:
+    """The unsent mail (pending or being sent) and how long the oldest has waited."""
+
+    count: int
+    oldest_age: timedelta | None  #: None when nothing waits
+    alarm_after: timedelta
+
+    @property
+    def oldest_minutes(self) -> int | None:
+        """Whole minutes the oldest unsent message has waited."""
+        return None if self.oldest_age is None else int(self.oldest_age.total_seconds() // 60)
+
+    @property
+    def alarm(self) -> bool:
+        """Tell whether a message has waited longer than the configured age."""
+        return self.oldest_age is not None and self.oldest_age > self.alarm_after
+
+    def as_json(self) -> dict[str, object]:
+        """The /health form: {"backlog": n, "oldest_minutes": m, "alarm_minutes": a, "status": "ok"|"alarm"}."""
+        return {"backlog": self.count, "oldest_minutes": self.oldest_minutes,
+                "alarm_minutes": int(self.alarm_after.total_seconds() // 60),
+                "status": "alarm" if self.alarm else "ok"}
+
+
+def backlog(session: Session, *, now: datetime, alarm_minutes: int, region_code: str | None = None) -> Backlog:
+    """Count the unsent mail (of `region_code`'s subtree, or all) and age its oldest message."""
+    query = sa.select(sa.func.count(), sa.func.min(OutboxMessage.created_at)).where(
+        OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
+    if region_code and region_code != "000000":
+        low, high = code_range(region_code)
+        query = query.where(OutboxMessage.region_code.between(low, high))
+    count, oldest = session.execute(query).one()
+    age = max(now - oldest, timedelta(0)) if oldest is not None else None
+    return Backlog(count=count, oldest_age=age, alarm_after=timedelta(minutes=alarm_minutes))
+
+
 def backoff(attempts: int) -> timedelta:
     """Return the wait before attempt `attempts + 1`: 1, 4, 16, 64 minutes … at most 12 hours, ±10 %."""
     wait = min(BACKOFF_BASE * 4 ** max(attempts - 1, 0), BACKOFF_MAX)
@@ -109,12 +149,16 @@ class SendReport:
     retried: int = 0
     failed: int = 0
     released: int = 0
+    deferred: int = 0  #: claimed, then put back untouched because the relay was down
     unreachable: bool = False  #: the relay could not be reached: the run is not a success
     errors: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return (f"已发送 {self.sent} 封，待重试 {self.retried} 封，失败 {self.failed} 封 / "
+        text = (f"已发送 {self.sent} 封，待重试 {self.retried} 封，失败 {self.failed} 封 / "
                 f"sent {self.sent}, to retry {self.retried}, failed {self.failed}")
+        if self.unreachable:
+            text += "；邮件服务器不可用，其余邮件原样保留、恢复后立即发送 / relay down: the rest waits, unchanged"
+        return text
 
 
 @dataclass(frozen=True)
@@ -167,11 +211,19 @@ def mark_sent(session: Session, message: Claimed, now: datetime) -> None:
     _mark(session, message.id, status=OutboxStatus.SENT, sent_at=now, last_error=None)
 
 
+def put_back(session: Session, messages: list[Claimed], error: RelayDown) -> None:
+    """Return messages claimed while the relay was down to `pending` as they were: the claim's attempt is
+    undone and `next_attempt_at` is left alone, so they are due the moment the relay answers."""
+    for message in messages:
+        _mark(session, message.id, status=OutboxStatus.PENDING, attempts=message.attempts - 1,
+              last_error=str(error)[:2000])
+
+
 def mark_failure(session: Session, message: Claimed, error: MailError, now: datetime) -> str:
     """Schedule a retry for a transient failure or give up; return the new status.
 
-    An unreachable relay never uses up a message's attempts (a relay down for days loses
-    nothing) and is retried at least hourly, so mail flows soon after it is back.
+    A session that broke while this message was being sent never uses up its attempts and is
+    retried within the hour (`RelayDown` never gets here: see `put_back`).
     """
     if isinstance(error, ConnectionFailed):
         _mark(session, message.id, status=OutboxStatus.PENDING, last_error=str(error)[:2000],
@@ -212,18 +264,38 @@ def _send_batch(sessions: sessionmaker[Session], mailer: Mailer, batch: list[Cla
         try:
             mailer.send(build_message(from_addr=from_addr, to_addr=message.to_addr, subject=message.subject,
                                       body=message.body_text, message_id=message.message_id))
-        except MailError as error:
-            failed = [message, *batch[position + 1:]] if isinstance(error, ConnectionFailed) else [message]
-            _record_failures(sessions, failed, error, clock(), report)
-            if isinstance(error, ConnectionFailed):
-                report.unreachable = True
+        except RelayDown as error:  # nothing is wrong with the messages: stop, charge none of them
+            _defer(sessions, batch[position:], error, report)
+            return False
+        except MailError as error:  # this message's failure (4xx, 5xx, the session broke sending it) …
+            if isinstance(error, ConnectionFailed) and (down := _relay_down(mailer)) is not None:
+                _defer(sessions, batch[position:], down, report)  # … unless the relay itself went away meanwhile
                 return False
+            _record_failures(sessions, [message], error, clock(), report)
             continue
         # The at-least-once window: a crash between the relay's 250 and this commit resends once.
         with sessions.begin() as session:
             mark_sent(session, message, clock())
         report.sent += 1
     return True
+
+
+def _defer(sessions: sessionmaker[Session], messages: list[Claimed], error: RelayDown, report: SendReport) -> None:
+    """Put messages back uncharged because the relay is down, and say so in the report."""
+    with sessions.begin() as session:
+        put_back(session, messages, error)
+    report.deferred += len(messages)
+    report.errors.append(str(error))
+    report.unreachable = True
+
+
+def _relay_down(mailer: Mailer) -> RelayDown | None:
+    """After a session broke mid-message, tell whether the relay can still be reached (a fresh session)."""
+    try:
+        mailer.connect()
+    except RelayDown as down:
+        return down
+    return None
 
 
 def _record_failures(sessions: sessionmaker[Session], messages: list[Claimed], error: MailError,

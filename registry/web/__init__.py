@@ -27,10 +27,13 @@ def init_app(app: Flask) -> None:
         REMEMBER_COOKIE_DURATION=timedelta(days=7), PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
         MAX_CONTENT_LENGTH=50 * 1024 * 1024, WTF_CSRF_TIME_LIMIT=8 * 3600,
         JSON_AS_ASCII=False,
-        IMPORTS_INLINE=False,  # True: page uploads are processed in the request (tests), not a thread
+        IMPORTS_INLINE=False,  # True: queued imports are processed in the request (tests), not by the jobs process
+        IMPORTS_API_INLINE_MAX_BYTES=2 * 1024 * 1024,  # a larger API upload is queued (202), see api/imports.py
     )
     app.json.ensure_ascii = False
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # behind one reverse proxy (nginx)
+    if settings.trusted_proxies > 0:  # only then is X-Forwarded-* written by someone we trust
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     csrf.init_app(app)
     auth.init_app(app)
     errors.init_app(app)

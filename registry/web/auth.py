@@ -9,6 +9,7 @@ request's database session is scoped to the actor's region there (registry/scopi
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -34,6 +35,10 @@ login_manager = LoginManager()
 login_manager.login_view = "pages.login"
 login_manager.login_message = "请先登录"
 login_manager.session_protection = "basic"
+
+#: A request id from a client (or its proxy) is kept only in this shape; anything else gets a fresh one,
+#: so the audit trail never stores newlines, unicode or kilobytes a client chose.
+SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 
 
 class NotLoggedIn(DomainError):
@@ -65,8 +70,7 @@ def init_app(app: Flask) -> None:
 
 def load_actor() -> None:
     """Build the request's actor from a bearer token or the session and scope the DB session."""
-    # Cut to the audit column's width: a longer id from a client would make every write fail.
-    g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex[:16]
+    g.request_id = request_id_from(request.headers.get("X-Request-Id", ""))
     g.actor = None
     session = get_session()  # read-only so far (registry/extensions.py): SQLite reads without the write lock
     header = request.headers.get("Authorization", "")
@@ -104,6 +108,11 @@ def _stamped(session: Session, plain: str, at: datetime) -> tuple[User, ApiToken
     if found is not None:
         session.expire(found[1], ["last_used_at"])  # drop the pending stamp: this session only reads
     return found
+
+
+def request_id_from(header: str) -> str:
+    """Return the client's request id when it is in the safe format, else a fresh one."""
+    return header if SAFE_REQUEST_ID.fullmatch(header) else uuid.uuid4().hex[:16]
 
 
 def _actor(user: User, *, kind: str, token_id: int | None = None) -> Actor:

@@ -103,30 +103,48 @@ def test_no_server_keeps_the_message_and_a_later_run_delivers_it(session, sessio
     rows = [queue(session, key=f"reminder:{n}:enterprise") for n in range(3)]
     clock = Clock()
     report = drain(sessions, settings, clock)
-    assert report.unreachable and report.retried == 3 and report.sent == 0
-    assert {reload(session, r).status for r in rows} == {OutboxStatus.PENDING}
+    assert report.unreachable and report.deferred == 3 and (report.sent, report.retried, report.failed) == (0, 0, 0)
+    after = [reload(session, r) for r in rows]
+    # the relay was down, not the messages: no attempt counted, no backoff, the reason kept
+    assert {(r.status, r.attempts, r.next_attempt_at) for r in after} == {(OutboxStatus.PENDING, 0, NOW)}
+    assert all("Connection" in r.last_error or "refused" in r.last_error for r in after)
     handler = Capture()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
-    try:
-        clock.now += timedelta(minutes=5)
+    try:  # the relay answers again: the very next run, with no time passed, sends everything
         assert drain(sessions, settings, clock).sent == 3
     finally:
         controller.stop()
     assert len(handler.messages) == 3
+    assert {(reload(session, r).status, reload(session, r).attempts) for r in rows} == {(OutboxStatus.SENT, 1)}
 
 
-def test_a_relay_down_for_days_never_uses_up_the_attempts(session, sessions, mail_settings):
+def test_a_relay_down_for_days_never_uses_up_the_attempts_nor_pushes_the_schedule(session, sessions, mail_settings):
     settings = mail_settings.with_overrides(smtp_port=free_port())
     row = queue(session)
     clock = Clock()
     for _ in range(outbox.MAX_ATTEMPTS + 3):
-        drain(sessions, settings, clock)
+        assert drain(sessions, settings, clock).unreachable
         row = reload(session, row)
-        assert row.status == OutboxStatus.PENDING
-        assert row.next_attempt_at - clock.now <= outbox.RELAY_RETRY_MAX
-        clock.now = row.next_attempt_at
-    assert row.attempts == outbox.MAX_ATTEMPTS + 3
+        assert (row.status, row.attempts, row.next_attempt_at) == (OutboxStatus.PENDING, 0, NOW)
+        clock.now += timedelta(hours=7)
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # a local test relay, no TLS
+def test_a_relay_that_requires_login_is_a_relay_fault_not_the_messages(session, sessions, mail_settings):
+    handler, port = Capture(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, auth_required=True, auth_require_tls=False,
+                            authenticator=lambda *_: AuthResult(success=True))
+    controller.start()
+    try:
+        rows = [queue(session, key=f"reminder:{n}:auth") for n in range(2)]
+        report = drain(sessions, mail_settings.with_overrides(smtp_port=port), Clock())  # no REGISTRY_SMTP_USER: 530
+        assert report.unreachable and report.deferred == 2 and "530" in report.errors[-1]
+        assert {(reload(session, r).status, reload(session, r).attempts) for r in rows} == {(OutboxStatus.PENDING, 0)}
+        login = mail_settings.with_overrides(smtp_port=port, smtp_user="registry", smtp_password="s3cret")
+        assert drain(sessions, login, Clock()).sent == 2  # fixed settings: sent at once, same clock
+    finally:
+        controller.stop()
 
 
 def test_a_message_stuck_in_sending_returns_after_its_lease(session, sessions, smtp_server, mail_settings):
@@ -184,3 +202,66 @@ def test_login_with_the_configured_credentials_and_a_wrong_password_waits(sessio
 @pytest.mark.parametrize("attempts, low, high", [(1, 54, 66), (2, 216, 264), (20, 38880, 47520)])
 def test_backoff_grows_to_a_ceiling(attempts, low, high):
     assert low <= outbox.backoff(attempts).total_seconds() <= high
+
+
+class Vanishing(Capture):
+    """Accepts the first message, then on the second stops listening and drops the connection (a relay going away
+    in the middle of a batch)."""
+
+    controller = None
+    seen = 0
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+        self.seen += 1
+        if self.seen == 2:
+            self.controller.server.close()  # no new connections from now on
+            server.transport.close()
+            return "421 going away"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_relay_that_goes_away_mid_batch_charges_no_message(session, sessions, mail_settings):
+    handler, port = Vanishing(), free_port()
+    handler.controller = Controller(handler, hostname="127.0.0.1", port=port)
+    handler.controller.start()
+    try:
+        rows = [queue(session, key=f"reminder:{n}:vanishing") for n in range(3)]
+        settings = mail_settings.with_overrides(smtp_port=port)
+        report = drain(sessions, settings, Clock())
+        assert (report.sent, report.deferred, report.retried, report.unreachable) == (1, 2, 0, True)
+    finally:
+        handler.controller.stop()
+    after = [reload(session, r) for r in rows]
+    assert [(r.status, r.attempts) for r in after] == [
+        (OutboxStatus.SENT, 1), (OutboxStatus.PENDING, 0), (OutboxStatus.PENDING, 0)]
+    assert all(r.next_attempt_at == NOW for r in after[1:])
+    back = Capture()
+    controller = Controller(back, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        assert drain(sessions, settings, Clock()).sent == 2  # at once, no time passed
+    finally:
+        controller.stop()
+
+
+def test_a_message_that_breaks_the_session_is_charged_when_the_relay_is_still_there(session, sessions, mail_settings):
+    class Dropper(Capture):
+        async def handle_DATA(self, server, session_, envelope):  # noqa: ANN001, ANN201, N802
+            if envelope.rcpt_tos == ["bad@factory.cn"]:
+                server.transport.close()
+                return "421 dropped"
+            return await Capture.handle_DATA(self, server, session_, envelope)
+
+    handler, port = Dropper(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        bad = queue(session, key="reminder:bad", to="bad@factory.cn")
+        good = queue(session, key="reminder:good")
+        report = drain(sessions, mail_settings.with_overrides(smtp_port=port), Clock())
+    finally:
+        controller.stop()
+    assert (report.sent, report.retried, report.unreachable) == (1, 1, False)
+    bad, good = reload(session, bad), reload(session, good)
+    assert (bad.status, bad.attempts) == (OutboxStatus.PENDING, 1) and bad.next_attempt_at > NOW
+    assert good.status == OutboxStatus.SENT

@@ -31,12 +31,13 @@ def test_scheduler_has_every_job_with_explicit_ids_triggers_and_safe_defaults(se
     scheduler = build_scheduler(ctx)
     assert scheduler.timezone == SHANGHAI and not scheduler.running
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"daily-scan", "send-outbox", "officer-digest", "watchdog"}
+    assert set(jobs) == {"daily-scan", "send-outbox", "officer-digest", "watchdog", "import-reaper"}
     for job in jobs.values():
         assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, 6 * 3600)
         assert job.args == (ctx,)
     assert isinstance(jobs["send-outbox"].trigger, IntervalTrigger)
     assert jobs["send-outbox"].trigger.interval == timedelta(minutes=2)
+    assert jobs["import-reaper"].trigger.interval == timedelta(minutes=1)  # a dead import is failed within minutes
     night = datetime(2026, 6, 1, 0, 30, tzinfo=SHANGHAI)  # a Monday, 00:30 in Beijing
     expected = {"daily-scan": datetime(2026, 6, 1, 1, 0, tzinfo=SHANGHAI),
                 "officer-digest": datetime(2026, 6, 1, 8, 0, tzinfo=SHANGHAI),
@@ -100,7 +101,7 @@ def test_jobs_run_catches_up_lets_a_second_one_idle_and_stops_on_sigterm(tmp_pat
         for log in logs:
             log.close()
     text = (tmp_path / "jobs1.log").read_text()
-    assert "scheduler started: daily-scan, send-outbox, officer-digest, watchdog" in text
+    assert "scheduler started: daily-scan, send-outbox, officer-digest, import-reaper, watchdog" in text
     assert "signal 15: stopping" in text
     assert "scheduler started" not in (tmp_path / "jobs2.log").read_text()
 
@@ -123,19 +124,20 @@ def test_the_watchdog_runs_an_undone_scan_before_judging_it(tmp_path, policies):
 
 
 def test_the_watchdog_fails_page_imports_whose_worker_is_gone(tmp_path, policies):
-    """A page import left running by a killed worker is marked failed after ABANDONED_AFTER, a recent one is not."""
+    """A running import whose heartbeat is older than REGISTRY_IMPORT_HEARTBEAT_MINUTES is failed (its worker is
+    gone); one still beating is not, however old; a queued one nobody claimed for ABANDONED_AFTER is failed."""
     app = make_app(f"sqlite:///{tmp_path / 'reap.db'}")
     assert run(app, "init-db").exit_code == 0
-    ctx = JobContext(settings=app.config["REGISTRY"], sessions=app.extensions["registry.sessionmaker"],
-                     policies=policies)
+    ctx = JobContext(settings=app.config["REGISTRY"].with_overrides(import_heartbeat_minutes=5),
+                     sessions=app.extensions["registry.sessionmaker"], policies=policies)
     now = utcnow()
     with ctx.sessions() as session, session.begin():
-        for name, status, age in (("old.xlsx", "running", ABANDONED_AFTER + timedelta(minutes=1)),
-                                  ("queued.xlsx", "queued", ABANDONED_AFTER + timedelta(hours=1)),
-                                  ("fresh.xlsx", "running", timedelta(minutes=5)),
-                                  ("done.xlsx", "applied", ABANDONED_AFTER * 2)):
+        for name, status, age, beat in (("old.xlsx", "running", timedelta(minutes=30), timedelta(minutes=6)),
+                                        ("queued.xlsx", "queued", ABANDONED_AFTER + timedelta(hours=1), None),
+                                        ("fresh.xlsx", "running", ABANDONED_AFTER * 2, timedelta(minutes=1)),
+                                        ("done.xlsx", "applied", ABANDONED_AFTER * 2, None)):
             session.add(ImportRun(filename=name, mode="apply", status=status, region_code="330000",
-                                  created_at=now - age))
+                                  created_at=now - age, heartbeat_at=now - beat if beat else None))
     tasks.watchdog(ctx)
     with ctx.sessions() as session:
         status = dict(session.execute(sa.select(ImportRun.filename, ImportRun.status)).all())

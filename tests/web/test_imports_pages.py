@@ -1,9 +1,8 @@
-"""The import pages: upload, the background worker, polling, the dry-run diff, confirm, errors; export buttons."""
+"""The import pages: upload, the jobs process's executor, polling, the dry-run diff, confirm, errors; export buttons."""
 
 from __future__ import annotations
 
 import io
-import threading
 import time
 from datetime import date
 
@@ -13,9 +12,10 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from registry import create_app
-from registry.db import make_engine
+from registry.db import make_engine, utcnow
 from registry.domain.actors import Role, system_actor
 from registry.imports import queue_import
+from registry.imports.executor import Executor
 from registry.migrate import upgrade
 from registry.models import Enterprise, ImportRun
 from registry.reference import sync_regions
@@ -210,14 +210,15 @@ def test_the_roster_page_exports_with_the_current_filters(officer):
         assert "tier=innovative_sme" in link and "status=active" in link and link.endswith(label)
 
 
-# ------------------------------------------------------------------ the real background thread
+# --------------------------------------------------- the real background executor (the jobs process's)
 
 @pytest.fixture(params=backends())
 def threaded_app(request, tmp_path):
-    """The app as deployed (its own sessionmaker, IMPORTS_INLINE off) on a fresh database of its own.
+    """The app as deployed (its own sessionmaker, IMPORTS_INLINE off) on a fresh database of its own, with the
+    jobs process's import executor serving in a thread beside it (as `jobs run` does in its own process).
 
-    Not the shared SAVEPOINT session: the worker must open its own session and commit, and on
-    SQLite the test session's open transaction would hold the write lock the worker waits for.
+    Not the shared SAVEPOINT session: the executor must open its own sessions and commit, and on
+    SQLite the test session's open transaction would hold the write lock the executor waits for.
     """
     url, pg = fresh_database(request.param, tmp_path)
     upgrade(url)
@@ -230,10 +231,11 @@ def threaded_app(request, tmp_path):
     engine.dispose()
     app = create_app(Settings(env="testing", database_url=url, secret_key="t", policy_dir=ROOT / "config" / "policies"))
     app.config["TESTING"] = True
+    executor = Executor(app.extensions["registry.sessionmaker"], app.extensions["registry.policies"], clock=utcnow,
+                        today=lambda: date(2026, 6, 1), heartbeat_minutes=5, poll=0.1)
+    executor.start()
     yield app
-    for thread in threading.enumerate():
-        if thread.name.startswith("import-"):
-            thread.join(60)
+    executor.stop(60)
     app.extensions["registry.engine"].dispose()
     if pg is not None:
         pg.drop()
@@ -250,7 +252,7 @@ def wait_until_done(client, run_id: int, timeout: float = 60) -> dict:
     raise AssertionError(f"import {run_id} still {run['status']} after {timeout}s")
 
 
-def test_a_page_upload_runs_in_a_thread_and_the_page_polls_until_done(threaded_app):
+def test_a_page_upload_runs_in_the_jobs_executor_and_the_page_polls_until_done(threaded_app):
     assert not threaded_app.config["IMPORTS_INLINE"]
     client = threaded_app.test_client()
     assert login(client, "officer-331000").status_code == 302

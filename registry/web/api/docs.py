@@ -18,19 +18,22 @@ from marshmallow import Schema
 from registry.schemas import ErrorOut, ValidationErrorOut
 
 ERROR_TEXT = {400: "请求有误", 401: "未登录", 403: "角色无权", 404: "不存在或不在管辖范围内", 409: "冲突",
-              413: "文件过大", 422: "输入有误", 429: "登录已锁定"}
+              413: "文件过大", 422: "输入有误", 429: "登录已锁定",
+              503: "数据库不可用"}
 
 
 def doc(summary: str, *, body: type[Schema] | None = None, query: type[Schema] | None = None,
         response: type[Schema] | None = None, many: bool = False, status: int = 200,
         errors: tuple[int, ...] = (401, 403, 404), content: str = "application/json",
         body_content: str = "application/json",
-        body_required: bool = True) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Attach OpenAPI facts to a view (`body_required=False`: the body may be left out)."""
+        body_required: bool = True,
+        also: tuple[int, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Attach OpenAPI facts to a view (`body_required=False`: the body may be left out; `also`: more
+    success statuses answered with the same body, e.g. 202 for a queued import)."""
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         view._apidoc = dict(summary=summary, body=body, query=query, response=response, many=many,  # type: ignore[attr-defined]
                             status=status, errors=errors, content=content, body_content=body_content,
-                            body_required=body_required)
+                            body_required=body_required, also=also)
         return view
     return decorate
 
@@ -66,7 +69,7 @@ def _operation(view: Callable[..., Any], params: list[dict[str, Any]]) -> dict[s
                                                   body=None, query=None, response=None, many=False, status=200,
                                                   errors=(), content="application/json", body_content="application/json")
     op: dict[str, Any] = {"summary": info["summary"], "operationId": view.__name__, "parameters": list(params),
-                          "responses": {str(info["status"]): _response(info)}}
+                          "responses": {str(code): _response(info) for code in (info["status"], *info.get("also", ()))}}
     if info["query"] is not None:
         op["parameters"].append({"in": "query", "schema": info["query"]})
     if info["body"] is not None:

@@ -1,7 +1,9 @@
 """/imports and /exports: roster files in (every row checked, all or nothing) and out (region-scoped, streamed).
 
-POST /imports runs synchronously in the request (API clients want the result in the response);
-the pages queue theirs for a background worker instead (registry/web/pages/imports.py). Imports
+POST /imports runs a file of up to IMPORTS_API_INLINE_MAX_BYTES (2 MiB, about 10,000 rows) in the
+request (API clients want the result in the response) and answers 201; a larger one is queued
+for the jobs process's import executor, like every page upload, and answered 202 with the queued
+run and its Location to poll (SPEC §5). Imports
 are region-scoped like enterprises: the run keeps its uploader's region and is 404 outside it.
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 from typing import IO, Any
 
 import sqlalchemy as sa
-from flask import jsonify, request, url_for
+from flask import current_app, jsonify, request, stream_with_context, url_for
 from sqlalchemy.orm import Session
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -19,7 +21,7 @@ from registry.domain.actors import Action
 from registry.domain.errors import NotFound
 from registry.exports import roster as roster_export
 from registry.extensions import get_session, rules
-from registry.imports import run_import
+from registry.imports import queue_import, run_import
 from registry.imports.run import MODES, get_import, imports_select
 from registry.models import ImportRun
 from registry.queries import paginate
@@ -27,6 +29,7 @@ from registry.schemas import ListArgs
 from registry.web.api import bp, page_of
 from registry.web.api.common import list_args, schema, today
 from registry.web.api.docs import doc
+from registry.web import import_worker
 from registry.web.auth import current_actor, requires
 from registry.web.downloads import CSV, XLSX, spooled_download
 FILE_REQUIRED = "请选择要导入的名单文件（.xlsx 或 .csv） / file required"
@@ -107,14 +110,28 @@ def uploaded() -> tuple[str, bytes, dict[str, Any]]:
 
 
 @bp.post("/imports")
-@doc("导入名单（multipart：file、mode=dry_run|apply、programme）；逐行校验，有错则不导入任何数据",
-     body=ImportIn, body_content="multipart/form-data", response=ImportOut, status=201, errors=(401, 403, 413))
+@doc("导入名单（multipart：file、mode=dry_run|apply、programme）；逐行校验，有错则不导入任何数据。"
+     "大文件（超过 2 MiB）排队由后台处理，返回 202 与排队中的导入记录，按 id 查询进度",
+     body=ImportIn, body_content="multipart/form-data", response=ImportOut, status=201, also=(202,),
+     errors=(401, 403, 413))
 @requires(Action.IMPORT)
 def create_import():
-    """Check a roster file and (mode=apply, no errors) import it; 201 with the run, also when it failed."""
+    """Check a roster file and (mode=apply, no errors) import it; 201 with the run, also when it failed.
+
+    A file larger than IMPORTS_API_INLINE_MAX_BYTES is queued for the jobs process instead: 202 with the
+    queued run (Location: its URL to poll).
+    """
     filename, content, data = uploaded()
-    session = get_session()
-    run = run_import(session, actor=current_actor(), rules=rules(), filename=filename, content=content,
+    session, actor = get_session(), current_actor()
+    if len(content) > current_app.config["IMPORTS_API_INLINE_MAX_BYTES"]:
+        run = queue_import(session, actor=actor, rules=rules(), filename=filename, content=content,
+                           mode=data["mode"], at=utcnow(), programme=data["programme"])
+        session.commit()
+        import_worker.start(current_app._get_current_object(), run.id, actor, today())  # type: ignore[attr-defined]
+        session.refresh(run)
+        status = 201 if run.status not in ("queued", "running") else 202
+        return jsonify(dump_import(run)), status, {"Location": url_for("api.get_import_run", import_id=run.id)}
+    run = run_import(session, actor=actor, rules=rules(), filename=filename, content=content,
                      mode=data["mode"], at=utcnow(), today=today(), programme=data["programme"])
     session.commit()
     return jsonify(dump_import(run)), 201

@@ -10,21 +10,38 @@ from registry.domain.actors import Action
 from registry.domain.policy import Tier
 from registry.extensions import get_session, policies
 from registry.schemas import TierOut
-from registry.services import jobruns
+from registry.services import jobruns, outbox
 from registry.web.api import bp
 from registry.web.api.docs import build_spec, doc
 from registry.web.auth import requires
 
 
 @bp.get("/health")
-@doc("数据库与定时任务状态", errors=())
+@doc("数据库与定时任务状态（数据库无法访问时 503）", errors=(503,))
 def health():
-    """Report database reachability and each job's last success."""
+    """Report database reachability and each job's last success; 503 when the database cannot be used."""
     session = get_session()
-    session.execute(sa.text("SELECT 1"))
-    last = jobruns.last_successes(session)
-    return jsonify(db="ok", jobs={name: at.isoformat() for name, at in last.items()},
-                   scan_late=jobruns.scan_is_late(session, utcnow()))
+    try:
+        session.execute(sa.text("SELECT 1"))
+        last = jobruns.last_successes(session)
+        now = utcnow()
+        scan_late = jobruns.scan_is_late(session, now)
+        mail = outbox.backlog(session, now=now, alarm_minutes=current_app.config["REGISTRY"].outbox_alarm_minutes)
+    except (sa.exc.SQLAlchemyError, OSError) as exc:  # cannot open, read-only, server down, schema missing
+        _discard(session)
+        current_app.logger.error("health: database unusable: %s", exc.__class__.__name__, exc_info=exc)
+        return jsonify(db="error", error="数据库无法打开或无法读取 / database unavailable",
+                       reason=exc.__class__.__name__), 503
+    return jsonify(db="ok", jobs={name: at.isoformat() for name, at in last.items()}, scan_late=scan_late,
+                   outbox=mail.as_json())
+
+
+def _discard(session) -> None:  # noqa: ANN001
+    """Roll back a session whose connection failed, ignoring a second failure while doing so."""
+    try:
+        session.rollback()
+    except sa.exc.SQLAlchemyError:
+        session.invalidate()
 
 
 def tier_out(tier: Tier) -> dict:

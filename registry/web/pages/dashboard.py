@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from flask import render_template
+from flask import current_app, render_template
 
 from registry import overview
 from registry.db import utcnow
-from registry.domain.actors import Action
+from registry.domain.actors import Action, Role
 from registry.domain.lifecycle import LIVE, STATUS_NAMES, Status
 from registry.extensions import get_session, policies
 from registry.services import digests, jobruns, outbox
 from registry.services.deliveries import MESSAGE_STATUS_NAMES
 from registry.services.flags import CAUSE_NAMES
 from registry.web import charts
-from registry.web.auth import requires
+from registry.web.auth import current_actor, requires
 from registry.web.pages import bp
 from registry.web.pages.flow import rules, today
 from registry.web.pages.helpers import region_name, tier_name
@@ -61,11 +61,16 @@ def dashboard():
     months = overview.expiries_by_month(session, day)
     chart_months = charts.bar_chart([(f"{m.year}-{m.month:02d}", n) for m, n in months], unit="个",
                                     title="未来12个月到期的称号", description="按到期月份统计的有效称号数")
-    jobs = jobruns.last_successes(session)
+    jobs, now, actor = jobruns.last_successes(session), utcnow(), current_actor()
+    backlog = None  # admins see unsent mail of their region piling up (the relay is down, jobs run stopped)
+    if actor.role == Role.ADMIN:
+        backlog = outbox.backlog(session, now=now, alarm_minutes=current_app.config["REGISTRY"].outbox_alarm_minutes,
+                                 region_code=actor.region_code)
     return render_template(
         "dashboard.html", today=day, pivot=tier_status_city(overview.titles_by_city(session)),
         months=months, chart_months=chart_months,
         overdue=overview.overdue_annual_updates(session, rules(), day),
         flagged=overview.flagged_titles(session), outbox=overview.outbox_counts(session),
         outbox_names=MESSAGE_STATUS_NAMES, cause_names=CAUSE_NAMES, jobs=jobs, scan_job=jobruns.SCAN,
-        job_names=JOB_NAMES, scan_stale=jobruns.scan_is_late(session, utcnow()))
+        job_names=JOB_NAMES, scan_stale=jobruns.scan_is_late(session, now),
+        outbox_alarm=backlog if backlog is not None and backlog.alarm else None)

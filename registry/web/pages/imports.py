@@ -1,7 +1,8 @@
 """The import pages (导入): upload, progress, the dry-run diff, confirm, the errors and their workbook.
 
-An upload is stored on a queued ImportRun and committed; a background worker checks it (and in
-apply mode writes it) while the browser waits on /imports/{id}, which polls the API every second
+An upload is stored on a queued ImportRun and committed; the jobs process's import executor
+(registry/imports/executor.py) checks it (and in apply mode writes it) while the browser waits on
+/imports/{id}, which polls the API every second
 (registry/web/static/import-poll.js, or a meta refresh without JS). "确认导入" of a validated dry
 run queues the very same stored file in apply mode: every row is checked again, all or nothing.
 """
@@ -92,7 +93,7 @@ def imports():
 
 
 def _queue(filename: str, content: bytes, mode: str, programme: str | None) -> int:
-    """Store the file as a queued run, commit, and hand it to the worker; return the run's id."""
+    """Store the file as a queued run and commit (the jobs process takes it from there); return the run's id."""
     session, actor = get_session(), current_actor()
     run = queue_import(session, actor=actor, rules=rules(), filename=filename, content=content, mode=mode,
                        at=utcnow(), programme=programme)
