@@ -37,6 +37,14 @@ class Settings:
     base_url: str = "http://127.0.0.1:5000"
     login_max_failures: int = 5
     login_lock_minutes: int = 15
+    #: per-IP throttle: this many failed logins from one address within the window refuse more (429)
+    login_ip_max_failures: int = 20
+    login_ip_window_minutes: int = 15
+    #: a browser session ends after this long without a request, and this long after login at most
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    #: API tokens expire this many days after creation
+    token_days: int = 90
 
     @property
     def is_production(self) -> bool:
@@ -76,7 +84,27 @@ class Settings:
             policy_dir=Path(env.get("REGISTRY_POLICY_DIR", str(cls.policy_dir))),
             timezone=env.get("REGISTRY_TIMEZONE", cls.timezone),
             base_url=env.get("REGISTRY_BASE_URL", cls.base_url),
+            **{name: _positive_int(env, name, getattr(cls, name)) for name in _INT_SETTINGS},
         )
+
+
+_INT_SETTINGS = ("login_ip_max_failures", "login_ip_window_minutes", "session_idle_minutes",
+                 "session_max_hours", "token_days")
+
+
+def _positive_int(env: dict[str, str], name: str, default: int) -> int:
+    """Read REGISTRY_<NAME> as a positive integer. :raises SettingsError:"""
+    variable = f"REGISTRY_{name.upper()}"
+    raw = env.get(variable, "")
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{variable} must be a whole number") from None
+    if value < 1:
+        raise SettingsError(f"{variable} must be at least 1")
+    return value
 
 
 def _development_secret() -> str:

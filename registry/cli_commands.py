@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask.cli import with_appcontext
-from flask import Flask
+from flask import Flask, current_app
 
 from registry.cli import DATE, cli_actor, init_db, now, policies_group, unit_of_work
 from registry.cli_audit import audit_group
@@ -32,11 +32,14 @@ def create_user(name: str, role: str, region: str, email: str, password: str) ->
 @with_appcontext
 @click.argument("name")
 @click.option("--label", default="cli", help="what the token is for")
-def create_token(name: str, label: str) -> None:
-    """Print a new API token for user NAME."""
+@click.option("--scope", type=click.Choice(["read", "write"]), default="read", show_default=True,
+              help="read: GET only; write: read and write")
+def create_token(name: str, label: str, scope: str) -> None:
+    """Print a new API token for user NAME (expires after REGISTRY_TOKEN_DAYS days)."""
+    days = current_app.config["REGISTRY"].token_days
     with unit_of_work() as session:
         _, plain = users.create_token(session, actor=cli_actor("create-token"), username=name,
-                                      name=label, at=now())
+                                      name=label, scope=scope, days=days, at=now())
     click.echo(plain)
 
 
