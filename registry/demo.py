@@ -54,7 +54,7 @@ def seed(session: Session, *, size: int, admin_password: str, today: date | None
     rules = load_rules(session, current_app.extensions["registry.policies"])
     districts = session.scalars(sa.select(Region.code).where(
         Region.level == "district", Region.code.startswith("33")).order_by(Region.code)).all()
-    officers = {u.region_code: u.id for u in session.scalars(sa.select(User))}
+    officers = {u.region_code: u.id for u in session.scalars(sa.select(User).where(User.role == "officer"))}
     existing = set(session.scalars(sa.select(Enterprise.uscc)))
     made = 0
     for n in range(1, size + 1):
