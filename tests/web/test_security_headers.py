@@ -37,7 +37,7 @@ def assert_secure(response, *, no_store: bool = True) -> None:
 def test_headers_on_an_authenticated_page_an_api_answer_and_files(login_as, api_as):
     page = login_as("officer", "331000")
     assert_secure(page.get("/"))
-    assert_secure(page.get("/roster"))
+    assert_secure(page.get("/enterprises"))
     api = api_as("auditor", "331000")
     assert_secure(api.get("/api/v1/enterprises"))
     assert_secure(api.get("/api/v1/openapi.json"))
@@ -47,7 +47,7 @@ def test_headers_on_error_pages_and_api_errors(client, api_as):
     assert_secure(client.get("/login"))
     assert_secure(client.get("/no-such-page"))
     assert_secure(client.get("/api/v1/enterprises"))  # 401 JSON
-    assert_secure(client.get("/roster"))  # redirect to login
+    assert_secure(client.get("/enterprises"))  # redirect to login
     assert_secure(api_as("auditor", "331000").post("/api/v1/enterprises", json={}))  # 403
     assert_secure(client.post("/login", data={"username": "x"}))  # CSRF refusal (400)
 
