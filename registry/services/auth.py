@@ -49,6 +49,7 @@ class AddressThrottled(DomainError):
 
 #: the same words, status and work for an unknown user, a disabled one and a wrong password
 WRONG = "用户名或密码错误 / wrong username or password"
+PRUNE_ALL_EVERY = 100  #: about one failure in this many also prunes other addresses' old rows
 _dummy_hashes: dict[object, str] = {}
 
 
@@ -128,11 +129,12 @@ def _address_failures(session: Session, ip: str, at: datetime, throttle: Throttl
 
 
 def _count_failure(session: Session, ip: str | None, at: datetime) -> None:
-    """Add one failure for the address and prune its rows older than a day."""
+    """Add one failure for the address and prune its rows older than a day (now and then, everyone's)."""
     if not ip:
         return
-    session.execute(sa.delete(LoginFailure).where(LoginFailure.ip == ip,
-                                                  LoginFailure.failed_at < at - timedelta(days=1)))
+    stale = LoginFailure.failed_at < at - timedelta(days=1)
+    session.execute(sa.delete(LoginFailure).where(stale if secrets.randbelow(PRUNE_ALL_EVERY) == 0
+                                                  else sa.and_(LoginFailure.ip == ip, stale)))
     session.add(LoginFailure(ip=ip[:64], failed_at=at))
     session.flush()
 

@@ -5,10 +5,15 @@ from __future__ import annotations
 import re
 import statistics
 import time
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
 
 from werkzeug.security import generate_password_hash
 
 import registry.services.users as users
+from registry.models import LoginFailure
 from registry.services import auth
 from tests.conftest import NOW
 from tests.web.conftest import PASSWORD, csrf_from
@@ -98,3 +103,23 @@ def test_per_ip_limit_is_a_setting_and_successes_do_not_count(app, make_user):
     for _ in range(3):
         assert api_login(app.test_client(), "ok", "bad-guess", ip="192.0.2.1").status_code == 401
     assert api_login(app.test_client(), "ok", PASSWORD, ip="192.0.2.1").status_code == 429
+
+
+
+def test_old_failures_are_pruned(session, monkeypatch):
+    for ip in ("192.0.2.10", "192.0.2.11"):
+        session.add(LoginFailure(ip=ip, failed_at=NOW))
+    session.flush()
+    later = NOW + timedelta(days=1, minutes=1)
+
+    def fail_from(ip: str) -> None:
+        with pytest.raises(auth.LoginFailed):
+            auth.authenticate(session, username="nobody", password="x", at=later, ip=ip)
+
+    monkeypatch.setattr(auth, "PRUNE_ALL_EVERY", 10**15)  # the address's own old rows only
+    fail_from("192.0.2.10")
+    assert sorted(session.scalars(sa.select(LoginFailure.ip))) == ["192.0.2.10", "192.0.2.11"]
+    assert session.scalar(sa.select(sa.func.min(LoginFailure.failed_at)).where(LoginFailure.ip == "192.0.2.10")) == later
+    monkeypatch.setattr(auth, "PRUNE_ALL_EVERY", 1)  # every address's old rows
+    fail_from("192.0.2.12")
+    assert sorted(session.scalars(sa.select(LoginFailure.ip))) == ["192.0.2.10", "192.0.2.12"]
