@@ -41,6 +41,14 @@ class Settings:
     trusted_proxies: int = 0  #: reverse proxies in front of the web app; 0 = clients talk to it directly
     outbox_alarm_minutes: int = 30  #: an unsent mail older than this raises the outbox alarm
     import_heartbeat_minutes: int = 5  #: a running import whose worker is silent this long is failed
+    #: per-IP throttle: this many failed logins from one address within the window refuse more (429)
+    login_ip_max_failures: int = 20
+    login_ip_window_minutes: int = 15
+    #: a browser session ends after this long without a request, and this long after login at most
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    #: API tokens expire this many days after creation
+    token_days: int = 90
 
     @property
     def is_production(self) -> bool:
@@ -95,7 +103,13 @@ class Settings:
             timezone=env.get("REGISTRY_TIMEZONE", cls.timezone),
             base_url=env.get("REGISTRY_BASE_URL", cls.base_url),
             trusted_proxies=proxies, outbox_alarm_minutes=alarm, import_heartbeat_minutes=heartbeat,
+            **{name: _count(env, f"REGISTRY_{name.upper()}", getattr(cls, name), low=1) for name in _INT_SETTINGS},
         )
+
+
+#: whole-number settings read as REGISTRY_<NAME>, each at least 1
+_INT_SETTINGS = ("login_ip_max_failures", "login_ip_window_minutes", "session_idle_minutes",
+                 "session_max_hours", "token_days")
 
 
 def _count(env: dict[str, str], name: str, default: int, *, low: int) -> int:

@@ -32,29 +32,38 @@ def create_user(name: str, role: str, region: str, email: str, password: str) ->
 @with_appcontext
 @click.argument("name")
 @click.option("--label", default="cli", help="what the token is for")
-def create_token(name: str, label: str) -> None:
-    """Print a new API token for user NAME."""
+@click.option("--scope", type=click.Choice(["read", "write"]), default="read", show_default=True,
+              help="read: GET only; write: read and write")
+def create_token(name: str, label: str, scope: str) -> None:
+    """Print a new API token for user NAME (expires after REGISTRY_TOKEN_DAYS days)."""
+    days = current_app.config["REGISTRY"].token_days
     with unit_of_work() as session:
         _, plain = users.create_token(session, actor=cli_actor("create-token"), username=name,
-                                      name=label, at=now())
+                                      name=label, scope=scope, days=days, at=now())
     click.echo(plain)
 
 
 @click.command("seed-demo")
 @with_appcontext
 @click.option("--size", default=3000, show_default=True, type=click.IntRange(1, 1_000_000))
-@click.option("--admin-password", default="demo-admin-2026", show_default=True)
+@click.option("--demo-password", "--admin-password", "demo_password", envvar="REGISTRY_DEMO_PASSWORD",
+              default=None, help="the demo users' password (default: a random one, printed once)")
 @click.option("--today", type=DATE, default=None, help="the demo's reference date")
 @click.option("--if-empty", is_flag=True, help="do nothing when the roster already has enterprises")
-def seed_demo(size: int, admin_password: str, today, if_empty: bool) -> None:  # noqa: ANN001
-    """Load a realistic Zhejiang demo roster (idempotent: a second run changes nothing)."""
-    from registry.demo import seed
+def seed_demo(size: int, demo_password: str | None, today, if_empty: bool) -> None:  # noqa: ANN001
+    """Load a realistic Zhejiang demo roster (idempotent: a second run changes nothing).
+
+    The demo users get a random password, printed once when they are created, unless one is
+    asked for with --demo-password or REGISTRY_DEMO_PASSWORD. A rerun never changes it.
+    """
+    from registry.demo import random_password, seed
 
     if current_app.config["REGISTRY"].is_production:  # demo users with a published password, fake enterprises
         fail("生产环境（REGISTRY_ENV=production）不允许加载演示数据 / seed-demo refuses to run when "
              "REGISTRY_ENV=production")
     with unit_of_work() as session:
-        report = seed(session, size=size, admin_password=admin_password, today=today, if_empty=if_empty)
+        report = seed(session, size=size, admin_password=demo_password or random_password(), today=today,
+                      if_empty=if_empty)
     click.echo(report)
 
 

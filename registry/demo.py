@@ -9,6 +9,7 @@ audit trail shows the CLI as the actor and the rules hold (prerequisites, bans).
 from __future__ import annotations
 
 import random
+import secrets
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -54,7 +55,7 @@ def seed(session: Session, *, size: int, admin_password: str, today: date | None
     rules = load_rules(session, current_app.extensions["registry.policies"])
     districts = session.scalars(sa.select(Region.code).where(
         Region.level == "district", Region.code.startswith("33")).order_by(Region.code)).all()
-    officers = {u.region_code: u.id for u in session.scalars(sa.select(User))}
+    officers = {u.region_code: u.id for u in session.scalars(sa.select(User).where(User.role == "officer"))}
     existing = set(session.scalars(sa.select(Enterprise.uscc)))
     made = 0
     for n in range(1, size + 1):
@@ -67,8 +68,15 @@ def seed(session: Session, *, size: int, admin_password: str, today: date | None
         made += 1
         if made % 200 == 0:
             session.flush()
+    password = (f"；演示用户密码（仅显示这一次）：{admin_password} / password for every demo user (shown once): "
+                f"{admin_password}" if users_made else "；演示用户已存在，密码未变 / demo users exist, password unchanged")
     return (f"演示数据：新增企业 {made} 家（共 {size} 家），新增用户 {users_made} 个 / "
-            f"demo: {made} enterprises and {users_made} users created; password for every demo user: {admin_password}")
+            f"demo: {made} enterprises and {users_made} users created{password}")
+
+
+def random_password() -> str:
+    """Return a fresh demo password: 20+ characters with upper and lower case, digits and a symbol."""
+    return f"Demo-{secrets.token_urlsafe(12)}-{secrets.randbelow(90) + 10}"
 
 
 def _users(session: Session, password: str) -> int:

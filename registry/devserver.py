@@ -12,7 +12,8 @@ import subprocess
 import sys
 
 DEMO_LOGINS = """
-演示账号 / demo logins (password for all: see seed-demo output, default demo-admin-2026):
+演示账号 / demo logins (password for all: printed once by seed-demo above, random unless
+REGISTRY_DEMO_PASSWORD was set):
   admin        管理员（浙江省 330000）
   zj_officer   业务人员（浙江省 330000）
   tz_officer   业务人员（台州市 331000）

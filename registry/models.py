@@ -80,18 +80,59 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class TokenScope(StrEnum):
+    """What a bearer token may do: read only (GET) or read and write."""
+
+    READ = "read"
+    WRITE = "write"
+
+
 class ApiToken(Base):
-    """A bearer token for JSON clients; only its SHA-256 is stored."""
+    """A bearer token for JSON clients; only its SHA-256 is stored. It expires and has a scope."""
 
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     name: Mapped[str] = mapped_column(sa.String(64))
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    scope: Mapped[TokenScope] = mapped_column(str_enum(TokenScope, "token_scope"), default=TokenScope.WRITE)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
     user: Mapped[User] = relationship()
+
+
+class UserSession(Base):
+    """One browser login: the cookie holds a random secret, the table its SHA-256 (the id).
+
+    A session ends on logout, on a newer login of the same account (one session per account),
+    when idle or too old, when revoked by its owner or an admin, or when the user's credentials
+    change (`user_stamp` is the user's `session_token` at login; a rotated token ends it).
+    """
+
+    __tablename__ = "user_sessions"
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    user_stamp: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    #: logout, replaced, idle, expired, revoked, credentials
+    end_reason: Mapped[str | None] = mapped_column(sa.String(16))
+    ip: Mapped[str | None] = mapped_column(sa.String(64))
+    user_agent: Mapped[str | None] = mapped_column(sa.String(256))
+    user: Mapped[User] = relationship()
+
+
+class LoginFailure(Base):
+    """One failed login from an address: counted per IP over a window to throttle password spraying."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ip: Mapped[str] = mapped_column(sa.String(64))
+    failed_at: Mapped[datetime]
+    __table_args__ = (sa.Index("ix_login_failures_ip_failed_at", "ip", "failed_at"),)
 
 
 class Enterprise(Base):

@@ -134,9 +134,48 @@ class SessionIn(Schema):
 
 
 class TokenIn(Schema):
-    """POST /tokens."""
+    """POST /tokens: read = GET only (403 on writes), write = read and write."""
 
     name = fields.String(load_default="api", validate=validate.Length(1, 64))
+    scope = fields.String(load_default="read", validate=validate.OneOf(
+        ["read", "write"], error="权限范围应为 read（只读）或 write（读写）"))
+
+
+class OwnerArgs(Schema):
+    """?user=NAME (admins: that user's, or * for all in their region) and ?all=1 (revoked and expired too)."""
+
+    user = fields.String(load_default=None, validate=validate.Length(1, 64))
+    all = fields.Boolean(load_default=False)
+
+
+class TokenOut(Schema):
+    """An API token as listed (never the token itself)."""
+
+    id = fields.Integer()
+    name = fields.String()
+    username = fields.Function(lambda t: t.user.username)
+    scope = fields.Function(lambda t: t.scope.value)
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime()
+    last_used_at = fields.DateTime(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class TokenCreatedOut(TokenOut):
+    """The new token: `token` is shown this once."""
+
+    token = fields.String()
+
+
+class SessionOut(Schema):
+    """An open browser session (the id is a hash of the cookie's secret, not usable as a cookie)."""
+
+    id = fields.String()
+    username = fields.Function(lambda s: s.user.username)
+    created_at = fields.DateTime()
+    last_seen_at = fields.DateTime()
+    ip = fields.String(allow_none=True)
+    user_agent = fields.String(allow_none=True)
 
 
 # ------------------------------------------------------------------------------------ output

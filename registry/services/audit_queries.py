@@ -50,6 +50,7 @@ FIELD_NAMES: dict[str, str] = {
     "username": "用户名", "display_name": "姓名", "email": "邮箱", "role": "角色", "is_active": "启用",
     "password": "密码", "failed_login_count": "连续登录失败次数", "locked_until": "锁定至",
     "wants_daily_digest": "每日汇总邮件", "user": "用户", "revoked_at": "吊销时间",
+    "scope": "权限范围", "expires_at": "到期时间", "ip": "IP 地址", "session_started_at": "会话开始时间",
     # holiday calendar, reminders, imports
     "day": "日期", "is_workday": "是否工作日", "note": "备注", "source_doc": "通知文号",
     "milestone": "提醒节点", "due_on": "应发日期", "filename": "文件名", "mode": "导入方式",
@@ -77,6 +78,7 @@ ACTION_NAMES: dict[str, str] = {
     "certification.review_ineligible": "丧失复核资格", "certification.prerequisite_lost": "前置称号丧失",
     "ban.created": "禁止申报", "user.created": "创建用户", "user.locked": "账户锁定",
     "token.created": "创建 API 令牌", "token.revoked": "吊销 API 令牌",
+    "user.login": "登录", "user.login_failed": "登录失败", "user.logout": "退出登录", "session.ended": "会话结束",
     "outbox.resent": "重发提醒邮件",
     "pool.run": "运行资格预审", "pool.member_added": "加入培育库", "pool.member_removed": "移出培育库",
     "batch.created": "创建申报批次", "batch.publicity": "开始公示", "batch.finalised": "办结批次",
@@ -86,11 +88,13 @@ ACTION_NAMES: dict[str, str] = {
     "objection.rejected": "异议不成立",
     **{f"certification.{event.value}": name for event, name in EVENT_NAMES.items()},
 }
-ACTOR_KINDS: dict[str, str] = {"user": "用户", "token": "API 令牌", "cli": "命令行", "job": "定时任务"}
+ACTOR_KINDS: dict[str, str] = {"user": "用户", "token": "API 令牌", "cli": "命令行", "job": "定时任务",
+                               "anonymous": "未登录者"}
 _FIELD_ORDER = {k: i for i, k in enumerate(FIELD_NAMES)}
 _VALUE_NAMES: dict[str, dict[str, str]] = {
     "status": {s.value: n for s, n in STATUS_NAMES.items()},
     "role": {r.value: n for r, n in ROLE_NAMES.items()},
+    "scope": {"read": "只读", "write": "读写"},
 }
 
 

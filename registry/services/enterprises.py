@@ -10,12 +10,13 @@ from sqlalchemy.orm import Session
 
 from registry import audit
 from registry.domain import uscc
-from registry.domain.actors import Action, Actor, require, require_scope
+from registry.domain.actors import Action, Actor, can, require, require_scope
 from registry.domain.deadlines import DueDate, change_report_deadline
 from registry.domain.errors import Conflict, NotFound, RuleViolation, StaleVersion
 from registry.domain.lifecycle import LIVE
 from registry.domain.policy import Tier
-from registry.models import AnnualReport, ChangeReport, Enterprise, Region
+from registry.domain.regions import contains
+from registry.models import AnnualReport, ChangeReport, Enterprise, Region, User
 from registry.queries import get_in_region
 from registry.services import Rules
 from registry.services.flags import mark_review_ineligible
@@ -40,6 +41,30 @@ def _check_region(session: Session, actor: Actor, region_code: str) -> None:
         raise RuleViolation.on("region_code", f"地区 {region_code} 不在您的管辖范围内 / outside your region") from None
 
 
+def may_be_officer(user: User, region_code: str) -> bool:
+    """Tell whether `user` may be the officer (服务专员) of an enterprise in `region_code`: an active
+    user of a role that works cases (writes), whose region covers the enterprise's."""
+    works = can(Actor(kind="user", name=user.username, role=user.role, region_code=user.region_code), Action.WRITE)
+    covers = user.region_code == "000000" or contains(user.region_code, region_code)
+    return user.is_active and works and covers
+
+
+def officer_candidates(session: Session, region_code: str) -> list[User]:
+    """Return the users who may be the officer of an enterprise in `region_code`, by name."""
+    users = session.scalars(sa.select(User).where(User.is_active).order_by(User.display_name, User.id))
+    return [u for u in users if may_be_officer(u, region_code)]
+
+
+def _check_officer(session: Session, officer_id: int | None, region_code: str) -> None:
+    """Refuse an officer from another region (reminders with contact data would be mailed there)."""
+    if officer_id is None:
+        return
+    officer = session.get(User, officer_id)
+    if officer is None or not may_be_officer(officer, region_code):
+        raise RuleViolation.on("officer_id", f"服务专员须为企业所在地区（{region_code}）的在岗业务人员 / "
+                                             "officer_id must be an active officer of the enterprise's region")
+
+
 def _check_uscc_free(session: Session, code: str, own_id: int | None = None) -> None:
     other = session.scalar(sa.select(Enterprise.id).where(Enterprise.uscc == code))
     if other is not None and other != own_id:
@@ -52,6 +77,7 @@ def register_enterprise(session: Session, *, actor: Actor, data: dict[str, Any],
     require(actor, Action.WRITE)
     code = uscc.validate(data["uscc"])
     _check_region(session, actor, data["region_code"])
+    _check_officer(session, data.get("officer_id"), data["region_code"])
     _check_uscc_free(session, code)
     enterprise = Enterprise(**{**{k: data.get(k) for k in ENTERPRISE_FIELDS}, "uscc": code},
                             created_at=at, updated_at=at)
@@ -80,6 +106,9 @@ def update_enterprise(session: Session, *, actor: Actor, enterprise_id: int, dat
         _check_uscc_free(session, updates["uscc"], enterprise.id)
     if "region_code" in updates:
         _check_region(session, actor, updates["region_code"])
+    if "region_code" in updates or "officer_id" in updates:
+        _check_officer(session, updates.get("officer_id", enterprise.officer_id),
+                       updates.get("region_code", enterprise.region_code))
     changes = audit.diff(enterprise, updates)
     if changes:
         enterprise.updated_at = at

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -12,10 +12,11 @@ from werkzeug.security import generate_password_hash
 
 from registry import audit
 from registry.domain.actors import Action, Actor, Role, require, require_scope
-from registry.domain.errors import Conflict, NotFound, RuleViolation
-from registry.models import ApiToken, Region, User
+from registry.domain.errors import Conflict, NotFound, PermissionDenied, RuleViolation
+from registry.models import ApiToken, Region, TokenScope, User
 
 MIN_PASSWORD = 8
+TOKEN_DAYS = 90  #: default token lifetime (the web app passes settings.token_days)
 
 
 def hash_password(password: str) -> str:
@@ -54,17 +55,29 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(session: Session, *, actor: Actor, username: str, name: str, at: datetime) -> tuple[ApiToken, str]:
-    """Create an API token for a user; return the row and the plain token (shown once)."""
+def create_token(session: Session, *, actor: Actor, username: str, name: str, at: datetime,
+                 scope: str = "write", days: int = TOKEN_DAYS) -> tuple[ApiToken, str]:
+    """Create an API token for a user; return the row and the plain token (shown once).
+
+    Never with a token: a stolen token must not be able to mint a longer-lived or wider one.
+    :raises PermissionDenied: when the actor is a token.
+    """
+    if actor.kind == "token":
+        raise PermissionDenied("令牌不能用于创建令牌，请在浏览器登录后创建 / a token cannot create a token")
+    if scope not in {s.value for s in TokenScope}:
+        raise RuleViolation.on("scope", "权限范围应为 read（只读）或 write（读写） / scope must be read or write")
     user = session.scalar(sa.select(User).where(User.username == username))
     if user is None or not user.is_active:
         raise NotFound(f"用户 {username} 不存在 / no such user")
     if actor.user_id not in (None, user.id):
         require(actor, Action.MANAGE_USERS)
     plain = "reg_" + secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, name=name, token_hash=token_digest(plain), created_at=at)
+    token = ApiToken(user_id=user.id, name=name, token_hash=token_digest(plain), scope=TokenScope(scope),
+                     created_at=at, expires_at=at + timedelta(days=days))
     session.add(token)
     session.flush()
     audit.record(session, actor=actor, action="token.created", entity_type="api_token", entity_id=token.id,
-                 region_code=user.region_code, at=at, changes={"user": [None, username], "name": [None, name]})
+                 region_code=user.region_code, at=at,
+                 changes={"user": [None, username], "name": [None, name], "scope": [None, scope],
+                          "expires_at": [None, token.expires_at.isoformat()]})
     return token, plain

@@ -1,7 +1,7 @@
 """One place that maps refusals to HTTP: JSON for /api/, Chinese pages for the UI.
 
 401 not logged in, 403 role not allowed, 404 not found or outside the region, 409 conflicts,
-422 validation ({"errors": {field: [messages]}}), 429 login locked. Every error rolls the
+422 validation ({"errors": {field: [messages]}}), 429 login locked (account or address). Every error rolls the
 request's transaction back, so a failed request changes nothing.
 """
 
@@ -14,11 +14,11 @@ from werkzeug.exceptions import HTTPException
 
 from registry.domain import errors as domain
 from registry.extensions import get_session
-from registry.services.auth import AccountLocked, LoginFailed
+from registry.services.auth import AccountLocked, AddressThrottled, LoginFailed
 from registry.web.auth import NotLoggedIn
 
 STATUS: list[tuple[type[domain.DomainError], int]] = [
-    (NotLoggedIn, 401), (LoginFailed, 401), (AccountLocked, 429), (domain.PermissionDenied, 403),
+    (NotLoggedIn, 401), (LoginFailed, 401), (AccountLocked, 429), (AddressThrottled, 429), (domain.PermissionDenied, 403),
     (domain.NotFound, 404), (domain.Conflict, 409), (domain.RuleViolation, 422),
     (domain.CalendarDataMissing, 422), (domain.PolicyError, 500),
 ]

@@ -14,9 +14,9 @@ from registry import audit
 from registry.domain.actors import Actor, Role
 from registry.domain.lifecycle import Event
 from registry.mail import PermanentMailError
-from registry.models import OutboxMessage
-from registry.services import auth, users
-from registry.services.audit_queries import ACTION_NAMES, FIELD_NAMES
+from registry.models import OutboxMessage, User
+from registry.services import auth, sessions, users
+from registry.services.audit_queries import ACTION_NAMES, ACTOR_KINDS, FIELD_NAMES
 from registry.services.certifications import EventInput, apply_event
 from registry.services.enterprises import record_annual_report, record_change_report, update_enterprise
 from tests.audit.helpers import events_after, last_id
@@ -151,9 +151,11 @@ def test_users_tokens_and_lockout(session, admin):
                               ip="10.9.9.9")
     events = events_after(session, mark)
     assert [(e.action, e.entity_id) for e in events] == [
-        ("user.created", user.id), ("token.created", token.id), ("token.revoked", token.id), ("user.locked", user.id)]
-    assert "password" not in str(events[0].changes) and events[3].ip == "10.9.9.9"
-    assert events[1].changes == {"user": [None, "li"], "name": [None, "报表脚本"]}
+        ("user.created", user.id), ("token.created", token.id), ("token.revoked", token.id),
+        ("user.login_failed", user.id), ("user.locked", user.id)]
+    assert "password" not in str(events[0].changes) and events[3].ip == events[4].ip == "10.9.9.9"
+    assert events[1].changes == {"user": [None, "li"], "name": [None, "报表脚本"], "scope": [None, "write"],
+                                 "expires_at": [None, (NOW + timedelta(days=90)).isoformat()]}
 
 
 def test_every_field_and_action_has_a_chinese_name(session, admin, rules):
@@ -172,10 +174,18 @@ def test_every_field_and_action_has_a_chinese_name(session, admin, rules):
     users.create_user(session, actor=admin, username="wang", role="auditor", region_code="330000",
                       email="w@gov.example.cn", password="long-enough-1", at=NOW)
     users.create_token(session, actor=admin, username="wang", name="t", at=NOW)
+    wang = session.scalar(sa.select(User).where(User.username == "wang"))
+    sessions.start(session, user=wang, at=NOW, ip="10.0.0.1", user_agent="t")
+    sessions.start(session, user=wang, at=NOW, ip="10.0.0.1", user_agent="t")  # ends the first: replaced
+    sessions.end_all(session, user_id=wang.id, reason="logout", at=NOW, actor=admin)
+    with pytest.raises(auth.LoginFailed):
+        auth.authenticate(session, username="nobody", password="x", at=NOW, ip="10.0.0.2")
     events = events_after(session, mark)
     assert len(events) > 10
+    assert {"user.login", "session.ended", "user.logout", "user.login_failed"} <= {e.action for e in events}
     assert {e.action for e in events} <= set(ACTION_NAMES)
     assert {key for e in events for key in e.changes} <= set(FIELD_NAMES)
+    assert {e.actor_kind for e in events} <= set(ACTOR_KINDS)
 
 
 def from_the_network(client, ip, request_id):

@@ -68,7 +68,8 @@ def running_server(workdir: Path) -> Iterator[str]:
     """Start the app as `make run` does, on a free port with a fresh database in `workdir`; yield its URL."""
     port = free_port()
     env = {**os.environ, "REGISTRY_DATABASE_URL": f"sqlite:///{workdir / 'registry.db'}", "REGISTRY_PORT": str(port),
-           "REGISTRY_SECRET_KEY": "e2e-secret", "REGISTRY_SMTP_PORT": str(free_port()), "FLASK_APP": "app"}
+           "REGISTRY_SECRET_KEY": "e2e-secret", "REGISTRY_SMTP_PORT": str(free_port()), "FLASK_APP": "app",
+           "REGISTRY_DEMO_PASSWORD": DEMO_PASSWORD}  # seed-demo's users get a random password unless asked
     flask = [sys.executable, "-m", "flask", "--app", "app"]
     subprocess.run([*flask, "init-db"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run([*flask, "seed-demo", "--size", DEMO_SIZE, "--if-empty"], cwd=ROOT, env=env, check=True, capture_output=True)

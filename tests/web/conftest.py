@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from flask import Flask
@@ -17,13 +18,33 @@ PASSWORD = "correct-horse-9"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
+class Clock:
+    """The web tier's injectable clock (registry/web/clock.py): starts at NOW, moved by tests."""
+
+    def __init__(self) -> None:
+        self.at = NOW
+
+    def __call__(self):
+        return self.at
+
+    def advance(self, **delta) -> None:
+        self.at += timedelta(**delta)
+
+
 @pytest.fixture
-def app(settings, session) -> Flask:
+def clock() -> Clock:
+    """The clock sessions and tokens are judged by in `app`."""
+    return Clock()
+
+
+@pytest.fixture
+def app(settings, session, clock) -> Flask:
     """The application, reading and writing through the test's session."""
     application = create_app(settings)
     application.config["TESTING"] = True
     session.info["shared"] = True
     application.extensions["registry.sessionmaker"] = lambda: session
+    application.extensions["registry.clock"] = clock
     return application
 
 

@@ -84,7 +84,9 @@ def test_filters_by_actor_action_dates_region_enterprise_and_entity(auditor, ses
                       version=other.version, at=late_at)
     late = session.scalar(sa.select(sa.func.max(AuditEvent.id)))
     session.commit()
-    assert listed(auditor, "?actor=officer-331000") == [edited.id]
+    logged_in = session.scalar(sa.select(AuditEvent.id).where(AuditEvent.action == "user.login",
+                                                              AuditEvent.actor_name == "officer-331000"))
+    assert listed(auditor, "?actor=officer-331000") == [edited.id, logged_in]  # logins are audited (issue 16)
     assert listed(auditor, "?action=enterprise.updated") == [late, edited.id]
     assert {late, edited.id, created} <= set(listed(auditor, "?action=enterprise."))
     assert listed(auditor, "?action=certification.") == []

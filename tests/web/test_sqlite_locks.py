@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from registry import create_app
+from registry.db import utcnow
 from registry.db import (NOWAIT_MS, ReadOnlySessionError, make_engine, make_sessionmaker, set_read_only,
                          writing)
 from registry.domain.actors import system_actor
@@ -49,7 +50,7 @@ class Site:
             sync_regions(session)
             create_user(session, actor=admin, username="officer", role="officer", region_code="331000",
                         email="officer@gov.example.cn", password=PASSWORD, at=NOW)
-            self.tokens = [create_token(session, actor=admin, username="officer", name=f"t{n}", at=NOW)[1]
+            self.tokens = [create_token(session, actor=admin, username="officer", name=f"t{n}", at=utcnow())[1]
                            for n in range(3)]
             self.enterprise_id = make_enterprise(session, admin, region_code="331002").id
             session.commit()

@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 
 from config import Settings
 from registry import create_app
+from registry.db import utcnow
 from registry.cli import today_in
 from registry.domain.actors import system_actor
 from registry.migrate import upgrade
@@ -108,7 +109,7 @@ def live(request, tmp_path_factory) -> Iterator[Live]:
         session.commit()
         create_user(session, actor=admin, username="province", role="officer", region_code="330000",
                     email="province@gov.example.cn", password=PASSWORD, at=NOW)
-        _, token = create_token(session, actor=admin, username="province", name="tests", at=NOW)
+        _, token = create_token(session, actor=admin, username="province", name="tests", at=utcnow())
         rules = load_rules(session, app.extensions["registry.policies"])
         editable = make_enterprise(session, admin, region_code="331002")
         for _ in range(30):
@@ -226,7 +227,7 @@ def test_a_download_in_another_region_is_still_scoped(live):
         admin = system_actor("cli", "tests")
         create_user(session, actor=admin, username="hangzhou", role="officer", region_code="330100",
                     email="hz@gov.example.cn", password=PASSWORD, at=NOW)
-        _, token = create_token(session, actor=admin, username="hangzhou", name="tests", at=NOW)
+        _, token = create_token(session, actor=admin, username="hangzhou", name="tests", at=utcnow())
         make_enterprise(session, admin, region_code="330106", name="杭州导出范围测试有限公司")
         session.commit()
     hangzhou = live.app.test_client()

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import login_user, logout_user
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
-from registry.db import utcnow
 from registry.extensions import get_session
-from registry.services.auth import AccountLocked, LoginFailed, authenticate
-from registry.web.auth import LoginUser
+from registry.services.auth import AccountLocked, AddressThrottled, LoginFailed, Throttle, authenticate
+from registry.web.auth import sign_in, sign_out
+from registry.web.clock import now
 from registry.web.pages import bp
 
 
@@ -33,28 +32,30 @@ def safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Show the login form; log in on a correct password (throttled per account)."""
+    """Show the login form; log in on a correct password (throttled per account and per address).
+
+    An unknown user and a wrong password get the same page, status and work (services/auth.py).
+    """
     form = LoginForm()
     error, status = None, 200
     if form.validate_on_submit():
         settings, session = current_app.config["REGISTRY"], get_session()
         try:
             user = authenticate(session, username=form.username.data.strip(), password=form.password.data,
-                                at=utcnow(), max_failures=settings.login_max_failures,
-                                lock_minutes=settings.login_lock_minutes, ip=request.remote_addr)
-        except (LoginFailed, AccountLocked) as exc:
+                                at=now(), throttle=Throttle.of(settings), ip=request.remote_addr,
+                                request_id=g.get("request_id"))
+        except (LoginFailed, AccountLocked, AddressThrottled) as exc:
             session.commit()  # keep the failure count even though the login is refused
-            error, status = exc.message.split(" / ")[0], 429 if isinstance(exc, AccountLocked) else 401
+            error, status = exc.message.split(" / ")[0], 401 if isinstance(exc, LoginFailed) else 429
         else:
-            session.commit()
-            login_user(LoginUser(user))
+            sign_in(user)
             return redirect(safe_next(request.args.get("next")))
     return render_template("login.html", form=form, error=error), status
 
 
 @bp.post("/logout")
 def logout():
-    """Log out and return to the login page."""
-    logout_user()
+    """End the session (server-side too: the old cookie no longer works) and return to the login page."""
+    sign_out()
     flash("您已退出登录")
     return redirect(url_for("pages.login"))

@@ -15,13 +15,13 @@ from registry.domain.errors import RuleViolation, StaleVersion
 from registry.domain.lifecycle import LIVE, Event, allowed_events
 from registry.extensions import get_session, policies
 from registry.models import Ban, Certification, Enterprise
-from registry.services.enterprises import get_enterprise, update_enterprise
+from registry.services.enterprises import get_enterprise, officer_candidates, update_enterprise
 from registry.services.flags import CAUSE_NAMES
 from registry.web.auth import current_actor, requires
 from registry.web.pages import bp
 from registry.web.pages.audit import enterprise_history
 from registry.web.pages.flow import attach_errors, today
-from registry.web.pages.forms import CHANGE_KIND_NAMES, SIZE_NAMES, EnterpriseForm
+from registry.web.pages.forms import CHANGE_KIND_NAMES, SIZE_NAMES, EnterpriseForm, choices
 from registry.web.pages.roster import region_choices
 
 #: the events an officer records from the page, in the order the buttons appear
@@ -56,6 +56,13 @@ def edit_form(enterprise: Enterprise, *, from_request: bool = True) -> Enterpris
     if not from_request or not form.is_submitted():
         form.version.data = str(enterprise.version)
     form.region_code.choices = region_choices(current_actor(), blank=None, districts=True)
+    if not from_request or not form.is_submitted():
+        form.officer_id.data = str(enterprise.officer_id or "")
+    candidates = officer_candidates(get_session(), enterprise.region_code)
+    if enterprise.officer is not None and enterprise.officer not in candidates:
+        candidates.insert(0, enterprise.officer)  # shown as it is, so the form can replace it
+    form.officer_id.choices = choices([("", "未指定"), *[
+        (str(u.id), f"{u.display_name}（{u.username}）") for u in candidates]])
     return form
 
 
@@ -91,6 +98,12 @@ def enterprise_edit(enterprise_id: int):
     if not form.validate():
         return render_page(record, form, 422)
     data = {k: (form[k].data if form[k].data != "" else None) for k in EDITABLE}
+    if form.officer_id.raw_data:  # a form without the field leaves the officer as it is
+        officer = form.officer_id.data or ""
+        if officer and not officer.isdigit():
+            form.officer_id.errors = ["请选择服务专员"]
+            return render_page(record, form, 422)
+        data["officer_id"] = int(officer) if officer else None
     try:
         _, warnings = update_enterprise(session, actor=actor, enterprise_id=record.id, data=data,
                                         version=int(form.version.data), at=utcnow())

@@ -97,6 +97,7 @@ class EnterpriseForm(PageForm):
     contact_email = StringField("联系人邮箱", validators=[Optional(), Length(max=254), Regexp(
         r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="邮箱地址格式不正确")])  # no email_validator dependency
     contact_phone = _optional_text("联系电话", 32)
+    officer_id = SelectField("服务专员", validators=[Optional()], validate_choice=False)
 
 
 class GrantForm(PageForm):
