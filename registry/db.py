@@ -119,7 +119,7 @@ NO_WAIT = "registry.no_wait"  #: session.info flag: this writing session does no
 
 
 class ReadOnlySessionError(RuntimeError):
-    """A flush in a session marked read-only (a programming error: a GET or a download that writes)."""
+    """A write (flush or INSERT/UPDATE/DELETE) in a session marked read-only: a GET or a download that writes."""
 
 
 def with_begin(engine: Engine, mode: str) -> Engine:
