@@ -247,7 +247,11 @@ class Executor:
         while not self.stopping.is_set():
             try:
                 worked = self.run_once()
-            except Exception:  # noqa: BLE001  the database may be briefly away: keep the thread alive
+            except sa.exc.OperationalError as exc:  # the database is away or (SQLite) busy with a long writer
+                log.warning("import executor: cannot claim now: %s", str(exc).splitlines()[0])
+                worked = None
+                self.stopping.wait(self.poll * 5)
+            except Exception:  # noqa: BLE001  keep the thread alive whatever happens
                 log.exception("import executor: claim failed")
                 worked = None
                 self.stopping.wait(self.poll * 5)
