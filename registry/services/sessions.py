@@ -82,8 +82,10 @@ def start(session: Session, *, user: User, at: datetime, ip: str | None, user_ag
     return secret
 
 
-def check(session: Session, *, secret: str, at: datetime, limits: Limits) -> Checked:
-    """Return the live session of a cookie secret, ending it (audited) if it has just timed out."""
+def check(session: Session, *, secret: str, at: datetime, limits: Limits, ip: str | None = None,
+          request_id: str | None = None) -> Checked:
+    """Return the live session of a cookie secret, ending it (audited, with the request's IP) if it has
+    just timed out."""
     row = session.get(UserSession, digest(secret))
     if row is None:
         return Checked(None)
@@ -97,7 +99,7 @@ def check(session: Session, *, secret: str, at: datetime, limits: Limits) -> Che
     elif at - row.last_seen_at >= limits.idle:
         reason = "idle"
     if reason:
-        end(session, row, reason=reason, at=at, actor=actor_of(row.user))
+        end(session, row, reason=reason, at=at, actor=actor_of(row.user, ip, request_id))
         return Checked(None, reason, changed=True)
     if at - row.last_seen_at >= SEEN_RESOLUTION:
         row.last_seen_at = at

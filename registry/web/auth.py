@@ -66,7 +66,8 @@ def limits() -> sessions.Limits:
 
 @login_manager.user_loader
 def _load_user(secret: str) -> LoginUser | None:
-    checked = sessions.check(get_session(), secret=secret, at=now(), limits=limits())
+    checked = sessions.check(get_session(), secret=secret, at=now(), limits=limits(), ip=request.remote_addr,
+                             request_id=g.get("request_id"))
     if checked.changed:
         g.session_changed = True
     if checked.row is None:
