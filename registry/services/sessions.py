@@ -82,8 +82,10 @@ def start(session: Session, *, user: User, at: datetime, ip: str | None, user_ag
     return secret
 
 
-def check(session: Session, *, secret: str, at: datetime, limits: Limits, write: bool = True) -> Checked:
-    """Return the live session of a cookie secret, ending it (audited) if it has just timed out.
+def check(session: Session, *, secret: str, at: datetime, limits: Limits, ip: str | None = None,
+          request_id: str | None = None, write: bool = True) -> Checked:
+    """Return the live session of a cookie secret, ending it (audited, with the request's IP) if it has
+    just timed out.
 
     With `write=False` it only decides: `changed` then says a write is due (an end, a last-seen
     stamp), which the caller makes in a writing transaction by checking again.
@@ -102,7 +104,7 @@ def check(session: Session, *, secret: str, at: datetime, limits: Limits, write:
         reason = "idle"
     if reason:
         if write:
-            end(session, row, reason=reason, at=at, actor=actor_of(row.user))
+            end(session, row, reason=reason, at=at, actor=actor_of(row.user, ip, request_id))
         return Checked(None, reason, changed=True)
     if at - row.last_seen_at >= SEEN_RESOLUTION:
         if write:

@@ -96,7 +96,8 @@ def _record_check(db: Session, secret: str, decided: sessions.Checked) -> sessio
     """
     try:
         with writing(db, wait=False):
-            checked = sessions.check(db, secret=secret, at=now(), limits=limits())
+            checked = sessions.check(db, secret=secret, at=now(), limits=limits(), ip=request.remote_addr,
+                                     request_id=g.get("request_id"))
             db.commit()
             return checked
     except sa.exc.OperationalError:

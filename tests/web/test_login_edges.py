@@ -75,11 +75,11 @@ def test_unknown_user_and_wrong_password_take_the_same_time(session, admin, monk
 
     attempt("nobody")  # the dummy hash is made once, on first use
     unknown, wrong = [], []
-    for _ in range(7):
+    for _ in range(9):
         unknown.append(attempt("nobody"))
         wrong.append(attempt("timed"))
     ratio = statistics.median(unknown) / statistics.median(wrong)
-    assert 0.6 < ratio < 1.6, (unknown, wrong)
+    assert 0.5 < ratio < 2.0, (unknown, wrong)  # without the dummy hash it is about 0.05
 
 
 def test_per_ip_throttle_stops_password_spraying(app, make_user, clock):

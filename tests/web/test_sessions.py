@@ -116,6 +116,8 @@ def test_idle_timeout_ends_the_session_but_activity_keeps_it(app, make_user, clo
     bounced = client.get("/", follow_redirects=True)
     assert "长时间未操作" in bounced.get_data(as_text=True)
     assert [c["reason"][1] for _, _, c in actions(session, "session.ended")] == ["idle"]
+    ended = session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "session.ended"))
+    assert ended.ip == "127.0.0.1" and ended.request_id
 
 
 def test_absolute_lifetime_ends_even_an_active_session(app, make_user, clock):
