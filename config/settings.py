@@ -11,6 +11,8 @@ import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from config.import_limits import ImportLimitError, ImportLimits
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -37,6 +39,7 @@ class Settings:
     base_url: str = "http://127.0.0.1:5000"
     login_max_failures: int = 5
     login_lock_minutes: int = 15
+    import_limits: ImportLimits = field(default_factory=ImportLimits)  #: REGISTRY_IMPORT_MAX_*
 
     @property
     def is_production(self) -> bool:
@@ -64,6 +67,10 @@ class Settings:
             port = int(env.get("REGISTRY_SMTP_PORT", "465" if security == "ssl" else "25"))
         except ValueError:
             raise SettingsError("REGISTRY_SMTP_PORT must be a number") from None
+        try:
+            import_limits = ImportLimits.from_env(env)
+        except ImportLimitError as exc:
+            raise SettingsError(str(exc)) from None
         url = env.get("REGISTRY_DATABASE_URL") or cls.database_url
         if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
             url = f"sqlite:///{ROOT / url.removeprefix('sqlite:///')}"  # relative to the project
@@ -75,7 +82,7 @@ class Settings:
             mail_from=env.get("REGISTRY_MAIL_FROM", cls.mail_from),
             policy_dir=Path(env.get("REGISTRY_POLICY_DIR", str(cls.policy_dir))),
             timezone=env.get("REGISTRY_TIMEZONE", cls.timezone),
-            base_url=env.get("REGISTRY_BASE_URL", cls.base_url),
+            base_url=env.get("REGISTRY_BASE_URL", cls.base_url), import_limits=import_limits,
         )
 
 

@@ -1,4 +1,8 @@
-"""Reading an uploaded roster: .xlsx (and .xls/.ods) with python-calamine, .csv in UTF-8 or GB18030.
+"""Reading an uploaded roster: .xlsx with python-calamine, .csv in UTF-8 or GB18030.
+
+Nothing is parsed before registry/imports/guard.py has bounded the file (size, archive, sheet
+extent, shared strings; a CSV must be text), and rows are then read one at a time, so memory
+follows the limits, never what a file declares. .xls and .ods are refused there.
 
 Cells come back as text (NFKC-normalised, trimmed, a leading ' before = + - @ dropped, so an
 exported file reads back as it was), numbers, dates or None. Blank rows are skipped wherever they
@@ -14,17 +18,16 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from pathlib import PurePath
 from typing import Any
 
 from python_calamine import CalamineError, CalamineWorkbook
 
+from config.import_limits import ImportLimits
 from registry.imports.columns import recognised_count
+from registry.imports.guard import HEADER_ROWS, check_upload, refuse
 from registry.imports.problems import FileProblem
 
-MAX_ROWS = 200_000
 HEADER_SEARCH = 10  # non-empty rows looked at for the header row
-SPREADSHEETS = {".xlsx", ".xlsm", ".xls", ".ods"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -80,30 +83,29 @@ class _Cleaned(dict[str, Any]):
 _AS_IS = frozenset({int, float, bool, type(None), datetime, date})
 
 
-def read_table(filename: str, content: bytes) -> Sheet:
-    """Read the first sheet of a spreadsheet or a CSV file. :raises FileProblem:"""
-    if not content:
-        raise FileProblem("文件为空 / the file is empty")
-    grid = _spreadsheet(content) if _is_spreadsheet(filename, content) else _csv(content)
-    return _table(grid)
-
-
-def _is_spreadsheet(filename: str, content: bytes) -> bool:
-    suffix = PurePath(filename or "").suffix.lower()
-    if suffix in SPREADSHEETS:
-        return True
-    if suffix == ".csv":
-        return False
-    return content[:4] in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # zip (xlsx, ods) or OLE (xls)
+def read_table(filename: str, content: bytes, limits: ImportLimits | None = None) -> Sheet:
+    """Read the first sheet of an .xlsx or a CSV file, within `limits`. :raises FileProblem:"""
+    limits = limits or ImportLimits()
+    kind = check_upload(filename, content, limits)  # before any parser sees the bytes
+    grid = _spreadsheet(content) if kind == "xlsx" else _csv(content, limits)
+    return _table(grid, limits)
 
 
 def _spreadsheet(content: bytes) -> list[list[Any]]:
+    """Read the first sheet row by row (its extent was bounded by the guard); A1 stays at [0][0]."""
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(content))
         if not book.sheet_names:
             raise FileProblem("工作簿中没有工作表 / the workbook has no sheet")
-        # skip_empty_area=False keeps A1 at [0][0], so row numbers and column letters are true
-        return book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        sheet = book.get_sheet_by_index(0)
+        if sheet.start is None:
+            return []
+        (top, left), (bottom, _) = sheet.start, sheet.end
+        pad = [""] * left
+        grid = [pad + row if left else row for row in sheet.iter_rows()]
+        if len(grid) == bottom - top + 1 and top:  # rows from the first used one: put them where they are
+            grid[:0] = [[] for _ in range(top)]
+        return grid
     except (CalamineError, ValueError, OSError) as exc:
         raise FileProblem(f"无法读取电子表格（{exc.__class__.__name__}），请确认是有效的 .xlsx 文件"
                           f" / not a readable spreadsheet") from None
@@ -121,17 +123,36 @@ def decode_csv(content: bytes) -> str:
         raise FileProblem("CSV 文件编码无法识别（应为 UTF-8 或 GB18030） / CSV is neither UTF-8 nor GB18030") from None
 
 
-def _csv(content: bytes) -> list[list[Any]]:
+def _csv(content: bytes, limits: ImportLimits) -> list[list[Any]]:
+    """Read CSV rows one at a time, refusing as soon as the file outgrows the sheet limits."""
     text = decode_csv(content)
     first_line = text.split("\n", 1)[0]
     dialect = csv.excel_tab if "\t" in first_line and "," not in first_line else csv.excel
+    grid: list[list[Any]] = []
+    cells, most_rows = 0, limits.rows + HEADER_ROWS
     try:
-        return list(csv.reader(io.StringIO(text, newline=""), dialect))
+        for row in csv.reader(io.StringIO(text, newline=""), dialect):
+            while row and not row[-1]:
+                row.pop()  # the empty cells Excel writes up to the widest row
+            if len(row) > limits.columns:
+                raise refuse(f"CSV 第{len(grid) + 1}行的列数", f"{len(row):,} 列", f"{limits.columns:,} 列",
+                             "too many columns")
+            cells += len(row)
+            if cells > limits.cells:
+                raise refuse("CSV 的单元格数", f"超过 {limits.cells:,}", limits.cells, "too many cells")
+            grid.append(row)
+            if len(grid) > most_rows:
+                raise refuse("CSV 的行数", f"超过 {most_rows:,} 行", f"{most_rows:,} 行（数据行 {limits.rows:,} 行另加表头）",
+                             "too many rows", "，请拆分文件")
     except csv.Error as exc:
-        raise FileProblem(f"CSV 格式错误：{exc} / malformed CSV") from None
+        if "field larger" in str(exc):
+            raise FileProblem(f"CSV 第{len(grid) + 1}行有超长的单元格（超过 {csv.field_size_limit():,} 个字符）"
+                              " / field too long") from None
+        raise FileProblem(f"CSV 格式错误（第{len(grid) + 1}行）：{exc} / malformed CSV") from None
+    return grid
 
 
-def _table(grid: list[list[Any]]) -> Sheet:
+def _table(grid: list[list[Any]], limits: ImportLimits) -> Sheet:
     rows, cleaned, as_is = [], _Cleaned(), _AS_IS
     for number, raw in enumerate(grid, start=1):
         cells = [cleaned[v] if v.__class__ is str else v if v.__class__ in as_is else clean(v) for v in raw]
@@ -143,8 +164,8 @@ def _table(grid: list[list[Any]]) -> Sheet:
         raise FileProblem("文件中没有数据 / the file has no rows")
     at = _header_index(rows)
     data = rows[at + 1:]
-    if len(data) > MAX_ROWS:
-        raise FileProblem(f"数据行过多（{len(data)} 行，上限 {MAX_ROWS} 行），请拆分文件 / too many rows")
+    if len(data) > limits.rows:
+        raise refuse("数据行数", f"{len(data):,} 行", f"{limits.rows:,} 行", "too many rows", "，请拆分文件")
     header_row, headers = rows[at]
     return Sheet(header_row, headers, data, rows[:at], grid)
 
