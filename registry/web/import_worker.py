@@ -60,7 +60,8 @@ def process(app: Flask, run_id: int, actor: Actor, today: date, *, threaded: boo
             return
         progress = committed_progress(sessions, run_id) if threaded and _is_postgresql(session) else None
         process_import(session, run, actor=actor, rules=load_rules(session, app.extensions["registry.policies"]),
-                       content=run.content or b"", at=utcnow(), today=today, progress=progress)
+                       content=run.content or b"", at=utcnow(), today=today, progress=progress,
+                       limits=app.config["REGISTRY"].import_limits)
         run.finished_at = utcnow()
         session.commit()
     except Exception as exc:  # noqa: BLE001  whatever went wrong, the run must not stay "running"
