@@ -1,8 +1,9 @@
 """Bounds on an uploaded roster file, checked before any parser sees it (registry/imports/guard.py).
 
 Each comes from a REGISTRY_IMPORT_MAX_* environment variable (sizes in MB). The defaults take a
-200,000-row announcement table with room to spare and keep the memory of reading any file that
-passes them under 300 MB (tests/imports/test_hostile_files.py measures it).
+200,000-row announcement table of 10 columns (or 80,000 rows of 25) and keep the memory that
+reading any file within them costs under 300 MB (tests/imports/test_hostile_files.py measures
+the worst cases); a larger file needs larger limits and the memory to go with them.
 """
 
 from __future__ import annotations
@@ -22,14 +23,14 @@ class ImportLimits:
 
     upload_bytes: int = 20 * MB  #: the file as uploaded
     entries: int = 200  #: files inside an .xlsx archive
-    entry_bytes: int = 150 * MB  #: one file of the archive, uncompressed
-    total_bytes: int = 200 * MB  #: all files of the archive together, uncompressed
+    entry_bytes: int = 64 * MB  #: one file of the archive, uncompressed
+    total_bytes: int = 100 * MB  #: all files of the archive together, uncompressed
     ratio: int = 100  #: uncompressed / compressed size of one archive file (files over 1 MB)
     rows: int = 200_000  #: data rows; a sheet may reach this row number plus a few header lines
     columns: int = 100  #: the last column of the sheet (100 = CV)
-    cells: int = 4_000_000  #: cells of the sheet with something in them
-    shared_strings: int = 1_000_000  #: distinct texts of an .xlsx (its shared strings table)
-    shared_strings_bytes: int = 50 * MB  #: the shared strings table, uncompressed
+    cells: int = 2_000_000  #: cells of the sheet: its area from A1 to the last row and column, and cell tags
+    shared_strings: int = 300_000  #: distinct texts of an .xlsx (its shared strings table)
+    shared_strings_bytes: int = 16 * MB  #: the shared strings table, uncompressed
     line_bytes: int = 1 * MB  #: one line of a CSV file
 
     #: the environment variable of each limit, and whether it is given in MB
