@@ -140,14 +140,31 @@ def check_text(content: bytes, limits: ImportLimits) -> None:
     controls = sum(1 for byte in head if byte < 0x20 and byte not in ALLOWED_CONTROL)
     if controls > max(8, len(head) // 100):
         raise FileProblem("文件不是文本格式的 CSV：含有大量控制字符（二进制内容） / not a text file")
-    long_line = re.search(rb"[^\n]{%d}" % (limits.line_bytes + 1), content)
-    if long_line:
-        number = content.count(b"\n", 0, long_line.start()) + 1
-        end = content.find(b"\n", long_line.start())
-        length = (len(content) if end < 0 else end) - content.rfind(b"\n", 0, long_line.start()) - 1
-        raise refuse(f"CSV 第{number}行的长度", _mb(length) if length >= MB else f"{length:,} 字节",
-                     _mb(limits.line_bytes) if limits.line_bytes >= MB else f"{limits.line_bytes:,} 字节",
-                     "line too long", "，请确认文件是逗号分隔的名单")
+    lines = content.split(b"\n")
+    longest = max(map(len, lines))
+    if longest > limits.line_bytes:
+        number = next(n for n, line in enumerate(lines, start=1) if len(line) == longest)
+        raise refuse(f"CSV 第{number}行的长度", _size(longest), _size(limits.line_bytes), "line too long",
+                     "，请确认文件是逗号分隔的名单")
+    del lines
+    decode_csv(content)  # neither UTF-8 nor GB18030: not text
+
+
+def decode_csv(content: bytes) -> str:
+    """Decode CSV bytes: UTF-8 (with or without BOM), else GB18030 (which Excel on Chinese Windows writes)."""
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return content.decode("gb18030")
+    except UnicodeDecodeError:
+        raise FileProblem("CSV 文件编码无法识别（应为 UTF-8 或 GB18030），或文件不是文本"
+                          " / CSV is neither UTF-8 nor GB18030") from None
+
+
+def _size(size: int) -> str:
+    return _mb(size) if size >= MB else f"{size:,} 字节"
 
 
 # --- .xlsx: the archive ---------------------------------------------------------------------------

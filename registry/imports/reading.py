@@ -25,7 +25,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from config.import_limits import ImportLimits
 from registry.imports.columns import recognised_count
-from registry.imports.guard import HEADER_ROWS, check_upload, refuse
+from registry.imports.guard import HEADER_ROWS, check_upload, decode_csv, refuse
 from registry.imports.problems import FileProblem
 
 HEADER_SEARCH = 10  # non-empty rows looked at for the header row
@@ -120,18 +120,6 @@ def _spreadsheet(content: bytes) -> Iterator[list[Any]]:
     except (CalamineError, ValueError, OSError) as exc:
         raise FileProblem(f"无法读取电子表格（{exc.__class__.__name__}），请确认是有效的 .xlsx 文件"
                           f" / not a readable spreadsheet") from None
-
-
-def decode_csv(content: bytes) -> str:
-    """Decode CSV bytes: UTF-8 (with or without BOM), else GB18030 (which Excel on Chinese Windows writes)."""
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return content.decode("gb18030")
-    except UnicodeDecodeError:
-        raise FileProblem("CSV 文件编码无法识别（应为 UTF-8 或 GB18030） / CSV is neither UTF-8 nor GB18030") from None
 
 
 def _csv(content: bytes, limits: ImportLimits) -> Iterator[list[Any]]:

@@ -154,6 +154,11 @@ def zip_csv() -> tuple[str, bytes]:
     return "名单.csv", workbook(HEADER)
 
 
+def csv_not_text() -> tuple[str, bytes]:
+    """Random-looking bytes without a signature or NUL, named .csv: neither UTF-8 nor GB18030."""
+    return "名单.csv", bytes(0x80 + (n * 37) % 128 for n in range(4096))
+
+
 def csv_with_nul() -> tuple[str, bytes]:
     """A CSV with one NUL byte in a name."""
     return "名单.csv", "企业名称,统一社会信用代码\n台州\x00精工,91331002MA0500001G\n".encode()

@@ -40,6 +40,7 @@ HOSTILE = {
     "binary_csv": (h.binary_csv, ["不是文本格式", "PNG"]),
     "pdf_csv": (h.pdf_csv, ["不是文本格式", "PDF"]),
     "zip_csv": (h.zip_csv, ["不是文本格式", "zip"]),
+    "csv_not_text": (h.csv_not_text, ["编码无法识别"]),
     "csv_with_nul": (h.csv_with_nul, ["NUL"]),
     "csv_long_line": (h.csv_long_line, ["第2行的长度", "10 MB", "1.0 MB"]),
 }
@@ -169,6 +170,14 @@ def test_old_and_encrypted_formats_are_refused_with_a_way_forward():
     assert "另存为 .xlsx" in refused("名单.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
     assert "另存为 .xlsx" in refused("名单.ods", ORDINARY)
     assert "加密" in refused("名单.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+
+
+def test_long_lines_under_the_limit_are_checked_in_linear_time():
+    line = b"a" * (ImportLimits().line_bytes - 10) + b"\n"
+    started = time.perf_counter()
+    with pytest.raises(FileProblem, match="单元格"):  # csv's own field limit, after the guard passed it
+        read_table("long.csv", "企业名称\n".encode() + line * 15)
+    assert time.perf_counter() - started < 1.0
 
 
 def test_utf16_text_is_named_as_such():
