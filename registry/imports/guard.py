@@ -356,11 +356,15 @@ class _XmlPart:
         """Scan the complete tags of `chunk` (what follows its last "<" waits for the next chunk)."""
         data = self.carry + chunk
         cut = data.rfind(b"<")
-        if cut <= 0:
-            self.carry = data
+        if cut < 0:  # text only: no tag starts or continues here
+            self.carry = b""
             return
         self.carry = data[cut:]
-        self._scan(data[:cut])
+        if len(self.carry) > CHUNK:  # one tag or text over a megabyte (a cell holds 32,767 characters at most)
+            self.exact = True  # the cells are counted again by the XML parser; keep memory flat meanwhile
+            self.carry = b""
+        if cut:
+            self._scan(data[:cut])
 
     def close(self) -> bool:
         """Scan what is left; return whether the part must be scanned again exactly."""

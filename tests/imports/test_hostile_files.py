@@ -251,3 +251,13 @@ def test_reading_any_accepted_file_grows_memory_by_less_than_300_mb(tmp_path, bu
     assert isinstance(result["outcome"], int) == accepted, result
     print(filename, result)
     assert result["peak_mb"] < 300, result  # the whole process: interpreter, modules, the file and its rows
+
+
+def test_a_huge_text_node_or_tag_is_scanned_in_linear_time_and_exactly():
+    text = h.workbook(h.HEADER + '<row r="2">' + h.cell("A2", "台" * (8 * MB)) + "</row>")
+    started = time.perf_counter()
+    rows = read_table("text.xlsx", text, ImportLimits(ratio=10_000)).rows
+    assert [(number, len(cells[0])) for number, cells in rows] == [(2, 8 * MB)]
+    assert time.perf_counter() - started < 5.0
+    attribute = h.workbook(h.HEADER + f'<row r="2"><c x="{"a" * (3 * MB)}" r="A1048576"><v>1</v></c></row>')
+    assert "行数" in refused("attribute.xlsx", attribute, ImportLimits(ratio=10_000))
