@@ -261,3 +261,12 @@ def test_a_huge_text_node_or_tag_is_scanned_in_linear_time_and_exactly():
     assert time.perf_counter() - started < 5.0
     attribute = h.workbook(h.HEADER + f'<row r="2"><c x="{"a" * (3 * MB)}" r="A1048576"><v>1</v></c></row>')
     assert "行数" in refused("attribute.xlsx", attribute, ImportLimits(ratio=10_000))
+
+
+def test_settings_read_the_import_limits_and_name_a_bad_one():
+    from config.settings import Settings, SettingsError
+
+    settings = Settings.from_env({"REGISTRY_SECRET_KEY": "k", "REGISTRY_IMPORT_MAX_COLUMNS": "40"})
+    assert settings.import_limits.columns == 40 and settings.import_limits.rows == 200_000
+    with pytest.raises(SettingsError, match="REGISTRY_IMPORT_MAX_UPLOAD_MB"):
+        Settings.from_env({"REGISTRY_SECRET_KEY": "k", "REGISTRY_IMPORT_MAX_UPLOAD_MB": "twenty"})
