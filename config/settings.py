@@ -11,6 +11,8 @@ import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from config.import_limits import ImportLimitError, ImportLimits
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -49,6 +51,7 @@ class Settings:
     session_max_hours: int = 12
     #: API tokens expire this many days after creation
     token_days: int = 90
+    import_limits: ImportLimits = field(default_factory=ImportLimits)  #: REGISTRY_IMPORT_MAX_*
 
     @property
     def is_production(self) -> bool:
@@ -79,6 +82,10 @@ class Settings:
         proxies = _count(env, "REGISTRY_TRUSTED_PROXIES", cls.trusted_proxies, low=0)
         alarm = _count(env, "REGISTRY_OUTBOX_ALARM_MINUTES", cls.outbox_alarm_minutes, low=1)
         heartbeat = _count(env, "REGISTRY_IMPORT_HEARTBEAT_MINUTES", cls.import_heartbeat_minutes, low=1)
+        try:
+            import_limits = ImportLimits.from_env(env)
+        except ImportLimitError as exc:
+            raise SettingsError(str(exc)) from None
         url = env.get("REGISTRY_DATABASE_URL") or cls.database_url
         if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
             url = f"sqlite:///{ROOT / url.removeprefix('sqlite:///')}"  # relative to the project
@@ -101,7 +108,7 @@ class Settings:
             mail_from=env.get("REGISTRY_MAIL_FROM", cls.mail_from),
             policy_dir=Path(env.get("REGISTRY_POLICY_DIR", str(cls.policy_dir))),
             timezone=env.get("REGISTRY_TIMEZONE", cls.timezone),
-            base_url=env.get("REGISTRY_BASE_URL", cls.base_url),
+            base_url=env.get("REGISTRY_BASE_URL", cls.base_url), import_limits=import_limits,
             trusted_proxies=proxies, outbox_alarm_minutes=alarm, import_heartbeat_minutes=heartbeat,
             **{name: _count(env, f"REGISTRY_{name.upper()}", getattr(cls, name), low=1) for name in _INT_SETTINGS},
         )

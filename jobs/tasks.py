@@ -91,4 +91,4 @@ def reap_imports(ctx: JobContext) -> None:
 def import_executor(ctx: JobContext) -> Executor:
     """The process's one import executor (started by the runner)."""
     return Executor(ctx.sessions, ctx.policies, clock=utcnow, today=ctx.today,
-                    heartbeat_minutes=ctx.settings.import_heartbeat_minutes)
+                    heartbeat_minutes=ctx.settings.import_heartbeat_minutes, limits=ctx.settings.import_limits)

@@ -16,7 +16,9 @@ from registry.domain.lifecycle import STATUS_NAMES, Status
 from registry.domain.regions import CODE
 from registry.exports.roster import export_roster
 from registry.imports import run_import
+from registry.imports.guard import check_upload, refuse
 from registry.imports.lookups import Tiers
+from registry.imports.problems import FileProblem
 from registry.imports.values import CellError
 from registry.models import ImportRun
 from registry.queries import RosterFilter
@@ -57,13 +59,23 @@ class _Progress:
 def import_roster(file: Path, dry_run: bool, programme: str | None, today: date | None) -> None:
     """Import a roster (.xlsx or .csv): every row is checked first; one bad row and nothing is imported."""
     today = today or today_in(current_app.config["REGISTRY"].timezone)
+    limits = current_app.config["REGISTRY"].import_limits
+    if (size := file.stat().st_size) > limits.upload_bytes:  # before reading it into memory
+        fail(refuse("文件大小", f"{size / 2**20:,.1f} MB", f"{limits.upload_bytes / 2**20:,.0f} MB",
+                    "file too large", "，请拆分文件").message)
+    content = file.read_bytes()
+    try:
+        check_upload(file.name, content, limits)  # a hostile file is refused before anything is recorded
+    except FileProblem as exc:
+        fail(f"{file.name}：{exc.message}")
     progress = _Progress()
     with unit_of_work() as session:
         rules = load_rules(session, current_app.extensions["registry.policies"])
         try:
             run = run_import(session, actor=cli_actor("import-roster"), rules=rules, filename=file.name,
-                             content=file.read_bytes(), mode="dry_run" if dry_run else "apply", at=now(),
-                             today=today, programme=programme, progress=progress)
+                             content=content, mode="dry_run" if dry_run else "apply", at=now(),
+                             today=today, programme=programme, progress=progress,
+                             limits=current_app.config["REGISTRY"].import_limits)
         finally:
             progress.close()
     counts = run.counts

@@ -33,6 +33,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.import_limits import ImportLimits
 from registry.domain.actors import Actor
 from registry.domain.errors import PermissionDenied
 from registry.domain.policy import PolicySet
@@ -110,11 +111,12 @@ def submitter(session: Session, run: ImportRun) -> Actor:
 
 def execute(sessions: Callable[[], Session], policies: PolicySet, run_id: int, *, clock: Callable[[], datetime],
             today: date, actor: Actor | None = None, heartbeat_seconds: float | None = None,
-            commit_progress: bool = False) -> None:
+            commit_progress: bool = False, limits: ImportLimits | None = None) -> None:
     """Process a claimed (running) run in a session of its own; commit it, or roll back and mark it failed.
 
     `actor` None: act as the stored uploader. `heartbeat_seconds`: beat that often while working.
     `commit_progress`: commit processed_rows from a second session (PostgreSQL only, see import.html).
+    `limits`: the configured bounds of an uploaded file (config's import_limits; defaults when None).
     """
     session = sessions()
     beat = Heartbeat(sessions, run_id, clock, heartbeat_seconds)
@@ -128,7 +130,7 @@ def execute(sessions: Callable[[], Session], policies: PolicySet, run_id: int, *
         scope_session(session, who.region_code)
         progress = committed_progress(sessions, run_id) if commit_progress else None
         process_import(session, run, actor=who, rules=load_rules(session, policies), content=run.content or b"",
-                       at=clock(), today=today, progress=progress)
+                       at=clock(), today=today, progress=progress, limits=limits)
         run.finished_at = clock()
         session.commit()
     except Exception as exc:  # noqa: BLE001  whatever went wrong, the run must not stay "running"
@@ -222,8 +224,10 @@ class Executor:
     """The jobs process's import worker: claim a queued run, process it, repeat; idle-poll when none."""
 
     def __init__(self, sessions: sessionmaker[Session], policies: PolicySet, *, clock: Callable[[], datetime],
-                 today: Callable[[], date], heartbeat_minutes: int, poll: float = POLL_SECONDS) -> None:
+                 today: Callable[[], date], heartbeat_minutes: int, poll: float = POLL_SECONDS,
+                 limits: ImportLimits | None = None) -> None:
         self.sessions, self.policies, self.clock, self.today = sessions, policies, clock, today
+        self.limits = limits
         self.heartbeat_seconds = max(1.0, min(60.0, heartbeat_minutes * 60 / 5))  # five beats per stale window
         self.poll = poll
         self.worker = worker_name()
@@ -239,7 +243,7 @@ class Executor:
             return None
         log.info("import %s claimed by %s", run_id, self.worker)
         execute(self.sessions, self.policies, run_id, clock=self.clock, today=self.today(),
-                heartbeat_seconds=self.heartbeat_seconds, commit_progress=postgresql)
+                heartbeat_seconds=self.heartbeat_seconds, commit_progress=postgresql, limits=self.limits)
         return run_id
 
     def serve(self) -> None:

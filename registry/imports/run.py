@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
+from config.import_limits import ImportLimits
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -43,11 +45,14 @@ ABANDONED = ("导入中断（排队超过 6 小时无人处理，请确认定时
 
 def run_import(session: Session, *, actor: Actor, rules: Rules, filename: str, content: bytes, mode: str,
                at: datetime, today: date, programme: str | None = None,
-               progress: Progress | None = None) -> ImportRun:
-    """Check a roster file and, in mode "apply" when every row is good, write it; return its ImportRun."""
+               progress: Progress | None = None, limits: ImportLimits | None = None) -> ImportRun:
+    """Check a roster file and, in mode "apply" when every row is good, write it; return its ImportRun.
+
+    `limits` bound the file before it is parsed (config's import_limits; the defaults when None).
+    """
     run = open_run(session, actor=actor, rules=rules, filename=filename, mode=mode, at=at, programme=programme)
     return process_import(session, run, actor=actor, rules=rules, content=content, at=at, today=today,
-                          progress=progress)
+                          progress=progress, limits=limits)
 
 
 def queue_import(session: Session, *, actor: Actor, rules: Rules, filename: str, content: bytes, mode: str,
@@ -112,7 +117,8 @@ def open_run(session: Session, *, actor: Actor, rules: Rules, filename: str, mod
 
 
 def process_import(session: Session, run: ImportRun, *, actor: Actor, rules: Rules, content: bytes,
-                   at: datetime, today: date, progress: Progress | None = None) -> ImportRun:
+                   at: datetime, today: date, progress: Progress | None = None,
+                   limits: ImportLimits | None = None) -> ImportRun:
     """Check `run`'s file and, in mode "apply" when every row is good, write it; return the run.
 
     The run's own row is written only at the end: progress goes to `progress` alone, because an
@@ -122,13 +128,13 @@ def process_import(session: Session, run: ImportRun, *, actor: Actor, rules: Rul
     require(actor, Action.IMPORT)
     with collector_paused():
         return _process(session, run, actor=actor, rules=rules, content=content, at=at, today=today,
-                        progress=progress)
+                        progress=progress, limits=limits)
 
 
 def _process(session: Session, run: ImportRun, *, actor: Actor, rules: Rules, content: bytes,
-             at: datetime, today: date, progress: Progress | None) -> ImportRun:
+             at: datetime, today: date, progress: Progress | None, limits: ImportLimits | None) -> ImportRun:
     try:
-        sheet = read_table(run.filename, content)
+        sheet = read_table(run.filename, content, limits)
     except FileProblem as exc:
         return _finish(run, None, Outcome(errors=[Problem(None, None, None, exc.message)]), at, 0, 0)
     done = 0

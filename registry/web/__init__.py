@@ -25,7 +25,8 @@ def init_app(app: Flask) -> None:
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.is_production, REMEMBER_COOKIE_SECURE=settings.is_production,
         REMEMBER_COOKIE_DURATION=timedelta(days=7), PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
-        MAX_CONTENT_LENGTH=50 * 1024 * 1024, WTF_CSRF_TIME_LIMIT=8 * 3600,
+        # the largest request: an import file (REGISTRY_IMPORT_MAX_UPLOAD_MB) and its form around it
+        MAX_CONTENT_LENGTH=settings.import_limits.upload_bytes + 1024 * 1024, WTF_CSRF_TIME_LIMIT=8 * 3600,
         JSON_AS_ASCII=False,
         IMPORTS_INLINE=False,  # True: queued imports are processed in the request (tests), not by the jobs process
         IMPORTS_API_INLINE_MAX_BYTES=2 * 1024 * 1024,  # a larger API upload is queued (202), see api/imports.py

@@ -7,7 +7,7 @@ request's transaction back, so a failed request changes nothing.
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask import Flask, current_app, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
@@ -70,6 +70,11 @@ def handle_csrf(exc: CSRFError) -> tuple:
 def handle_http(exc: HTTPException) -> tuple:
     """Render werkzeug's own errors (404 route, 405, 413) the same way."""
     code = exc.code or 500
+    if code == 413:  # werkzeug's own text is English; say what the limit is
+        limit = current_app.config["MAX_CONTENT_LENGTH"] - 1024 * 1024
+        message = (f"文件过大：上传的文件不能超过 {limit / 1024 / 1024:,.0f} MB，请拆分文件后上传"
+                   " / request too large")
+        return _respond(code, message, {"error": message})
     return _respond(code, TITLES.get(code, exc.name), {"error": exc.description or exc.name})
 
 

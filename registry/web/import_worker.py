@@ -36,4 +36,5 @@ def process(app: Flask, run_id: int, actor: Actor, today: date, *, threaded: boo
         if not session.info.get("shared"):
             session.close()
     if claimed:
-        execute(sessions, app.extensions["registry.policies"], run_id, clock=utcnow, today=today, actor=actor)
+        execute(sessions, app.extensions["registry.policies"], run_id, clock=utcnow, today=today, actor=actor,
+                limits=app.config["REGISTRY"].import_limits)

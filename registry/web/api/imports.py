@@ -22,6 +22,8 @@ from registry.domain.errors import NotFound
 from registry.exports import roster as roster_export
 from registry.extensions import get_session, rules
 from registry.imports import queue_import, run_import
+from registry.imports.guard import check_upload
+from registry.imports.problems import FileProblem
 from registry.imports.run import MODES, get_import, imports_select
 from registry.models import ImportRun
 from registry.queries import paginate
@@ -104,16 +106,31 @@ def uploaded() -> tuple[str, bytes, dict[str, Any]]:
     content = file.read() if file is not None and file.filename else None
     if not content:
         errors["file"] = [FILE_REQUIRED if content is None else FILE_EMPTY]
+    elif problem := hostile(file.filename, content):
+        errors["file"] = [problem]
     if errors:
         raise ValidationError(errors)
     return file.filename, content, data
+
+
+def hostile(filename: str, content: bytes) -> str | None:
+    """Return why an upload is refused before it is parsed or stored (size, archive, sheet, not text), or None.
+
+    The same guard runs again where the file is read (registry/imports/reading.py), for the CLI
+    and for files stored before the limits were lowered.
+    """
+    try:
+        check_upload(filename, content, current_app.config["REGISTRY"].import_limits)
+    except FileProblem as exc:
+        return exc.message
+    return None
 
 
 @bp.post("/imports")
 @doc("导入名单（multipart：file、mode=dry_run|apply、programme）；逐行校验，有错则不导入任何数据。"
      "大文件（超过 2 MiB）排队由后台处理，返回 202 与排队中的导入记录，按 id 查询进度",
      body=ImportIn, body_content="multipart/form-data", response=ImportOut, status=201, also=(202,),
-     errors=(401, 403, 413))
+     errors=(401, 403, 413, 422))
 @requires(Action.IMPORT)
 def create_import():
     """Check a roster file and (mode=apply, no errors) import it; 201 with the run, also when it failed.
@@ -132,7 +149,8 @@ def create_import():
         status = 201 if run.status not in ("queued", "running") else 202
         return jsonify(dump_import(run)), status, {"Location": url_for("api.get_import_run", import_id=run.id)}
     run = run_import(session, actor=actor, rules=rules(), filename=filename, content=content,
-                     mode=data["mode"], at=utcnow(), today=today(), programme=data["programme"])
+                     mode=data["mode"], at=utcnow(), today=today(), programme=data["programme"],
+                     limits=current_app.config["REGISTRY"].import_limits)
     session.commit()
     return jsonify(dump_import(run)), 201
 

@@ -26,14 +26,14 @@ from registry.imports.columns import BY_FIELD
 from registry.imports.run import confirm_dry_run, get_import, imports_select
 from registry.models import ImportRun
 from registry.web import import_worker
-from registry.web.api.imports import FILE_EMPTY, error_workbook_response
+from registry.web.api.imports import FILE_EMPTY, error_workbook_response, hostile
 from registry.web.auth import current_actor, requires
 from registry.web.pages import bp
 from registry.web.pages.flow import attach_errors, rules, today
 from registry.web.pages.forms import PageForm, choices
 
 RECENT = 20
-ACCEPTED = ["xlsx", "xlsm", "xls", "ods", "csv"]
+ACCEPTED = ["xlsx", "xlsm", "csv"]  #: .xls and .ods cannot be bounded before reading (registry/imports/guard.py)
 MODE_NAMES = {"dry_run": "试运行（只校验并显示差异，不写入）", "apply": "直接导入（全部行无误时写入）"}
 STATUS_NAMES = {"queued": "排队中", "running": "处理中", "failed": "有错误，未导入", "validated": "试运行通过",
                 "applied": "已导入"}
@@ -46,7 +46,7 @@ class ImportForm(PageForm):
     """The upload: a file, dry run or apply, and optionally the programme its tier names belong to."""
 
     file = FileField("名单文件（.xlsx 或 .csv）", validators=[
-        FileRequired("请选择要导入的名单文件"), FileAllowed(ACCEPTED, "文件类型应为 .xlsx 或 .csv")])
+        FileRequired("请选择要导入的名单文件"), FileAllowed(ACCEPTED, "文件类型应为 .xlsx 或 .csv（.xls 请先另存为 .xlsx）")])
     mode = RadioField("导入方式", choices=choices(MODE_NAMES.items()), default="dry_run")
     programme = SelectField("称号所属项目", validators=[Optional()])
 
@@ -77,9 +77,12 @@ def imports():
     form.programme.choices = programme_choices()
     if form.validate_on_submit():
         content = form.file.data.read()
-        if content:
+        filename = form.file.data.filename or "upload"
+        if content and (problem := hostile(filename, content)):
+            form.file.errors = [problem]
+        elif content:
             try:
-                run = _queue(form.file.data.filename or "upload", content, form.mode.data, form.programme.data or None)
+                run = _queue(filename, content, form.mode.data, form.programme.data or None)
             except RuleViolation as exc:
                 get_session().rollback()
                 attach_errors(form, exc)
