@@ -5,34 +5,50 @@ writer at a time and ignores FOR UPDATE). A second request for the same enterpri
 first commits or rolls back, and then sees what the first wrote: its check ("already holds this
 title", "this level has given its opinion", "version 3 is stale") refuses the duplicate with a
 409 instead of both succeeding. Anything the session had loaded before the lock may be older than
-the lock, so the session's objects are expired (after a flush: nothing pending is lost) and
-reload on next use. See docs/concurrency.md.
+the lock, so the enterprise, its loaded titles and the row being changed are expired (after a
+flush: nothing pending is lost) and reload on next use — only these: expiring the whole session
+would make a long unit of work such as seed-demo quadratic. See docs/concurrency.md.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from registry.models import Application, Certification, Enterprise
 
 #: rows that belong to one enterprise: lock the enterprise to change them
-OWNED = {Certification: Certification.enterprise_id, Application: Application.enterprise_id}
+OWNED = (Certification, Application)
 
 
-def lock_enterprise(session: Session, enterprise_id: int | sa.ScalarSelect[int]) -> None:
-    """Hold the enterprise's row lock until the transaction ends; reload what the session holds."""
-    session.flush()
-    # Core statement: the region criteria (registry.scoping) apply to ORM selects, and the
-    # service checks the region itself right after; a lock on a row outside it changes nothing.
-    session.execute(sa.select(Enterprise.__table__.c.id).where(Enterprise.__table__.c.id == enterprise_id)
-                    .with_for_update())
-    session.expire_all()
+def lock_enterprise(session: Session, enterprise_id: int) -> None:
+    """Hold the enterprise's row lock until the transaction ends; reload what the session holds of it."""
+    session.flush()  # nothing pending is lost by the expiry below
+    table = Enterprise.__table__
+    # Core statement: the region criteria (registry.scoping) apply to ORM selects, and the service
+    # checks the region itself right after; a lock on a row outside it reveals and changes nothing.
+    session.execute(sa.select(table.c.id).where(table.c.id == enterprise_id).with_for_update())
+    found = _held(session, Enterprise, enterprise_id)
+    if found is not None:  # its titles, reports and their collections reload on next use
+        for cert in found.__dict__.get("certifications", ()):
+            session.expire(cert)
+        session.expire(found)
 
 
 def lock_enterprise_of(session: Session, model: type[Certification] | type[Application], row_id: int) -> None:
     """Lock the enterprise that owns the `model` row `row_id` (nothing when there is no such row)."""
-    column = OWNED[model]
+    assert model in OWNED
     table = model.__table__
-    owner = sa.select(table.c[column.key]).where(table.c.id == row_id).scalar_subquery()
+    owner = session.execute(sa.select(table.c.enterprise_id).where(table.c.id == row_id)).scalar()
+    if owner is None:
+        return  # the caller's load answers 404
     lock_enterprise(session, owner)
+    found = _held(session, model, row_id)
+    if found is not None:
+        session.expire(found)
+
+
+def _held(session: Session, model: type, row_id: int) -> object | None:
+    """Return the object the session already holds for that row (no SQL)."""
+    return session.identity_map.get(identity_key(model, row_id))
