@@ -16,10 +16,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from registry.models import Application, Certification, Enterprise
+from registry.models import Application, Certification, Enterprise, Objection
 
-#: rows that belong to one enterprise: lock the enterprise to change them
-OWNED = (Certification, Application)
+#: rows that belong to one enterprise (lock the enterprise to change them) and how to find it
+OWNED = {
+    Certification: lambda row_id: sa.select(Certification.__table__.c.enterprise_id).where(
+        Certification.__table__.c.id == row_id),
+    Application: lambda row_id: sa.select(Application.__table__.c.enterprise_id).where(
+        Application.__table__.c.id == row_id),
+    Objection: lambda row_id: sa.select(Application.__table__.c.enterprise_id).join_from(
+        Objection.__table__, Application.__table__).where(Objection.__table__.c.id == row_id),
+}
 
 
 def lock_enterprise(session: Session, enterprise_id: int) -> None:
@@ -36,11 +43,9 @@ def lock_enterprise(session: Session, enterprise_id: int) -> None:
         session.expire(found)
 
 
-def lock_enterprise_of(session: Session, model: type[Certification] | type[Application], row_id: int) -> None:
+def lock_enterprise_of(session: Session, model: type[Certification | Application | Objection], row_id: int) -> None:
     """Lock the enterprise that owns the `model` row `row_id` (nothing when there is no such row)."""
-    assert model in OWNED
-    table = model.__table__
-    owner = session.execute(sa.select(table.c.enterprise_id).where(table.c.id == row_id)).scalar()
+    owner = session.execute(OWNED[model](row_id)).scalar()
     if owner is None:
         return  # the caller's load answers 404
     lock_enterprise(session, owner)

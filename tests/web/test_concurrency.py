@@ -327,3 +327,28 @@ def test_a_page_grant_lost_to_a_concurrent_one_shows_the_form_again_with_a_chine
         if status == 409:  # the form again, with what was typed and why it was not saved
             assert "重复提交" in html and f'value="{day}"' in html, html
 
+
+
+def test_six_identical_objection_resolutions_resolve_once(live):
+    url, objection = publicised(live)
+    filed = live.client().post(f"{url}/objections", json=objection).get_json()
+    body = {"outcome": "rejected", "note": "经核查，研发费用与审计报告一致"}
+    one_winner(live.race(lambda c: c.post(f"/api/v1/objections/{filed['id']}/resolution", json=body)), won=200)
+    assert live.audit("objection.rejected", "objection", filed["id"]) == 1
+
+
+def test_six_identical_finalisations_grant_once(live):
+    url, objection = publicised(live)
+    body = {"published_on": live.today.isoformat(), "document_no": "工信厅企业函〔2026〕1号"}
+    one_winner(live.race(lambda c: c.post(f"{url}/finalise", json=body)), won=200)
+    assert live.count(Certification, Certification.tier == "little_giant") == 1
+    assert live.audit("batch.finalised") == 1 and live.audit("application.granted") == 1
+
+
+def test_six_identical_batches_make_one(live):
+    deadlines = {level: (live.today + timedelta(days=10 * (i + 1))).isoformat()
+                 for i, level in enumerate(("district", "city", "province", "ministry"))}
+    body = {"tier": "little_giant", "year": live.today.year, "name": "并发批次", "quotas": {"331000": 2},
+            "deadlines": deadlines}
+    one_winner(live.race(lambda c: c.post("/api/v1/batches", json=body)))
+    assert live.audit("batch.created") == 1

@@ -121,6 +121,7 @@ def plan_resolution(session: Session, *, actor: Actor, objection_id: int, outcom
 def resolve_objection(session: Session, *, actor: Actor, objection_id: int, outcome: str, note: str | None,
                       on: date, at: datetime) -> Objection:
     """Close an objection as upheld (成立) or rejected (不成立), with the reasoning."""
+    lock_enterprise_of(session, Objection, objection_id)  # a second identical resolution finds it resolved
     plan = plan_resolution(session, actor=actor, objection_id=objection_id, outcome=outcome, note=note)
     objection = plan.objection
     changes = audit.diff(objection, {"status": plan.outcome, "resolution_note": plan.note,
