@@ -56,6 +56,7 @@ UNIQUE_MESSAGES: dict[str, tuple[str, str]] = {
 DUPLICATE = "与已有记录重复（可能是重复提交），请刷新后查看 / duplicates an existing record"
 CHANGED = "该记录刚被他人修改，请刷新后重试 / the record was changed by someone else; reload and retry"
 BUSY = "其他用户正在修改同一记录，请稍后重试 / another change to the same record is in progress; retry"
+BROKEN = "输入不符合数据规则，未保存，请检查后重试 / the input breaks a rule of the database; nothing was saved"
 #: SQLite names the columns, not the constraint: "UNIQUE constraint failed: enterprises.uscc"
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (.+)$", re.M)
 
@@ -99,9 +100,12 @@ def as_conflict(exc: Exception) -> domain.DomainError | None:
         if name in UNIQUE_MESSAGES:
             field, message = UNIQUE_MESSAGES[name]
             return domain.Conflict(message, field=field) if field else domain.Conflict(message)
-        if (name or "").startswith("fk_") or "foreign key" in str(exc.orig).lower():  # its parent went away
+        code, text = getattr(exc.orig, "sqlstate", None), str(exc.orig)
+        if code == "23505" or text.startswith("UNIQUE constraint failed"):
+            return domain.Conflict(DUPLICATE)
+        if code == "23503" or "FOREIGN KEY constraint failed" in text:  # what it refers to went away meanwhile
             return domain.Conflict(CHANGED)
-        return domain.Conflict(DUPLICATE)
+        return domain.RuleViolation.on("_schema", BROKEN)  # a CHECK or NOT NULL the schemas did not foresee
     if isinstance(exc, sa_exc.DBAPIError) and is_lock_conflict(exc):
         return domain.Conflict(BUSY)
     return None
@@ -159,14 +163,11 @@ def handle_http(exc: HTTPException) -> tuple:
 
 
 def handle_database(exc: Exception) -> tuple:
-    """Map a lost race (unique constraint, stale version, lock) to 409; other database failures to 503."""
+    """Map a lost race (unique constraint, stale version, lock) to 409, a CHECK to 422; a database that fails to 503."""
     refusal = as_conflict(exc)
     if refusal is None:
-        if isinstance(exc, sa_exc.IntegrityError):  # a constraint we did not foresee: still not a 500
-            refusal = domain.Conflict(DUPLICATE)
-        else:
-            message = "数据库暂时无法访问，请稍后重试 / the database is unavailable"
-            return _respond(503, message, {"error": message})
+        message = "数据库暂时无法访问，请稍后重试 / the database is unavailable"
+        return _respond(503, message, {"error": message})
     return handle_domain(refusal)
 
 

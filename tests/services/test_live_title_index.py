@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 
-from registry.domain.errors import Conflict, StaleVersion
+from registry.domain.errors import Conflict, RuleViolation, StaleVersion
 from registry.domain.lifecycle import Status
 from registry.migrate import upgrade
 from registry.models import Certification
@@ -83,3 +83,10 @@ def test_the_upgrade_stops_and_names_duplicates_written_before_it(kind, tmp_path
     finally:
         if pg is not None:
             pg.drop()
+
+
+def test_a_check_the_schemas_did_not_foresee_is_a_422_not_a_duplicate(session):
+    with pytest.raises(sa.exc.IntegrityError) as caught, session.begin_nested():
+        session.execute(sa.text("INSERT INTO regions (code, name, level) VALUES ('990000', 'x', 'planet')"))
+    refusal = as_conflict(caught.value)
+    assert isinstance(refusal, RuleViolation) and refusal.errors["_schema"][0].startswith("输入不符合数据规则")
