@@ -31,7 +31,7 @@ from registry.domain.actors import system_actor
 from registry.domain.policy import load_policies
 from registry.models import (
     AnnualReport, Application, AuditEvent, Certification, CertificationEvent, CertificationTerm, ChangeReport,
-    Enterprise, ImportRun, Objection, Opinion)
+    Enterprise, ImportRun, Objection, Opinion, PoolMember)
 from registry.services import load_rules
 from registry.services.users import create_token, create_user
 from tests.conftest import NOW, ROOT
@@ -352,3 +352,40 @@ def test_six_identical_batches_make_one(live):
             "deadlines": deadlines}
     one_winner(live.race(lambda c: c.post("/api/v1/batches", json=body)))
     assert live.audit("batch.created") == 1
+
+
+def test_six_identical_resubmissions_start_one_new_round(live):
+    ent_id = little_giant_candidate(live)
+    batch = new_batch(live.client(), live.today)
+    application_id = live.client().post(f"/api/v1/batches/{batch['id']}/applications",
+                                        json={"enterprise_id": ent_id}).get_json()["id"]
+    returned = live.client("district").post(f"/api/v1/applications/{application_id}/opinions",
+                                            json={"level": "district", "decision": "return", "note": "请补正审计报告"})
+    assert returned.status_code == 201, returned.get_json()
+    winner = one_winner(live.race(lambda c: c.post(f"/api/v1/applications/{application_id}/resubmission", json={}),
+                                  level="district"), won=200)
+    assert winner["round"] == 2
+    assert live.audit("application.resubmitted", "application", application_id) == 1
+
+
+def test_six_identical_publicity_starts_publish_once(live):
+    ent_id = little_giant_candidate(live)
+    batch = new_batch(live.client(), live.today)
+    application_id = live.client().post(f"/api/v1/batches/{batch['id']}/applications",
+                                        json={"enterprise_id": ent_id}).get_json()["id"]
+    assert recommend({level: live.client(level) for level in LEVELS}, application_id).status_code == 201
+    body = {"starts_on": live.today.isoformat(), "ends_on": (live.today + timedelta(days=7)).isoformat(),
+            "published_where": "浙江省经济和信息化厅网站"}
+    one_winner(live.race(lambda c: c.post(f"/api/v1/batches/{batch['id']}/publicity", json=body)), won=200)
+    assert live.audit("batch.publicity", "batch", batch["id"]) == 1
+
+
+def test_six_identical_pool_additions_add_once(live):
+    live.seed(lambda session, rules: candidate(session, ADMIN, rules, live.today))
+    pool = live.client().post("/api/v1/pools/run", json={"tier": "little_giant", "year": live.today.year})
+    assert pool.status_code == 201, pool.get_json()
+    outsider = live.seed(lambda session, _: make_enterprise(session, ADMIN, region_code="331002").id)
+    body = {"enterprise_id": outsider, "reason": "经实地走访，具备培育潜力"}
+    one_winner(live.race(lambda c: c.post(f"/api/v1/pools/{pool.get_json()['id']}/members", json=body)))
+    assert live.count(PoolMember, PoolMember.enterprise_id == outsider) == 1
+    assert live.audit("pool.member_added") == 1
