@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from registry.bulkwrite import insert_rows
 from registry.domain.lifecycle import Status
-from registry.models import Certification, ImportRun
+from registry.models import Certification, Enterprise, ImportRun
 from tests.conftest import NOW
 from tests.factories import make_enterprise
 
@@ -65,3 +65,11 @@ def test_a_default_worked_out_per_row_must_be_given(session):
 
 def test_nothing_to_insert(session):
     insert_rows(session, ImportRun.__table__, [])
+
+
+def test_a_unique_key_taken_meanwhile_raises_an_integrity_error_as_an_insert_would(session, admin):
+    ent = make_enterprise(session, admin)
+    row = {"uscc": ent.uscc, "name": "重复", "region_code": ent.region_code, "version": 1, "created_at": NOW,
+           "updated_at": NOW}
+    with pytest.raises(sa.exc.IntegrityError), session.begin_nested():
+        insert_rows(session, Enterprise.__table__, [row])

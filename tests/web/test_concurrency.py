@@ -389,3 +389,20 @@ def test_six_identical_pool_additions_add_once(live):
     one_winner(live.race(lambda c: c.post(f"/api/v1/pools/{pool.get_json()['id']}/members", json=body)))
     assert live.count(PoolMember, PoolMember.enterprise_id == outsider) == 1
     assert live.audit("pool.member_added") == 1
+
+
+def test_six_identical_api_imports_apply_the_file_once(live):
+    code = make_uscc("331002")
+    content = csv_bytes([[1, "台州接口导入有限公司", code, "331002", "创新型中小企业",
+                          (live.today - timedelta(days=30)).isoformat(), "", ""]])
+    results = live.race(lambda c: c.post("/api/v1/imports", data={"file": (BytesIO(content), "roster.csv"),
+                                                                   "mode": "apply"},
+                                         content_type="multipart/form-data"))
+    # the others: 409 (PostgreSQL: the USCC was taken while they checked) or, once the first has committed,
+    # an applied run that finds everything in place and changes nothing
+    assert all(status in (201, 409) for status, _ in results), results
+    new = [body for status, body in results if status == 201 and body["counts"].get("new_enterprises")]
+    assert len(new) == 1, results
+    assert live.count(Enterprise, Enterprise.uscc == code) == 1
+    assert live.count(Certification) == 1
+    assert live.audit("enterprise.created") == 1 and live.audit("certification.granted") == 1
