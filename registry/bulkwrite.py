@@ -41,14 +41,20 @@ def insert_rows(session: Session, table: sa.Table, rows: Sequence[Mapping[str, A
     target = dialect.identifier_preparer.format_table(table)
     convert = _converter(table, given, defaults, dialect)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    statement = f"COPY {target} ({columns}) FROM STDIN"
     try:
         if dialect.name == "postgresql":
-            with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
+            with cursor.copy(statement) as copy:
                 for row in rows:
                     copy.write_row(convert(row))
         else:
             marks = ", ".join("?" for _ in range(len(given) + len(defaults)))
-            cursor.executemany(f"INSERT INTO {target} ({columns}) VALUES ({marks})", [convert(row) for row in rows])
+            statement = f"INSERT INTO {target} ({columns}) VALUES ({marks})"
+            cursor.executemany(statement, [convert(row) for row in rows])
+    except dialect.loaded_dbapi.Error as exc:
+        # as SQLAlchemy's own INSERT would raise it (IntegrityError for a unique key a concurrent
+        # import took first), so the web layer answers 409 rather than 500
+        raise sa.exc.DBAPIError.instance(statement, None, exc, dialect.loaded_dbapi.Error, dialect=dialect) from exc
     finally:
         cursor.close()
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from registry.db import Base, utcnow
 from registry.domain.actors import Role
 from registry.domain.criteria import Verdict
-from registry.domain.lifecycle import Event, Status
+from registry.domain.lifecycle import LIVE, Event, Status
 from registry.domain.policy import AUTHORITIES
 
 MONEY = sa.Numeric(18, 2)
@@ -201,6 +201,10 @@ class ChangeReport(Base):
     enterprise: Mapped[Enterprise] = relationship(back_populates="change_reports")
 
 
+#: lifecycle.LIVE in SQL: "status IN ('active', 'under_review')" (migration 0005 spells it out)
+LIVE_SQL = "status IN (" + ", ".join(f"'{value}'" for value in sorted(s.value for s in LIVE)) + ")"
+
+
 class Certification(Base):
     """A title held by an enterprise; its current term is denormalised for fast queries."""
 
@@ -241,6 +245,9 @@ class Certification(Base):
         # covering: the roster's tier/status/expiry/region filter never visits the table (migration 0003)
         sa.Index("ix_certifications_tier_status_until", "tier", "status", "valid_until", "region_code", "enterprise_id"),
         sa.Index("ix_certifications_status_window", "status", "review_window_opens_on"),  # the scan's review windows
+        # a double submit cannot make two live titles of one tier and date (migration 0005, docs/concurrency.md)
+        sa.Index("uq_certifications_live_title", "enterprise_id", "tier", "recognized_on", unique=True,
+                 sqlite_where=sa.text(LIVE_SQL), postgresql_where=sa.text(LIVE_SQL)),
     )
 
 

@@ -20,7 +20,7 @@ from registry.domain import deadlines
 from registry.domain.actors import Action, Actor, require
 from registry.domain.eligibility import Ban as BanRule
 from registry.domain.eligibility import ban_ends, check_grant
-from registry.domain.errors import NotFound, RuleViolation, StaleVersion
+from registry.domain.errors import Conflict, NotFound, RuleViolation, StaleVersion
 from registry.domain.lifecycle import LIVE, Event, Status, check_transition, resolve_target
 from registry.domain.policy import Tier
 from registry.models import AnnualReport, Ban, Certification, CertificationEvent, CertificationTerm, Enterprise
@@ -28,6 +28,7 @@ from registry.queries import get_in_region
 from registry.services import Rules
 from registry.services.enterprises import get_enterprise
 from registry.services.flags import cascade_prerequisite_lost, holdings_of
+from registry.services.locks import lock_enterprise, lock_enterprise_of
 
 CERT_FIELDS = ("tier", "status", "recognized_on", "batch", "document_no", "authority",
                "valid_from", "valid_until", "policy_code")
@@ -84,8 +85,10 @@ def grant_certification(session: Session, *, actor: Actor, rules: Rules, enterpr
     """Grant a title after checking bans, prerequisites and exclusions on the recognition date."""
     why = why or audit.Why(document_no=document_no)
     require(actor, Action.WRITE)
+    lock_enterprise(session, enterprise_id)  # one grant at a time per enterprise: the second sees the first
     enterprise = get_enterprise(session, actor, enterprise_id)
     rule = tier_in_force(rules, tier, recognized_on)
+    refuse_same_title(enterprise, rule, recognized_on)
     if check:
         check_grant_allowed(session, rules, enterprise, rule, recognized_on)
     cert = _new_certification(session, enterprise, rule, recognized_on, at, batch=batch,
@@ -96,6 +99,14 @@ def grant_certification(session: Session, *, actor: Actor, rules: Rules, enterpr
                  entity_id=cert.id, enterprise_id=enterprise.id, region_code=cert.region_code,
                  changes=audit.snapshot(cert, CERT_FIELDS), at=at, why=why)
     return cert
+
+
+def refuse_same_title(enterprise: Enterprise, rule: Tier, recognized_on: date) -> None:
+    """Refuse a second live title of the same tier and recognition date (a double submit). :raises Conflict:"""
+    if any(c.tier == rule.code and c.recognized_on == recognized_on and c.status in LIVE
+           for c in enterprise.certifications):
+        raise Conflict(f"该企业已于 {recognized_on.isoformat()} 被认定为{rule.name}（可能是重复提交），请刷新后查看"
+                       f" / this title was already granted", field="tier")
 
 
 def granted_fields(rule: Tier, recognized_on: date, at: datetime) -> dict[str, object]:
@@ -132,11 +143,13 @@ def apply_event(session: Session, *, actor: Actor, rules: Rules, certification_i
                 event: EventInput, at: datetime) -> Certification:
     """Apply a lifecycle event; refuse it (changing nothing) when not allowed."""
     require(actor, Action.WRITE)
+    lock_enterprise_of(session, Certification, certification_id)  # events of one enterprise in turn
     cert = get_certification(session, actor, certification_id)
     if event.version is not None and event.version != cert.version:
         raise StaleVersion(f"该称号已被他人修改（当前版本 {cert.version}），请刷新后重试"
                            f" / stale version {event.version}, current is {cert.version}",
                            current_version=cert.version)
+    _refuse_same_event(cert, event)
     tier = rules.policies.tier(cert.tier, policy_code=cert.policy_code)
     target = check_transition(cert.status, event.action)
     _check_event_input(cert, tier, event)
@@ -146,6 +159,13 @@ def apply_event(session: Session, *, actor: Actor, rules: Rules, certification_i
             target=resolve_target(target, tier.failed_review if event.action == Event.FAIL_REVIEW
                                   else tier.missed_review))
     return _finish(session, actor, rules, cert, event, before, at)
+
+
+def _refuse_same_event(cert: Certification, event: EventInput) -> None:
+    """The same event on the same title with the same effective date is recorded once. :raises Conflict:"""
+    if any(e.action == event.action.value and e.effective_on == event.effective_on for e in cert.events):
+        raise Conflict(f"该称号已登记 {event.effective_on.isoformat()} 的同一事件（可能是重复提交），请刷新后查看"
+                       f" / this event is already recorded", field="action")
 
 
 def _check_event_input(cert: Certification, tier: Tier, event: EventInput) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from registry import audit
 from registry.domain import uscc
-from registry.domain.actors import Action, Actor, can, require, require_scope
+from registry.domain.actors import Action, Actor, can, in_scope, require, require_scope
 from registry.domain.deadlines import DueDate, change_report_deadline
 from registry.domain.errors import Conflict, NotFound, RuleViolation, StaleVersion
 from registry.domain.lifecycle import LIVE
@@ -19,7 +19,9 @@ from registry.domain.regions import contains
 from registry.models import AnnualReport, ChangeReport, Enterprise, Region, User
 from registry.queries import get_in_region
 from registry.services import Rules
+from registry.scoping import unscoped
 from registry.services.flags import mark_review_ineligible
+from registry.services.locks import lock_enterprise
 
 ENTERPRISE_FIELDS = ("uscc", "name", "region_code", "industry_code", "size_class", "founded_on",
                      "contact_name", "contact_email", "contact_phone", "officer_id")
@@ -65,10 +67,15 @@ def _check_officer(session: Session, officer_id: int | None, region_code: str) -
                                              "officer_id must be an active officer of the enterprise's region")
 
 
-def _check_uscc_free(session: Session, code: str, own_id: int | None = None) -> None:
-    other = session.scalar(sa.select(Enterprise.id).where(Enterprise.uscc == code))
-    if other is not None and other != own_id:
-        raise Conflict(f"统一社会信用代码 {code} 已登记 / duplicate uscc", field="uscc", existing_id=other)
+def _check_uscc_free(session: Session, actor: Actor, code: str, own_id: int | None = None) -> None:
+    """Refuse a USCC registered anywhere; name the record only when the actor may see it. :raises Conflict:"""
+    with unscoped(session):  # the register is nationwide: a USCC is unique across every region
+        other = session.execute(sa.select(Enterprise.id, Enterprise.region_code).where(Enterprise.uscc == code)).first()
+    if other is None or other.id == own_id:
+        return
+    if in_scope(actor, other.region_code):
+        raise Conflict(f"统一社会信用代码 {code} 已登记 / duplicate uscc", field="uscc", existing_id=other.id)
+    raise Conflict("该统一社会信用代码已登记 / this USCC is already registered", field="uscc")
 
 
 def register_enterprise(session: Session, *, actor: Actor, data: dict[str, Any],
@@ -78,7 +85,7 @@ def register_enterprise(session: Session, *, actor: Actor, data: dict[str, Any],
     code = uscc.validate(data["uscc"])
     _check_region(session, actor, data["region_code"])
     _check_officer(session, data.get("officer_id"), data["region_code"])
-    _check_uscc_free(session, code)
+    _check_uscc_free(session, actor, code)
     enterprise = Enterprise(**{**{k: data.get(k) for k in ENTERPRISE_FIELDS}, "uscc": code},
                             created_at=at, updated_at=at)
     session.add(enterprise)
@@ -95,6 +102,7 @@ def update_enterprise(session: Session, *, actor: Actor, enterprise_id: int, dat
                       version: int, at: datetime, why: audit.Why = audit.Why()) -> tuple[Enterprise, list[str]]:
     """Change an enterprise's fields if nobody changed it since `version`. :raises StaleVersion:"""
     require(actor, Action.WRITE)
+    lock_enterprise(session, enterprise_id)  # a concurrent edit of the same version waits, then is stale
     enterprise = get_enterprise(session, actor, enterprise_id)
     if version != enterprise.version:
         raise StaleVersion(f"该企业已被他人修改（当前版本 {enterprise.version}），请刷新后重试"
@@ -103,7 +111,7 @@ def update_enterprise(session: Session, *, actor: Actor, enterprise_id: int, dat
     updates = {k: v for k, v in data.items() if k in ENTERPRISE_FIELDS}
     if "uscc" in updates:
         updates["uscc"] = uscc.validate(updates["uscc"])
-        _check_uscc_free(session, updates["uscc"], enterprise.id)
+        _check_uscc_free(session, actor, updates["uscc"], enterprise.id)
     if "region_code" in updates:
         _check_region(session, actor, updates["region_code"])
     if "region_code" in updates or "officer_id" in updates:
@@ -128,6 +136,7 @@ def record_annual_report(session: Session, *, actor: Actor, enterprise_id: int, 
                          why: audit.Why = audit.Why()) -> tuple[AnnualReport, bool]:
     """Record (or correct) one year's figures; return the report and whether anything changed."""
     require(actor, Action.WRITE)
+    lock_enterprise(session, enterprise_id)  # an identical second post waits, then finds the report unchanged
     enterprise = get_enterprise(session, actor, enterprise_id)
     report = session.scalar(sa.select(AnnualReport).where(
         AnnualReport.enterprise_id == enterprise.id, AnnualReport.year == year))
@@ -160,9 +169,16 @@ def record_change_report(session: Session, *, actor: Actor, rules: Rules, enterp
                          at: datetime) -> tuple[ChangeReport, list[str]]:
     """Record a major change with its reporting deadline; a late report costs review eligibility."""
     require(actor, Action.WRITE)
+    lock_enterprise(session, enterprise_id)
     enterprise = get_enterprise(session, actor, enterprise_id)
     if reported_on is not None and reported_on < occurred_on:
         raise RuleViolation.on("reported_on", "报告日期不能早于变化发生日期 / reported before it occurred")
+    same = session.scalar(sa.select(ChangeReport.id).where(
+        ChangeReport.enterprise_id == enterprise.id, ChangeReport.kind == kind,
+        ChangeReport.occurred_on == occurred_on).limit(1))
+    if same is not None:
+        raise Conflict(f"该企业 {occurred_on.isoformat()} 发生的这项变化已报告（可能是重复提交），请刷新后查看"
+                       " / this change is already reported", field="kind")
     live = [c for c in enterprise.certifications if c.status in LIVE]
     tiers = [rules.policies.tier(c.tier, policy_code=c.policy_code) for c in live]
     due = change_report_due(rules, tiers, occurred_on)

@@ -34,6 +34,7 @@ from registry.queries import get_in_region, in_region
 from registry.services import Rules
 from registry.services.certifications import check_grant_allowed
 from registry.services.enterprises import get_enterprise
+from registry.services.locks import lock_enterprise, lock_enterprise_of
 from registry.services.pipeline.common import (
     LEVEL_NAMES, NATIONWIDE, acting_level, chain_for, get_batch, overlaps)
 from registry.services.pipeline.facts import judge
@@ -60,6 +61,7 @@ def apply(session: Session, *, actor: Actor, rules: Rules, batch_id: int, enterp
           at: datetime) -> Application:
     """Record an enterprise's application in a batch, with its criteria report as of today."""
     require(actor, Action.WRITE)
+    lock_enterprise(session, enterprise_id)  # a second identical application waits, then finds the first
     batch = get_batch(session, actor, batch_id)
     _require_open(batch)
     enterprise = get_enterprise(session, actor, enterprise_id)
@@ -232,6 +234,7 @@ def plan_opinion(session: Session, *, actor: Actor, rules: Rules, application_id
 def record_opinion(session: Session, *, actor: Actor, rules: Rules, application_id: int, level: str,
                    decision: str, note: str | None, on: date, at: datetime) -> Opinion:
     """Record a level's opinion (recommend, return for correction, reject) on an application."""
+    lock_enterprise_of(session, Application, application_id)  # a second identical opinion finds the first
     plan = plan_opinion(session, actor=actor, rules=rules, application_id=application_id, level=level,
                         decision=decision, note=note, on=on)
     application = plan.application
@@ -286,6 +289,7 @@ def plan_resubmission(session: Session, *, actor: Actor, rules: Rules, applicati
 def resubmit(session: Session, *, actor: Actor, rules: Rules, application_id: int, on: date, at: datetime,
              note: str | None = None) -> Application:
     """Put a returned, corrected application back at the bottom of the chain in a new round."""
+    lock_enterprise_of(session, Application, application_id)
     plan = plan_resubmission(session, actor=actor, rules=rules, application_id=application_id)
     application = plan.application
     changes = audit.diff(application, {"status": ApplicationStatus.IN_REVIEW, "current_level": plan.chain[0],

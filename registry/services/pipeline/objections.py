@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry import audit
 from registry.domain.actors import Action, Actor, require
 from registry.domain.errors import Conflict, NotFound, RuleViolation
-from registry.models import ApplicationStatus, BatchStatus, Objection, ObjectionStatus, SubmitterIdentity
+from registry.models import Application, ApplicationStatus, BatchStatus, Objection, ObjectionStatus, SubmitterIdentity
 from registry.queries import get_in_region
+from registry.services.locks import lock_enterprise_of
 from registry.services.pipeline.applications import get_application
 from registry.services.pipeline.common import get_batch, required_text
 
@@ -53,6 +55,7 @@ def file_objection(session: Session, *, actor: Actor, batch_id: int, application
                    confidential: bool = True) -> Objection:
     """Record a written objection received during the batch's publicity window."""
     require(actor, Action.WRITE)
+    lock_enterprise_of(session, Application, application_id)  # objections to one application in turn
     batch = get_batch(session, actor, batch_id)
     application = get_application(session, actor, application_id)
     if application.batch_id != batch.id:
@@ -67,6 +70,12 @@ def file_objection(session: Session, *, actor: Actor, batch_id: int, application
         raise RuleViolation.on("received_on", f"异议应在公示期（{starts} 至 {ends}）内提出 / outside the publicity window")
     if application.status != ApplicationStatus.RECOMMENDED:
         raise RuleViolation.on("application_id", "该申请不在公示名单中 / the application is not publicised")
+    same = session.scalar(sa.select(Objection.id).where(
+        Objection.application_id == application.id, Objection.submitter_name == name, Objection.grounds == reasons,
+        Objection.received_on == received_on).limit(1))
+    if same is not None:
+        raise Conflict("同一异议人对该申请的同一异议已登记（可能是重复提交），请刷新后查看"
+                       " / this objection is already recorded", field="grounds")
     objection = Objection(batch_id=batch.id, application_id=application.id, region_code=application.region_code,
                           submitter_name=name, submitter_identity=kind, contact=reach, grounds=reasons,
                           evidence=(evidence or "").strip(), confidential=confidential, received_on=received_on,
@@ -112,6 +121,7 @@ def plan_resolution(session: Session, *, actor: Actor, objection_id: int, outcom
 def resolve_objection(session: Session, *, actor: Actor, objection_id: int, outcome: str, note: str | None,
                       on: date, at: datetime) -> Objection:
     """Close an objection as upheld (成立) or rejected (不成立), with the reasoning."""
+    lock_enterprise_of(session, Objection, objection_id)  # a second identical resolution finds it resolved
     plan = plan_resolution(session, actor=actor, objection_id=objection_id, outcome=outcome, note=note)
     objection = plan.objection
     changes = audit.diff(objection, {"status": plan.outcome, "resolution_note": plan.note,

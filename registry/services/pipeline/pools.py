@@ -25,6 +25,7 @@ from registry.models import Certification, CertificationTerm, Enterprise, Pool, 
 from registry.queries import in_region, valid_on
 from registry.services import Rules
 from registry.services.enterprises import get_enterprise
+from registry.services.locks import lock_enterprise
 from registry.services.pipeline.common import get_pool, required_text, tier_rule
 from registry.services.pipeline.facts import facts_for, judge, load_bans, report
 
@@ -90,13 +91,15 @@ def pool_members(session: Session, *, actor: Actor, pool_id: int, included: bool
 
 def _member(session: Session, pool: Pool, enterprise_id: int) -> PoolMember | None:
     return session.scalar(sa.select(PoolMember).where(PoolMember.pool_id == pool.id,
-                                                      PoolMember.enterprise_id == enterprise_id))
+                                                      PoolMember.enterprise_id == enterprise_id)
+                          .execution_options(populate_existing=True))  # as it is now, under the lock
 
 
 def add_candidate(session: Session, *, actor: Actor, rules: Rules, pool_id: int, enterprise_id: int,
                   reason: str, at: datetime) -> PoolMember:
     """Put an enterprise in the pool by hand, with the reason; its report is kept as evaluated now."""
     require(actor, Action.WRITE)
+    lock_enterprise(session, enterprise_id)  # a second identical add waits, then finds the member included
     pool = get_pool(session, actor, pool_id)
     enterprise = get_enterprise(session, actor, enterprise_id)
     why = required_text("reason", reason, "加入培育库的理由")
@@ -125,6 +128,7 @@ def remove_candidate(session: Session, *, actor: Actor, pool_id: int, enterprise
                      at: datetime) -> PoolMember:
     """Take an enterprise out of the pool by hand, with the reason (its report stays on record)."""
     require(actor, Action.WRITE)
+    lock_enterprise(session, enterprise_id)
     pool = get_pool(session, actor, pool_id)
     member = _member(session, pool, enterprise_id)
     if member is None:

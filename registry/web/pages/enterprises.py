@@ -11,13 +11,16 @@ from flask import flash, redirect, render_template, url_for
 
 from registry.db import utcnow
 from registry.domain.actors import Action, can
-from registry.domain.errors import RuleViolation, StaleVersion
+from sqlalchemy.orm.exc import StaleDataError
+
+from registry.domain.errors import Conflict, RuleViolation, StaleVersion
 from registry.domain.lifecycle import LIVE, Event, allowed_events
 from registry.extensions import get_session, policies
 from registry.models import Ban, Certification, Enterprise
 from registry.services.enterprises import get_enterprise, officer_candidates, update_enterprise
 from registry.services.flags import CAUSE_NAMES
 from registry.web.auth import current_actor, requires
+from registry.web.errors import CHANGED, DB_CONFLICTS, as_conflict
 from registry.web.pages import bp
 from registry.web.pages.audit import enterprise_history
 from registry.web.pages.flow import attach_errors, today
@@ -107,15 +110,18 @@ def enterprise_edit(enterprise_id: int):
     try:
         _, warnings = update_enterprise(session, actor=actor, enterprise_id=record.id, data=data,
                                         version=int(form.version.data), at=utcnow())
-    except StaleVersion as exc:
+        session.commit()
+    except (StaleVersion, StaleDataError) as exc:
         session.rollback()
-        flash(exc.message.split(" / ")[0], "error")
+        flash((exc.message if isinstance(exc, StaleVersion) else CHANGED).split(" / ")[0], "error")
         return render_page(record, edit_form(record, from_request=False), 409)
-    except RuleViolation as exc:
+    except (RuleViolation, Conflict, *DB_CONFLICTS) as exc:  # e.g. the USCC is registered (maybe elsewhere)
         session.rollback()
-        attach_errors(form, exc)
-        return render_page(record, form, 422)
-    session.commit()
+        refusal = exc if isinstance(exc, RuleViolation | Conflict) else as_conflict(exc)
+        if refusal is None:
+            raise
+        attach_errors(form, refusal)
+        return render_page(record, form, 409 if isinstance(refusal, Conflict) else 422)
     flash("企业信息已保存")
     for warning in warnings:
         flash(warning.split(" / ")[0], "error")

@@ -24,6 +24,7 @@ from registry.domain.errors import Conflict, RuleViolation
 from registry.extensions import get_session
 from registry.extensions import rules as load_rules
 from registry.services import Rules
+from registry.web.errors import DB_CONFLICTS, as_conflict
 from registry.web.pages import bp
 
 
@@ -94,10 +95,13 @@ def run(step: Step):  # noqa: ANN201  a Flask response
             echo = [(k, v) for k, v in request.form.items(multi=True) if k not in ("csrf_token", "confirmed")]
             return render_template("confirm.html", form=form, lines=lines, echo=echo, **context)
         message = step.apply()
-    except (RuleViolation, Conflict) as exc:
+        get_session().commit()  # inside: a race lost at commit re-renders the form, nothing typed is lost
+    except (RuleViolation, Conflict, *DB_CONFLICTS) as exc:
         get_session().rollback()
-        attach_errors(form, exc)
-        return render_template(step.template, form=form, **context), 409 if isinstance(exc, Conflict) else 422
-    get_session().commit()
+        refusal = exc if isinstance(exc, RuleViolation | Conflict) else as_conflict(exc)
+        if refusal is None:
+            raise
+        attach_errors(form, refusal)
+        return render_template(step.template, form=form, **context), 409 if isinstance(refusal, Conflict) else 422
     flash(message)
     return redirect(step.done_url)

@@ -22,6 +22,7 @@ from registry.services import pipeline
 from registry.web.api.pipeline import visible
 from registry.web.auth import current_actor, requires
 from registry.web.pages import bp
+from registry.web.errors import DB_CONFLICTS, as_conflict
 from registry.web.pages.flow import rules, today
 from registry.web.pages.forms import choices
 from registry.web.pages.pipeline_forms import BatchForm, MemberAddForm, MemberRemoveForm, PoolRunForm
@@ -39,14 +40,17 @@ def submit(form: FlaskForm, action: Callable[[], str], back: str):  # noqa: ANN2
         return redirect(back)
     try:
         message = action()
-    except (RuleViolation, Conflict) as exc:
+        get_session().commit()
+    except (RuleViolation, Conflict, *DB_CONFLICTS) as exc:
         get_session().rollback()
-        errors = exc.errors if isinstance(exc, RuleViolation) else {"": [exc.message]}
+        refusal = exc if isinstance(exc, RuleViolation | Conflict) else as_conflict(exc)
+        if refusal is None:
+            raise
+        errors = refusal.errors if isinstance(refusal, RuleViolation) else {"": [refusal.message]}
         for messages in errors.values():
             for m in messages:
                 flash(f"未办理：{str(m).split(' / ')[0]}", "error")
         return redirect(back)
-    get_session().commit()
     flash(message)
     return redirect(back)
 

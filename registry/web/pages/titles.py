@@ -23,6 +23,7 @@ from registry.services.certifications import (
     check_grant_allowed,
     get_certification,
     grant_certification,
+    refuse_same_title,
     tier_in_force,
 )
 from registry.services.enterprises import get_enterprise
@@ -55,6 +56,7 @@ def grant(enterprise_id: int):
 
     def consequence() -> list[str]:
         rule = tier_in_force(rules(), form.tier.data, form.recognized_on.data)
+        refuse_same_title(record, rule, form.recognized_on.data)  # a double submit: 409, as the API says
         check_grant_allowed(session, rules(), record, rule, form.recognized_on.data)
         return consequences.grant(rule, form.recognized_on.data)
 
