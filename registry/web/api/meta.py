@@ -32,8 +32,8 @@ def tier_out(tier: Tier) -> dict:
     return {
         "code": tier.code, "name": tier.name, "rank": tier.rank, "programme": tier.programme,
         "policy_code": tier.policy_code, "authority": tier.authority,
-        "prerequisites": [{"any_of": list(p.any_of), "when_revenue_below": str(p.when_revenue_below)
-                           if p.when_revenue_below is not None else None, "note": p.note} for p in tier.prerequisites],
+        "prerequisites": [{"any_of": list(p.any_of), "when_revenue_at_most": str(p.when_revenue_at_most)
+                           if p.when_revenue_at_most is not None else None, "note": p.note} for p in tier.prerequisites],
         "validity": {"semantics": tier.validity, "years": tier.validity_years},
         "review_window_days": tier.review_window_days, "missed_review": tier.missed_review,
         "annual_update_due": f"{tier.annual_update_due[0]:02d}-{tier.annual_update_due[1]:02d}" if tier.annual_update_due else None,
