@@ -65,3 +65,26 @@ def test_policies_check(tmp_path):
     app.config["REGISTRY"] = app.config["REGISTRY"].with_overrides(policy_dir=bad_dir)
     result = app.test_cli_runner().invoke(args=["policies", "check"])
     assert result.exit_code == 1 and "broken.toml" in result.output and "policy.code" in result.output
+
+
+def test_policies_doc_writes_and_checks_the_generated_file(tmp_path):
+    app, _ = make_app(tmp_path)
+    committed = run(app, "policies", "doc", "--check")
+    assert committed.exit_code == 0, committed.output  # docs/policies.md is up to date
+    out = tmp_path / "policies.md"
+    assert run(app, "policies", "doc", "--out", str(out)).exit_code == 0
+    assert out.read_text(encoding="utf-8") == (ROOT / "docs" / "policies.md").read_text(encoding="utf-8")
+    out.write_text("stale\n", encoding="utf-8")
+    stale = app.test_cli_runner().invoke(args=["policies", "doc", "--check", "--out", str(out)])
+    assert stale.exit_code == 1 and "flask policies doc" in stale.output
+
+
+def test_policies_check_refuses_a_rule_without_a_source(tmp_path):
+    from tests.domain.test_policy import MINIMAL
+
+    directory = tmp_path / "policies"
+    directory.mkdir()
+    (directory / "x-2026.toml").write_text(MINIMAL, encoding="utf-8")
+    app, _ = make_app(tmp_path, policy_dir=directory)
+    result = app.test_cli_runner().invoke(args=["policies", "check"])
+    assert result.exit_code == 1 and "validity.years" in result.output

@@ -503,6 +503,15 @@ def unsourced(policy: Policy, raw: Mapping[str, Any]) -> list[str]:
     return missing
 
 
+def unsourced_in(directory: Path) -> list[str]:
+    """Return "file: key" for every rule of the files under `directory` with no source and not assumed."""
+    out = []
+    for path in sorted(Path(directory).glob("*.toml")):
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        out += [f"{path.name}: {key}" for key in unsourced(parse_policy(path.name, raw), raw)]
+    return out
+
+
 def load_policy_file(path: Path) -> Policy:
     """Read and parse one policy file. :raises PolicyError: unreadable or malformed."""
     try:
