@@ -242,3 +242,22 @@ def test_ban_blocks_is_checked_when_loading(tmp_path):
                      'ban_blocks = "everything"\n')
     with pytest.raises(PolicyError, match="ban_blocks"):
         load_policies(Path(write(tmp_path, bad)).parent)
+
+
+def test_key_little_giant_conditions_are_for_existing_little_giants_not_the_precheck(policies):
+    # 112号 二（一）1: the 重点"小巨人" applicant already is a 小巨人 — its list selects among them
+    assert in_seed("001", "条件。属于工业和信息化部认定的专精特新“小巨人”企业(不含已在上交所主板")
+    for on in ("2019-06-01", "2026-01-01"):
+        criteria = policies.tier("little_giant", d(on)).criteria
+        assert "112号" not in criteria.source
+        assert not {"rd_each_year", "innovation", "not_listed"} & {i.id for i in criteria.items}
+
+
+@pytest.mark.parametrize(("main", "verdict"), [("48999999", "fail"), ("49000000", "pass"), ("49000001", "pass")])
+def test_little_giant_specialisation_boundary(policies, main, verdict):
+    from registry.domain.criteria import Facts, Figures, evaluate
+
+    figures = Figures(revenue=Decimal("70000000"), main_business_revenue=Decimal(main))
+    facts = Facts(year=2025, on=d("2026-06-01"), region_code="331002", figures={2025: figures})
+    result = evaluate(policies.tier("little_giant", d("2026-01-01")).criteria, facts).find("specialisation")
+    assert result.verdict.value == verdict  # 不低于70%: 70 % itself passes
