@@ -98,7 +98,8 @@ def describe(event: Event, facts: consequences.TitleFacts, on: date, reason_code
     tier = facts.tier
     if event == Event.REVOKE:
         return consequences.revoke(facts, tier.reason(reason_code or ""), on)
-    renewal = tier_in_force(rules(), tier.code, on) if event == Event.PASS_REVIEW else None
+    # the next term follows the version the review follows (as the service does: PolicySet.review_tier)
+    renewal = rules().policies.review_tier(tier.code, tier.policy_code, on) if event == Event.PASS_REVIEW else None
     lower = tier_in_force(rules(), tier.downgrades_to, on) if event == Event.DOWNGRADE and tier.downgrades_to else None
     return consequences.event(facts, event, on, renewal=renewal, downgrade_to=lower)
 
