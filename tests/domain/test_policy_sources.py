@@ -261,3 +261,26 @@ def test_little_giant_specialisation_boundary(policies, main, verdict):
     facts = Facts(year=2025, on=d("2026-06-01"), region_code="331002", figures={2025: figures})
     result = evaluate(policies.tier("little_giant", d("2026-01-01")).criteria, facts).find("specialisation")
     assert result.verdict.value == verdict  # 不低于70%: 70 % itself passes
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"[\s\"“”'‘’]", "", text)
+
+
+def test_every_quote_citing_a_seed_is_in_that_seed(policies):
+    """A value citing seed NNN quotes words that are in seed NNN (whitespace and quote marks aside)."""
+    if not SEEDS.is_dir():
+        pytest.skip("shared/seeds not beside this checkout")
+    texts = {p.name[:3]: _plain(p.read_text(encoding="utf-8")) for p in SEEDS.glob("*.txt")}
+    checked = 0
+    for policy in policies.policies:
+        entries = list(policy.sources.values())
+        for tier in policy.tiers:
+            entries += list(tier.sources.values()) + [p.provenance for p in tier.prerequisites]
+        for entry in entries:
+            cited = re.findall(r"seed (\d{3})", entry.source)
+            if not cited or not entry.quote or "…" in entry.quote:
+                continue
+            assert any(_plain(entry.quote) in texts[n] for n in cited), (policy.code, entry.quote)
+            checked += 1
+    assert checked >= 15
