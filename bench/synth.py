@@ -241,7 +241,7 @@ class Roster:
             self._change_report(ent_id, titles)
         held = {t.tier.code for t in titles if t.live}
         for t in titles:
-            if t.live and any(p.when_revenue_below is None and not held.intersection(p.any_of)
+            if t.live and any(p.when_revenue_at_most is None and not held.intersection(p.any_of)
                               for p in t.tier.prerequisites):
                 t.prerequisite_lost = True
 

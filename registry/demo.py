@@ -104,11 +104,14 @@ def _enterprise(session, rules, rng, n, district, code, today, officers) -> None
     height = rng.choices([1, 2, 3, 4], weights=[50, 30, 14, 6])[0]
     # champions are large: 4亿 and above they need no 小巨人 title (seed 001)
     revenue = Decimal(rng.randint(400, 1500) if height == 4 else rng.randint(8, 900)) * Decimal(1_000_000)
+    # every seventh firm is less specialised (65 % main business: under the 小巨人 70 % line); taken
+    # from n, not the generator, so every other demo value stays as it was
+    share = Decimal("0.65") if n % 7 == 3 else Decimal("0.85")
     for year in range(today.year - 3, today.year):
         if year == today.year - 1 and today.month >= 5 and rng.random() < 0.12:
             continue  # this year's update missed: flagged below
         record_annual_report(session, actor=actor, enterprise_id=ent.id, year=year, at=now(), data={
-            "revenue": revenue, "main_business_revenue": revenue * Decimal("0.85"),
+            "revenue": revenue, "main_business_revenue": revenue * share,
             "rd_expense": (revenue * Decimal(rng.randint(2, 9)) / 100).quantize(Decimal("0.01")),
             "employees": rng.randint(30, 900), "rd_staff": rng.randint(5, 120),
             "debt_ratio": Decimal(rng.randint(20, 75)), "invention_patents": rng.randint(0, 30),

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from registry.db import Base, utcnow
 from registry.domain.actors import Role
 from registry.domain.criteria import Verdict
+from registry.domain.eligibility import Ban as BanRule
 from registry.domain.lifecycle import LIVE, Event, Status
 from registry.domain.policy import AUTHORITIES
 
@@ -294,6 +295,7 @@ class Ban(Base):
     """A bar on applying, keyed by USCC (it survives renames and re-registration)."""
 
     __tablename__ = "bans"
+    __table_args__ = (sa.CheckConstraint("blocks IN ('tier', 'programme', 'ladder', 'all')", name="blocks"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     uscc: Mapped[str] = mapped_column(sa.String(18), index=True)
     certification_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certifications.id"))
@@ -304,6 +306,17 @@ class Ban(Base):
     document_no: Mapped[str | None] = mapped_column(sa.String(128))
     lifted_on: Mapped[date | None]  #: set by the scan the day after ends_on
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: what the ban bars, from its revocation reason's ban_blocks (policy data, fixed when the ban
+    #: is created): the revoked tier, its programme, its ladder, or all (rows from before 0008)
+    blocks: Mapped[str] = mapped_column(sa.String(16), default="all", server_default="all")
+    tier: Mapped[str | None] = mapped_column(sa.String(64))
+    programme: Mapped[str | None] = mapped_column(sa.String(64))
+    ladder: Mapped[str | None] = mapped_column(sa.String(64))
+
+    def rule(self) -> BanRule:
+        """Return the ban as the eligibility rules see it."""
+        return BanRule(self.starts_on, self.ends_on, self.reason, self.document_no or "", self.lifted_on,
+                       self.blocks, self.tier, self.programme, self.ladder)
 
 
 class HolidayOverride(Base):

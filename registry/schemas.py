@@ -293,6 +293,7 @@ class ReasonOut(Schema):
     name = fields.String()
     ban_years = fields.Integer()
     scope = fields.String()
+    ban_blocks = fields.String()  #: tier | programme | ladder | all: what the ban bars
 
 
 class TierOut(Schema):
@@ -307,6 +308,8 @@ class TierOut(Schema):
     prerequisites = fields.List(fields.Dict())
     validity = fields.Dict()
     review_window_days = fields.Integer(allow_none=True)
+    review_follows_expiry = fields.Boolean()
+    post_expiry_review_days = fields.Integer(allow_none=True)
     missed_review = fields.String()
     annual_update_due = fields.String(allow_none=True)
     change_deadline = fields.String(allow_none=True)

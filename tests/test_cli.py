@@ -75,3 +75,26 @@ def test_seed_demo_refuses_production(tmp_path):
     assert refused.exit_code == 1
     assert "REGISTRY_ENV=production" in refused.output and "演示数据" in refused.output
     assert counts(settings.database_url)["enterprises"] == 0 and counts(settings.database_url)["users"] == 0
+
+
+def test_policies_doc_writes_and_checks_the_generated_file(tmp_path):
+    app, _ = make_app(tmp_path)
+    committed = run(app, "policies", "doc", "--check")
+    assert committed.exit_code == 0, committed.output  # docs/policies.md is up to date
+    out = tmp_path / "policies.md"
+    assert run(app, "policies", "doc", "--out", str(out)).exit_code == 0
+    assert out.read_text(encoding="utf-8") == (ROOT / "docs" / "policies.md").read_text(encoding="utf-8")
+    out.write_text("stale\n", encoding="utf-8")
+    stale = app.test_cli_runner().invoke(args=["policies", "doc", "--check", "--out", str(out)])
+    assert stale.exit_code == 1 and "flask policies doc" in stale.output
+
+
+def test_policies_check_refuses_a_rule_without_a_source(tmp_path):
+    from tests.domain.test_policy import MINIMAL
+
+    directory = tmp_path / "policies"
+    directory.mkdir()
+    (directory / "x-2026.toml").write_text(MINIMAL, encoding="utf-8")
+    app, _ = make_app(tmp_path, policy_dir=directory)
+    result = app.test_cli_runner().invoke(args=["policies", "check"])
+    assert result.exit_code == 1 and "validity.years" in result.output

@@ -34,7 +34,7 @@ class TitleFacts:
     valid_until: date | None
     review_eligible: bool = True
     ineligible_cause: str | None = None
-    other_live: tuple[str, ...] = ()  #: names of the enterprise's other live titles
+    other_live: tuple[str, ...] = ()  #: names of the enterprise's other live titles of the same ladder
     dependents: tuple[str, ...] = ()  #: names of live titles that need this one as prerequisite
 
 

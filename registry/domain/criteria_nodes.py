@@ -25,6 +25,7 @@ class Node:
     source: str
     note: str = ""
     stage: str = "both"  #: both | title (skipped when only checking entry to a pool)
+    assumed: bool = False  #: the value is in no source text (the note says what is known)
 
     kind = "node"
 

@@ -27,7 +27,7 @@ from registry.domain.criteria_nodes import (
 from registry.domain.criteria_report import AGE, FIGURES, FLAGS, OPERATORS, Metric, show_bound
 from registry.domain.errors import PolicyError
 
-COMMON = {"kind", "name", "source", "note", "stage"}
+COMMON = {"kind", "name", "source", "note", "stage", "assumed"}
 KEYS = {
     "threshold": {"metric", "per", "growth", "op", "value", "by_region", "years", "over"},
     "title": {"any_of"}, "flag": {"flag", "expected"}, "region": {"in"}, "manual": set(),
@@ -80,7 +80,10 @@ class _Parser:
         if stage not in ("both", "title"):
             raise self.fail(f"{path}.stage", f"must be both or title; got {stage!r}")
         base = {"id": node_id, "source": self.get(table, path, "source", str, source),
-                "note": self.get(table, path, "note", str, ""), "stage": stage}
+                "note": self.get(table, path, "note", str, ""), "stage": stage,
+                "assumed": self.get(table, path, "assumed", bool, False)}
+        if base["assumed"] and not base["note"]:
+            raise self.fail(f"{path}.note", "an assumed criterion needs a note saying why")
         name = self.get(table, path, "name", str, None)
         return getattr(self, f"_{kind}")(table, path, base, name)
 

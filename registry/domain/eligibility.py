@@ -42,11 +42,37 @@ class Ban:
     reason: str
     document_no: str = ""
     lifted_on: date | None = None
+    #: what the ban bars (its revocation reason's `ban_blocks`): the revoked `tier`, its
+    #: `programme`, every programme of its `ladder`, or `all` (a ban of unknown origin)
+    blocks: str = "all"
+    tier: str | None = None
+    programme: str | None = None
+    ladder: str | None = None
 
     def active_on(self, day: date) -> bool:
-        """Tell whether the ban bars an application on `day`."""
+        """Tell whether the ban is in force on `day`."""
         lifted = self.lifted_on is not None and self.lifted_on <= day
         return self.starts_on <= day <= self.ends_on and not lifted
+
+    def bars(self, tier: Tier) -> bool:
+        """Tell whether the ban bars applying for `tier` (whatever the day)."""
+        if self.blocks == "tier":
+            return tier.code == self.tier
+        if self.blocks == "programme":
+            return tier.programme == self.programme
+        if self.blocks == "ladder":
+            return (tier.ladder is not None and tier.ladder == self.ladder) or tier.programme == self.programme
+        return True
+
+    def bars_on(self, tier: Tier, day: date) -> bool:
+        """Tell whether the ban bars an application for `tier` on `day`."""
+        return self.active_on(day) and self.bars(tier)
+
+    @property
+    def reach(self) -> str:
+        """Say in Chinese what the ban bars."""
+        return {"tier": f"称号 {self.tier}", "programme": f"{self.programme} 项目全部称号",
+                "ladder": f"{self.ladder} 梯度全部称号"}.get(self.blocks, "全部称号")
 
 
 def ban_ends(starts_on: date, years: int) -> date:
@@ -57,16 +83,16 @@ def ban_ends(starts_on: date, years: int) -> date:
 def missing_prerequisite(pre: Prerequisite, holdings: Iterable[Holding], on: date,
                          revenue: Decimal | None, names: dict[str, str]) -> str | None:
     """Explain why `pre` is unmet on `on`, or return None when it is met or does not apply."""
-    if pre.when_revenue_below is not None and revenue is not None and revenue >= pre.when_revenue_below:
+    if not pre.applies_to(revenue):
         return None
     if any(h.tier in pre.any_of and h.valid_on(on) for h in holdings):
         return None
     wanted = "或".join(names.get(c, c) for c in pre.any_of)
     condition = ""
-    if pre.when_revenue_below is not None:
-        yuan = f"{pre.when_revenue_below / 10**8:g}亿元"
-        condition = (f"（营业收入低于{yuan}）" if revenue is not None
-                     else f"（无上年度营业收入数据，无法确认是否达到{yuan}）")
+    if pre.when_revenue_at_most is not None:
+        yuan = f"{pre.when_revenue_at_most / 10**8:g}亿元"
+        condition = (f"（营业收入{yuan}以下）" if revenue is not None
+                     else f"（无上年度营业收入数据，无法确认是否超过{yuan}）")
     return (f"{on.isoformat()} 未持有有效的{wanted}称号{condition}"
             f" / needs a valid {' or '.join(pre.any_of)} on {on.isoformat()}")
 
@@ -76,10 +102,10 @@ def check_grant(tier: Tier, on: date, holdings: list[Holding], bans: list[Ban],
     """Refuse a grant that breaks a ban, a prerequisite or an exclusion. :raises RuleViolation:"""
     errors: dict[str, list[str]] = {}
     for ban in bans:
-        if ban.active_on(on):
+        if ban.bars_on(tier, on):
             errors.setdefault("uscc", []).append(
                 f"该企业处于禁止申报期，至 {ban.ends_on.isoformat()} 止（原因：{ban.reason}"
-                f"{'，文号 ' + ban.document_no if ban.document_no else ''}）"
+                f"{'，文号 ' + ban.document_no if ban.document_no else ''}；禁止范围：{ban.reach}）"
                 f" / banned until {ban.ends_on.isoformat()}: {ban.reason}")
     for pre in tier.prerequisites:
         problem = missing_prerequisite(pre, holdings, on, revenue, names)

@@ -26,6 +26,15 @@ REVIEW_OUTCOMES = ("expire", "revoke")
 MISSED_UPDATE = ("lose_review_eligibility", "flag")
 MISSED_CHANGE = ("lose_review_eligibility", "revoke", "flag")
 SCOPES = ("this_tier", "all_tiers")
+#: what a ban blocks: the revoked tier, its programme, every programme of its ladder, every programme
+BAN_BLOCKS = ("tier", "programme", "ladder", "all")
+#: the tier keys that state a rule and so need an entry in `sources` (when the tier states them)
+RULE_KEYS = ("authority", "review_chain", "validity.semantics", "validity.years", "review.window_days",
+             "review.missed", "review.failed", "review.follows_expiry", "review.after_expiry_days",
+             "annual_update.due", "annual_update.missed", "major_change.deadline", "major_change.missed",
+             "excluded_if_holding", "requires_audit_code", "downgrades_to")
+#: the policy keys that state a rule (the [policy] table), with their entry in the root `sources`
+POLICY_RULE_KEYS = ("effective_from", "reviews_titles_of")
 PERIOD_UNITS = {"months": "months", "个月": "months", "days": "days", "日": "days",
                 "working days": "working_days", "个工作日": "working_days", "years": "years"}
 REMINDER_KINDS = ("expiry", "review_window", "annual_update", "change_report", "publicity_end", "opinion_due")
@@ -45,12 +54,31 @@ class Period:
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """Where a rule comes from: a document and article or quote; or `assumed` with a note why."""
+
+    source: str = ""
+    quote: str = ""
+    assumed: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Prerequisite:
-    """One of `any_of` must be valid on the recognition date (only below a revenue, if set)."""
+    """One of `any_of` must be valid on the recognition date.
+
+    With `when_revenue_at_most` set, only for an applicant whose revenue is at most that amount
+    ("年销售收入4亿元以下的企业…": 以下 includes the boundary).
+    """
 
     any_of: tuple[str, ...]
-    when_revenue_below: Decimal | None = None
+    when_revenue_at_most: Decimal | None = None
     note: str = ""
+    provenance: Provenance = field(default_factory=Provenance)
+
+    def applies_to(self, revenue: Decimal | None) -> bool:
+        """Tell whether the prerequisite applies to an applicant with `revenue` (unknown: it applies)."""
+        return self.when_revenue_at_most is None or revenue is None or revenue <= self.when_revenue_at_most
 
 
 @dataclass(frozen=True)
@@ -60,8 +88,11 @@ class RevocationReason:
     code: str
     name: str
     ban_years: int
-    scope: str  # this_tier | all_tiers
+    scope: str  # this_tier | all_tiers: which live titles the revocation ends (all_tiers: the ladder's)
     basis: str = ""
+    ban_blocks: str = "programme"  #: tier | programme | ladder | all: what the ban bars applying for
+    assumed: bool = False
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,6 +122,12 @@ class Tier:
     requires_audit_code: bool
     downgrades_to: str | None
     criteria: Criteria = field(default_factory=Criteria)  #: eligibility (registry.domain.criteria)
+    #: the review follows expiry (浙经信企创〔2016〕234号 "到期后…复核"): submitted after valid_until,
+    #: within `post_expiry_review_days` days; no window before expiry
+    review_follows_expiry: bool = False
+    post_expiry_review_days: int | None = None
+    ladder: str | None = None  #: the ladder the programme belongs to (national + single_champion)
+    sources: Mapping[str, Provenance] = field(default_factory=dict)  #: rule key → provenance
 
     def reason(self, code: str) -> RevocationReason | None:
         """Return the revocation reason with `code`, or None.
@@ -101,7 +138,7 @@ class Tier:
         found = next((r for r in self.revocation_reasons if r.code == code), None)
         if found is None and code == MISSED_REVIEW_REASON and self.missed_review == "revoke":
             return RevocationReason(MISSED_REVIEW_REASON, "有效期届满前未提交复核材料", 0, "this_tier",
-                                    f"政策规定未参加复核的撤销称号（{self.policy_code}）")
+                                    f"政策规定未参加复核的撤销称号（{self.policy_code}）", "tier")
         return found
 
 
@@ -116,6 +153,10 @@ class Policy:
     effective_from: date
     source: str
     tiers: tuple[Tier, ...]
+    ladder: str | None = None
+    #: earlier versions whose titles are reviewed under this one once it is in force (63号 for 小巨人)
+    reviews_titles_of: tuple[str, ...] = ()
+    sources: Mapping[str, Provenance] = field(default_factory=dict)  #: policy key → provenance
 
 
 class PolicySet:
@@ -135,6 +176,24 @@ class PolicySet:
         if not found:
             raise NotFound(f"未知的称号层级 / unknown tier: {code}", field="tier")
         return found[-1]
+
+    def review_tier(self, code: str, policy_code: str, on: date) -> Tier:
+        """Return the rules a review of a `policy_code` title held on `on` follows.
+
+        A later version of the same programme governs the review when it is in force on `on` and
+        its text says it covers titles of `policy_code` (`reviews_titles_of`); else the title's own
+        version does. The next term starts under the version returned.
+        """
+        own = self.tier(code, policy_code=policy_code)
+        later = [p for p in self.policies if p.programme == own.programme and p.effective_from <= on
+                 and policy_code in p.reviews_titles_of and any(t.code == code for t in p.tiers)]
+        if not later:
+            return own
+        return next(t for t in later[-1].tiers if t.code == code)
+
+    def programmes_of_ladder(self, ladder: str) -> set[str]:
+        """Return the programmes whose policies name `ladder`."""
+        return {p.programme for p in self.policies if p.ladder == ladder}
 
     def current_tiers(self, on: date | None = None) -> list[Tier]:
         """List the tiers in force on `on` (latest version of each code), by programme and rank."""
@@ -239,8 +298,57 @@ def _month_day(reader: _Reader, key: str) -> tuple[int, int]:
     return month, day
 
 
-def _tier(reader: _Reader, policy: tuple[str, str]) -> Tier:
+def _provenance_of(item: _Reader) -> Provenance:
+    """Read `source`, `quote`, `assumed`, `note` of a rule table (a prerequisite)."""
+    found = Provenance(item.get("source", str, ""), item.get("quote", str, ""),
+                       item.get("assumed", bool, False), item.get("note", str, ""))
+    if found.assumed and not found.note:
+        raise item.fail("note", "an assumed rule needs a note saying why (what is known, what is not)")
+    return found
+
+
+def _check_provenance(reader: _Reader, key: str, found: Provenance) -> None:
+    if found.assumed and not found.note:
+        raise reader.fail(key, "an assumed rule needs a note saying why (what is known, what is not)")
+    if not found.assumed and not found.source:
+        raise reader.fail(key, "a rule needs its source (document and article or quote), or assumed = true")
+
+
+def _sources(reader: _Reader, allowed: tuple[str, ...]) -> dict[str, Provenance]:
+    """Read a `sources` table: rule key → {source, quote, assumed, note}."""
+    table = reader.sub("sources", None)
+    if table is None:
+        return {}
+    out = {}
+    for key in list(table.table):
+        if key not in allowed:
+            raise table.fail(key, f"not a rule key; one of {', '.join(allowed)}")
+        entry = table.sub(key)
+        found = Provenance(entry.get("source", str, ""), entry.get("quote", str, ""),
+                           entry.get("assumed", bool, False), entry.get("note", str, ""))
+        _check_provenance(entry, "source", found)
+        entry.done()
+        out[key] = found
+    table.done()
+    return out
+
+
+def stated_rule_keys(raw: Mapping[str, Any]) -> list[str]:
+    """Return the RULE_KEYS a (merged) tier table states."""
+    out = []
+    for key in RULE_KEYS:
+        head, _, tail = key.partition(".")
+        value = raw.get(head)
+        if tail:
+            value = value.get(tail) if isinstance(value, dict) else None
+        if value not in (None, [], False):
+            out.append(key)
+    return out
+
+
+def _tier(reader: _Reader, policy: tuple[str, str], ladder: str | None = None) -> Tier:
     code = reader.get("code", str)
+    sources = _sources(reader, RULE_KEYS)
     validity = reader.sub("validity")
     semantics = validity.choice("semantics", EXPIRY_SEMANTICS)
     years = validity.positive("years", None)
@@ -251,6 +359,14 @@ def _tier(reader: _Reader, policy: tuple[str, str]) -> Tier:
     window = review.positive("window_days", None, allow_zero=True)
     missed_review = review.choice("missed", REVIEW_OUTCOMES)
     failed_review = review.choice("failed", REVIEW_OUTCOMES, missed_review)
+    follows_expiry = review.get("follows_expiry", bool, False)
+    after_expiry = review.positive("after_expiry_days", None)
+    if follows_expiry and after_expiry is None:
+        raise review.fail("after_expiry_days", "required when follows_expiry is true (the post-expiry window)")
+    if not follows_expiry and after_expiry is not None:
+        raise review.fail("after_expiry_days", "only with follows_expiry = true")
+    if follows_expiry and window is not None:
+        raise review.fail("window_days", "a review that follows expiry has no window before it")
     review.done()
     update = reader.sub("annual_update", None)
     due, missed_update = None, "flag"
@@ -272,15 +388,19 @@ def _tier(reader: _Reader, policy: tuple[str, str]) -> Tier:
         any_of = item.get("any_of", list)
         if not any_of or not all(isinstance(x, str) for x in any_of):
             raise item.fail("any_of", "expected a non-empty list of tier codes")
-        below = item.get("when_revenue_below", int, None)
-        prerequisites.append(Prerequisite(tuple(any_of), Decimal(below) if below is not None else None,
-                                          item.get("note", str, "")))
+        at_most = item.get("when_revenue_at_most", int, None)
+        prerequisites.append(Prerequisite(tuple(any_of), Decimal(at_most) if at_most is not None else None,
+                                          item.get("note", str, ""), _provenance_of(item)))
         item.done()
     reasons = []
     for item in reader.items("revocation_reasons"):
         reasons.append(RevocationReason(item.get("code", str), item.get("name", str),
                                         item.positive("ban_years", allow_zero=True),
-                                        item.choice("scope", SCOPES), item.get("basis", str, "")))
+                                        item.choice("scope", SCOPES), item.get("basis", str, ""),
+                                        item.choice("ban_blocks", BAN_BLOCKS, "programme"),
+                                        item.get("assumed", bool, False), item.get("note", str, "")))
+        if reasons[-1].assumed and not reasons[-1].note:
+            raise item.fail("note", "an assumed rule needs a note saying why")
         item.done()
     reminders: dict[str, tuple[int, ...]] = {}
     rem = reader.sub("reminders", None)
@@ -310,6 +430,8 @@ def _tier(reader: _Reader, policy: tuple[str, str]) -> Tier:
         downgrades_to=reader.get("downgrades_to", str, None),
         criteria=parse_criteria(reader.get("criteria", dict, {}), file=reader.file,
                                 path=f"{reader.path}.criteria"),
+        review_follows_expiry=follows_expiry, post_expiry_review_days=after_expiry, ladder=ladder,
+        sources=sources,
     )
     reader.done()
     return tier
@@ -332,17 +454,22 @@ def parse_policy(name: str, data: Mapping[str, Any]) -> Policy:
     head = root.sub("policy")
     code = head.get("code", str)
     programme = head.get("programme", str)
+    reviews_of = head.get("reviews_titles_of", list, [])
+    if not all(isinstance(x, str) for x in reviews_of):
+        raise head.fail("reviews_titles_of", "expected a list of policy codes")
+    ladder = head.get("ladder", str, None)
     policy = Policy(code=code, programme=programme, name=head.get("name", str),
                     document_no=head.get("document_no", str),
                     effective_from=head.get("effective_from", date),
-                    source=head.get("source", str), tiers=())
+                    source=head.get("source", str), tiers=(), ladder=ladder,
+                    reviews_titles_of=tuple(reviews_of), sources=_sources(root, POLICY_RULE_KEYS))
     head.done()
     defaults = root.get("defaults", dict, {})
     tiers = []
     for i, raw in enumerate(root.get("tiers", list)):
         if not isinstance(raw, dict):
             raise root.fail(f"tiers[{i}]", "expected a table")
-        tiers.append(_tier(_Reader(name, f"tiers[{i}]", _merged(defaults, raw)), (code, programme)))
+        tiers.append(_tier(_Reader(name, f"tiers[{i}]", _merged(defaults, raw)), (code, programme), ladder))
     root.done()
     if not tiers:
         raise root.fail("tiers", "a policy needs at least one tier")
@@ -359,6 +486,30 @@ def _check_references(name: str, tiers: list[Tier]) -> None:
         codes = [r.code for r in tier.revocation_reasons]
         if len(codes) != len(set(codes)):
             raise PolicyError(name, f"tiers[{i}].revocation_reasons", "duplicate reason code")
+
+
+def unsourced(policy: Policy, raw: Mapping[str, Any]) -> list[str]:
+    """Return the rules of `policy` (parsed from `raw`) that carry neither a source nor `assumed`."""
+    missing = [f"sources.{k}" for k in POLICY_RULE_KEYS
+               if k in raw.get("policy", {}) and k not in policy.sources]
+    defaults = raw.get("defaults", {})
+    for i, (tier, table) in enumerate(zip(policy.tiers, raw.get("tiers", []), strict=True)):
+        merged = _merged(defaults, table)
+        missing += [f"tiers[{i}].sources.{k}" for k in stated_rule_keys(merged) if k not in tier.sources]
+        missing += [f"tiers[{i}].prerequisites[{j}]" for j, p in enumerate(tier.prerequisites)
+                    if not p.provenance.source and not p.provenance.assumed]
+        missing += [f"tiers[{i}].revocation_reasons[{j}]" for j, r in enumerate(tier.revocation_reasons)
+                    if not r.basis and not r.assumed]
+    return missing
+
+
+def unsourced_in(directory: Path) -> list[str]:
+    """Return "file: key" for every rule of the files under `directory` with no source and not assumed."""
+    out = []
+    for path in sorted(Path(directory).glob("*.toml")):
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        out += [f"{path.name}: {key}" for key in unsourced(parse_policy(path.name, raw), raw)]
+    return out
 
 
 def load_policy_file(path: Path) -> Policy:

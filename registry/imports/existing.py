@@ -75,7 +75,8 @@ def _bans(conn: Connection, usccs: set[str], found: Existing) -> None:
     for condition in where_in(conn, table.c.uscc, sorted(usccs)):
         for b in conn.execute(sa.select(table).where(condition)).mappings():
             found.bans[b["uscc"]].append(BanRule(b["starts_on"], b["ends_on"], b["reason"],
-                                                 b["document_no"] or "", b["lifted_on"]))
+                                                 b["document_no"] or "", b["lifted_on"], b["blocks"],
+                                                 b["tier"], b["programme"], b["ladder"]))
 
 
 def name_matches(session: Session, actor: Actor, names: set[str]) -> dict[str, list[dict[str, Any]]]:

@@ -54,7 +54,7 @@ def get_certification(session: Session, actor: Actor, certification_id: int) -> 
 def bans_for(session: Session, uscc: str) -> list[BanRule]:
     """Return the USCC's bans as rules."""
     rows = session.scalars(sa.select(Ban).where(Ban.uscc == uscc)).all()
-    return [BanRule(b.starts_on, b.ends_on, b.reason, b.document_no or "", b.lifted_on) for b in rows]
+    return [b.rule() for b in rows]
 
 
 def revenue_before(session: Session, enterprise_id: int, on: date) -> Decimal | None:
@@ -189,10 +189,14 @@ def _submit(session: Session, *, cert: Certification, target: Status, **_: objec
 
 
 def _pass(session: Session, *, rules: Rules, cert: Certification, event: EventInput, **_: object) -> None:
-    """Start the next term the day after the current one ends, under the policy now in force."""
+    """Start the next term the day after the current one ends, under the version the review follows.
+
+    That is the title's own version, or a later one in force on the decision day whose text
+    covers titles of the earlier version (PolicySet.review_tier: 63号 for 小巨人 of 2019–2021).
+    """
     if cert.valid_until is None:
         raise RuleViolation.on("action", "该称号无固定有效期，无需复核 / no term to renew")
-    rule = rules.policies.tier(cert.tier, event.effective_on)
+    rule = rules.policies.review_tier(cert.tier, cert.policy_code, event.effective_on)
     start = cert.valid_until + timedelta(days=1)
     until = deadlines.next_term_end(rule, cert.valid_until)
     seq = len(cert.terms) + 1
@@ -217,17 +221,20 @@ def _revoke(session: Session, *, actor: Actor, rules: Rules, cert: Certification
     _end(session, cert=cert, target=target, event=event)
     if reason.ban_years > 0:
         ban = Ban(uscc=cert.enterprise.uscc, certification_id=cert.id, reason_code=reason.code,
-                  reason=reason.name, starts_on=event.effective_on,
+                  reason=reason.name, starts_on=event.effective_on, blocks=reason.ban_blocks,
+                  tier=tier.code, programme=tier.programme, ladder=tier.ladder,
                   ends_on=ban_ends(event.effective_on, reason.ban_years), document_no=event.document_no)
         session.add(ban)
         session.flush()
         audit.record(session, actor=actor, action="ban.created", entity_type="ban", entity_id=ban.id,
                      enterprise_id=cert.enterprise_id, region_code=cert.region_code,
-                     changes=audit.snapshot(ban, ("uscc", "reason_code", "starts_on", "ends_on")), at=at,
+                     changes=audit.snapshot(ban, ("uscc", "reason_code", "starts_on", "ends_on", "blocks")), at=at,
                      why=audit.Why(reason.code, event.document_no, reason.basis))
-    if reason.scope == "all_tiers":
+    if reason.scope == "all_tiers":  # every live title of the ladder (or programme), never another's
+        reach = rules.policies.programmes_of_ladder(tier.ladder) if tier.ladder else set()
+        reach.add(tier.programme)
         for other in cert.enterprise.certifications:
-            if other.id != cert.id and other.status in LIVE:
+            if other.id != cert.id and other.status in LIVE and other.programme in reach:
                 _cascade_revoke(session, actor, rules, other, event, at)
 
 

@@ -50,7 +50,7 @@ def cascade_prerequisite_lost(session: Session, *, actor: Actor, rules: Rules, e
             continue
         tier = rules.policies.tier(cert.tier, policy_code=cert.policy_code)
         for pre in tier.prerequisites:
-            if ended.tier not in pre.any_of or pre.when_revenue_below is not None:
+            if ended.tier not in pre.any_of or pre.when_revenue_at_most is not None:
                 continue
             if not any(h.tier in pre.any_of and h.valid_on(on) for h in holdings):
                 changes = audit.diff(cert, {"prerequisite_lost": True})

@@ -250,10 +250,14 @@ def test_deadline_examples_through_the_calendar_stored_in_the_database(session, 
 
 
 def test_a_passed_review_records_the_policy_version_in_force_at_the_review(session, admin, rules, tmp_path):
-    """A new year's notice is a new file: titles granted before keep their version, reviews take the new one."""
+    """A new year's notice is a new file: titles granted before keep their version, reviews take the new one
+    where its text says so (issue 14: `reviews_titles_of` names the versions whose titles it reviews)."""
     text = (ROOT / "config" / "policies" / "national-2022.toml").read_text(encoding="utf-8")
     newer = (text.replace('code = "national-2022"', 'code = "national-2026"', 1)
-             .replace("effective_from = 2022-08-01", "effective_from = 2026-01-01", 1))
+             .replace("effective_from = 2022-08-01", "effective_from = 2026-01-01", 1)
+             .replace('reviews_titles_of = ["national-2018", "national-2013"]',
+                      'reviews_titles_of = ["national-2022", "national-2018", "national-2013"]', 1))
+    assert newer.count('"national-2022", "national-2018"') == 1
     directory = tmp_path / "policies"
     directory.mkdir()
     for shipped in (ROOT / "config" / "policies").glob("*.toml"):

@@ -35,7 +35,8 @@ missed = "expire"
 
 def test_every_shipped_file_loads(policies):
     assert {p.code for p in policies.policies} == {
-        "national-2022", "single-champion-2023", "zhejiang-hidden-champion-2016", "sichuan-specialized-2021"}
+        "national-2013", "national-2018", "national-2022", "single-champion-2016", "single-champion-2021",
+        "single-champion-2023", "zhejiang-hidden-champion-2016", "sichuan-specialized-2021"}
 
 
 def test_national_numbers(policies):
@@ -57,7 +58,7 @@ def test_national_numbers(policies):
 
 def test_single_champion_numbers(policies):
     tier = policies.tier("single_champion", d("2024-01-01"))
-    assert tier.prerequisites[0].when_revenue_below == Decimal(400_000_000)
+    assert tier.prerequisites[0].when_revenue_at_most == Decimal(400_000_000)
     assert tier.prerequisites[0].any_of == ("little_giant",)
     assert tier.missed_review == "revoke" and tier.downgrades_to == "champion_product"
 
@@ -72,8 +73,8 @@ def test_provincial_numbers(policies):
 def test_tier_before_its_policy_is_unknown(policies):
     from registry.domain.errors import NotFound
 
-    with pytest.raises(NotFound):
-        policies.tier("single_champion", d("2020-01-01"))
+    with pytest.raises(NotFound):  # the programme began with the first batch of 2016 (105号)
+        policies.tier("single_champion", d("2016-03-15"))
 
 
 def write(tmp_path: Path, text: str, name: str = "x-2026.toml") -> Path:

@@ -80,7 +80,11 @@ def test_champion_under_four_yi_needs_little_giant(policies):
     with pytest.raises(RuleViolation) as err:
         check_grant(tier, d("2025-07-01"), [], [], Decimal("399999999.99"), NAMES)
     assert "4亿元" in err.value.errors["tier"][0]
-    check_grant(tier, d("2025-07-01"), [], [], Decimal("400000000"), NAMES)  # 4亿 itself is not "under"
+    # seed 001: "年销售收入4亿元以下的企业,如申请单项冠军,应为已入选的专精特新'小巨人'企业" — 以下
+    # includes 4亿 itself; just above it the prerequisite no longer applies.
+    with pytest.raises(RuleViolation):
+        check_grant(tier, d("2025-07-01"), [], [], Decimal("400000000"), NAMES)
+    check_grant(tier, d("2025-07-01"), [], [], Decimal("400000000.01"), NAMES)
     with pytest.raises(RuleViolation) as err:
         check_grant(tier, d("2025-07-01"), [], [], None, NAMES)
     assert "无上年度营业收入" in err.value.errors["tier"][0]

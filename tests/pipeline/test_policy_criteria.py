@@ -36,7 +36,10 @@ def test_every_tier_has_sourced_criteria(policies):
             assert tier.criteria.source
             evaluation = evaluate(tier.criteria, Facts(year=2025, on=ON, region_code="331002"))
             assert all(r.source for top in evaluation.results for r in top.walk()), tier.code
-            assert evaluation.verdict == Verdict.FAIL  # no data at all never passes, never crashes
+            computable = any(r.kind != "manual" for top in evaluation.results for r in top.walk())
+            # no data at all never passes, never crashes; a version whose criteria are all to be
+            # verified by hand (the texts before 2022 are not in the seeds) leaves it to the officer
+            assert evaluation.verdict == (Verdict.FAIL if computable else Verdict.UNKNOWN), tier.code
 
 
 def test_innovative_score_table_is_the_100_point_scheme(policies):
@@ -81,27 +84,32 @@ def test_specialized_niche_years_and_revenue_alternative(policies):
     assert evaluate(policies.tier("specialized_sme").criteria, small).find("revenue").verdict == Verdict.UNKNOWN
 
 
-def test_little_giant_key_conditions(policies):
-    criteria = policies.tier("little_giant").criteria
-    good = facts(y2023=figures("50000000"), y2024=figures("60000000", rd="2400000", main="50000000"),
-                 y2025=figures("70000000", rd="2800000", main="56000000", patents=2))
-    evaluation = evaluate(criteria, good)
-    for item in ("specialisation", "rd_each_year", "innovation", "growth", "safety"):
-        assert evaluation.find(item).verdict == Verdict.PASS, item
-    assert evaluation.verdict == Verdict.UNKNOWN  # listing, industry, quality, integrity are verified by hand
-    one_year_short = facts(y2024=figures("60000000", rd="2399999"), y2025=figures("70000000", rd="2800000"))
-    assert evaluate(criteria, one_year_short).find("rd_each_year").verdict == Verdict.FAIL
+def test_little_giant_precheck_is_not_the_key_little_giant_selection(policies):
+    """重点"小巨人" (浙经信企业〔2021〕112号, seed 001) selects among existing 小巨人; it is no pre-check."""
+    criteria = policies.tier("little_giant", d("2026-01-01")).criteria
+    ids = {r.id for top in evaluate(criteria, facts()).results for r in top.walk()}
+    assert not ids & {"not_listed", "industry", "rd_each_year", "innovation", "quality", "growth", "safety"}
+    assert "112号" not in criteria.source
+    # 附件3 专业化: 主营业务收入占营业收入比重不低于70% — at, just below
+    at = facts(y2025=figures("70000000", main="49000000"))
+    below = facts(y2025=figures("70000000", main="48999999"))
+    assert evaluate(criteria, at).find("specialisation").verdict == Verdict.PASS
+    assert evaluate(criteria, at).verdict == Verdict.UNKNOWN  # the rest of 附件3 is verified by hand
+    assert evaluate(criteria, below).verdict == Verdict.FAIL
+    assert criteria.items[0].assumed  # 附件3 is not in the seeds: marked assumed with a note
 
 
-def test_single_champion_proxy_and_product(policies):
-    champion = policies.tier("single_champion").criteria
-    assert evaluate(champion, facts(y2025=figures("500000000", main="349999999"))).verdict == Verdict.FAIL
-    passing = evaluate(champion, facts(y2025=figures("500000000", main="350000000")))
-    proxy = passing.find("main_product_proxy")
-    assert proxy.verdict == Verdict.PASS and "代替" in proxy.note
-    assert passing.verdict == Verdict.UNKNOWN
-    product = policies.tier("champion_product").criteria
-    assert "main_product_proxy" not in {r.id for r in evaluate(product, facts()).results}
+@pytest.mark.parametrize("main", ["1", "349999999", "350000000", "500000000"])
+def test_single_champion_70_percent_is_a_manual_check(policies, main):
+    """seed 001: "申请单项冠军示范企业的,相应产品的销售收入须占企业主营业务收入的70%以上" — a product figure
+    the registry does not hold; 主营/营收 is another ratio, so it never decides (no 不符合 through a proxy)."""
+    champion = policies.tier("single_champion", d("2026-01-01")).criteria
+    evaluation = evaluate(champion, facts(y2025=figures("500000000", main=main)))
+    assert evaluation.find("main_product").verdict == Verdict.UNKNOWN
+    assert evaluation.verdict == Verdict.UNKNOWN
+    assert "main_product_proxy" not in {r.id for r in evaluation.results}
+    product = policies.tier("champion_product", d("2026-01-01")).criteria
+    assert "main_product" not in {r.id for r in evaluate(product, facts()).results}
 
 
 def test_zhejiang_pool_entry_and_two_of_four(policies):

@@ -16,7 +16,7 @@ from tests.pipeline.conftest import GOOD, TODAY, giant_candidate
 
 def weak_figures():
     figures = {year: dict(values) for year, values in GOOD.items()}
-    figures[2025]["rd_expense"] = Decimal("2799999")  # just under 4 % of 7000万
+    figures[2025]["main_business_revenue"] = Decimal("48999999")  # just under 70 % of 7000万
     return figures
 
 
@@ -40,15 +40,15 @@ def test_precheck_lists_candidates_with_numbers_from_the_annual_report(session, 
     member = members[0]
     assert member.verdict.value == "unknown" and member.included and not member.added_manually
     results = {r["id"]: r for r in member.evaluation["results"]}
-    assert results["specialisation"]["verdict"] == "pass" and results["quality"]["verdict"] == "unknown"
+    # the 小巨人 pre-check is 63号 附件3, not the 重点小巨人 conditions of 112号 (issue 14)
+    assert results["specialisation"]["verdict"] == "pass" and results["standard"]["verdict"] == "unknown"
+    assert "rd_each_year" not in results and "innovation" not in results
     filed = session.scalars(sa.select(AnnualReport).where(AnnualReport.enterprise_id == good.id)).all()
     by_year = {r.year: r for r in filed}
-    values = {v["label"]: v["value"] for v in results["rd_each_year"]["values"]}
-    assert Decimal(values["2025年研发费用"]) == by_year[2025].rd_expense
-    assert Decimal(values["2024年营业收入"]) == by_year[2024].revenue
-    assert Decimal(values["2025年研发费用占营业收入比重"]) == by_year[2025].rd_expense / by_year[2025].revenue
-    patents = {v["label"]: v["value"] for v in results["innovation"]["children"][0]["values"]}
-    assert int(patents["2025年有效发明专利数"]) == by_year[2025].invention_patents
+    values = {v["label"]: v["value"] for v in results["specialisation"]["values"]}
+    assert Decimal(values["2025年营业收入"]) == by_year[2025].revenue
+    assert Decimal(values["2025年主营业务收入占营业收入比重"]) == (
+        by_year[2025].main_business_revenue / by_year[2025].revenue)
     assert member.evaluation["blocking"] == [] and member.evaluation["stage"] == "pool"
     run = session.scalars(sa.select(AuditEvent).where(AuditEvent.entity_type == "pool",
                                                       AuditEvent.entity_id == pool.id)).one()
@@ -81,7 +81,7 @@ def test_officers_add_and_remove_candidates_with_a_reason(session, admin, rules)
     with pytest.raises(Conflict):
         remove_candidate(session, actor=city, pool_id=pool.id, enterprise_id=good.id, reason="again", at=NOW)
     added = add_candidate(session, actor=city, rules=rules, pool_id=pool.id, enterprise_id=weak.id,
-                          reason="研发投入差额极小，2026年已达标", at=NOW)
+                          reason="主营业务收入占比差额极小，2026年已达标", at=NOW)
     assert added.included and added.added_manually and added.verdict.value == "fail"
     with pytest.raises(Conflict):
         add_candidate(session, actor=city, rules=rules, pool_id=pool.id, enterprise_id=weak.id, reason="x", at=NOW)

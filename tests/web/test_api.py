@@ -190,4 +190,5 @@ def test_tiers_lists_rules(api_as):
     items = api_as("auditor", "330000").get("/api/v1/tiers").get_json()["items"]
     giant = next(t for t in items if t["code"] == "little_giant")
     assert giant["validity"] == {"semantics": "fixed_term", "years": 3}
-    assert {"code": "fraud", "name": giant["revocation_reasons"][2]["name"], "ban_years": 3, "scope": "all_tiers"} in giant["revocation_reasons"]
+    assert {"code": "fraud", "name": giant["revocation_reasons"][2]["name"], "ban_years": 3, "scope": "all_tiers",
+            "ban_blocks": "ladder"} in giant["revocation_reasons"]

@@ -48,7 +48,9 @@ def test_pool_precheck_numbers_match_the_annual_report(chain, session, admin, ru
     report = chain["province"].get(f"/api/v1/enterprises/{ent.id}").get_json()["annual_reports"]
     latest = next(r for r in report if r["year"] == today.year - 1)
     year = today.year - 1
-    for field, label in (("revenue", "营业收入"), ("main_business_revenue", "主营业务收入"), ("rd_expense", "研发费用")):
+    # the 小巨人 pre-check computes 主营业务收入/营业收入 (63号 附件3); R&D was in the 重点小巨人 conditions
+    # of 112号, which are no pre-check of 小巨人 (issue 14)
+    for field, label in (("revenue", "营业收入"), ("main_business_revenue", "主营业务收入")):
         assert values[f"{year}年{label}"] == latest[field]
     assert chain["province"].get(f"/api/v1/pools/{pool['id']}").get_json()["members"][0]["evaluation"]
     listed = chain["auditor"].get(f"/api/v1/pools?tier=little_giant&year={today.year}").get_json()
@@ -281,4 +283,4 @@ def test_acceptance_precheck_over_the_demo_roster_lists_candidates_with_numbers_
             if want is not None:
                 assert Decimal(value["value"]) == want, (member["enterprise"]["name"], value)
                 checked += 1
-    assert checked >= 5 * len(shown["members"])
+    assert checked >= 3 * len(shown["members"])  # 营业收入, 主营业务收入 and their ratio, per member

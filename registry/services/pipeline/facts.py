@@ -64,7 +64,7 @@ def load_bans(session: Session, usccs: Sequence[str]) -> dict[str, list[BanRule]
     codes = list(bans)
     for start in range(0, len(codes), CHUNK):
         for b in session.scalars(sa.select(Ban).where(Ban.uscc.in_(codes[start:start + CHUNK]))):
-            bans[b.uscc].append(BanRule(b.starts_on, b.ends_on, b.reason, b.document_no or "", b.lifted_on))
+            bans[b.uscc].append(b.rule())
     return bans
 
 

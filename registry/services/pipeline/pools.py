@@ -42,7 +42,7 @@ def roster_for(tier: Tier, region_code: str, on: date) -> sa.Select:
     """Select the enterprises a pool for `tier` considers (see the module docstring)."""
     stmt = sa.select(Enterprise).where(in_region(Enterprise.region_code, region_code))
     for pre in tier.prerequisites:
-        if pre.when_revenue_below is None:
+        if pre.when_revenue_at_most is None:
             stmt = stmt.where(Enterprise.id.in_(_holders(pre.any_of, on)))
     stmt = stmt.where(Enterprise.id.not_in(_holders((tier.code, *tier.excluded_if_holding), on)))
     return stmt.order_by(Enterprise.id)

@@ -49,13 +49,15 @@ def tier_out(tier: Tier) -> dict:
     return {
         "code": tier.code, "name": tier.name, "rank": tier.rank, "programme": tier.programme,
         "policy_code": tier.policy_code, "authority": tier.authority,
-        "prerequisites": [{"any_of": list(p.any_of), "when_revenue_below": str(p.when_revenue_below)
-                           if p.when_revenue_below is not None else None, "note": p.note} for p in tier.prerequisites],
+        "prerequisites": [{"any_of": list(p.any_of), "when_revenue_at_most": str(p.when_revenue_at_most)
+                           if p.when_revenue_at_most is not None else None, "note": p.note} for p in tier.prerequisites],
         "validity": {"semantics": tier.validity, "years": tier.validity_years},
         "review_window_days": tier.review_window_days, "missed_review": tier.missed_review,
+        "review_follows_expiry": tier.review_follows_expiry, "post_expiry_review_days": tier.post_expiry_review_days,
         "annual_update_due": f"{tier.annual_update_due[0]:02d}-{tier.annual_update_due[1]:02d}" if tier.annual_update_due else None,
         "change_deadline": str(tier.change_deadline) if tier.change_deadline else None,
-        "revocation_reasons": [{"code": r.code, "name": r.name, "ban_years": r.ban_years, "scope": r.scope}
+        "revocation_reasons": [{"code": r.code, "name": r.name, "ban_years": r.ban_years, "scope": r.scope,
+                                "ban_blocks": r.ban_blocks}
                                for r in tier.revocation_reasons],
     }
 

@@ -80,12 +80,19 @@ def title_facts(cert: Certification, tier: Tier) -> consequences.TitleFacts:
         needs = policies().tier(other.tier, policy_code=other.policy_code).prerequisites
         for pre in needs:
             held_elsewhere = any(o.tier in pre.any_of for o in others if o is not other)
-            if cert.tier in pre.any_of and pre.when_revenue_below is None and not held_elsewhere:
+            if cert.tier in pre.any_of and pre.when_revenue_at_most is None and not held_elsewhere:
                 dependents.append(tier_name(other.tier))
     return consequences.TitleFacts(
         tier=tier, status=cert.status, valid_until=cert.valid_until, review_eligible=cert.review_eligible,
         ineligible_cause=CAUSE_NAMES.get(cert.review_ineligible_cause or "", cert.review_ineligible_cause),
-        other_live=tuple(tier_name(c.tier) for c in others), dependents=tuple(dependents))
+        other_live=tuple(tier_name(c.tier) for c in others if c.programme in _ladder_of(tier)),
+        dependents=tuple(dependents))
+
+
+def _ladder_of(tier: Tier) -> set[str]:
+    """Return the programmes an all_tiers revocation of `tier` reaches (its ladder, else its programme)."""
+    reach = policies().programmes_of_ladder(tier.ladder) if tier.ladder else set()
+    return reach | {tier.programme}
 
 
 def describe(event: Event, facts: consequences.TitleFacts, on: date, reason_code: str | None = None) -> list[str]:
@@ -93,7 +100,8 @@ def describe(event: Event, facts: consequences.TitleFacts, on: date, reason_code
     tier = facts.tier
     if event == Event.REVOKE:
         return consequences.revoke(facts, tier.reason(reason_code or ""), on)
-    renewal = tier_in_force(rules(), tier.code, on) if event == Event.PASS_REVIEW else None
+    # the next term follows the version the review follows (as the service does: PolicySet.review_tier)
+    renewal = rules().policies.review_tier(tier.code, tier.policy_code, on) if event == Event.PASS_REVIEW else None
     lower = tier_in_force(rules(), tier.downgrades_to, on) if event == Event.DOWNGRADE and tier.downgrades_to else None
     return consequences.event(facts, event, on, renewal=renewal, downgrade_to=lower)
 
