@@ -23,6 +23,7 @@ from registry.domain.errors import NotFound, PolicyError
 AUTHORITIES = ("district", "city", "province", "ministry")
 EXPIRY_SEMANTICS = ("fixed_term", "year_end", "until_superseded")
 REVIEW_OUTCOMES = ("expire", "revoke")
+REVIEW_TIMINGS = ("before_expiry", "after_expiry")
 MISSED_UPDATE = ("lose_review_eligibility", "flag")
 MISSED_CHANGE = ("lose_review_eligibility", "revoke", "flag")
 SCOPES = ("this_tier", "all_tiers")
@@ -91,6 +92,11 @@ class Tier:
     requires_audit_code: bool
     downgrades_to: str | None
     criteria: Criteria = field(default_factory=Criteria)  #: eligibility (registry.domain.criteria)
+    #: when the review is submitted: in the `review_window_days` before expiry (default), or — for a
+    #: policy whose review follows expiry (浙经信企创〔2016〕234号 "到期后…评估…复核合格的，重新予以确认")
+    #: — in the `review_after_expiry_days` after the validity ends
+    review_timing: str = "before_expiry"
+    review_after_expiry_days: int | None = None
 
     def reason(self, code: str) -> RevocationReason | None:
         """Return the revocation reason with `code`, or None.
@@ -251,6 +257,10 @@ def _tier(reader: _Reader, policy: tuple[str, str]) -> Tier:
     window = review.positive("window_days", None, allow_zero=True)
     missed_review = review.choice("missed", REVIEW_OUTCOMES)
     failed_review = review.choice("failed", REVIEW_OUTCOMES, missed_review)
+    timing = review.choice("timing", REVIEW_TIMINGS, "before_expiry")
+    after_days = review.positive("after_expiry_days", None)
+    if timing == "after_expiry" and after_days is None:
+        raise review.fail("after_expiry_days", "required when timing is after_expiry")
     review.done()
     update = reader.sub("annual_update", None)
     due, missed_update = None, "flag"
@@ -310,6 +320,7 @@ def _tier(reader: _Reader, policy: tuple[str, str]) -> Tier:
         downgrades_to=reader.get("downgrades_to", str, None),
         criteria=parse_criteria(reader.get("criteria", dict, {}), file=reader.file,
                                 path=f"{reader.path}.criteria"),
+        review_timing=timing, review_after_expiry_days=after_days,
     )
     reader.done()
     return tier
