@@ -42,7 +42,8 @@ def grant(session: Session, actor: Actor, rules: Rules, enterprise: Enterprise, 
                                recognized_on=on, at=NOW, **kwargs)
 
 
-def report(session: Session, actor: Actor, enterprise: Enterprise, year: int, **figures: object) -> None:
-    """Record an annual report for `year`."""
+def report(session: Session, actor: Actor, enterprise: Enterprise, year: int, today: date | None = None,
+           **figures: object) -> None:
+    """Record an annual report for `year`, filed on 1 March of the next year unless told (`submitted_on`)."""
     record_annual_report(session, actor=actor, enterprise_id=enterprise.id, year=year,
-                         data={"submitted_on": date(year + 1, 3, 1), **figures}, at=NOW)
+                         data={"submitted_on": date(year + 1, 3, 1), **figures}, at=NOW, today=today)

@@ -37,7 +37,7 @@ def object_to(session, officers, batch, application, name="王某某", identity=
     return file_objection(session, actor=officers.province, batch_id=batch.id, application_id=application.id,
                           submitter_name=name, submitter_identity=identity, contact="13800000000",
                           grounds=kw.pop("grounds", "研发费用数据与审计报告不符"), evidence=kw.pop("evidence", "审计报告复印件"),
-                          received_on=d(on), at=NOW, **kw)
+                          received_on=d(on), at=NOW, today=kw.pop("today", d(on)), **kw)
 
 
 def finalise(session, rules, officers, batch, today="2026-06-13", published="2026-06-13", **kw):
@@ -97,7 +97,7 @@ def test_objection_refusals(session, officers, board):
     with pytest.raises(NotFound):  # a 杭州 officer cannot reach a 台州 application
         file_objection(session, actor=officers.hangzhou, batch_id=batch.id, application_id=winners[0].id,
                        submitter_name="李某", submitter_identity="seal", contact="x", grounds="y", evidence="",
-                       received_on=d("2026-06-08"), at=NOW)
+                       received_on=d("2026-06-08"), at=NOW, today=d("2026-06-08"))
 
 
 def test_an_open_objection_blocks_finalising_until_rejected_with_a_note(session, rules, officers, board):
