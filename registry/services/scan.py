@@ -169,10 +169,9 @@ def flag_unreported_changes(session: Session, *, actor: Actor, rules: Rules, tod
     losing = [(code, key) for code, key, tier in wanted.tiers(rules)
               if tier.missed_change_report == "lose_review_eligibility"]
     to_flag = eligible.where(Certification.recognized_on <= ChangeReport.deadline_on, wanted.tier_is(rules, losing))
-    # unreported past its deadline, or reported after it (a late filing found by a scan run later)
-    late = sa.or_(ChangeReport.reported_on.is_(None), ChangeReport.reported_on > ChangeReport.deadline_on)
+    # (a change reported late has its consequence when the report is recorded: mark_change_reported)
     overdue = session.scalars(sa.select(ChangeReport).where(
-        late, ChangeReport.deadline_on < today, sa.or_(
+        ChangeReport.reported_on.is_(None), ChangeReport.deadline_on < today, sa.or_(
             sa.and_(ChangeReport.deadline_provisional.is_(True), sa.exists(eligible)),
             sa.and_(ChangeReport.deadline_provisional.is_not(True), sa.exists(to_flag))))
         .order_by(ChangeReport.id)).all()
@@ -185,8 +184,7 @@ def flag_unreported_changes(session: Session, *, actor: Actor, rules: Rules, tod
             if (cert.status in LIVE and cert.review_eligible and cert.recognized_on <= change.deadline_on
                     and tier.missed_change_report == "lose_review_eligibility"):
                 _lose_eligibility(session, actor, cert, tier, "change_not_reported", at, report,
-                                  f"重大变化报告 {change.deadline_on} 截止未报" if change.reported_on is None else
-                                  f"重大变化报告截止 {change.deadline_on}，{change.reported_on} 才报告")
+                                  f"重大变化报告 {change.deadline_on} 截止未报")
 
 
 def lift_ended_bans(session: Session, *, actor: Actor, today: date, at: datetime, report: ScanReport) -> None:
