@@ -253,9 +253,11 @@ def _revoke(session: Session, *, actor: Actor, rules: Rules, cert: Certification
 def _cascade_revoke(session: Session, actor: Actor, rules: Rules, cert: Certification,
                     event: EventInput, at: datetime) -> None:
     before = {f: getattr(cert, f) for f in ("status", "valid_until", "ended_on")}
-    _end(session, cert=cert, target=Status.REVOKED, event=event)
+    # never dated before this title's recognition or its own latest event (issue 14)
+    on = max([event.effective_on, cert.recognized_on, *(e.effective_on for e in cert.events)])
     note = f"因同一企业称号被以「{event.reason_code}」撤销，全部称号一并撤销 / all_tiers revocation"
-    cascaded = EventInput(Event.REVOKE, event.effective_on, event.reason_code, event.document_no, note)
+    cascaded = EventInput(Event.REVOKE, on, event.reason_code, event.document_no, note)
+    _end(session, cert=cert, target=Status.REVOKED, event=cascaded)
     _finish(session, actor, rules, cert, cascaded, before, at, cascade=False)
 
 
