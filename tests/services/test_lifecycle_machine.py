@@ -104,6 +104,21 @@ def make_machine(session, rules, admin):  # noqa: C901  one class, built per tes
         def titles(self) -> list[Certification]:
             return list(session.scalars(sa.select(Certification).order_by(Certification.id)))
 
+        @initialize(back_a=st.integers(0, 500), back_b=st.integers(0, 1000), filed=st.booleans())
+        def titles_to_start_with(self, back_a: int, back_b: int, filed: bool) -> None:
+            """Each example starts with a live title on each enterprise (grants can then fail or add more)."""
+            first, second = self.enterprises
+            if filed:
+                for year in (2022, 2023):
+                    self.attempt(lambda y=year: record_annual_report(
+                        session, actor=admin, enterprise_id=first.id, year=y, at=at_of(self.today), today=self.today,
+                        data={"submitted_on": min(self.today, date(y + 1, 3, 1)), "employees": 50, "rd_staff": 10}))
+            for ent, tier, back in ((first, "innovative_sme", back_a), (second, "zj_hidden_champion", back_b)):
+                self.granted += self.attempt(lambda e=ent, t=tier, b=back: grant_certification(
+                    session, actor=admin, rules=rules, enterprise_id=e.id, tier=t,
+                    recognized_on=self.today - timedelta(days=b), at=at_of(self.today), today=self.today))
+            assert self.granted == 2
+
         # ------------------------------------------------------------ time
 
         @rule(days=st.sampled_from([1, 2, 7, 30, 90, 200, 400]))
@@ -159,8 +174,11 @@ def make_machine(session, rules, admin):  # noqa: C901  one class, built per tes
               outcome=st.sampled_from([Event.PASS_REVIEW, Event.FAIL_REVIEW, None]), later=st.integers(0, 60))
         def review(self, pick: int, offset: int, outcome: Event | None, later: int) -> None:
             """Submit a review near its window (days pass to get there), then maybe decide it."""
-            titles = self.titles()
+            titles = [c for c in self.titles() if c.status == Status.ACTIVE]
+            if not titles:
+                return
             cert = titles[pick % len(titles)]
+            pick = self.titles().index(cert)
             tier = rules.policies.tier(cert.tier, policy_code=cert.policy_code)
             window = guards.review_window(tier, cert.valid_until, rules.calendar)
             if window is None:
@@ -171,6 +189,16 @@ def make_machine(session, rules, admin):  # noqa: C901  one class, built per tes
             if outcome is not None:
                 self.today = min(LAST, self.today + timedelta(days=later))
                 self.event(pick, outcome, later, None)
+
+        @rule(which=st.integers(0, 1), coded=st.booleans())
+        def file_on_time(self, which: int, coded: bool) -> None:
+            """File last year's figures by this year's due date (30 April), as most enterprises do."""
+            filed = min(self.today, date(self.today.year, 4, 28))
+            self.attempt(lambda: record_annual_report(
+                session, actor=admin, enterprise_id=self.enterprises[which].id, year=self.today.year - 1,
+                at=at_of(self.today), today=self.today,
+                data={"submitted_on": filed, "employees": 50, "rd_staff": 10, "revenue": 10_000_000,
+                      "audit_report_code": "ZJ0001" if coded else None}))
 
         @rule(which=st.integers(0, 1), back_year=st.integers(-1, 3), filed_back=st.integers(-10, 400),
               employees=st.integers(0, 300), rd_staff=st.integers(0, 320), coded=st.booleans(),
