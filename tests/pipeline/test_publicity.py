@@ -128,6 +128,9 @@ def test_an_open_objection_blocks_finalising_until_rejected_with_a_note(session,
     with pytest.raises(RuleViolation) as err:
         finalise(session, rules, officers, batch, published="2026-06-12")
     assert "published_on" in err.value.errors
+    with pytest.raises(RuleViolation) as err:  # issue 14: a list is not published after today
+        finalise(session, rules, officers, batch, today="2026-06-13", published="2026-06-14")
+    assert "名单公布日期（2026-06-14）晚于今天（2026-06-13）" in err.value.errors["published_on"][0]
 
     finalise(session, rules, officers, batch, document_no="工信部企业函〔2026〕88号", authority="工业和信息化部")
     assert (batch.status, batch.published_on) == (BatchStatus.FINALISED, d("2026-06-13"))
@@ -241,3 +244,12 @@ def test_a_returned_application_cannot_be_resubmitted_once_the_list_is_publicise
     publicise(session, officers, batch)
     with pytest.raises(Conflict):
         resubmit(session, actor=officers.district, rules=rules, application_id=returned.id, on=d("2026-06-06"), at=NOW)
+
+
+def test_an_objection_is_not_received_after_today(session, rules, officers, board):
+    batch, winners, _, _ = board
+    publicise(session, officers, batch)
+    with pytest.raises(RuleViolation) as err:  # issue 14: the window is a plan, the receipt a fact
+        object_to(session, officers, batch, winners[0], on="2026-06-09", today=d("2026-06-08"))
+    assert "异议收到日期（2026-06-09）晚于今天（2026-06-08）" in err.value.errors["received_on"][0]
+    assert object_to(session, officers, batch, winners[0], on="2026-06-08", today=d("2026-06-08")).id
