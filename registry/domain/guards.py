@@ -33,7 +33,6 @@ from registry.domain.policy import Tier
 from registry.domain.workdays import Provisional, WorkdayCalendar, next_workday_on_or_after
 
 SHANGHAI = "Asia/Shanghai"
-REVIEW_EVENTS = frozenset({Event.SUBMIT_REVIEW, Event.PASS_REVIEW, Event.FAIL_REVIEW})
 
 
 def local_today(at: datetime, tz: str = SHANGHAI) -> date:
