@@ -20,7 +20,7 @@ from stdnum.cn import uscc as stdnum_uscc
 
 from registry.cli import cli_actor, now, today_in
 from registry.domain.errors import DomainError
-from registry.domain.lifecycle import LIVE, Event
+from registry.domain.lifecycle import LIVE, Event, Status
 from registry.models import Enterprise, Region, User
 from registry.services import load_rules
 from registry.services.certifications import EventInput, apply_event, grant_certification
@@ -110,10 +110,11 @@ def _enterprise(session, rules, rng, n, district, code, today, officers) -> None
     for year in range(today.year - 3, today.year):
         if year == today.year - 1 and today.month >= 5 and rng.random() < 0.12:
             continue  # this year's update missed: flagged below
-        record_annual_report(session, actor=actor, enterprise_id=ent.id, year=year, at=now(), data={
+        employees = rng.randint(30, 900)
+        record_annual_report(session, actor=actor, enterprise_id=ent.id, year=year, at=now(), today=today, data={
             "revenue": revenue, "main_business_revenue": revenue * share,
             "rd_expense": (revenue * Decimal(rng.randint(2, 9)) / 100).quantize(Decimal("0.01")),
-            "employees": rng.randint(30, 900), "rd_staff": rng.randint(5, 120),
+            "employees": employees, "rd_staff": rng.randint(5, min(120, employees)),  # never more than employees
             "debt_ratio": Decimal(rng.randint(20, 75)), "invention_patents": rng.randint(0, 30),
             "audit_report_code": f"ZJ{year}{n:06d}" if rng.random() < 0.8 else None,
             "audit_firm": "浙江某会计师事务所", "submitted_on": date(year + 1, rng.randint(1, 4), rng.randint(1, 28))})
@@ -124,7 +125,7 @@ def _enterprise(session, rules, rng, n, district, code, today, officers) -> None
         record_change_report(session, actor=actor, rules=rules, enterprise_id=ent.id,
                              kind=rng.choice(["rename", "merger", "restructuring", "overseas_branch"]),
                              occurred_on=occurred, reported_on=None if rng.random() < 0.5 else occurred + timedelta(days=20),
-                             details="演示：企业发生重大变化", at=now())
+                             details="演示：企业发生重大变化", at=now(), today=today)
 
 
 def _titles(session, rules, rng, ent, today, actor, height) -> None:  # noqa: ANN001
@@ -140,16 +141,16 @@ def _titles(session, rules, rng, ent, today, actor, height) -> None:  # noqa: AN
             break
         try:
             cert = grant_certification(session, actor=actor, rules=rules, enterprise_id=ent.id, tier=tier,
-                                       recognized_on=on, at=now(), batch=f"{on.year}年第{rng.randint(1, 2)}批",
+                                       recognized_on=on, at=now(), today=today, batch=f"{on.year}年第{rng.randint(1, 2)}批",
                                        document_no=f"浙经信企业〔{on.year}〕{rng.randint(10, 300)}号",
                                        authority="浙江省经济和信息化厅")
         except DomainError:
             break
         _age(session, rules, rng, cert, today, actor)
         if tier == "single_champion" and cert.status in LIVE and rng.random() < 0.3:
-            apply_event(session, actor=actor, rules=rules, certification_id=cert.id, at=now(), event=EventInput(
-                Event.DOWNGRADE, min(today, on + timedelta(days=400)), document_no="工信厅企业函〔2025〕降级",
-                note="主导产品占比低于70%，按单项冠军产品复核"))
+            _try(lambda cid=cert.id: apply_event(session, actor=actor, rules=rules, certification_id=cid, at=now(),
+                 today=today, event=EventInput(Event.DOWNGRADE, min(today, on + timedelta(days=400)),
+                                               document_no="工信厅企业函〔2025〕降级", note="主导产品占比低于70%，按单项冠军产品复核")))
         on = on + timedelta(days=rng.randint(150, 400))
     if rng.random() < 0.04:
         live = [c for c in ent.certifications if c.status in LIVE]
@@ -157,26 +158,44 @@ def _titles(session, rules, rng, ent, today, actor, height) -> None:  # noqa: AN
             target = rng.choice(live)  # a lower title's end flags the higher ones prerequisite_lost
             reason = rng.choice(["major_accident", "fraud", "serious_dishonesty"])
             if rules.policies.tier(target.tier, policy_code=target.policy_code).reason(reason):
-                apply_event(session, actor=actor, rules=rules, certification_id=target.id, at=now(), event=EventInput(
-                    Event.REVOKE, max(target.valid_from, today - timedelta(days=rng.randint(10, 300))), reason, "浙经信企业〔2026〕撤字1号", "演示撤销"))
+                _try(lambda: apply_event(session, actor=actor, rules=rules, certification_id=target.id, at=now(),
+                     today=today, event=EventInput(Event.REVOKE, max(target.valid_from, today - timedelta(
+                         days=rng.randint(10, 300))), reason, "浙经信企业〔2026〕撤字1号", "演示撤销")))
+
+
+def _try(change) -> bool:  # noqa: ANN001
+    """Apply one demo event; one the guards refuse (e.g. dated before the title's last event) is skipped."""
+    try:
+        change()
+    except DomainError:
+        return False
+    return True
 
 
 def _age(session, rules, rng, cert, today, actor) -> None:  # noqa: ANN001
     """Renew, let lapse or leave a title as time would have treated it by `today`."""
+    def event(action: Event, on: date, **kw: str) -> bool:
+        return _try(lambda: apply_event(session, actor=actor, rules=rules, certification_id=cert.id, at=now(),
+                                        today=today, event=EventInput(action, on, **kw)))
+
     while cert.valid_until is not None and cert.valid_until < today and cert.status in LIVE:
-        fate = rng.random()
-        if fate < 0.7:
-            apply_event(session, actor=actor, rules=rules, certification_id=cert.id, at=now(),
-                        event=EventInput(Event.PASS_REVIEW, cert.valid_until - timedelta(days=20), document_no="复核通过"))
+        fate, until = rng.random(), cert.valid_until
+        # a renewal is a review submitted in its window, then passed (issue 14: never a pass from active)
+        if fate < 0.7 and event(Event.SUBMIT_REVIEW, until - timedelta(days=30)):
+            event(Event.PASS_REVIEW, until - timedelta(days=20), document_no="复核通过")
         elif fate < 0.9:
-            apply_event(session, actor=actor, rules=rules, certification_id=cert.id, at=now(),
-                        event=EventInput(Event.EXPIRE, cert.valid_until + timedelta(days=1), note="未参加复核"))
+            event(Event.EXPIRE, until + timedelta(days=1), note="未参加复核")
         else:
-            apply_event(session, actor=actor, rules=rules, certification_id=cert.id, at=now(),
-                        event=EventInput(Event.WITHDRAW, cert.valid_until - timedelta(days=30), note="企业主动放弃"))
+            event(Event.WITHDRAW, until - timedelta(days=30), note="企业主动放弃")
+        if cert.status in LIVE and cert.valid_until == until:  # refused (e.g. lost eligibility): it lapses
+            if cert.status == Status.UNDER_REVIEW:
+                event(Event.FAIL_REVIEW, until - timedelta(days=10))
+            else:
+                event(Event.EXPIRE, until + timedelta(days=1), note="未参加复核")
+        if cert.status in LIVE and cert.valid_until == until:
+            break
     if cert.status in LIVE and cert.review_window_opens_on and cert.review_window_opens_on <= today and rng.random() < 0.4:
-        apply_event(session, actor=actor, rules=rules, certification_id=cert.id, at=now(),
-                    event=EventInput(Event.SUBMIT_REVIEW, today - timedelta(days=rng.randint(0, 20))))
+        event(Event.SUBMIT_REVIEW, today - timedelta(days=rng.randint(0, 20)))
     missing = not any(r.year == today.year - 1 for r in cert.enterprise.annual_reports)
     if cert.status in LIVE and missing and today.month >= 5 and cert.recognized_on.year < today.year:
         mark_review_ineligible(session, actor=actor, cert=cert, cause="annual_update_missed", at=now())

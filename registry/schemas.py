@@ -91,6 +91,12 @@ class ChangeReportIn(Schema):
     details = fields.String(load_default="", validate=validate.Length(max=4000))
 
 
+class ChangeReportedIn(Schema):
+    """POST /change-reports/{id}/reported: the day a registered major change was reported."""
+
+    reported_on = fields.Date(required=True)
+
+
 class CertificationIn(Schema):
     """POST /enterprises/{id}/certifications."""
 

@@ -37,12 +37,19 @@ def make_enterprise(session: Session, actor: Actor, **overrides: object) -> Ente
 
 def grant(session: Session, actor: Actor, rules: Rules, enterprise: Enterprise, tier: str,
           on: date, **kwargs: object) -> Certification:
-    """Grant a title with the checks on."""
+    """Grant a title with the checks on, recorded on a day it had happened (NOW's day, or `on` if later).
+
+    Setup only: the guard against future-dated grants is tested through the services themselves.
+    """
+    kwargs.setdefault("today", max(on, NOW.date()))
     return grant_certification(session, actor=actor, rules=rules, enterprise_id=enterprise.id, tier=tier,
                                recognized_on=on, at=NOW, **kwargs)
 
 
-def report(session: Session, actor: Actor, enterprise: Enterprise, year: int, **figures: object) -> None:
-    """Record an annual report for `year`."""
-    record_annual_report(session, actor=actor, enterprise_id=enterprise.id, year=year,
-                         data={"submitted_on": date(year + 1, 3, 1), **figures}, at=NOW)
+def report(session: Session, actor: Actor, enterprise: Enterprise, year: int, today: date | None = None,
+           **figures: object) -> None:
+    """Record an annual report for `year`, filed on 1 March of the next year unless told (`submitted_on`),
+    recorded on `today` (default: NOW's day, or the filing day if later — setup only)."""
+    data = {"submitted_on": date(year + 1, 3, 1), **figures}
+    day = today or max(NOW.date(), data["submitted_on"])  # type: ignore[type-var]
+    record_annual_report(session, actor=actor, enterprise_id=enterprise.id, year=year, data=data, at=NOW, today=day)

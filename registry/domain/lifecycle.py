@@ -48,9 +48,10 @@ ENDED = frozenset(Status) - LIVE
 #: event → (statuses it may start from, the status it leads to)
 TRANSITIONS: dict[Event, tuple[frozenset[Status], Status | Outcome]] = {
     Event.SUBMIT_REVIEW: (frozenset({Status.ACTIVE}), Status.UNDER_REVIEW),
-    # Offices often record only the review's result, so a pass may come straight from active.
-    Event.PASS_REVIEW: (LIVE, Status.ACTIVE),
-    Event.FAIL_REVIEW: (LIVE, Outcome.BY_POLICY),
+    # A result only for a review under way (issue 14): an office recording only the result first
+    # records the submission (inside the window), so a pass can never come twice in one term.
+    Event.PASS_REVIEW: (frozenset({Status.UNDER_REVIEW}), Status.ACTIVE),
+    Event.FAIL_REVIEW: (frozenset({Status.UNDER_REVIEW}), Outcome.BY_POLICY),
     Event.REVOKE: (LIVE, Status.REVOKED),
     Event.WITHDRAW: (LIVE, Status.WITHDRAWN),
     Event.EXPIRE: (LIVE, Status.EXPIRED),

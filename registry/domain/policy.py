@@ -23,6 +23,7 @@ from registry.domain.errors import NotFound, PolicyError
 AUTHORITIES = ("district", "city", "province", "ministry")
 EXPIRY_SEMANTICS = ("fixed_term", "year_end", "until_superseded")
 REVIEW_OUTCOMES = ("expire", "revoke")
+REVIEW_TIMINGS = ("before_expiry", "after_expiry")
 MISSED_UPDATE = ("lose_review_eligibility", "flag")
 MISSED_CHANGE = ("lose_review_eligibility", "revoke", "flag")
 SCOPES = ("this_tier", "all_tiers")
@@ -122,12 +123,23 @@ class Tier:
     requires_audit_code: bool
     downgrades_to: str | None
     criteria: Criteria = field(default_factory=Criteria)  #: eligibility (registry.domain.criteria)
-    #: the review follows expiry (浙经信企创〔2016〕234号 "到期后…复核"): submitted after valid_until,
-    #: within `post_expiry_review_days` days; no window before expiry
-    review_follows_expiry: bool = False
-    post_expiry_review_days: int | None = None
+    #: when the review is submitted: in the `review_window_days` before expiry (default), or — for a
+    #: policy whose review follows expiry (浙经信企创〔2016〕234号 "到期后…评估…复核合格的，重新予以确认")
+    #: — in the `review_after_expiry_days` after the validity ends
+    review_timing: str = "before_expiry"
+    review_after_expiry_days: int | None = None
     ladder: str | None = None  #: the ladder the programme belongs to (national + single_champion)
     sources: Mapping[str, Provenance] = field(default_factory=dict)  #: rule key → provenance
+
+    @property
+    def review_follows_expiry(self) -> bool:
+        """True when the review is submitted after expiry (Zhejiang's post-expiry evaluation)."""
+        return self.review_timing == "after_expiry"
+
+    @property
+    def post_expiry_review_days(self) -> int | None:
+        """The days after expiry a review may be submitted in, for a review that follows expiry."""
+        return self.review_after_expiry_days
 
     def reason(self, code: str) -> RevocationReason | None:
         """Return the revocation reason with `code`, or None.
@@ -359,14 +371,16 @@ def _tier(reader: _Reader, policy: tuple[str, str], ladder: str | None = None) -
     window = review.positive("window_days", None, allow_zero=True)
     missed_review = review.choice("missed", REVIEW_OUTCOMES)
     failed_review = review.choice("failed", REVIEW_OUTCOMES, missed_review)
+    # `timing = "after_expiry"`, or `follows_expiry = true` (the same fact, as the Zhejiang file states it)
     follows_expiry = review.get("follows_expiry", bool, False)
-    after_expiry = review.positive("after_expiry_days", None)
-    if follows_expiry and after_expiry is None:
-        raise review.fail("after_expiry_days", "required when follows_expiry is true (the post-expiry window)")
-    if not follows_expiry and after_expiry is not None:
-        raise review.fail("after_expiry_days", "only with follows_expiry = true")
-    if follows_expiry and window is not None:
-        raise review.fail("window_days", "a review that follows expiry has no window before it")
+    timing = review.choice("timing", REVIEW_TIMINGS, "after_expiry" if follows_expiry else "before_expiry")
+    if follows_expiry and timing != "after_expiry":
+        raise review.fail("timing", "follows_expiry = true means timing = \"after_expiry\"")
+    after_days = review.positive("after_expiry_days", None)
+    if timing == "after_expiry" and after_days is None:
+        raise review.fail("after_expiry_days", "required when the review follows expiry (the post-expiry window)")
+    if timing != "after_expiry" and after_days is not None:
+        raise review.fail("after_expiry_days", "only when the review follows expiry")
     review.done()
     update = reader.sub("annual_update", None)
     due, missed_update = None, "flag"
@@ -430,7 +444,7 @@ def _tier(reader: _Reader, policy: tuple[str, str], ladder: str | None = None) -
         downgrades_to=reader.get("downgrades_to", str, None),
         criteria=parse_criteria(reader.get("criteria", dict, {}), file=reader.file,
                                 path=f"{reader.path}.criteria"),
-        review_follows_expiry=follows_expiry, post_expiry_review_days=after_expiry, ladder=ladder,
+        review_timing=timing, review_after_expiry_days=after_days, ladder=ladder,
         sources=sources,
     )
     reader.done()

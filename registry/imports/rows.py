@@ -8,7 +8,7 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-from registry.domain import uscc
+from registry.domain import guards, uscc
 from registry.domain.errors import RuleViolation
 from registry.imports import values as v
 from registry.imports.columns import BY_FIELD, REPORT_FIELDS, TITLE_FIELDS, Mapped
@@ -102,8 +102,8 @@ class RowReader:
 
     def _date(self, label: str | None, raw: Any) -> date:
         day = v.to_date(raw)
-        if label is not None and day > self.today:
-            raise v.CellError(f"{label} {day} 晚于今天（{self.today}） / in the future")
+        if label is not None:
+            guards.check_not_future("date", label, day, self.today)  # the one rule every path asks
         return day
 
     def _row_checks(self, row: Row) -> list[Problem]:
@@ -118,6 +118,13 @@ class RowReader:
                                          "缺少认定日期 / the recognition date is missing"))
         if "year" not in given and not given.isdisjoint(_REPORT):
             problems.append(self.problem(row.number, "year", "填写了年度数据但缺少年度 / the year is missing"))
+        if "year" in row.values and not row.values.keys().isdisjoint(_REPORT):
+            figures = {k: row.values[k] for k in _REPORT if k in row.values}
+            try:  # the same plausibility rules as a report entered by hand (errors only; warnings are not row problems)
+                guards.check_annual_figures(row.values["year"], figures, self.today)
+            except RuleViolation as exc:
+                problems += [self.problem(row.number, f, m) for f, ms in exc.errors.items() for m in ms
+                             if f not in row.bad]
         return problems
 
 

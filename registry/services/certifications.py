@@ -16,18 +16,18 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry import audit
-from registry.domain import deadlines
+from registry.domain import deadlines, guards
 from registry.domain.actors import Action, Actor, require
 from registry.domain.eligibility import Ban as BanRule
 from registry.domain.eligibility import ban_ends, check_grant
 from registry.domain.errors import Conflict, NotFound, RuleViolation, StaleVersion
-from registry.domain.lifecycle import LIVE, Event, Status, check_transition, resolve_target
+from registry.domain.lifecycle import LIVE, Event, Status, resolve_target
 from registry.domain.policy import Tier
 from registry.models import AnnualReport, Ban, Certification, CertificationEvent, CertificationTerm, Enterprise
 from registry.queries import get_in_region
 from registry.services import Rules
 from registry.services.enterprises import get_enterprise
-from registry.services.flags import cascade_prerequisite_lost, holdings_of
+from registry.services.flags import CAUSE_NAMES, cascade_prerequisite_lost, holdings_of
 from registry.services.locks import lock_enterprise, lock_enterprise_of
 
 CERT_FIELDS = ("tier", "status", "recognized_on", "batch", "document_no", "authority",
@@ -81,10 +81,15 @@ def check_grant_allowed(session: Session, rules: Rules, enterprise: Enterprise, 
 def grant_certification(session: Session, *, actor: Actor, rules: Rules, enterprise_id: int,
                         tier: str, recognized_on: date, at: datetime, batch: str | None = None,
                         document_no: str | None = None, authority: str | None = None,
-                        check: bool = True, why: audit.Why | None = None) -> Certification:
-    """Grant a title after checking bans, prerequisites and exclusions on the recognition date."""
+                        check: bool = True, why: audit.Why | None = None,
+                        today: date | None = None) -> Certification:
+    """Grant a title after checking bans, prerequisites and exclusions on the recognition date.
+
+    `today` (Asia/Shanghai) defaults to the day of `at`: a grant is a fact, never dated after it.
+    """
     why = why or audit.Why(document_no=document_no)
     require(actor, Action.WRITE)
+    guards.check_not_future("recognized_on", "认定日期", recognized_on, today or guards.local_today(at))
     lock_enterprise(session, enterprise_id)  # one grant at a time per enterprise: the second sees the first
     enterprise = get_enterprise(session, actor, enterprise_id)
     rule = tier_in_force(rules, tier, recognized_on)
@@ -139,9 +144,46 @@ def _log_event(session: Session, actor: Actor, cert: Certification, *, action: s
         actor=actor.label, created_at=at))
 
 
+def audit_code_ok(session: Session, enterprise_id: int) -> bool:
+    """Tell whether the enterprise's latest annual report carries an audit-report 验证码."""
+    code = session.scalar(sa.select(AnnualReport.audit_report_code).where(
+        AnnualReport.enterprise_id == enterprise_id).order_by(AnnualReport.year.desc()).limit(1))
+    return bool((code or "").strip())
+
+
+def title_state(session: Session, cert: Certification, tier: Tier) -> guards.TitleState:
+    """Gather what the guards read of `cert`."""
+    events = sorted(cert.events, key=lambda e: (e.effective_on, e.id or 0))
+    submitted = None
+    if cert.status == Status.UNDER_REVIEW:
+        submitted = max((e.effective_on for e in events if e.action == Event.SUBMIT_REVIEW.value), default=None)
+    cause = cert.review_ineligible_cause
+    return guards.TitleState(
+        status=cert.status, recognized_on=cert.recognized_on, valid_until=cert.valid_until,
+        review_eligible=cert.review_eligible, ineligible_cause=CAUSE_NAMES.get(cause or "", cause),
+        last_event_on=events[-1].effective_on if events else None, submitted_on=submitted,
+        audit_code_ok=audit_code_ok(session, cert.enterprise_id) if tier.requires_audit_code else True)
+
+
+def review_window_of(rules: Rules, cert: Certification, tier: Tier) -> guards.ReviewWindow | None:
+    """Return the review window of the title's current term."""
+    return guards.review_window(tier, cert.valid_until, rules.calendar)
+
+
+def allowed_actions(session: Session, rules: Rules, cert: Certification, today: date,
+                    candidates: tuple[Event, ...]) -> list[Event]:
+    """The `candidates` the guards allow on `cert` today (what a page offers)."""
+    tier = rules.policies.tier(cert.tier, policy_code=cert.policy_code)
+    return guards.allowed_now(tier, title_state(session, cert, tier), today,
+                              review_window_of(rules, cert, tier), candidates)
+
+
 def apply_event(session: Session, *, actor: Actor, rules: Rules, certification_id: int,
-                event: EventInput, at: datetime) -> Certification:
-    """Apply a lifecycle event; refuse it (changing nothing) when not allowed."""
+                event: EventInput, at: datetime, today: date | None = None) -> Certification:
+    """Apply a lifecycle event; refuse it (changing nothing) when the guards do not allow it.
+
+    `today` (Asia/Shanghai) defaults to the day of `at`; the scan passes the day it scans.
+    """
     require(actor, Action.WRITE)
     lock_enterprise_of(session, Certification, certification_id)  # events of one enterprise in turn
     cert = get_certification(session, actor, certification_id)
@@ -151,11 +193,13 @@ def apply_event(session: Session, *, actor: Actor, rules: Rules, certification_i
                            current_version=cert.version)
     _refuse_same_event(cert, event)
     tier = rules.policies.tier(cert.tier, policy_code=cert.policy_code)
-    target = check_transition(cert.status, event.action)
+    day = today or guards.local_today(at)
+    target = guards.check_event(tier, title_state(session, cert, tier), event.action, event.effective_on,
+                                day, review_window_of(rules, cert, tier))
     _check_event_input(cert, tier, event)
     before = {f: getattr(cert, f) for f in ("status", "valid_until", "ended_on")}
     handler = _HANDLERS.get(event.action, _end)
-    handler(session, actor=actor, rules=rules, cert=cert, tier=tier, event=event, at=at,
+    handler(session, actor=actor, rules=rules, cert=cert, tier=tier, event=event, at=at, today=day,
             target=resolve_target(target, tier.failed_review if event.action == Event.FAIL_REVIEW
                                   else tier.missed_review))
     return _finish(session, actor, rules, cert, event, before, at)
@@ -175,13 +219,8 @@ def _check_event_input(cert: Certification, tier: Tier, event: EventInput) -> No
         if tier.reason(event.reason_code) is None:
             codes = ", ".join(r.code for r in tier.revocation_reasons)
             raise RuleViolation.on("reason_code", f"{tier.name}没有撤销原因 {event.reason_code}（可选：{codes}）")
-    if event.action in (Event.SUBMIT_REVIEW, Event.PASS_REVIEW) and not cert.review_eligible:
-        raise RuleViolation.on("action", f"该称号已丧失复核资格（{cert.review_ineligible_cause}）"
-                                         " / not eligible for review")
     if event.action == Event.DOWNGRADE and not tier.downgrades_to:
         raise RuleViolation.on("action", f"{tier.name}不能降级 / this tier has no downgrade")
-    if event.effective_on < cert.recognized_on:
-        raise RuleViolation.on("effective_on", "生效日期不能早于认定日期 / before the recognition date")
 
 
 def _submit(session: Session, *, cert: Certification, target: Status, **_: object) -> None:
@@ -215,7 +254,7 @@ def _end(session: Session, *, cert: Certification, target: Status, event: EventI
 
 
 def _revoke(session: Session, *, actor: Actor, rules: Rules, cert: Certification, tier: Tier,
-            event: EventInput, at: datetime, target: Status) -> None:
+            event: EventInput, at: datetime, target: Status, **_: object) -> None:
     reason = tier.reason(event.reason_code or "")
     assert reason is not None  # checked in _check_event_input
     _end(session, cert=cert, target=target, event=event)
@@ -241,19 +280,21 @@ def _revoke(session: Session, *, actor: Actor, rules: Rules, cert: Certification
 def _cascade_revoke(session: Session, actor: Actor, rules: Rules, cert: Certification,
                     event: EventInput, at: datetime) -> None:
     before = {f: getattr(cert, f) for f in ("status", "valid_until", "ended_on")}
-    _end(session, cert=cert, target=Status.REVOKED, event=event)
+    # never dated before this title's recognition or its own latest event (issue 14)
+    on = max([event.effective_on, cert.recognized_on, *(e.effective_on for e in cert.events)])
     note = f"因同一企业称号被以「{event.reason_code}」撤销，全部称号一并撤销 / all_tiers revocation"
-    cascaded = EventInput(Event.REVOKE, event.effective_on, event.reason_code, event.document_no, note)
+    cascaded = EventInput(Event.REVOKE, on, event.reason_code, event.document_no, note)
+    _end(session, cert=cert, target=Status.REVOKED, event=cascaded)
     _finish(session, actor, rules, cert, cascaded, before, at, cascade=False)
 
 
 def _downgrade(session: Session, *, actor: Actor, rules: Rules, cert: Certification, tier: Tier,
-               event: EventInput, at: datetime, target: Status) -> None:
+               event: EventInput, at: datetime, target: Status, today: date) -> None:
     _end(session, cert=cert, target=target, event=event)
     session.flush()
     grant_certification(session, actor=actor, rules=rules, enterprise_id=cert.enterprise_id,
                         tier=tier.downgrades_to or "", recognized_on=event.effective_on, at=at,
-                        document_no=event.document_no, authority=cert.authority, check=False)
+                        document_no=event.document_no, authority=cert.authority, check=False, today=today)
 
 
 _HANDLERS = {

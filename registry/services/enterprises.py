@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry import audit
-from registry.domain import uscc
+from registry.domain import guards, uscc
 from registry.domain.actors import Action, Actor, can, in_scope, require, require_scope
 from registry.domain.deadlines import DueDate, change_report_deadline
 from registry.domain.errors import Conflict, NotFound, RuleViolation, StaleVersion
@@ -132,15 +132,23 @@ def update_enterprise(session: Session, *, actor: Actor, enterprise_id: int, dat
 
 
 def record_annual_report(session: Session, *, actor: Actor, enterprise_id: int, year: int,
-                         data: dict[str, Any], at: datetime,
-                         why: audit.Why = audit.Why()) -> tuple[AnnualReport, bool]:
-    """Record (or correct) one year's figures; return the report and whether anything changed."""
+                         data: dict[str, Any], at: datetime, why: audit.Why = audit.Why(),
+                         today: date | None = None, warnings: list[str] | None = None) -> tuple[AnnualReport, bool]:
+    """Record (or correct) one year's figures; return the report and whether anything changed.
+
+    The figures (merged over the stored ones for a correction) are checked by
+    guards.check_annual_figures: impossible ones are refused, unusual ones appended to `warnings`.
+    """
     require(actor, Action.WRITE)
     lock_enterprise(session, enterprise_id)  # an identical second post waits, then finds the report unchanged
     enterprise = get_enterprise(session, actor, enterprise_id)
     report = session.scalar(sa.select(AnnualReport).where(
         AnnualReport.enterprise_id == enterprise.id, AnnualReport.year == year))
     values = {k: data[k] for k in REPORT_FIELDS if k in data}
+    stored = {k: getattr(report, k) for k in REPORT_FIELDS} if report is not None else {}
+    checked = guards.check_annual_figures(year, {**stored, **values}, today or guards.local_today(at))
+    if warnings is not None:
+        warnings.extend(checked.warnings)
     if report is None:
         report = AnnualReport(enterprise_id=enterprise.id, year=year, **values)
         session.add(report)
@@ -166,9 +174,13 @@ def change_report_due(rules: Rules, tiers: list[Tier], occurred_on: date) -> Due
 
 def record_change_report(session: Session, *, actor: Actor, rules: Rules, enterprise_id: int,
                          kind: str, occurred_on: date, reported_on: date | None, details: str,
-                         at: datetime) -> tuple[ChangeReport, list[str]]:
+                         at: datetime, today: date | None = None) -> tuple[ChangeReport, list[str]]:
     """Record a major change with its reporting deadline; a late report costs review eligibility."""
     require(actor, Action.WRITE)
+    day = today or guards.local_today(at)
+    guards.check_not_future("occurred_on", "变化发生日期", occurred_on, day)
+    if reported_on is not None:
+        guards.check_not_future("reported_on", "报告日期", reported_on, day)
     lock_enterprise(session, enterprise_id)
     enterprise = get_enterprise(session, actor, enterprise_id)
     if reported_on is not None and reported_on < occurred_on:
@@ -194,10 +206,44 @@ def record_change_report(session: Session, *, actor: Actor, rules: Rules, enterp
     warnings = []
     if due.provisional:
         warnings.append(f"截止日期 {due.on} 为暂定（缺少 {', '.join(map(str, due.missing_years))} 年节假日数据）")
-    if reported_on is not None and reported_on > due.on:
-        for cert, tier in zip(live, tiers, strict=True):
-            if tier.missed_change_report == "lose_review_eligibility":
-                mark_review_ineligible(session, actor=actor, cert=cert, cause="change_not_reported", at=at)
-        warnings.append(f"逾期报告（截止 {due.on}），相关称号已丧失复核资格 / reported late")
+    warnings += _late_report_consequences(session, actor, rules, report, at)
     return report, warnings
+
+
+def _late_report_consequences(session: Session, actor: Actor, rules: Rules, report: ChangeReport,
+                              at: datetime) -> list[str]:
+    """A change reported after its deadline costs the live titles held by then their review eligibility
+    where their policy says so (the same rule the scan applies to one still unreported)."""
+    if report.reported_on is None or report.reported_on <= report.deadline_on:
+        return []
+    lost = False
+    for cert in report.enterprise.certifications:
+        tier = rules.policies.tier(cert.tier, policy_code=cert.policy_code)
+        if (cert.status in LIVE and cert.recognized_on <= report.deadline_on
+                and tier.missed_change_report == "lose_review_eligibility"):
+            lost |= mark_review_ineligible(session, actor=actor, cert=cert, cause="change_not_reported", at=at)
+    return [f"逾期报告（截止 {report.deadline_on}，{report.reported_on} 报告）"
+            f"{'，相关称号已丧失复核资格' if lost else ''} / reported late"]
+
+
+def mark_change_reported(session: Session, *, actor: Actor, rules: Rules, change_report_id: int,
+                         reported_on: date, at: datetime, today: date | None = None) -> tuple[ChangeReport, list[str]]:
+    """Mark a registered major change as reported on `reported_on`; a date after its deadline costs review
+    eligibility as the policy says. :raises RuleViolation, Conflict, NotFound:"""
+    require(actor, Action.WRITE)
+    guards.check_not_future("reported_on", "报告日期", reported_on, today or guards.local_today(at))
+    report = session.get(ChangeReport, change_report_id)
+    if report is None:
+        raise NotFound("重大变化报告不存在 / no such change report", field="change_report_id")
+    get_enterprise(session, actor, report.enterprise_id)  # region scope
+    if report.reported_on is not None:
+        raise Conflict(f"该重大变化已于 {report.reported_on} 报告 / already reported",
+                       reported_on=report.reported_on.isoformat())
+    guards.check_not_before("reported_on", "报告日期", reported_on, report.occurred_on, "变化发生日期")
+    changes = audit.diff(report, {"reported_on": reported_on})
+    session.flush()
+    audit.record(session, actor=actor, action="change_report.reported", entity_type="change_report",
+                 entity_id=report.id, enterprise_id=report.enterprise_id, region_code=report.enterprise.region_code,
+                 changes=changes, at=at)
+    return report, _late_report_consequences(session, actor, rules, report, at)
 

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from registry import audit
 from registry.domain.actors import Actor, system_actor
 from registry.domain.errors import DomainError
+from registry.domain.guards import review_window
 from registry.domain.lifecycle import LIVE, Event, Status
 from registry.domain.policy import MISSED_REVIEW_REASON, Tier
 from registry.models import AnnualReport, Ban, Certification, ChangeReport, Enterprise
@@ -91,12 +92,18 @@ def end_missed_reviews(session: Session, *, actor: Actor, rules: Rules, today: d
             continue
         assert cert.valid_until is not None
         tier, effective = tiers(cert.tier, cert.policy_code), cert.valid_until + timedelta(days=1)
+        window = review_window(tier, cert.valid_until, rules.calendar)
+        if window is not None and today <= window.closes:
+            continue  # the review may still be submitted (window's last day moved off a rest day, or post-expiry)
+        if window is not None and window.provisional:
+            report.warnings.append(f"#{cert.id} 复核窗口截止日 {window.closes} 为暂定（缺少节假日数据），暂不处理")
+            continue
         note = f"有效期至 {cert.valid_until}，届满前未提交复核，按政策（{tier.policy_code}）自动处理"
         event = (EventInput(Event.REVOKE, effective, reason_code=MISSED_REVIEW_REASON, note=note)
                  if tier.missed_review == "revoke" else EventInput(Event.EXPIRE, effective, note=note))
         label = f"#{cert.id} {cert.enterprise.name} {tier.name}"
         done = _guarded(session, report, label, lambda cid=cert.id, ev=event: apply_event(
-            session, actor=actor, rules=rules, certification_id=cid, event=ev, at=at))
+            session, actor=actor, rules=rules, certification_id=cid, event=ev, at=at, today=today))
         if done is not None:
             report.transitions.append(f"{label}：{'撤销' if event.action == Event.REVOKE else '到期'}"
                                       f"（生效 {effective}）")
@@ -124,14 +131,21 @@ def flag_missed_annual_updates(session: Session, *, actor: Actor, rules: Rules, 
                 report.warnings.append(f"{year} 年度信息更新截止日 {due.on} 为暂定（缺少 "
                                        f"{', '.join(map(str, due.missing_years))} 年节假日数据），暂不处理")
                 continue
-            losing = [(code, key) for code, key, tier in wanted.tiers(rules) if tier.annual_update_due == month_day
-                      and tier.missed_annual_update == "lose_review_eligibility"]
-            filed = sa.select(AnnualReport.id).where(AnnualReport.enterprise_id == Certification.enterprise_id,
-                                                     AnnualReport.year == year - 1)
+            losing = [(code, key, tier.requires_audit_code) for code, key, tier in wanted.tiers(rules)
+                      if tier.annual_update_due == month_day and tier.missed_annual_update == "lose_review_eligibility"]
+            # a report counts only when submitted on or before the due date (as moved off rest days) and,
+            # where the tier requires it (财办会〔2024〕15号), with its audit report's 验证码
+            on_time = sa.select(AnnualReport.id).where(AnnualReport.enterprise_id == Certification.enterprise_id,
+                                                       AnnualReport.year == year - 1, AnnualReport.submitted_on <= due.on)
+            with_code = on_time.where(sa.func.length(sa.func.trim(sa.func.coalesce(AnnualReport.audit_report_code, ""))) > 0)
+            plain = [(c, k) for c, k, needs in losing if not needs]
+            coded = [(c, k) for c, k, needs in losing if needs]
             rows = session.execute(sa.select(Certification.id, Certification.enterprise_id).where(
-                Certification.status.in_(LIVE), Certification.recognized_on < date(year, 1, 1), ~sa.exists(filed),
+                Certification.status.in_(LIVE), Certification.recognized_on < date(year, 1, 1),
                 Certification.review_eligible.is_(True), Certification.valid_from <= due.on,
-                wanted.tier_is(rules, losing)).order_by(Certification.id)).all()
+                sa.or_(sa.and_(wanted.tier_is(rules, plain), ~sa.exists(on_time)),
+                       sa.and_(wanted.tier_is(rules, coded), ~sa.exists(with_code))))
+                .order_by(Certification.id)).all()
             by_enterprise: dict[int, list[int]] = defaultdict(list)
             for cert_id, enterprise_id in rows:
                 by_enterprise[enterprise_id].append(cert_id)
@@ -139,7 +153,7 @@ def flag_missed_annual_updates(session: Session, *, actor: Actor, rules: Rules, 
                 cert = session.get(Certification, cert_id)
                 assert cert is not None
                 _lose_eligibility(session, actor, cert, tiers(cert.tier, cert.policy_code), "annual_update_missed",
-                                  at, report, f"{year} 年度信息更新 {due.on} 截止未报")
+                                  at, report, f"{year} 年度信息更新 {due.on} 截止前未按要求报送")
 
 
 def flag_unreported_changes(session: Session, *, actor: Actor, rules: Rules, today: date, at: datetime,
@@ -155,6 +169,7 @@ def flag_unreported_changes(session: Session, *, actor: Actor, rules: Rules, tod
     losing = [(code, key) for code, key, tier in wanted.tiers(rules)
               if tier.missed_change_report == "lose_review_eligibility"]
     to_flag = eligible.where(Certification.recognized_on <= ChangeReport.deadline_on, wanted.tier_is(rules, losing))
+    # (a change reported late has its consequence when the report is recorded: mark_change_reported)
     overdue = session.scalars(sa.select(ChangeReport).where(
         ChangeReport.reported_on.is_(None), ChangeReport.deadline_on < today, sa.or_(
             sa.and_(ChangeReport.deadline_provisional.is_(True), sa.exists(eligible)),

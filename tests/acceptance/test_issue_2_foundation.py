@@ -241,7 +241,8 @@ def test_deadline_examples_through_the_calendar_stored_in_the_database(session, 
     june = grant(session, admin, rules, other, "innovative_sme", d("2024-06-15"))
     assert june.valid_until == d("2027-06-15")
     report, warnings = record_change_report(session, actor=admin, rules=rules, enterprise_id=ent.id, kind="rename",
-                                            occurred_on=d("2026-07-01"), reported_on=None, details="", at=NOW)
+                                            occurred_on=d("2026-07-01"), reported_on=None, details="", at=NOW,
+                                            today=d("2026-07-01"))  # issue 14: never dated after today
     assert (report.deadline_on, report.deadline_provisional, warnings) == (d("2026-10-08"), False, [])
     assert deadlines.deadline(rules.calendar, d("2026-09-20"), Period(30, "working_days")).on == d("2026-11-06")
     with pytest.raises(CalendarDataMissing) as err:  # no 2027 override rows in this database
@@ -267,6 +268,8 @@ def test_a_passed_review_records_the_policy_version_in_force_at_the_review(sessi
     ent = make_enterprise(session, admin)
     cert = grant(session, admin, versioned, ent, "innovative_sme", d("2023-06-15"))
     assert cert.policy_code == "national-2022"
+    apply_event(session, actor=admin, rules=versioned, certification_id=cert.id, at=NOW,  # issue 14: submit first
+                event=EventInput(Event.SUBMIT_REVIEW, d("2026-04-01")))
     apply_event(session, actor=admin, rules=versioned, certification_id=cert.id, at=NOW,
                 event=EventInput(Event.PASS_REVIEW, d("2026-05-20"), document_no="复核〔2026〕1号"))
     assert cert.status == Status.ACTIVE

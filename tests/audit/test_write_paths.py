@@ -35,9 +35,9 @@ def one_event(session, mark):
     return event
 
 
-def apply(session, actor, rules, cert, action, on, **kw):
+def apply(session, actor, rules, cert, action, on, today=None, **kw):
     return apply_event(session, actor=actor, rules=rules, certification_id=cert.id,
-                       event=EventInput(Event(action), d(on), **kw), at=NOW)
+                       event=EventInput(Event(action), d(on), **kw), at=NOW, today=d(today) if today else None)
 
 
 def test_enterprise_created(session, admin):
@@ -100,15 +100,18 @@ def test_grant(session, admin, rules):
 ])
 def test_each_lifecycle_event(session, admin, rules, action, status):
     cert = grant(session, admin, rules, make_enterprise(session, admin), "innovative_sme", d("2023-06-15"))
+    if action == "fail_review":  # issue 14: a result only for a review under way
+        apply(session, OFFICER, rules, cert, "submit_review", "2026-03-20")
     mark = last_id(session)
     apply(session, OFFICER, rules, cert, action, "2026-04-01", note="处理说明")
     event = one_event(session, mark)
     assert (event.action, event.entity_id, event.note) == (f"certification.{action}", cert.id, "处理说明")
-    assert event.changes["status"] == ["active", status]
+    assert event.changes["status"] == ["under_review" if action == "fail_review" else "active", status]
 
 
 def test_pass_review(session, admin, rules):
     cert = grant(session, admin, rules, make_enterprise(session, admin), "innovative_sme", d("2023-06-15"))
+    apply(session, OFFICER, rules, cert, "submit_review", "2026-04-01")  # issue 14: no pass without a submission
     mark = last_id(session)
     apply(session, OFFICER, rules, cert, "pass_review", "2026-05-20", document_no="复核〔2026〕1号")
     event = one_event(session, mark)
@@ -121,7 +124,7 @@ def test_downgrade_records_the_end_and_the_new_grant(session, admin, rules):
     report(session, admin, ent, 2023, revenue=900_000_000)
     champion = grant(session, admin, rules, ent, "single_champion", d("2024-03-01"))
     mark = last_id(session)
-    apply(session, admin, rules, champion, "downgrade", "2027-02-15")
+    apply(session, admin, rules, champion, "downgrade", "2027-02-15", today="2027-02-15")  # never after today
     assert [e.action for e in events_after(session, mark)] == ["certification.granted", "certification.downgrade"]
 
 

@@ -9,9 +9,8 @@ from registry.domain.lifecycle import (
 
 EXPECTED = {
     (Status.ACTIVE, Event.SUBMIT_REVIEW): Status.UNDER_REVIEW,
-    (Status.ACTIVE, Event.PASS_REVIEW): Status.ACTIVE,
+    # issue 14: a review's result only for a review under way (never straight from active)
     (Status.UNDER_REVIEW, Event.PASS_REVIEW): Status.ACTIVE,
-    (Status.ACTIVE, Event.FAIL_REVIEW): Outcome.BY_POLICY,
     (Status.UNDER_REVIEW, Event.FAIL_REVIEW): Outcome.BY_POLICY,
     **{(s, Event.REVOKE): Status.REVOKED for s in LIVE},
     **{(s, Event.WITHDRAW): Status.WITHDRAWN for s in LIVE},

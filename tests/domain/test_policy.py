@@ -152,3 +152,16 @@ def test_periods_parse(text, amount, unit):
 def test_bad_periods_refused(text):
     with pytest.raises(ValueError, match="expected"):
         parse_period(text)
+
+
+def test_review_timing_defaults_to_before_expiry_and_after_expiry_needs_its_days(tmp_path):
+    tier = load_policy_file(write(tmp_path, MINIMAL)).tiers[0]
+    assert (tier.review_timing, tier.review_after_expiry_days) == ("before_expiry", None)
+    after = MINIMAL.replace('missed = "expire"', 'missed = "expire"\ntiming = "after_expiry"\nafter_expiry_days = 60')
+    tier = load_policy_file(write(tmp_path, after)).tiers[0]
+    assert (tier.review_timing, tier.review_after_expiry_days) == ("after_expiry", 60)
+    with pytest.raises(PolicyError) as err:
+        load_policy_file(write(tmp_path, MINIMAL.replace('missed = "expire"', 'missed = "expire"\ntiming = "after_expiry"')))
+    assert err.value.key == "tiers[0].review.after_expiry_days"
+    with pytest.raises(PolicyError):
+        load_policy_file(write(tmp_path, MINIMAL.replace('missed = "expire"', 'missed = "expire"\ntiming = "later"')))

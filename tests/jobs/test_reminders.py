@@ -100,8 +100,9 @@ def test_renewal_retires_pending_reminders_and_arms_the_new_date(session, admin,
     scan(session, rules, d("2026-06-03"))
     old = reminders_of(session, cert, ReminderStatus.PENDING)
     assert {(r.kind, r.milestone) for r in old} == {("expiry", 30), ("expiry", 7)}
-    apply_event(session, actor=admin, rules=rules, certification_id=cert.id,
-                event=EventInput(Event.PASS_REVIEW, d("2026-07-01")), at=NOW)
+    for action in (Event.SUBMIT_REVIEW, Event.PASS_REVIEW):  # issue 14: a pass only for a review under way
+        apply_event(session, actor=admin, rules=rules, certification_id=cert.id,
+                    event=EventInput(action, d("2026-07-01")), at=NOW, today=d("2026-07-01"))
     assert cert.valid_until == d("2029-09-01")
     result = scan(session, rules, d("2026-07-02"))
     assert result.reminders.retired == 2
@@ -146,7 +147,7 @@ def test_annual_update_reminders_overdue_once_and_retired_when_filed(session, ad
     report(session, admin, other, 2024, revenue=10_000_000)
     grant(session, admin, rules, other, "innovative_sme", d("2024-09-01"))
     scan(session, rules, d("2027-04-01"))
-    report(session, admin, other, 2026, revenue=10_000_000)  # filed: the pending ones retire
+    report(session, admin, other, 2026, revenue=10_000_000, today=d("2027-04-01"))  # filed: the pending ones retire
     scan(session, rules, d("2027-04-02"))
     left = session.scalars(sa.select(Reminder.status).where(
         Reminder.subject_id == other.id, Reminder.subject_type == "enterprise",
@@ -157,7 +158,8 @@ def test_annual_update_reminders_overdue_once_and_retired_when_filed(session, ad
 def test_change_report_deadline_is_reminded_until_reported(session, admin, rules):
     ent, _ = holder(session, admin, rules, until_year=2028)
     change, _ = record_change_report(session, actor=admin, rules=rules, enterprise_id=ent.id, kind="merger",
-                                     occurred_on=d("2026-07-01"), reported_on=None, details="吸收合并", at=NOW)
+                                     occurred_on=d("2026-07-01"), reported_on=None, details="吸收合并", at=NOW,
+                                     today=d("2026-07-01"))  # issue 14: never dated after today
     scan(session, rules, d("2026-09-08"))  # 30 days before 2026-10-08
     [row] = session.scalars(sa.select(Reminder).where(Reminder.subject_type == "change_report",
                                                       Reminder.subject_id == change.id,

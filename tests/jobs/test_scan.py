@@ -104,7 +104,8 @@ def test_unreported_change_past_its_deadline_costs_review_eligibility(session, a
     report(session, admin, ent, 2025, revenue=10_000_000)
     cert = grant(session, admin, rules, ent, "innovative_sme", d("2025-03-01"))
     change, _ = record_change_report(session, actor=admin, rules=rules, enterprise_id=ent.id, kind="rename",
-                                     occurred_on=d("2026-07-01"), reported_on=None, details="更名", at=NOW)
+                                     occurred_on=d("2026-07-01"), reported_on=None, details="更名", at=NOW,
+                                     today=d("2026-07-01"))  # issue 14: never dated after today
     assert change.deadline_on == d("2026-10-08")
     scan(session, rules, d("2026-10-08"))
     assert cert.review_eligible

@@ -45,7 +45,8 @@ def roster(session, admin, rules):
     orphan.policy_code = "national-2019"  # a policy file since removed: the latest innovative_sme rules apply
     for ent, occurred in ((late, "2026-07-01"), (champion, "2026-08-15"), (hidden, "2026-03-01")):
         record_change_report(session, actor=admin, rules=rules, enterprise_id=ent.id, kind="merger",
-                             occurred_on=d(occurred), reported_on=None, details="合并", at=NOW)
+                             occurred_on=d(occurred), reported_on=None, details="合并", at=NOW,
+                             today=d(occurred))  # issue 14: never dated after today
     session.flush()
     return {"renewed": renewed, "filed": filed}
 
@@ -76,9 +77,10 @@ def test_sql_and_python_agree_on_every_day_while_the_ledger_fills(session, admin
         assert sql == python, day
         assert python[0], day  # something is wanted on each of these days
         if day == d("2026-06-16"):  # a review passed and a report filed: stale rows to find
-            apply_event(session, actor=admin, rules=rules, certification_id=roster["renewed"].id,
-                        event=EventInput(Event.PASS_REVIEW, day), at=NOW)
-            report(session, admin, roster["filed"], 2026, revenue=10_000_000)
+            for action in (Event.SUBMIT_REVIEW, Event.PASS_REVIEW):  # issue 14: a pass needs a review under way
+                apply_event(session, actor=admin, rules=rules, certification_id=roster["renewed"].id,
+                            event=EventInput(action, day), at=NOW, today=day)
+            report(session, admin, roster["filed"], 2026, revenue=10_000_000, submitted_on=day, today=day)
             python = python_view(session, rules, day)
             assert python[2] and sql_view(session, rules, day) == python
         scan(session, rules, day)

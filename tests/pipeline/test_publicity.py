@@ -37,7 +37,7 @@ def object_to(session, officers, batch, application, name="王某某", identity=
     return file_objection(session, actor=officers.province, batch_id=batch.id, application_id=application.id,
                           submitter_name=name, submitter_identity=identity, contact="13800000000",
                           grounds=kw.pop("grounds", "研发费用数据与审计报告不符"), evidence=kw.pop("evidence", "审计报告复印件"),
-                          received_on=d(on), at=NOW, **kw)
+                          received_on=d(on), at=NOW, today=kw.pop("today", d(on)), **kw)
 
 
 def finalise(session, rules, officers, batch, today="2026-06-13", published="2026-06-13", **kw):
@@ -97,7 +97,7 @@ def test_objection_refusals(session, officers, board):
     with pytest.raises(NotFound):  # a 杭州 officer cannot reach a 台州 application
         file_objection(session, actor=officers.hangzhou, batch_id=batch.id, application_id=winners[0].id,
                        submitter_name="李某", submitter_identity="seal", contact="x", grounds="y", evidence="",
-                       received_on=d("2026-06-08"), at=NOW)
+                       received_on=d("2026-06-08"), at=NOW, today=d("2026-06-08"))
 
 
 def test_an_open_objection_blocks_finalising_until_rejected_with_a_note(session, rules, officers, board):
@@ -128,6 +128,9 @@ def test_an_open_objection_blocks_finalising_until_rejected_with_a_note(session,
     with pytest.raises(RuleViolation) as err:
         finalise(session, rules, officers, batch, published="2026-06-12")
     assert "published_on" in err.value.errors
+    with pytest.raises(RuleViolation) as err:  # issue 14: a list is not published after today
+        finalise(session, rules, officers, batch, today="2026-06-13", published="2026-06-14")
+    assert "名单公布日期（2026-06-14）晚于今天（2026-06-13）" in err.value.errors["published_on"][0]
 
     finalise(session, rules, officers, batch, document_no="工信部企业函〔2026〕88号", authority="工业和信息化部")
     assert (batch.status, batch.published_on) == (BatchStatus.FINALISED, d("2026-06-13"))
@@ -241,3 +244,12 @@ def test_a_returned_application_cannot_be_resubmitted_once_the_list_is_publicise
     publicise(session, officers, batch)
     with pytest.raises(Conflict):
         resubmit(session, actor=officers.district, rules=rules, application_id=returned.id, on=d("2026-06-06"), at=NOW)
+
+
+def test_an_objection_is_not_received_after_today(session, rules, officers, board):
+    batch, winners, _, _ = board
+    publicise(session, officers, batch)
+    with pytest.raises(RuleViolation) as err:  # issue 14: the window is a plan, the receipt a fact
+        object_to(session, officers, batch, winners[0], on="2026-06-09", today=d("2026-06-08"))
+    assert "异议收到日期（2026-06-09）晚于今天（2026-06-08）" in err.value.errors["received_on"][0]
+    assert object_to(session, officers, batch, winners[0], on="2026-06-08", today=d("2026-06-08")).id

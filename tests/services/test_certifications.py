@@ -22,9 +22,10 @@ def ladder(session, admin, rules, enterprise, start=d("2023-06-15")):
     return innovative, specialized, giant
 
 
-def event(session, admin, rules, cert, action, on, **kw):
+def event(session, admin, rules, cert, action, on, today=None, **kw):
     return apply_event(session, actor=admin, rules=rules, certification_id=cert.id,
-                       event=EventInput(Event(action), d(on) if isinstance(on, str) else on, **kw), at=NOW)
+                       event=EventInput(Event(action), d(on) if isinstance(on, str) else on, **kw), at=NOW,
+                       today=d(today) if isinstance(today, str) else today)
 
 
 def test_grant_records_term_event_policy_and_audit(session, admin, rules):
@@ -111,12 +112,14 @@ def test_revoke_needs_a_known_reason(session, admin, rules):
 def test_failed_review_follows_policy(session, admin, rules):
     ent = make_enterprise(session, admin)
     national = grant(session, admin, rules, ent, "innovative_sme", d("2023-06-15"))
+    event(session, admin, rules, national, "submit_review", "2026-05-01")  # issue 14: a result needs a review under way
     event(session, admin, rules, national, "fail_review", "2026-06-01")
     assert national.status == Status.EXPIRED
     big = make_enterprise(session, admin)
     report(session, admin, big, 2023, revenue=500_000_000)
     champion = grant(session, admin, rules, big, "single_champion", d("2024-03-01"))
-    event(session, admin, rules, champion, "fail_review", "2027-02-01")
+    event(session, admin, rules, champion, "submit_review", "2026-12-01", today="2026-12-01")
+    event(session, admin, rules, champion, "fail_review", "2027-02-01", today="2027-02-01")
     assert champion.status == Status.REVOKED
 
 
@@ -124,7 +127,7 @@ def test_downgrade_supersedes_and_grants_product(session, admin, rules):
     ent = make_enterprise(session, admin)
     report(session, admin, ent, 2023, revenue=900_000_000)
     champion = grant(session, admin, rules, ent, "single_champion", d("2024-03-01"))
-    event(session, admin, rules, champion, "downgrade", "2027-02-15", document_no="降〔2027〕1号")
+    event(session, admin, rules, champion, "downgrade", "2027-02-15", today="2027-02-15", document_no="降〔2027〕1号")
     assert champion.status == Status.SUPERSEDED and champion.ended_on == d("2027-02-15")
     product = [c for c in ent.certifications if c.tier == "champion_product"]
     assert len(product) == 1 and product[0].recognized_on == d("2027-02-15")
@@ -135,6 +138,7 @@ def test_as_of_is_exact_across_renewal_and_revocation(session, admin, rules):
     revoked = make_enterprise(session, admin, region_code="331003")
     other_city = make_enterprise(session, admin, region_code="330106")
     a = grant(session, admin, rules, renewed, "innovative_sme", d("2023-06-15"))
+    event(session, admin, rules, a, "submit_review", "2026-04-01")  # issue 14: no pass without a submission
     event(session, admin, rules, a, "pass_review", "2026-05-01")
     b = grant(session, admin, rules, revoked, "innovative_sme", d("2023-06-15"))
     event(session, admin, rules, b, "revoke", "2025-01-10", reason_code="major_accident")

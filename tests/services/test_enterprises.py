@@ -70,7 +70,8 @@ def test_change_report_deadline_and_late_report(session, admin, rules):
     ent = make_enterprise(session, admin)
     cert = grant(session, admin, rules, ent, "innovative_sme", d("2025-01-10"))
     report, warnings = record_change_report(session, actor=admin, rules=rules, enterprise_id=ent.id, kind="rename",
-                                            occurred_on=d("2026-07-01"), reported_on=d("2026-09-01"), details="更名", at=NOW)
+                                            occurred_on=d("2026-07-01"), reported_on=d("2026-09-01"), details="更名", at=NOW,
+                                            today=d("2026-09-01"))  # issue 14: a report is never dated after today
     assert report.deadline_on == d("2026-10-08") and not warnings and cert.review_eligible
     _, warnings = record_change_report(session, actor=admin, rules=rules, enterprise_id=ent.id, kind="merger",
                                        occurred_on=d("2026-01-05"), reported_on=d("2026-06-01"), details="", at=NOW)
@@ -81,5 +82,6 @@ def test_provisional_change_deadline(session, admin, rules):
     ent = make_enterprise(session, admin)
     grant(session, admin, rules, ent, "innovative_sme", d("2025-01-10"))
     report, warnings = record_change_report(session, actor=admin, rules=rules, enterprise_id=ent.id, kind="rename",
-                                            occurred_on=d("2026-11-01"), reported_on=None, details="", at=NOW)
+                                            occurred_on=d("2026-11-01"), reported_on=None, details="", at=NOW,
+                                            today=d("2026-11-01"))  # issue 14: a change is never dated after today
     assert report.deadline_provisional and "2027" in warnings[0]

@@ -84,6 +84,7 @@ def test_submit_then_pass_review_adds_the_next_term(officer, ent, session, admin
 def test_fail_review_ends_the_title_as_the_policy_says(officer, ent, session, admin, rules, today):
     cert = grant(session, admin, rules, ent, "innovative_sme", add_years(today, -3) + timedelta(days=40))
     session.commit()
+    submit(officer, f"/certifications/{cert.id}/submit_review", {"effective_on": today})  # issue 14: under review first
     confirm, done = submit(officer, f"/certifications/{cert.id}/fail_review", {"effective_on": today})
     assert "复核不通过，称号将于" in confirm and "到期终止" in confirm
     assert done.status_code == 302 and titles_of(session, ent)["innovative_sme"].status == Status.EXPIRED
@@ -168,14 +169,15 @@ def test_change_report_deadline_uses_the_holiday_calendar(officer, ent, session,
     assert not titles_of(session, ent)["innovative_sme"].review_eligible  # reported late
 
 
-def test_a_deadline_in_a_year_without_holiday_data_is_marked_provisional(officer, ent, session):
+def test_a_deadline_in_a_year_without_holiday_data_is_marked_provisional(officer, ent, session, today):
+    occurred = min(today, d("2026-12-15"))  # issue 14: a change is never dated after today
     confirm, done = submit(officer, f"/enterprises/{ent.id}/change-reports/new",
-                           {"kind": "merger", "occurred_on": "2026-12-15"})
+                           {"kind": "merger", "occurred_on": occurred})
     assert "该截止日期为暂定：缺少 2027 年节假日数据" in confirm and "尚未报告" in confirm
     assert done.status_code == 302
     assert "暂定" in page(officer, f"/enterprises/{ent.id}")
     bad = post(officer, f"/enterprises/{ent.id}/change-reports/new",
-               {"kind": "merger", "occurred_on": "2026-12-15", "reported_on": "2026-12-01"})
+               {"kind": "merger", "occurred_on": occurred, "reported_on": occurred - timedelta(days=5)})
     assert bad.status_code == 422 and "报告日期不能早于发生日期" in bad.get_data(as_text=True)
 
 
@@ -234,3 +236,32 @@ def test_going_back_from_the_confirmation_keeps_the_values_and_changes_nothing(o
     html = back.get_data(as_text=True)
     assert back.status_code == 200 and "下一步：查看办理后果" in html and 'value="第9批"' in html
     assert titles_of(session, ent) == {}
+
+
+def test_pages_offer_only_what_the_guards_allow(officer, ent, session, admin, rules, today):
+    """Issue 14: 复核通过 is not offered without a review under way, nor 提交复核 outside the window."""
+    early = grant(session, admin, rules, ent, "innovative_sme", today - timedelta(days=200))  # window far ahead
+    session.commit()
+    html = page(officer, f"/enterprises/{ent.id}")
+    base = f"/certifications/{early.id}/"
+    assert base + "withdraw" in html and base + "revoke" in html
+    assert base + "submit_review" not in html and base + "pass_review" not in html and base + "fail_review" not in html
+    refused = post(officer, base + "submit_review", {"version": early.version, "effective_on": today, "confirmed": 1})
+    text = refused.get_data(as_text=True)
+    opens = early.valid_until - timedelta(days=90)
+    assert refused.status_code == 422 and f"复核窗口为 {opens} 至" in text
+
+    other = make_enterprise(session, admin, region_code="331002")
+    due = grant(session, admin, rules, other, "innovative_sme", add_years(today, -3) + timedelta(days=40))
+    session.commit()
+    base = f"/certifications/{due.id}/"
+    html = page(officer, f"/enterprises/{other.id}")
+    assert base + "submit_review" in html and base + "pass_review" not in html
+    submit(officer, base + "submit_review", {"effective_on": today})
+    html = page(officer, f"/enterprises/{other.id}")
+    assert base + "pass_review" in html and base + "fail_review" in html and base + "submit_review" not in html
+    submit(officer, base + "pass_review", {"effective_on": today})
+    html = page(officer, f"/enterprises/{other.id}")
+    assert base + "pass_review" not in html and base + "submit_review" not in html  # once per term
+    assert "不能执行「复核通过」" in page(officer, base + "pass_review", status=409)
+    assert len(titles_of(session, other)["innovative_sme"].terms) == 2

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry import audit
+from registry.domain import guards
 from registry.domain.actors import Action, Actor, require, require_scope
 from registry.domain.errors import Conflict, NotFound, RuleViolation
 from registry.domain.policy import Tier
@@ -159,6 +160,7 @@ def _check_finalisable(session: Session, batch: Batch, published_on: date, today
                        f" / unresolved objections: {pending}", objections=pending)
     if published_on <= ends:
         raise RuleViolation.on("published_on", f"公布日期应在公示期结束（{ends}）之后 / must be after the publicity window")
+    guards.check_not_future("published_on", "名单公布日期", published_on, today)
 
 
 @dataclass(frozen=True)
@@ -226,7 +228,7 @@ def finalise_batch(session: Session, *, actor: Actor, rules: Rules, batch_id: in
                          today=today)
     batch = plan.batch
     for settlement in plan.settlements:
-        _settle(session, actor, rules, batch, settlement, published_on, at, document_no, authority)
+        _settle(session, actor, rules, batch, settlement, published_on, at, document_no, authority, today)
     granted = len(plan.granted)
     changes = audit.diff(batch, {"status": BatchStatus.FINALISED, "published_on": published_on,
                                  "document_no": document_no, "finalised_at": at})
@@ -239,13 +241,14 @@ def finalise_batch(session: Session, *, actor: Actor, rules: Rules, batch_id: in
 
 
 def _settle(session: Session, actor: Actor, rules: Rules, batch: Batch, settlement: Settlement,
-            published_on: date, at: datetime, document_no: str | None, authority: str | None) -> None:
+            published_on: date, at: datetime, document_no: str | None, authority: str | None,
+            today: date) -> None:
     """Grant one application through the grant service, or record why not."""
     application, cert_id = settlement.application, None
     if settlement.grant:
         cert_id = grant_certification(session, actor=actor, rules=rules, enterprise_id=application.enterprise_id,
                                       tier=batch.tier, recognized_on=published_on, at=at, batch=batch.name,
-                                      document_no=document_no, authority=authority).id
+                                      document_no=document_no, authority=authority, today=today).id
         status = ApplicationStatus.GRANTED
     else:  # a rejection stays a rejection; the rest were simply not granted
         status = ApplicationStatus.REJECTED if application.status == ApplicationStatus.REJECTED \

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry import audit
+from registry.domain import guards
 from registry.domain.actors import Action, Actor, require
 from registry.domain.errors import Conflict, NotFound, RuleViolation
 from registry.models import Application, ApplicationStatus, BatchStatus, Objection, ObjectionStatus, SubmitterIdentity
@@ -52,9 +53,10 @@ def _submitter(name: str | None, identity: str | None) -> tuple[str, SubmitterId
 def file_objection(session: Session, *, actor: Actor, batch_id: int, application_id: int,
                    submitter_name: str | None, submitter_identity: str | None, contact: str | None,
                    grounds: str | None, evidence: str | None, received_on: date, at: datetime,
-                   confidential: bool = True) -> Objection:
-    """Record a written objection received during the batch's publicity window."""
+                   confidential: bool = True, today: date | None = None) -> Objection:
+    """Record a written objection received during the batch's publicity window (never after today)."""
     require(actor, Action.WRITE)
+    guards.check_not_future("received_on", "异议收到日期", received_on, today or guards.local_today(at))
     lock_enterprise_of(session, Application, application_id)  # objections to one application in turn
     batch = get_batch(session, actor, batch_id)
     application = get_application(session, actor, application_id)

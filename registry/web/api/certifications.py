@@ -46,6 +46,6 @@ def post_event(certification_id: int):
     data, session = load(EventIn()), get_session()
     event = EventInput(action=Event(data.pop("action")), **data)
     cert = certifications.apply_event(session, actor=current_actor(), rules=rules(),
-                                      certification_id=certification_id, event=event, at=utcnow())
+                                      certification_id=certification_id, event=event, at=utcnow(), today=today())
     session.commit()
     return jsonify(dump_certification(cert, detail=True))

@@ -9,7 +9,7 @@ from registry.domain.actors import Action
 from registry.extensions import get_session, rules
 from registry.queries import paginate, roster_select
 from registry.schemas import (
-    AnnualReportIn, AnnualReportOut, CertificationIn, CertificationOut, ChangeReportIn, ChangeReportOut,
+    AnnualReportIn, AnnualReportOut, CertificationIn, CertificationOut, ChangeReportIn, ChangeReportOut, ChangeReportedIn,
     EnterpriseIn, EnterpriseOut, EnterprisePatch, ListArgs,
 )
 from registry.services import certifications, enterprises
@@ -70,10 +70,12 @@ def patch_enterprise(enterprise_id: int):
 def add_annual_report(enterprise_id: int):
     """Record one year's figures (a second post for the same year corrects it)."""
     data, session = load(AnnualReportIn()), get_session()
+    warnings: list[str] = []
     report, _ = enterprises.record_annual_report(session, actor=current_actor(), enterprise_id=enterprise_id,
-                                                 year=data.pop("year"), data=data, at=utcnow())
+                                                 year=data.pop("year"), data=data, at=utcnow(), today=today(),
+                                                 warnings=warnings)
     session.commit()
-    return jsonify(AnnualReportOut().dump(report)), 201
+    return jsonify({**AnnualReportOut().dump(report), "warnings": warnings}), 201
 
 
 @bp.post("/enterprises/<int:enterprise_id>/change-reports")
@@ -83,9 +85,23 @@ def add_change_report(enterprise_id: int):
     """Record a major change with its reporting deadline."""
     data, session = load(ChangeReportIn()), get_session()
     report, warnings = enterprises.record_change_report(session, actor=current_actor(), rules=rules(),
-                                                        enterprise_id=enterprise_id, at=utcnow(), **data)
+                                                        enterprise_id=enterprise_id, at=utcnow(), today=today(), **data)
     session.commit()
     return jsonify({**ChangeReportOut().dump(report), "warnings": warnings}), 201
+
+
+@bp.post("/change-reports/<int:change_report_id>/reported")
+@doc("登记重大变化已报告（逾期报告按政策丧失复核资格）", body=ChangeReportedIn, response=ChangeReportOut,
+     errors=WRITE_ERRORS)
+@requires(Action.WRITE)
+def mark_change_reported(change_report_id: int):
+    """Mark a registered major change as reported on `reported_on`; a late date has its consequences."""
+    data, session = load(ChangeReportedIn()), get_session()
+    report, warnings = enterprises.mark_change_reported(session, actor=current_actor(), rules=rules(),
+                                                        change_report_id=change_report_id, at=utcnow(),
+                                                        today=today(), **data)
+    session.commit()
+    return jsonify({**ChangeReportOut().dump(report), "warnings": warnings}), 200
 
 
 @bp.post("/enterprises/<int:enterprise_id>/certifications")
@@ -95,6 +111,6 @@ def grant(enterprise_id: int):
     """Grant a title."""
     data, session = load(CertificationIn()), get_session()
     cert = certifications.grant_certification(session, actor=current_actor(), rules=rules(),
-                                              enterprise_id=enterprise_id, at=utcnow(), **data)
+                                              enterprise_id=enterprise_id, at=utcnow(), today=today(), **data)
     session.commit()
     return jsonify(dump_certification(cert, detail=True)), 201

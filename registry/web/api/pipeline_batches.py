@@ -139,7 +139,7 @@ def file_objection(batch_id: int):
     data, session = load(ObjectionIn()), get_session()
     received = data.pop("received_on") or today()
     objection = pipeline.file_objection(session, actor=current_actor(), batch_id=batch_id, received_on=received,
-                                        at=utcnow(), **data)
+                                        at=utcnow(), today=today(), **data)
     session.commit()
     return jsonify(dump_objection(objection, current_actor())), 201
 

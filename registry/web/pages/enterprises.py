@@ -14,16 +14,17 @@ from registry.domain.actors import Action, can
 from sqlalchemy.orm.exc import StaleDataError
 
 from registry.domain.errors import Conflict, RuleViolation, StaleVersion
-from registry.domain.lifecycle import LIVE, Event, allowed_events
+from registry.domain.lifecycle import LIVE, Event
 from registry.extensions import get_session, policies
 from registry.models import Ban, Certification, Enterprise
+from registry.services.certifications import allowed_actions
 from registry.services.enterprises import get_enterprise, officer_candidates, update_enterprise
 from registry.services.flags import CAUSE_NAMES
 from registry.web.auth import current_actor, requires
 from registry.web.errors import CHANGED, DB_CONFLICTS, as_conflict
 from registry.web.pages import bp
 from registry.web.pages.audit import enterprise_history
-from registry.web.pages.flow import attach_errors, today
+from registry.web.pages.flow import attach_errors, rules, today
 from registry.web.pages.forms import CHANGE_KIND_NAMES, SIZE_NAMES, EnterpriseForm, choices
 from registry.web.pages.roster import region_choices
 
@@ -35,14 +36,11 @@ EDITABLE = ("name", "uscc", "region_code", "industry_code", "size_class", "found
 
 
 def title_actions(cert: Certification) -> list[Event]:
-    """Return the events an officer may record on `cert` now (a title without eligibility offers no review)."""
+    """Return the events the guards allow an officer to record on `cert` today (registry/domain/guards.py):
+    no review outside its window or without eligibility, no result without a review under way."""
     if cert.status not in LIVE:
         return []
-    tier = policies().tier(cert.tier, policy_code=cert.policy_code)
-    hidden = {Event.DOWNGRADE} if not tier.downgrades_to else set()
-    if not cert.review_eligible:
-        hidden |= {Event.SUBMIT_REVIEW, Event.PASS_REVIEW}
-    return [e for e in OFFICER_EVENTS if e in allowed_events(cert.status) and e not in hidden]
+    return allowed_actions(get_session(), rules(), cert, today(), OFFICER_EVENTS)
 
 
 def reason_name(cert: Certification, code: str | None) -> str:

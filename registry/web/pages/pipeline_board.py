@@ -114,7 +114,7 @@ def file_objection(batch_id: int):
             session, actor=actor, batch_id=batch_id, application_id=int(form.application_id.data),
             submitter_name=form.submitter_name.data, submitter_identity=form.submitter_identity.data,
             contact=form.contact.data, grounds=form.grounds.data, evidence=form.evidence.data,
-            received_on=form.received_on.data, at=utcnow(), confidential=form.confidential.data)
+            received_on=form.received_on.data, at=utcnow(), today=today(), confidential=form.confidential.data)
         return f"已登记异议 #{objection.id}"
 
     return submit(form, action, url_for("pages.batch", batch_id=batch_id))

@@ -59,7 +59,7 @@ def annual_report(enterprise_id: int):
     def apply() -> str:
         data = {k: (None if form[k].data == "" else form[k].data) for k in AnnualReportForm.FIGURES}
         _, changed = record_annual_report(session, actor=actor, enterprise_id=record.id, year=form.year.data,
-                                          data=data, at=utcnow())
+                                          data=data, at=utcnow(), today=today())
         return f"已登记 {form.year.data} 年度信息" if changed else "与已登记的数据一致，未作修改"
 
     context = {"heading": "登记年度信息", "subject": record.name, "enterprise": record, "hints": []}
@@ -88,7 +88,7 @@ def change_report(enterprise_id: int):
         report, warnings = record_change_report(
             session, actor=actor, rules=rules(), enterprise_id=record.id, kind=form.kind.data,
             occurred_on=form.occurred_on.data, reported_on=form.reported_on.data, details=form.details.data or "",
-            at=utcnow())
+            at=utcnow(), today=day)
         for warning in warnings:
             flash(warning.split(" / ")[0], "error")
         return f"已登记重大变化（{CHANGE_KIND_NAMES.get(report.kind, report.kind)}），报告期限 {report.deadline_on}"

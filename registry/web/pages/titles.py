@@ -63,7 +63,7 @@ def grant(enterprise_id: int):
     def apply() -> str:
         cert = grant_certification(
             session, actor=actor, rules=rules(), enterprise_id=record.id, tier=form.tier.data,
-            recognized_on=form.recognized_on.data, at=utcnow(), batch=form.batch.data or None,
+            recognized_on=form.recognized_on.data, at=utcnow(), today=today(), batch=form.batch.data or None,
             document_no=form.document_no.data or None, authority=form.authority.data or None)
         return f"已授予「{tier_name(cert.tier)}」称号，有效期至 {cert.valid_until or '下一批名单发布'}"
 
@@ -135,7 +135,7 @@ def certification_event(certification_id: int, action: str):
     reason = (lambda: form.reason_code.data) if event == Event.REVOKE else (lambda: None)
 
     def apply() -> str:
-        done = apply_event(session, actor=actor, rules=rules(), certification_id=cert.id, at=utcnow(), event=EventInput(
+        done = apply_event(session, actor=actor, rules=rules(), certification_id=cert.id, at=utcnow(), today=today(), event=EventInput(
             event, form.effective_on.data, reason(), form.document_no.data or None, form.note.data or None,
             int(form.version.data)))
         return f"已办理「{EVENT_NAMES[event]}」：{tier.name}现为「{STATUS_NAMES[done.status]}」"
