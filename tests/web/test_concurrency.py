@@ -34,6 +34,8 @@ from registry.models import (
     AnnualReport, Application, AuditEvent, Certification, CertificationEvent, CertificationTerm, ChangeReport,
     Enterprise, ImportRun, Objection, Opinion, PoolMember)
 from registry.services import load_rules
+from registry.domain.lifecycle import Event
+from registry.services.certifications import EventInput, apply_event
 from registry.services.users import create_token, create_user
 from tests.conftest import NOW, ROOT
 from tests.factories import grant, make_enterprise, make_uscc
@@ -185,7 +187,15 @@ def test_six_identical_grants_make_one_title(live):
 
 
 def test_six_identical_lifecycle_events_are_recorded_once(live):
-    _, cert_id = enterprise_with_title(live)
+    def build(session: Session, rules) -> int:  # noqa: ANN001  a title under review (submitted in its window)
+        ent = make_enterprise(session, ADMIN, region_code="331002")
+        recognised = live.today - timedelta(days=3 * 365 - 30)  # three years end in about 30 days: in the window
+        cert = grant(session, ADMIN, rules, ent, "innovative_sme", recognised)
+        submitted = live.today - timedelta(days=2)
+        apply_event(session, actor=ADMIN, rules=rules, certification_id=cert.id,
+                    event=EventInput(Event.SUBMIT_REVIEW, submitted), at=utcnow(), today=submitted)
+        return cert.id
+    cert_id = live.seed(build)
     body = {"action": "pass_review", "effective_on": (live.today - timedelta(days=1)).isoformat()}
     one_winner(live.race(lambda c: c.post(f"/api/v1/certifications/{cert_id}/events", json=body)), won=200)
     assert live.count(CertificationEvent, CertificationEvent.certification_id == cert_id,
