@@ -10,11 +10,15 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from registry.bounds import InSchema, page_field, per_page_field
+
 from registry.domain.lifecycle import Event, Status
 from registry.models import ChangeKind, SizeClass
 
 REGION = validate.Regexp(r"^\d{6}$", error="应为6位行政区划代码 / must be a 6-digit GB/T 2260 code")
-DECIMAL_DOC = {"type": "string", "format": "decimal", "pattern": r"^\d+(\.\d{1,2})?$"}
+PEOPLE = 10_000_000  #: staff of one enterprise: far above any SME, far below INTEGER
+PATENTS = 1_000_000
+DECIMAL_DOC = {"type": "string", "format": "decimal", "pattern": r"^\d{1,16}(\.\d{1,2})?$"}
 
 
 def _not_negative(value: object) -> None:
@@ -34,7 +38,7 @@ def _choices(values: list[str]) -> validate.OneOf:
     return validate.OneOf(values, error="应为以下之一 / must be one of: {choices}")
 
 
-class EnterpriseIn(Schema):
+class EnterpriseIn(InSchema):
     """POST /enterprises."""
 
     uscc = fields.String(required=True, validate=validate.Length(1, 40))
@@ -44,12 +48,12 @@ class EnterpriseIn(Schema):
     size_class = fields.String(load_default=None, allow_none=True, validate=_choices([s.value for s in SizeClass]))
     founded_on = fields.Date(load_default=None, allow_none=True)
     contact_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
-    contact_email = fields.Email(load_default=None, allow_none=True)
+    contact_email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
     contact_phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
     officer_id = fields.Integer(load_default=None, allow_none=True)
 
 
-class EnterprisePatch(Schema):
+class EnterprisePatch(InSchema):
     """PATCH /enterprises/{id}: any field, plus the version read."""
 
     uscc = fields.String(validate=validate.Length(1, 40))
@@ -59,30 +63,30 @@ class EnterprisePatch(Schema):
     size_class = fields.String(allow_none=True, validate=_choices([s.value for s in SizeClass]))
     founded_on = fields.Date(allow_none=True)
     contact_name = fields.String(allow_none=True, validate=validate.Length(max=64))
-    contact_email = fields.Email(allow_none=True)
+    contact_email = fields.Email(allow_none=True, validate=validate.Length(max=254))
     contact_phone = fields.String(allow_none=True, validate=validate.Length(max=32))
     officer_id = fields.Integer(allow_none=True)
     version = fields.Integer(required=True)
 
 
-class AnnualReportIn(Schema):
+class AnnualReportIn(InSchema):
     """POST /enterprises/{id}/annual-reports."""
 
     year = fields.Integer(required=True, validate=validate.Range(1990, 2100))
     revenue = fields.Decimal(allow_none=True, **MONEY)
     main_business_revenue = fields.Decimal(allow_none=True, **MONEY)
     rd_expense = fields.Decimal(allow_none=True, **MONEY)
-    employees = fields.Integer(allow_none=True, validate=validate.Range(min=0))
-    rd_staff = fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    employees = fields.Integer(allow_none=True, validate=validate.Range(0, PEOPLE))
+    rd_staff = fields.Integer(allow_none=True, validate=validate.Range(0, PEOPLE))
     debt_ratio = fields.Decimal(allow_none=True, places=2, as_string=True, metadata=DECIMAL_DOC,
                                 validate=_percentage)
-    invention_patents = fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    invention_patents = fields.Integer(allow_none=True, validate=validate.Range(0, PATENTS))
     audit_report_code = fields.String(allow_none=True, validate=validate.Length(max=64))
     audit_firm = fields.String(allow_none=True, validate=validate.Length(max=200))
     submitted_on = fields.Date(required=True)
 
 
-class ChangeReportIn(Schema):
+class ChangeReportIn(InSchema):
     """POST /enterprises/{id}/change-reports."""
 
     kind = fields.String(required=True, validate=_choices([k.value for k in ChangeKind]))
@@ -91,7 +95,7 @@ class ChangeReportIn(Schema):
     details = fields.String(load_default="", validate=validate.Length(max=4000))
 
 
-class CertificationIn(Schema):
+class CertificationIn(InSchema):
     """POST /enterprises/{id}/certifications."""
 
     tier = fields.String(required=True, validate=validate.Length(1, 32))
@@ -101,7 +105,7 @@ class CertificationIn(Schema):
     authority = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
 
 
-class EventIn(Schema):
+class EventIn(InSchema):
     """POST /certifications/{id}/events."""
 
     action = fields.String(required=True, validate=_choices([e.value for e in Event]))
@@ -112,7 +116,7 @@ class EventIn(Schema):
     version = fields.Integer(load_default=None, allow_none=True)
 
 
-class ListArgs(Schema):
+class ListArgs(InSchema):
     """Query string of GET /enterprises and GET /certifications."""
 
     q = fields.String(load_default=None, validate=validate.Length(max=200))
@@ -122,18 +126,18 @@ class ListArgs(Schema):
     expiring_within_days = fields.Integer(load_default=None, validate=validate.Range(0, 3660))
     as_of = fields.Date(load_default=None)
     sort = fields.String(load_default="name", validate=_choices(["name", "uscc", "region", "id", "-id"]))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    page = page_field()
+    per_page = per_page_field()
 
 
-class SessionIn(Schema):
+class SessionIn(InSchema):
     """POST /session."""
 
     username = fields.String(required=True, validate=validate.Length(1, 64))
-    password = fields.String(required=True, validate=validate.Length(1, 256))
+    password = fields.String(required=True, validate=validate.Length(1, 256), metadata={"raw": True})  # as typed
 
 
-class TokenIn(Schema):
+class TokenIn(InSchema):
     """POST /tokens."""
 
     name = fields.String(load_default="api", validate=validate.Length(1, 64))

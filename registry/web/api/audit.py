@@ -7,6 +7,8 @@ import io
 from flask import Response, jsonify, request, stream_with_context
 from marshmallow import Schema, fields, validate
 
+from registry.bounds import InSchema, page_field, per_page_field
+
 from registry import audit
 from registry.domain.actors import Action
 from registry.exports import audit_export
@@ -20,7 +22,7 @@ from registry.web.api.docs import doc
 from registry.web.auth import current_actor, requires
 
 
-class AuditArgs(Schema):
+class AuditArgs(InSchema):
     """Query string of GET /audit."""
 
     entity_type = fields.String(load_default=None, validate=validate.Length(max=64))
@@ -31,8 +33,8 @@ class AuditArgs(Schema):
     since = fields.Date(load_default=None, validate=validate.Range(EARLIEST, LATEST))
     until = fields.Date(load_default=None, validate=validate.Range(EARLIEST, LATEST))
     region = fields.String(load_default=None, validate=REGION)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    page = page_field()
+    per_page = per_page_field()
 
 
 class AuditEventOut(Schema):
