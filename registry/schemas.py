@@ -226,6 +226,7 @@ class ChangeReportOut(Schema):
     deadline_on = fields.Date()
     deadline_provisional = fields.Boolean()
     details = fields.String()
+    warnings = fields.List(fields.String(), metadata={"description": "提示（如已超过报告期限），仅在录入时返回"})
 
 
 class EnterpriseOut(Schema):
@@ -279,15 +280,20 @@ class TierOut(Schema):
 
 
 class ErrorOut(Schema):
-    """409 and other errors."""
+    """400, 401, 403, 404, 405, 409, 413, 429: a Chinese message, and for some refusals what it concerns."""
 
-    error = fields.String()
+    error = fields.String(required=True)
+    field = fields.String(metadata={"description": "所涉字段"})
+    status = fields.String(metadata={"description": "所涉对象的当前状态"})
+    current_version = fields.Integer(metadata={"description": "409 版本冲突：当前版本号，重新读取后再提交"})
+    existing_id = fields.Integer(metadata={"description": "409 重复：已有记录的编号"})
 
 
 class ValidationErrorOut(Schema):
-    """422: field → messages."""
+    """422: field → messages (a nested field's messages nest the same way)."""
 
-    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    errors = fields.Dict(required=True, keys=fields.String(), values=fields.Raw(),
+                         metadata={"description": "字段 → 错误信息列表（嵌套字段为同样结构的对象）"})
 
 
 def today_flag(cert: object, today: date) -> bool:

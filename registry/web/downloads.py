@@ -26,11 +26,11 @@ def content_disposition(name: str, fallback: str) -> str:
 
 def download(body: bytes | Iterable[bytes], *, name: str, fallback: str, mimetype: str = XLSX) -> Response:
     """Return `body` (bytes, or chunks to stream) as a file download."""
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": content_disposition(name, fallback)})
+    return Response(body, content_type=mimetype, headers={"Content-Disposition": content_disposition(name, fallback)})
 
 
 def download_file(file: IO[bytes], *, name: str, fallback: str, mimetype: str = XLSX) -> Response:
     """Stream an open file (e.g. a spooled temporary file) as a download; the file is closed afterwards."""
     file.seek(0)
-    return Response(wrap_file(request.environ, file), mimetype=mimetype, direct_passthrough=True,
+    return Response(wrap_file(request.environ, file), content_type=mimetype, direct_passthrough=True,
                     headers={"Content-Disposition": content_disposition(name, fallback)})

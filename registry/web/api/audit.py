@@ -107,7 +107,8 @@ def verify_audit():
 
 @bp.get("/audit/export.<any(xlsx, csv):fmt>")
 @doc("导出审计日志（xlsx 或 CSV，筛选同 /audit）", query=AuditArgs, response=AuditEventOut,
-     content="application/octet-stream", errors=(401, 403))
+     content=("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "text/csv; charset=utf-8"),
+     errors=(401, 403))
 @requires(Action.READ_AUDIT)
 def export_audit(fmt: str):
     """Export the filtered trail as a spreadsheet."""
@@ -115,7 +116,7 @@ def export_audit(fmt: str):
     session, actor = get_session(), current_actor()
     if fmt == "csv":
         body = stream_with_context(audit_export.csv_chunks(session, actor, flt))
-        return Response(body, mimetype="text/csv; charset=utf-8",
+        return Response(body, content_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": "attachment; filename=audit.csv"})
     out = io.BytesIO()
     audit_export.write_xlsx(session, actor, flt, out)
