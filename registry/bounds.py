@@ -37,6 +37,11 @@ MESSAGES = {
     "required": "此项必填 / required",
     "null": "不能为空 / may not be null",
     "invalid": "格式不正确 / invalid value",
+    "validator_failed": "取值无效 / invalid value",
+    "too_large": "数值过大 / number too large",
+    "special": "应为有限数字（不接受 NaN 或无穷大） / NaN and infinity are not allowed",
+    "invalid_utf8": "应为 UTF-8 文本 / not valid UTF-8",
+    "format": "日期无法格式化 / cannot be formatted",
 }
 TYPE_MESSAGES: list[tuple[type[fields.Field], str]] = [
     (fields.Integer, "应为整数 / not a valid integer"),
@@ -124,6 +129,8 @@ def _translate(field: fields.Field) -> None:
             v.error = length_message(v.min, v.max)
         elif isinstance(v, validate.Range) and v.error is None:
             v.error = range_message(v.min, v.max)
+        elif isinstance(v, validate.Email):
+            v.error = "邮箱地址格式不正确 / not a valid e-mail address"
 
 
 def _cleaning(field: fields.String) -> None:
@@ -171,6 +178,8 @@ def bound_field(field: fields.Field) -> None:
 
 class InSchema(Schema):
     """Base of every input schema: default bounds, clean text, Chinese messages (see the module doc)."""
+
+    error_messages = {"unknown": "未知字段 / unknown field", "type": "应为 JSON 对象 / invalid input type"}
 
     def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:  # noqa: D102
         bound_field(field_obj)
