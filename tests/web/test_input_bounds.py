@@ -195,3 +195,39 @@ def test_annual_report_form_refuses_hostile_numbers(officer, ent, session, field
     response = post(officer, f"/enterprises/{ent.id}/annual-reports/new", figures)
     assert response.status_code == 422, response.status_code
     assert session.scalars(sa.select(AnnualReport).where(AnnualReport.enterprise_id == ent.id)).first() is None
+
+
+# --------------------------------------------------------------------------------- the document
+
+def _inputs(spec):
+    """Yield (where, schema) for every query parameter and request-body property of the document."""
+    components = spec["components"]["schemas"]
+
+    def resolve(schema):
+        return components[schema["$ref"].rsplit("/", 1)[-1]] if "$ref" in schema else schema
+
+    for path, operations in spec["paths"].items():
+        for method, op in operations.items():
+            for param in op.get("parameters", []):
+                yield f"{method} {path} ?{param['name']}", param["schema"]
+            for content in op.get("requestBody", {}).get("content", {}).values():
+                body = resolve(content["schema"])
+                for name, prop in body.get("properties", {}).items():
+                    yield f"{method} {path} {name}", resolve(prop)
+
+
+def test_every_input_in_the_document_is_bounded(app):
+    """An integer without a maximum or a text without maxLength in any input would fail here."""
+    from registry.web.api.docs import build_spec
+
+    unbounded = []
+    for where, schema in _inputs(build_spec(app)):
+        kind = schema.get("type")
+        if kind == "integer" and ("maximum" not in schema or "minimum" not in schema):
+            unbounded.append(where)
+        elif kind == "string" and schema.get("format") not in ("binary", "date", "decimal") \
+                and "enum" not in schema and "maxLength" not in schema and "pattern" not in schema:
+            unbounded.append(where)
+        elif kind == "string" and schema.get("format") == "date" and "x-maximum" not in schema:
+            unbounded.append(where)
+    assert not unbounded, unbounded
