@@ -11,7 +11,6 @@ from datetime import date
 from marshmallow import Schema, ValidationError, fields, validate
 
 from registry.bounds import InSchema, page_field, per_page_field
-
 from registry.domain.lifecycle import Event, Status
 from registry.models import ChangeKind, SizeClass
 

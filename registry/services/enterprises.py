@@ -15,7 +15,7 @@ from registry.domain.deadlines import DueDate, change_report_deadline
 from registry.domain.errors import Conflict, NotFound, RuleViolation, StaleVersion
 from registry.domain.lifecycle import LIVE
 from registry.domain.policy import Tier
-from registry.models import AnnualReport, ChangeReport, Enterprise, Region
+from registry.models import AnnualReport, ChangeReport, Enterprise, Region, User
 from registry.queries import get_in_region
 from registry.services import Rules
 from registry.services.flags import mark_review_ineligible
@@ -40,6 +40,20 @@ def _check_region(session: Session, actor: Actor, region_code: str) -> None:
         raise RuleViolation.on("region_code", f"地区 {region_code} 不在您的管辖范围内 / outside your region") from None
 
 
+def _check_officer(session: Session, actor: Actor, officer_id: int | None) -> None:
+    """The responsible officer must be a user the actor can see (else 422, not a foreign-key 500)."""
+    if officer_id is None:
+        return
+    user = session.get(User, officer_id)
+    try:
+        if user is None:
+            raise NotFound("no such user")
+        require_scope(actor, user.region_code)
+    except NotFound:
+        raise RuleViolation.on("officer_id", f"负责人（用户编号 {officer_id}）不存在或不在您的管辖范围内"
+                                             " / unknown officer") from None
+
+
 def _check_uscc_free(session: Session, code: str, own_id: int | None = None) -> None:
     other = session.scalar(sa.select(Enterprise.id).where(Enterprise.uscc == code))
     if other is not None and other != own_id:
@@ -52,6 +66,7 @@ def register_enterprise(session: Session, *, actor: Actor, data: dict[str, Any],
     require(actor, Action.WRITE)
     code = uscc.validate(data["uscc"])
     _check_region(session, actor, data["region_code"])
+    _check_officer(session, actor, data.get("officer_id"))
     _check_uscc_free(session, code)
     enterprise = Enterprise(**{**{k: data.get(k) for k in ENTERPRISE_FIELDS}, "uscc": code},
                             created_at=at, updated_at=at)
@@ -80,6 +95,8 @@ def update_enterprise(session: Session, *, actor: Actor, enterprise_id: int, dat
         _check_uscc_free(session, updates["uscc"], enterprise.id)
     if "region_code" in updates:
         _check_region(session, actor, updates["region_code"])
+    if updates.get("officer_id") is not None and updates["officer_id"] != enterprise.officer_id:
+        _check_officer(session, actor, updates["officer_id"])
     changes = audit.diff(enterprise, updates)
     if changes:
         enterprise.updated_at = at

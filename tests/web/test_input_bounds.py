@@ -231,3 +231,20 @@ def test_every_input_in_the_document_is_bounded(app):
         elif kind == "string" and schema.get("format") == "date" and "x-maximum" not in schema:
             unbounded.append(where)
     assert not unbounded, unbounded
+
+
+@pytest.mark.parametrize("officer_id", [987654, 2**31 - 1])
+def test_an_unknown_officer_is_refused_not_a_foreign_key_500(api, ent, officer_id):
+    """Found by schemathesis' stateful run: officer_id of no user ended in an IntegrityError."""
+    base = {"uscc": make_uscc("331002"), "region_code": "331002", "name": "台州新企业有限公司"}
+    refused(api.post("/api/v1/enterprises", json={**base, "officer_id": officer_id}), "officer_id")
+    refused(api.patch(f"/api/v1/enterprises/{ent.id}", json={"officer_id": officer_id, "version": ent.version}),
+            "officer_id")
+
+
+def test_an_officer_outside_the_region_is_refused(api, ent, make_user):
+    other = make_user("officer", "330100")  # 杭州
+    refused(api.patch(f"/api/v1/enterprises/{ent.id}", json={"officer_id": other.id, "version": ent.version}),
+            "officer_id")
+    own = make_user("officer", "331002", username="officer-jiaojiang")
+    assert api.patch(f"/api/v1/enterprises/{ent.id}", json={"officer_id": own.id, "version": ent.version}).status_code == 200

@@ -7,9 +7,8 @@ import io
 from flask import Response, jsonify, request, stream_with_context
 from marshmallow import Schema, fields, validate
 
-from registry.bounds import InSchema, page_field, per_page_field
-
 from registry import audit
+from registry.bounds import InSchema, page_field, per_page_field
 from registry.domain.actors import Action
 from registry.exports import audit_export
 from registry.extensions import get_session

@@ -14,7 +14,6 @@ from flask import jsonify, request, stream_with_context, url_for
 from marshmallow import Schema, ValidationError, fields, validate
 
 from registry.bounds import InSchema, page_field, per_page_field
-
 from registry.db import utcnow
 from registry.domain.actors import Action
 from registry.domain.errors import NotFound

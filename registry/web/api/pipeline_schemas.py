@@ -7,7 +7,6 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from registry.bounds import InSchema, page_field, per_page_field, year_field
-
 from registry.domain.actors import Action, Actor, can
 from registry.extensions import policies
 from registry.models import (

@@ -8,7 +8,6 @@ from flask import jsonify, request
 from marshmallow import Schema, fields, validate
 
 from registry.bounds import InSchema, page_field, per_page_field
-
 from registry.db import utcnow
 from registry.domain.actors import Action
 from registry.extensions import get_session, policies
