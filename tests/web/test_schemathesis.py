@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import os
 from collections import Counter
 
 import pytest
@@ -32,8 +33,9 @@ from registry.services.users import create_token
 from tests.conftest import NOW, d
 from tests.factories import grant, make_enterprise, make_uscc
 
-MAX_EXAMPLES = 12
-STATEFUL_EXAMPLES = 50
+#: A deeper run by hand: REGISTRY_SCHEMATHESIS_EXAMPLES=200 (stateful scenarios scale with it).
+MAX_EXAMPLES = int(os.environ.get("REGISTRY_SCHEMATHESIS_EXAMPLES", "12"))
+STATEFUL_EXAMPLES = MAX_EXAMPLES * 4
 SEED = 20261206
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance, content_type_conformance]
 SETTINGS = settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, database=None,
