@@ -10,11 +10,14 @@ from datetime import date
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from registry.bounds import InSchema, page_field, per_page_field
 from registry.domain.lifecycle import Event, Status
 from registry.models import ChangeKind, SizeClass
 
 REGION = validate.Regexp(r"^\d{6}$", error="应为6位行政区划代码 / must be a 6-digit GB/T 2260 code")
-DECIMAL_DOC = {"type": "string", "format": "decimal", "pattern": r"^\d+(\.\d{1,2})?$"}
+PEOPLE = 10_000_000  #: staff of one enterprise: far above any SME, far below INTEGER
+PATENTS = 1_000_000
+DECIMAL_DOC = {"type": "string", "format": "decimal", "pattern": r"^\d{1,16}(\.\d{1,2})?$"}
 
 
 def _not_negative(value: object) -> None:
@@ -34,7 +37,7 @@ def _choices(values: list[str]) -> validate.OneOf:
     return validate.OneOf(values, error="应为以下之一 / must be one of: {choices}")
 
 
-class EnterpriseIn(Schema):
+class EnterpriseIn(InSchema):
     """POST /enterprises."""
 
     uscc = fields.String(required=True, validate=validate.Length(1, 40))
@@ -44,12 +47,12 @@ class EnterpriseIn(Schema):
     size_class = fields.String(load_default=None, allow_none=True, validate=_choices([s.value for s in SizeClass]))
     founded_on = fields.Date(load_default=None, allow_none=True)
     contact_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
-    contact_email = fields.Email(load_default=None, allow_none=True)
+    contact_email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
     contact_phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
     officer_id = fields.Integer(load_default=None, allow_none=True)
 
 
-class EnterprisePatch(Schema):
+class EnterprisePatch(InSchema):
     """PATCH /enterprises/{id}: any field, plus the version read."""
 
     uscc = fields.String(validate=validate.Length(1, 40))
@@ -59,30 +62,30 @@ class EnterprisePatch(Schema):
     size_class = fields.String(allow_none=True, validate=_choices([s.value for s in SizeClass]))
     founded_on = fields.Date(allow_none=True)
     contact_name = fields.String(allow_none=True, validate=validate.Length(max=64))
-    contact_email = fields.Email(allow_none=True)
+    contact_email = fields.Email(allow_none=True, validate=validate.Length(max=254))
     contact_phone = fields.String(allow_none=True, validate=validate.Length(max=32))
     officer_id = fields.Integer(allow_none=True)
     version = fields.Integer(required=True)
 
 
-class AnnualReportIn(Schema):
+class AnnualReportIn(InSchema):
     """POST /enterprises/{id}/annual-reports."""
 
     year = fields.Integer(required=True, validate=validate.Range(1990, 2100))
     revenue = fields.Decimal(allow_none=True, **MONEY)
     main_business_revenue = fields.Decimal(allow_none=True, **MONEY)
     rd_expense = fields.Decimal(allow_none=True, **MONEY)
-    employees = fields.Integer(allow_none=True, validate=validate.Range(min=0))
-    rd_staff = fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    employees = fields.Integer(allow_none=True, validate=validate.Range(0, PEOPLE))
+    rd_staff = fields.Integer(allow_none=True, validate=validate.Range(0, PEOPLE))
     debt_ratio = fields.Decimal(allow_none=True, places=2, as_string=True, metadata=DECIMAL_DOC,
                                 validate=_percentage)
-    invention_patents = fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    invention_patents = fields.Integer(allow_none=True, validate=validate.Range(0, PATENTS))
     audit_report_code = fields.String(allow_none=True, validate=validate.Length(max=64))
     audit_firm = fields.String(allow_none=True, validate=validate.Length(max=200))
     submitted_on = fields.Date(required=True)
 
 
-class ChangeReportIn(Schema):
+class ChangeReportIn(InSchema):
     """POST /enterprises/{id}/change-reports."""
 
     kind = fields.String(required=True, validate=_choices([k.value for k in ChangeKind]))
@@ -91,13 +94,13 @@ class ChangeReportIn(Schema):
     details = fields.String(load_default="", validate=validate.Length(max=4000))
 
 
-class ChangeReportedIn(Schema):
+class ChangeReportedIn(InSchema):
     """POST /change-reports/{id}/reported: the day a registered major change was reported."""
 
     reported_on = fields.Date(required=True)
 
 
-class CertificationIn(Schema):
+class CertificationIn(InSchema):
     """POST /enterprises/{id}/certifications."""
 
     tier = fields.String(required=True, validate=validate.Length(1, 32))
@@ -107,7 +110,7 @@ class CertificationIn(Schema):
     authority = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
 
 
-class EventIn(Schema):
+class EventIn(InSchema):
     """POST /certifications/{id}/events."""
 
     action = fields.String(required=True, validate=_choices([e.value for e in Event]))
@@ -118,7 +121,7 @@ class EventIn(Schema):
     version = fields.Integer(load_default=None, allow_none=True)
 
 
-class ListArgs(Schema):
+class ListArgs(InSchema):
     """Query string of GET /enterprises and GET /certifications."""
 
     q = fields.String(load_default=None, validate=validate.Length(max=200))
@@ -128,18 +131,18 @@ class ListArgs(Schema):
     expiring_within_days = fields.Integer(load_default=None, validate=validate.Range(0, 3660))
     as_of = fields.Date(load_default=None)
     sort = fields.String(load_default="name", validate=_choices(["name", "uscc", "region", "id", "-id"]))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    page = page_field()
+    per_page = per_page_field()
 
 
-class SessionIn(Schema):
+class SessionIn(InSchema):
     """POST /session."""
 
     username = fields.String(required=True, validate=validate.Length(1, 64))
-    password = fields.String(required=True, validate=validate.Length(1, 256))
+    password = fields.String(required=True, validate=validate.Length(1, 256), metadata={"raw": True})  # as typed
 
 
-class TokenIn(Schema):
+class TokenIn(InSchema):
     """POST /tokens: read = GET only (403 on writes), write = read and write."""
 
     name = fields.String(load_default="api", validate=validate.Length(1, 64))
@@ -267,6 +270,7 @@ class ChangeReportOut(Schema):
     deadline_on = fields.Date()
     deadline_provisional = fields.Boolean()
     details = fields.String()
+    warnings = fields.List(fields.String(), metadata={"description": "提示（如已超过报告期限），仅在录入时返回"})
 
 
 class EnterpriseOut(Schema):
@@ -323,15 +327,20 @@ class TierOut(Schema):
 
 
 class ErrorOut(Schema):
-    """409 and other errors."""
+    """400, 401, 403, 404, 405, 409, 413, 429: a Chinese message, and for some refusals what it concerns."""
 
-    error = fields.String()
+    error = fields.String(required=True)
+    field = fields.String(metadata={"description": "所涉字段"})
+    status = fields.String(metadata={"description": "所涉对象的当前状态"})
+    current_version = fields.Integer(metadata={"description": "409 版本冲突：当前版本号，重新读取后再提交"})
+    existing_id = fields.Integer(metadata={"description": "409 重复：已有记录的编号"})
 
 
 class ValidationErrorOut(Schema):
-    """422: field → messages."""
+    """422: field → messages (a nested field's messages nest the same way)."""
 
-    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    errors = fields.Dict(required=True, keys=fields.String(), values=fields.Raw(),
+                         metadata={"description": "字段 → 错误信息列表（嵌套字段为同样结构的对象）"})
 
 
 def today_flag(cert: object, today: date) -> bool:

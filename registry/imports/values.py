@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from registry.domain.text import clean_text
 from registry.models import SizeClass
 
 FEN = Decimal("0.01")
@@ -49,7 +50,7 @@ def text(value: Any, max_len: int | None = None) -> str:
         if isinstance(value, datetime | date):
             value = value.isoformat()
         value = str(value)
-    result = " ".join(value.split())
+    result = clean_text(value)  # the same cleaning as the API and the forms (registry/domain/text.py)
     if max_len is not None and len(result) > max_len:
         raise CellError(f"内容过长（{len(result)} 字，上限 {max_len} 字） / longer than {max_len} characters")
     return result

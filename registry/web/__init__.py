@@ -7,12 +7,22 @@ kept in process memory, so any number of gunicorn workers on any number of hosts
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
 
 csrf = CSRFProtect()
+
+
+class BoundedInt(IntegerConverter):
+    """`<int:id>` only up to 2**31-1 (an INTEGER column): a larger id is a 404, not a database overflow."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:  # noqa: A002  werkzeug's name
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def init_app(app: Flask) -> None:
@@ -41,5 +51,6 @@ def init_app(app: Flask) -> None:
     headers.init_app(app)
     helpers.init_app(app)
     csrf.exempt(api.bp)  # API writes are JSON or bearer-authenticated; see api.check_csrf
+    app.url_map.converters["int"] = BoundedInt  # before the routes are added
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)

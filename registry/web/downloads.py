@@ -53,7 +53,7 @@ def spooled_download(produce: Produce, *, region_code: str | None, name: str, fa
     values computed in the view; `region_code` scopes that session like the request's.
     """
     factory = current_app.extensions["registry.sessionmaker"]
-    return Response(_spooled(factory, produce, region_code), mimetype=mimetype,
+    return Response(_spooled(factory, produce, region_code), content_type=mimetype,
                     headers={"Content-Disposition": content_disposition(name, fallback)})
 
 

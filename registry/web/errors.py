@@ -26,13 +26,16 @@ from werkzeug.exceptions import HTTPException
 from registry.domain import errors as domain
 from registry.extensions import get_session
 from registry.services.auth import AccountLocked, AddressThrottled, LoginFailed
+from registry.web.api import BodyTooLarge
 from registry.web.auth import NotLoggedIn
 
 STATUS: list[tuple[type[domain.DomainError], int]] = [
-    (NotLoggedIn, 401), (LoginFailed, 401), (AccountLocked, 429), (AddressThrottled, 429), (domain.PermissionDenied, 403),
+    (BodyTooLarge, 413), (NotLoggedIn, 401), (LoginFailed, 401), (AccountLocked, 429), (AddressThrottled, 429),
+    (domain.PermissionDenied, 403),
     (domain.NotFound, 404), (domain.Conflict, 409), (domain.RuleViolation, 422),
     (domain.CalendarDataMissing, 422), (domain.PolicyError, 500),
 ]
+
 TITLES = {400: "请求有误", 401: "请先登录", 403: "无权访问", 404: "页面不存在", 405: "不支持的请求方式",
           409: "操作冲突", 413: "文件过大", 422: "输入有误", 429: "请稍后再试", 500: "服务器错误",
           503: "服务暂不可用"}

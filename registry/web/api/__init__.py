@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import json
+import re
+
 from flask import Blueprint, g, request
 from flask_wtf.csrf import validate_csrf
 from marshmallow import Schema, ValidationError
@@ -35,6 +38,61 @@ def check_csrf() -> None:
 
 class CsrfMissing(DomainError):
     """A cookie-authenticated non-JSON write without a CSRF token (400)."""
+
+
+class BadJson(DomainError):
+    """A JSON body that is not acceptable JSON: malformed, too deep, NaN/Infinity (400)."""
+
+
+class BodyTooLarge(DomainError):
+    """A JSON body larger than MAX_JSON_BYTES (413)."""
+
+
+MAX_JSON_DEPTH = 32  #: objects/arrays nested deeper are refused before parsing
+MAX_JSON_BYTES = 1024 * 1024  #: JSON bodies are small records; files go as multipart
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(rb"[^\[\]{}]+")
+
+
+def json_depth(raw: bytes) -> int:
+    """Return how deep objects and arrays nest in `raw`, without parsing it (strings skipped)."""
+    brackets = _NOT_BRACKET.sub(b"", _JSON_STRING.sub(b"", raw))
+    depth = deepest = 0
+    for byte in brackets:
+        if byte in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(name)
+
+
+@bp.before_request
+def check_json_body() -> None:
+    """Refuse a JSON body that is huge, nests too deep or is not strict JSON, before anything parses it.
+
+    Python's parser recurses per level (a deep body would end in RecursionError, a 500) and
+    accepts NaN and Infinity, which no column holds.
+    """
+    if request.method not in ("POST", "PUT", "PATCH", "DELETE") or not request.is_json:
+        return
+    if (request.content_length or 0) > MAX_JSON_BYTES:
+        raise BodyTooLarge(f"请求体过大（上限 {MAX_JSON_BYTES // 1024} KB） / JSON body too large")
+    raw = request.get_data(cache=True)
+    if len(raw) > MAX_JSON_BYTES:
+        raise BodyTooLarge(f"请求体过大（上限 {MAX_JSON_BYTES // 1024} KB） / JSON body too large")
+    if not raw.strip():
+        return
+    if json_depth(raw) > MAX_JSON_DEPTH:
+        raise BadJson(f"请求体嵌套过深（上限 {MAX_JSON_DEPTH} 层） / JSON nested too deeply")
+    try:
+        json.loads(raw, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        raise BadJson("请求体不是有效的 JSON / body is not valid JSON") from None
 
 
 def load(schema: Schema, data: Any = None) -> dict[str, Any]:

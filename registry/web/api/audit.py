@@ -7,6 +7,7 @@ from flask import jsonify, request
 from marshmallow import Schema, fields, validate
 
 from registry import audit
+from registry.bounds import InSchema, page_field, per_page_field
 from registry.domain.actors import Action
 from registry.exports import audit_export
 from registry.extensions import get_session
@@ -20,7 +21,7 @@ from registry.web.auth import current_actor, requires
 from registry.web.downloads import CSV, XLSX, spooled_download
 
 
-class AuditArgs(Schema):
+class AuditArgs(InSchema):
     """Query string of GET /audit."""
 
     entity_type = fields.String(load_default=None, validate=validate.Length(max=64))
@@ -31,8 +32,8 @@ class AuditArgs(Schema):
     since = fields.Date(load_default=None, validate=validate.Range(EARLIEST, LATEST))
     until = fields.Date(load_default=None, validate=validate.Range(EARLIEST, LATEST))
     region = fields.String(load_default=None, validate=REGION)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    page = page_field()
+    per_page = per_page_field()
 
 
 class AuditEventOut(Schema):
@@ -105,7 +106,8 @@ def verify_audit():
 
 @bp.get("/audit/export.<any(xlsx, csv):fmt>")
 @doc("导出审计日志（xlsx 或 CSV，筛选同 /audit）", query=AuditArgs, response=AuditEventOut,
-     content="application/octet-stream", errors=(401, 403))
+     content=("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "text/csv; charset=utf-8"),
+     errors=(401, 403))
 @requires(Action.READ_AUDIT)
 def export_audit(fmt: str):
     """Export the filtered trail as a spreadsheet."""

@@ -24,7 +24,7 @@ ERROR_TEXT = {400: "请求有误", 401: "未登录", 403: "角色无权", 404: "
 
 def doc(summary: str, *, body: type[Schema] | None = None, query: type[Schema] | None = None,
         response: type[Schema] | None = None, many: bool = False, status: int = 200,
-        errors: tuple[int, ...] = (401, 403, 404), content: str = "application/json",
+        errors: tuple[int, ...] = (401, 403, 404), content: str | tuple[str, ...] = "application/json",
         body_content: str = "application/json",
         body_required: bool = True,
         also: tuple[int, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -45,17 +45,29 @@ def schema_name(schema: Any) -> str:
     return cls.__name__ + ("Summary" if trimmed else "")
 
 
+_CONVERTER = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
+
+
+def _param_schema(conv: str, args: str) -> dict[str, Any]:
+    if conv == "int":
+        return {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
+    if conv == "any":
+        return {"type": "string", "enum": [a.strip().strip("'\"") for a in args.split(",")]}
+    return {"type": "string"}
+
+
 def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
-    params = [{"name": name, "in": "path", "required": True, "schema": {"type": "integer" if conv == "int" else "string"}}
-              for conv, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule)]
-    return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule), params
+    params = [{"name": name, "in": "path", "required": True, "schema": _param_schema(conv, args)}
+              for conv, args, name in _CONVERTER.findall(rule)]
+    return _CONVERTER.sub(r"{\3}", rule), params
 
 
 def _response(info: dict[str, Any]) -> dict[str, Any]:
     if info["response"] is None:
         return {"description": "成功"}
     if info["content"] != "application/json":
-        return {"description": "文件", "content": {info["content"]: {"schema": {"type": "string", "format": "binary"}}}}
+        kinds = info["content"] if isinstance(info["content"], tuple) else (info["content"],)
+        return {"description": "文件", "content": {kind: {"schema": {"type": "string", "format": "binary"}} for kind in kinds}}
     schema: Any = info["response"]
     if info["many"]:
         schema = {"type": "object", "properties": {"items": {"type": "array", "items": info["response"]},
@@ -64,7 +76,24 @@ def _response(info: dict[str, Any]) -> dict[str, Any]:
     return {"description": "成功", "content": {"application/json": {"schema": schema}}}
 
 
-def _operation(view: Callable[..., Any], params: list[dict[str, Any]]) -> dict[str, Any]:
+def _error_codes(info: dict[str, Any], method: str) -> set[int]:
+    """Every error status the server may send for the operation (errors.py maps them).
+
+    Any route may answer 401/403 (not logged in, role) and 404 (outside the region, or a path id
+    the route does not match); a body may be refused as 400 (not JSON, too deep, CSRF), 413 (too
+    large) or 422; a query as 422; a write may conflict (409).
+    """
+    codes = {*info["errors"], 401, 403, 404}
+    if info["body"] is not None or method in ("post", "put", "patch", "delete"):
+        codes |= {400, 413, 422}
+    if info["query"] is not None:
+        codes.add(422)
+    if method in ("post", "put", "patch", "delete"):
+        codes.add(409)
+    return codes
+
+
+def _operation(view: Callable[..., Any], params: list[dict[str, Any]], method: str) -> dict[str, Any]:
     info = getattr(view, "_apidoc", None) or dict(summary=(view.__doc__ or view.__name__).strip().splitlines()[0],
                                                   body=None, query=None, response=None, many=False, status=200,
                                                   errors=(), content="application/json", body_content="application/json")
@@ -75,11 +104,34 @@ def _operation(view: Callable[..., Any], params: list[dict[str, Any]]) -> dict[s
     if info["body"] is not None:
         op["requestBody"] = {"required": info.get("body_required", True),
                              "content": {info["body_content"]: {"schema": info["body"]}}}
-    for code in sorted({*info["errors"], *((422,) if info["body"] or info["query"] else ())}):
+    for code in sorted(_error_codes(info, method)):
         schema = ValidationErrorOut if code == 422 else ErrorOut
         op["responses"][str(code)] = {"description": ERROR_TEXT.get(code, "错误"),
                                       "content": {"application/json": {"schema": schema}}}
     return op
+
+
+def _link_created(paths: dict[str, dict[str, Any]]) -> None:
+    """Link each 201 to the operations on what it created (POST …/batches → /batches/{batch_id}/…).
+
+    The links tell clients (and schemathesis' stateful phase) where the new id is used next.
+    """
+    for path, operations in paths.items():
+        created = operations.get("post", {}).get("responses", {}).get("201")
+        if created is None:
+            continue
+        resource = path.rstrip("/").rsplit("/", 1)[-1]
+        pattern = re.compile(rf"^/api/v1/{re.escape(resource)}/\{{(\w+)\}}")
+        links = {}
+        for target, target_ops in sorted(paths.items()):
+            found = pattern.match(target)
+            if not found:
+                continue
+            for method, op in sorted(target_ops.items()):
+                links[f"{method}_{op['operationId']}"] = {
+                    "operationId": op["operationId"], "parameters": {found.group(1): "$response.body#/id"}}
+        if links:
+            created["links"] = links
 
 
 def build_spec(app: Flask) -> dict[str, Any]:
@@ -97,7 +149,8 @@ def build_spec(app: Flask) -> dict[str, Any]:
         path, params = _path(rule.rule)
         view = app.view_functions[rule.endpoint]
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = _operation(view, params)
+            paths.setdefault(path, {})[method.lower()] = _operation(view, params, method.lower())
+    _link_created(paths)
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()

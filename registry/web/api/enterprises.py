@@ -87,7 +87,8 @@ def add_change_report(enterprise_id: int):
     report, warnings = enterprises.record_change_report(session, actor=current_actor(), rules=rules(),
                                                         enterprise_id=enterprise_id, at=utcnow(), today=today(), **data)
     session.commit()
-    return jsonify({**ChangeReportOut().dump(report), "warnings": warnings}), 201
+    return jsonify(ChangeReportOut().dump({**{n: getattr(report, n) for n in ChangeReportOut._declared_fields
+                                              if n != "warnings"}, "warnings": warnings})), 201
 
 
 @bp.post("/change-reports/<int:change_report_id>/reported")

@@ -16,6 +16,7 @@ from flask import current_app, jsonify, request, stream_with_context, url_for
 from sqlalchemy.orm import Session
 from marshmallow import Schema, ValidationError, fields, validate
 
+from registry.bounds import InSchema, page_field, per_page_field
 from registry.db import utcnow
 from registry.domain.actors import Action
 from registry.domain.errors import NotFound
@@ -38,7 +39,7 @@ FILE_REQUIRED = "请选择要导入的名单文件（.xlsx 或 .csv） / file re
 FILE_EMPTY = "文件为空 / the file is empty"
 
 
-class ImportIn(Schema):
+class ImportIn(InSchema):
     """POST /imports (multipart/form-data)."""
 
     file = fields.Raw(required=True, metadata={"type": "string", "format": "binary",
@@ -49,11 +50,11 @@ class ImportIn(Schema):
                               metadata={"description": "只在该项目内识别称号名称（如 national）"})
 
 
-class ImportArgs(Schema):
+class ImportArgs(InSchema):
     """Query string of GET /imports."""
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    page = page_field()
+    per_page = per_page_field()
 
 
 class ImportOut(Schema):

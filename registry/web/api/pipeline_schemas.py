@@ -6,6 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from registry.bounds import InSchema, page_field, per_page_field, year_field
 from registry.domain.actors import Action, Actor, can
 from registry.extensions import policies
 from registry.models import (
@@ -32,30 +33,30 @@ def _text(size: int, required: bool = True, **kw: Any) -> fields.String:
     return fields.String(load_default=None, allow_none=True, validate=validate.Length(max=size), **kw)
 
 
-class PoolRunIn(Schema):
+class PoolRunIn(InSchema):
     """POST /pools/run."""
 
     tier = fields.String(required=True, validate=validate.Length(1, 32))
-    year = fields.Integer(required=True, metadata={"description": "评选年度；按上一年度数据核查"})
+    year = year_field(required=True, metadata={"description": "评选年度；按上一年度数据核查"})
 
 
-class PoolArgs(Schema):
+class PoolArgs(InSchema):
     """Query string of GET /pools and GET /batches."""
 
-    tier = fields.String(load_default=None)
-    year = fields.Integer(load_default=None)
-    page = fields.Integer(load_default=1, validate=validate.Range(1, 10**6))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    tier = fields.String(load_default=None, validate=validate.Length(max=32))
+    year = year_field(load_default=None)
+    page = page_field()
+    per_page = per_page_field()
 
 
-class MemberIn(Schema):
+class MemberIn(InSchema):
     """POST /pools/{id}/members."""
 
     enterprise_id = fields.Integer(required=True)
     reason = _text(2000)
 
 
-class ReasonIn(Schema):
+class ReasonIn(InSchema):
     """DELETE /pools/{id}/members/{enterprise_id}: why the candidate is taken out."""
 
     reason = _text(2000)
@@ -102,7 +103,7 @@ class PoolOut(Schema):
     members = fields.List(fields.Nested(MemberOut))
 
 
-class BatchIn(Schema):
+class BatchIn(InSchema):
     """POST /batches."""
 
     tier = fields.String(required=True, validate=validate.Length(1, 32))
@@ -113,13 +114,13 @@ class BatchIn(Schema):
     deadlines = fields.Dict(keys=fields.String(validate=_one_of(LEVELS)), values=fields.Date(), load_default=dict)
 
 
-class ApplicationIn(Schema):
+class ApplicationIn(InSchema):
     """POST /batches/{id}/applications."""
 
     enterprise_id = fields.Integer(required=True)
 
 
-class OpinionIn(Schema):
+class OpinionIn(InSchema):
     """POST /applications/{id}/opinions."""
 
     level = fields.String(required=True, validate=_one_of(LEVELS))
@@ -127,13 +128,13 @@ class OpinionIn(Schema):
     note = _text(2000, required=False)
 
 
-class ResubmissionIn(Schema):
+class ResubmissionIn(InSchema):
     """POST /applications/{id}/resubmission (the body is optional)."""
 
     note = _text(2000, required=False, metadata={"description": "补正情况说明（记入审计）"})
 
 
-class PublicityIn(Schema):
+class PublicityIn(InSchema):
     """POST /batches/{id}/publicity."""
 
     starts_on = fields.Date(required=True)
@@ -141,13 +142,13 @@ class PublicityIn(Schema):
     published_where = _text(200)
 
 
-class ObjectionIn(Schema):
+class ObjectionIn(InSchema):
     """POST /batches/{id}/objections: a written objection under a real name or seal."""
 
     application_id = fields.Integer(required=True)
     submitter_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
     submitter_identity = fields.String(load_default=None, allow_none=True,
-                                       metadata={"enum": [s.value for s in SubmitterIdentity]})
+                                       validate=_one_of([s.value for s in SubmitterIdentity]))
     contact = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
     grounds = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=8000))
     evidence = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=8000))
@@ -156,7 +157,7 @@ class ObjectionIn(Schema):
                               metadata={"description": "书面异议收到日期（默认今日）"})
 
 
-class ResolutionIn(Schema):
+class ResolutionIn(InSchema):
     """POST /objections/{id}/resolution."""
 
     outcome = fields.String(required=True, validate=_one_of([ObjectionStatus.UPHELD.value,
@@ -164,7 +165,7 @@ class ResolutionIn(Schema):
     note = _text(4000)
 
 
-class FinaliseIn(Schema):
+class FinaliseIn(InSchema):
     """POST /batches/{id}/finalise."""
 
     published_on = fields.Date(required=True, metadata={"description": "名单公布日期，即认定日期"})
@@ -172,7 +173,7 @@ class FinaliseIn(Schema):
     authority = _text(128, required=False)
 
 
-class FinalisePreviewArgs(Schema):
+class FinalisePreviewArgs(InSchema):
     """GET /batches/{id}/finalise/preview."""
 
     published_on = fields.Date(required=True, metadata={"description": "拟定的名单公布日期（即认定日期）"})

@@ -7,6 +7,7 @@ from typing import Any
 from flask import jsonify, request
 from marshmallow import Schema, fields, validate
 
+from registry.bounds import InSchema, page_field, per_page_field
 from registry.db import utcnow
 from registry.domain.actors import Action
 from registry.extensions import get_session, policies
@@ -24,15 +25,15 @@ def _one_of(values: tuple[str, ...]) -> validate.OneOf:
     return validate.OneOf(values, error="应为以下之一 / must be one of: {choices}")
 
 
-class ReminderArgs(Schema):
+class ReminderArgs(InSchema):
     """Query string of GET /reminders."""
 
     status = fields.String(load_default=None, validate=_one_of(STATES), metadata={
         "description": "pending 未到发送日, due 已到期待扫描, queued 待发送, sent 已发送, failed 发送失败, retired 已撤销"})
     kind = fields.String(load_default=None, validate=_one_of(KINDS))
     due_before = fields.Date(load_default=None, metadata={"description": "应发日期不晚于此日（含）"})
-    page = fields.Integer(load_default=1, validate=validate.Range(1, 10**6))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    page = page_field()
+    per_page = per_page_field()
 
 
 class MessageOut(Schema):

@@ -7,6 +7,7 @@ depend on the policy (tiers, revocation reasons) or on the actor's region are fi
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -14,11 +15,13 @@ from wtforms import (
     DecimalField,
     HiddenField,
     IntegerField,
+    PasswordField,
     SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
 )
+from wtforms.fields.core import UnboundField
 from wtforms.meta import DefaultMeta
 from wtforms.validators import (
     DataRequired,
@@ -27,9 +30,12 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
+    StopValidation,
     ValidationError,
 )
 
+from registry.bounds import DEFAULT_TEXT, EARLIEST_DAY, INT_MAX, LATEST_DAY, MAX_AMOUNT
+from registry.domain.text import clean_text
 from registry.models import ChangeKind, SizeClass
 
 CHANGE_KIND_NAMES = {ChangeKind.RENAME: "更名", ChangeKind.MERGER: "合并", ChangeKind.RESTRUCTURING: "重组",
@@ -49,17 +55,61 @@ SORT_CHOICES = choices([("name", "按名称"), ("uscc", "按统一社会信用�
 
 
 def _version() -> HiddenField:
-    return HiddenField(validators=[InputRequired(), Regexp(r"^\d+$", message="版本号无效，请刷新页面")])
+    return HiddenField(validators=[InputRequired(), Length(max=10, message="版本号无效，请刷新页面"),
+                                   Regexp(r"^\d+$", message="版本号无效，请刷新页面")])
+
+
+def _finite(form: Any, field: Any) -> None:
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation("应为数字 / not a number")
+
+
+def _in_days(form: Any, field: Any) -> None:
+    if field.data is not None and not EARLIEST_DAY <= field.data <= LATEST_DAY:
+        raise StopValidation(f"日期应在 {EARLIEST_DAY} 到 {LATEST_DAY} 之间")
+
+
+def _clean(multiline: bool) -> Any:
+    return lambda value: clean_text(value, multiline=multiline) if isinstance(value, str) else value
+
+
+def bounded(unbound: UnboundField, options: dict[str, Any]) -> UnboundField:
+    """Give a page field the bounds of registry/bounds.py that it does not declare itself.
+
+    Text is cleaned (clean_text) before validation, so a required field of zero-width characters
+    is empty; integers stay within INTEGER, amounts within NUMERIC(18,2), dates within 1900–2100.
+    """
+    kind, kwargs = unbound.field_class, dict(unbound.kwargs)
+    validators = list(kwargs.get("validators") or [])
+    if issubclass(kind, StringField) and not issubclass(kind, HiddenField | PasswordField):
+        kwargs["filters"] = [_clean(issubclass(kind, TextAreaField)), *kwargs.get("filters", ())]
+        if not any(isinstance(v, Length) and v.max not in (None, -1) for v in validators):
+            validators.append(Length(max=DEFAULT_TEXT))
+    elif issubclass(kind, IntegerField):
+        ranges = [v for v in validators if isinstance(v, NumberRange)]
+        if not any(r.max is not None for r in ranges):
+            validators.append(NumberRange(min=None if ranges else 0, max=INT_MAX))
+    elif issubclass(kind, DecimalField):
+        lead = next((i for i, v in enumerate(validators) if not isinstance(v, Optional | InputRequired)), len(validators))
+        validators = [*validators[:lead], _finite, *validators[lead:], NumberRange(max=MAX_AMOUNT)]
+    elif issubclass(kind, DateField):
+        validators.append(_in_days)
+    kwargs["validators"] = validators
+    return UnboundField(kind, *unbound.args, name=unbound.name, **kwargs)
 
 
 class PageForm(FlaskForm):
-    """A form whose built-in messages are in Chinese (WTForms' own zh catalogue, no Babel)."""
+    """A form whose built-in messages are in Chinese (WTForms' own zh catalogue, no Babel) and whose
+    fields are bounded and cleaned as the API's are (see `bounded`)."""
 
     class Meta:  # noqa: D106
         locales = ("zh",)
 
         def get_translations(self, form):  # noqa: ANN001, ANN201, D102
             return DefaultMeta.get_translations(self, form)
+
+        def bind_field(self, form, unbound_field, options):  # noqa: ANN001, ANN201, D102
+            return bounded(unbound_field, options).bind(form=form, **options)
 
 
 def _optional_text(label: str, size: int) -> StringField:

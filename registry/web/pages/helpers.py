@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from flask import Flask, g
+from flask import Flask, g, request
 
+from registry.bounds import MAX_PAGE, MAX_YEAR, MIN_YEAR
+from registry.domain.errors import RuleViolation
 from registry.domain.actors import ROLE_NAMES, Action, Role, can
 from registry.domain.lifecycle import EVENT_NAMES, STATUS_NAMES, Event, Status
 from registry.extensions import get_session, policies
@@ -21,6 +23,21 @@ NAV = [
     ("pages.pools", "培育库", Action.READ),
     ("pages.batches", "申报批次", Action.READ),
 ]
+
+
+def page_arg() -> int:
+    """The `page` query argument, clamped to 1 … MAX_PAGE (a bookmarked or typed page never errs)."""
+    return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+
+
+def year_arg(name: str = "year") -> int | None:
+    """An optional year in the query string. :raises RuleViolation: not a year within MIN_YEAR … MAX_YEAR."""
+    written = (request.args.get(name) or "").strip()
+    if not written:
+        return None
+    if not (written.isascii() and written.isdigit() and MIN_YEAR <= int(written) <= MAX_YEAR):
+        raise RuleViolation.on(name, f"年度应为 {MIN_YEAR} 到 {MAX_YEAR} 之间的四位年份 / year must be {MIN_YEAR}–{MAX_YEAR}")
+    return int(written)
 
 
 def nav_items() -> list[tuple[str, str]]:

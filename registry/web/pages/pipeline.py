@@ -25,6 +25,7 @@ from registry.web.pages import bp
 from registry.web.errors import DB_CONFLICTS, as_conflict
 from registry.web.pages.flow import rules, today
 from registry.web.pages.forms import choices
+from registry.web.pages.helpers import page_arg, year_arg
 from registry.web.pages.pipeline_forms import BatchForm, MemberAddForm, MemberRemoveForm, PoolRunForm
 from registry.web.pages.roster import tier_choices
 
@@ -62,9 +63,9 @@ def writer() -> bool:
 
 def listing(model: type[Pool] | type[Batch]) -> tuple[list[Any], int, int]:
     """Return one page of the pools or batches that concern the actor, total and page number."""
-    page = max(request.args.get("page", 1, type=int), 1)
-    rows, total, _, _ = visible(model, {"tier": request.args.get("tier") or None,
-                                        "year": request.args.get("year", type=int), "page": page, "per_page": 50})
+    page = page_arg()
+    rows, total, _, _ = visible(model, {"tier": (request.args.get("tier") or "")[:32] or None,
+                                        "year": year_arg(), "page": page, "per_page": 50})
     return rows, total, page
 
 

@@ -59,7 +59,8 @@ class BatchForm(PageForm):
             if not line.strip():
                 continue
             code, _, number = line.replace("＝", "=").partition("=")
-            if not (code.strip().isdigit() and len(code.strip()) == 6 and number.strip().isdigit()):
+            if not (code.strip().isdigit() and len(code.strip()) == 6 and number.strip().isdigit()
+                    and len(number.strip()) <= 6):
                 raise ValidationError(f"无法识别“{line.strip()}”，应为 地区代码=名额")
             self.quota_map[code.strip()] = int(number)
 

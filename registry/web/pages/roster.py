@@ -24,6 +24,7 @@ from registry.web.auth import current_actor, requires
 from registry.web.pages import bp
 from registry.web.pages.flow import today
 from registry.web.pages.forms import RosterFilterForm, choices
+from registry.web.pages.helpers import page_arg
 
 PER_PAGE = 50
 FILTERS = ("q", "region", "tier", "status", "expiring_within_days", "as_of", "sort")
@@ -80,7 +81,7 @@ def roster():
     """List the enterprises of the region that match the filters."""
     form = filter_form(current_actor())
     f = roster_filter(form)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_arg()
     stmt = roster_select(f, today()).options(selectinload(Enterprise.certifications))
     rows, total = paginate(get_session(), stmt, page, PER_PAGE)
     args = query_args(f)
