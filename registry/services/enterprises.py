@@ -18,6 +18,7 @@ from registry.domain.policy import Tier
 from registry.domain.regions import contains
 from registry.models import AnnualReport, ChangeReport, Enterprise, Region, User
 from registry.queries import get_in_region
+from registry.reference import successor
 from registry.services import Rules
 from registry.scoping import unscoped
 from registry.services.flags import mark_review_ineligible
@@ -32,6 +33,29 @@ REPORT_FIELDS = ("revenue", "main_business_revenue", "rd_expense", "employees", 
 def get_enterprise(session: Session, actor: Actor, enterprise_id: int) -> Enterprise:
     """Load an enterprise inside the actor's region. :raises NotFound:"""
     return get_in_region(session, actor, Enterprise, enterprise_id, "企业", "enterprise")
+
+
+def current_region(session: Session, region_code: str) -> tuple[str, str | None]:
+    """Return the code in force for `region_code` and a warning when it was changed (撤并/更名).
+
+    A code the tree lacks but the change table maps is replaced by its successor; a code still
+    in the tree that has a successor stays (it is valid) and the warning names the current one.
+    """
+    if not isinstance(region_code, str):
+        return region_code, None
+    moved = successor(session, region_code)
+    if moved is None or session.get(Region, moved.code) is None:
+        return region_code, None
+    said = moved.describe(region_names_of(session, [moved.code]))
+    if session.get(Region, region_code) is None:
+        return moved.code, f"{said}，已按新代码登记 / region code changed, the current one is used"
+    return region_code, (f"{said}，可用 flask regions migrate-codes 迁移"
+                         " / region code changed, move with regions migrate-codes")
+
+
+def region_names_of(session: Session, codes: list[str]) -> dict[str, str]:
+    """Map the given region codes to their names."""
+    return dict(session.execute(sa.select(Region.code, Region.name).where(Region.code.in_(codes))).all())
 
 
 def _check_region(session: Session, actor: Actor, region_code: str) -> None:
@@ -83,6 +107,8 @@ def register_enterprise(session: Session, *, actor: Actor, data: dict[str, Any],
     """Add an enterprise; return it with warnings (e.g. USCC region mismatch)."""
     require(actor, Action.WRITE)
     code = uscc.validate(data["uscc"])
+    region_code, moved = current_region(session, data["region_code"])
+    data = {**data, "region_code": region_code}
     _check_region(session, actor, data["region_code"])
     _check_officer(session, data.get("officer_id"), data["region_code"])
     _check_uscc_free(session, actor, code)
@@ -95,7 +121,7 @@ def register_enterprise(session: Session, *, actor: Actor, data: dict[str, Any],
                  changes=audit.snapshot(enterprise, ENTERPRISE_FIELDS), at=at,
                  why=audit.Why(note=data.get("note")))
     warning = uscc.region_warning(code, enterprise.region_code)
-    return enterprise, [warning] if warning else []
+    return enterprise, [w for w in (moved, warning) if w]
 
 
 def update_enterprise(session: Session, *, actor: Actor, enterprise_id: int, data: dict[str, Any],
@@ -112,7 +138,9 @@ def update_enterprise(session: Session, *, actor: Actor, enterprise_id: int, dat
     if "uscc" in updates:
         updates["uscc"] = uscc.validate(updates["uscc"])
         _check_uscc_free(session, actor, updates["uscc"], enterprise.id)
+    moved = None
     if "region_code" in updates:
+        updates["region_code"], moved = current_region(session, updates["region_code"])
         _check_region(session, actor, updates["region_code"])
     if "region_code" in updates or "officer_id" in updates:
         _check_officer(session, updates.get("officer_id", enterprise.officer_id),
@@ -128,7 +156,7 @@ def update_enterprise(session: Session, *, actor: Actor, enterprise_id: int, dat
                      entity_id=enterprise.id, enterprise_id=enterprise.id,
                      region_code=enterprise.region_code, changes=changes, at=at, why=why)
     warning = uscc.region_warning(enterprise.uscc, enterprise.region_code)
-    return enterprise, [warning] if warning else []
+    return enterprise, [w for w in (moved, warning) if w]
 
 
 def record_annual_report(session: Session, *, actor: Actor, enterprise_id: int, year: int,

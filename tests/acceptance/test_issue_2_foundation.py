@@ -224,7 +224,9 @@ def test_region_tree_holds_every_province_city_and_the_zhejiang_and_sichuan_dist
             Region.level == level, Region.code.startswith(prefix)))
 
     assert count("province") == 34
-    assert count("city") == 338  # 333 prefecture-level divisions + the municipalities' 5 grouping rows
+    # 333 prefecture-level divisions + the municipalities' 5 grouping rows + 4 省直辖 grouping rows (issue 17)
+    assert count("city") == 342
+    assert count("district") == 2846  # every mainland county-level division (issue 17)
     assert (count("city", "33"), count("district", "33")) == (11, 90)  # 浙江
     assert (count("city", "51"), count("district", "51")) == (21, 183)  # 四川
     orphans = session.scalar(sa.select(sa.func.count()).select_from(Region).where(

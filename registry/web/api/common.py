@@ -11,8 +11,11 @@ from marshmallow import Schema
 
 from registry.cli import today_in
 from registry.extensions import policies
-from registry.models import Certification, Enterprise
+from sqlalchemy.orm import object_session
+
+from registry.models import Certification, Enterprise, Region
 from registry.queries import RosterFilter
+from registry.reference import successor
 from registry.schemas import CertificationOut, EnterpriseOut, ListArgs, today_flag
 
 
@@ -57,6 +60,12 @@ def dump_enterprise(ent: Enterprise, *, detail: bool = False, warnings: list[str
     data = schema(EnterpriseOut, (*exclude, "certifications", "warnings")).dump(ent)
     if detail:
         data["certifications"] = [dump_certification(c) for c in ent.certifications]
+        session = object_session(ent)
+        moved = successor(session, ent.region_code) if session is not None else None
+        if moved is not None:  # registered under a code since changed: show the division in force
+            data["region_current"] = {"code": moved.code, "year": moved.steps[-1].effective_year,
+                                      "name": session.get(Region, moved.code).name
+                                      if session.get(Region, moved.code) else None}
     if warnings is not None:
         data["warnings"] = warnings
     return data
