@@ -1,0 +1,107 @@
+"""Issue 18: no page an officer or auditor reads shows a policy, action or enum code, raw JSON or a user id.
+
+The data is the demo roster plus a pipeline (pool, batch in publicity with an objection, a returned
+application), made through the API as an office would. Every main page is fetched as a province
+officer and as an auditor; the visible text (tags, attributes, scripts removed) is searched for the
+shapes internal codes have.
+"""
+
+from __future__ import annotations
+
+import html as htmllib
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from registry.cli import today_in
+from registry.demo import seed
+from registry.models import Certification, Enterprise, User
+from tests.web.conftest import login
+from tests.web.pipeline_data import LEVELS, candidate, new_batch, recommend
+
+CODES = {
+    "policy id": re.compile(r"national-20\d\d|[a-z]+-20\d\d"),
+    "snake_case code": re.compile(r"\b[a-z]+_[a-z_]+\b"),
+    "dotted action": re.compile(r"\b\w+\.\w+ed\b"),
+    "raw JSON": re.compile(r"\{\s*\""),
+    "English word in parentheses": re.compile(r"\((public|private|scan|[a-z]+)\)"),
+    "cli actor": re.compile(r"\bcli:|@root\b"),
+    "bare user id": re.compile(r"(责任人员|服务专员|用户|办理人|操作人)[：:\s]+(（空）\s*)?(→\s*)?\d+\b"),
+    "unformatted amount": re.compile(r"\b\d{5,}\.\d{4}\b"),
+    "English job name": re.compile(r"\b(scan|outbox|digest)\b"),
+}
+INVISIBLE = re.compile(r"<(script|style|head)\b.*?</\1>", re.S | re.I)
+TAG = re.compile(r"<[^>]+>")
+
+
+def visible_text(page: str) -> str:
+    """The text a person reads: no tags, attributes, scripts; entities decoded."""
+    return htmllib.unescape(TAG.sub("\n", INVISIBLE.sub("", page)))
+
+
+def codes_in(text: str) -> list[tuple[str, str]]:
+    found = []
+    for name, pattern in CODES.items():
+        for m in pattern.finditer(text):
+            line = text[max(0, m.start() - 40):m.end() + 40].replace("\n", " ")
+            found.append((name, line))
+    return found
+
+
+@pytest.fixture
+def today(settings):
+    return today_in(settings.timezone)
+
+
+@pytest.fixture
+def office(app, session, api_as, admin, rules, today):
+    """The demo roster plus a pool and a batch in publicity with an objection."""
+    with app.app_context():
+        seed(session, size=30, admin_password="demo-pass-2026", today=today)
+    session.commit()
+    clients = {level: api_as("admin" if code == "000000" else "officer", code) for level, code in LEVELS.items()}
+    ent = candidate(session, admin, rules, today)
+    pool = clients["province"].post("/api/v1/pools/run", json={"tier": "little_giant", "year": today.year}).get_json()
+    batch = new_batch(clients["province"], today)
+    application = clients["province"].post(f"/api/v1/batches/{batch['id']}/applications",
+                                           json={"enterprise_id": ent.id}).get_json()
+    assert recommend(clients, application["id"]).status_code == 201
+    returned = clients["province"].post(f"/api/v1/batches/{batch['id']}/applications", json={
+        "enterprise_id": candidate(session, admin, rules, today).id}).get_json()
+    assert clients["district"].post(f"/api/v1/applications/{returned['id']}/opinions", json={
+        "level": "district", "decision": "return", "note": "请补充审计报告"}).status_code == 201
+    ends = today - timedelta(days=1)
+    clients["province"].post(f"/api/v1/batches/{batch['id']}/publicity", json={
+        "starts_on": (today - timedelta(days=7)).isoformat(), "ends_on": ends.isoformat(), "published_where": "省厅网站"})
+    clients["province"].post(f"/api/v1/batches/{batch['id']}/objections", json={
+        "application_id": application["id"], "submitter_name": "王某某", "submitter_identity": "real_name",
+        "contact": "13800000000", "grounds": "数据不实", "received_on": ends.isoformat()})
+    session.commit()
+    return {"pool": pool["id"], "batch": batch["id"], "application": application["id"], "enterprise": ent.id}
+
+
+def main_pages(session, office) -> list[str]:
+    ents = session.scalars(sa.select(Enterprise.id).join(Certification).order_by(Enterprise.id).limit(3)).all()
+    return ["/", "/enterprises", "/enterprises?page=999", *[f"/enterprises/{e}" for e in ents],
+            f"/enterprises/{office['enterprise']}", "/audit", "/audit?page=999", "/reminders", "/reminders?page=999",
+            "/pools", f"/pools/{office['pool']}", "/batches", f"/batches/{office['batch']}",
+            f"/applications/{office['application']}", "/imports"]
+
+
+@pytest.mark.parametrize("role", ["officer", "auditor"])
+def test_no_page_shows_an_internal_code(app, make_user, session, office, role):
+    make_user(role, "330000", username=f"plain-{role}")
+    client = app.test_client()
+    assert login(client, f"plain-{role}").status_code == 302
+    found = {}
+    for url in main_pages(session, office):
+        if role == "auditor" and url == "/imports":
+            continue  # imports are an officer's tool (403 for auditors)
+        response = client.get(url)
+        assert response.status_code == 200, url
+        hits = codes_in(visible_text(response.get_data(as_text=True)))
+        if hits:
+            found[url] = hits
+    assert not found, "\n".join(f"{url}: {name}: …{line}…" for url, hits in found.items() for name, line in hits[:8])
