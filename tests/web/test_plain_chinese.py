@@ -17,8 +17,13 @@ import sqlalchemy as sa
 
 from registry.cli import today_in
 from registry.demo import seed
-from registry.models import Certification, Enterprise, User
+from registry.domain.policy import load_policies
+from registry.models import Certification, Enterprise, Reminder, ReminderStatus
+from registry.services.deliveries import ReminderFilter, list_reminders
+from tests.conftest import ROOT
+from tests.factories import make_enterprise
 from tests.web.conftest import login
+from tests.web.pages import page
 from tests.web.pipeline_data import LEVELS, candidate, new_batch, recommend
 
 CODES = {
@@ -105,3 +110,36 @@ def test_no_page_shows_an_internal_code(app, make_user, session, office, role):
         if hits:
             found[url] = hits
     assert not found, "\n".join(f"{url}: {name}: …{line}…" for url, hits in found.items() for name, line in hits[:8])
+
+
+def test_reminders_page_puts_today_and_overdue_first_then_the_coming_ones(session, admin, login_as, today):
+    """Issue 18: the page said 从近到远 but opened in 2027 with today's items on page 18."""
+    ent = make_enterprise(session, admin, region_code="331002", name="提醒排序企业")
+    cases = [  # (days from today, status) in the order the page must show them
+        (0, ReminderStatus.PENDING), (-1, ReminderStatus.PENDING), (-30, ReminderStatus.PENDING),
+        (2, ReminderStatus.PENDING), (400, ReminderStatus.PENDING), (-3, ReminderStatus.RETIRED),
+        (-500, ReminderStatus.RETIRED)]
+    shuffled = [cases[i] for i in (4, 6, 1, 3, 0, 5, 2)]
+    for n, (days, status) in enumerate(shuffled):
+        session.add(Reminder(subject_type="certification", subject_id=n + 1, kind="expiry", milestone=n,
+                             reference_on=today + timedelta(days=days + 30), due_on=today + timedelta(days=days),
+                             enterprise_id=ent.id, region_code="331002", status=status))
+    session.commit()
+    views, total = list_reminders(session, admin, ReminderFilter(), page=1, per_page=50, today=today,
+                                  policies=load_policies(ROOT / "config" / "policies"), urgent_first=True)
+    assert total == 7
+    assert [(v.reminder.due_on - today).days for v in views] == [days for days, _ in cases]
+    html = page(login_as("officer", "331000"), "/reminders")
+    due = re.findall(r"<td>\d{4}-\d{2}-\d{2}</td>\s*<td>[^<]*</td>\s*<td>(\d{4}-\d{2}-\d{2})</td>", html)
+    assert due == [(today + timedelta(days=days)).isoformat() for days, _ in cases]
+
+
+@pytest.mark.parametrize("url", ["/enterprises", "/audit", "/reminders"])
+def test_paging_past_the_end_shows_the_last_page_honestly(session, admin, login_as, url):
+    for n in range(3):
+        make_enterprise(session, admin, region_code="331002", name=f"翻页企业{n}")
+    session.commit()
+    html = page(login_as("officer", "331000"), f"{url}?page=61")
+    assert "第 1 / 1 页" in html and "第 61" not in html
+    if url == "/enterprises":
+        assert "翻页企业0" in html  # the rows of the last page, not an empty table
