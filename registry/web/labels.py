@@ -56,7 +56,9 @@ CERT_STATUS_NAMES = {k.value: v for k, v in STATUS_NAMES.items()}
 #: keys of JSON values the trail stores (import counts, batch deadlines, pool tallies)
 KEY_NAMES = {"new_enterprises": "新增企业", "changed": "字段变更", "new_titles": "新增称号", "new_reports": "新增年报",
              "updated_enterprises": "更新企业", "unchanged": "未变", "rows": "行数", "errors": "错误",
-             "warnings": "提示", "candidates": "候选", "members": "成员", "evaluated": "核查", **LEVEL_NAMES}
+             "warnings": "提示", "candidates": "候选", "members": "成员", "evaluated": "核查", "enterprises": "企业",
+             "error_rows": "出错行数", "unchanged_rows": "未变化的行", "missing": "名单中缺少的企业",
+             "name_matches": "名称相同但信用代码不同", **LEVEL_NAMES}
 
 #: fields holding an amount in 元
 MONEY_FIELDS = {"revenue", "main_business_revenue", "rd_expense", "net_profit", "total_assets", "total_liabilities"}
@@ -165,13 +167,19 @@ def wan(amount: Any) -> str:
 def json_text(value: Any) -> str:
     """Show a list or mapping stored in the trail as short Chinese text (no braces or quotes)."""
     if isinstance(value, dict):
-        return "；".join(f"{KEY_NAMES.get(str(k), str(k)) if not str(k).isdigit() else plain_region(str(k))}："
-                        f"{json_text(v)}" for k, v in value.items()) or "（空）"
+        return "；".join(f"{key_name(str(k))}：{json_text(v)}" for k, v in value.items()) or "（空）"
     if isinstance(value, list):
         return "、".join(json_text(v) for v in value) or "（空）"
     if isinstance(value, bool):
         return "是" if value else "否"
     return str(value)
+
+
+def key_name(key: str) -> str:
+    """Name a key of a stored mapping: a region code by its region, a known key by its name."""
+    if key.isdigit():
+        return plain_region(key)
+    return KEY_NAMES.get(key, "其他")
 
 
 def plain_region(code: str) -> str:
