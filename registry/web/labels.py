@@ -9,6 +9,7 @@ An unknown code falls back to a neutral Chinese phrase, never to the code itself
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -222,6 +223,15 @@ def field_value(entity_type: str, field: str, raw: Any, shown: str) -> str:
     return shown
 
 
+#: working marks the policy files carry in their source texts, not meant for a reader
+SOURCE_MARKS = re.compile(r"\s*[（(](?:public|verify|unverified|assumed|todo)[)）]", re.I)
+
+
+def source_text(text: str | None) -> str:
+    """Return a policy source as a reader sees it: without the files' working marks such as "(public)"."""
+    return SOURCE_MARKS.sub("", text or "").strip()
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and globals every template uses."""
     app.add_template_filter(money, "money")
@@ -231,5 +241,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(user_name, "user_name")
     app.add_template_filter(event_actor, "event_actor")
     app.add_template_filter(json_text, "json_text")
+    app.add_template_filter(source_text, "source_text")
     app.jinja_env.globals.update(policy_name=policy_name, user_name=user_name, job_name=lambda n: JOB_NAMES.get(n, "后台任务"))
 

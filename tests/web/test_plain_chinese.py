@@ -12,6 +12,7 @@ import html as htmllib
 import io
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -21,6 +22,7 @@ from registry.demo import seed
 from registry.domain.policy import load_policies
 from registry.models import Certification, Enterprise, Reminder, ReminderStatus, User
 from registry.services.deliveries import ReminderFilter, list_reminders
+from registry.web import labels
 from tests.conftest import ROOT
 from tests.factories import make_enterprise
 from tests.imports.files import roster_rows, xlsx
@@ -157,3 +159,20 @@ def test_paging_past_the_end_shows_the_last_page_honestly(session, admin, login_
     assert "第 1 / 1 页" in html and "第 61" not in html
     if url == "/enterprises":
         assert "翻页企业0" in html  # the rows of the last page, not an empty table
+
+
+def test_labels_name_what_the_pages_would_otherwise_show_as_codes(app):
+    with app.test_request_context():
+        assert labels.policy_name("national-2022") == "优质中小企业梯度培育管理暂行办法（工信部企业〔2022〕63号）"
+        assert labels.actor_name("cli", "seed-demo@root") == "命令行：生成演示数据（服务器账户 root）"
+        assert labels.actor_name("job", "scan") == "定时任务：每日扫描"
+        assert labels.event_actor("cli:seed-demo@root") == "命令行：生成演示数据（服务器账户 root）"
+        assert labels.reason_name("annual_update_missed") == "未按期更新年度信息"
+        assert labels.change_kind_name("rename") == "更名"
+        assert labels.money(Decimal("1262020500.0000")) == "1,262,020,500.00"
+        assert labels.wan(Decimal("1262020500")) == "126,202.05 万元"
+        assert labels.json_text({"rows": 3, "new_titles": 2, "330000": 1}) == "行数：3；新增称号：2；浙江省：1"
+        assert labels.source_text("工信部企业〔2022〕63号 附件1《创新型中小企业评价标准》(public)") == (
+            "工信部企业〔2022〕63号 附件1《创新型中小企业评价标准》")
+        assert labels.field_value("objection", "status", "open", "open") == "待处理"
+        assert labels.field_value("application", "current_level", "ministry", "ministry") == "部级"
