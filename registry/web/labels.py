@@ -232,6 +232,21 @@ def source_text(text: str | None) -> str:
     return SOURCE_MARKS.sub("", text or "").strip()
 
 
+def shown_value(field: str, value: Any) -> str:
+    """Show a stored field's value (an import's old/new value): amounts in 元, sizes and regions by name."""
+    if value is None or value == "":
+        return "（空）"
+    if field in MONEY_FIELDS:
+        return f"{money(value)} 元"
+    if field == "size_class":
+        return next((n for k, n in SIZE_NAMES.items() if k.value == str(value)), str(value))
+    if field == "region_code":
+        return plain_region(str(value))
+    if field in USER_FIELDS:
+        return user_name(value)
+    return json_text(value) if isinstance(value, list | dict | bool) else str(value)
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and globals every template uses."""
     app.add_template_filter(money, "money")
@@ -242,5 +257,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(event_actor, "event_actor")
     app.add_template_filter(json_text, "json_text")
     app.add_template_filter(source_text, "source_text")
+    app.jinja_env.globals.update(shown_value=shown_value)
     app.jinja_env.globals.update(policy_name=policy_name, user_name=user_name, job_name=lambda n: JOB_NAMES.get(n, "后台任务"))
 
