@@ -77,6 +77,25 @@ def policy_name(code: str | None) -> str:
     return f"{policy.name}（{policy.document_no}）" if policy.document_no else policy.name
 
 
+def name_policies(text: str) -> str:
+    """Replace every policy code in a sentence (the domain's consequence texts) by the policy's name and 文号."""
+    out = str(text)
+    for code in sorted(policies().by_code, key=len, reverse=True):
+        if code in out:
+            policy = policies().by_code[code]
+            cited = f"《{policy.name}》{policy.document_no}".strip()
+            out = out.replace(f"依 {code}", f"依{cited}").replace(code, cited)
+    return out
+
+
+def policy_document(code: str | None) -> str:
+    """Return a policy's 文号 (its name when it has none): short enough for a choice list."""
+    policy = policies().by_code.get(code or "")
+    if policy is None:
+        return "未登记的政策文件"
+    return policy.document_no or policy.name
+
+
 def programme_name(code: str | None) -> str:
     """Return a programme's name: the name of its latest policy."""
     found = [p for p in policies().policies if p.programme == code]
@@ -257,6 +276,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(event_actor, "event_actor")
     app.add_template_filter(json_text, "json_text")
     app.add_template_filter(source_text, "source_text")
+    app.add_template_filter(name_policies, "name_policies")
     app.jinja_env.globals.update(shown_value=shown_value)
     app.jinja_env.globals.update(policy_name=policy_name, user_name=user_name, job_name=lambda n: JOB_NAMES.get(n, "后台任务"))
 
