@@ -67,6 +67,35 @@ MONEY_FIELDS = {"revenue", "main_business_revenue", "rd_expense", "net_profit", 
 USER_FIELDS = {"officer_id", "user_id", "created_by", "decided_by", "handled_by"}
 
 
+#: GB/T 4754-2017 门类 (sections) and the divisions officers meet most (manufacturing, IT, R&D)
+INDUSTRY_SECTIONS = {
+    "A": "农、林、牧、渔业", "B": "采矿业", "C": "制造业", "D": "电力、热力、燃气及水生产和供应业", "E": "建筑业",
+    "F": "批发和零售业", "G": "交通运输、仓储和邮政业", "H": "住宿和餐饮业", "I": "信息传输、软件和信息技术服务业",
+    "J": "金融业", "K": "房地产业", "L": "租赁和商务服务业", "M": "科学研究和技术服务业",
+    "N": "水利、环境和公共设施管理业", "O": "居民服务、修理和其他服务业", "P": "教育", "Q": "卫生和社会工作",
+    "R": "文化、体育和娱乐业", "S": "公共管理、社会保障和社会组织", "T": "国际组织"}
+INDUSTRY_DIVISIONS = {
+    "C13": "农副食品加工业", "C14": "食品制造业", "C15": "酒、饮料和精制茶制造业", "C16": "烟草制品业", "C17": "纺织业",
+    "C18": "纺织服装、服饰业", "C19": "皮革、毛皮、羽毛及其制品和制鞋业", "C20": "木材加工和木、竹、藤、棕、草制品业",
+    "C21": "家具制造业", "C22": "造纸和纸制品业", "C23": "印刷和记录媒介复制业", "C24": "文教、工美、体育和娱乐用品制造业",
+    "C25": "石油、煤炭及其他燃料加工业", "C26": "化学原料和化学制品制造业", "C27": "医药制造业", "C28": "化学纤维制造业",
+    "C29": "橡胶和塑料制品业", "C30": "非金属矿物制品业", "C31": "黑色金属冶炼和压延加工业",
+    "C32": "有色金属冶炼和压延加工业", "C33": "金属制品业", "C34": "通用设备制造业", "C35": "专用设备制造业",
+    "C36": "汽车制造业", "C37": "铁路、船舶、航空航天和其他运输设备制造业", "C38": "电气机械和器材制造业",
+    "C39": "计算机、通信和其他电子设备制造业", "C40": "仪器仪表制造业", "C41": "其他制造业", "C42": "废弃资源综合利用业",
+    "C43": "金属制品、机械和设备修理业", "I63": "电信、广播电视和卫星传输服务", "I64": "互联网和相关服务",
+    "I65": "软件和信息技术服务业", "M73": "研究和试验发展", "M74": "专业技术服务业", "M75": "科技推广和应用服务业"}
+
+
+def industry_name(code: str | None) -> str:
+    """Return an industry code (GB/T 4754-2017) as its name with the code: 化学纤维制造业（C28）."""
+    if not code:
+        return "—"
+    code = code.strip().upper()
+    name = INDUSTRY_DIVISIONS.get(code[:3]) or INDUSTRY_SECTIONS.get(code[:1])
+    return f"{name}（{code}）" if name else code
+
+
 def policy_name(code: str | None) -> str:
     """Return a policy's name with its 文号 (e.g. 优质中小企业梯度培育管理暂行办法（工信部企业〔2022〕63号）)."""
     if not code:
@@ -217,6 +246,8 @@ def field_value(entity_type: str, field: str, raw: Any, shown: str) -> str:
     text = str(raw)
     if field == "policy_code":
         return policy_name(text)
+    if field == "industry_code":
+        return industry_name(text)
     if field in ("reason_code", "review_ineligible_cause", "cause"):
         return reason_name(text)
     if field == "kind" and entity_type == "change_report":
@@ -261,6 +292,8 @@ def shown_value(field: str, value: Any) -> str:
         return next((n for k, n in SIZE_NAMES.items() if k.value == str(value)), str(value))
     if field == "region_code":
         return plain_region(str(value))
+    if field == "industry_code":
+        return industry_name(str(value))
     if field in USER_FIELDS:
         return user_name(value)
     return json_text(value) if isinstance(value, list | dict | bool) else str(value)
@@ -277,6 +310,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(json_text, "json_text")
     app.add_template_filter(source_text, "source_text")
     app.add_template_filter(name_policies, "name_policies")
+    app.add_template_filter(industry_name, "industry_name")
     app.jinja_env.globals.update(shown_value=shown_value)
     app.jinja_env.globals.update(policy_name=policy_name, user_name=user_name, job_name=lambda n: JOB_NAMES.get(n, "后台任务"))
 

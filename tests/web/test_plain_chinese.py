@@ -39,6 +39,7 @@ CODES = {
     "cli actor": re.compile(r"\bcli:|@root\b"),
     "bare user id": re.compile(r"(责任人员|服务专员|用户|办理人|操作人)[：:\s]+(（空）\s*)?(→\s*)?\d+\b"),
     "unformatted amount": re.compile(r"\b\d{5,}\.\d{4}\b"),
+    "bare industry code": re.compile(r"(行业(代码)?[：:\s]+|→\s*)[A-T]\d{2,4}\b"),
     "English job name": re.compile(r"\b(scan|outbox|digest)\b"),
 }
 INVISIBLE = re.compile(r"<(script|style|head)\b.*?</\1>", re.S | re.I)
@@ -181,4 +182,6 @@ def test_labels_name_what_the_pages_would_otherwise_show_as_codes(app):
         assert labels.source_text("工信部企业〔2022〕63号 附件1《创新型中小企业评价标准》(public)") == (
             "工信部企业〔2022〕63号 附件1《创新型中小企业评价标准》")
         assert labels.field_value("objection", "status", "open", "open") == "待处理"
+        assert labels.industry_name("C28") == "化学纤维制造业（C28）" and labels.industry_name("c3511") == "专用设备制造业（C3511）"
+        assert labels.industry_name("I6510") == "软件和信息技术服务业（I6510）" and labels.industry_name("E47") == "建筑业（E47）"
         assert labels.field_value("application", "current_level", "ministry", "ministry") == "部级"
