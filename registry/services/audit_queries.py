@@ -58,11 +58,23 @@ FIELD_NAMES: dict[str, str] = {
     "attempts": "发送尝试次数", "next_attempt_at": "下次发送时间",
     # bulk statements recorded by the guard (registry.audit_guard)
     "statement": "SQL 语句", "parameters": "参数", "ids": "涉及记录编号", "rows": "影响行数",
+    # imports
+    "counts": "导入数量", "programme": "项目",
+    # the pipeline: pools, batches, applications, opinions, objections
+    "enterprise_id": "企业编号", "pool_id": "培育库编号", "batch_id": "申报批次编号", "application_id": "申报编号",
+    "certification_id": "称号编号", "figures_year": "数据年度", "reference_on": "基准日", "evaluated": "核查企业数",
+    "candidates": "候选企业数", "included": "在库", "verdict": "预审结论", "changed_by": "办理人",
+    "changed_at": "办理时间", "quotas": "名额", "deadlines": "各级截止日期", "publicity_starts_on": "公示开始日期",
+    "publicity_ends_on": "公示截止日期", "published_where": "公示载体", "published_on": "发布日期",
+    "finalised_at": "办结时间", "granted": "予以认定数", "not_granted": "未予认定数", "current_level": "当前审核层级",
+    "level": "审核层级", "decision": "意见", "round": "轮次", "applied_on": "申报日期", "on": "日期",
+    "outcome_note": "结果说明", "confidential": "提出人信息保密", "grounds": "异议理由", "received_on": "收到日期",
+    "submitter": "提出人", "submitter_identity": "提出人身份", "resolution_note": "处理意见", "resolved_on": "处理日期",
 }
 #: where one key means different things on different records
 ENTITY_FIELD_NAMES: dict[tuple[str, str], str] = {
     ("api_token", "name"): "令牌用途", ("user", "region_code"): "管辖地区", ("user", "email"): "邮箱",
-    ("holiday_year", "year"): "年份",
+    ("holiday_year", "year"): "年份", ("batch", "name"): "批次名称", ("pool_member", "reason"): "理由",
 }
 ENTITY_NAMES: dict[str, str] = {
     "enterprise": "企业", "certification": "称号", "certification_term": "称号期次",
@@ -76,7 +88,7 @@ ACTION_NAMES: dict[str, str] = {
     "annual_report.recorded": "填报年度信息", "annual_report.corrected": "更正年度信息",
     "change_report.recorded": "登记重大变化", "certification.granted": "授予称号",
     "certification.review_ineligible": "丧失复核资格", "certification.prerequisite_lost": "前置称号丧失",
-    "ban.created": "禁止申报", "user.created": "创建用户", "user.locked": "账户锁定",
+    "ban.created": "禁止申报", "ban.lifted": "解除禁止申报", "import.applied": "导入名单", "job.scan_completed": "每日扫描完成", "user.created": "创建用户", "user.locked": "账户锁定",
     "token.created": "创建 API 令牌", "token.revoked": "吊销 API 令牌",
     "user.login": "登录", "user.login_failed": "登录失败", "user.logout": "退出登录", "session.ended": "会话结束",
     "outbox.resent": "重发提醒邮件",

@@ -97,14 +97,32 @@ def _select(flt: ReminderFilter, today: date) -> tuple[sa.Select, sa.ColumnEleme
     return stmt, state
 
 
+def urgency_order(today: date) -> list[sa.ColumnElement]:
+    """Return the page's order: today's and overdue open reminders first, then the coming ones, then history.
+
+    Group 0: due today (any state) and those due earlier that still wait (未扫描, 待发送, 发送失败),
+    newest first; group 1: the coming ones, nearest first; group 2: what was done, newest first.
+    """
+    state = state_column(today)
+    group = sa.case((Reminder.due_on == today, 0),
+                    (sa.and_(Reminder.due_on < today, state.in_(["due", "queued", "failed"])), 0),
+                    (Reminder.due_on > today, 1), else_=2)
+    return [group, sa.case((group == 1, Reminder.due_on), else_=None).asc(), Reminder.due_on.desc(),
+            Reminder.id.desc()]
+
+
 def list_reminders(session: Session, actor: Actor, flt: ReminderFilter, *, page: int, per_page: int,
-                   today: date, policies: PolicySet) -> tuple[list[ReminderView], int]:
-    """Return one page of the reminders matching `flt` (latest send date first) and how many match."""
+                   today: date, policies: PolicySet, urgent_first: bool = False) -> tuple[list[ReminderView], int]:
+    """Return one page of the reminders matching `flt` and how many match.
+
+    The API lists the latest send date first; the page (``urgent_first``) puts what is due today or
+    overdue first, then the coming reminders nearest first (see `urgency_order`).
+    """
     require(actor, Action.READ)
     stmt, _ = _select(flt, today)
     total = session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
-    rows = session.execute(stmt.order_by(Reminder.due_on.desc(), Reminder.id.desc())
-                           .limit(per_page).offset((page - 1) * per_page)).all()
+    order = urgency_order(today) if urgent_first else [Reminder.due_on.desc(), Reminder.id.desc()]
+    rows = session.execute(stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)).all()
     reminders = [row[0] for row in rows]
     messages = messages_of(session, [r.id for r in reminders])
     names = subject_names(session, reminders, policies)

@@ -27,7 +27,7 @@ class BoundedInt(IntegerConverter):
 
 def init_app(app: Flask) -> None:
     """Configure security, register blueprints and error handlers."""
-    from registry.web import api, auth, errors, headers, pages
+    from registry.web import api, auth, errors, headers, labels, pages
     from registry.web.pages import helpers
 
     settings = app.config["REGISTRY"]
@@ -50,6 +50,7 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     headers.init_app(app)
     helpers.init_app(app)
+    labels.init_app(app)
     csrf.exempt(api.bp)  # API writes are JSON or bearer-authenticated; see api.check_csrf
     app.url_map.converters["int"] = BoundedInt  # before the routes are added
     app.register_blueprint(api.bp)

@@ -70,3 +70,51 @@ def unlabelled(html: str) -> list[dict[str, str | None]]:
     parser = Controls()
     parser.feed(html)
     return [c for c in parser.controls if not c.get("id") or c["id"] not in parser.labelled]
+
+
+class FormValues(HTMLParser):
+    """Collect what a browser would send for the first form with controls: inputs, selected options, textareas."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.values: dict[str, str] = {}
+        self._select: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        name = a.get("name", "")
+        if tag == "input" and name and a.get("type") not in ("submit", "button", "checkbox", "radio"):
+            self.values.setdefault(name, a.get("value", ""))
+        elif tag == "select" and name:
+            self._select = name
+            self.values.setdefault(name, "")
+        elif tag == "option" and self._select and "selected" in a:
+            self.values[self._select] = a.get("value", "")
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.values[name] = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.values[self._textarea] += data
+
+
+def submit_as_browser(client: FlaskClient, url: str, changes: dict[str, object]) -> tuple[str, TestResponse]:
+    """Like `submit`, but send every control as the page filled it (prefilled values included), with `changes`."""
+    form_html = page(client, url)
+    parser = FormValues()
+    parser.feed(form_html)
+    values = {k: v for k, v in parser.values.items() if k != "csrf_token"}
+    values.update({k: str(v) for k, v in changes.items()})
+    first = client.post(url, data={"csrf_token": csrf_from(form_html), **values})
+    text = first.get_data(as_text=True)
+    assert first.status_code == 200 and "请确认" in text, (first.status_code, text[:2000])
+    second = client.post(url, data={"csrf_token": csrf_from(text), "confirmed": "1", **values})
+    return text, second

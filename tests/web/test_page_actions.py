@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -14,7 +15,8 @@ from registry.models import AnnualReport, AuditEvent, Ban, Certification, Change
 from registry.services.enterprises import update_enterprise
 from tests.conftest import NOW, d
 from tests.factories import grant, make_enterprise, report
-from tests.web.pages import page, post, submit
+from tests.web.conftest import csrf_from
+from tests.web.pages import page, post, submit, submit_as_browser
 
 
 @pytest.fixture
@@ -265,3 +267,59 @@ def test_pages_offer_only_what_the_guards_allow(officer, ent, session, admin, ru
     assert base + "pass_review" not in html and base + "submit_review" not in html  # once per term
     assert "不能执行「复核通过」" in page(officer, base + "pass_review", status=409)
     assert len(titles_of(session, other)["innovative_sme"].terms) == 2
+
+
+def test_correction_form_shows_the_filed_figures_and_changing_one_keeps_the_others(officer, ent, session, admin,
+                                                                                    rules, today):
+    """Issue 18: correcting one figure of a filed annual report keeps the others."""
+    grant(session, admin, rules, ent, "innovative_sme", today - timedelta(days=400))
+    year = today.year - 2  # not the form's default year: the 更正 link names it
+    report(session, admin, ent, year, revenue=1_262_020_500, main_business_revenue=1_000_000_000, rd_expense=50_000_000,
+           employees=300, rd_staff=40, debt_ratio="45.5", invention_patents=7, audit_report_code="ZJ2025000001",
+           audit_firm="台州某会计师事务所")
+    session.commit()
+    enterprise_page = page(officer, f"/enterprises/{ent.id}")
+    url = f"/enterprises/{ent.id}/annual-reports/new?year={year}"
+    assert f'href="{url}"' in enterprise_page.replace("&amp;", "&")
+    form = page(officer, url)
+    assert f"更正 {year} 年度信息" in form and 'value="1262020500.00"' in form and 'value="台州某会计师事务所"' in form
+    confirm, done = submit_as_browser(officer, url, {"revenue": "1262020600.00"})  # the rest as prefilled
+    assert "营业收入（元）：1,262,020,500.00 → 1,262,020,600.00" in confirm and "其余 9 项保持已登记的数值不变" in confirm
+    assert done.status_code == 302
+    session.expire_all()
+    row = session.scalars(sa.select(AnnualReport).where(AnnualReport.enterprise_id == ent.id)).one()
+    assert (row.revenue, row.main_business_revenue, row.rd_expense, row.employees, row.rd_staff, row.debt_ratio,
+            row.invention_patents, row.audit_report_code, row.audit_firm, row.submitted_on) == (
+        1_262_020_600, 1_000_000_000, 50_000_000, 300, 40, Decimal("45.5"), 7, "ZJ2025000001", "台州某会计师事务所",
+        date(year + 1, 3, 1))
+    event = session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "annual_report.corrected")).one()
+    assert set(event.changes) == {"revenue"}
+
+
+def test_a_correction_typed_into_an_empty_form_keeps_what_was_not_re_entered(officer, ent, session, admin, rules,
+                                                                               today):
+    """Without the prefill (an old bookmark, a script), blank fields mean "not entered", never "erase"."""
+    grant(session, admin, rules, ent, "innovative_sme", today - timedelta(days=400))
+    year = today.year - 1
+    report(session, admin, ent, year, revenue=52_000_000, employees=120, audit_report_code="ZJ2026000123")
+    session.commit()
+    url = f"/enterprises/{ent.id}/annual-reports/new"
+    html = page(officer, url)
+    response = officer.post(url, data={"csrf_token": csrf_from(html), "year": year, "submitted_on": today,
+                                       "employees": 125, "confirmed": "1"})
+    assert response.status_code == 302
+    session.expire_all()
+    row = session.scalars(sa.select(AnnualReport).where(AnnualReport.enterprise_id == ent.id)).one()
+    assert (row.revenue, row.employees, row.audit_report_code) == (52_000_000, 125, "ZJ2026000123")
+
+
+def test_clearing_a_prefilled_figure_on_purpose_clears_it(officer, ent, session, admin, rules, today):
+    grant(session, admin, rules, ent, "innovative_sme", today - timedelta(days=400))
+    year = today.year - 1
+    report(session, admin, ent, year, revenue=52_000_000, employees=120, audit_report_code="ZJ2026000123")
+    session.commit()
+    confirm, done = submit_as_browser(officer, f"/enterprises/{ent.id}/annual-reports/new?year={year}", {"employees": ""})
+    assert "从业人员（人）：120 → （空）" in confirm and done.status_code == 302
+    session.expire_all()
+    row = session.scalars(sa.select(AnnualReport).where(AnnualReport.enterprise_id == ent.id)).one()
+    assert (row.revenue, row.employees, row.audit_report_code) == (52_000_000, None, "ZJ2026000123")

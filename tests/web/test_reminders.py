@@ -214,8 +214,8 @@ def test_the_dashboard_banner_follows_the_scan_ledger(login_as, session):
     assert "从未成功运行" in page(officer, "/")
     finished_scan(session, hours_ago=27)
     html = page(officer, "/")
-    assert 'class="banner-bad"' in html and "每日扫描（scan）" in html and "已超过 26 小时" in html
+    assert 'class="banner-bad"' in html and "每日扫描最近一次成功是" in html and "（scan）" not in html and "已超过 26 小时" in html
     finished_scan(session, hours_ago=2)
     html = page(officer, "/")
-    assert 'class="banner-bad"' not in html and "每日扫描 <code>scan</code>" in html
+    assert 'class="banner-bad"' not in html and '<th scope="row">每日扫描</th>' in html and "<code>scan</code>" not in html
     assert "查看提醒及发送情况" in html

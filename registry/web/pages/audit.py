@@ -8,7 +8,6 @@ is one, so a regional auditor must be able to tell that nobody tampered with any
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -23,16 +22,17 @@ from wtforms.validators import NumberRange, Optional
 
 from registry import audit
 from registry.domain.actors import Action, Actor
-from registry.extensions import get_session, policies
+from registry.extensions import get_session
 from registry.models import AuditEvent, Enterprise
 from registry.scoping import unscoped
 from registry.services.audit_queries import (ACTION_NAMES, ENTITY_NAMES, EARLIEST, LATEST, AuditFilter, FieldChange,
-                                             action_name, actor_label, entity_name, field_changes, search)
+                                             action_name, entity_name, field_changes, search)
 from registry.services.flags import CAUSE_NAMES
+from registry.web import labels
 from registry.web.auth import current_actor, requires
 from registry.web.pages import bp
 from registry.web.pages.forms import SIZE_NAMES, PageForm, _optional_text, choices
-from registry.web.pages.helpers import region_name, tier_name
+from registry.web.pages.helpers import clamped_page, region_name, tier_name
 from registry.web.pages.roster import region_choices
 
 PER_PAGE = 50
@@ -113,29 +113,46 @@ def local_seconds(at: datetime) -> str:
 
 
 def reason_label(code: str | None) -> str:
-    """Return a reason code's Chinese name (a flag's cause or any policy's revocation reason) and the code."""
-    if not code:
-        return ""
-    name = CAUSE_NAMES.get(code) or next((r.name for p in policies().policies for t in p.tiers
-                                          if (r := t.reason(code)) is not None), None)
-    return f"{name}（{code}）" if name else code
+    """Return a reason code's Chinese name (a flag's cause or any policy's revocation reason)."""
+    return labels.reason_name(code)
 
 
 #: codes the trail stores that a person reads better by name (the export keeps the codes)
 CODE_NAMES: dict[str, Callable[[str], str]] = {
     "tier": tier_name,
-    "region_code": lambda code: f"{region_name(code)}（{code}）",
+    "region_code": region_name,
     "size_class": lambda code: SIZE_NAMES.get(code, code),
 }
 
 
-def readable(change: FieldChange) -> FieldChange:
-    """Name the codes in a changed field (tiers, regions, size classes)."""
+def _raw(value: Any) -> tuple[Any, Any]:
+    return tuple(value) if isinstance(value, list) and len(value) == 2 else (None, value)  # type: ignore[return-value]
+
+
+def readable(change: FieldChange, entity_type: str = "", raw: Any = None) -> FieldChange:
+    """Name the codes in a changed field (tiers, regions, sizes, policies, reasons, users, statuses, JSON)."""
     name = CODE_NAMES.get(change.field)
-    if name is None:
-        return change
-    return replace(change, before=name(change.before) if change.before else "",
-                   after=name(change.after) if change.after else "")
+    if name is not None:
+        return replace(change, before=name(change.before) if change.before else "",
+                       after=name(change.after) if change.after else "")
+    before, after = _raw(raw)
+    return replace(change, before=labels.field_value(entity_type, change.field, before, change.before),
+                   after=labels.field_value(entity_type, change.field, after, change.after))
+
+
+def plain_action(code: str) -> str:
+    """Return an action's Chinese name; an action without one is named by its kind of record."""
+    name = action_name(code)
+    if name != code:
+        return name
+    kind, _, verb = code.partition(".")
+    return f"{entity_name(kind) if kind in ENTITY_NAMES else '记录'}：{VERB_NAMES.get(verb, '其他操作')}"
+
+
+#: the verbs of actions that have no name of their own yet
+VERB_NAMES = {"created": "新建", "updated": "修改", "deleted": "删除", "applied": "已导入", "validated": "已校验",
+              "queued": "已排队", "failed": "失败", "sent": "已发送", "resent": "重发", "run": "运行", "started": "开始",
+              "finished": "完成", "revoked": "吊销", "locked": "锁定", "unlocked": "解锁"}
 
 
 @dataclass(frozen=True)
@@ -156,9 +173,11 @@ def event_views(session: Session, events: list[AuditEvent]) -> list[EventView]:
     ids = {e.enterprise_id for e in events if e.enterprise_id is not None}
     stmt = sa.select(Enterprise.id, Enterprise.name).where(Enterprise.id.in_(ids))
     names: dict[int, str] = {i: n for i, n in session.execute(stmt)} if ids else {}
-    return [EventView(e, actor_label(e.actor_kind, e.actor_name), action_name(e.action),
+    return [EventView(e, labels.actor_name(e.actor_kind, e.actor_name), plain_action(e.action),
                       entity_name(e.entity_type) + (f" #{e.entity_id}" if e.entity_id is not None else ""),
-                      names.get(e.enterprise_id), [readable(c) for c in field_changes(e.entity_type, e.changes or {})],
+                      names.get(e.enterprise_id),
+                      [readable(c, e.entity_type, (e.changes or {}).get(c.field))
+                       for c in field_changes(e.entity_type, e.changes or {})],
                       reason_label(e.reason_code))
             for e in events]
 
@@ -186,9 +205,9 @@ def audit_trail():
     form = filter_form(actor)
     f = audit_filter(form)
     page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
-    events, total = search(session, actor, f, page, PER_PAGE)
+    events, total, page, pages = clamped_page(lambda n: search(session, actor, f, n, PER_PAGE), page, PER_PAGE)
     args = query_args(f)
     exports = {fmt: url_for("api.export_audit", fmt=fmt, **args) for fmt in ("xlsx", "csv")}
     return render_template("audit.html", form=form, rows=event_views(session, events), total=total, page=page,
-                           pages=max(math.ceil(total / PER_PAGE), 1), args=args, exports=exports,
+                           pages=pages, args=args, exports=exports,
                            verification=verification())

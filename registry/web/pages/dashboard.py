@@ -20,12 +20,11 @@ from registry.services.deliveries import MESSAGE_STATUS_NAMES
 from registry.services.flags import CAUSE_NAMES
 from registry.web import charts
 from registry.web.auth import current_actor, requires
+from registry.web.labels import JOB_NAMES
 from registry.web.pages import bp
 from registry.web.pages.flow import rules, today
 from registry.web.pages.helpers import region_name, tier_name
 
-JOB_NAMES = {jobruns.SCAN: "每日扫描", outbox.SENDER: "发送提醒邮件", digests.DIGEST: "每周汇总邮件",
-             digests.WATCHDOG: "运行监控"}
 
 
 def tier_status_city(rows: list[tuple[str, str, str, int]]) -> dict:

@@ -26,6 +26,7 @@ from registry.web.pages import bp
 from registry.web.pages.audit import enterprise_history
 from registry.web.pages.flow import attach_errors, rules, today
 from registry.web.pages.forms import CHANGE_KIND_NAMES, SIZE_NAMES, EnterpriseForm, choices
+from registry.web.pages.helpers import region_name
 from registry.web.pages.roster import region_choices
 
 #: the events an officer records from the page, in the order the buttons appear
@@ -63,7 +64,7 @@ def edit_form(enterprise: Enterprise, *, from_request: bool = True) -> Enterpris
     if enterprise.officer is not None and enterprise.officer not in candidates:
         candidates.insert(0, enterprise.officer)  # shown as it is, so the form can replace it
     form.officer_id.choices = choices([("", "未指定"), *[
-        (str(u.id), f"{u.display_name}（{u.username}）") for u in candidates]])
+        (str(u.id), f"{u.display_name or u.username}（{region_name(u.region_code)}）") for u in candidates]])
     return form
 
 

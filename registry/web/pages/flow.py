@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -46,12 +45,6 @@ def local_time(at: datetime | None) -> str:
     if at is None:
         return "—"
     return at.astimezone(ZoneInfo(current_app.config["REGISTRY"].timezone)).strftime("%Y-%m-%d %H:%M")
-
-
-@bp.app_template_filter("money")
-def money(amount: Decimal | None) -> str:
-    """Show an amount in yuan with thousands separators (— when unknown)."""
-    return "—" if amount is None else f"{amount:,.2f}"
 
 
 @bp.app_template_filter("zh")

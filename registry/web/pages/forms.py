@@ -202,6 +202,9 @@ class AnnualReportForm(PageForm):
     audit_report_code = _optional_text("审计报告验证码", 64)
     audit_firm = _optional_text("会计师事务所", 200)
 
+    #: the filed values the form was prefilled with (JSON), so a correction changes only what the officer changed
+    basis = HiddenField()
+
     FIGURES = ("revenue", "main_business_revenue", "rd_expense", "employees", "rd_staff", "debt_ratio",
                "invention_patents", "audit_report_code", "audit_firm", "submitted_on")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 from flask import Flask, g, request
@@ -69,6 +70,25 @@ def tier_name(code: str) -> str:
         return policies().tier(code).name
     except Exception:  # noqa: BLE001  an unknown code is shown as itself
         return code
+
+
+def page_count(total: int, per_page: int) -> int:
+    """Return how many pages `total` rows fill (at least one, the empty page)."""
+    return max(-(-total // per_page), 1)
+
+
+def clamped_page(fetch: Callable[[int], tuple[list, int]], page: int, per_page: int) -> tuple[list, int, int, int]:
+    """Fetch `page`; past the end, fetch the last page instead, so the pager never says "第 61 / 60 页".
+
+    Returns (rows, total, page, pages).
+    """
+    rows, total = fetch(page)
+    pages = page_count(total, per_page)
+    if page > pages:
+        page = pages
+        rows, total = fetch(page)
+        pages = page_count(total, per_page)
+    return rows, total, page, pages
 
 
 def init_app(app: Flask) -> None:

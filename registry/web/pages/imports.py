@@ -54,7 +54,7 @@ class ImportForm(PageForm):
 def programme_choices() -> list[Any]:
     """Return "all programmes" and each programme with the name of its latest policy."""
     latest = {p.programme: p.name for p in policies().policies}
-    return choices([("", "全部项目（按称号名称识别）"), *((code, f"{name}（{code}）") for code, name in latest.items())])
+    return choices([("", "全部项目（按称号名称识别）"), *latest.items()])
 
 
 def field_label(name: str | None) -> str:

@@ -7,7 +7,6 @@ e-mail, so a sent one is never queued again, however the button is pressed.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -26,6 +25,7 @@ from registry.web.auth import current_actor, requires
 from registry.web.pages import bp
 from registry.web.pages.flow import today
 from registry.web.pages.forms import PageForm, choices
+from registry.web.pages.helpers import clamped_page
 
 PER_PAGE = 50
 MAX_PAGE = 10**6
@@ -59,14 +59,16 @@ def query_args(f: ReminderFilter) -> dict[str, Any]:
 @bp.get("/reminders")
 @requires(Action.READ)
 def reminders():
-    """List the region's reminders matching the filters, latest send date first, with e-mail counts."""
+    """List the region's reminders matching the filters, today's and overdue first, with e-mail counts."""
     session, actor = get_session(), current_actor()
     form = ReminderFilterForm(formdata=request.args)
     f = reminder_filter(form)
     page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
-    rows, total = list_reminders(session, actor, f, page=page, per_page=PER_PAGE, today=today(), policies=policies())
-    return render_template("reminders.html", form=form, rows=rows, total=total, page=page,
-                           pages=max(math.ceil(total / PER_PAGE), 1), args=query_args(f),
+    rows, total, page, pages = clamped_page(
+        lambda n: list_reminders(session, actor, f, page=n, per_page=PER_PAGE, today=today(), policies=policies(),
+                                 urgent_first=True), page, PER_PAGE)
+    return render_template("reminders.html", form=form, rows=rows, total=total, page=page, pages=pages,
+                           args=query_args(f),
                            counts=overview.outbox_counts(session), message_names=MESSAGE_STATUS_NAMES,
                            may_resend=can(actor, Action.WRITE), today=today())
 

@@ -6,7 +6,6 @@ narrows inside it; its choices are the actor's own subtree.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,7 +23,7 @@ from registry.web.auth import current_actor, requires
 from registry.web.pages import bp
 from registry.web.pages.flow import today
 from registry.web.pages.forms import RosterFilterForm, choices
-from registry.web.pages.helpers import page_arg
+from registry.web.pages.helpers import clamped_page, page_arg
 
 PER_PAGE = 50
 FILTERS = ("q", "region", "tier", "status", "expiring_within_days", "as_of", "sort")
@@ -83,9 +82,9 @@ def roster():
     f = roster_filter(form)
     page = page_arg()
     stmt = roster_select(f, today()).options(selectinload(Enterprise.certifications))
-    rows, total = paginate(get_session(), stmt, page, PER_PAGE)
+    rows, total, page, pages = clamped_page(lambda n: paginate(get_session(), stmt, n, PER_PAGE), page, PER_PAGE)
     args = query_args(f)
     exports = {label: url_for(endpoint, **args) for endpoint, label in EXPORTS
                if endpoint in current_app.view_functions}
     return render_template("roster.html", form=form, rows=rows, total=total, page=page,
-                           pages=max(math.ceil(total / PER_PAGE), 1), args=args, exports=exports)
+                           pages=pages, args=args, exports=exports)

@@ -29,6 +29,7 @@ from registry.services.certifications import (
 from registry.services.enterprises import get_enterprise
 from registry.services.flags import CAUSE_NAMES
 from registry.web.auth import current_actor, requires
+from registry.web.labels import policy_document
 from registry.web.pages import bp
 from registry.web.pages.enterprises import OFFICER_EVENTS
 from registry.web.pages.flow import Step, rules, run, today
@@ -50,7 +51,7 @@ def grant(enterprise_id: int):
     record = get_enterprise(session, actor, enterprise_id)
     tiers = policies().current_tiers(day)
     form = GrantForm()
-    form.tier.choices = choices([("", "请选择"), *[(t.code, f"{t.name}（{t.policy_code}）") for t in tiers]])
+    form.tier.choices = choices([("", "请选择"), *[(t.code, f"{t.name}（{policy_document(t.policy_code)}）") for t in tiers]])
     if not form.is_submitted():
         form.recognized_on.data = day
 
