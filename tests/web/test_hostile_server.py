@@ -62,7 +62,7 @@ def server(tmp_path):
     cli("init-db")
     cli("create-user", "officer", "--role", "officer", "--region", "331000", "--email", "o@gov.example.cn",
         "--password", "a-long-password-2026")
-    token = cli("create-token", "officer").strip().splitlines()[-1]
+    token = cli("create-token", "officer", "--scope", "write").strip().splitlines()[-1]
     port = free_port()
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen([*flask, "run", "--port", str(port), "--no-reload", "--no-debugger"], cwd=ROOT,
