@@ -54,6 +54,7 @@ def test_timeline_and_annual_report(page):
     page.get_by_label("数据年度").fill("2025")
     page.get_by_label("填报日期").fill(TODAY)
     page.get_by_label("营业收入（元）").fill("23456789.00")
+    page.get_by_label("主营业务收入（元）").fill("21000000.00")  # not above revenue (the plausibility rule)
     page.get_by_label("从业人员（人）").fill("120")
     page.get_by_role("button", name="下一步：查看办理后果").click()
     page.get_by_role("button", name="确认办理").click()

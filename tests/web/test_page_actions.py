@@ -300,7 +300,7 @@ def test_a_correction_typed_into_an_empty_form_keeps_what_was_not_re_entered(off
                                                                                today):
     """Without the prefill (an old bookmark, a script), blank fields mean "not entered", never "erase"."""
     grant(session, admin, rules, ent, "innovative_sme", today - timedelta(days=400))
-    year = today.year - 1
+    year = today.year - 2  # filed 1 March of the next year: before today on any day
     report(session, admin, ent, year, revenue=52_000_000, employees=120, audit_report_code="ZJ2026000123")
     session.commit()
     url = f"/enterprises/{ent.id}/annual-reports/new"
@@ -315,7 +315,7 @@ def test_a_correction_typed_into_an_empty_form_keeps_what_was_not_re_entered(off
 
 def test_clearing_a_prefilled_figure_on_purpose_clears_it(officer, ent, session, admin, rules, today):
     grant(session, admin, rules, ent, "innovative_sme", today - timedelta(days=400))
-    year = today.year - 1
+    year = today.year - 2  # filed 1 March of the next year: before today on any day
     report(session, admin, ent, year, revenue=52_000_000, employees=120, audit_report_code="ZJ2026000123")
     session.commit()
     confirm, done = submit_as_browser(officer, f"/enterprises/{ent.id}/annual-reports/new?year={year}", {"employees": ""})
@@ -323,3 +323,24 @@ def test_clearing_a_prefilled_figure_on_purpose_clears_it(officer, ent, session,
     session.expire_all()
     row = session.scalars(sa.select(AnnualReport).where(AnnualReport.enterprise_id == ent.id)).one()
     assert (row.revenue, row.employees, row.audit_report_code) == (52_000_000, None, "ZJ2026000123")
+
+
+def test_the_preview_refuses_what_the_action_would_refuse(officer, ent, session, admin, rules, today):
+    """The confirmation page is computed by the action itself (tried in a savepoint and undone): implausible figures
+    are refused at the first step, not after 确认办理, and trying them writes nothing."""
+    grant(session, admin, rules, ent, "innovative_sme", today - timedelta(days=400))
+    session.commit()
+    url = f"/enterprises/{ent.id}/annual-reports/new"
+    first = post(officer, url, {"year": today.year - 1, "submitted_on": today, "revenue": "1000000.00",
+                                "main_business_revenue": "2000000.00", "employees": 10})
+    text = first.get_data(as_text=True)
+    assert first.status_code == 422 and "请确认" not in text and "主营业务收入" in text
+    session.expire_all()
+    assert session.scalars(sa.select(AnnualReport).where(AnnualReport.enterprise_id == ent.id)).first() is None
+    assert session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "annual_report.recorded")).first() is None
+    # A plausible preview is offered, and still writes nothing until it is confirmed.
+    ok = post(officer, url, {"year": today.year - 1, "submitted_on": today, "revenue": "2000000.00",
+                             "main_business_revenue": "1000000.00", "employees": 10})
+    assert ok.status_code == 200 and "请确认" in ok.get_data(as_text=True)
+    session.expire_all()
+    assert session.scalars(sa.select(AnnualReport).where(AnnualReport.enterprise_id == ent.id)).first() is None

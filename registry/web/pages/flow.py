@@ -76,6 +76,19 @@ class Step:
     done_url: str = "/"
 
 
+def _trial(step: Step) -> None:
+    """Run the action inside a savepoint and undo it, so the confirmation page is only offered for an
+    action that would succeed (the same function decides both). :raises RuleViolation, Conflict:"""
+    session = get_session()
+    nested = session.begin_nested()
+    try:
+        step.apply()
+        session.flush()
+    finally:
+        if nested.is_active:
+            nested.rollback()
+
+
 def run(step: Step):  # noqa: ANN201  a Flask response
     """Show the form, then the consequence to confirm, then apply, commit, flash and redirect."""
     form, context = step.form, {"today": today(), **step.context}
@@ -85,6 +98,7 @@ def run(step: Step):  # noqa: ANN201  a Flask response
     try:
         lines = step.consequence()
         if request.form.get("confirmed") != "1":
+            _trial(step)  # the preview refuses what the action would refuse, before anyone confirms
             echo = [(k, v) for k, v in request.form.items(multi=True) if k not in ("csrf_token", "confirmed")]
             return render_template("confirm.html", form=form, lines=lines, echo=echo, **context)
         message = step.apply()
