@@ -50,6 +50,7 @@ FIELD_NAMES: dict[str, str] = {
     "username": "用户名", "display_name": "姓名", "email": "邮箱", "role": "角色", "is_active": "启用",
     "password": "密码", "failed_login_count": "连续登录失败次数", "locked_until": "锁定至",
     "wants_daily_digest": "每日汇总邮件", "user": "用户", "revoked_at": "吊销时间",
+    "must_change_password": "须修改密码", "sessions_ended": "结束的会话数",
     "scope": "权限范围", "expires_at": "到期时间", "ip": "IP 地址", "session_started_at": "会话开始时间",
     # holiday calendar, reminders, imports
     "day": "日期", "is_workday": "是否工作日", "note": "备注", "source_doc": "通知文号",
@@ -80,6 +81,7 @@ ACTION_NAMES: dict[str, str] = {
     "certification.review_ineligible": "丧失复核资格", "certification.prerequisite_lost": "前置称号丧失",
     "ban.created": "禁止申报", "user.created": "创建用户", "user.locked": "账户锁定",
     "token.created": "创建 API 令牌", "token.revoked": "吊销 API 令牌",
+    "user.password_changed": "修改密码", "user.password_reset": "重置密码",
     "user.login": "登录", "user.login_failed": "登录失败", "user.logout": "退出登录", "session.ended": "会话结束",
     "outbox.resent": "重发提醒邮件",
     "export.roster": "导出企业名录", "export.audit": "导出审计日志", "export.pool": "导出培育库",
