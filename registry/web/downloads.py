@@ -76,7 +76,7 @@ class Audited:
 def criteria(flt: object) -> dict[str, Any]:
     """Return a filter dataclass's non-empty criteria as a plain dict (for the event's `filter`)."""
     values = getattr(flt, "__dict__", {}) or {}
-    return {k: audit.plain(v) for k, v in values.items() if v not in (None, "", False)}
+    return {k: audit.plain(v) for k, v in values.items() if not (v is None or v == "" or v is False)}  # 0 stays
 
 
 def content_disposition(name: str, fallback: str) -> str:

@@ -66,6 +66,13 @@ def test_each_download_is_audited_with_who_what_and_how_many_rows(live, name):  
     assert labels["row_count"] == "导出行数" and labels["filter"] == "筛选条件" and labels["format"] == "文件格式"
 
 
+def test_a_zero_criterion_is_kept():
+    from registry.queries import RosterFilter
+    from registry.web.downloads import criteria
+
+    assert criteria(RosterFilter(expiring_within_days=0, q="")) == {"expiring_within_days": 0, "sort": "name"}
+
+
 @pytest.mark.parametrize("path", ("/api/v1/exports/roster.csv?region=331002&q=%E4%BC%81%E4%B8%9A",
                                   "/api/v1/audit/export.csv?action=enterprise.&actor=tests"))
 def test_the_filter_is_recorded(live, path):  # noqa: F811
