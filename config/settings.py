@@ -51,6 +51,13 @@ class Settings:
     session_max_hours: int = 12
     #: API tokens expire this many days after creation
     token_days: int = 90
+    #: audit events younger than this are never removed by any command (等保: at least 180 days; upward only)
+    audit_retention_days: int = 180
+    #: password policy (等保 level 3 defaults): length, character classes of four, history, expiry
+    password_min_length: int = 10
+    password_min_classes: int = 3
+    password_history: int = 5
+    password_max_age_days: int = 90
     import_limits: ImportLimits = field(default_factory=ImportLimits)  #: REGISTRY_IMPORT_MAX_*
 
     @property
@@ -111,6 +118,8 @@ class Settings:
             base_url=env.get("REGISTRY_BASE_URL", cls.base_url), import_limits=import_limits,
             trusted_proxies=proxies, outbox_alarm_minutes=alarm, import_heartbeat_minutes=heartbeat,
             **{name: _count(env, f"REGISTRY_{name.upper()}", getattr(cls, name), low=1) for name in _INT_SETTINGS},
+            **{name: _count(env, f"REGISTRY_{name.upper()}", getattr(cls, name), low=low, high=high)
+               for name, (low, high) in _BOUNDED_SETTINGS.items()},
         )
 
 
@@ -119,7 +128,17 @@ _INT_SETTINGS = ("login_ip_max_failures", "login_ip_window_minutes", "session_id
                  "session_max_hours", "token_days")
 
 
-def _count(env: dict[str, str], name: str, default: int, *, low: int) -> int:
+#: whole-number settings with their own bounds: the 等保 defaults are floors (configurable upward only)
+_BOUNDED_SETTINGS = {
+    "audit_retention_days": (180, 100_000),
+    "password_min_length": (10, 128),
+    "password_min_classes": (3, 4),
+    "password_history": (5, 24),
+    "password_max_age_days": (1, 3650),
+}
+
+
+def _count(env: dict[str, str], name: str, default: int, *, low: int, high: int = 10_000) -> int:
     """Read a whole number of at least `low`. :raises SettingsError: naming the variable."""
     text = env.get(name, "").strip()
     if not text:
@@ -128,8 +147,8 @@ def _count(env: dict[str, str], name: str, default: int, *, low: int) -> int:
         value = int(text)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number") from None
-    if not low <= value <= 10_000:
-        raise SettingsError(f"{name} must be between {low} and 10000")
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}")
     return value
 
 

@@ -18,7 +18,7 @@ import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -31,6 +31,7 @@ from registry.domain.actors import Actor
 from registry.models import AuditChainHead, AuditEvent
 
 GENESIS = "0" * 64
+MIN_RETENTION_DAYS = 180  #: 等保 level 3: audit records kept at least six months (REGISTRY_AUDIT_RETENTION_DAYS)
 _INSERT = sa.insert(AuditEvent)
 _EVENTS = AuditEvent.__table__  # record_many writes by the driver's bulk path (registry/bulkwrite.py)
 _LOCK_HEAD = sa.select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()
@@ -411,3 +412,22 @@ def verify(session: Session, anchors: Mapping[int, str] | None = None) -> Verifi
             continue  # appended while we walked: read the newer head and walk on (a head that
             # stays behind the events on a second look is reported by finish)
         return walk.finish(head_id, head.last_hash)
+
+
+class RetentionError(ValueError):
+    """A removal of audit events that the retention setting forbids."""
+
+
+def retention_cutoff(now: datetime, retention_days: int) -> datetime:
+    """Return the instant before which events may be archived: `retention_days` (≥ 180) before `now`.
+
+    The trail is append-only and no command removes events today (the database refuses DELETE of
+    audit rows). Any future archive command must take its cutoff from here — with the
+    REGISTRY_AUDIT_RETENTION_DAYS setting — and verify the chain up to its anchor first.
+    :raises RetentionError: a period under 180 days (等保 level 3) or a naive instant.
+    """
+    if retention_days < MIN_RETENTION_DAYS:
+        raise RetentionError(f"审计日志保存期限不得少于 {MIN_RETENTION_DAYS} 天（设定为 {retention_days} 天）")
+    if now.tzinfo is None:
+        raise RetentionError("retention_cutoff needs an aware datetime (UTC)")
+    return (now - timedelta(days=retention_days)).astimezone(UTC)

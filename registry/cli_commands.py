@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from flask.cli import with_appcontext
 from flask import Flask, current_app
@@ -20,13 +22,42 @@ from registry.services import users
 @click.option("--role", required=True, type=click.Choice(["admin", "officer", "auditor"]))
 @click.option("--region", required=True, help="GB/T 2260 code of the user's region node")
 @click.option("--email", required=True)
-@click.option("--password", required=True)
-def create_user(name: str, role: str, region: str, email: str, password: str) -> None:
-    """Create a user."""
+@click.option("--password-stdin", is_flag=True,
+              help="read the password from the first line of standard input (scripts); otherwise it is asked for")
+def create_user(name: str, role: str, region: str, email: str, password_stdin: bool) -> None:
+    """Create a user. The password is asked for (hidden, twice) or read from stdin — never on the command line."""
+    password = _password(password_stdin)
+    settings = current_app.config["REGISTRY"]
     with unit_of_work() as session:
         users.create_user(session, actor=cli_actor("create-user"), username=name, role=role,
-                          region_code=region, email=email, password=password, at=now())
+                          region_code=region, email=email, password=password, at=now(),
+                          policy=users.password_policy(settings))
     click.echo(f"已创建用户 / created user {name} ({role}, {region})")
+
+
+@click.command("reset-password")
+@with_appcontext
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="read the new password from the first line of standard input")
+def reset_password(name: str, password_stdin: bool) -> None:
+    """Set user NAME's password (asked for, or from stdin): their sessions end, the next login must change it."""
+    password = _password(password_stdin)
+    settings = current_app.config["REGISTRY"]
+    with unit_of_work() as session:
+        users.reset_password(session, actor=cli_actor("reset-password"), username=name, new=password, at=now(),
+                             policy=users.password_policy(settings))
+    click.echo(f"已重置用户 {name} 的密码，其下次登录须修改密码 / password reset; a change is required at next login")
+
+
+def _password(from_stdin: bool) -> str:
+    """Read a password from stdin's first line, or ask for it twice with the input hidden."""
+    if from_stdin:
+        line = sys.stdin.readline()
+        password = line.rstrip("\r\n")
+        if not password:
+            fail("标准输入中没有密码 / no password on standard input")
+        return password
+    return click.prompt("密码 / password", hide_input=True, confirmation_prompt=True)
 
 
 @click.command("create-token")
@@ -70,7 +101,7 @@ def seed_demo(size: int, demo_password: str | None, today, if_empty: bool) -> No
 
 def register(app: Flask) -> None:
     """Add every command to the app's CLI."""
-    for command in (init_db, policies_group, create_user, create_token, seed_demo, audit_group,
+    for command in (init_db, policies_group, create_user, reset_password, create_token, seed_demo, audit_group,
                     import_roster, export_roster_command, regions_group):
         app.cli.add_command(command)
     for command in JOB_COMMANDS:  # scan, send-reminders, jobs run

@@ -109,6 +109,20 @@ class User(Base):
     #: officers may take one digest a day instead of single reminder mails
     wants_daily_digest: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: when the current password was set (expiry counts from here); None: before migration 0011
+    password_changed_at: Mapped[datetime | None]
+    #: set by an administrator's reset: the next login leads to the change-password page first
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+
+
+class PasswordHistory(Base):
+    """A previous password of a user (its hash only): a new password may not repeat the last few."""
+
+    __tablename__ = "password_history"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(256))
+    created_at: Mapped[datetime]
 
 
 class TokenScope(StrEnum):

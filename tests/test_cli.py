@@ -1,5 +1,6 @@
 """CLI commands against a real (SQLite) database file: init-db, seed-demo, create-user, policies check."""
 
+import pytest
 import sqlalchemy as sa
 
 from config import Settings
@@ -40,18 +41,70 @@ def test_init_db_and_seed_demo_are_idempotent(tmp_path):
     assert counts(settings.database_url) == after_first
 
 
+def create_user(app, name, *options, password="Long-enough-1", region="331000"):  # noqa: ANN001, ANN201
+    return app.test_cli_runner().invoke(args=["create-user", name, "--role", "officer", "--region", region,
+                                              "--email", f"{name}@x.cn", *options], input=f"{password}\n")
+
+
 def test_create_user_refuses_bad_input_with_a_reason(tmp_path):
     app, settings = make_app(tmp_path)
     run(app, "init-db")
-    ok = run(app, "create-user", "li", "--role", "officer", "--region", "331000", "--email", "li@x.cn", "--password", "long-enough")
-    assert ok.exit_code == 0
-    bad = app.test_cli_runner().invoke(args=["create-user", "wang", "--role", "officer", "--region", "999999",
-                                       "--email", "w@x.cn", "--password", "long-enough"])
+    ok = create_user(app, "li", "--password-stdin")
+    assert ok.exit_code == 0, ok.output
+    bad = create_user(app, "wang", "--password-stdin", region="999999")
     assert bad.exit_code == 1 and "999999" in bad.output
-    dup = app.test_cli_runner().invoke(args=["create-user", "li", "--role", "officer", "--region", "331000",
-                                       "--email", "li@x.cn", "--password", "long-enough"])
+    dup = create_user(app, "li", "--password-stdin")
     assert dup.exit_code == 1 and "li" in dup.output
     assert counts(settings.database_url)["users"] == 1
+
+
+def test_create_user_never_takes_the_password_on_the_command_line(tmp_path):
+    app, settings = make_app(tmp_path)
+    run(app, "init-db")
+    argv = app.test_cli_runner().invoke(args=["create-user", "li", "--role", "officer", "--region", "331000",
+                                              "--email", "li@x.cn", "--password", "Long-enough-1"])
+    assert argv.exit_code == 2 and "--password" in argv.output  # no such option
+    prompted = app.test_cli_runner().invoke(
+        args=["create-user", "li", "--role", "officer", "--region", "331000", "--email", "li@x.cn"],
+        input="Long-enough-1\nLong-enough-1\n")  # asked twice, hidden
+    assert prompted.exit_code == 0, prompted.output
+    assert "Long-enough-1" not in prompted.output  # hide_input: never echoed
+    mismatch = app.test_cli_runner().invoke(
+        args=["create-user", "wang", "--role", "officer", "--region", "331000", "--email", "w@x.cn"],
+        input="Long-enough-1\nLong-enough-2\n")
+    assert mismatch.exit_code != 0 and counts(settings.database_url)["users"] == 1
+    empty = create_user(app, "zhao", "--password-stdin", password="")
+    assert empty.exit_code == 1 and "标准输入中没有密码" in empty.output
+
+
+@pytest.mark.parametrize(("password", "why"), [("Short-1", "至少 10 位"), ("alllowercase-only", "至少 3 类"),
+                                               ("Li-Long-enough-1", "不得包含用户名")])
+def test_create_user_applies_the_password_policy(tmp_path, password, why):
+    app, settings = make_app(tmp_path)
+    run(app, "init-db")
+    result = create_user(app, "li", "--password-stdin", password=password)
+    assert result.exit_code == 1 and why in result.output, result.output
+    assert counts(settings.database_url)["users"] == 0
+
+
+def test_reset_password_from_stdin_forces_a_change_and_is_audited(tmp_path):
+    app, settings = make_app(tmp_path)
+    run(app, "init-db")
+    assert create_user(app, "li", "--password-stdin").exit_code == 0
+    same = app.test_cli_runner().invoke(args=["reset-password", "li", "--password-stdin"], input="Long-enough-1\n")
+    assert same.exit_code == 1 and "最近 5 次" in same.output  # the current password is in the history
+    reset = app.test_cli_runner().invoke(args=["reset-password", "li", "--password-stdin"], input="Other-pass-22\n")
+    assert reset.exit_code == 0, reset.output
+    engine = sa.create_engine(settings.database_url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT must_change_password FROM users WHERE username = 'li'")).scalar_one()
+        assert conn.execute(sa.text("SELECT count(*) FROM password_history")).scalar_one() == 1
+        assert conn.execute(sa.text("SELECT action FROM audit_events ORDER BY id DESC LIMIT 1")).scalar_one() \
+            == "user.password_reset"
+    engine.dispose()
+    missing = app.test_cli_runner().invoke(args=["reset-password", "nobody", "--password-stdin"],
+                                           input="Other-pass-22\n")
+    assert missing.exit_code == 1 and "nobody" in missing.output
 
 
 def test_policies_check(tmp_path):

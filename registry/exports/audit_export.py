@@ -72,12 +72,16 @@ def write_xlsx(session: Session, actor: Actor, f: AuditFilter, out: IO[bytes]) -
 
 def csv_chunks(session: Session, actor: Actor, f: AuditFilter, batch: int = 500) -> Iterator[bytes]:
     """Yield the filtered trail as UTF-8 CSV (with BOM) in chunks, for a streamed response."""
+    return _csv(rows(session, actor, f), batch)
+
+
+def _csv(data: Iterator[list[Any]], batch: int = 500) -> Iterator[bytes]:
     buffer = io.StringIO()
     buffer.write("\ufeff")
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(HEADERS)
     pending = 1
-    for row in rows(session, actor, f):
+    for row in data:
         writer.writerow(["" if v is None else v for v in row])
         pending += 1
         if pending >= batch:
@@ -86,7 +90,17 @@ def csv_chunks(session: Session, actor: Actor, f: AuditFilter, batch: int = 500)
     yield drain(buffer)
 
 
-def write_csv(session: Session, actor: Actor, f: AuditFilter, out: IO[bytes]) -> None:
-    """Write the filtered trail as CSV to a binary file."""
-    for chunk in csv_chunks(session, actor, f):
+def write_csv(session: Session, actor: Actor, f: AuditFilter, out: IO[bytes]) -> int:
+    """Write the filtered trail as CSV to a binary file; return the number of data rows."""
+    count = 0
+
+    def counted() -> Iterator[list[Any]]:
+        """Yield the rows, counting them."""
+        nonlocal count
+        for row in rows(session, actor, f):
+            count += 1
+            yield row
+
+    for chunk in _csv(counted()):
         out.write(chunk)
+    return count

@@ -50,10 +50,13 @@ FIELD_NAMES: dict[str, str] = {
     "username": "用户名", "display_name": "姓名", "email": "邮箱", "role": "角色", "is_active": "启用",
     "password": "密码", "failed_login_count": "连续登录失败次数", "locked_until": "锁定至",
     "wants_daily_digest": "每日汇总邮件", "user": "用户", "revoked_at": "吊销时间",
+    "must_change_password": "须修改密码", "sessions_ended": "结束的会话数",
     "scope": "权限范围", "expires_at": "到期时间", "ip": "IP 地址", "session_started_at": "会话开始时间",
     # holiday calendar, reminders, imports
     "day": "日期", "is_workday": "是否工作日", "note": "备注", "source_doc": "通知文号",
     "milestone": "提醒节点", "due_on": "应发日期", "filename": "文件名", "mode": "导入方式",
+    # exports and downloads
+    "format": "文件格式", "filter": "筛选条件", "row_count": "导出行数",
     # reminder e-mails (outbox)
     "attempts": "发送尝试次数", "next_attempt_at": "下次发送时间",
     # bulk statements recorded by the guard (registry.audit_guard)
@@ -81,7 +84,7 @@ ENTITY_NAMES: dict[str, str] = {
     "certification_event": "称号事件", "annual_report": "年度信息", "change_report": "重大变化报告",
     "ban": "禁止申报记录", "user": "用户", "api_token": "API 令牌", "holiday": "节假日调整",
     "holiday_year": "节假日年度", "import": "导入", "reminder": "提醒", "outbox_message": "提醒邮件",
-    "pool": "培育库", "pool_member": "培育库成员", "batch": "申报批次", "application": "申报", "objection": "异议",
+    "audit_event": "审计日志", "pool": "培育库", "pool_member": "培育库成员", "batch": "申报批次", "application": "申报", "objection": "异议",
 }
 ACTION_NAMES: dict[str, str] = {
     "enterprise.created": "登记企业", "enterprise.updated": "修改企业信息",
@@ -90,8 +93,11 @@ ACTION_NAMES: dict[str, str] = {
     "certification.review_ineligible": "丧失复核资格", "certification.prerequisite_lost": "前置称号丧失",
     "ban.created": "禁止申报", "ban.lifted": "解除禁止申报", "import.applied": "导入名单", "job.scan_completed": "每日扫描完成", "user.created": "创建用户", "user.locked": "账户锁定",
     "token.created": "创建 API 令牌", "token.revoked": "吊销 API 令牌",
+    "user.password_changed": "修改密码", "user.password_reset": "重置密码",
     "user.login": "登录", "user.login_failed": "登录失败", "user.logout": "退出登录", "session.ended": "会话结束",
     "outbox.resent": "重发提醒邮件",
+    "export.roster": "导出企业名录", "export.audit": "导出审计日志", "export.pool": "导出培育库",
+    "download.import_errors": "下载导入错误清单",
     "pool.run": "运行资格预审", "pool.member_added": "加入培育库", "pool.member_removed": "移出培育库",
     "batch.created": "创建申报批次", "batch.publicity": "开始公示", "batch.finalised": "办结批次",
     "application.created": "企业申报", "application.recommend": "推荐", "application.return": "退回补正",

@@ -125,10 +125,14 @@ def end(session: Session, row: UserSession, *, reason: str, at: datetime, actor:
                  changes={"reason": [None, reason], "session_started_at": [None, row.created_at.isoformat()]})
 
 
-def end_all(session: Session, *, user_id: int, reason: str, at: datetime, actor: Actor) -> int:
-    """End every open session of a user (password change, disabling, revocation); return how many."""
-    rows = session.scalars(sa.select(UserSession).where(
-        UserSession.user_id == user_id, UserSession.ended_at.is_(None)).with_for_update()).all()
+def end_all(session: Session, *, user_id: int, reason: str, at: datetime, actor: Actor,
+            keep: str | None = None) -> int:
+    """End every open session of a user (password change, disabling, revocation) but `keep` (a session
+    id: the one changing its own password); return how many."""
+    query = sa.select(UserSession).where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
+    if keep is not None:
+        query = query.where(UserSession.id != keep)
+    rows = session.scalars(query.with_for_update()).all()
     for row in rows:
         end(session, row, reason=reason, at=at, actor=actor)
     return len(rows)

@@ -24,18 +24,20 @@ from functools import wraps
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app, flash, g, request, session as cookie
+from flask import Flask, current_app, flash, g, redirect, request, session as cookie, url_for
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from sqlalchemy.orm import Session
 
 from registry.db import begin_writes, writing
 from registry.domain.actors import Action, Actor, require
 from registry.domain.errors import DomainError, PermissionDenied
+from registry.domain.passwords import expired
 from registry.extensions import get_session
 from registry.models import ApiToken, TokenScope, User
 from registry.scoping import scope_session
 from registry.services import sessions
 from registry.services.auth import user_for_token
+from registry.services.users import password_policy
 from registry.web.clock import now
 
 log = logging.getLogger(__name__)
@@ -130,13 +132,27 @@ def sign_out() -> None:
     logout_user()
 
 
+#: where a user who must change their password may still go (everything else leads to the change page)
+CHANGE_ALLOWED = frozenset({"pages.change_password", "pages.logout", "pages.login", "static"})
+
+
+def change_reason(user: User) -> str | None:
+    """Why `user` must change their password before anything else (None: they need not)."""
+    if user.must_change_password:
+        return "管理员已重置您的密码，请先修改密码"
+    policy = password_policy(current_app.config["REGISTRY"])
+    if user.password_changed_at is not None and expired(user.password_changed_at, now(), policy):
+        return f"您的密码已超过 {policy.max_age_days} 天有效期，请先修改密码"
+    return None
+
+
 def init_app(app: Flask) -> None:
     """Install the login manager and the per-request actor."""
     login_manager.init_app(app)
     app.before_request(load_actor)
 
 
-def load_actor() -> None:
+def load_actor() -> Any:  # noqa: ANN401  None, or the redirect to the change-password page
     """Build the request's actor from a bearer token or the session and scope the DB session."""
     g.request_id = request_id_from(request.headers.get("X-Request-Id", ""))
     g.actor = None
@@ -155,6 +171,11 @@ def load_actor() -> None:
                 raise PermissionDenied("只读令牌不能执行写操作 / read-only token: writes are refused")
     elif current_user.is_authenticated:
         g.actor = _actor(current_user.user, kind="user")
+        if request.endpoint not in CHANGE_ALLOWED and (reason := change_reason(current_user.user)):
+            if request.blueprint == "api":
+                raise PermissionDenied(f"{reason} / the password must be changed first")
+            flash(reason)
+            return redirect(url_for("pages.change_password"))
     if g.get("session_ended"):
         _forget_ended_session(g.session_ended)
     if request.method not in READ_METHODS:

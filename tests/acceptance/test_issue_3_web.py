@@ -111,7 +111,7 @@ def test_create_token_cli_prints_a_token_that_works_until_revoked(tmp_path):
     runner = app.test_cli_runner()
     assert runner.invoke(args=["init-db"]).exit_code == 0
     assert runner.invoke(args=["create-user", "li", "--role", "officer", "--region", "331000", "--email",
-                               "li@x.cn", "--password", "long-enough"]).exit_code == 0
+                               "li@x.cn", "--password-stdin"], input="Long-enough-1\n").exit_code == 0
     made = runner.invoke(args=["create-token", "li"])
     assert made.exit_code == 0
     token = made.output.strip().splitlines()[-1]
@@ -150,16 +150,16 @@ def test_two_workers_share_sessions_and_the_login_throttle_through_the_database(
     runner = first.test_cli_runner()
     assert runner.invoke(args=["init-db"]).exit_code == 0
     assert runner.invoke(args=["create-user", "wang", "--role", "officer", "--region", "331000", "--email",
-                               "wang@x.cn", "--password", "long-enough"]).exit_code == 0
+                               "wang@x.cn", "--password-stdin"], input="Long-enough-1\n").exit_code == 0
     a, b = first.test_client(), second.test_client()
-    assert a.post("/api/v1/session", json={"username": "wang", "password": "long-enough"}).status_code == 200
+    assert a.post("/api/v1/session", json={"username": "wang", "password": "Long-enough-1"}).status_code == 200
     cookie = a.get_cookie("session")
     b.set_cookie(cookie.key, cookie.value)
     assert b.get("/api/v1/enterprises").status_code == 200  # worker B honours worker A's login
     for client in (a, b, a, b):
         assert client.post("/api/v1/session", json={"username": "wang", "password": "bad"}).status_code == 401
     assert b.post("/api/v1/session", json={"username": "wang", "password": "bad"}).status_code == 429
-    assert a.post("/api/v1/session", json={"username": "wang", "password": "long-enough"}).status_code == 429
+    assert a.post("/api/v1/session", json={"username": "wang", "password": "Long-enough-1"}).status_code == 429
     for application in (first, second):
         application.extensions["registry.engine"].dispose()
     with sa.create_engine(settings.database_url).connect() as conn:

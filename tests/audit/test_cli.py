@@ -18,9 +18,9 @@ def cli_app(request, tmp_path_factory):
     app = create_app(Settings(env="testing", database_url=url, secret_key="t", policy_dir=ROOT / "config" / "policies"))
     for args in (["init-db"],
                  ["create-user", "li", "--role", "officer", "--region", "331000", "--email", "li@x.cn",
-                  "--password", "long-enough"],
+                  "--password-stdin"],
                  ["create-token", "li", "--label", "报表"]):
-        result = run(app, *args)
+        result = app.test_cli_runner().invoke(args=args, input="Long-enough-1\n")
         assert result.exit_code == 0, result.output
     yield app
     app.extensions["registry.engine"].dispose()

@@ -63,7 +63,7 @@ class Live:
             for level, region in {**LEVELS, "hangzhou": "330100"}.items():
                 role = "admin" if region == "000000" else "officer"
                 create_user(session, actor=ADMIN, username=f"{level}-user", role=role, region_code=region,
-                            email=f"{level}@gov.example.cn", password=PASSWORD, at=NOW)
+                            email=f"{level}@gov.example.cn", password=PASSWORD, at=utcnow())  # the live app's now (password age)
                 _, self.tokens[level] = create_token(session, actor=ADMIN, username=f"{level}-user", name="t", at=utcnow())
             session.commit()
         for level in self.tokens:  # last_used_at is written now, not by the racing requests
@@ -319,7 +319,7 @@ def test_a_page_grant_lost_to_a_concurrent_one_shows_the_form_again_with_a_chine
     # One person has one session (a new login ends the old one), so N officers of the province race.
     live.seed(lambda session, _: [create_user(session, actor=ADMIN, username=f"province-officer-{n}", role="officer",
                                               region_code="330000", email=f"p{n}@gov.example.cn", password=PASSWORD,
-                                              at=NOW) for n in range(N)])
+                                              at=utcnow()) for n in range(N)])
     clients = []
     for n in range(N):
         client = live.app.test_client()

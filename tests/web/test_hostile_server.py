@@ -56,12 +56,13 @@ def server(tmp_path):
            "REGISTRY_SECRET_KEY": "hostile-secret", "REGISTRY_SMTP_PORT": str(free_port())}
     flask = [sys.executable, "-m", "flask", "--app", "app"]
 
-    def cli(*args: str) -> str:
-        return subprocess.run([*flask, *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout
+    def cli(*args: str, stdin: str | None = None) -> str:
+        return subprocess.run([*flask, *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True,
+                              input=stdin).stdout
 
     cli("init-db")
     cli("create-user", "officer", "--role", "officer", "--region", "331000", "--email", "o@gov.example.cn",
-        "--password", "a-long-password-2026")
+        "--password-stdin", stdin="A-long-password-2026\n")
     token = cli("create-token", "officer", "--scope", "write").strip().splitlines()[-1]
     port = free_port()
     log = (tmp_path / "server.log").open("w")

@@ -226,7 +226,7 @@ def threaded_app(request, tmp_path):
     with Session(engine) as session:
         sync_regions(session)
         create_user(session, actor=system_actor("cli", "tests"), username="officer-331000", role="officer",
-                    region_code="331000", email="o@gov.example.cn", password=PASSWORD, at=NOW)
+                    region_code="331000", email="o@gov.example.cn", password=PASSWORD, at=utcnow())  # the live app's now (password age)
         session.commit()
     engine.dispose()
     app = create_app(Settings(env="testing", database_url=url, secret_key="t", policy_dir=ROOT / "config" / "policies"))

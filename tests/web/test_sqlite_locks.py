@@ -49,7 +49,7 @@ class Site:
         with self.app.extensions["registry.sessionmaker"]() as session:
             sync_regions(session)
             create_user(session, actor=admin, username="officer", role="officer", region_code="331000",
-                        email="officer@gov.example.cn", password=PASSWORD, at=NOW)
+                        email="officer@gov.example.cn", password=PASSWORD, at=utcnow())  # the live app's now (password age)
             self.tokens = [create_token(session, actor=admin, username="officer", name=f"t{n}", at=utcnow())[1]
                            for n in range(3)]
             self.enterprise_id = make_enterprise(session, admin, region_code="331002").id

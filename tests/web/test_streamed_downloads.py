@@ -108,7 +108,7 @@ def live(request, tmp_path_factory) -> Iterator[Live]:
         sync_regions(session)
         session.commit()
         create_user(session, actor=admin, username="province", role="officer", region_code="330000",
-                    email="province@gov.example.cn", password=PASSWORD, at=NOW)
+                    email="province@gov.example.cn", password=PASSWORD, at=utcnow())  # the live app's now (password age)
         _, token = create_token(session, actor=admin, username="province", name="tests", at=utcnow())
         rules = load_rules(session, app.extensions["registry.policies"])
         editable = make_enterprise(session, admin, region_code="331002")
@@ -226,7 +226,7 @@ def test_a_download_in_another_region_is_still_scoped(live):
     with live.app.extensions["registry.sessionmaker"]() as session:
         admin = system_actor("cli", "tests")
         create_user(session, actor=admin, username="hangzhou", role="officer", region_code="330100",
-                    email="hz@gov.example.cn", password=PASSWORD, at=NOW)
+                    email="hz@gov.example.cn", password=PASSWORD, at=utcnow())  # the live app's now (password age)
         _, token = create_token(session, actor=admin, username="hangzhou", name="tests", at=utcnow())
         make_enterprise(session, admin, region_code="330106", name="杭州导出范围测试有限公司")
         session.commit()

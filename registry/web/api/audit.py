@@ -18,7 +18,7 @@ from registry.services.audit_queries import (EARLIEST, LATEST, AuditFilter, acti
 from registry.web.api import bp, page_of
 from registry.web.api.docs import doc
 from registry.web.auth import current_actor, requires
-from registry.web.downloads import CSV, XLSX, spooled_download
+from registry.web.downloads import CSV, XLSX, Audited, criteria, spooled_download
 
 
 class AuditArgs(InSchema):
@@ -115,4 +115,5 @@ def export_audit(fmt: str):
     actor = current_actor()
     write = audit_export.write_csv if fmt == "csv" else audit_export.write_xlsx
     return spooled_download(lambda session, out: write(session, actor, flt, out), region_code=actor.region_code,
-                            name=f"audit.{fmt}", fallback=f"audit.{fmt}", mimetype=CSV if fmt == "csv" else XLSX)
+                            name=f"audit.{fmt}", fallback=f"audit.{fmt}", mimetype=CSV if fmt == "csv" else XLSX,
+                            audited=Audited(actor, "export.audit", "audit_event", filter=criteria(flt)))

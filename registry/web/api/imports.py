@@ -34,7 +34,7 @@ from registry.web.api.common import list_args, schema, today
 from registry.web.api.docs import doc
 from registry.web import import_worker
 from registry.web.auth import current_actor, requires
-from registry.web.downloads import CSV, XLSX, spooled_download
+from registry.web.downloads import CSV, XLSX, Audited, criteria, spooled_download
 FILE_REQUIRED = "请选择要导入的名单文件（.xlsx 或 .csv） / file required"
 FILE_EMPTY = "文件为空 / the file is empty"
 
@@ -189,12 +189,17 @@ def error_workbook_response(run: ImportRun):  # noqa: ANN201  a Flask response
         raise NotFound("该导入没有错误清单 / this import has no error workbook")
     stem, run_id = run.filename.rsplit(".", 1)[0], run.id
 
-    def produce(own: Session, out: IO[bytes]) -> None:
-        """Copy the stored workbook (a deferred column, read here rather than in the request)."""
-        out.write(own.scalar(sa.select(ImportRun.error_workbook).where(ImportRun.id == run_id)) or b"")
+    def produce(own: Session, out: IO[bytes]) -> int:
+        """Copy the stored workbook (a deferred column, read here rather than in the request); return its rows."""
+        workbook, errors = own.execute(sa.select(ImportRun.error_workbook, ImportRun.errors)
+                                       .where(ImportRun.id == run_id)).one()
+        out.write(workbook or b"")
+        return len(errors or [])
 
-    return spooled_download(produce, region_code=current_actor().region_code, name=f"{stem}.错误清单.xlsx",
-                            fallback=f"import-{run_id}-errors.xlsx")
+    actor = current_actor()
+    return spooled_download(produce, region_code=actor.region_code, name=f"{stem}.错误清单.xlsx",
+                            fallback=f"import-{run_id}-errors.xlsx",
+                            audited=Audited(actor, "download.import_errors", "import", run_id))
 
 
 @bp.get("/exports/roster.xlsx")
@@ -208,7 +213,8 @@ def export_roster():
     return spooled_download(
         lambda session, out: roster_export.write_xlsx(session, actor=actor, names=names, f=flt, today=day, out=out),
         region_code=actor.region_code, name=f"企业名录-{day.isoformat()}.xlsx",
-        fallback=f"roster-{day.isoformat()}.xlsx")
+        fallback=f"roster-{day.isoformat()}.xlsx", audited=Audited(actor, "export.roster", "enterprise",
+                                                                    filter=criteria(flt)))
 
 
 @bp.get("/exports/roster.csv")
@@ -222,4 +228,5 @@ def export_roster_csv():
     return spooled_download(
         lambda session, out: roster_export.write_csv(session, actor=actor, names=names, f=flt, today=day, out=out),
         region_code=actor.region_code, name=f"企业名录-{day.isoformat()}.csv",
-        fallback=f"roster-{day.isoformat()}.csv", mimetype=CSV)
+        fallback=f"roster-{day.isoformat()}.csv", mimetype=CSV,
+        audited=Audited(actor, "export.roster", "enterprise", filter=criteria(flt)))

@@ -22,7 +22,7 @@ from registry.web.api.docs import doc
 from registry.web.api.pipeline_schemas import (
     MemberIn, MemberOut, PoolArgs, PoolOut, PoolRunIn, ReasonIn, dump_member, dump_pool, tier_label)
 from registry.web.auth import current_actor, requires
-from registry.web.downloads import spooled_download
+from registry.web.downloads import Audited, spooled_download
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WRITE_ERRORS = (401, 403, 404, 409)
@@ -115,10 +115,11 @@ def export_pool(pool_id: int):
     pool = pipeline.get_pool(get_session(), actor, pool_id)  # 404 here, before the download starts
     label, name = tier_label(pool.tier, pool.policy_code), f"pool-{pool.id}-{pool.year}.xlsx"
 
-    def produce(session: Session, out: IO[bytes]) -> None:
-        """Write the workbook from the download's own session."""
-        write_pool_xlsx(pipeline.get_pool(session, actor, pool_id),
+    def produce(session: Session, out: IO[bytes]) -> int:
+        """Write the workbook from the download's own session; return its rows."""
+        return write_pool_xlsx(pipeline.get_pool(session, actor, pool_id),
                         pipeline.pool_members(session, actor=actor, pool_id=pool_id), label, out)
 
-    return spooled_download(produce, region_code=actor.region_code, name=name, fallback=name)
+    return spooled_download(produce, region_code=actor.region_code, name=name, fallback=name,
+                            audited=Audited(actor, "export.pool", "pool", pool_id))
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
+from registry.domain.errors import RuleViolation
 from registry.extensions import get_session
+from registry.services import sessions
 from registry.services.auth import AccountLocked, AddressThrottled, LoginFailed, Throttle, authenticate
-from registry.web.auth import sign_in, sign_out
+from registry.services.users import change_password as change_own_password, password_policy
+from registry.web.auth import change_reason, current_actor, sign_in, sign_out
 from registry.web.clock import now
 from registry.web.pages import bp
 
@@ -21,6 +25,14 @@ class LoginForm(FlaskForm):
 
     username = StringField("用户名", validators=[DataRequired(message="请输入用户名")])
     password = PasswordField("密码", validators=[DataRequired(message="请输入密码")])
+
+
+class ChangePasswordForm(FlaskForm):
+    """The current password, the new one and its confirmation."""
+
+    old_password = PasswordField("原密码", validators=[DataRequired(message="请输入原密码")])
+    new_password = PasswordField("新密码", validators=[DataRequired(message="请输入新密码")])
+    confirm_password = PasswordField("确认新密码", validators=[DataRequired(message="请再次输入新密码")])
 
 
 def safe_next(target: str | None) -> str:
@@ -49,6 +61,9 @@ def login():
             error, status = exc.message.split(" / ")[0], 401 if isinstance(exc, LoginFailed) else 429
         else:
             sign_in(user)
+            if reason := change_reason(user):  # reset by an administrator, or past its maximum age
+                flash(reason)
+                return redirect(url_for("pages.change_password"))
             return redirect(safe_next(request.args.get("next")))
     return render_template("login.html", form=form, error=error), status
 
@@ -59,3 +74,29 @@ def logout():
     sign_out()
     flash("您已退出登录")
     return redirect(url_for("pages.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def change_password():
+    """Every user changes their own password here (old, new, confirmation); their other sessions end."""
+    actor = current_actor()  # 401 → the login page when nobody is logged in
+    if actor.kind != "user":
+        return redirect(url_for("pages.login"))
+    settings, session = current_app.config["REGISTRY"], get_session()
+    policy, form = password_policy(settings), ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_own_password(session, actor=actor, old=form.old_password.data, new=form.new_password.data,
+                                confirm=form.confirm_password.data, at=now(), policy=policy,
+                                keep_session=sessions.digest(current_user.secret))
+        except RuleViolation as exc:
+            session.rollback()
+            for name, messages in exc.errors.items():
+                getattr(form, name).errors = list(messages)
+        else:
+            session.commit()
+            flash("密码已修改；您在其他地方的登录会话已结束")
+            return redirect(url_for("pages.dashboard"))
+    user = current_user.user
+    return render_template("change_password.html", form=form, policy=policy,
+                           reason=change_reason(user) if request.method == "GET" else None)
