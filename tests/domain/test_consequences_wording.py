@@ -139,3 +139,9 @@ def test_annual_report_lines():
         "更正已登记的 2025 年度数据（修改前后的数值记入审计日志）", "2026 年度信息更新截止日期为 2026-04-30"]
     assert consequences.annual_report(2026, DueDate(date(2027, 4, 30), True, (2027,)), correcting=False) == [
         "登记 2026 年度数据", "2027 年度信息更新截止日期为 2027-04-30（暂定）"]
+
+
+def test_revoking_every_title_without_a_ban_adds_no_ban_text(policies):
+    f = facts(policies)
+    unbanned = replace(f.tier.reason("fraud"), ban_years=0, basis="")
+    assert consequences.revoke(f, unbanned, date(2026, 3, 1)) == ["撤销将同时取消该企业全部称号"]
