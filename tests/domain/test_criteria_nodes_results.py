@@ -148,3 +148,78 @@ def test_a_title_stage_child_is_skipped_when_only_checking_pool_entry():
     assert node(Verdict.PASS, "x", "title").applies("title") and not node(Verdict.PASS, "x", "title").applies("pool")
     assert node(Verdict.PASS, "x").applies("pool") and node(Verdict.PASS, "x").applies("title")
     assert g.title_refs() == {"a", "z"}
+
+
+# ------------------------------------------------------------------ score indicators and tables
+
+from registry.domain.criteria_nodes import Band, Indicator, Score  # noqa: E402
+
+
+def revenue_at_least(amount, years=1):
+    return Threshold(id="r", name="r", source="S", bound=D(amount), years=years)
+
+
+def indicator(*bands):
+    return Indicator(id="i", name="I", source="S", group="g", bands=bands)
+
+
+def scored(verdict, detail, values, points, no_data=False):
+    return Result(id="i", name="I", kind="indicator", verdict=verdict, source="S", detail=detail, values=values,
+                  no_data=no_data, points=points)
+
+
+TIERS = (Band(10, "高", revenue_at_least("10000000")), Band(5, "中", revenue_at_least("5000000")), Band(0, "低"))
+
+
+def test_indicator_top_band_and_a_lower_band_without_repeating_values():
+    assert indicator(*TIERS).evaluate(FACTS) == scored(Verdict.PASS, "得分 10分（高）", (REV_2025,), (10, 10))
+    last_year = Facts(year=2024, on=date(2025, 6, 1), region_code="331002", figures=FACTS.figures)
+    assert indicator(*TIERS).evaluate(last_year) == scored(Verdict.PASS, "得分 5分（中）", (REV_2024,), (5, 5))
+
+
+def test_indicator_with_no_band_holding_scores_zero():
+    assert indicator(TIERS[0]).evaluate(Facts(year=2024, on=date(2025, 6, 1), region_code="331002",
+                                              figures=FACTS.figures)) == scored(
+        Verdict.PASS, "得分 0分（无符合的档次）", (REV_2024,), (0, 0))
+
+
+def test_indicator_manual_bands_above_widen_the_range_from_the_highest():
+    manual = indicator(Band(10, "专家评审", manual=True), Band(7, "B", Manual(id="m", name="m", source="S")), TIERS[1],
+                       TIERS[2])
+    assert manual.evaluate(FACTS) == scored(Verdict.UNKNOWN, "得分 5—10分（中）；「专家评审」待人工核实；「B」待人工核实",
+                                            (REV_2025,), (5, 10))
+
+
+def test_indicator_without_data_says_so():
+    lacking = indicator(Band(10, "高", revenue_at_least("1", years=3)), Band(0, "低"))
+    assert lacking.evaluate(FACTS) == scored(Verdict.PASS, "得分 0分（低）；无数据：缺少2023年度报告", (), (0, 0),
+                                             no_data=True)
+
+
+def title_stage_only_fails():
+    return Group(id="c", name="c", source="S", mode="all_of",
+                 children=(Title(id="t", name="t", source="S", stage="title", any_of=("z",)),))
+
+
+def test_indicator_and_score_pass_the_stage_on():
+    ind = indicator(Band(10, "高", title_stage_only_fails()), Band(0, "低"))
+    assert ind.evaluate(FACTS).points == (0, 0)  # default stage "title": the title-stage child counts
+    assert ind.evaluate(FACTS, "pool").points == (10, 10)
+    table = Score(id="s", name="S", source="S", pass_mark=10, indicators=(ind,))
+    assert table.evaluate(FACTS).verdict == Verdict.FAIL
+    assert table.evaluate(FACTS, "pool").verdict == Verdict.PASS
+
+
+def test_score_result_in_full():
+    table = Score(id="s", name="S", source="S", pass_mark=12, minimums={"g": 10},
+                  indicators=(indicator(*TIERS), indicator(Band(4, "x", manual=True), Band(2, "y"))))
+    got = table.evaluate(FACTS)
+    assert got.verdict == Verdict.PASS and got.points == (12, 14) and got.kind == "score"
+    assert got.values == (Value("总分得分", "12-14", "12—14分"), Value("g得分", "12-14", "12—14分"))
+    assert got.detail == "12—14分（总分需≥12分）；12—14分（g需≥10分）"
+    assert [c.points for c in got.children] == [(10, 10), (2, 4)]
+    assert Score(id="s", name="S", source="S", pass_mark=13, indicators=table.indicators).evaluate(FACTS).verdict \
+        == Verdict.UNKNOWN
+    assert Score(id="s", name="S", source="S", pass_mark=15, indicators=table.indicators).evaluate(FACTS).verdict \
+        == Verdict.FAIL
+    assert table.title_refs() == set()
