@@ -223,3 +223,44 @@ def test_score_result_in_full():
     assert Score(id="s", name="S", source="S", pass_mark=15, indicators=table.indicators).evaluate(FACTS).verdict \
         == Verdict.FAIL
     assert table.title_refs() == set()
+
+
+def test_threshold_missing_data_keeps_the_values_it_used():
+    zones = (Zone("浙南", ("331000",), D("1")),)
+    zone = Value("所在分区", "浙南", "浙南")
+    age = Threshold(id="n", name="N", source="S", zones=zones, metric=Metric("age_years"))
+    assert age.evaluate(FACTS).values == (zone, Value("成立日期", "2023-06-02", "2023-06-02"),
+                                          Value("截至2026-06-01成立年限", "2", "2年"))
+    gap = Facts(year=2025, on=date(2026, 6, 1), region_code="331002", figures={2024: FACTS.figures[2024]})
+    each = Threshold(id="n", name="N", source="S", bound=D("1"), years=2)
+    assert each.evaluate(gap) == result("threshold", Verdict.FAIL, "无数据：缺少2025年度报告", REV_2024, no_data=True)
+    total = Threshold(id="n", name="N", source="S", bound=D("0.03"), metric=Metric("rd_expense", per="revenue"),
+                      over="total", years=2, zones=zones)
+    got = total.evaluate(gap)
+    assert got.verdict == Verdict.FAIL and got.no_data and got.detail.startswith("无数据：")
+    assert got.values[0] == zone
+
+
+def test_threshold_total_over_three_years_names_first_and_last():
+    three = Facts(year=2025, on=date(2026, 6, 1), region_code="331002",
+                  figures={**FACTS.figures, 2023: Figures(revenue=D("6000000"), rd_expense=D("0"))})
+    node = Threshold(id="n", name="N", source="S", bound=D("0.03"), metric=Metric("rd_expense", per="revenue"),
+                     over="total", years=3)
+    assert node.evaluate(three).detail == "2023—2025年 2.50% 不符合 ≥ 3%（以上）"
+
+
+def test_a_nested_group_passes_the_stage_down():
+    inner = Group(id="i", name="i", source="S", mode="all_of",
+                  children=(Title(id="t", name="t", source="S", stage="title", any_of=("z",)),))
+    outer = Group(id="o", name="o", source="S", mode="all_of", children=(inner,))
+    assert outer.evaluate(FACTS, "title").verdict == Verdict.FAIL
+    assert outer.evaluate(FACTS, "pool").verdict == Verdict.PASS
+
+
+def test_score_totals_low_and_high_separately_whatever_the_order():
+    table = Score(id="s", name="S", source="S", pass_mark=12,
+                  indicators=(indicator(Band(4, "x", manual=True), Band(2, "y")), indicator(*TIERS)))
+    got = table.evaluate(FACTS)
+    assert got.points == (12, 14) and got.values == (Value("总分得分", "12-14", "12—14分"),)
+    exact = Score(id="s", name="S", source="S", pass_mark=10, indicators=(indicator(*TIERS),)).evaluate(FACTS)
+    assert exact.values == (Value("总分得分", "10", "10分"),) and exact.detail == "10分（总分需≥10分）"
