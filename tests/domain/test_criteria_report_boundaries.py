@@ -86,3 +86,24 @@ def test_metric_total_names_what_is_missing_and_a_zero_sum():
     assert ratio.total(two, [2024, 2025], fresh) == (D("0.02"), "")
     assert fresh[-1] == Value("2024—2025年研发费用占营业收入比重", "0.02", "2.00%")
     assert Metric("revenue").total(two, [2024, 2025], []) == (D("1"), "")
+
+
+def test_missing_lists_every_year_and_growth_from_one_yuan():
+    from registry.domain.criteria_report import show
+
+    empty = Facts(year=2025, on=date(2026, 6, 1), region_code="331002",
+                  figures={2024: Figures(revenue=D("1")), 2025: Figures(revenue=D("2"))})
+    assert Metric("revenue", per="rd_expense").total(empty, [2022, 2023], []) == (None, "无数据：缺少2022、2023年度报告")
+    assert Metric("rd_expense", per="revenue").total(empty, [2024, 2025], []) == (
+        None, "无数据：2024、2025年度报告未填研发费用")
+    assert Metric("rd_expense", growth=True).value(empty, 2025, []) == (None, "无数据：2024、2025年度报告未填研发费用")
+    assert Metric("revenue", growth=True).value(empty, 2025, []) == (D("1"), "")
+    three = Facts(year=2025, on=date(2026, 6, 1), region_code="331002",
+                  figures={y: Figures(revenue=D("100"), rd_expense=D("2")) for y in (2023, 2024, 2025)})
+    used = []
+    Metric("rd_expense", per="revenue").total(three, [2023, 2024, 2025], used)
+    assert used[-1].label == "2023—2025年研发费用占营业收入比重"
+    assert show("count", 5) == "5"
+    with pytest.raises(KeyError) as err:
+        Evaluation(Verdict.PASS, 2025, date(2026, 6, 1), ()).find("zz")
+    assert err.value.args == ("zz",)
