@@ -49,3 +49,16 @@ def test_policy_decides_failed_review():
     assert resolve_target(Outcome.BY_POLICY, "revoke") == Status.REVOKED
     assert resolve_target(Outcome.BY_POLICY, "expire") == Status.EXPIRED
     assert resolve_target(Status.WITHDRAWN, "revoke") == Status.WITHDRAWN
+
+
+def test_a_refused_event_reports_status_action_and_what_is_allowed():
+    """The 409 body tells the client what it may do instead (mutation survivors, docs/mutation.md)."""
+    with pytest.raises(IllegalTransition) as err:
+        check_transition(Status.ACTIVE, Event.PASS_REVIEW)
+    assert err.value.message == "称号当前状态为「有效」，不能执行「复核通过」 / pass_review is not allowed from active"
+    assert err.value.details == {
+        "status": "active", "action": "pass_review",
+        "allowed": ["submit_review", "revoke", "withdraw", "expire", "downgrade", "supersede"]}
+    with pytest.raises(IllegalTransition) as err:
+        check_transition(Status.EXPIRED, Event.REVOKE)
+    assert err.value.details == {"status": "expired", "action": "revoke", "allowed": []}
