@@ -241,7 +241,7 @@ def test_jobs_run_processes_a_queued_upload(tmp_path, policies):
             time.sleep(0.3)
         assert statuses(sessions)[run_id] == "applied", (tmp_path / "jobs.log").read_text()
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
+        assert process.wait(timeout=90) == 0  # the catch-up scan finishes first; slow on a loaded machine
     finally:
         if process.poll() is None:
             process.kill()
