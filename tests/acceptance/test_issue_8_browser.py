@@ -26,9 +26,10 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import CHROMIUM, MISSING, login
+from tests.conftest import TEST_NOW
 
 ROOT = Path(__file__).resolve().parents[2]
-TODAY = date.today()
+TODAY = TEST_NOW.date()  # the pinned day; the server runs on it too (REGISTRY_CLOCK)
 browser_only = pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.get("CI"), reason=MISSING)
 
 

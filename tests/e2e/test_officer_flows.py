@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from tests.e2e.conftest import login, screenshot
+from tests.conftest import TEST_NOW
 
-TODAY = date.today().isoformat()
+TODAY = TEST_NOW.date().isoformat()  # the pinned day; the server runs on it too (REGISTRY_CLOCK)
 
 
 def open_taizhou_enterprise(page, **filters):  # noqa: ANN001, ANN201

@@ -11,12 +11,12 @@ waits for its district's opinion on the board.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 from tests.e2e.conftest import login, screenshot
+from tests.conftest import TEST_NOW
 
-SERVER_TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+SERVER_TODAY = TEST_NOW.date()  # the pinned day; the server runs on it too (REGISTRY_CLOCK)
 TIER = "little_giant"  # 专精特新"小巨人"企业: review chain district → city → province → ministry
 
 
