@@ -11,24 +11,14 @@ import pytest
 
 from registry.domain.errors import RuleViolation
 from registry.domain.guards import (
-    ReviewWindow, TitleState, allowed_now, check_annual_figures, check_event, check_not_before, local_today,
+    ReviewWindow, allowed_now, check_annual_figures, check_event, check_not_before, local_today,
     review_window,
 )
 from registry.domain.lifecycle import Event, Status
-from registry.domain.workdays import WorkdayCalendar
 
-CAL = WorkdayCalendar()
+from tests.domain.test_guards import CAL, state, tier  # noqa: F401  (tier is a fixture)
+
 TODAY = date(2027, 1, 1)
-
-
-@pytest.fixture
-def tier(policies):
-    return policies.tier("innovative_sme", policy_code="national-2022")
-
-
-def state(**kw):
-    base = dict(status=Status.ACTIVE, recognized_on=date(2023, 10, 3), valid_until=date(2026, 10, 3))
-    return TitleState(**{**base, **kw})
 
 
 def errors_of(tier, title, event, on, today=TODAY):
