@@ -10,7 +10,7 @@ import pytest
 
 from registry.cli import today_in
 from tests.web.conftest import csrf_from, login
-from tests.web.pipeline_data import LEVELS, candidate, new_batch, recommend
+from tests.web.pipeline_data import LEVELS, candidate, new_batch, publicity_scene, recommend
 
 
 @pytest.fixture
@@ -33,24 +33,7 @@ def browser(app, make_user):
 def scene(api_as, session, admin, rules, today):
     """A batch in publicity with one objection, a returned application beside it, and a pool, made through the API."""
     clients = {level: api_as("admin" if code == "000000" else "officer", code) for level, code in LEVELS.items()}
-    ent = candidate(session, admin, rules, today)
-    pool = clients["province"].post("/api/v1/pools/run", json={"tier": "little_giant", "year": today.year}).get_json()
-    batch = new_batch(clients["province"], today)
-    application = clients["province"].post(f"/api/v1/batches/{batch['id']}/applications",
-                                           json={"enterprise_id": ent.id}).get_json()
-    assert recommend(clients, application["id"]).status_code == 201
-    returned = clients["province"].post(f"/api/v1/batches/{batch['id']}/applications", json={
-        "enterprise_id": candidate(session, admin, rules, today).id}).get_json()
-    assert clients["district"].post(f"/api/v1/applications/{returned['id']}/opinions", json={
-        "level": "district", "decision": "return", "note": "请补充审计报告"}).status_code == 201
-    ends = today - timedelta(days=1)
-    clients["province"].post(f"/api/v1/batches/{batch['id']}/publicity", json={
-        "starts_on": (today - timedelta(days=7)).isoformat(), "ends_on": ends.isoformat(), "published_where": "省厅网站"})
-    objection = clients["province"].post(f"/api/v1/batches/{batch['id']}/objections", json={
-        "application_id": application["id"], "submitter_name": "王某某", "submitter_identity": "real_name",
-        "contact": "13800000000", "grounds": "数据不实", "received_on": ends.isoformat()}).get_json()
-    return {"pool": pool["id"], "batch": batch["id"], "application": application["id"], "objection": objection["id"],
-            "enterprise": ent.id, "returned": returned["id"], "api": clients["province"]}
+    return {**publicity_scene(clients, session, admin, rules, today), "api": clients["province"]}
 
 
 def confirm(client, url: str, data: dict, *, expect: tuple[str, ...]) -> str:

@@ -28,7 +28,7 @@ from tests.factories import make_enterprise
 from tests.imports.files import roster_rows, xlsx
 from tests.web.conftest import csrf_from, login
 from tests.web.pages import page
-from tests.web.pipeline_data import LEVELS, candidate, new_batch, recommend
+from tests.web.pipeline_data import LEVELS, publicity_scene
 
 CODES = {
     "policy id": re.compile(r"national-20\d\d|[a-z]+-20\d\d"),
@@ -72,22 +72,7 @@ def office(app, session, api_as, make_user, admin, rules, today):
         seed(session, size=30, admin_password="demo-pass-2026", today=today)
     session.commit()
     clients = {level: api_as("admin" if code == "000000" else "officer", code) for level, code in LEVELS.items()}
-    ent = candidate(session, admin, rules, today)
-    pool = clients["province"].post("/api/v1/pools/run", json={"tier": "little_giant", "year": today.year}).get_json()
-    batch = new_batch(clients["province"], today)
-    application = clients["province"].post(f"/api/v1/batches/{batch['id']}/applications",
-                                           json={"enterprise_id": ent.id}).get_json()
-    assert recommend(clients, application["id"]).status_code == 201
-    returned = clients["province"].post(f"/api/v1/batches/{batch['id']}/applications", json={
-        "enterprise_id": candidate(session, admin, rules, today).id}).get_json()
-    assert clients["district"].post(f"/api/v1/applications/{returned['id']}/opinions", json={
-        "level": "district", "decision": "return", "note": "请补充审计报告"}).status_code == 201
-    ends = today - timedelta(days=1)
-    clients["province"].post(f"/api/v1/batches/{batch['id']}/publicity", json={
-        "starts_on": (today - timedelta(days=7)).isoformat(), "ends_on": ends.isoformat(), "published_where": "省厅网站"})
-    clients["province"].post(f"/api/v1/batches/{batch['id']}/objections", json={
-        "application_id": application["id"], "submitter_name": "王某某", "submitter_identity": "real_name",
-        "contact": "13800000000", "grounds": "数据不实", "received_on": ends.isoformat()})
+    scene = publicity_scene(clients, session, admin, rules, today)
     app.config["IMPORTS_INLINE"] = True  # an applied import: its counts reach the trail as JSON
     make_user("officer", "331000", username="importer")
     importer = app.test_client()
@@ -97,8 +82,7 @@ def office(app, session, api_as, make_user, admin, rules, today):
                              content_type="multipart/form-data")
     assert uploaded.status_code == 302, uploaded.get_data(as_text=True)[:1000]
     session.commit()
-    return {"pool": pool["id"], "batch": batch["id"], "application": application["id"], "enterprise": ent.id,
-            "import": uploaded.headers["Location"].rstrip("/").rsplit("/", 1)[1]}
+    return {**scene, "import": uploaded.headers["Location"].rstrip("/").rsplit("/", 1)[1]}
 
 
 def main_pages(session, office) -> list[str]:
