@@ -1,4 +1,4 @@
-# Two commands: `make run` (set up and serve the demo) and `make test` (the whole suite).
+# Two commands: `make run` (set up and serve the demo) and `make test` (lint, then the whole suite).
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
@@ -22,6 +22,7 @@ run: install
 	$(BIN)/python -m registry.devserver
 
 test: install
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 check: install

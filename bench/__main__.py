@@ -16,15 +16,14 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from registry.domain.actors import system_actor
-from registry.models import AuditEvent
-from registry.services.users import create_token
-
 from bench import load, report
 from bench.generate import Generated, generate, make_app, officer_name
 from bench.machine import describe
 from bench.synth import GENERATOR
 from bench.timing import Figure, fmt, not_measured
+from registry.accounts.users import create_token
+from registry.audit.models import AuditEvent
+from registry.domain.actors import system_actor
 
 GROUPS = ("roster", "asof", "audit", "scan", "export", "import", "mail", "contention")
 

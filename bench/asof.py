@@ -6,16 +6,15 @@ from datetime import date
 
 from flask import Flask
 
-from registry.queries import holders_as_of
-
 from bench.sql import capture, explain, inline, replayer
 from bench.timing import Figure, percentile, repeat
+from registry.enterprises.queries import holders_as_of
 
 RUNS = 20
 
 
 def measure(app: Flask, tier: str, day: date, region: str, *, n: int = RUNS) -> Figure:
-    """Median of `n` runs of registry.queries.holders_as_of (ORM objects) vs the same SQL raw."""
+    """Median of `n` runs of registry.enterprises.queries.holders_as_of (ORM objects) vs the same SQL raw."""
     engine = app.extensions["registry.engine"]
     sessions = app.extensions["registry.sessionmaker"]
     stmt = holders_as_of(tier, day, region)

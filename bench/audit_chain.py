@@ -12,9 +12,8 @@ import time
 
 from flask import Flask
 
-from registry import audit
-
 from bench.timing import Figure, once
+from registry.audit import trail as audit
 
 
 def _canonical_bytes(app: Flask) -> tuple[list[bytes], list[str], float, float]:
@@ -40,7 +39,7 @@ def _canonical_bytes(app: Flask) -> tuple[list[bytes], list[str], float, float]:
 
 
 def measure(app: Flask) -> Figure:
-    """Time registry.audit.verify against hashing alone."""
+    """Time registry.audit.trail.verify against hashing alone."""
     with app.extensions["registry.sessionmaker"]() as session:
         seconds, result = once(lambda: audit.verify(session))
     if not result.ok:

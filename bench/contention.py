@@ -16,11 +16,10 @@ from urllib.parse import urlencode
 
 from flask import Flask
 
-from registry.models import Region
-
 from bench.generate import make_app, officer_name
 from bench.imports import available, workbook
 from bench.timing import Figure, not_measured, percentile, repeat
+from registry.regions.models import Region
 
 QUERY = {"region": "330100", "tier": "innovative_sme", "status": "active", "expiring_within_days": "90"}
 IDLE_REQUESTS = 200
@@ -28,11 +27,11 @@ IDLE_REQUESTS = 200
 
 def _apply(url: str, content: bytes, started, done) -> None:  # noqa: ANN001  (multiprocessing events)
     """Child process: apply the file as the province's officer, in one transaction, like the CLI."""
-    from registry.cli import today_in
+    from registry.accounts.models import User
+    from registry.cli.base import today_in
     from registry.domain.actors import Actor, Role
-    from registry.imports import run_import
-    from registry.models import User
-    from registry.services import load_rules
+    from registry.policies.rules import load_rules
+    from registry.roster.imports import run_import
 
     app = make_app(url)
     with app.extensions["registry.sessionmaker"]() as session:

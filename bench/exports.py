@@ -15,13 +15,12 @@ import sqlalchemy as sa
 from flask import Flask
 from openpyxl import Workbook
 
-from registry.cli import today_in
-from registry.domain.actors import system_actor
-from registry.models import Certification
-from registry.queries import RosterFilter
-from registry.services import load_rules
-
 from bench.timing import Figure, not_measured, once
+from registry.cli.base import today_in
+from registry.domain.actors import system_actor
+from registry.enterprises.queries import RosterFilter
+from registry.policies.rules import load_rules
+from registry.titles.models import Certification
 
 TIER = "innovative_sme"
 
@@ -29,7 +28,7 @@ TIER = "innovative_sme"
 def available() -> str | None:
     """Why the export cannot be measured, or None."""
     try:
-        from registry.exports.roster import export_roster, rows  # noqa: F401
+        from registry.roster.export import export_roster, rows  # noqa: F401
     except ImportError as exc:
         return f"roster export not yet available ({exc})"
     return None
@@ -69,7 +68,7 @@ def measure(app: Flask, rows: int = 100_000) -> Figure:
     why = available()
     if why:
         return not_measured("roster export to .xlsx", why)
-    from registry.exports import roster as export
+    from registry.roster import export
 
     actor, today = system_actor("cli", "bench-export"), today_in("Asia/Shanghai")
     flt = RosterFilter(tier=TIER, region=_region_for(app, rows), sort="region")

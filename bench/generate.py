@@ -15,18 +15,18 @@ from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
-from config import Settings
-from registry import create_app
-from registry.cli import today_in
-from registry.domain.actors import system_actor
-from registry.migrate import upgrade
-from registry.models import AuditChainHead, Region
-from registry.reference import sync_regions
-from registry.services import load_rules
-from registry.services.users import create_user
-
 from bench import load
 from bench.synth import COLUMNS, GENERATOR, PROVINCE_WEIGHTS, Roster
+from config import Settings
+from registry import create_app
+from registry.accounts.users import create_user
+from registry.audit.models import AuditChainHead
+from registry.cli.base import today_in
+from registry.domain.actors import system_actor
+from registry.platform.migrate import upgrade
+from registry.policies.rules import load_rules
+from registry.regions.models import Region
+from registry.regions.reference import sync_regions
 
 PASSWORD = "bench-password-2026"
 ADMIN = "bench_admin"

@@ -15,15 +15,15 @@ from flask import Flask
 from openpyxl import Workbook
 from python_calamine import CalamineWorkbook
 
-from config.import_limits import MB, ImportLimits
-from registry.cli import today_in
-from registry.domain.actors import Actor, Role
-from registry.models import Region, User
-from registry.services import load_rules
-
 from bench.generate import officer_name
 from bench.synth import company_name, make_uscc
 from bench.timing import Figure, not_measured, once
+from config.import_limits import MB, ImportLimits
+from registry.accounts.models import User
+from registry.cli.base import today_in
+from registry.domain.actors import Actor, Role
+from registry.policies.rules import load_rules
+from registry.regions.models import Region
 
 FIELDS = ("no", "name", "uscc", "region_code", "tier", "recognized_on", "batch", "document_no", "authority",
           "industry_code", "size_class", "founded_on", "contact_name", "contact_email", "contact_phone", "year",
@@ -34,8 +34,8 @@ FIELDS = ("no", "name", "uscc", "region_code", "tier", "recognized_on", "batch",
 def available() -> str | None:
     """Why the import cannot be measured, or None."""
     try:
-        from registry.imports import run_import  # noqa: F401
-        from registry.imports.columns import BY_FIELD  # noqa: F401
+        from registry.roster.imports import run_import  # noqa: F401
+        from registry.roster.imports.columns import BY_FIELD  # noqa: F401
     except ImportError as exc:
         return f"roster import not yet available ({exc})"
     return None
@@ -43,7 +43,7 @@ def available() -> str | None:
 
 def workbook(districts: list[str], rows: int, seed: int = 11, series: str = "MB") -> bytes:
     """A .xlsx of `rows` new Zhejiang enterprises with an innovative_sme grant each (USCCs of `series`)."""
-    from registry.imports.columns import BY_FIELD
+    from registry.roster.imports.columns import BY_FIELD
 
     rng, today = random.Random(seed), today_in("Asia/Shanghai")
     recognized = today - timedelta(days=20)
@@ -80,7 +80,7 @@ LIMITS = ImportLimits(cells=3_000_000, entry_bytes=200 * MB, total_bytes=250 * M
 
 
 def _run(app: Flask, actor: Actor, content: bytes, mode: str) -> tuple[float, dict]:
-    from registry.imports import run_import
+    from registry.roster.imports import run_import
 
     def go() -> dict:
         with app.extensions["registry.sessionmaker"]() as session:

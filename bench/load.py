@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
-from registry.db import Base, UTCDateTime
+from registry.platform.db import Base, UTCDateTime
 
 BENCH_DB = os.environ.get("REGISTRY_BENCH_DB", "registry_bench")  #: another name keeps parallel runs apart
 DATA_DIR = Path(__file__).resolve().parent / "data"

@@ -15,9 +15,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from flask import Flask
 
-from registry.models import OutboxMessage, OutboxStatus
-
 from bench.timing import Figure, not_measured, once
+from registry.reminders.models import OutboxMessage, OutboxStatus
 
 MESSAGES = 2_000
 FROM = "registry@example.gov.cn"
@@ -45,8 +44,8 @@ def available() -> str | None:
     try:
         from aiosmtpd.controller import Controller  # noqa: F401
 
-        from registry.mail import Mailer, build_message  # noqa: F401
-        from registry.services.outbox import enqueue, send_pending  # noqa: F401
+        from registry.platform.mail import Mailer, build_message  # noqa: F401
+        from registry.reminders.outbox import enqueue, send_pending  # noqa: F401
     except ImportError as exc:
         return f"outbox sender not yet available ({exc})"
     return None
@@ -54,7 +53,7 @@ def available() -> str | None:
 
 def _ensure_pending(app: Flask, n: int) -> int:
     """Make sure at least `n` messages are due; return how many are."""
-    from registry.services.outbox import enqueue
+    from registry.reminders.outbox import enqueue
 
     now = datetime.now(UTC)
     with app.extensions["registry.sessionmaker"]() as session:
@@ -70,7 +69,7 @@ def _ensure_pending(app: Flask, n: int) -> int:
 
 def _sample(app: Flask, n: int) -> list:
     """The first `n` due messages, as the floor will send them."""
-    from registry.mail import build_message
+    from registry.platform.mail import build_message
 
     with app.extensions["registry.sessionmaker"]() as session:
         rows = session.scalars(sa.select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING)
@@ -86,8 +85,8 @@ def measure(app: Flask, n: int = MESSAGES) -> Figure:
         return not_measured("reminder sending", why)
     from aiosmtpd.controller import Controller
 
-    from registry.mail import Mailer
-    from registry.services.outbox import send_pending
+    from registry.platform.mail import Mailer
+    from registry.reminders.outbox import send_pending
 
     _ensure_pending(app, n)
     sample = _sample(app, n)

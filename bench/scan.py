@@ -16,12 +16,11 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from flask import Flask
 
-from registry.cli import today_in
-from registry.db import utcnow
-from registry.models import JobRun
-
 from bench.sql import Statement, capture, explain, inline, replayer
 from bench.timing import Figure, not_measured, once
+from registry.cli.base import today_in
+from registry.platform.db import utcnow
+from registry.runs.models import JobRun
 
 DOMAIN = "example.gov.cn"
 
@@ -29,7 +28,7 @@ DOMAIN = "example.gov.cn"
 def available() -> str | None:
     """Why the scan cannot be measured, or None."""
     try:
-        from registry.services.scan import scan_once  # noqa: F401
+        from jobs.scan import scan_once  # noqa: F401
     except ImportError as exc:
         return f"scan not yet available ({exc})"
     return None
@@ -49,7 +48,7 @@ def _first_free_day(app: Flask) -> date:
 
 
 def _scan(app: Flask, day: date, label: str, target: bool) -> Figure:
-    from registry.services.scan import scan_once
+    from jobs.scan import scan_once
 
     engine = app.extensions["registry.engine"]
     with capture(engine) as seen:

@@ -17,15 +17,14 @@ from typing import Any
 
 from stdnum.cn import uscc as stdnum_uscc
 
-from registry.audit import event_hash, plain
-from registry.demo import TRADES
+from bench.batches import Batches
+from bench.titles import Lives, Title, at, window_opens
+from registry.audit.trail import event_hash, plain
+from registry.cli.demo import TRADES
 from registry.domain.deadlines import annual_update_due, change_report_deadline
 from registry.domain.policy import PolicySet
 from registry.domain.workdays import WorkdayCalendar
-from registry.services.enterprises import ENTERPRISE_FIELDS
-
-from bench.batches import Batches
-from bench.titles import Lives, Title, at, window_opens
+from registry.enterprises.services import ENTERPRISE_FIELDS
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "enterprises": ("id", "uscc", "name", "region_code", "industry_code", "size_class", "founded_on",
@@ -61,7 +60,7 @@ HEIGHT_WEIGHTS = (82, 14, 3.4, 0.6)  # highest rung reached: ~1.2 titles per ent
 
 
 def _plain(value: object) -> object:
-    """registry.audit.plain for the enterprise fields, without its recursion (dates are the only non-JSON type)."""
+    """registry.audit.trail.plain for the enterprise fields, without its recursion (dates are the only non-JSON type)."""
     return value.isoformat() if isinstance(value, date) else value if type(value) in (str, int) else plain(value)
 
 
@@ -166,7 +165,7 @@ class Roster:
             self._title_rows(ent_id, region, values["uscc"], title)
 
     def _audit(self, ent: dict[str, Any]) -> None:
-        """The enterprise.created event, hashed exactly as registry.audit.record hashes it."""
+        """The enterprise.created event, hashed exactly as registry.audit.trail.record hashes it."""
         event_id = self.ids("audit_events")
         values = dict(
             id=event_id, occurred_at=ent["created_at"], actor_kind=GENERATOR[0], actor_name=GENERATOR[1],

@@ -25,7 +25,7 @@ class Settings:
     """Deploy-time configuration."""
 
     env: str = "development"
-    database_url: str = f"sqlite:///{ROOT / 'instance' / 'registry.db'}"
+    database_url: str = f"sqlite:///{ROOT / 'instance' / 'registry.platform.db'}"
     secret_key: str = field(default="", repr=False)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
@@ -100,7 +100,7 @@ class Settings:
         if clock:
             if mode == "production":
                 raise SettingsError("REGISTRY_CLOCK must not be set when REGISTRY_ENV=production")
-            from registry.clock import parse_clock
+            from registry.platform.clock import parse_clock
 
             try:
                 parse_clock(clock, env.get("REGISTRY_TIMEZONE", cls.timezone))

@@ -63,7 +63,7 @@ class InstanceLock:
         """The file locked on SQLite: beside the database (instance/scheduler.lock by default)."""
         database = make_url(self.url).database
         if not database or database == ":memory:":
-            return Path(__file__).resolve().parent.parent / "instance" / "scheduler.lock"
+            return Path(__file__).resolve().parents[2] / "instance" / "scheduler.lock"
         return Path(database).resolve().with_name("scheduler.lock")
 
     def try_acquire(self) -> bool:

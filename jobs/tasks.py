@@ -11,12 +11,12 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
-from registry.db import utcnow
+from jobs.scan import scan_once
 from registry.domain.policy import PolicySet
-from registry.imports.executor import Executor, fail_stale_imports
-from registry.services.digests import watchdog_once, weekly_digest_once
-from registry.services.outbox import drain, mail_domain
-from registry.services.scan import scan_once
+from registry.platform.db import utcnow
+from registry.reminders.digests import watchdog_once, weekly_digest_once
+from registry.reminders.outbox import drain, mail_domain
+from registry.roster.imports.executor import Executor, fail_stale_imports
 
 log = logging.getLogger("jobs")
 

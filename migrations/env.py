@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import text
 
+import registry.schema  # noqa: F401  (registers the tables)
 from config import load_settings
-from registry.db import Base, make_engine
-import registry.models  # noqa: F401  (registers the tables)
+from registry.platform.db import Base, make_engine
 
 config = context.config
 

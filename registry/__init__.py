@@ -13,16 +13,18 @@ from config import Settings, load_settings
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the Flask app from settings (from the environment by default)."""
-    from registry import cli, extensions, web
+    from registry import cli, routes, schema, web  # noqa: F401  (routes and every model register on import)
+    from registry.audit.guard import guarded_sessionmaker
+    from registry.platform import extensions
 
     settings = settings or load_settings()
     if settings.clock and not settings.is_production:
-        from registry.clock import parse_clock, set_clock
+        from registry.platform.clock import parse_clock, set_clock
 
         set_clock(parse_clock(settings.clock, settings.timezone))
     app = Flask(__name__, instance_relative_config=False)
     app.config.update(SECRET_KEY=settings.secret_key, REGISTRY=settings)
-    extensions.init_app(app, settings)
+    extensions.init_app(app, settings, session_factory=guarded_sessionmaker)
     web.init_app(app)
     cli.init_app(app)
     return app

@@ -21,14 +21,14 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
 from config import Settings
-from registry.audit_guard import install_audit_guard
-from registry.clock import parse_clock
-from registry.db import make_engine, make_sessionmaker
+from registry.audit.guard import guarded_sessionmaker, install_audit_guard
 from registry.domain.actors import Actor, Role, system_actor
 from registry.domain.policy import PolicySet, load_policies
-from registry.migrate import upgrade
-from registry.reference import sync_regions
-from registry.services import Rules, load_rules
+from registry.platform.clock import parse_clock
+from registry.platform.db import make_engine
+from registry.platform.migrate import upgrade
+from registry.policies.rules import Rules, load_rules
+from registry.regions.reference import sync_regions
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("REGISTRY_TEST_DATABASE_URL", "")
@@ -175,7 +175,7 @@ def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Real scrypt, at a lower work factor: tests create hundreds of users."""
     from werkzeug.security import generate_password_hash
 
-    import registry.services.users as users
+    import registry.accounts.users as users
 
     monkeypatch.setattr(users, "generate_password_hash",
                         lambda password, method="scrypt": generate_password_hash(password, method="scrypt:1024:8:1"))
@@ -191,7 +191,7 @@ def committed_factory(request, tmp_path):
     with Session(engine) as session:
         sync_regions(session)
         session.commit()
-    yield make_sessionmaker(engine)
+    yield guarded_sessionmaker(engine)
     engine.dispose()
     if pg is not None:
         pg.drop()

@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session
 from stdnum.cn import uscc as stdnum_uscc
 
 from registry.domain.actors import Actor
-from registry.models import Certification, Enterprise
-from registry.services import Rules
-from registry.services.certifications import grant_certification
-from registry.services.enterprises import record_annual_report, register_enterprise
+from registry.enterprises.models import Enterprise
+from registry.enterprises.services import record_annual_report, register_enterprise
+from registry.policies.rules import Rules
+from registry.titles.models import Certification
+from registry.titles.services import grant_certification
 from tests.conftest import NOW
 
 _serial = itertools.count(1)

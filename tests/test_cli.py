@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from config import Settings
 from registry import create_app
-from registry.db import make_engine
+from registry.platform.db import make_engine
 from tests.conftest import ROOT
 
 

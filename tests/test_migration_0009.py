@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from registry.db import make_engine
-from registry.migrate import downgrade, upgrade
+from registry.platform.db import make_engine
+from registry.platform.migrate import downgrade, upgrade
 from tests.conftest import backends, fresh_database
 
 

@@ -5,8 +5,8 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
 
-from registry.db import make_engine
-from registry.migrate import alembic_config, downgrade, upgrade
+from registry.platform.db import make_engine
+from registry.platform.migrate import alembic_config, downgrade, upgrade
 from tests.conftest import backends, fresh_database
 
 

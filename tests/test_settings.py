@@ -38,7 +38,7 @@ def test_production_cookies_are_secure(tmp_path):
 def test_clock_setting_moves_today_and_is_refused_in_production():
     from datetime import date
 
-    from registry import clock
+    from registry.platform import clock
 
     moved = Settings.from_env({"REGISTRY_CLOCK": "2028-02-29"})
     assert moved.clock == "2028-02-29"

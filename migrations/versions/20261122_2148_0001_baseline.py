@@ -8,8 +8,8 @@ Revises:
 Create Date: 2026-11-22 21:48:58.917774+00:00
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0001'
 down_revision = None

@@ -16,8 +16,8 @@ Revises: 0009
 Create Date: 2026-12-06 06:00:00+00:00
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0005'
 down_revision = '0009'

@@ -11,8 +11,8 @@ Revises: 0004
 Create Date: 2026-12-06 06:00:00+00:00
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0006'
 down_revision = '0004'

@@ -13,8 +13,8 @@ Create Date: 2026-12-06 06:00:00+00:00
 
 from datetime import UTC, datetime, timedelta
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0009'
 down_revision = '0006'
@@ -54,7 +54,7 @@ def upgrade() -> None:
     tokens = sa.table('api_tokens', sa.column('expires_at', sa.DateTime(timezone=True)))
     grace = datetime.now(UTC) + timedelta(days=90)
     if op.get_bind().dialect.name == 'sqlite':
-        grace = grace.replace(tzinfo=None)  # stored naive UTC on SQLite (registry.db.UTCDateTime)
+        grace = grace.replace(tzinfo=None)  # stored naive UTC on SQLite (registry.platform.db.UTCDateTime)
     op.execute(tokens.update().values(expires_at=grace))
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.alter_column('scope', server_default=None)

@@ -2,7 +2,7 @@
 
 Creates `region_code_changes` (old_code → new_code, kind, effective year, source) and
 `reference_data` (which version of a shipped data set the database holds), then loads
-registry/data/regions.csv and region_code_changes.csv through `registry.reference.load_reference`
+registry/data/regions.csv and region_code_changes.csv through `registry.regions.reference.load_reference`
 — the same idempotent insert-or-update `init-db` runs, so an existing database gains the
 ~2,580 county-level rows outside 浙江/四川 and a database already holding them is unchanged.
 
@@ -15,8 +15,8 @@ Revises: 0008
 Create Date: 2026-12-06 07:00:00+00:00
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0010'
 down_revision = '0008'
@@ -48,7 +48,7 @@ def upgrade() -> None:
         sa.Column('loaded_at', sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('name', name=op.f('pk_reference_data')),
     )
-    from registry.reference import load_reference
+    from registry.regions.reference import load_reference
 
     load_reference(op.get_bind())
 

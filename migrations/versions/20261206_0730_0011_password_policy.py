@@ -13,8 +13,8 @@ Create Date: 2026-12-06 07:30:00+00:00
 
 from datetime import UTC, datetime
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0011'
 down_revision = '0010'
@@ -39,7 +39,7 @@ def upgrade() -> None:
                                       server_default=sa.false()))
     now = datetime.now(UTC)
     if op.get_bind().dialect.name == 'sqlite':
-        now = now.replace(tzinfo=None)  # stored naive UTC on SQLite (registry.db.UTCDateTime)
+        now = now.replace(tzinfo=None)  # stored naive UTC on SQLite (registry.platform.db.UTCDateTime)
     users = sa.table('users', sa.column('password_changed_at', sa.DateTime(timezone=True)))
     op.execute(users.update().values(password_changed_at=now))
     with op.batch_alter_table('users', schema=None) as batch_op:

@@ -10,10 +10,34 @@ region, manual checks, any_of / all_of / at_least k, and score tables with sub-m
 from __future__ import annotations
 
 from registry.domain.criteria_nodes import (
-    Band, Criteria, Flag, Group, Indicator, InRegion, Manual, Node, Score, Threshold, Title, Zone)
+    Band,
+    Criteria,
+    Flag,
+    Group,
+    Indicator,
+    InRegion,
+    Manual,
+    Node,
+    Score,
+    Threshold,
+    Title,
+    Zone,
+)
 from registry.domain.criteria_report import (
-    AGE, FIGURES, FLAGS, OPERATORS, VERDICT_NAMES, Evaluation, Facts, Figures, Metric, Result, Value, Verdict,
-    age_on)
+    AGE,
+    FIGURES,
+    FLAGS,
+    OPERATORS,
+    VERDICT_NAMES,
+    Evaluation,
+    Facts,
+    Figures,
+    Metric,
+    Result,
+    Value,
+    Verdict,
+    age_on,
+)
 from registry.domain.criteria_toml import parse_criteria
 
 __all__ = ["AGE", "FIGURES", "FLAGS", "OPERATORS", "VERDICT_NAMES", "Band", "Criteria", "Evaluation",

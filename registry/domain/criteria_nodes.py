@@ -12,7 +12,19 @@ from decimal import Decimal
 from typing import Any
 
 from registry.domain.criteria_report import (
-    AGE, COMPARE, FLAGS, SYMBOLS, Facts, Metric, Result, Value, Verdict, age_on, show, show_bound)
+    AGE,
+    COMPARE,
+    FLAGS,
+    SYMBOLS,
+    Facts,
+    Metric,
+    Result,
+    Value,
+    Verdict,
+    age_on,
+    show,
+    show_bound,
+)
 from registry.domain.regions import contains
 
 

@@ -23,7 +23,19 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from registry.domain.criteria_nodes import (
-    Band, Criteria, Flag, Group, Indicator, InRegion, Manual, Node, Score, Threshold, Title, Zone)
+    Band,
+    Criteria,
+    Flag,
+    Group,
+    Indicator,
+    InRegion,
+    Manual,
+    Node,
+    Score,
+    Threshold,
+    Title,
+    Zone,
+)
 from registry.domain.criteria_report import AGE, FIGURES, FLAGS, OPERATORS, Metric, show_bound
 from registry.domain.errors import PolicyError
 

@@ -18,7 +18,6 @@ from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, 
 from registry.domain.errors import RuleViolation
 from registry.domain.regions import region_prefix
 
-
 _ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"  #: GB 32100's 31 characters, as python-stdnum has them
 _VALUE = {ch: n for n, ch in enumerate(_ALPHABET)}
 _WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)

@@ -27,7 +27,8 @@ class BoundedInt(IntegerConverter):
 
 def init_app(app: Flask) -> None:
     """Configure security, register blueprints and error handlers."""
-    from registry.web import api, auth, errors, headers, labels, pages
+    from registry.accounts import access as auth
+    from registry.web import api, errors, headers, labels, pages
     from registry.web.pages import helpers
 
     settings = app.config["REGISTRY"]

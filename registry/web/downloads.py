@@ -45,11 +45,11 @@ from flask import Response, current_app
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from registry import audit
-from registry.db import NOWAIT_MS, set_read_only, utcnow, writing
+from registry.audit import trail as audit
 from registry.domain.actors import Actor
-from registry.extensions import release
-from registry.scoping import scope_session, unscoped
+from registry.platform.db import NOWAIT_MS, set_read_only, utcnow, writing
+from registry.platform.extensions import release
+from registry.regions.scoping import scope_session, unscoped
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV = "text/csv; charset=utf-8"

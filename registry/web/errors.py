@@ -23,11 +23,11 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from registry.accounts.access import NotLoggedIn
+from registry.accounts.auth import AccountLocked, AddressThrottled, LoginFailed
 from registry.domain import errors as domain
-from registry.extensions import get_session
-from registry.services.auth import AccountLocked, AddressThrottled, LoginFailed
+from registry.platform.extensions import get_session
 from registry.web.api import BodyTooLarge
-from registry.web.auth import NotLoggedIn
 
 STATUS: list[tuple[type[domain.DomainError], int]] = [
     (BodyTooLarge, 413), (NotLoggedIn, 401), (LoginFailed, 401), (AccountLocked, 429), (AddressThrottled, 429),
@@ -66,7 +66,7 @@ _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (.+)$", re.M)
 
 def _unique_names() -> dict[str, str]:
     """Map "table.col, table.col" (SQLite's wording) to the constraint's name."""
-    from registry.models import Base
+    from registry.platform.db import Base
 
     names: dict[str, str] = {}
     for table in Base.metadata.tables.values():

@@ -16,13 +16,16 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, g
 
+from registry.accounts.models import User
 from registry.domain.criteria_report import VERDICT_NAMES as _VERDICTS
 from registry.domain.lifecycle import STATUS_NAMES
-from registry.extensions import get_session, policies
-from registry.models import ApplicationStatus, BatchStatus, ChangeKind, ObjectionStatus, SizeClass, SubmitterIdentity, User
-from registry.services import digests, jobruns, outbox
-from registry.services.duedates import CHANGE_KIND_NAMES
-from registry.services.flags import CAUSE_NAMES
+from registry.enterprises.models import SIZE_NAMES, ChangeKind
+from registry.pipeline.models import ApplicationStatus, BatchStatus, ObjectionStatus, SubmitterIdentity
+from registry.platform.extensions import get_session, policies
+from registry.reminders import digests, outbox
+from registry.reminders.duedates import CHANGE_KIND_NAMES
+from registry.runs import ledger as jobruns
+from registry.titles.flags import CAUSE_NAMES
 
 #: the scheduled jobs by name (the dashboard's health table, the trail's "定时任务" actors)
 JOB_NAMES = {jobruns.SCAN: "每日扫描", outbox.SENDER: "发送提醒邮件", digests.DIGEST: "每周汇总邮件",
@@ -40,7 +43,6 @@ APPLICATION_STATUS_NAMES = {ApplicationStatus.IN_REVIEW: "推荐中", Applicatio
 OBJECTION_STATUS_NAMES = {ObjectionStatus.OPEN: "待处理", ObjectionStatus.UPHELD: "异议成立",
                           ObjectionStatus.REJECTED: "异议不成立"}
 IDENTITY_NAMES = {SubmitterIdentity.REAL_NAME: "实名", SubmitterIdentity.SEAL: "单位盖章"}
-SIZE_NAMES = {SizeClass.MEDIUM: "中型", SizeClass.SMALL: "小型", SizeClass.MICRO: "微型"}
 LEVEL_NAMES = {"district": "区县级", "city": "市级", "province": "省级", "ministry": "部级"}
 DECISION_NAMES = {"recommend": "推荐", "return": "退回补正", "reject": "不予推荐"}
 VERDICT_NAMES = {v.value: n for v, n in _VERDICTS.items()}

@@ -30,10 +30,10 @@ from registry.domain import deadlines
 from registry.domain.errors import CalendarDataMissing
 from registry.domain.lifecycle import Event, Status
 from registry.domain.policy import Period, load_policies
-from registry.models import Region
-from registry.services import Rules
-from registry.services.certifications import EventInput, apply_event
-from registry.services.enterprises import record_change_report
+from registry.enterprises.services import record_change_report
+from registry.policies.rules import Rules
+from registry.regions.models import Region
+from registry.titles.services import EventInput, apply_event
 from tests.conftest import NOW, PG_PROBLEM, PG_URL, ROOT, d
 from tests.factories import grant, make_enterprise
 
@@ -297,7 +297,7 @@ def test_layout_pins_gitignore_and_ci_as_the_spec_says():
     pins = [line.split("#")[0].strip() for line in (ROOT / "requirements.txt").read_text().splitlines()]
     pins = [line for line in pins if line and not line.startswith("-")]
     assert pins and all("==" in line for line in pins), [p for p in pins if "==" not in p]
-    ignored = subprocess.run(["git", "check-ignore", ".venv/x", "instance/registry.db", "registry/__pycache__/x.pyc",
+    ignored = subprocess.run(["git", "check-ignore", ".venv/x", "instance/registry.platform.db", "registry/__pycache__/x.pyc",
                               ".pytest_cache/x"], cwd=ROOT, capture_output=True, text=True)
     assert len(ignored.stdout.split()) == 4, ignored.stdout
     ci = (ROOT / ".ci" / "run").read_text()

@@ -17,10 +17,11 @@ import sqlalchemy as sa
 
 from config import Settings
 from registry import create_app
-from registry.demo import seed
-from registry.models import ApiToken, Enterprise, User
-from registry.services import auth
-from registry.services.users import create_user
+from registry.accounts import auth
+from registry.accounts.models import ApiToken, User
+from registry.accounts.users import create_user
+from registry.cli.demo import seed
+from registry.enterprises.models import Enterprise
 from tests.conftest import NOW, ROOT, d
 from tests.factories import grant, make_enterprise
 

@@ -24,10 +24,14 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from registry import create_app
-from registry.db import make_engine, make_sessionmaker
+from registry.audit.guard import guarded_sessionmaker
+from registry.audit.models import AuditEvent
 from registry.domain.actors import system_actor
-from registry.models import AuditEvent, Certification, CertificationEvent, OutboxMessage, OutboxStatus
-from registry.services import load_rules, outbox
+from registry.platform.db import make_engine
+from registry.policies.rules import load_rules
+from registry.reminders import outbox
+from registry.reminders.models import OutboxMessage, OutboxStatus
+from registry.titles.models import Certification, CertificationEvent
 from tests.conftest import NOW, PG_PROBLEM, ROOT, backends, d, fresh_database
 from tests.factories import grant, make_enterprise, report
 from tests.jobs.conftest import Capture, free_port
@@ -181,7 +185,7 @@ def test_two_senders_at_once_deliver_every_message_exactly_once(committed_app):
     def sender(engine):  # noqa: ANN001, ANN202
         try:
             start.wait()
-            outbox.drain(make_sessionmaker(engine), settings, clock=lambda: NOW, today=NOW.date(), limit=None)
+            outbox.drain(guarded_sessionmaker(engine), settings, clock=lambda: NOW, today=NOW.date(), limit=None)
         except Exception as exc:  # noqa: BLE001  reported below
             errors.append(exc)
 

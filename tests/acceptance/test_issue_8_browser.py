@@ -25,8 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import CHROMIUM, MISSING, login
 from tests.conftest import TEST_NOW
+from tests.e2e.conftest import CHROMIUM, MISSING, login
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = TEST_NOW.date()  # the pinned day; the server runs on it too (REGISTRY_CLOCK)

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from registry.models import AuditEvent
+from registry.audit.models import AuditEvent
 
 MESSAGE = "audit_events is append-only"
 

@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from registry import audit
-from registry.models import AuditChainHead, AuditEvent
+from registry.audit import trail as audit
+from registry.audit.models import AuditChainHead, AuditEvent
 from tests.audit.helpers import MESSAGE, drop_guards, tamper
 from tests.factories import make_enterprise
 

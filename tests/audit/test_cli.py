@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from config import Settings
 from registry import create_app
-from registry.db import make_engine
+from registry.platform.db import make_engine
 from tests.audit.helpers import MESSAGE, drop_guards, restore_guards
 from tests.conftest import ROOT, backends, fresh_database
 

@@ -2,9 +2,9 @@
 
 import threading
 
-from registry import audit
-from registry.models import AuditChainHead, AuditEvent
-from registry.services.enterprises import register_enterprise
+from registry.audit import trail as audit
+from registry.audit.models import AuditChainHead, AuditEvent
+from registry.enterprises.services import register_enterprise
 from tests.conftest import NOW
 from tests.factories import make_enterprise, make_uscc
 

@@ -7,12 +7,12 @@ import zipfile
 import pytest
 from python_calamine import CalamineWorkbook
 
-from registry import audit
+from registry.audit import trail as audit
+from registry.audit.export import HEADERS, csv_chunks, write_csv, write_xlsx
+from registry.audit.queries import AuditFilter
 from registry.domain.actors import Actor, Role
-from registry.exports.audit_export import HEADERS, csv_chunks, write_csv, write_xlsx
-from registry.exports.cells import safe_cell
-from registry.services.audit_queries import AuditFilter
-from registry.services.enterprises import update_enterprise
+from registry.enterprises.services import update_enterprise
+from registry.platform.cells import safe_cell
 from tests.conftest import NOW, officer_of
 from tests.factories import make_enterprise
 

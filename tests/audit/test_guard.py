@@ -4,10 +4,19 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from registry import audit
-from registry.audit_guard import AUDITED_TABLES, UnauditedWrite, _guard_statement, install_audit_guard
-from registry.db import make_sessionmaker
-from registry.models import AnnualReport, AuditChainHead, AuditEvent, Certification, Enterprise, Reminder, User
+from registry.accounts.models import User
+from registry.audit import trail as audit
+from registry.audit.guard import (
+    AUDITED_TABLES,
+    UnauditedWrite,
+    _guard_statement,
+    guarded_sessionmaker,
+    install_audit_guard,
+)
+from registry.audit.models import AuditChainHead, AuditEvent
+from registry.enterprises.models import AnnualReport, Enterprise
+from registry.reminders.models import Reminder
+from registry.titles.models import Certification
 from tests.audit.helpers import events_after, last_id
 from tests.conftest import NOW
 from tests.factories import make_enterprise, report
@@ -113,7 +122,7 @@ def test_reads_and_ordinary_writes_pass(session, admin):
 
 
 def test_the_app_session_factory_is_guarded(engine):
-    factory = make_sessionmaker(engine)
+    factory = guarded_sessionmaker(engine)
     assert event.contains(factory, "do_orm_execute", _guard_statement)
     assert install_audit_guard(factory) is factory  # idempotent
     with factory() as app_session, pytest.raises(UnauditedWrite):

@@ -4,11 +4,19 @@ from datetime import UTC, datetime
 
 import pytest
 
-from registry import audit
+from registry.accounts.users import create_user
+from registry.audit import trail as audit
+from registry.audit.queries import (
+    AuditFilter,
+    action_name,
+    audit_select,
+    display_value,
+    field_changes,
+    field_name,
+    search,
+    utc_bounds,
+)
 from registry.domain.actors import Actor, Role
-from registry.services.audit_queries import (AuditFilter, action_name, audit_select, display_value, field_changes,
-                                             field_name, search, utc_bounds)
-from registry.services.users import create_user
 from tests.conftest import NOW, d, officer_of
 from tests.factories import make_enterprise
 
@@ -26,7 +34,8 @@ def trail(session, admin):
     return {region: note(session, admin, region) for region in ("331002", "331003", "331000", "330106", None, "000000")}
 
 
-def seen(session, actor, f=AuditFilter()):
+def seen(session, actor, f=None):
+    f = f or AuditFilter()
     return {e.region_code for e in session.scalars(audit_select(actor, f))}
 
 

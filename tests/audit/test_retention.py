@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from config.settings import Settings, SettingsError
-from registry import audit
+from registry.audit import trail as audit
 from tests.conftest import ROOT
 
 

@@ -10,15 +10,16 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from registry import audit
+from registry.accounts import auth, sessions, users
+from registry.accounts.models import User
+from registry.audit import trail as audit
+from registry.audit.queries import ACTION_NAMES, ACTOR_KINDS, FIELD_NAMES
 from registry.domain.actors import Actor, Role
 from registry.domain.lifecycle import Event
-from registry.mail import PermanentMailError
-from registry.models import OutboxMessage, User
-from registry.services import auth, sessions, users
-from registry.services.audit_queries import ACTION_NAMES, ACTOR_KINDS, FIELD_NAMES
-from registry.services.certifications import EventInput, apply_event
-from registry.services.enterprises import record_annual_report, record_change_report, update_enterprise
+from registry.enterprises.services import record_annual_report, record_change_report, update_enterprise
+from registry.platform.mail import PermanentMailError
+from registry.reminders.models import OutboxMessage
+from registry.titles.services import EventInput, apply_event
 from tests.audit.helpers import events_after, last_id
 from tests.conftest import NOW, d
 from tests.factories import grant, make_enterprise, report

@@ -6,8 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from registry.domain.criteria_report import (
-    Evaluation, Facts, Figures, Metric, Result, Value, Verdict, age_on)
+from registry.domain.criteria_report import Evaluation, Facts, Figures, Metric, Result, Value, Verdict, age_on
 
 
 def test_age_counts_completed_years_to_the_corresponding_day():

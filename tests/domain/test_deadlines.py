@@ -1,6 +1,6 @@
 """Civil Code periods, the three expiry semantics, working days and the holiday-data guard."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import chinese_calendar
 import pytest

@@ -2,7 +2,6 @@
 30 December, deadlines counted in years, a year without holiday data, the override table."""
 
 from dataclasses import replace
-from datetime import date
 
 from registry.domain import deadlines
 from registry.domain.policy import Period

@@ -11,7 +11,13 @@ import pytest
 from registry.domain import deadlines
 from registry.domain.errors import IllegalTransition, RuleViolation
 from registry.domain.guards import (
-    TitleState, allowed_now, check_annual_figures, check_event, check_not_future, local_today, review_window,
+    TitleState,
+    allowed_now,
+    check_annual_figures,
+    check_event,
+    check_not_future,
+    local_today,
+    review_window,
 )
 from registry.domain.lifecycle import Event, Outcome, Status
 from registry.domain.workdays import WorkdayCalendar

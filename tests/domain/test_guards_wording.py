@@ -11,11 +11,15 @@ import pytest
 
 from registry.domain.errors import RuleViolation
 from registry.domain.guards import (
-    ReviewWindow, allowed_now, check_annual_figures, check_event, check_not_before, local_today,
+    ReviewWindow,
+    allowed_now,
+    check_annual_figures,
+    check_event,
+    check_not_before,
+    local_today,
     review_window,
 )
 from registry.domain.lifecycle import Event, Status
-
 from tests.domain.test_guards import CAL, state, tier  # noqa: F401  (tier is a fixture)
 
 TODAY = date(2027, 1, 1)

@@ -4,7 +4,15 @@ import pytest
 
 from registry.domain.errors import IllegalTransition
 from registry.domain.lifecycle import (
-    ENDED, LIVE, TRANSITIONS, Event, Outcome, Status, allowed_events, check_transition, resolve_target,
+    ENDED,
+    LIVE,
+    TRANSITIONS,
+    Event,
+    Outcome,
+    Status,
+    allowed_events,
+    check_transition,
+    resolve_target,
 )
 
 EXPECTED = {

@@ -10,7 +10,7 @@ import pytest
 from registry.domain.eligibility import Ban, Holding, check_grant
 from registry.domain.errors import NotFound, PolicyError, RuleViolation
 from registry.domain.policy import load_policies, parse_policy, unsourced_in
-from registry.policydoc import all_rows, render
+from registry.policies.doc import all_rows, render
 from tests.conftest import ROOT, d
 from tests.domain.test_policy import MINIMAL, write
 

@@ -4,7 +4,7 @@ import ast
 from pathlib import Path
 
 FORBIDDEN = {"flask", "flask_login", "flask_wtf", "sqlalchemy", "marshmallow", "apscheduler", "alembic",
-             "psycopg", "werkzeug", "openpyxl", "python_calamine", "registry.models", "registry.db"}
+             "psycopg", "werkzeug", "openpyxl", "python_calamine", "registry.schema", "registry.platform.db"}
 DOMAIN = Path(__file__).resolve().parents[2] / "registry" / "domain"
 
 

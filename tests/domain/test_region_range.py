@@ -10,7 +10,7 @@ import pytest
 from registry.domain.regions import code_range, region_prefix
 
 CODES = [row["code"] for row in csv.DictReader(
-    (Path(__file__).resolve().parents[2] / "registry" / "data" / "regions.csv").open(encoding="utf-8"))]
+    (Path(__file__).resolve().parents[2] / "registry" / "regions" / "data" / "regions.csv").open(encoding="utf-8"))]
 
 
 @pytest.mark.parametrize(("node", "expected"), [

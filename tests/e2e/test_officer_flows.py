@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.conftest import login, screenshot
 from tests.conftest import TEST_NOW
+from tests.e2e.conftest import login, screenshot
 
 TODAY = TEST_NOW.date().isoformat()  # the pinned day; the server runs on it too (REGISTRY_CLOCK)
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from tests.e2e.conftest import login, screenshot
 from tests.conftest import TEST_NOW
+from tests.e2e.conftest import login, screenshot
 
 SERVER_TODAY = TEST_NOW.date()  # the pinned day; the server runs on it too (REGISTRY_CLOCK)
 TIER = "little_giant"  # 专精特新"小巨人"企业: review chain district → city → province → ministry

@@ -7,8 +7,11 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from registry.imports import run_import
-from registry.models import AnnualReport, AuditEvent, Certification, Enterprise, ImportRun
+from registry.audit.models import AuditEvent
+from registry.enterprises.models import AnnualReport, Enterprise
+from registry.roster.imports import run_import
+from registry.roster.models import ImportRun
+from registry.titles.models import Certification
 
 TODAY = date(2026, 6, 1)
 

@@ -6,13 +6,15 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from registry import audit
+from registry.audit import trail as audit
+from registry.audit.models import AuditEvent
 from registry.domain.errors import Conflict, NotFound, RuleViolation
 from registry.domain.lifecycle import Status
-from registry.models import AnnualReport, AuditEvent, Certification, CertificationEvent, CertificationTerm, Enterprise
-from registry.services import bulk
-from registry.services.certifications import grant_certification
-from registry.services.enterprises import record_annual_report, register_enterprise
+from registry.enterprises.models import AnnualReport, Enterprise
+from registry.enterprises.services import record_annual_report, register_enterprise
+from registry.roster import bulk
+from registry.titles.models import Certification, CertificationEvent, CertificationTerm
+from registry.titles.services import grant_certification
 from tests.conftest import NOW, d, officer_of
 from tests.factories import make_enterprise, make_uscc, report
 from tests.imports.conftest import registry_counts

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 
 from config import Settings
 from registry import create_app
-from registry.db import make_engine
+from registry.platform.db import make_engine
 from tests.conftest import ROOT
 from tests.imports.files import read_xlsx, roster_rows, xlsx
 

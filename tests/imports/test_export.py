@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from registry.exports.roster import HEADERS, csv_chunks, write_csv, write_xlsx
-from registry.queries import RosterFilter
+from registry.enterprises.queries import RosterFilter
+from registry.roster.export import HEADERS, csv_chunks, write_csv, write_xlsx
 from tests.conftest import d, officer_of
 from tests.factories import grant, make_enterprise, make_uscc, report
 from tests.imports.conftest import TODAY, registry_counts

@@ -5,7 +5,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from registry.models import Certification
+from registry.titles.models import Certification
 from tests.factories import make_uscc
 from tests.imports.files import xlsx
 from tests.imports.test_apply import FULL, full_row

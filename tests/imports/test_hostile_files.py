@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 
 from config.import_limits import MB, ImportLimitError, ImportLimits
-from registry.imports.guard import check_upload
-from registry.imports.problems import FileProblem
-from registry.imports.reading import read_table
+from registry.roster.imports.guard import check_upload
+from registry.roster.imports.problems import FileProblem
+from registry.roster.imports.reading import read_table
 from tests.imports import hostile as h
 from tests.imports.conftest import registry_counts
 from tests.imports.files import HEADERS, csv_bytes, roster_rows, xlsx
@@ -209,7 +209,7 @@ def peak_mb():  # VmHWM: this process's own peak (ru_maxrss would carry over the
     with open("/proc/self/status") as status:
         return next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
 
-from registry.imports.reading import read_table
+from registry.roster.imports.reading import read_table
 content = open(sys.argv[1], "rb").read()
 gc.collect()
 before = peak_mb()

@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 
-from registry.imports import values as v
-from registry.imports.columns import map_headers, match_header
-from registry.imports.problems import FileProblem
-from registry.imports.reading import read_table
+from registry.roster.imports import values as v
+from registry.roster.imports.columns import map_headers, match_header
+from registry.roster.imports.problems import FileProblem
+from registry.roster.imports.reading import read_table
 from tests.imports.files import HEADERS, csv_bytes, xlsx
 
 ROW = [1, "台州精工机械有限公司", "91331002MA0500001G", "331002", "创新型中小企业", date(2024, 6, 15),

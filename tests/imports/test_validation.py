@@ -6,7 +6,7 @@ import pytest
 
 from registry.domain.actors import Role
 from registry.domain.errors import PermissionDenied
-from registry.models import Ban
+from registry.titles.models import Ban
 from tests.conftest import d, officer_of
 from tests.factories import grant, make_enterprise, make_uscc
 from tests.imports.conftest import registry_counts

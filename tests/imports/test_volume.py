@@ -5,7 +5,9 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from registry.models import AuditEvent, Certification, Enterprise
+from registry.audit.models import AuditEvent
+from registry.enterprises.models import Enterprise
+from registry.titles.models import Certification
 from tests.imports.conftest import registry_counts
 from tests.imports.files import csv_bytes, roster_rows, xlsx
 

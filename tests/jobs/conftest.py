@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
-from registry.services.scan import ScanReport, run_scan
+from jobs.scan import ScanReport, run_scan
 from tests.conftest import NOW
 
 

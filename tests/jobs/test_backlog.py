@@ -7,10 +7,10 @@ import sqlalchemy as sa
 import time_machine
 
 from registry import create_app
-from registry.models import OutboxMessage, OutboxStatus
-from registry.services import outbox
-from registry.services.digests import alert_if_outbox_backlog, watchdog_once
-from registry.services.users import create_user
+from registry.accounts.users import create_user
+from registry.reminders import outbox
+from registry.reminders.digests import alert_if_outbox_backlog, watchdog_once
+from registry.reminders.models import OutboxMessage, OutboxStatus
 from tests.conftest import NOW
 
 SHANGHAI = "Asia/Shanghai"

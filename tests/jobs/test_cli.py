@@ -8,7 +8,7 @@ from aiosmtpd.controller import Controller
 
 from config import Settings
 from registry import create_app
-from registry.db import make_engine
+from registry.platform.db import make_engine
 from tests.conftest import ROOT
 from tests.jobs.conftest import Capture, free_port
 

@@ -10,11 +10,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from registry.db import make_engine
 from registry.domain.actors import system_actor
-from registry.migrate import upgrade
-from registry.reference import sync_regions
-from registry.services import load_rules
+from registry.platform.db import make_engine
+from registry.platform.migrate import upgrade
+from registry.policies.rules import load_rules
+from registry.regions.reference import sync_regions
 from tests.conftest import PG_PROBLEM, ROOT, d, fresh_database
 from tests.factories import grant, make_enterprise
 

@@ -4,10 +4,10 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from registry.models import OutboxMessage
-from registry.services import jobruns
-from registry.services.digests import alert_if_scan_late, weekly_digest_once, weekly_officer_digests
-from registry.services.users import create_user
+from registry.accounts.users import create_user
+from registry.reminders.digests import alert_if_scan_late, weekly_digest_once, weekly_officer_digests
+from registry.reminders.models import OutboxMessage
+from registry.runs import ledger as jobruns
 from tests.conftest import NOW, d
 from tests.factories import grant, make_enterprise
 

@@ -12,10 +12,10 @@ import pytest
 
 from config import Settings
 from registry import create_app
-from registry.migrate import upgrade
+from registry.platform.db import utcnow
+from registry.platform.migrate import upgrade
+from registry.runs import ledger as jobruns
 from tests.conftest import ROOT
-from registry.db import utcnow
-from registry.services import jobruns
 
 
 def test_health_shows_last_successes_and_a_late_scan(settings, session):
@@ -74,14 +74,14 @@ def health_of(url: str):
 
 
 def test_health_of_a_missing_sqlite_file_is_503_db_error(tmp_path):
-    status, body = health_of(f"sqlite:///{tmp_path / 'no-such-dir' / 'registry.db'}")
+    status, body = health_of(f"sqlite:///{tmp_path / 'no-such-dir' / 'registry.platform.db'}")
     assert (status, body["db"]) == (503, "error") and "数据库" in body["error"]
 
 
 def test_health_of_a_database_in_a_read_only_directory_is_503_db_error(tmp_path):
     directory = tmp_path / "ro"
     directory.mkdir()
-    url = f"sqlite:///{directory / 'registry.db'}"
+    url = f"sqlite:///{directory / 'registry.platform.db'}"
     upgrade(url)
     status, body = health_of(url)  # readable and writable: ok
     assert (status, body["db"]) == (200, "ok")

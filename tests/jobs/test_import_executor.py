@@ -14,15 +14,17 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from registry import audit
-from registry.db import utcnow
+from registry.accounts.models import User
+from registry.accounts.users import create_user
+from registry.audit import trail as audit
 from registry.domain.actors import Actor, Role, system_actor
-from registry.imports import queue_import
-from registry.imports.executor import Executor, claim_next, execute, fail_stale_imports
-from registry.imports.run import ABANDONED_AFTER
-from registry.models import Enterprise, ImportRun, User
-from registry.services import load_rules
-from registry.services.users import create_user
+from registry.enterprises.models import Enterprise
+from registry.platform.db import utcnow
+from registry.policies.rules import load_rules
+from registry.roster.imports import queue_import
+from registry.roster.imports.executor import Executor, claim_next, execute, fail_stale_imports
+from registry.roster.imports.run import ABANDONED_AFTER
+from registry.roster.models import ImportRun
 from tests.conftest import NOW, ROOT
 from tests.imports.files import roster_rows, xlsx
 from tests.jobs.test_cli import make_app, run
@@ -62,7 +64,7 @@ def test_two_concurrent_claimers_one_run_exactly_one_wins(committed_factory, pol
                 session.execute(sa.update(ImportRun).values(status="queued", worker=None))
         barrier, won = threading.Barrier(2), []
 
-        def claimer(name: str) -> None:
+        def claimer(name: str, barrier: threading.Barrier = barrier, won: list = won) -> None:
             with sessions() as session:
                 barrier.wait()
                 won.append((name, claim_next(session, worker=name, now=NOW)))

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from registry.models import JobRun
-from registry.services import jobruns
+from registry.runs import ledger as jobruns
+from registry.runs.models import JobRun
 from tests.conftest import NOW, d
 
 

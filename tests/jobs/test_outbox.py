@@ -6,8 +6,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from registry.models import OutboxMessage, OutboxStatus
-from registry.services import outbox
+from registry.reminders import outbox
+from registry.reminders.models import OutboxMessage, OutboxStatus
 from tests.conftest import NOW
 from tests.jobs.conftest import Capture, free_port
 

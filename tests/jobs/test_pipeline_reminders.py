@@ -6,11 +6,11 @@ import pytest
 import sqlalchemy as sa
 
 from registry import create_app
-from registry.models import OutboxMessage, Reminder, ReminderStatus
-from registry.services.deliveries import ReminderFilter, list_reminders
-from registry.services.duedates import due_between
-from registry.services.pipeline import start_publicity
-from registry.services.users import create_user
+from registry.accounts.users import create_user
+from registry.pipeline.services import start_publicity
+from registry.reminders.deliveries import ReminderFilter, list_reminders
+from registry.reminders.duedates import due_between
+from registry.reminders.models import OutboxMessage, Reminder, ReminderStatus
 from tests.conftest import NOW, d, officer_of
 from tests.jobs.conftest import scan
 from tests.pipeline.conftest import Officers, applied, climb, giant_batch, giant_candidate, opinion

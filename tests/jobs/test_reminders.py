@@ -5,11 +5,11 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from registry.accounts.users import create_user
 from registry.domain.lifecycle import Event, Status
-from registry.models import OutboxMessage, Reminder, ReminderStatus
-from registry.services.certifications import EventInput, apply_event
-from registry.services.enterprises import record_change_report
-from registry.services.users import create_user
+from registry.enterprises.services import record_change_report
+from registry.reminders.models import OutboxMessage, Reminder, ReminderStatus
+from registry.titles.services import EventInput, apply_event
 from tests.conftest import NOW, d
 from tests.factories import grant, make_enterprise, report
 from tests.jobs.conftest import scan

@@ -14,12 +14,12 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import sessionmaker
 
-from jobs.runner import InstanceLock, build_scheduler
 from jobs import tasks
+from jobs.runner import InstanceLock, build_scheduler
 from jobs.tasks import JobContext
-from registry.db import make_engine, utcnow
-from registry.imports.run import ABANDONED_AFTER
-from registry.models import ImportRun
+from registry.platform.db import make_engine, utcnow
+from registry.roster.imports.run import ABANDONED_AFTER
+from registry.roster.models import ImportRun
 from tests.conftest import ROOT
 from tests.jobs.test_cli import make_app, run
 

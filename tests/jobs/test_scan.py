@@ -2,10 +2,11 @@
 
 import sqlalchemy as sa
 
+from registry.audit.models import AuditEvent
 from registry.domain.lifecycle import Event, Status
-from registry.models import AuditEvent, Ban, CertificationEvent
-from registry.services.certifications import EventInput, apply_event
-from registry.services.enterprises import record_change_report
+from registry.enterprises.services import record_change_report
+from registry.titles.models import Ban, CertificationEvent
+from registry.titles.services import EventInput, apply_event
 from tests.conftest import NOW, d
 from tests.factories import grant, make_enterprise, report
 from tests.jobs.conftest import scan

@@ -12,10 +12,12 @@ import pytest
 import sqlalchemy as sa
 
 from registry.domain.lifecycle import Event
-from registry.models import Certification, Reminder, ReminderStatus
-from registry.services import reminders, wanted
-from registry.services.certifications import EventInput, apply_event
-from registry.services.enterprises import record_change_report
+from registry.enterprises.services import record_change_report
+from registry.reminders import services as reminders
+from registry.reminders import wanted
+from registry.reminders.models import Reminder, ReminderStatus
+from registry.titles.models import Certification
+from registry.titles.services import EventInput, apply_event
 from tests.conftest import NOW, d
 from tests.factories import grant, make_enterprise, report
 from tests.jobs.conftest import scan

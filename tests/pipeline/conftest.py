@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from registry.domain.actors import Actor
-from registry.models import Batch, Enterprise
-from registry.services import Rules
-from registry.services.pipeline import apply, create_batch, record_opinion
+from registry.enterprises.models import Enterprise
+from registry.pipeline.models import Batch
+from registry.pipeline.services import apply, create_batch, record_opinion
+from registry.policies.rules import Rules
 from tests.conftest import NOW, d, officer_of
 from tests.factories import grant, make_enterprise, report
 

@@ -3,13 +3,22 @@
 import pytest
 import sqlalchemy as sa
 
-from registry import audit
+from registry.audit import trail as audit
+from registry.audit.models import AuditEvent
 from registry.domain.actors import Role
 from registry.domain.errors import Conflict, NotFound, PermissionDenied, RuleViolation
-from registry.models import (
-    AnnualReport, ApplicationStatus, AuditEvent, Ban, BatchStatus, Decision, Opinion)
-from registry.services.pipeline import (
-    apply, create_batch, plan_opinion, plan_resubmission, quota_usage, record_opinion, resubmit)
+from registry.enterprises.models import AnnualReport
+from registry.pipeline.models import ApplicationStatus, BatchStatus, Decision, Opinion
+from registry.pipeline.services import (
+    apply,
+    create_batch,
+    plan_opinion,
+    plan_resubmission,
+    quota_usage,
+    record_opinion,
+    resubmit,
+)
+from registry.titles.models import Ban
 from tests.conftest import NOW, d, officer_of
 from tests.factories import make_enterprise, report
 from tests.pipeline.conftest import TODAY, applied, climb, giant_batch, giant_candidate, opinion

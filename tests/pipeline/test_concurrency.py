@@ -6,9 +6,9 @@ import sqlalchemy as sa
 
 from registry.domain.errors import Conflict
 from registry.domain.policy import load_policies
-from registry.models import Decision, Opinion
-from registry.services import load_rules
-from registry.services.pipeline import record_opinion
+from registry.pipeline.models import Decision, Opinion
+from registry.pipeline.services import record_opinion
+from registry.policies.rules import load_rules
 from tests.conftest import NOW, ROOT, officer_of
 from tests.pipeline.conftest import TODAY, Officers, applied, giant_batch, giant_candidate, opinion
 

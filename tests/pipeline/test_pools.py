@@ -5,10 +5,13 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from registry.audit.models import AuditEvent
 from registry.domain.actors import Role
 from registry.domain.errors import Conflict, NotFound, PermissionDenied, RuleViolation
-from registry.models import AnnualReport, AuditEvent, Ban, PoolMember
-from registry.services.pipeline import add_candidate, get_pool, pool_members, remove_candidate, run_pool
+from registry.enterprises.models import AnnualReport
+from registry.pipeline.models import PoolMember
+from registry.pipeline.services import add_candidate, get_pool, pool_members, remove_candidate, run_pool
+from registry.titles.models import Ban
 from tests.conftest import NOW, d, officer_of
 from tests.factories import grant, make_enterprise, report
 from tests.pipeline.conftest import GOOD, TODAY, giant_candidate
@@ -36,7 +39,8 @@ def test_precheck_lists_candidates_with_numbers_from_the_annual_report(session, 
     assert (pool.tier, pool.year, pool.figures_year, pool.region_code) == ("little_giant", 2026, 2025, "331000")
     assert pool.evaluated == 2  # good and weak: the 专精特新 holders of 台州 without the title
     members = pool_members(session, actor=officer_of("331000"), pool_id=pool.id)
-    assert [m.enterprise_id for m in members] == [good.id]
+    assert [m.enterprise_id for m in members] == [good.id]  # weak was judged and left out
+    assert weak.id not in {m.enterprise_id for m in members}
     member = members[0]
     assert member.verdict.value == "unknown" and member.included and not member.added_manually
     results = {r["id"]: r for r in member.evaluation["results"]}

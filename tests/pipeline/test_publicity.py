@@ -3,13 +3,22 @@
 import pytest
 import sqlalchemy as sa
 
-from registry import audit
+from registry.audit import trail as audit
+from registry.audit.models import AuditEvent
 from registry.domain.errors import Conflict, NotFound, RuleViolation
 from registry.domain.lifecycle import Status
-from registry.models import ApplicationStatus, AuditEvent, Ban, BatchStatus, Certification, ObjectionStatus
-from registry.services.pipeline import (
-    file_objection, finalise_batch, plan_finalise, plan_resolution, public_view, resolve_objection, resubmit,
-    start_publicity)
+from registry.pipeline.models import ApplicationStatus, BatchStatus, ObjectionStatus
+from registry.pipeline.services import (
+    file_objection,
+    finalise_batch,
+    plan_finalise,
+    plan_resolution,
+    public_view,
+    resolve_objection,
+    resubmit,
+    start_publicity,
+)
+from registry.titles.models import Ban, Certification
 from tests.conftest import NOW, d
 from tests.pipeline.conftest import applied, climb, giant_batch, giant_candidate, opinion
 

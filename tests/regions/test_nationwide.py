@@ -5,12 +5,15 @@ their successors, and `regions migrate-codes` moves enterprises with audit."""
 import pytest
 import sqlalchemy as sa
 
-from registry.imports.lookups import Regions
-from registry.imports.values import CellError
-from registry.models import AuditEvent, Certification, Enterprise, ReferenceData, Region, RegionCodeChange
-from registry.reference import REGIONS_VERSION, read_regions, successor
-from registry.services.enterprises import register_enterprise
-from registry.services.regions import migrate_codes
+from registry.audit.models import AuditEvent
+from registry.enterprises.models import Enterprise
+from registry.enterprises.services import register_enterprise
+from registry.regions.models import ReferenceData, Region, RegionCodeChange
+from registry.regions.reference import REGIONS_VERSION, read_regions, successor
+from registry.regions.services import migrate_codes
+from registry.roster.imports.lookups import Regions
+from registry.roster.imports.values import CellError
+from registry.titles.models import Certification
 from tests.conftest import NOW, officer_of
 from tests.factories import make_enterprise, make_uscc
 from tests.imports.conftest import do_import  # noqa: F401 (fixture)

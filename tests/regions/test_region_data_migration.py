@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from registry.db import make_engine
-from registry.migrate import downgrade, upgrade
-from registry.reference import REGIONS_VERSION, load_reference, read_regions
+from registry.platform.db import make_engine
+from registry.platform.migrate import downgrade, upgrade
+from registry.regions.reference import REGIONS_VERSION, load_reference, read_regions
 from tests.conftest import backends, fresh_database
 
 

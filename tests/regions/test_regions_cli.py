@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from registry.db import make_engine
+from registry.platform.db import make_engine
 from tests.factories import make_uscc
 from tests.test_cli import make_app, run
 

@@ -7,9 +7,11 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from registry.bulkwrite import insert_rows
 from registry.domain.lifecycle import Status
-from registry.models import Certification, Enterprise, ImportRun
+from registry.enterprises.models import Enterprise
+from registry.platform.bulkwrite import insert_rows
+from registry.roster.models import ImportRun
+from registry.titles.models import Certification
 from tests.conftest import NOW
 from tests.factories import make_enterprise
 

@@ -5,17 +5,20 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from registry import audit
+from registry.audit import trail as audit
+from registry.audit.models import AuditEvent
 from registry.domain.errors import IllegalTransition, NotFound, RuleViolation, StaleVersion
 from registry.domain.lifecycle import Event, Status
-from registry.models import AuditEvent, Ban, CertificationEvent
-from registry.queries import holders_as_of
-from registry.services.certifications import EventInput, apply_event
+from registry.enterprises.queries import holders_as_of
+from registry.titles.models import Ban, CertificationEvent
+from registry.titles.services import EventInput, apply_event
 from tests.conftest import NOW, d, officer_of
 from tests.factories import grant, make_enterprise, report
 
+LADDER_START = d("2023-06-15")
 
-def ladder(session, admin, rules, enterprise, start=d("2023-06-15")):
+
+def ladder(session, admin, rules, enterprise, start=LADDER_START):
     innovative = grant(session, admin, rules, enterprise, "innovative_sme", start)
     specialized = grant(session, admin, rules, enterprise, "specialized_sme", start + timedelta(days=30))
     giant = grant(session, admin, rules, enterprise, "little_giant", start + timedelta(days=60))

@@ -3,10 +3,10 @@
 import pytest
 import sqlalchemy as sa
 
+from registry.audit.models import AuditEvent
 from registry.domain.actors import Role
 from registry.domain.errors import Conflict, PermissionDenied, RuleViolation, StaleVersion
-from registry.models import AuditEvent
-from registry.services.enterprises import record_change_report, register_enterprise, update_enterprise
+from registry.enterprises.services import record_change_report, register_enterprise, update_enterprise
 from tests.conftest import NOW, d, officer_of
 from tests.factories import grant, make_enterprise, make_uscc
 

@@ -8,8 +8,8 @@ holiday_years). An override loaded for a holiday changes a deadline computed tha
 from datetime import date
 
 from registry.domain.deadlines import annual_update_due
-from registry.models import HolidayOverride, HolidayYear
-from registry.services import load_rules
+from registry.policies.models import HolidayOverride, HolidayYear
+from registry.policies.rules import load_rules
 from tests.conftest import NOW
 
 

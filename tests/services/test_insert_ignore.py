@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from registry.models import JobRun
-from registry.sqlutil import CHUNK, insert_ignore
+from registry.platform.sqlutil import CHUNK, insert_ignore
+from registry.runs.models import JobRun
 from tests.conftest import NOW
 
 

@@ -7,13 +7,13 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from registry.audit.models import AuditEvent
 from registry.domain.errors import Conflict, IllegalTransition, RuleViolation
 from registry.domain.lifecycle import Event, Status
 from registry.domain.policy import PolicySet
-from registry.models import AuditEvent
-from registry.services import Rules
-from registry.services.certifications import EventInput, apply_event, grant_certification
-from registry.services.enterprises import mark_change_reported, record_annual_report, record_change_report
+from registry.enterprises.services import mark_change_reported, record_annual_report, record_change_report
+from registry.policies.rules import Rules
+from registry.titles.services import EventInput, apply_event, grant_certification
 from tests.conftest import NOW, d
 from tests.factories import grant, make_enterprise, report
 from tests.jobs.conftest import scan

@@ -23,19 +23,32 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import event as statistic
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, \
-    run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
-from registry import audit
+from jobs.scan import SCAN_ACTOR as SCAN
+from jobs.scan import (
+    ScanReport,
+    end_missed_reviews,
+    flag_missed_annual_updates,
+    flag_unreported_changes,
+    lift_ended_bans,
+)
+from registry.audit import trail as audit
+from registry.audit.models import AuditEvent
 from registry.domain import deadlines, guards
 from registry.domain.errors import DomainError
 from registry.domain.lifecycle import Event, Status
-from registry.models import AnnualReport, AuditEvent, Ban, Certification, CertificationEvent, ChangeReport
-from registry.services.certifications import EventInput, apply_event, grant_certification
-from registry.services.scan import SCAN_ACTOR as SCAN
-from registry.services.enterprises import mark_change_reported, record_annual_report, record_change_report
-from registry.services.scan import ScanReport, end_missed_reviews, flag_missed_annual_updates, \
-    flag_unreported_changes, lift_ended_bans
+from registry.enterprises.models import AnnualReport, ChangeReport
+from registry.enterprises.services import mark_change_reported, record_annual_report, record_change_report
+from registry.titles.models import Ban, Certification, CertificationEvent
+from registry.titles.services import EventInput, apply_event, grant_certification
 from tests.conftest import NOW
 from tests.factories import make_enterprise
 

@@ -9,9 +9,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from registry.domain.errors import Conflict, RuleViolation, StaleVersion
 from registry.domain.lifecycle import Status
-from registry.migrate import upgrade
-from registry.models import Certification
-from registry.services.certifications import granted_fields, tier_in_force
+from registry.platform.migrate import upgrade
+from registry.titles.models import Certification
+from registry.titles.services import granted_fields, tier_in_force
 from registry.web.errors import as_conflict, constraint_of
 from tests.conftest import NOW, backends, d, fresh_database
 from tests.factories import grant, make_enterprise

@@ -1,6 +1,6 @@
 """The dashboard's overdue annual updates: the latest passed due date, this year's or last year's."""
 
-from registry.overview import overdue_annual_updates
+from registry.dashboard.overview import overdue_annual_updates
 from tests.conftest import d
 from tests.factories import grant, make_enterprise, report
 

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from registry.domain.errors import RuleViolation
 from registry.domain.lifecycle import Event, Status
-from registry.models import Ban
-from registry.services.certifications import EventInput, apply_event
+from registry.titles.models import Ban
+from registry.titles.services import EventInput, apply_event
 from tests.conftest import NOW, d
 from tests.factories import grant, make_enterprise
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from registry.services.auth import LAST_USED_RESOLUTION, user_for_token
-from registry.services.users import create_token, create_user
+from registry.accounts.auth import LAST_USED_RESOLUTION, user_for_token
+from registry.accounts.users import create_token, create_user
 from tests.conftest import NOW
 
 

@@ -10,8 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from registry import create_app
-from registry.models import User
-from registry.services.users import create_token, create_user
+from registry.accounts.models import User
+from registry.accounts.users import create_token, create_user
 from tests.conftest import NOW
 
 PASSWORD = "correct-horse-9"

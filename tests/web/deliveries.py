@@ -8,13 +8,15 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from registry.accounts.users import create_user
 from registry.domain.actors import Actor
 from registry.domain.lifecycle import Event
-from registry.mail import MailError, PermanentMailError, TransientMailError
-from registry.models import Enterprise, OutboxMessage, Reminder
-from registry.services import Rules, outbox
-from registry.services.certifications import EventInput, apply_event
-from registry.services.users import create_user
+from registry.enterprises.models import Enterprise
+from registry.platform.mail import MailError, PermanentMailError, TransientMailError
+from registry.policies.rules import Rules
+from registry.reminders import outbox
+from registry.reminders.models import OutboxMessage, Reminder
+from registry.titles.services import EventInput, apply_event
 from tests.conftest import NOW, d
 from tests.factories import grant, make_enterprise, report
 from tests.jobs.conftest import scan

@@ -9,8 +9,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from registry.domain.actors import Actor
-from registry.models import Enterprise
-from registry.services import Rules
+from registry.enterprises.models import Enterprise
+from registry.policies.rules import Rules
 from tests.factories import grant, make_enterprise, report
 
 #: three years of figures meeting every computable 小巨人 condition (as tests/pipeline GOOD), by years back

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from registry.cli import today_in
+from registry.cli.base import today_in
 from registry.domain.periods import add_years
 from tests.factories import grant, make_enterprise
 

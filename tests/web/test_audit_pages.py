@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from registry.models import AuditEvent
-from registry.services.enterprises import update_enterprise
+from registry.audit.models import AuditEvent
+from registry.enterprises.services import update_enterprise
 from tests.conftest import NOW, officer_of
 from tests.factories import make_enterprise
 from tests.web.conftest import csrf_from

@@ -2,7 +2,7 @@
 
 from xml.etree import ElementTree
 
-from registry.web import charts
+from registry.dashboard import charts
 
 SVG = "{http://www.w3.org/2000/svg}"
 

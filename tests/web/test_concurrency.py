@@ -26,18 +26,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
 from registry import create_app
-from registry.db import utcnow
-from registry.cli import today_in
+from registry.accounts.users import create_token, create_user
+from registry.audit.models import AuditEvent
+from registry.cli.base import today_in
 from registry.domain.actors import system_actor
-from registry.domain.policy import load_policies
-from registry.models import (
-    AnnualReport, Application, AuditEvent, Certification, CertificationEvent, CertificationTerm, ChangeReport,
-    Enterprise, ImportRun, Objection, Opinion, PoolMember)
-from registry.services import load_rules
 from registry.domain.lifecycle import Event
-from registry.services.certifications import EventInput, apply_event
-from registry.services.users import create_token, create_user
-from tests.conftest import NOW, ROOT
+from registry.domain.policy import load_policies
+from registry.enterprises.models import AnnualReport, ChangeReport, Enterprise
+from registry.pipeline.models import Application, Objection, Opinion, PoolMember
+from registry.platform.db import utcnow
+from registry.policies.rules import load_rules
+from registry.roster.models import ImportRun
+from registry.titles.models import Certification, CertificationEvent, CertificationTerm
+from registry.titles.services import EventInput, apply_event
+from tests.conftest import ROOT
 from tests.factories import grant, make_enterprise, make_uscc
 from tests.imports.files import csv_bytes
 from tests.web.conftest import PASSWORD, csrf_from, login

@@ -15,10 +15,11 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from registry import audit
-from registry.db import set_read_only
-from registry.models import AuditEvent, ImportRun
-from registry.services.audit_queries import action_name, field_changes
+from registry.audit import trail as audit
+from registry.audit.models import AuditEvent
+from registry.audit.queries import action_name, field_changes
+from registry.platform.db import set_read_only
+from registry.roster.models import ImportRun
 from tests.web.test_streamed_downloads import DOWNLOADS, PROMPT, live  # noqa: F401  the module's fixture
 
 ACTIONS = {"roster": ("export.roster", "导出企业名录"), "audit": ("export.audit", "导出审计日志"),
@@ -67,7 +68,7 @@ def test_each_download_is_audited_with_who_what_and_how_many_rows(live, name):  
 
 
 def test_a_zero_criterion_is_kept():
-    from registry.queries import RosterFilter
+    from registry.enterprises.queries import RosterFilter
     from registry.web.downloads import criteria
 
     assert criteria(RosterFilter(expiring_within_days=0, q="")) == {"expiring_within_days": 0, "sort": "name"}

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from config.import_limits import MB, ImportLimits
-from registry.models import ImportRun
+from registry.roster.models import ImportRun
 from tests.imports.conftest import registry_counts
 from tests.imports.test_hostile_files import HOSTILE
 from tests.web.conftest import csrf_from

@@ -10,8 +10,11 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
-from registry.exports.roster import HEADERS
-from registry.models import AuditEvent, Certification, Enterprise, ImportRun
+from registry.audit.models import AuditEvent
+from registry.enterprises.models import Enterprise
+from registry.roster.export import HEADERS
+from registry.roster.models import ImportRun
+from registry.titles.models import Certification
 from tests.conftest import d
 from tests.factories import grant, make_enterprise, make_uscc
 from tests.imports.files import csv_bytes, read_xlsx, roster_rows, xlsx

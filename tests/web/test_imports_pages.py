@@ -12,16 +12,17 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from registry import create_app
-from registry.db import make_engine, utcnow
+from registry.accounts.users import create_user
 from registry.domain.actors import Role, system_actor
-from registry.imports import queue_import
-from registry.imports.executor import Executor
-from registry.migrate import upgrade
-from registry.models import Enterprise, ImportRun
-from registry.reference import sync_regions
-from registry.services import load_rules
-from registry.services.users import create_user
-from registry.web import import_worker
+from registry.enterprises.models import Enterprise
+from registry.platform.db import make_engine, utcnow
+from registry.platform.migrate import upgrade
+from registry.policies.rules import load_rules
+from registry.regions.reference import sync_regions
+from registry.roster import worker as import_worker
+from registry.roster.imports import queue_import
+from registry.roster.imports.executor import Executor
+from registry.roster.models import ImportRun
 from tests.conftest import NOW, ROOT, backends, d, fresh_database, officer_of
 from tests.factories import grant, make_enterprise, make_uscc
 from tests.imports.files import read_xlsx, roster_rows, xlsx

@@ -8,12 +8,14 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from registry.imports.executor import claim, execute
-from registry.models import Enterprise, ImportRun
+from registry.enterprises.models import Enterprise
+from registry.roster.imports.executor import claim, execute
+from registry.roster.models import ImportRun
 from tests.conftest import NOW
 from tests.imports.files import roster_rows, xlsx
 from tests.web.test_imports_api import upload as api_upload
-from tests.web.test_imports_pages import run_id_of, upload as page_upload
+from tests.web.test_imports_pages import run_id_of
+from tests.web.test_imports_pages import upload as page_upload
 
 TODAY = date(2026, 6, 1)
 

@@ -12,8 +12,8 @@ import json
 import pytest
 import sqlalchemy as sa
 
-from registry.bounds import MAX_PAGE
-from registry.models import AnnualReport, Enterprise
+from registry.enterprises.models import AnnualReport, Enterprise
+from registry.platform.bounds import MAX_PAGE
 from registry.web.api import MAX_JSON_DEPTH
 from tests.factories import make_enterprise, make_uscc
 from tests.web.pages import page, post

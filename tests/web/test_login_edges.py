@@ -9,12 +9,11 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-
 from werkzeug.security import generate_password_hash
 
-import registry.services.users as users
-from registry.models import LoginFailure
-from registry.services import auth
+import registry.accounts.users as users
+from registry.accounts import auth
+from registry.accounts.models import LoginFailure
 from tests.conftest import NOW
 from tests.web.conftest import PASSWORD, csrf_from
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from registry.domain.errors import RuleViolation
-from registry.services.enterprises import register_enterprise
+from registry.enterprises.services import register_enterprise
 from tests.conftest import NOW
 from tests.factories import make_enterprise, make_uscc
 from tests.web.conftest import csrf_from
@@ -44,7 +44,7 @@ def test_the_api_refuses_another_regions_officer_with_a_chinese_422(api_as, peop
 
 def test_moving_an_enterprise_out_of_its_officers_region_is_refused(session, admin, people):
     ent = make_enterprise(session, admin, region_code="331002", officer_id=people["tz"].id)
-    from registry.services.enterprises import update_enterprise
+    from registry.enterprises.services import update_enterprise
     with pytest.raises(RuleViolation) as refused:
         update_enterprise(session, actor=admin, enterprise_id=ent.id, data={"region_code": "330106"},
                           version=ent.version, at=NOW)

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from registry.services import outbox
+from registry.reminders import outbox
 from tests.conftest import NOW
 
 

@@ -8,11 +8,13 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from registry.cli import today_in
+from registry.audit.models import AuditEvent
+from registry.cli.base import today_in
 from registry.domain.lifecycle import Status
 from registry.domain.periods import add_years
-from registry.models import AnnualReport, AuditEvent, Ban, Certification, ChangeReport, Enterprise
-from registry.services.enterprises import update_enterprise
+from registry.enterprises.models import AnnualReport, ChangeReport, Enterprise
+from registry.enterprises.services import update_enterprise
+from registry.titles.models import Ban, Certification
 from tests.conftest import NOW, d
 from tests.factories import grant, make_enterprise, report
 from tests.web.conftest import csrf_from

@@ -7,11 +7,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from registry.cli import today_in
+from registry.audit.models import AuditEvent
+from registry.cli.base import today_in
 from registry.domain.lifecycle import Event
-from registry.models import AuditEvent, Certification, JobRun, OutboxMessage
-from registry.services.certifications import EventInput, apply_event
-from registry.services.enterprises import record_change_report
+from registry.enterprises.services import record_change_report
+from registry.reminders.models import OutboxMessage
+from registry.runs.models import JobRun
+from registry.titles.models import Certification
+from registry.titles.services import EventInput, apply_event
 from tests.conftest import NOW
 from tests.factories import grant, make_enterprise, make_uscc, report
 from tests.web.conftest import login

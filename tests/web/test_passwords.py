@@ -7,12 +7,13 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from registry.accounts import sessions
+from registry.accounts.models import PasswordHistory, User, UserSession
+from registry.accounts.users import reset_password
+from registry.audit.models import AuditEvent
+from registry.audit.queries import action_name
 from registry.domain.actors import system_actor
 from registry.domain.passwords import PasswordPolicy, classes, expired, problem
-from registry.models import AuditEvent, PasswordHistory, User, UserSession
-from registry.services import sessions
-from registry.services.audit_queries import action_name
-from registry.services.users import reset_password
 from tests.conftest import NOW
 from tests.web.conftest import PASSWORD, csrf_from, login
 
@@ -84,7 +85,7 @@ def test_a_refused_change_names_the_field_and_changes_nothing(wang, session, old
 
 def test_none_of_the_last_five_passwords_comes_back(wang, session):
     used = [PASSWORD] + [f"Rotation-{n}-pass" for n in range(1, 6)]
-    for previous, new in zip(used, used[1:]):
+    for previous, new in zip(used, used[1:], strict=False):
         assert change(wang, previous, new).status_code == 302
     assert session.scalar(sa.select(sa.func.count()).select_from(PasswordHistory)) == 5
     for recent in used[1:]:  # the current one and the four before it

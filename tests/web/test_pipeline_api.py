@@ -10,12 +10,12 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from registry.cli import today_in
-from registry.demo import seed
+from registry.cli.base import today_in
+from registry.cli.demo import seed
 from registry.domain.deadlines import review_window_opens, validity_end
 from registry.domain.periods import add_years
-from registry.services import load_rules
-from registry.services.pipeline import run_pool
+from registry.pipeline.services import run_pool
+from registry.policies.rules import load_rules
 from tests.conftest import NOW, officer_of
 from tests.web.pipeline_data import LEVELS, candidate, new_batch, recommend
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from registry.cli import today_in
+from registry.cli.base import today_in
 from tests.web.conftest import csrf_from, login
 from tests.web.pipeline_data import LEVELS, candidate, new_batch, publicity_scene, recommend
 

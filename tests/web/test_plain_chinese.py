@@ -17,11 +17,14 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from registry.cli import today_in
-from registry.demo import seed
+from registry.accounts.models import User
+from registry.cli.base import today_in
+from registry.cli.demo import seed
 from registry.domain.policy import load_policies
-from registry.models import Certification, Enterprise, Reminder, ReminderStatus, User
-from registry.services.deliveries import ReminderFilter, list_reminders
+from registry.enterprises.models import Enterprise
+from registry.reminders.deliveries import ReminderFilter, list_reminders
+from registry.reminders.models import Reminder, ReminderStatus
+from registry.titles.models import Certification
 from registry.web import labels
 from tests.conftest import ROOT
 from tests.factories import make_enterprise

@@ -2,7 +2,7 @@
 
 import pytest
 
-from registry.web.auth import SAFE_REQUEST_ID
+from registry.accounts.access import SAFE_REQUEST_ID
 from tests.audit.helpers import events_after, last_id
 from tests.factories import make_enterprise
 

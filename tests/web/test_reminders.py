@@ -6,10 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from registry.db import utcnow
-from registry.models import OutboxStatus, ReminderStatus
-from registry.services import jobruns, outbox
-from registry.services.deliveries import ReminderFilter, list_reminders
+from registry.platform.db import utcnow
+from registry.reminders import outbox
+from registry.reminders.deliveries import ReminderFilter, list_reminders
+from registry.reminders.models import OutboxStatus, ReminderStatus
+from registry.runs import ledger as jobruns
 from tests.conftest import d
 from tests.jobs.conftest import mail_settings, sessions, smtp_server  # noqa: F401  (fixtures, registered by name)
 from tests.web.conftest import csrf_from

@@ -6,7 +6,8 @@ import pytest
 import sqlalchemy as sa
 from flask_login.utils import encode_cookie
 
-from registry.models import ApiToken, AuditEvent, User, UserSession
+from registry.accounts.models import ApiToken, User, UserSession
+from registry.audit.models import AuditEvent
 from tests.factories import make_enterprise
 from tests.web.conftest import PASSWORD, login
 

@@ -20,15 +20,16 @@ from sqlalchemy.orm import Session
 
 from config import Settings
 from registry import create_app
-from registry.db import utcnow
-from registry.db import (NOWAIT_MS, ReadOnlySessionError, make_engine, make_sessionmaker, set_read_only,
-                         writing)
+from registry.accounts.models import ApiToken
+from registry.accounts.users import create_token, create_user
+from registry.audit.guard import guarded_sessionmaker
 from registry.domain.actors import system_actor
-from registry.migrate import upgrade
-from registry.models import ApiToken, Enterprise, ImportRun
-from registry.reference import sync_regions
-from registry.services.users import create_token, create_user
-from tests.conftest import NOW, ROOT
+from registry.enterprises.models import Enterprise
+from registry.platform.db import NOWAIT_MS, ReadOnlySessionError, make_engine, set_read_only, utcnow, writing
+from registry.platform.migrate import upgrade
+from registry.regions.reference import sync_regions
+from registry.roster.models import ImportRun
+from tests.conftest import ROOT
 from tests.factories import make_enterprise
 from tests.web.conftest import PASSWORD, login
 
@@ -39,7 +40,7 @@ class Site:
     """The app on a SQLite file with an officer (token and cookie clients) and an enterprise."""
 
     def __init__(self, tmp_path) -> None:  # noqa: ANN001
-        self.url = f"sqlite:///{tmp_path / 'registry.db'}"
+        self.url = f"sqlite:///{tmp_path / 'registry.platform.db'}"
         upgrade(self.url)
         settings = Settings(env="testing", database_url=self.url, secret_key="test-secret",
                             policy_dir=ROOT / "config" / "policies")
@@ -152,7 +153,7 @@ def test_a_write_waits_for_the_writer_then_saves(site):
 
 
 def test_a_long_audit_verify_does_not_block_a_write(site, monkeypatch):
-    from registry.web.api import audit as audit_api
+    from registry.audit import api as audit_api
 
     inside, finish = threading.Event(), threading.Event()
     real_verify = audit_api.audit.verify
@@ -180,7 +181,7 @@ def test_a_long_audit_verify_does_not_block_a_write(site, monkeypatch):
 
 def test_a_write_holds_the_lock_only_for_its_unit_of_work(site, monkeypatch):
     """A PATCH authenticates in a read transaction; the write lock is taken by the view's unit of work."""
-    from registry.web.api import enterprises as api
+    from registry.enterprises import api
 
     real, seen = api.enterprises.update_enterprise, []
 
@@ -207,7 +208,7 @@ def sessions(tmp_path):
     with Session(engine) as session:
         sync_regions(session)
         session.commit()
-    yield make_sessionmaker(engine), url
+    yield guarded_sessionmaker(engine), url
     engine.dispose()
 
 

@@ -28,15 +28,15 @@ from sqlalchemy.engine import make_url
 
 from config import Settings
 from registry import create_app
-from registry.db import utcnow
-from registry.cli import today_in
+from registry.accounts.users import create_token, create_user
+from registry.cli.base import today_in
 from registry.domain.actors import system_actor
-from registry.migrate import upgrade
-from registry.models import Enterprise
-from registry.reference import sync_regions
-from registry.services import load_rules
-from registry.services.users import create_token, create_user
-from tests.conftest import NOW, ROOT, backends, fresh_database
+from registry.enterprises.models import Enterprise
+from registry.platform.db import utcnow
+from registry.platform.migrate import upgrade
+from registry.policies.rules import load_rules
+from registry.regions.reference import sync_regions
+from tests.conftest import ROOT, backends, fresh_database
 from tests.factories import make_enterprise
 from tests.imports.files import roster_rows, xlsx
 from tests.web.conftest import PASSWORD, csrf_from, login

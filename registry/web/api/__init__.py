@@ -1,4 +1,4 @@
-"""JSON API under /api/v1: one blueprint, one module per resource (imported at the bottom).
+"""JSON API under /api/v1: one blueprint; each feature adds its resources (registry/routes.py imports them).
 
 A view parses input with a marshmallow schema, calls one service, commits, and dumps the result.
 Errors are mapped in registry/web/errors.py, never here.
@@ -6,10 +6,9 @@ Errors are mapped in registry/web/errors.py, never here.
 
 from __future__ import annotations
 
-from typing import Any
-
 import json
 import re
+from typing import Any
 
 from flask import Blueprint, g, request
 from flask_wtf.csrf import validate_csrf
@@ -107,6 +106,3 @@ def load(schema: Schema, data: Any = None) -> dict[str, Any]:
 def page_of(items: list[Any], total: int, page: int, per_page: int) -> dict[str, Any]:
     """Return the list envelope of SPEC §5."""
     return {"items": items, "total": total, "page": page, "per_page": per_page}
-
-
-from registry.web.api import audit, certifications, enterprises, imports, meta, pipeline, pipeline_batches, reminders, session  # noqa: E402, F401  (routes register on import)

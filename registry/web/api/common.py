@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date
 from functools import cache
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 from marshmallow import Schema
-
-from registry.cli import today_in
-from registry.extensions import policies
 from sqlalchemy.orm import object_session
 
-from registry.models import Certification, Enterprise, Region
-from registry.queries import RosterFilter
-from registry.reference import successor
-from registry.schemas import CertificationOut, EnterpriseOut, ListArgs, today_flag
-
-
-def today() -> date:
-    """Return today in the configured zone."""
-    return today_in(current_app.config["REGISTRY"].timezone)
+from registry.enterprises.models import Enterprise
+from registry.enterprises.queries import RosterFilter
+from registry.platform.extensions import policies
+from registry.regions.models import Region
+from registry.regions.reference import successor
+from registry.titles.models import Certification
+from registry.web.api.schemas import CertificationOut, EnterpriseOut, ListArgs, today_flag
+from registry.web.clock import today
 
 
 def list_args() -> tuple[RosterFilter, int, int]:

@@ -15,7 +15,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 from marshmallow import Schema
 
-from registry.schemas import ErrorOut, ValidationErrorOut
+from registry.web.api.schemas import ErrorOut, ValidationErrorOut
 
 ERROR_TEXT = {400: "请求有误", 401: "未登录", 403: "角色无权", 404: "不存在或不在管辖范围内", 409: "冲突",
               413: "文件过大", 422: "输入有误", 429: "登录已锁定",

@@ -5,15 +5,16 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import current_app, jsonify
 
-from registry.db import utcnow
+from registry.accounts.access import requires
 from registry.domain.actors import Action
 from registry.domain.policy import Tier
-from registry.extensions import get_session, policies
-from registry.schemas import TierOut
-from registry.services import jobruns, outbox
+from registry.platform.db import utcnow
+from registry.platform.extensions import get_session, policies
+from registry.reminders import outbox
+from registry.runs import ledger as jobruns
 from registry.web.api import bp
 from registry.web.api.docs import build_spec, doc
-from registry.web.auth import requires
+from registry.web.api.schemas import TierOut
 
 
 @bp.get("/health")

@@ -1,4 +1,4 @@
-"""Chinese, server-rendered pages: one blueprint, one module per area (imported at the bottom)."""
+"""Chinese, server-rendered pages: one blueprint; each feature adds its pages (registry/routes.py imports them)."""
 
 from __future__ import annotations
 
@@ -7,5 +7,3 @@ from flask import Blueprint
 # Not "/static": the app's own (empty) static route would shadow it and the stylesheet would 404.
 bp = Blueprint("pages", __name__, template_folder="../templates", static_folder="../static",
                static_url_path="/assets")
-
-from registry.web.pages import account, audit, dashboard, enterprises, imports, pipeline, reminders, reports, roster, titles  # noqa: E402, F401  (routes register on import)

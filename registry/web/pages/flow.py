@@ -11,18 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, g, redirect, render_template, request
 from flask_wtf import FlaskForm
 
-from registry.cli import today_in
 from registry.domain.errors import Conflict, RuleViolation
-from registry.extensions import get_session
-from registry.extensions import rules as load_rules
-from registry.services import Rules
+from registry.platform.extensions import get_session
+from registry.policies.rules import Rules
+from registry.policies.rules import current_rules as load_rules
+from registry.web.clock import today
 from registry.web.errors import DB_CONFLICTS, as_conflict
 from registry.web.pages import bp
 
@@ -32,11 +32,6 @@ def rules() -> Rules:
     if "page_rules" not in g:
         g.page_rules = load_rules()
     return g.page_rules
-
-
-def today() -> date:
-    """Return today in the configured zone (Asia/Shanghai)."""
-    return today_in(current_app.config["REGISTRY"].timezone)
 
 
 @bp.app_template_filter("local")

@@ -34,14 +34,10 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from registry.bounds import DEFAULT_TEXT, EARLIEST_DAY, INT_MAX, LATEST_DAY, MAX_AMOUNT
 from registry.domain.text import clean_text
-from registry.models import ChangeKind, SizeClass
+from registry.enterprises.models import CHANGE_KIND_NAMES, SIZE_NAMES
+from registry.platform.bounds import DEFAULT_TEXT, EARLIEST_DAY, INT_MAX, LATEST_DAY, MAX_AMOUNT
 
-CHANGE_KIND_NAMES = {ChangeKind.RENAME: "更名", ChangeKind.MERGER: "合并", ChangeKind.RESTRUCTURING: "重组",
-                     ChangeKind.CROSS_PROVINCE_MOVE: "跨省迁移", ChangeKind.OVERSEAS_BRANCH: "设立境外分支机构",
-                     ChangeKind.OTHER: "其他"}
-SIZE_NAMES = {SizeClass.MEDIUM: "中型", SizeClass.SMALL: "小型", SizeClass.MICRO: "微型"}
 REQUIRED = "此项必填"
 
 

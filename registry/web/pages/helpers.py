@@ -7,12 +7,12 @@ from functools import lru_cache
 
 from flask import Flask, g, request
 
-from registry.bounds import MAX_PAGE, MAX_YEAR, MIN_YEAR
-from registry.domain.errors import RuleViolation
 from registry.domain.actors import ROLE_NAMES, Action, Role, can
+from registry.domain.errors import RuleViolation
 from registry.domain.lifecycle import EVENT_NAMES, STATUS_NAMES, Event, Status
-from registry.extensions import get_session, policies
-from registry.reference import region_names
+from registry.platform.bounds import MAX_PAGE, MAX_YEAR, MIN_YEAR
+from registry.platform.extensions import get_session, policies
+from registry.regions.reference import region_names
 
 #: (endpoint, label, action needed) — a page appears in the menu once its module registers it
 NAV = [

@@ -1,0 +1,50 @@
+"""Models of the audit trail: the chained events and the chain's head."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from registry.platform.db import Base
+
+
+class AuditEvent(Base):
+    """One entry of the append-only, hash-chained audit trail (triggers refuse UPDATE/DELETE)."""
+
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[datetime]
+    actor_kind: Mapped[str] = mapped_column(sa.String(16))  #: user, token, cli, job
+    actor_name: Mapped[str] = mapped_column(sa.String(128))
+    actor_user_id: Mapped[int | None]
+    action: Mapped[str] = mapped_column(sa.String(64))
+    entity_type: Mapped[str] = mapped_column(sa.String(64))
+    entity_id: Mapped[int | None]
+    enterprise_id: Mapped[int | None] = mapped_column(index=True)
+    region_code: Mapped[str | None] = mapped_column(sa.String(6), index=True)
+    changes: Mapped[dict[str, Any]] = mapped_column(sa.JSON)  #: {field: [before, after]}
+    reason_code: Mapped[str | None] = mapped_column(sa.String(64))
+    document_no: Mapped[str | None] = mapped_column(sa.String(200))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    request_id: Mapped[str | None] = mapped_column(sa.String(64))
+    ip: Mapped[str | None] = mapped_column(sa.String(64))
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    __table_args__ = (
+        sa.Index("ix_audit_events_entity", "entity_type", "entity_id"),
+        sa.Index("ix_audit_events_occurred_at", "occurred_at"),
+    )
+
+
+
+class AuditChainHead(Base):
+    """The single row that serialises appends to the audit chain (locked FOR UPDATE)."""
+
+    __tablename__ = "audit_chain_head"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_event_id: Mapped[int | None]
+    last_hash: Mapped[str] = mapped_column(sa.String(64))
+

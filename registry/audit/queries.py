@@ -1,0 +1,244 @@
+"""Read side of the audit trail: the filters of GET /api/v1/audit, the audit page and the export.
+
+Scoping: auditors, officers and regional admins see the events of their region node; only a
+nationwide actor (region 000000) sees everything, including events that carry no region (a user
+created from the CLI). Dates given by a person are Beijing dates, turned into UTC bounds here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from registry.audit.models import AuditEvent
+from registry.domain.actors import ROLE_NAMES, Action, Actor, require
+from registry.domain.lifecycle import EVENT_NAMES, STATUS_NAMES
+from registry.enterprises.queries import in_region, paginate
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+#: every field that appears in an event's `changes`, in Chinese
+FIELD_NAMES: dict[str, str] = {
+    # enterprises
+    "uscc": "统一社会信用代码", "name": "企业名称", "region_code": "所属地区", "industry_code": "行业代码",
+    "size_class": "企业规模", "founded_on": "成立日期", "contact_name": "联系人", "contact_email": "联系邮箱",
+    "contact_phone": "联系电话", "officer_id": "责任人员",
+    # annual reports
+    "year": "年度", "revenue": "营业收入（元）", "main_business_revenue": "主营业务收入（元）",
+    "rd_expense": "研发费用（元）", "employees": "从业人员数", "rd_staff": "研发人员数",
+    "debt_ratio": "资产负债率（%）", "invention_patents": "发明专利数", "audit_report_code": "审计报告验证码",
+    "audit_firm": "会计师事务所", "submitted_on": "填报日期",
+    # change reports
+    "kind": "变化类型", "occurred_on": "发生日期", "reported_on": "报告日期", "deadline_on": "报告截止日期",
+    "deadline_provisional": "截止日期为暂定", "details": "变化详情",
+    # certifications and their terms and events
+    "tier": "称号层级", "status": "状态", "recognized_on": "认定日期", "batch": "批次", "document_no": "文号",
+    "authority": "认定机关", "valid_from": "有效期起", "valid_until": "有效期至", "policy_code": "政策依据",
+    "ended_on": "终止日期", "review_eligible": "具备复核资格", "review_ineligible_cause": "丧失复核资格原因",
+    "prerequisite_lost": "前置称号已丧失", "review_window_opens_on": "复核窗口开启日期", "seq": "期次",
+    "decided_on": "决定日期", "effective_on": "生效日期", "action": "事件",
+    # bans
+    "reason_code": "原因代码", "reason": "原因", "starts_on": "禁止申报起始日", "ends_on": "禁止申报截止日", "blocks": "禁止范围",
+    "lifted_on": "解除日期",
+    # users and tokens
+    "username": "用户名", "display_name": "姓名", "email": "邮箱", "role": "角色", "is_active": "启用",
+    "password": "密码", "failed_login_count": "连续登录失败次数", "locked_until": "锁定至",
+    "wants_daily_digest": "每日汇总邮件", "user": "用户", "revoked_at": "吊销时间",
+    "must_change_password": "须修改密码", "sessions_ended": "结束的会话数",
+    "scope": "权限范围", "expires_at": "到期时间", "ip": "IP 地址", "session_started_at": "会话开始时间",
+    # holiday calendar, reminders, imports
+    "day": "日期", "is_workday": "是否工作日", "note": "备注", "source_doc": "通知文号",
+    "milestone": "提醒节点", "due_on": "应发日期", "filename": "文件名", "mode": "导入方式",
+    # exports and downloads
+    "format": "文件格式", "filter": "筛选条件", "row_count": "导出行数",
+    # reminder e-mails (outbox)
+    "attempts": "发送尝试次数", "next_attempt_at": "下次发送时间",
+    # bulk statements recorded by the guard (registry.audit.guard)
+    "statement": "SQL 语句", "parameters": "参数", "ids": "涉及记录编号", "rows": "影响行数",
+    # imports
+    "counts": "导入数量", "programme": "项目",
+    # the pipeline: pools, batches, applications, opinions, objections
+    "enterprise_id": "企业编号", "pool_id": "培育库编号", "batch_id": "申报批次编号", "application_id": "申报编号",
+    "certification_id": "称号编号", "figures_year": "数据年度", "reference_on": "基准日", "evaluated": "核查企业数",
+    "candidates": "候选企业数", "included": "在库", "verdict": "预审结论", "changed_by": "办理人",
+    "changed_at": "办理时间", "quotas": "名额", "deadlines": "各级截止日期", "publicity_starts_on": "公示开始日期",
+    "publicity_ends_on": "公示截止日期", "published_where": "公示载体", "published_on": "发布日期",
+    "finalised_at": "办结时间", "granted": "予以认定数", "not_granted": "未予认定数", "current_level": "当前审核层级",
+    "level": "审核层级", "decision": "意见", "round": "轮次", "applied_on": "申报日期", "on": "日期",
+    "outcome_note": "结果说明", "confidential": "提出人信息保密", "grounds": "异议理由", "received_on": "收到日期",
+    "submitter": "提出人", "submitter_identity": "提出人身份", "resolution_note": "处理意见", "resolved_on": "处理日期",
+}
+#: where one key means different things on different records
+ENTITY_FIELD_NAMES: dict[tuple[str, str], str] = {
+    ("api_token", "name"): "令牌用途", ("user", "region_code"): "管辖地区", ("user", "email"): "邮箱",
+    ("holiday_year", "year"): "年份", ("batch", "name"): "批次名称", ("pool_member", "reason"): "理由",
+}
+ENTITY_NAMES: dict[str, str] = {
+    "enterprise": "企业", "certification": "称号", "certification_term": "称号期次",
+    "certification_event": "称号事件", "annual_report": "年度信息", "change_report": "重大变化报告",
+    "ban": "禁止申报记录", "user": "用户", "api_token": "API 令牌", "holiday": "节假日调整",
+    "holiday_year": "节假日年度", "import": "导入", "reminder": "提醒", "outbox_message": "提醒邮件",
+    "audit_event": "审计日志", "pool": "培育库", "pool_member": "培育库成员", "batch": "申报批次", "application": "申报", "objection": "异议",
+}
+ACTION_NAMES: dict[str, str] = {
+    "enterprise.created": "登记企业", "enterprise.updated": "修改企业信息",
+    "annual_report.recorded": "填报年度信息", "annual_report.corrected": "更正年度信息",
+    "change_report.recorded": "登记重大变化", "certification.granted": "授予称号",
+    "certification.review_ineligible": "丧失复核资格", "certification.prerequisite_lost": "前置称号丧失",
+    "ban.created": "禁止申报", "ban.lifted": "解除禁止申报", "import.applied": "导入名单", "job.scan_completed": "每日扫描完成", "user.created": "创建用户", "user.locked": "账户锁定",
+    "token.created": "创建 API 令牌", "token.revoked": "吊销 API 令牌",
+    "user.password_changed": "修改密码", "user.password_reset": "重置密码",
+    "user.login": "登录", "user.login_failed": "登录失败", "user.logout": "退出登录", "session.ended": "会话结束",
+    "outbox.resent": "重发提醒邮件",
+    "export.roster": "导出企业名录", "export.audit": "导出审计日志", "export.pool": "导出培育库",
+    "download.import_errors": "下载导入错误清单",
+    "pool.run": "运行资格预审", "pool.member_added": "加入培育库", "pool.member_removed": "移出培育库",
+    "batch.created": "创建申报批次", "batch.publicity": "开始公示", "batch.finalised": "办结批次",
+    "application.created": "企业申报", "application.recommend": "推荐", "application.return": "退回补正",
+    "application.reject": "不予推荐", "application.resubmitted": "补正后重新提交", "application.granted": "予以认定",
+    "application.not_granted": "未予认定", "objection.filed": "登记异议", "objection.upheld": "异议成立",
+    "objection.rejected": "异议不成立",
+    **{f"certification.{event.value}": name for event, name in EVENT_NAMES.items()},
+}
+ACTOR_KINDS: dict[str, str] = {"user": "用户", "token": "API 令牌", "cli": "命令行", "job": "定时任务",
+                               "anonymous": "未登录者"}
+_FIELD_ORDER = {k: i for i, k in enumerate(FIELD_NAMES)}
+_VALUE_NAMES: dict[str, dict[str, str]] = {
+    "status": {s.value: n for s, n in STATUS_NAMES.items()},
+    "role": {r.value: n for r, n in ROLE_NAMES.items()},
+    "scope": {"read": "只读", "write": "读写"},
+}
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What to look for in the trail; every criterion is optional."""
+
+    entity_type: str | None = None
+    entity_id: int | None = None
+    enterprise_id: int | None = None
+    actor: str | None = None  #: a substring of the actor's name (or exact: name or kind:name)
+    actor_exact: bool = False
+    action: str | None = None  #: a prefix: "certification." matches every title event
+    since: date | None = None  #: Beijing date, inclusive
+    until: date | None = None  #: Beijing date, inclusive
+    region: str | None = None  #: a region node: its events and those below it
+
+
+#: the dates a filter may name: far enough for any trail, and the UTC bounds of their days never overflow
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
+
+
+def utc_bounds(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
+    """Return [start, end) in UTC for the Beijing days `since`..`until` (both inclusive)."""
+    start = datetime.combine(since, time(), BEIJING).astimezone(UTC) if since else None
+    end = datetime.combine(until + timedelta(days=1), time(), BEIJING).astimezone(UTC) if until else None
+    return start, end
+
+
+def in_scope(actor: Actor) -> sa.ColumnElement[bool]:
+    """Events the actor may see: their region's, or all of them for a nationwide actor."""
+    if actor.region_code == "000000":
+        return sa.true()
+    return sa.and_(AuditEvent.region_code.is_not(None), in_region(AuditEvent.region_code, actor.region_code))
+
+
+def _actor_condition(f: AuditFilter) -> sa.ColumnElement[bool]:
+    text = (f.actor or "").strip()
+    if f.actor_exact:
+        return sa.or_(AuditEvent.actor_name == text, AuditEvent.actor_kind + ":" + AuditEvent.actor_name == text)
+    return AuditEvent.actor_name.icontains(text, autoescape=True)
+
+
+def conditions(actor: Actor, f: AuditFilter) -> list[sa.ColumnElement[bool]]:
+    """The WHERE clauses for `f` as seen by `actor` (scope included). :raises PermissionDenied:"""
+    require(actor, Action.READ_AUDIT)
+    where = [in_scope(actor)]
+    if f.entity_type:
+        where.append(AuditEvent.entity_type == f.entity_type)
+    if f.entity_id is not None:
+        where.append(AuditEvent.entity_id == f.entity_id)
+    if f.enterprise_id is not None:
+        where.append(AuditEvent.enterprise_id == f.enterprise_id)
+    if f.actor and f.actor.strip():
+        where.append(_actor_condition(f))
+    if f.action:
+        where.append(AuditEvent.action.startswith(f.action, autoescape=True))
+    start, end = utc_bounds(f.since, f.until)
+    if start is not None:
+        where.append(AuditEvent.occurred_at >= start)
+    if end is not None:
+        where.append(AuditEvent.occurred_at < end)
+    if f.region:
+        where.append(in_region(AuditEvent.region_code, f.region))
+    return where
+
+
+def audit_select(actor: Actor, f: AuditFilter) -> sa.Select[tuple[AuditEvent]]:
+    """Select the events matching `f` that `actor` may see, newest first."""
+    return sa.select(AuditEvent).where(*conditions(actor, f)).order_by(AuditEvent.id.desc())
+
+
+def search(session: Session, actor: Actor, f: AuditFilter, page: int = 1,
+           per_page: int = 50) -> tuple[list[AuditEvent], int]:
+    """Return one page of matching events (newest first) and the total count."""
+    return paginate(session, audit_select(actor, f), page, per_page)
+
+
+def field_name(entity_type: str, field: str) -> str:
+    """Return the Chinese name of a changed field (the key itself if unknown)."""
+    return ENTITY_FIELD_NAMES.get((entity_type, field)) or FIELD_NAMES.get(field, field)
+
+
+def action_name(action: str) -> str:
+    """Return the Chinese name of an action (the code itself if unknown)."""
+    return ACTION_NAMES.get(action, action)
+
+
+def entity_name(entity_type: str) -> str:
+    """Return the Chinese name of an entity type (the code itself if unknown)."""
+    return ENTITY_NAMES.get(entity_type, entity_type)
+
+
+def actor_label(kind: str, name: str) -> str:
+    """Return how a person reads the actor: name and, in brackets, how they acted."""
+    return f"{name}（{ACTOR_KINDS.get(kind, kind)}）"
+
+
+def display_value(field: str, value: Any) -> str:
+    """Render a before/after value for a person: 是/否, status and role names, JSON for lists."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return _VALUE_NAMES.get(field, {}).get(str(value), str(value))
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One changed field of an event, ready to show."""
+
+    field: str
+    label: str
+    before: str
+    after: str
+
+
+def field_changes(entity_type: str, changes: dict[str, Any]) -> list[FieldChange]:
+    """Return an event's changes as readable rows, in a stable order."""
+    rows = []
+    for key in sorted(changes, key=lambda k: (_FIELD_ORDER.get(k, len(_FIELD_ORDER)), k)):
+        value = changes[key]
+        before, after = value if isinstance(value, list) and len(value) == 2 else (None, value)
+        rows.append(FieldChange(key, field_name(entity_type, key), display_value(key, before),
+                                display_value(key, after)))
+    return rows
+

@@ -1,0 +1,126 @@
+"""Read-side figures for the dashboard (工作台): counts, expiries, overdue updates, flags, e-mails.
+
+Every select goes through the caller's session, which the web tier scopes to the actor's region
+(registry/scoping.py), so none of these functions filter by region themselves. The jobs' health
+is the run ledger's (registry/services/jobruns.py: `last_successes`, `scan_is_late`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, contains_eager
+
+from registry.domain.deadlines import DueDate, annual_update_due
+from registry.domain.lifecycle import LIVE
+from registry.domain.periods import add_months
+from registry.enterprises.models import AnnualReport, Enterprise
+from registry.enterprises.queries import paginate
+from registry.policies.rules import Rules
+from registry.reminders.models import OutboxMessage
+from registry.titles.models import Certification
+
+LIVE_VALUES = [s.value for s in LIVE]
+
+
+def city_of(column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+    """Return the prefecture (first four digits) of a region-code column."""
+    return sa.func.substr(column, 1, 4)
+
+
+def titles_by_city(session: Session) -> list[tuple[str, str, str, int]]:
+    """Count titles by city code, tier and status."""
+    city = city_of(Certification.region_code)
+    rows = session.execute(sa.select(city, Certification.tier, Certification.status, sa.func.count())
+                           .group_by(city, Certification.tier, Certification.status)).all()
+    return [(f"{c}00", tier, status.value if hasattr(status, "value") else status, n) for c, tier, status, n in rows]
+
+
+def expiries_by_month(session: Session, today: date, months: int = 12) -> list[tuple[date, int]]:
+    """Count live titles whose validity ends in each of the next `months` calendar months."""
+    first = today.replace(day=1)
+    end = add_months(first, months) - timedelta(days=1)
+    year, month = sa.extract("year", Certification.valid_until), sa.extract("month", Certification.valid_until)
+    rows = session.execute(sa.select(year, month, sa.func.count())
+                           .where(Certification.status.in_(LIVE_VALUES),
+                                  Certification.valid_until.between(today, end))
+                           .group_by(year, month)).all()
+    counts = {(int(y), int(m)): n for y, m, n in rows}
+    buckets = [add_months(first, i) for i in range(months)]
+    return [(b, counts.get((b.year, b.month), 0)) for b in buckets]
+
+
+def _with_enterprise(*conditions: sa.ColumnElement[bool]) -> sa.Select:
+    return (sa.select(Certification).join(Certification.enterprise)
+            .options(contains_eager(Certification.enterprise))
+            .where(Certification.status.in_(LIVE_VALUES), *conditions)
+            .order_by(Enterprise.name, Certification.id))
+
+
+def flagged_titles(session: Session, limit: int = 100) -> tuple[list[Certification], int]:
+    """Live titles that lost a prerequisite or their review eligibility."""
+    stmt = _with_enterprise(sa.or_(Certification.prerequisite_lost, sa.not_(Certification.review_eligible)))
+    return paginate(session, stmt, 1, limit)
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """A live title whose annual information update is overdue, and why it is listed."""
+
+    certification: Certification
+    reason: str
+
+
+def _update_deadlines(session: Session, rules: Rules, today: date) -> dict[tuple[str, str], tuple[int, DueDate]]:
+    """The latest passed annual-update deadline (year, due) of every (tier, policy) among live titles.
+
+    This year's once it has passed, else last year's: between 1 January and the due day the update
+    missed last year is still the one overdue (as `duedates.annual_overdue` decides for reminders).
+    """
+    pairs = session.execute(sa.select(Certification.tier, Certification.policy_code).distinct()
+                            .where(Certification.status.in_(LIVE_VALUES))).all()
+    passed = {}
+    for tier_code, policy_code in pairs:
+        tier = rules.policies.tier(tier_code, policy_code=policy_code)
+        for year in (today.year, today.year - 1):
+            due = annual_update_due(rules.calendar, tier, year)
+            if due is not None and today > due.on:
+                passed[(tier_code, policy_code)] = (year, due)
+                break
+    return passed
+
+
+def overdue_annual_updates(session: Session, rules: Rules, today: date,
+                           limit: int = 100) -> tuple[list[Overdue], int]:
+    """Titles flagged annual_update_missed, and live titles lacking the report of the latest passed due date."""
+    passed = _update_deadlines(session, rules, today)
+    flagged = sa.and_(sa.not_(Certification.review_eligible),
+                      Certification.review_ineligible_cause == "annual_update_missed")
+
+    def missing(tier: str, policy: str, year: int) -> sa.ColumnElement[bool]:
+        reported = sa.exists().where(AnnualReport.enterprise_id == Certification.enterprise_id,
+                                     AnnualReport.year == year - 1)
+        return sa.and_(Certification.tier == tier, Certification.policy_code == policy,
+                       Certification.recognized_on < date(year, 1, 1), sa.not_(reported))
+
+    owing = sa.or_(*[missing(t, p, year) for (t, p), (year, _) in passed.items()]) if passed else sa.false()
+    rows, total = paginate(session, _with_enterprise(sa.or_(flagged, owing)), 1, limit)
+    out = []
+    for cert in rows:
+        year_due = passed.get((cert.tier, cert.policy_code))
+        if cert.review_ineligible_cause == "annual_update_missed":
+            reason = "已丧失复核资格：未按期更新年度信息"
+        elif year_due:
+            reason = f"缺少 {year_due[0] - 1} 年度信息（截止 {year_due[1].on}）"
+        else:
+            reason = "缺少上一年度信息"
+        out.append(Overdue(cert, reason))
+    return out, total
+
+
+def outbox_counts(session: Session) -> dict[str, int]:
+    """Count reminder e-mails by status (pending, sending, sent, failed)."""
+    rows = session.execute(sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)).all()
+    return {(s.value if hasattr(s, "value") else s): n for s, n in rows}

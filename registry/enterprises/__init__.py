@@ -1,0 +1,1 @@
+"""Enterprises: registering and updating them, their annual and change reports, the per-enterprise write lock, roster queries."""

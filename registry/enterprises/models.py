@@ -1,0 +1,113 @@
+"""Models of enterprises and what they file: annual reports and change reports."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.platform.db import MONEY, Base, str_enum, utcnow
+
+if TYPE_CHECKING:
+    from registry.accounts.models import User
+    from registry.titles.models import Certification
+
+
+class SizeClass(StrEnum):
+    """Enterprise size under 工信部联企业〔2011〕300号."""
+
+    MEDIUM = "medium"
+    SMALL = "small"
+    MICRO = "micro"
+
+
+
+class ChangeKind(StrEnum):
+    """Kinds of major change an enterprise must report."""
+
+    RENAME = "rename"
+    MERGER = "merger"
+    RESTRUCTURING = "restructuring"
+    CROSS_PROVINCE_MOVE = "cross_province_move"
+    OVERSEAS_BRANCH = "overseas_branch"
+    OTHER = "other"
+
+
+#: what a person reads for each kind and size (pages, forms, reminders, audit): stated once, here
+CHANGE_KIND_NAMES = {ChangeKind.RENAME: "更名", ChangeKind.MERGER: "合并", ChangeKind.RESTRUCTURING: "重组",
+                     ChangeKind.CROSS_PROVINCE_MOVE: "跨省迁移", ChangeKind.OVERSEAS_BRANCH: "设立境外分支机构",
+                     ChangeKind.OTHER: "其他重大变化"}
+SIZE_NAMES = {SizeClass.MEDIUM: "中型", SizeClass.SMALL: "小型", SizeClass.MICRO: "微型"}
+
+
+class Enterprise(Base):
+    """An enterprise on the roster, keyed by its USCC."""
+
+    __tablename__ = "enterprises"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uscc: Mapped[str] = mapped_column(sa.String(18), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200), index=True)
+    region_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"), index=True)
+    industry_code: Mapped[str | None] = mapped_column(sa.String(8))  #: GB/T 4754
+    size_class: Mapped[SizeClass | None] = mapped_column(str_enum(SizeClass, "size_class"))
+    founded_on: Mapped[date | None]
+    contact_name: Mapped[str | None] = mapped_column(sa.String(64))
+    contact_email: Mapped[str | None] = mapped_column(sa.String(254))
+    contact_phone: Mapped[str | None] = mapped_column(sa.String(32))
+    officer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    officer: Mapped[User | None] = relationship()
+    certifications: Mapped[list[Certification]] = relationship(
+        back_populates="enterprise", order_by="Certification.id")
+    annual_reports: Mapped[list[AnnualReport]] = relationship(
+        back_populates="enterprise", order_by="AnnualReport.year")
+    change_reports: Mapped[list[ChangeReport]] = relationship(
+        back_populates="enterprise", order_by="ChangeReport.occurred_on")
+    __mapper_args__ = {"version_id_col": version}
+
+
+
+class AnnualReport(Base):
+    """One year's figures, as filed in the annual information update."""
+
+    __tablename__ = "annual_reports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"))
+    year: Mapped[int]
+    revenue: Mapped[Decimal | None] = mapped_column(MONEY)
+    main_business_revenue: Mapped[Decimal | None] = mapped_column(MONEY)
+    rd_expense: Mapped[Decimal | None] = mapped_column(MONEY)
+    employees: Mapped[int | None]
+    rd_staff: Mapped[int | None]
+    debt_ratio: Mapped[Decimal | None] = mapped_column(sa.Numeric(7, 2))  #: percent
+    invention_patents: Mapped[int | None]
+    audit_report_code: Mapped[str | None] = mapped_column(sa.String(64))  #: 验证码 (财办会〔2024〕15号)
+    audit_firm: Mapped[str | None] = mapped_column(sa.String(200))
+    submitted_on: Mapped[date]
+    enterprise: Mapped[Enterprise] = relationship(back_populates="annual_reports")
+    __table_args__ = (sa.UniqueConstraint("enterprise_id", "year"),)
+
+
+
+class ChangeReport(Base):
+    """A major change (rename, merger, move …) and when it was or must be reported."""
+
+    __tablename__ = "change_reports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
+    kind: Mapped[ChangeKind] = mapped_column(str_enum(ChangeKind, "change_kind"))
+    occurred_on: Mapped[date]
+    reported_on: Mapped[date | None]
+    deadline_on: Mapped[date]
+    #: counted without a year's holiday data: recomputed when the data arrives
+    deadline_provisional: Mapped[bool] = mapped_column(default=False)
+    details: Mapped[str] = mapped_column(sa.Text, default="")
+    enterprise: Mapped[Enterprise] = relationship(back_populates="change_reports")
+

@@ -1,0 +1,122 @@
+"""Read-side queries: the roster filters, as-of holders, and the region prefix filter every list uses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from registry.domain.actors import Actor, require_scope
+from registry.domain.errors import NotFound
+from registry.domain.lifecycle import LIVE
+from registry.domain.regions import code_range
+from registry.enterprises.models import Enterprise
+from registry.titles.models import Certification, CertificationTerm
+
+Bound = TypeVar("Bound")  #: a model with a region_code column
+
+
+def get_in_region(session: Session, actor: Actor, model: type[Bound], entity_id: int, what: str,
+                  english: str) -> Bound:
+    """Load a region-bound row by id inside the actor's region; missing or outside is NotFound naming `what`."""
+    found = session.get(model, entity_id)
+    if found is None:
+        raise NotFound(f"{what}不存在 / {english} not found")
+    require_scope(actor, found.region_code, what)  # type: ignore[attr-defined]
+    return found
+
+
+def in_region(column: InstrumentedAttribute[str], region_code: str | None) -> sa.ColumnElement[bool]:
+    """Filter a region-code column to a node of the tree (000000 or None: everywhere)."""
+    if not region_code or region_code == "000000":
+        return sa.true()
+    low, high = code_range(region_code)
+    return column.between(low, high)
+
+
+def valid_on(day: date) -> sa.ColumnElement[bool]:
+    """Terms valid on `day` of titles that had not ended by then (joins terms to titles)."""
+    return sa.and_(
+        CertificationTerm.valid_from <= day,
+        sa.or_(CertificationTerm.valid_until.is_(None), CertificationTerm.valid_until >= day),
+        sa.or_(Certification.ended_on.is_(None), Certification.ended_on > day),
+    )
+
+
+def holders_as_of(tier: str, day: date, region_code: str | None = None) -> sa.Select:
+    """Select enterprises that held `tier` valid on `day` in `region_code`, exactly."""
+    held = (sa.select(Certification.enterprise_id)
+            .join(CertificationTerm, CertificationTerm.certification_id == Certification.id)
+            .where(Certification.tier == tier, valid_on(day), in_region(Certification.region_code, region_code)))
+    return sa.select(Enterprise).where(Enterprise.id.in_(held)).order_by(Enterprise.id)
+
+
+@dataclass(frozen=True)
+class RosterFilter:
+    """The filters of the roster page, GET /enterprises, GET /certifications and the export."""
+
+    q: str | None = None
+    region: str | None = None
+    tier: str | None = None
+    status: str | None = None
+    expiring_within_days: int | None = None
+    as_of: date | None = None
+    sort: str = "name"
+
+
+SORTS = {"name": (Enterprise.name, Enterprise.id), "uscc": (Enterprise.uscc,), "region": (Enterprise.region_code, Enterprise.id),
+         "id": (Enterprise.id,), "-id": (Enterprise.id.desc(),)}
+
+
+def certification_conditions(f: RosterFilter, today: date) -> list[sa.ColumnElement[bool]]:
+    """Conditions on Certification (and terms for as_of) that the filter implies."""
+    conditions: list[sa.ColumnElement[bool]] = []
+    if f.tier:
+        conditions.append(Certification.tier == f.tier)
+    if f.status:
+        conditions.append(Certification.status == f.status)
+    if f.expiring_within_days is not None:
+        conditions += [Certification.status.in_([s.value for s in LIVE]),
+                       Certification.valid_until.between(today, today + timedelta(days=f.expiring_within_days))]
+    if f.as_of is not None:
+        conditions.append(Certification.id.in_(
+            sa.select(CertificationTerm.certification_id).where(valid_on(f.as_of))))
+    return conditions
+
+
+def _text_search(q: str) -> sa.ColumnElement[bool]:
+    text = q.strip()
+    code = text.upper()
+    return sa.or_(Enterprise.name.contains(text, autoescape=True), Enterprise.uscc.startswith(code, autoescape=True))
+
+
+def roster_select(f: RosterFilter, today: date) -> sa.Select:
+    """Select enterprises matching the filter (region scoping is added by the session)."""
+    stmt = sa.select(Enterprise).where(in_region(Enterprise.region_code, f.region))
+    if f.q:
+        stmt = stmt.where(_text_search(f.q))
+    conditions = certification_conditions(f, today)
+    if conditions:
+        # Titles carry their enterprise's region (kept in step when it moves): the same range on
+        # the subquery lets the title indexes narrow by region too.
+        stmt = stmt.where(Enterprise.id.in_(sa.select(Certification.enterprise_id).where(
+            in_region(Certification.region_code, f.region), *conditions)))
+    return stmt.order_by(*SORTS.get(f.sort, SORTS["name"]))
+
+
+def certification_select(f: RosterFilter, today: date) -> sa.Select:
+    """Select titles matching the filter, soonest expiry first."""
+    stmt = sa.select(Certification).where(in_region(Certification.region_code, f.region), *certification_conditions(f, today))
+    if f.q:
+        stmt = stmt.join(Certification.enterprise).where(_text_search(f.q))
+    return stmt.order_by(Certification.valid_until.is_(None), Certification.valid_until, Certification.id)
+
+
+def paginate(session: Session, stmt: sa.Select, page: int, per_page: int) -> tuple[list, int]:
+    """Return one page of `stmt`'s rows and the total count."""
+    total = session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    return list(rows), total or 0

@@ -1,5 +1,0 @@
-"""Roster import: .xlsx/.csv in, every row checked, a diff, then all or nothing (see `run_import`)."""
-
-from registry.imports.run import process_import, queue_import, run_import
-
-__all__ = ["process_import", "queue_import", "run_import"]

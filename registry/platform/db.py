@@ -1,0 +1,244 @@
+"""Engine, sessions and column types shared by every model.
+
+SQLite runs in WAL mode with foreign keys on, and with transactions begun explicitly (Python
+3.11's sqlite3 otherwise skips BEGIN before SELECT and breaks SAVEPOINTs — PITFALLS §6.3).
+A unit of work that may write begins IMMEDIATE (it takes the write lock up front, so it waits
+its turn under the busy timeout instead of failing with SQLITE_BUSY_SNAPSHOT when it upgrades);
+a session marked read-only (`set_read_only`: web GET requests, streamed downloads) begins
+DEFERRED, reads a WAL snapshot and never takes the write lock — writers do not block it and it
+blocks no writer. The mode reaches the "begin" event as the connection's `registry_begin`
+execution option: a read-only session reads through `reader_of(engine)`, the engine with that
+option set (RegistrySession.get_bind). PostgreSQL ignores it.
+Timestamps are stored in UTC on both backends: SQLite drops tzinfo, so `UTCDateTime` converts
+on the way in and re-attaches UTC on the way out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from registry.platform import clock
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """An aware UTC timestamp on every backend; naive values are refused."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with named constraints (Alembic batch mode needs names on SQLite)."""
+
+    metadata = sa.MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime}
+
+
+def make_engine(url: str, **kwargs: object) -> Engine:
+    """Create an engine; SQLite gets WAL, foreign keys and explicit transactions."""
+    if url.startswith("sqlite"):
+        kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+    else:
+        kwargs.setdefault("pool_pre_ping", True)
+    engine = sa.create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):  # noqa: ANN001
+        # IMMEDIATE (the default) takes the write lock up front: a deferred transaction that later
+        # writes can fail at once with "database is locked" instead of waiting out the busy timeout.
+        # Read-only sessions ask for DEFERRED: they never take the lock (WAL snapshot reads).
+        mode = connection.get_execution_options().get(BEGIN_OPTION, "IMMEDIATE")
+        if mode not in BEGIN_MODES:
+            raise ValueError(f"unknown SQLite begin mode {mode!r}")
+        if mode != NOWAIT:
+            connection.exec_driver_sql(f"BEGIN {mode}")
+            return
+        # A best-effort write (a token's last-used stamp on a read request): wait NOWAIT_MS at most for
+        # the write lock, then fail ("database is locked") rather than make a reader wait for a writer.
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            usual = cursor.execute("PRAGMA busy_timeout").fetchone()[0]
+            cursor.execute(f"PRAGMA busy_timeout = {NOWAIT_MS}")
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            finally:
+                cursor.execute(f"PRAGMA busy_timeout = {int(usual)}")
+        finally:
+            cursor.close()
+
+
+BEGIN_OPTION = "registry_begin"  #: connection execution option read by SQLite's "begin" event
+NOWAIT = "IMMEDIATE_NOWAIT"  #: IMMEDIATE, but give up after NOWAIT_MS if another transaction writes
+NOWAIT_MS = 100
+BEGIN_MODES = frozenset({"IMMEDIATE", "DEFERRED", NOWAIT})
+READ_ONLY = "registry.read_only"  #: session.info flag: this session only reads (SQLite: BEGIN DEFERRED)
+NO_WAIT = "registry.no_wait"  #: session.info flag: this writing session does not wait for the write lock
+
+
+class ReadOnlySessionError(RuntimeError):
+    """A write (flush or INSERT/UPDATE/DELETE) in a session marked read-only: a GET or a download that writes."""
+
+
+def with_begin(engine: Engine, mode: str) -> Engine:
+    """Return `engine` whose SQLite transactions begin in `mode` (same pool and events); one object per mode."""
+    variants = engine.__dict__.setdefault("_registry_begin_variants", {})
+    if mode not in variants:
+        variants[mode] = engine.execution_options(**{BEGIN_OPTION: mode})
+    return variants[mode]
+
+
+def reader_of(engine: Engine) -> Engine:
+    """Return `engine` with deferred transactions (SQLite readers that never take the write lock)."""
+    return with_begin(engine, "DEFERRED")
+
+
+class RegistrySession(Session):
+    """A session whose transactions begin DEFERRED on SQLite while it is marked read-only."""
+
+    def get_bind(self, mapper: Any = None, **kw: Any) -> Any:  # noqa: D102  (see the class)
+        found = super().get_bind(mapper, **kw)
+        if isinstance(found, Engine) and found.dialect.name == "sqlite":
+            if self.info.get(READ_ONLY):
+                return reader_of(found)
+            if self.info.get(NO_WAIT):
+                return with_begin(found, NOWAIT)
+        return found
+
+
+@event.listens_for(Session, "before_flush")  # every session, the tests' shared one included
+def _refuse_writes_when_read_only(session: Session, _context: Any, _instances: Any) -> None:
+    if session.info.get(READ_ONLY) and (session.new or session.deleted
+                                        or any(session.is_modified(obj) for obj in session.dirty)):
+        raise ReadOnlySessionError("a read-only session (GET request or download) tried to write")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_dml_when_read_only(state: Any) -> None:
+    if state.session.info.get(READ_ONLY) and (state.is_insert or state.is_update or state.is_delete):
+        raise ReadOnlySessionError("a read-only session (GET request or download) tried to write")
+
+
+def set_read_only(session: Session, read_only: bool) -> None:
+    """Mark `session` read-only (DEFERRED on SQLite, flushes refused) or writing (IMMEDIATE).
+
+    Only between transactions: a transaction keeps the mode it began with (its one connection).
+    :raises RuntimeError: when an engine-bound session is inside a transaction and the mode changes.
+    """
+    if bool(session.info.get(READ_ONLY)) == read_only:
+        return
+    if session.in_transaction() and not isinstance(session.bind, sa.Connection):
+        raise RuntimeError("end the session's transaction before changing its read-only mode")
+    if read_only:
+        session.info[READ_ONLY] = True
+    else:
+        session.info.pop(READ_ONLY, None)
+
+
+def is_read_only(session: Session) -> bool:
+    """Tell whether `session` is marked read-only."""
+    return bool(session.info.get(READ_ONLY))
+
+
+def _own_transaction(session: Session) -> bool:
+    """Tell whether `session` is in a transaction of its own engine connection (not an outer Connection's,
+    like the tests' SAVEPOINT session, whose one connection keeps one mode whatever the flag)."""
+    return session.in_transaction() and not isinstance(session.bind, sa.Connection)
+
+
+def begin_writes(session: Session) -> None:
+    """End a read-only session's reads (commit: nothing is pending) and mark it writing (IMMEDIATE next)."""
+    if _own_transaction(session):
+        session.commit()
+    set_read_only(session, False)
+
+
+@contextmanager
+def writing(session: Session, *, wait: bool = True) -> Iterator[Session]:
+    """Lift a session's read-only mark for one writing transaction, then mark it read-only again.
+
+    For the rare write a read request must make (a token's last-used stamp): a transaction in
+    progress is rolled back first (redo its reads inside: on SQLite a deferred read that then
+    writes fails with SQLITE_BUSY_SNAPSHOT if another writer committed in between); the writing
+    transaction begins IMMEDIATE — with `wait=False` it gives up after NOWAIT_MS when another
+    transaction holds the write lock (sqlalchemy.exc.OperationalError) — and whatever the caller
+    did not commit is rolled back on exit.
+    """
+    was = is_read_only(session)
+    if _own_transaction(session):
+        session.rollback()
+    set_read_only(session, False)
+    if not wait:
+        session.info[NO_WAIT] = True
+    try:
+        yield session
+    finally:
+        try:
+            if _own_transaction(session):
+                session.rollback()
+        finally:
+            session.info.pop(NO_WAIT, None)
+            set_read_only(session, was)
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Return a session factory on `engine` (the app's adds the audit trail's bulk-DML guard:
+    registry.audit.guard.guarded_sessionmaker)."""
+    return sessionmaker(bind=engine, class_=RegistrySession, expire_on_commit=False)
+
+
+def utcnow() -> datetime:
+    """Return the current instant in UTC (registry.platform.clock: the only clock read outside the edges)."""
+    return clock.utcnow()
+
+
+MONEY = sa.Numeric(18, 2)
+
+
+def str_enum(enum: type[StrEnum], name: str, length: int = 32) -> sa.Enum:
+    """Store an enum's values as VARCHAR with a named CHECK constraint (portable, migratable)."""
+    return sa.Enum(enum, native_enum=False, create_constraint=True, length=length, name=name,
+                   values_callable=lambda e: [m.value for m in e], validate_strings=True)

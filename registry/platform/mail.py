@@ -1,0 +1,169 @@
+"""The only module that talks SMTP: build a message, send it, classify what went wrong.
+
+smtplib with an explicit timeout (a hung relay must not hang the scheduler thread), plain,
+STARTTLS or implicit TLS, optional login, all from Settings. Failures are raised as classified
+errors so the outbox decides between retrying and giving up:
+
+- `RelayDown` (a `ConnectionFailed`): the relay itself is unusable — no connection (refused,
+  timeout), TLS or login refused, or 530/538 (authentication or STARTTLS required). Nothing is
+  wrong with any message: the drain stops and no message is charged an attempt or a backoff.
+- `ConnectionFailed` (transient): an established session broke while this message was sent
+  (disconnect, timeout mid-message). The outbox then opens a fresh session: if that fails the
+  relay went away (`RelayDown`, nobody charged), else this message is retried with backoff.
+- `TransientMailError`: the relay answered 4xx for this message (greylisting, mailbox busy).
+- `PermanentMailError`: the relay answered 5xx, or the address is not an address.
+
+A wrong password is treated as a connection failure, not a permanent one: it is a
+configuration fault, and once fixed every waiting message should still go out. So is a relay
+answering 530/538 (authentication or STARTTLS required) when the settings send neither.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.errors import HeaderParseError
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.utils import format_datetime
+
+from config import Settings
+from registry.platform.db import utcnow
+
+#: 530 authentication (or STARTTLS) required, 538 encryption required: the settings are wrong, not the message
+CONFIGURATION_CODES = frozenset({530, 538})
+
+
+class MailError(Exception):
+    """A message could not be sent; `transient` tells whether trying again may help."""
+
+    transient = False
+
+
+class TransientMailError(MailError):
+    """Try again later (4xx for this message)."""
+
+    transient = True
+
+
+class ConnectionFailed(TransientMailError):
+    """The relay could not be reached or dropped the session: retry the whole batch later."""
+
+
+class RelayDown(ConnectionFailed):
+    """The relay cannot be used at all (unreachable, TLS/login refused, 530/538): no message is at fault."""
+
+
+class PermanentMailError(MailError):
+    """Do not try again (5xx, bad address)."""
+
+
+def check_address(addr: str) -> str:
+    """Return `addr` stripped if it looks like a deliverable address. :raises PermanentMailError:"""
+    text = addr.strip()
+    try:
+        parsed = Address(addr_spec=text)
+    except (ValueError, IndexError, HeaderParseError) as exc:
+        raise PermanentMailError(f"邮箱地址无效 / bad address {addr!r}: {exc}") from None
+    if not parsed.username or "." not in parsed.domain or any(c.isspace() for c in text):
+        raise PermanentMailError(f"邮箱地址无效 / bad address {addr!r}")
+    return text
+
+
+def build_message(*, from_addr: str, to_addr: str, subject: str, body: str, message_id: str) -> EmailMessage:
+    """Return a UTF-8 plain-text message (RFC 2047 subject) with the given stable Message-ID."""
+    msg = EmailMessage(policy=SMTP_POLICY)
+    msg["From"] = from_addr
+    msg["To"] = check_address(to_addr)
+    msg["Subject"] = subject
+    msg["Message-ID"] = message_id
+    msg["Date"] = format_datetime(utcnow())
+    msg.set_content(body, charset="utf-8")
+    return msg
+
+
+def _code_error(code: int, text: object) -> MailError:
+    detail = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+    if code in CONFIGURATION_CODES:
+        return RelayDown(f"SMTP {code} {detail}：邮件服务器要求登录或 STARTTLS，请检查 REGISTRY_SMTP_* 设置 / "
+                                "the relay requires authentication or TLS: check the REGISTRY_SMTP_* settings")
+    cls = TransientMailError if 400 <= code < 500 else PermanentMailError
+    return cls(f"SMTP {code} {detail}".strip())
+
+
+def classify(exc: Exception) -> MailError:
+    """Map an smtplib/socket exception to a transient or permanent MailError."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):  # one recipient per message here
+        code, text = next(iter(exc.recipients.values()), (550, b"recipient refused"))
+        return _code_error(code, text)
+    if isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError | smtplib.SMTPAuthenticationError):
+        return ConnectionFailed(f"{exc.__class__.__name__}: {exc}")
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return _code_error(exc.smtp_code, exc.smtp_error)
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return PermanentMailError(f"服务器不支持 / not supported by the relay: {exc}")
+    if isinstance(exc, OSError | smtplib.SMTPException):
+        return ConnectionFailed(f"{exc.__class__.__name__}: {exc}")
+    raise exc
+
+
+class Mailer:
+    """One SMTP session, opened on first use and reused for a batch; use as a context manager."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._smtp: smtplib.SMTP | None = None
+
+    def __enter__(self) -> Mailer:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        context = ssl.create_default_context()
+        if s.smtp_security == "ssl":
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout, context=context)
+        else:
+            smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout)
+        try:
+            if s.smtp_security == "starttls":
+                smtp.starttls(context=context)
+            if s.smtp_user:
+                smtp.login(s.smtp_user, s.smtp_password)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def connect(self) -> None:
+        """Open the session unless one is open. :raises RelayDown: the relay cannot be used."""
+        if self._smtp is None:
+            try:
+                self._smtp = self._connect()
+            except (OSError, smtplib.SMTPException) as exc:  # failing to open a session is the relay's fault
+                raise RelayDown(str(classify(exc))) from exc
+
+    def send(self, msg: EmailMessage) -> None:
+        """Send one message. :raises MailError: classified (see the module docstring)."""
+        self.connect()
+        assert self._smtp is not None
+        try:
+            self._smtp.send_message(msg)
+        except Exception as exc:  # noqa: BLE001  every failure is classified below
+            error = classify(exc)
+            if isinstance(error, ConnectionFailed):
+                self.close()
+            raise error from exc
+
+    def close(self) -> None:
+        """End the session politely; a broken one is just dropped."""
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()

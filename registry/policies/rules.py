@@ -1,0 +1,47 @@
+"""Use cases. Each takes the session, an explicit actor and clock, flushes and never commits.
+
+The caller (a request, a job, a CLI command) owns the transaction. `Rules` carries the loaded
+policies and the working-day calendar so services never read files or globals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from registry.domain.policy import PolicySet
+from registry.domain.workdays import WorkdayCalendar, calendar_from_rows
+from registry.policies.models import HolidayOverride, HolidayYear
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The policy set and calendar a use case decides by."""
+
+    policies: PolicySet
+    calendar: WorkdayCalendar
+
+    def tier_names(self) -> dict[str, str]:
+        """Map every tier code to its Chinese name."""
+        return {t.code: t.name for p in self.policies.policies for t in p.tiers}
+
+
+def load_calendar(session: Session) -> WorkdayCalendar:
+    """Build the working-day calendar from the library plus the override table."""
+    rows = session.execute(sa.select(HolidayOverride.day, HolidayOverride.is_workday)).all()
+    years = session.scalars(sa.select(HolidayYear.year)).all()
+    return calendar_from_rows(((d, w) for d, w in rows), years)
+
+
+def load_rules(session: Session, policies: PolicySet) -> Rules:
+    """Return the rules for one unit of work."""
+    return Rules(policies=policies, calendar=load_calendar(session))
+
+
+def current_rules() -> Rules:
+    """Return policies and calendar for this request's or command's unit of work (app context)."""
+    from registry.platform.extensions import get_session, policies
+
+    return load_rules(get_session(), policies())

@@ -1,0 +1,323 @@
+"""The e-mail outbox: rows written in the transaction of their cause, drained by the sender.
+
+`enqueue` inserts a rendered message under a unique dedupe key (a second enqueue is a no-op)
+with a stable Message-ID derived from that key. The sender is a job and owns its transactions
+(it takes a sessionmaker): it claims a batch — `FOR UPDATE SKIP LOCKED` on PostgreSQL, and on
+both backends a compare-and-set `UPDATE … WHERE status = 'pending' RETURNING` — and commits the
+claim *before* talking to SMTP, so no database lock is held during the network call. Then it
+sends each message and marks it sent in a transaction of its own. Transient failures go back to
+`pending` with exponential backoff (`next_attempt_at`); permanent ones, and messages the relay
+answered 4xx too often, are marked `failed` with the reason. When the relay itself is down
+(unreachable, TLS/login refused, 530/538 — `RelayDown`) the drain stops and the claimed messages
+go back exactly as they were: no attempt counted, no backoff, so the next run after the relay
+answers (the scheduler's, every 2 minutes, or `send-reminders` by hand) sends them at once. Rows
+left in `sending` past their lease (a crashed sender) return to `pending`.
+
+Delivery is at-least-once, and there is exactly one way to get a duplicate: the relay accepted a
+message and the sender never recorded it — the process died between the relay's 250 and the
+committed `sent` mark (the lease then expires), or the connection dropped after the last line of
+the message and before the 250 arrived (a transient failure). Either way the message is sent
+again with the same Message-ID, so mail clients that deduplicate show it once. Every other path
+(reruns, two senders, relay down, 4xx) sends once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from config import Settings
+from registry.domain.regions import code_range
+from registry.platform.mail import ConnectionFailed, Mailer, MailError, RelayDown, build_message
+from registry.platform.sqlutil import insert_ignore
+from registry.reminders.models import OutboxMessage, OutboxStatus
+from registry.runs import ledger as jobruns
+
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_MAX = timedelta(hours=12)
+RELAY_RETRY_MAX = timedelta(hours=1)
+LEASE = timedelta(minutes=15)
+BATCH = 20
+SENDER = "send-reminders"  #: the sender's name in the run ledger
+
+
+def message_id(dedupe_key: str, domain: str) -> str:
+    """Return the stable Message-ID of the message with `dedupe_key`."""
+    digest = hashlib.sha256(dedupe_key.encode()).hexdigest()[:20]
+    slug = re.sub(r"[^A-Za-z0-9]+", ".", dedupe_key).strip(".")[:60]
+    return f"<{slug}.{digest}@{domain}>"
+
+
+def mail_domain(mail_from: str) -> str:
+    """Return the domain part of the sender address (Message-IDs use it)."""
+    return mail_from.rpartition("@")[2].strip("> ") or "registry.local"
+
+
+def _row(*, dedupe_key: str, to_addr: str, subject: str, body: str, at: datetime, domain: str,
+         reminder_id: int | None = None, region_code: str | None = None) -> dict[str, object]:
+    return {"dedupe_key": dedupe_key, "message_id": message_id(dedupe_key, domain), "reminder_id": reminder_id,
+            "region_code": region_code, "to_addr": to_addr, "subject": subject, "body_text": body,
+            "status": OutboxStatus.PENDING.value, "attempts": 0, "next_attempt_at": at, "created_at": at}
+
+
+def enqueue(session: Session, *, dedupe_key: str, to_addr: str, subject: str, body: str, at: datetime,
+            domain: str, reminder_id: int | None = None, region_code: str | None = None) -> bool:
+    """Queue a rendered message once per dedupe key; return whether it was new."""
+    row = _row(dedupe_key=dedupe_key, to_addr=to_addr, subject=subject, body=body, at=at, domain=domain,
+               reminder_id=reminder_id, region_code=region_code)
+    return bool(insert_ignore(session, OutboxMessage.__table__, [row], conflict=("dedupe_key",)))
+
+
+class MessageBatch:
+    """Messages enqueued together, as `enqueue` would one by one, in one INSERT … ON CONFLICT DO NOTHING.
+
+    The daily scan queues thousands of reminders; a statement per message was most of its time.
+    """
+
+    def __init__(self, session: Session, *, at: datetime, domain: str) -> None:
+        self.session, self.at, self.domain = session, at, domain
+        self.rows: list[dict[str, object]] = []
+
+    def add(self, *, dedupe_key: str, to_addr: str, subject: str, body: str, reminder_id: int | None = None,
+            region_code: str | None = None) -> None:
+        """Set a rendered message aside for `flush`."""
+        self.rows.append(_row(dedupe_key=dedupe_key, to_addr=to_addr, subject=subject, body=body, at=self.at,
+                              domain=self.domain, reminder_id=reminder_id, region_code=region_code))
+
+    def flush(self) -> int:
+        """Queue the messages set aside, in order, each once per dedupe key; return how many were new."""
+        rows, self.rows = self.rows, []
+        return len(insert_ignore(self.session, OutboxMessage.__table__, rows, conflict=("dedupe_key",)))
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """The unsent mail (pending or being sent) and how long the oldest has waited."""
+
+    count: int
+    oldest_age: timedelta | None  #: None when nothing waits
+    alarm_after: timedelta
+
+    @property
+    def oldest_minutes(self) -> int | None:
+        """Whole minutes the oldest unsent message has waited."""
+        return None if self.oldest_age is None else int(self.oldest_age.total_seconds() // 60)
+
+    @property
+    def alarm(self) -> bool:
+        """Tell whether a message has waited longer than the configured age."""
+        return self.oldest_age is not None and self.oldest_age > self.alarm_after
+
+    def as_json(self) -> dict[str, object]:
+        """The /health form: {"backlog": n, "oldest_minutes": m, "alarm_minutes": a, "status": "ok"|"alarm"}."""
+        return {"backlog": self.count, "oldest_minutes": self.oldest_minutes,
+                "alarm_minutes": int(self.alarm_after.total_seconds() // 60),
+                "status": "alarm" if self.alarm else "ok"}
+
+
+def backlog(session: Session, *, now: datetime, alarm_minutes: int, region_code: str | None = None) -> Backlog:
+    """Count the unsent mail (of `region_code`'s subtree, or all) and age its oldest message."""
+    query = sa.select(sa.func.count(), sa.func.min(OutboxMessage.created_at)).where(
+        OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
+    if region_code and region_code != "000000":
+        low, high = code_range(region_code)
+        query = query.where(OutboxMessage.region_code.between(low, high))
+    count, oldest = session.execute(query).one()
+    age = max(now - oldest, timedelta(0)) if oldest is not None else None
+    return Backlog(count=count, oldest_age=age, alarm_after=timedelta(minutes=alarm_minutes))
+
+
+def backoff(attempts: int) -> timedelta:
+    """Return the wait before attempt `attempts + 1`: 1, 4, 16, 64 minutes … at most 12 hours, ±10 %."""
+    wait = min(BACKOFF_BASE * 4 ** max(attempts - 1, 0), BACKOFF_MAX)
+    return wait * random.uniform(0.9, 1.1)  # noqa: S311  jitter, not cryptography
+
+
+@dataclass
+class SendReport:
+    """What one drain of the outbox did."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    released: int = 0
+    deferred: int = 0  #: claimed, then put back untouched because the relay was down
+    unreachable: bool = False  #: the relay could not be reached: the run is not a success
+    errors: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        text = (f"已发送 {self.sent} 封，待重试 {self.retried} 封，失败 {self.failed} 封 / "
+                f"sent {self.sent}, to retry {self.retried}, failed {self.failed}")
+        if self.unreachable:
+            text += "；邮件服务器不可用，其余邮件原样保留、恢复后立即发送 / relay down: the rest waits, unchanged"
+        return text
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A message claimed for sending (plain values: the claiming session is closed)."""
+
+    id: int
+    to_addr: str
+    subject: str
+    body_text: str
+    message_id: str
+    attempts: int
+
+
+def release_expired(session: Session, now: datetime) -> int:
+    """Return messages stuck in `sending` past their lease to `pending`; return how many."""
+    rows = session.execute(sa.update(OutboxMessage).where(
+        OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_until < now)
+        .values(status=OutboxStatus.PENDING, lease_until=None, next_attempt_at=now)
+        .returning(OutboxMessage.id).execution_options(synchronize_session=False)).all()
+    return len(rows)
+
+
+def claim_batch(session: Session, now: datetime, limit: int) -> list[Claimed]:
+    """Claim up to `limit` due messages: status sending, a lease, one more attempt."""
+    candidates = (sa.select(OutboxMessage.id).where(
+        OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
+        .with_for_update(skip_locked=True))  # renders nothing on SQLite: the CAS below decides
+    ids = list(session.scalars(candidates))
+    if not ids:
+        return []
+    cols = (OutboxMessage.id, OutboxMessage.to_addr, OutboxMessage.subject, OutboxMessage.body_text,
+            OutboxMessage.message_id, OutboxMessage.attempts)
+    rows = session.execute(sa.update(OutboxMessage).where(
+        OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.SENDING, lease_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
+        .returning(*cols).execution_options(synchronize_session=False)).all()
+    return sorted((Claimed(*row) for row in rows), key=lambda c: ids.index(c.id))
+
+
+def _mark(session: Session, message_id_: int, **values: object) -> None:
+    session.execute(sa.update(OutboxMessage).where(
+        OutboxMessage.id == message_id_, OutboxMessage.status == OutboxStatus.SENDING)
+        .values(lease_until=None, **values).execution_options(synchronize_session=False))
+
+
+def mark_sent(session: Session, message: Claimed, now: datetime) -> None:
+    """Record a delivery."""
+    _mark(session, message.id, status=OutboxStatus.SENT, sent_at=now, last_error=None)
+
+
+def put_back(session: Session, messages: list[Claimed], error: RelayDown) -> None:
+    """Return messages claimed while the relay was down to `pending` as they were: the claim's attempt is
+    undone and `next_attempt_at` is left alone, so they are due the moment the relay answers."""
+    for message in messages:
+        _mark(session, message.id, status=OutboxStatus.PENDING, attempts=message.attempts - 1,
+              last_error=str(error)[:2000])
+
+
+def mark_failure(session: Session, message: Claimed, error: MailError, now: datetime) -> str:
+    """Schedule a retry for a transient failure or give up; return the new status.
+
+    A session that broke while this message was being sent never uses up its attempts and is
+    retried within the hour (`RelayDown` never gets here: see `put_back`).
+    """
+    if isinstance(error, ConnectionFailed):
+        _mark(session, message.id, status=OutboxStatus.PENDING, last_error=str(error)[:2000],
+              next_attempt_at=now + min(backoff(message.attempts), RELAY_RETRY_MAX))
+        return OutboxStatus.PENDING.value
+    if error.transient and message.attempts < MAX_ATTEMPTS:
+        _mark(session, message.id, status=OutboxStatus.PENDING, last_error=str(error)[:2000],
+              next_attempt_at=now + backoff(message.attempts))
+        return OutboxStatus.PENDING.value
+    reason = str(error) if not error.transient else f"重试 {message.attempts} 次后放弃 / gave up: {error}"
+    _mark(session, message.id, status=OutboxStatus.FAILED, last_error=reason[:2000])
+    return OutboxStatus.FAILED.value
+
+
+def send_pending(sessions: sessionmaker[Session], mailer: Mailer, *, from_addr: str,
+                 clock: Callable[[], datetime], limit: int | None = None) -> SendReport:
+    """Drain the due messages (at most `limit`), a claimed batch at a time; owns its transactions."""
+    report = SendReport()
+    with sessions.begin() as session:
+        report.released = release_expired(session, clock())
+    handled = 0
+    while limit is None or handled < limit:
+        size = BATCH if limit is None else min(BATCH, limit - handled)
+        with sessions.begin() as session:
+            batch = claim_batch(session, clock(), size)
+        if not batch:
+            break
+        handled += len(batch)
+        if not _send_batch(sessions, mailer, batch, from_addr, clock, report):
+            break  # the relay is unreachable: the rest waits for the next run
+    return report
+
+
+def _send_batch(sessions: sessionmaker[Session], mailer: Mailer, batch: list[Claimed], from_addr: str,
+                clock: Callable[[], datetime], report: SendReport) -> bool:
+    """Send a claimed batch; return False when the relay could not be reached."""
+    for position, message in enumerate(batch):
+        try:
+            mailer.send(build_message(from_addr=from_addr, to_addr=message.to_addr, subject=message.subject,
+                                      body=message.body_text, message_id=message.message_id))
+        except RelayDown as error:  # nothing is wrong with the messages: stop, charge none of them
+            _defer(sessions, batch[position:], error, report)
+            return False
+        except MailError as error:  # this message's failure (4xx, 5xx, the session broke sending it) …
+            if isinstance(error, ConnectionFailed) and (down := _relay_down(mailer)) is not None:
+                _defer(sessions, batch[position:], down, report)  # … unless the relay itself went away meanwhile
+                return False
+            _record_failures(sessions, [message], error, clock(), report)
+            continue
+        # The at-least-once window: a crash between the relay's 250 and this commit resends once.
+        with sessions.begin() as session:
+            mark_sent(session, message, clock())
+        report.sent += 1
+    return True
+
+
+def _defer(sessions: sessionmaker[Session], messages: list[Claimed], error: RelayDown, report: SendReport) -> None:
+    """Put messages back uncharged because the relay is down, and say so in the report."""
+    with sessions.begin() as session:
+        put_back(session, messages, error)
+    report.deferred += len(messages)
+    report.errors.append(str(error))
+    report.unreachable = True
+
+
+def _relay_down(mailer: Mailer) -> RelayDown | None:
+    """After a session broke mid-message, tell whether the relay can still be reached (a fresh session)."""
+    try:
+        mailer.connect()
+    except RelayDown as down:
+        return down
+    return None
+
+
+def _record_failures(sessions: sessionmaker[Session], messages: list[Claimed], error: MailError,
+                     now: datetime, report: SendReport) -> None:
+    with sessions.begin() as session:
+        for message in messages:
+            status = mark_failure(session, message, error, now)
+            if status == OutboxStatus.FAILED.value:
+                report.failed += 1
+            else:
+                report.retried += 1
+    report.errors.append(str(error))
+
+
+
+def drain(sessions: sessionmaker[Session], settings: Settings, *, clock: Callable[[], datetime], today: date,
+          limit: int | None = None) -> SendReport:
+    """Send what is due over one SMTP session; record a success for health unless the relay was down."""
+    with Mailer(settings) as mailer:
+        report = send_pending(sessions, mailer, from_addr=settings.mail_from, clock=clock, limit=limit)
+    if not report.unreachable:
+        with sessions.begin() as session:
+            jobruns.touch(session, job_name=SENDER, run_on=today, at=clock(),
+                          detail={"sent": report.sent, "retried": report.retried, "failed": report.failed})
+    return report

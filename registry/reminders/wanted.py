@@ -1,0 +1,187 @@
+"""The reminder ledger's wanted rows for day D as one SQL relation, so the scan never loads the roster.
+
+`reminders.wanted_rows(collect(...))` says in Python which ledger rows the deadlines imply on D.
+Evaluated over the whole roster that meant building a DueItem for every title of a 120-day
+window each night, and offering all of them to the ledger again (bench/RESULTS.md). `wanted`
+states the same set in SQL — the policies' milestones become a small literal table joined to
+the titles — so the ledger is compared with it inside the database and only keys that need work
+come back (`work`): "missing" (a wanted row absent, or retired while still ahead) and "stale" (a pending
+row no longer wanted). The scan rebuilds the DueItems of just those subjects with the duedates
+functions and decides in Python as before; tests/jobs/test_wanted.py checks the two agree.
+
+A title's rules are those of `PolicySet.tier(code, policy_code=…)`: its own policy when loaded,
+else the latest version of its tier (`policy_key`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.type_api import TypeEngine
+
+from registry.domain.lifecycle import LIVE, Status
+from registry.domain.policy import Tier
+from registry.enterprises.models import AnnualReport, ChangeReport
+from registry.policies.rules import Rules
+from registry.reminders import duedates as dd
+from registry.reminders.models import Reminder, ReminderStatus
+from registry.titles.models import Certification
+
+CERT_KINDS = ("expiry", "review_window")
+KINDS = (*CERT_KINDS, "change_report", "annual_update")  #: the kinds stated here; others are few, built in Python
+KEY = ("subject_type", "subject_id", "kind", "milestone", "reference_on")
+
+
+def tiers(rules: Rules) -> list[tuple[str, str, Tier]]:
+    """Every (tier code, policy code, Tier) a title can resolve to."""
+    found: dict[tuple[str, str], Tier] = {}
+    for policy in rules.policies.policies:
+        for code in dict.fromkeys(t.code for t in policy.tiers):
+            found[(code, policy.code)] = rules.policies.tier(code, policy_code=policy.code)
+    return [(code, key, tier) for (code, key), tier in found.items()]
+
+
+def policy_key(rules: Rules, cert: Any = Certification) -> sa.ColumnElement[str]:
+    """The code of the policy whose rules govern the title, as `PolicySet.tier` resolves it.
+
+    Its own policy when that is loaded, else the policy of the latest version of its tier.
+    """
+    latest = {code: rules.policies.tier(code).policy_code for code in sorted(rules.policies.tier_codes())}
+    return sa.case((cert.policy_code.in_(sorted(rules.policies.by_code)), cert.policy_code),
+                   else_=sa.case(latest, value=cert.tier))
+
+
+def tier_is(rules: Rules, pairs: Iterable[tuple[str, str]], cert: Any = Certification) -> sa.ColumnElement[bool]:
+    """The title's (tier, policy key) is one of `pairs`."""
+    wanted = sorted(set(pairs))
+    if not wanted:
+        return sa.false()
+    return sa.tuple_(cert.tier, policy_key(rules, cert)).in_(wanted)
+
+
+def literal_table(name: str, columns: dict[str, TypeEngine], rows: Sequence[tuple]) -> sa.Subquery:
+    """A few constant rows as a subquery (UNION ALL of SELECTs: both backends accept it)."""
+    if not rows:
+        return sa.select(*[sa.cast(sa.null(), kind).label(c) for c, kind in columns.items()]).where(
+            sa.false()).subquery(name)
+    selects = [sa.select(*[sa.literal(value, kind).label(c) for (c, kind), value in zip(columns.items(), row,
+                                                                                        strict=True)])
+               for row in rows]
+    return (sa.union_all(*selects) if len(selects) > 1 else selects[0]).subquery(name)
+
+
+def _milestones(rules: Rules, kind: str) -> sa.Subquery:
+    """(tier, policy code, milestone) of a title-driven kind."""
+    rows = [(code, key, m) for code, key, tier in tiers(rules) for m in tier.reminders.get(kind, ())]
+    return literal_table(f"{kind}_milestones", {"tier": sa.String(32), "pkey": sa.String(64),
+                                                 "milestone": sa.Integer()}, rows)
+
+
+def annual_dues(rules: Rules, today: date) -> list[tuple[int, tuple[int, int], dd.DueDate, bool]]:
+    """(year, month-day, due date, overdue) of every annual update `collect` looks at on `today`."""
+    end = today + timedelta(days=dd.max_milestone(rules, "annual_update"))
+    found = [(year, md, due, False) for year in range(today.year, end.year + 1)
+             for md, due in dd.annual_due_dates(rules, year).items() if today <= due.on <= end]
+    found += [(year, md, due, True) for year, dues in dd.last_passed_annual_dues(rules, today).items()
+              for md, due in dues.items()]
+    return found
+
+
+def _annual(rules: Rules, today: date) -> dict[int, sa.Subquery]:
+    """By year Y: (tier, policy code, milestone, reference date) of the updates of Y that are looked at."""
+    rows: dict[int, list[tuple]] = {}
+    for year, md, due, overdue in annual_dues(rules, today):
+        for code, key, tier in tiers(rules):
+            if tier.annual_update_due == md:
+                milestones = (dd.OVERDUE,) if overdue else tier.reminders.get("annual_update", ())
+                rows.setdefault(year, []).extend((code, key, m, due.on) for m in milestones)
+    return {year: literal_table(f"annual_{year}", {"tier": sa.String(32), "pkey": sa.String(64),
+                                                   "milestone": sa.Integer(), "reference_on": sa.Date()}, found)
+            for year, found in sorted(rows.items())}
+
+
+def _window(rules: Rules, today: date, kind: str) -> tuple[date, date]:
+    return today, today + timedelta(days=dd.max_milestone(rules, kind))
+
+
+def wanted(rules: Rules, today: date) -> sa.Subquery:
+    """Every ledger key (subject_type, subject_id, kind, milestone, reference_on) wanted on `today`.
+
+    The same rows as `reminders.wanted_rows(reminders.collect(...), today)`, duplicates aside.
+    """
+    c, pkey = Certification, policy_key(rules)
+    parts: list[sa.Select] = []
+    for kind, column in (("expiry", c.valid_until), ("review_window", c.review_window_opens_on)):
+        m = _milestones(rules, kind)
+        parts.append(sa.select(sa.literal("certification").label("subject_type"), c.id.label("subject_id"),
+                               sa.literal(kind).label("kind"), m.c.milestone, column.label("reference_on"))
+                     .join_from(c, m, sa.and_(m.c.tier == c.tier, m.c.pkey == pkey))
+                     .where(c.status == Status.ACTIVE, column.between(*_window(rules, today, kind))))
+    held, m = aliased(Certification), _milestones(rules, "change_report")  # those of every live title held
+    parts.append(sa.select(sa.literal("change_report"), ChangeReport.id, sa.literal("change_report"),
+                           m.c.milestone, ChangeReport.deadline_on)
+                 .join_from(ChangeReport, held, sa.and_(held.enterprise_id == ChangeReport.enterprise_id,
+                                                        held.status.in_(LIVE)))
+                 .join(m, sa.and_(m.c.tier == held.tier, m.c.pkey == policy_key(rules, held)))
+                 .where(ChangeReport.reported_on.is_(None),
+                        ChangeReport.deadline_on.between(*_window(rules, today, "change_report")))
+                 .distinct())
+    for year, a in _annual(rules, today).items():  # one part per year, the year a constant of the statement
+        filed = sa.select(AnnualReport.id).where(AnnualReport.enterprise_id == c.enterprise_id,
+                                                 AnnualReport.year == year - 1)
+        parts.append(sa.select(sa.literal("enterprise"), c.enterprise_id, sa.literal("annual_update"),
+                               a.c.milestone, a.c.reference_on)
+                     .join_from(c, a, sa.and_(a.c.tier == c.tier, a.c.pkey == pkey))
+                     .where(c.status.in_(LIVE), c.recognized_on < date(year, 1, 1), ~sa.exists(filed))
+                     .distinct())
+    return sa.union_all(*parts).subquery("wanted")
+
+
+def _same_key(w: Any, r: Any) -> sa.ColumnElement[bool]:
+    return sa.and_(*(w.c[k] == getattr(r, k) for k in KEY))
+
+
+def work(rules: Rules, today: date) -> sa.Select:
+    """What the ledger needs on `today` in KINDS, as (need, id, *KEY) rows.
+
+    need "missing": a deadline with a wanted row absent or retired while still ahead (id and milestone
+    None); need "stale": a pending row that is not wanted. One statement: the wanted set is built once.
+    Both halves stay linear whatever the planner believes: "missing" probes the ledger's unique
+    index, "stale" is an EXCEPT (a correlated NOT EXISTS on the wanted set ran as a nested loop over
+    it while the ledger's statistics were stale: 13 s at 100,000 enterprises).
+    """
+    w = wanted(rules, today).element.cte("wanted")
+    settled = sa.select(Reminder.id).where(_same_key(w, Reminder), ~sa.and_(
+        Reminder.status == ReminderStatus.RETIRED, Reminder.due_on > today))
+    none = sa.cast(sa.null(), sa.Integer)
+    missing = (sa.select(sa.literal("missing").label("need"), none.label("id"), w.c.subject_type, w.c.subject_id,
+                         w.c.kind, none.label("milestone"), w.c.reference_on)
+               .where(~sa.exists(settled)).distinct())
+    pending = sa.select(*(getattr(Reminder, k) for k in KEY)).where(Reminder.status == ReminderStatus.PENDING,
+                                                                    Reminder.kind.in_(KINDS))
+    unwanted = sa.except_(pending, sa.select(*(w.c[k] for k in KEY))).subquery("unwanted")
+    stale = (sa.select(sa.literal("stale"), Reminder.id, *(getattr(Reminder, k) for k in KEY))
+             .join_from(Reminder, unwanted, _same_key(unwanted, Reminder))
+             .where(Reminder.status == ReminderStatus.PENDING))
+    return sa.union_all(missing, stale)
+
+
+def provisional(rules: Rules, today: date) -> sa.Select:
+    """Whether a deadline `collect` finds on `today` (in KINDS) was counted without holiday data."""
+    held = aliased(Certification)
+    checks = [sa.exists(sa.select(ChangeReport.id).join_from(ChangeReport, held, sa.and_(
+        held.enterprise_id == ChangeReport.enterprise_id, held.status.in_(LIVE))).where(
+        ChangeReport.reported_on.is_(None), ChangeReport.deadline_provisional.is_(True),
+        ChangeReport.deadline_on.between(*_window(rules, today, "change_report"))))]
+    for year, md, due, _ in annual_dues(rules, today):
+        if due.provisional:  # the item exists if anybody owes the update
+            owing = [(code, key) for code, key, tier in tiers(rules) if tier.annual_update_due == md]
+            checks.append(sa.exists(sa.select(Certification.id).where(
+                Certification.status.in_(LIVE), Certification.recognized_on < date(year, 1, 1),
+                tier_is(rules, owing), ~sa.exists(sa.select(AnnualReport.id).where(
+                    AnnualReport.enterprise_id == Certification.enterprise_id, AnnualReport.year == year - 1)))))
+    return sa.select(sa.or_(*checks))

@@ -1,0 +1,31 @@
+"""Every feature's API resources and pages, imported so their routes register on the two blueprints.
+
+The blueprints live in the web kit (`registry.web.api.bp`, `registry.web.pages.bp`); the features add
+their routes to them; the application factory imports this module before it registers the blueprints.
+Endpoint names stay `api.<view>` and `pages.<view>` whatever folder a view lives in.
+"""
+
+from __future__ import annotations
+
+from registry.accounts import api as accounts_api
+from registry.accounts import pages as accounts_pages
+from registry.audit import api as audit_api
+from registry.audit import pages as audit_pages
+from registry.dashboard import pages as dashboard_pages
+from registry.enterprises import api as enterprises_api
+from registry.enterprises import pages as enterprises_pages
+from registry.enterprises import report_pages
+from registry.pipeline import api_batches, api_pools, page_actions, page_board
+from registry.pipeline import pages as pipeline_pages
+from registry.reminders import api as reminders_api
+from registry.reminders import pages as reminders_pages
+from registry.roster import api as roster_api
+from registry.roster import import_pages
+from registry.roster import pages as roster_pages
+from registry.titles import api as titles_api
+from registry.titles import pages as titles_pages
+from registry.web.api import meta
+
+MODULES = (accounts_api, accounts_pages, audit_api, audit_pages, dashboard_pages, enterprises_api, enterprises_pages,
+           report_pages, api_batches, api_pools, page_actions, page_board, pipeline_pages, reminders_api,
+           reminders_pages, roster_api, import_pages, roster_pages, titles_api, titles_pages, meta)

@@ -1,0 +1,66 @@
+"""Flags on live titles: review eligibility lost (with its cause) and prerequisite lost."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from registry.audit import trail as audit
+from registry.domain.actors import Actor
+from registry.domain.eligibility import Holding
+from registry.domain.lifecycle import LIVE
+from registry.policies.rules import Rules
+from registry.titles.models import Certification
+
+CAUSE_NAMES = {
+    "annual_update_missed": "未按期更新年度信息",
+    "change_not_reported": "重大变化未按期报告",
+}
+
+
+def mark_review_ineligible(session: Session, *, actor: Actor, cert: Certification, cause: str,
+                           at: datetime) -> bool:
+    """Set review_eligible=false with its cause (once); return whether it changed."""
+    if not cert.review_eligible:
+        return False
+    changes = audit.diff(cert, {"review_eligible": False, "review_ineligible_cause": cause})
+    cert.updated_at = at
+    session.flush()
+    audit.record(session, actor=actor, action="certification.review_ineligible",
+                 entity_type="certification", entity_id=cert.id, enterprise_id=cert.enterprise_id,
+                 region_code=cert.region_code, changes=changes, at=at,
+                 why=audit.Why(reason_code=cause, note=CAUSE_NAMES.get(cause, cause)))
+    return True
+
+
+def holdings_of(certs: list[Certification]) -> list[Holding]:
+    """Describe an enterprise's titles for the eligibility rules."""
+    return [Holding(c.tier, c.valid_from, c.valid_until, c.ended_on) for c in certs]
+
+
+def cascade_prerequisite_lost(session: Session, *, actor: Actor, rules: Rules, ended: Certification,
+                              on: date, at: datetime) -> list[Certification]:
+    """Flag live higher titles whose prerequisite no longer holds once `ended` has ended."""
+    siblings = [c for c in ended.enterprise.certifications if c.id != ended.id]
+    holdings = holdings_of([c for c in siblings if c.status in LIVE])
+    flagged = []
+    for cert in siblings:
+        if cert.status not in LIVE or cert.prerequisite_lost:
+            continue
+        tier = rules.policies.tier(cert.tier, policy_code=cert.policy_code)
+        for pre in tier.prerequisites:
+            if ended.tier not in pre.any_of or pre.when_revenue_at_most is not None:
+                continue
+            if not any(h.tier in pre.any_of and h.valid_on(on) for h in holdings):
+                changes = audit.diff(cert, {"prerequisite_lost": True})
+                cert.updated_at = at
+                session.flush()
+                audit.record(session, actor=actor, action="certification.prerequisite_lost",
+                             entity_type="certification", entity_id=cert.id,
+                             enterprise_id=cert.enterprise_id, region_code=cert.region_code,
+                             changes=changes, at=at,
+                             why=audit.Why(note=f"前置称号（#{ended.id} {ended.tier}）于 {on} 终止"))
+                flagged.append(cert)
+                break
+    return flagged

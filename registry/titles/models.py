@@ -1,0 +1,138 @@
+"""Models of titles: a certification, every term of it, its events, and bans."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.domain.eligibility import Ban as BanRule
+from registry.domain.lifecycle import LIVE, Event, Status
+from registry.platform.db import Base, str_enum, utcnow
+
+if TYPE_CHECKING:
+    from registry.enterprises.models import Enterprise
+
+
+#: lifecycle.LIVE in SQL: "status IN ('active', 'under_review')" (migration 0005 spells it out)
+LIVE_SQL = "status IN (" + ", ".join(f"'{value}'" for value in sorted(s.value for s in LIVE)) + ")"
+
+
+
+class Certification(Base):
+    """A title held by an enterprise; its current term is denormalised for fast queries."""
+
+    __tablename__ = "certifications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
+    #: copied from the enterprise so region-scoped lists need no join
+    region_code: Mapped[str] = mapped_column(sa.String(6))
+    tier: Mapped[str] = mapped_column(sa.String(32))
+    programme: Mapped[str] = mapped_column(sa.String(32))
+    policy_code: Mapped[str] = mapped_column(sa.String(64))  #: policy granted under
+    status: Mapped[Status] = mapped_column(str_enum(Status, "status"))
+    recognized_on: Mapped[date]
+    batch: Mapped[str | None] = mapped_column(sa.String(64))
+    document_no: Mapped[str | None] = mapped_column(sa.String(128))
+    authority: Mapped[str | None] = mapped_column(sa.String(128))
+    valid_from: Mapped[date]
+    valid_until: Mapped[date | None]
+    review_window_opens_on: Mapped[date | None]
+    #: first day the title is no longer valid, once it has ended
+    ended_on: Mapped[date | None]
+    review_eligible: Mapped[bool] = mapped_column(default=True)
+    review_ineligible_cause: Mapped[str | None] = mapped_column(sa.String(64))
+    prerequisite_lost: Mapped[bool] = mapped_column(default=False)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    enterprise: Mapped[Enterprise] = relationship(back_populates="certifications")
+    terms: Mapped[list[CertificationTerm]] = relationship(
+        back_populates="certification", order_by="CertificationTerm.seq")
+    events: Mapped[list[CertificationEvent]] = relationship(
+        back_populates="certification", order_by="CertificationEvent.id")
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        sa.Index("ix_certifications_region_tier_status_until", "region_code", "tier", "status", "valid_until"),
+        sa.Index("ix_certifications_status_until", "status", "valid_until"),
+        # covering: the roster's tier/status/expiry/region filter never visits the table (migration 0003)
+        sa.Index("ix_certifications_tier_status_until", "tier", "status", "valid_until", "region_code", "enterprise_id"),
+        sa.Index("ix_certifications_status_window", "status", "review_window_opens_on"),  # the scan's review windows
+        # a double submit cannot make two live titles of one tier and date (migration 0005, docs/concurrency.md)
+        sa.Index("uq_certifications_live_title", "enterprise_id", "tier", "recognized_on", unique=True,
+                 sqlite_where=sa.text(LIVE_SQL), postgresql_where=sa.text(LIVE_SQL)),
+    )
+
+
+
+class CertificationTerm(Base):
+    """One validity term of a title: the grant, then one per passed review."""
+
+    __tablename__ = "certification_terms"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certification_id: Mapped[int] = mapped_column(sa.ForeignKey("certifications.id"))
+    seq: Mapped[int]
+    valid_from: Mapped[date]
+    valid_until: Mapped[date | None]
+    policy_code: Mapped[str] = mapped_column(sa.String(64))  #: policy granted or reviewed under
+    decided_on: Mapped[date]
+    document_no: Mapped[str | None] = mapped_column(sa.String(128))
+    certification: Mapped[Certification] = relationship(back_populates="terms")
+    __table_args__ = (
+        sa.UniqueConstraint("certification_id", "seq"),
+        sa.Index("ix_certification_terms_from_until", "valid_from", "valid_until"),
+    )
+
+
+
+class CertificationEvent(Base):
+    """Something that happened to a title, by whom and on what basis."""
+
+    __tablename__ = "certification_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certification_id: Mapped[int] = mapped_column(sa.ForeignKey("certifications.id"), index=True)
+    action: Mapped[str] = mapped_column(sa.String(32))  #: an Event value, or "grant"
+    effective_on: Mapped[date]
+    from_status: Mapped[Status | None] = mapped_column(str_enum(Status, "from_status"))
+    to_status: Mapped[Status] = mapped_column(str_enum(Status, "to_status"))
+    reason_code: Mapped[str | None] = mapped_column(sa.String(64))
+    document_no: Mapped[str | None] = mapped_column(sa.String(128))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    actor: Mapped[str] = mapped_column(sa.String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    certification: Mapped[Certification] = relationship(back_populates="events")
+    __table_args__ = (sa.CheckConstraint(
+        "action IN ('grant', " + ", ".join(f"'{e.value}'" for e in Event) + ")", name="action"),)
+
+
+
+class Ban(Base):
+    """A bar on applying, keyed by USCC (it survives renames and re-registration)."""
+
+    __tablename__ = "bans"
+    __table_args__ = (sa.CheckConstraint("blocks IN ('tier', 'programme', 'ladder', 'all')", name="blocks"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uscc: Mapped[str] = mapped_column(sa.String(18), index=True)
+    certification_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certifications.id"))
+    reason_code: Mapped[str] = mapped_column(sa.String(64))
+    reason: Mapped[str] = mapped_column(sa.String(200))
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    document_no: Mapped[str | None] = mapped_column(sa.String(128))
+    lifted_on: Mapped[date | None]  #: set by the scan the day after ends_on
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: what the ban bars, from its revocation reason's ban_blocks (policy data, fixed when the ban
+    #: is created): the revoked tier, its programme, its ladder, or all (rows from before 0008)
+    blocks: Mapped[str] = mapped_column(sa.String(16), default="all", server_default="all")
+    tier: Mapped[str | None] = mapped_column(sa.String(64))
+    programme: Mapped[str | None] = mapped_column(sa.String(64))
+    ladder: Mapped[str | None] = mapped_column(sa.String(64))
+
+    def rule(self) -> BanRule:
+        """Return the ban as the eligibility rules see it."""
+        return BanRule(self.starts_on, self.ends_on, self.reason, self.document_no or "", self.lifted_on,
+                       self.blocks, self.tier, self.programme, self.ladder)
+

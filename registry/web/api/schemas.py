@@ -1,0 +1,349 @@
+"""marshmallow schemas: shape validation of API input, and the JSON shape of output.
+
+Input schemas only check shape (types, lengths, choices); rules that need the database or the
+policies (USCC check digit, region exists, prerequisites) live in the services.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from registry.domain.lifecycle import Event, Status
+from registry.enterprises.models import ChangeKind, SizeClass
+from registry.platform.bounds import InSchema, page_field, per_page_field
+
+REGION = validate.Regexp(r"^\d{6}$", error="应为6位行政区划代码 / must be a 6-digit GB/T 2260 code")
+PEOPLE = 10_000_000  #: staff of one enterprise: far above any SME, far below INTEGER
+PATENTS = 1_000_000
+DECIMAL_DOC = {"type": "string", "format": "decimal", "pattern": r"^\d{1,16}(\.\d{1,2})?$"}
+
+
+def _not_negative(value: object) -> None:
+    if value is not None and value < 0:  # type: ignore[operator]
+        raise ValidationError("不能为负数 / must not be negative")
+
+
+def _percentage(value: object) -> None:
+    if value is not None and not 0 <= value <= 1000:  # type: ignore[operator]
+        raise ValidationError("应在 0 到 1000 之间（百分比）/ must be a percentage between 0 and 1000")
+
+
+MONEY = {"places": 2, "as_string": True, "validate": _not_negative, "metadata": DECIMAL_DOC}
+
+
+def _choices(values: list[str]) -> validate.OneOf:
+    return validate.OneOf(values, error="应为以下之一 / must be one of: {choices}")
+
+
+class EnterpriseIn(InSchema):
+    """POST /enterprises."""
+
+    uscc = fields.String(required=True, validate=validate.Length(1, 40))
+    name = fields.String(required=True, validate=validate.Length(1, 200))
+    region_code = fields.String(required=True, validate=REGION)
+    industry_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=8))
+    size_class = fields.String(load_default=None, allow_none=True, validate=_choices([s.value for s in SizeClass]))
+    founded_on = fields.Date(load_default=None, allow_none=True)
+    contact_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    contact_email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
+    contact_phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
+    officer_id = fields.Integer(load_default=None, allow_none=True)
+
+
+class EnterprisePatch(InSchema):
+    """PATCH /enterprises/{id}: any field, plus the version read."""
+
+    uscc = fields.String(validate=validate.Length(1, 40))
+    name = fields.String(validate=validate.Length(1, 200))
+    region_code = fields.String(validate=REGION)
+    industry_code = fields.String(allow_none=True, validate=validate.Length(max=8))
+    size_class = fields.String(allow_none=True, validate=_choices([s.value for s in SizeClass]))
+    founded_on = fields.Date(allow_none=True)
+    contact_name = fields.String(allow_none=True, validate=validate.Length(max=64))
+    contact_email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    contact_phone = fields.String(allow_none=True, validate=validate.Length(max=32))
+    officer_id = fields.Integer(allow_none=True)
+    version = fields.Integer(required=True)
+
+
+class AnnualReportIn(InSchema):
+    """POST /enterprises/{id}/annual-reports."""
+
+    year = fields.Integer(required=True, validate=validate.Range(1990, 2100))
+    revenue = fields.Decimal(allow_none=True, **MONEY)
+    main_business_revenue = fields.Decimal(allow_none=True, **MONEY)
+    rd_expense = fields.Decimal(allow_none=True, **MONEY)
+    employees = fields.Integer(allow_none=True, validate=validate.Range(0, PEOPLE))
+    rd_staff = fields.Integer(allow_none=True, validate=validate.Range(0, PEOPLE))
+    debt_ratio = fields.Decimal(allow_none=True, places=2, as_string=True, metadata=DECIMAL_DOC,
+                                validate=_percentage)
+    invention_patents = fields.Integer(allow_none=True, validate=validate.Range(0, PATENTS))
+    audit_report_code = fields.String(allow_none=True, validate=validate.Length(max=64))
+    audit_firm = fields.String(allow_none=True, validate=validate.Length(max=200))
+    submitted_on = fields.Date(required=True)
+
+
+class ChangeReportIn(InSchema):
+    """POST /enterprises/{id}/change-reports."""
+
+    kind = fields.String(required=True, validate=_choices([k.value for k in ChangeKind]))
+    occurred_on = fields.Date(required=True)
+    reported_on = fields.Date(load_default=None, allow_none=True)
+    details = fields.String(load_default="", validate=validate.Length(max=4000))
+
+
+class ChangeReportedIn(InSchema):
+    """POST /change-reports/{id}/reported: the day a registered major change was reported."""
+
+    reported_on = fields.Date(required=True)
+
+
+class CertificationIn(InSchema):
+    """POST /enterprises/{id}/certifications."""
+
+    tier = fields.String(required=True, validate=validate.Length(1, 32))
+    recognized_on = fields.Date(required=True)
+    batch = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    document_no = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
+    authority = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
+
+
+class EventIn(InSchema):
+    """POST /certifications/{id}/events."""
+
+    action = fields.String(required=True, validate=_choices([e.value for e in Event]))
+    effective_on = fields.Date(required=True)
+    reason_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    document_no = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
+    version = fields.Integer(load_default=None, allow_none=True)
+
+
+class ListArgs(InSchema):
+    """Query string of GET /enterprises and GET /certifications."""
+
+    q = fields.String(load_default=None, validate=validate.Length(max=200))
+    region = fields.String(load_default=None, validate=REGION)
+    tier = fields.String(load_default=None, validate=validate.Length(max=32))
+    status = fields.String(load_default=None, validate=_choices([s.value for s in Status]))
+    expiring_within_days = fields.Integer(load_default=None, validate=validate.Range(0, 3660))
+    as_of = fields.Date(load_default=None)
+    sort = fields.String(load_default="name", validate=_choices(["name", "uscc", "region", "id", "-id"]))
+    page = page_field()
+    per_page = per_page_field()
+
+
+class SessionIn(InSchema):
+    """POST /session."""
+
+    username = fields.String(required=True, validate=validate.Length(1, 64))
+    password = fields.String(required=True, validate=validate.Length(1, 256), metadata={"raw": True})  # as typed
+
+
+class TokenIn(InSchema):
+    """POST /tokens: read = GET only (403 on writes), write = read and write."""
+
+    name = fields.String(load_default="api", validate=validate.Length(1, 64))
+    scope = fields.String(load_default="read", validate=validate.OneOf(
+        ["read", "write"], error="权限范围应为 read（只读）或 write（读写）"))
+
+
+class OwnerArgs(Schema):
+    """?user=NAME (admins: that user's, or * for all in their region) and ?all=1 (revoked and expired too)."""
+
+    user = fields.String(load_default=None, validate=validate.Length(1, 64))
+    all = fields.Boolean(load_default=False)
+
+
+class TokenOut(Schema):
+    """An API token as listed (never the token itself)."""
+
+    id = fields.Integer()
+    name = fields.String()
+    username = fields.Function(lambda t: t.user.username)
+    scope = fields.Function(lambda t: t.scope.value)
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime()
+    last_used_at = fields.DateTime(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class TokenCreatedOut(TokenOut):
+    """The new token: `token` is shown this once."""
+
+    token = fields.String()
+
+
+class SessionOut(Schema):
+    """An open browser session (the id is a hash of the cookie's secret, not usable as a cookie)."""
+
+    id = fields.String()
+    username = fields.Function(lambda s: s.user.username)
+    created_at = fields.DateTime()
+    last_seen_at = fields.DateTime()
+    ip = fields.String(allow_none=True)
+    user_agent = fields.String(allow_none=True)
+
+
+# ------------------------------------------------------------------------------------ output
+
+class TermOut(Schema):
+    """One validity term."""
+
+    seq = fields.Integer()
+    valid_from = fields.Date()
+    valid_until = fields.Date(allow_none=True)
+    policy_code = fields.String()
+    decided_on = fields.Date()
+    document_no = fields.String(allow_none=True)
+
+
+class EventOut(Schema):
+    """One lifecycle event."""
+
+    id = fields.Integer()
+    action = fields.String()
+    effective_on = fields.Date()
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String()
+    reason_code = fields.String(allow_none=True)
+    document_no = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    actor = fields.String()
+    created_at = fields.AwareDateTime()
+
+
+class CertificationOut(Schema):
+    """A title as GET /certifications/{id} returns it (terms and events only in detail)."""
+
+    id = fields.Integer()
+    enterprise_id = fields.Integer()
+    region_code = fields.String()
+    tier = fields.String()
+    tier_name = fields.String()
+    programme = fields.String()
+    policy_code = fields.String()
+    status = fields.String()
+    recognized_on = fields.Date()
+    batch = fields.String(allow_none=True)
+    document_no = fields.String(allow_none=True)
+    authority = fields.String(allow_none=True)
+    valid_from = fields.Date()
+    valid_until = fields.Date(allow_none=True)
+    review_window_opens_on = fields.Date(allow_none=True)
+    review_window_open = fields.Boolean()
+    review_eligible = fields.Boolean()
+    review_ineligible_cause = fields.String(allow_none=True)
+    prerequisite_lost = fields.Boolean()
+    ended_on = fields.Date(allow_none=True)
+    version = fields.Integer()
+    terms = fields.List(fields.Nested(TermOut))
+    events = fields.List(fields.Nested(EventOut))
+
+
+class AnnualReportOut(Schema):
+    """One year's figures."""
+
+    id = fields.Integer()
+    year = fields.Integer()
+    revenue = fields.Decimal(places=2, as_string=True, allow_none=True, metadata=DECIMAL_DOC)
+    main_business_revenue = fields.Decimal(places=2, as_string=True, allow_none=True, metadata=DECIMAL_DOC)
+    rd_expense = fields.Decimal(places=2, as_string=True, allow_none=True, metadata=DECIMAL_DOC)
+    employees = fields.Integer(allow_none=True)
+    rd_staff = fields.Integer(allow_none=True)
+    debt_ratio = fields.Decimal(places=2, as_string=True, allow_none=True, metadata=DECIMAL_DOC)
+    invention_patents = fields.Integer(allow_none=True)
+    audit_report_code = fields.String(allow_none=True)
+    audit_firm = fields.String(allow_none=True)
+    submitted_on = fields.Date()
+
+
+class ChangeReportOut(Schema):
+    """A major change report."""
+
+    id = fields.Integer()
+    kind = fields.String()
+    occurred_on = fields.Date()
+    reported_on = fields.Date(allow_none=True)
+    deadline_on = fields.Date()
+    deadline_provisional = fields.Boolean()
+    details = fields.String()
+    warnings = fields.List(fields.String(), metadata={"description": "提示（如已超过报告期限），仅在录入时返回"})
+
+
+class EnterpriseOut(Schema):
+    """An enterprise (with its titles and reports in detail)."""
+
+    id = fields.Integer()
+    uscc = fields.String()
+    name = fields.String()
+    region_code = fields.String()
+    industry_code = fields.String(allow_none=True)
+    size_class = fields.String(allow_none=True)
+    founded_on = fields.Date(allow_none=True)
+    contact_name = fields.String(allow_none=True)
+    contact_email = fields.String(allow_none=True)
+    contact_phone = fields.String(allow_none=True)
+    officer_id = fields.Integer(allow_none=True)
+    version = fields.Integer()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    warnings = fields.List(fields.String())
+    certifications = fields.List(fields.Nested(CertificationOut(exclude=("terms", "events"))))
+    annual_reports = fields.List(fields.Nested(AnnualReportOut))
+    change_reports = fields.List(fields.Nested(ChangeReportOut))
+
+
+class ReasonOut(Schema):
+    """A revocation reason."""
+
+    code = fields.String()
+    name = fields.String()
+    ban_years = fields.Integer()
+    scope = fields.String()
+    ban_blocks = fields.String()  #: tier | programme | ladder | all: what the ban bars
+
+
+class TierOut(Schema):
+    """A tier with its rules."""
+
+    code = fields.String()
+    name = fields.String()
+    rank = fields.Integer()
+    programme = fields.String()
+    policy_code = fields.String()
+    authority = fields.String()
+    prerequisites = fields.List(fields.Dict())
+    validity = fields.Dict()
+    review_window_days = fields.Integer(allow_none=True)
+    review_follows_expiry = fields.Boolean()
+    post_expiry_review_days = fields.Integer(allow_none=True)
+    missed_review = fields.String()
+    annual_update_due = fields.String(allow_none=True)
+    change_deadline = fields.String(allow_none=True)
+    revocation_reasons = fields.List(fields.Nested(ReasonOut))
+
+
+class ErrorOut(Schema):
+    """400, 401, 403, 404, 405, 409, 413, 429: a Chinese message, and for some refusals what it concerns."""
+
+    error = fields.String(required=True)
+    field = fields.String(metadata={"description": "所涉字段"})
+    status = fields.String(metadata={"description": "所涉对象的当前状态"})
+    current_version = fields.Integer(metadata={"description": "409 版本冲突：当前版本号，重新读取后再提交"})
+    existing_id = fields.Integer(metadata={"description": "409 重复：已有记录的编号"})
+
+
+class ValidationErrorOut(Schema):
+    """422: field → messages (a nested field's messages nest the same way)."""
+
+    errors = fields.Dict(required=True, keys=fields.String(), values=fields.Raw(),
+                         metadata={"description": "字段 → 错误信息列表（嵌套字段为同样结构的对象）"})
+
+
+def today_flag(cert: object, today: date) -> bool:
+    """Tell whether the review window of a live title is open today."""
+    opens = getattr(cert, "review_window_opens_on", None)
+    return bool(opens and opens <= today and getattr(cert, "status", None) in ("active", "under_review"))
