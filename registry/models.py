@@ -225,6 +225,9 @@ class AnnualReport(Base):
     invention_patents: Mapped[int | None]
     audit_report_code: Mapped[str | None] = mapped_column(sa.String(64))  #: 验证码 (财办会〔2024〕15号)
     audit_firm: Mapped[str | None] = mapped_column(sa.String(200))
+    #: the main product (主导产品, 单项冠军's 相应产品, 浙江隐形冠军's 主要产品) and its sales that year
+    main_product: Mapped[str | None] = mapped_column(sa.String(200))
+    main_product_revenue: Mapped[Decimal | None] = mapped_column(MONEY)
     submitted_on: Mapped[date]
     enterprise: Mapped[Enterprise] = relationship(back_populates="annual_reports")
     __table_args__ = (sa.UniqueConstraint("enterprise_id", "year"),)
@@ -326,6 +329,8 @@ class CertificationEvent(Base):
     from_status: Mapped[Status | None] = mapped_column(str_enum(Status, "from_status"))
     to_status: Mapped[Status] = mapped_column(str_enum(Status, "to_status"))
     reason_code: Mapped[str | None] = mapped_column(sa.String(64))
+    #: a revocation's cause: the day the accident (or violation) happened — look-backs count from it
+    incident_on: Mapped[date | None]
     document_no: Mapped[str | None] = mapped_column(sa.String(128))
     note: Mapped[str | None] = mapped_column(sa.Text)
     actor: Mapped[str] = mapped_column(sa.String(128))

@@ -82,6 +82,9 @@ class AnnualReportIn(InSchema):
     invention_patents = fields.Integer(allow_none=True, validate=validate.Range(0, PATENTS))
     audit_report_code = fields.String(allow_none=True, validate=validate.Length(max=64))
     audit_firm = fields.String(allow_none=True, validate=validate.Length(max=200))
+    main_product = fields.String(allow_none=True, validate=validate.Length(max=200),
+                                 metadata={"description": "主导产品名称"})
+    main_product_revenue = fields.Decimal(allow_none=True, **MONEY)
     submitted_on = fields.Date(required=True)
 
 
@@ -257,6 +260,8 @@ class AnnualReportOut(Schema):
     invention_patents = fields.Integer(allow_none=True)
     audit_report_code = fields.String(allow_none=True)
     audit_firm = fields.String(allow_none=True)
+    main_product = fields.String(allow_none=True)
+    main_product_revenue = fields.Decimal(places=2, as_string=True, allow_none=True, metadata=DECIMAL_DOC)
     submitted_on = fields.Date()
 
 

@@ -33,7 +33,8 @@ FIELD_NAMES: dict[str, str] = {
     "year": "年度", "revenue": "营业收入（元）", "main_business_revenue": "主营业务收入（元）",
     "rd_expense": "研发费用（元）", "employees": "从业人员数", "rd_staff": "研发人员数",
     "debt_ratio": "资产负债率（%）", "invention_patents": "发明专利数", "audit_report_code": "审计报告验证码",
-    "audit_firm": "会计师事务所", "submitted_on": "填报日期",
+    "audit_firm": "会计师事务所", "main_product": "主导产品", "main_product_revenue": "主导产品销售收入（元）",
+    "submitted_on": "填报日期",
     # change reports
     "kind": "变化类型", "occurred_on": "发生日期", "reported_on": "报告日期", "deadline_on": "报告截止日期",
     "deadline_provisional": "截止日期为暂定", "details": "变化详情",

@@ -110,12 +110,17 @@ def test_sichuan_excludes_members_of_large_groups_by_a_manual_check(policies):
     assert item.kind == "manual" and "第二条" in item.source
 
 
-def test_zhejiang_rd_over_main_product_sales_is_a_manual_check(policies):
+def test_zhejiang_rd_over_main_product_sales_is_judged_on_that_denominator_or_verified(policies):
+    # never through revenue or 主营 (another denominator): main-product sales, or 待人工核实 without them
+    # (boundaries: tests/domain/test_product_figures.py)
     assert in_seed("001", "最近三年的研发经费支出占主要产品销售收入的比重(原则上≥3%)")
     criteria = policies.tier("zj_hidden_champion").criteria
     ids = {n.id: n for top in criteria.items for n in _walk(top)}
-    assert ids["indicators.innovation.rd"].kind == "manual"
-    assert ids["indicators.focus.share"].kind == "manual"
+    rd, share = ids["indicators.innovation.rd"], ids["indicators.focus.share"]
+    assert (rd.metric.figure, rd.metric.per, rd.years, rd.over, rd.missing) == (
+        "rd_expense", "main_product_revenue", 3, "total", "manual")
+    assert (share.metric.figure, share.metric.per, share.missing) == ("main_product_revenue", "revenue", "manual")
+    assert ids["indicators.innovation.rd_rank"].kind == "manual"  # 在同行业中排列前茅
 
 
 def _walk(node):

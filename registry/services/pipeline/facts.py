@@ -35,7 +35,8 @@ def _figures(report: AnnualReport) -> Figures:
     return Figures(revenue=report.revenue, main_business_revenue=report.main_business_revenue,
                    rd_expense=report.rd_expense, employees=report.employees, rd_staff=report.rd_staff,
                    debt_ratio=ratio, invention_patents=report.invention_patents,
-                   audit_report_code=report.audit_report_code)
+                   audit_report_code=report.audit_report_code, main_product=report.main_product,
+                   main_product_revenue=report.main_product_revenue)
 
 
 def _clean_for(revocations: Iterable[tuple[date, str]], reasons: frozenset[str], on: date, years: int) -> bool:
