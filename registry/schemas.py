@@ -122,6 +122,8 @@ class EventIn(InSchema):
     document_no = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
     version = fields.Integer(load_default=None, allow_none=True)
+    incident_on = fields.Date(load_default=None, allow_none=True, metadata={
+        "description": "撤销时：事故（违法行为）发生日期；'近N年未发生重大事故'自此日回溯"})
 
 
 class ListArgs(InSchema):
@@ -212,6 +214,7 @@ class EventOut(Schema):
     from_status = fields.String(allow_none=True)
     to_status = fields.String()
     reason_code = fields.String(allow_none=True)
+    incident_on = fields.Date(allow_none=True)
     document_no = fields.String(allow_none=True)
     note = fields.String(allow_none=True)
     actor = fields.String()

@@ -133,6 +133,21 @@ def check_event(tier: Tier, title: TitleState, event: Event, on: date, today: da
     return target
 
 
+def check_incident(event: Event, incident_on: date | None, on: date, today: date) -> None:
+    """A revocation's cause may carry the day the accident (or violation) happened: never after today,
+    never after the revocation itself; no other event has one. :raises RuleViolation:"""
+    if incident_on is None:
+        return
+    if event != Event.REVOKE:
+        raise RuleViolation.on("incident_on", f"只有「撤销」可填写事故（违法行为）发生日期（本次为「{EVENT_NAMES[event]}」）"
+                                              " / only a revocation has an incident date")
+    label = "事故（违法行为）发生日期"
+    check_not_future("incident_on", label, incident_on, today)
+    if incident_on > on:
+        raise RuleViolation.on("incident_on", f"{label}（{incident_on}）晚于撤销生效日期（{on}）"
+                                              f" / incident_on {incident_on} is after the revocation {on}")
+
+
 def _check_submission(tier: Tier, title: TitleState, on: date, window: ReviewWindow | None) -> None:
     event = Event.SUBMIT_REVIEW
     if window is None:

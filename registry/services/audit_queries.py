@@ -45,7 +45,7 @@ FIELD_NAMES: dict[str, str] = {
     "prerequisite_lost": "前置称号已丧失", "review_window_opens_on": "复核窗口开启日期", "seq": "期次",
     "decided_on": "决定日期", "effective_on": "生效日期", "action": "事件",
     # bans
-    "reason_code": "原因代码", "reason": "原因", "starts_on": "禁止申报起始日", "ends_on": "禁止申报截止日", "blocks": "禁止范围",
+    "reason_code": "原因代码", "incident_on": "事故（违法行为）发生日期", "reason": "原因", "starts_on": "禁止申报起始日", "ends_on": "禁止申报截止日", "blocks": "禁止范围",
     "lifted_on": "解除日期",
     # users and tokens
     "username": "用户名", "display_name": "姓名", "email": "邮箱", "role": "角色", "is_active": "启用",

@@ -183,6 +183,8 @@ class RevokeForm(EventForm):
     # Redeclared below the reason so the form reads in the order an officer fills it in.
     reason_code = SelectField("撤销原因", validators=[DataRequired(REQUIRED)])
     effective_on = _effective_on()
+    #: the look-backs ("近两年内未发生重大…事故") count from this day, not from the revocation
+    incident_on = DateField("事故（违法行为）发生日期（因事故撤销时填写）", validators=[Optional()])
     document_no = StringField("撤销依据文号", validators=[DataRequired("撤销须填写依据文号"), Length(max=128)])
     note = _note()
 
