@@ -16,7 +16,7 @@ from registry.services.certifications import EventInput, apply_event
 from registry.services.pipeline.facts import facts_for, judge
 from tests.conftest import NOW, d
 from tests.domain.test_policy_sources import in_seed
-from tests.factories import grant, make_enterprise, report
+from tests.factories import grant, make_enterprise
 
 ON = d("2026-06-01")  # the evaluation day: the two years are 2024-06-02 … 2026-06-01
 SICHUAN = "510104"  # 成都市锦江区
