@@ -33,7 +33,8 @@ FIELD_NAMES: dict[str, str] = {
     "year": "年度", "revenue": "营业收入（元）", "main_business_revenue": "主营业务收入（元）",
     "rd_expense": "研发费用（元）", "employees": "从业人员数", "rd_staff": "研发人员数",
     "debt_ratio": "资产负债率（%）", "invention_patents": "发明专利数", "audit_report_code": "审计报告验证码",
-    "audit_firm": "会计师事务所", "submitted_on": "填报日期",
+    "audit_firm": "会计师事务所", "main_product": "主导产品", "main_product_revenue": "主导产品销售收入（元）",
+    "submitted_on": "填报日期",
     # change reports
     "kind": "变化类型", "occurred_on": "发生日期", "reported_on": "报告日期", "deadline_on": "报告截止日期",
     "deadline_provisional": "截止日期为暂定", "details": "变化详情",
@@ -44,7 +45,7 @@ FIELD_NAMES: dict[str, str] = {
     "prerequisite_lost": "前置称号已丧失", "review_window_opens_on": "复核窗口开启日期", "seq": "期次",
     "decided_on": "决定日期", "effective_on": "生效日期", "action": "事件",
     # bans
-    "reason_code": "原因代码", "reason": "原因", "starts_on": "禁止申报起始日", "ends_on": "禁止申报截止日", "blocks": "禁止范围",
+    "reason_code": "原因代码", "incident_on": "事故（违法行为）发生日期", "reason": "原因", "starts_on": "禁止申报起始日", "ends_on": "禁止申报截止日", "blocks": "禁止范围",
     "lifted_on": "解除日期",
     # users and tokens
     "username": "用户名", "display_name": "姓名", "email": "邮箱", "role": "角色", "is_active": "启用",

@@ -34,6 +34,7 @@ WORDS = ("精工", "华立", "宏达", "正泰", "海天", "明峰", "瑞丰", "
          "天成", "永兴", "博远", "聚力", "卓越", "科达", "中瑞", "万向", "天台山", "东海", "雁荡", "西湖")
 TRADES = ("机械", "电子", "新材料", "汽车零部件", "医疗器械", "阀门", "泵业", "模具", "光电", "智能装备",
           "精密铸造", "化工", "塑业", "电机", "传感器", "软件")
+PRODUCTS = ("精密轴承", "液压阀门", "伺服电机", "光电传感器", "医用导管", "汽车刹车片", "工业泵", "精密模具")
 USERS = (("admin", "admin", "330000", "省中小企业处管理员"),
          ("zj_officer", "officer", "330000", "省中小企业处业务人员"),
          ("tz_officer", "officer", "331000", "台州市经信局业务人员"),
@@ -109,6 +110,10 @@ def _enterprise(session, rules, rng, n, district, code, today, officers) -> None
     # every seventh firm is less specialised (65 % main business: under the 小巨人 70 % line); taken
     # from n, not the generator, so every other demo value stays as it was
     share = Decimal("0.65") if n % 7 == 3 else Decimal("0.85")
+    # the main product and its share of main-business revenue, also from n: two firms in three record
+    # it (every fifth of those under the 单项冠军 70 % line); the third leaves it to be verified by hand
+    product = PRODUCTS[n % len(PRODUCTS)] if n % 3 else None
+    product_share = Decimal("0.6") if n % 5 == 1 else Decimal("0.8")
     for year in range(today.year - 3, today.year):
         if year == today.year - 1 and today.month >= 5 and rng.random() < 0.12:
             continue  # this year's update missed: flagged below
@@ -119,7 +124,9 @@ def _enterprise(session, rules, rng, n, district, code, today, officers) -> None
             "employees": employees, "rd_staff": rng.randint(5, min(120, employees)),  # never more than employees
             "debt_ratio": Decimal(rng.randint(20, 75)), "invention_patents": rng.randint(0, 30),
             "audit_report_code": f"ZJ{year}{n:06d}" if rng.random() < 0.8 else None,
-            "audit_firm": "浙江某会计师事务所", "submitted_on": date(year + 1, rng.randint(1, 4), rng.randint(1, 28))})
+            "audit_firm": "浙江某会计师事务所", "submitted_on": date(year + 1, rng.randint(1, 4), rng.randint(1, 28)),
+            "main_product": product,
+            "main_product_revenue": (revenue * share * product_share).quantize(Decimal("0.01")) if product else None})
         revenue = (revenue * Decimal(rng.randint(95, 125)) / 100).quantize(Decimal("0.01"))
     _titles(session, rules, rng, ent, today, actor, height)
     if rng.random() < 0.05:

@@ -79,8 +79,16 @@ class Threshold(Node):
     zones: tuple[Zone, ...] = ()
     years: int = 1
     over: str = "each"  #: each | total
+    #: without the figures: fail (无数据, 不符合) or manual (待人工核实) — for a figure the registry
+    #: may not hold (a product's sales), so a missing one is never read as 不符合
+    missing: str = "fail"
 
     kind = "threshold"
+
+    def _no_data(self, why: str, used: list[Value]) -> Result:
+        if self.missing == "manual":
+            return self.result(Verdict.UNKNOWN, f"{why}：待人工核实", values=tuple(used), no_data=True)
+        return self.result(Verdict.FAIL, why, values=tuple(used), no_data=True)
 
     def _bound(self, facts: Facts, used: list[Value]) -> Decimal | None:
         if not self.zones:
@@ -109,13 +117,13 @@ class Threshold(Node):
         if self.over == "total":
             number, why = self.metric.total(facts, years, used)
             if number is None:
-                return self.result(Verdict.FAIL, why, values=tuple(used), no_data=True)
+                return self._no_data(why, used)
             checks.append((f"{years[0]}—{years[-1]}年 {show(self.metric.kind, number)}", number))
         else:
             for year in years:
                 number, why = self.metric.value(facts, year, used)
                 if number is None:
-                    return self.result(Verdict.FAIL, why, values=tuple(used), no_data=True)
+                    return self._no_data(why, used)
                 checks.append((f"{year}年 {show(self.metric.kind, number)}", number))
         return self._judge(checks, bound, rule, used)
 
@@ -157,11 +165,16 @@ class Flag(Node):
     kind = "flag"
 
     def evaluate(self, facts: Facts, stage: str = "title") -> Result:
-        """Pass when the flag is known and as expected; unknown flags are "无数据"."""
+        """Pass when the flag is known and as expected; absent flags are "无数据"; undecided (None) ones
+        are 待人工核实."""
         if self.flag not in facts.flags:
             return self.result(Verdict.FAIL, f"无数据：{FLAGS[self.flag]}", no_data=True,
                                values=(Value(FLAGS[self.flag], None, "无数据"),))
         value = facts.flags[self.flag]
+        if value is None:  # the records cannot decide (e.g. an accident whose date is not recorded)
+            why = facts.flag_notes.get(self.flag, "本系统记录不足以判断")
+            return self.result(Verdict.UNKNOWN, f"{why}：待人工核实",
+                               values=(Value(FLAGS[self.flag], None, "待人工核实"),))
         shown = Value(FLAGS[self.flag], str(value).lower(), "是" if value else "否")
         ok = value == self.expected
         return self.result(Verdict.PASS if ok else Verdict.FAIL, shown.display, values=(shown,))

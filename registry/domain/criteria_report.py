@@ -49,6 +49,7 @@ FIGURES = {
     "rd_staff": ("研发人员数", "count"),
     "debt_ratio": ("资产负债率", "ratio"),
     "invention_patents": ("有效发明专利数", "count"),
+    "main_product_revenue": ("主导产品销售收入", "money"),
 }
 AGE = "age_years"  #: completed years since founding, on the evaluation date
 
@@ -75,6 +76,8 @@ class Figures:
     debt_ratio: Decimal | None = None
     invention_patents: int | None = None
     audit_report_code: str | None = None
+    main_product: str | None = None  #: the main product's name (主导产品)
+    main_product_revenue: Decimal | None = None  #: its sales (主导产品销售收入)
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,9 @@ class Facts:
     founded_on: date | None = None
     figures: Mapping[int, Figures] = field(default_factory=dict)
     titles: frozenset[str] = frozenset()
-    flags: Mapping[str, bool] = field(default_factory=dict)
+    #: True/False when the records decide; None when they cannot (待人工核实, `flag_notes` says why)
+    flags: Mapping[str, bool | None] = field(default_factory=dict)
+    flag_notes: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -223,6 +228,8 @@ class Metric:
         report = facts.figures.get(year)
         number = getattr(report, figure) if report is not None else None
         label, kind = FIGURES[figure]
+        if figure == "main_product_revenue" and report is not None and report.main_product:
+            label = f"{label}（{report.main_product}）"
         if number is not None:
             value = Value(f"{year}年{label}", str(number), show(kind, number))
             if value not in used:

@@ -11,6 +11,7 @@ The form (no expressions, nothing evaluated):
     op = "不低于"                            # 以上/不低于 ≥, 高于/超过 >, 以下/不超过/不高于 ≤, 低于 <
     value = "3%"                            # or "1000万", "4亿", 2; or by_region = [{zone, regions, value}]
     years = 2                               # the last N years: each (default) or over = "total"
+    missing = "manual"                      # no figures: 待人工核实 (default "fail": 无数据, 不符合)
 
 A PolicyError names the file, the key path (tiers[1].criteria.rd_ratio.op) and the problem.
 """
@@ -41,7 +42,7 @@ from registry.domain.errors import PolicyError
 
 COMMON = {"kind", "name", "source", "note", "stage", "assumed"}
 KEYS = {
-    "threshold": {"metric", "per", "growth", "op", "value", "by_region", "years", "over"},
+    "threshold": {"metric", "per", "growth", "op", "value", "by_region", "years", "over", "missing"},
     "title": {"any_of"}, "flag": {"flag", "expected"}, "region": {"in"}, "manual": set(),
     "all_of": {"of"}, "any_of": {"of"}, "at_least": {"k", "of"}, "score": {"pass", "groups", "indicators"},
 }
@@ -114,8 +115,11 @@ class _Parser:
         # 以上/以下 follow the number (1000万元以上); the other words precede it (不低于3%)
         default = (f"{prefix}{metric.label}{shown}{wording}" if wording in ("以上", "以下")
                    else f"{prefix}{metric.label}{wording}{shown}")
+        missing = self.get(table, path, "missing", str, "fail")
+        if missing not in ("fail", "manual"):
+            raise self.fail(f"{path}.missing", f"must be fail or manual; got {missing!r}")
         return Threshold(**base, name=name or default, metric=metric, op=OPERATORS[wording], wording=wording,
-                         bound=bound, zones=zones, years=years, over=over)
+                         bound=bound, zones=zones, years=years, over=over, missing=missing)
 
     def metric(self, table: dict, path: str) -> tuple[Metric, int, str]:
         figure = self.get(table, path, "metric", str)

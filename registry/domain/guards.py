@@ -133,6 +133,21 @@ def check_event(tier: Tier, title: TitleState, event: Event, on: date, today: da
     return target
 
 
+def check_incident(event: Event, incident_on: date | None, on: date, today: date) -> None:
+    """A revocation's cause may carry the day the accident (or violation) happened: never after today,
+    never after the revocation itself; no other event has one. :raises RuleViolation:"""
+    if incident_on is None:
+        return
+    if event != Event.REVOKE:
+        raise RuleViolation.on("incident_on", f"只有「撤销」可填写事故（违法行为）发生日期（本次为「{EVENT_NAMES[event]}」）"
+                                              " / only a revocation has an incident date")
+    label = "事故（违法行为）发生日期"
+    check_not_future("incident_on", label, incident_on, today)
+    if incident_on > on:
+        raise RuleViolation.on("incident_on", f"{label}（{incident_on}）晚于撤销生效日期（{on}）"
+                                              f" / incident_on {incident_on} is after the revocation {on}")
+
+
 def _check_submission(tier: Tier, title: TitleState, on: date, window: ReviewWindow | None) -> None:
     event = Event.SUBMIT_REVIEW
     if window is None:
@@ -186,9 +201,12 @@ def check_annual_figures(year: int, figures: dict[str, object], today: date) -> 
 
     Errors (cannot be true): the year after this year; a filing date after today (a late filing
     is allowed: it only does not count as on time);
-    R&D staff more than employees; main-business revenue more than revenue; a debt ratio outside
-    0–100 %; a negative amount or count. Warnings (possible, worth a second look): R&D expense
-    above revenue; no employees but revenue; a filing dated before the year it reports on ended.
+    R&D staff more than employees; main-business revenue more than revenue; the main product's
+    sales more than main-business revenue (more than revenue when 主营 is not given): a product of
+    the main business is part of it, and a larger figure would pass the product-share criteria on a
+    share above 100 %; a debt ratio outside 0–100 %; a negative amount or count. Warnings
+    (possible, worth a second look): R&D expense above revenue; no employees but revenue; a filing
+    dated before the year it reports on ended; a main product's sales without the product's name.
     """
     errors: dict[str, list[str]] = {}
 
@@ -202,9 +220,11 @@ def check_annual_figures(year: int, figures: dict[str, object], today: date) -> 
         if submitted > today:
             err("submitted_on", f"填报日期（{submitted}）晚于今天（{today}） / submitted_on after today")
     values = {k: _num(figures.get(k)) for k in ("revenue", "main_business_revenue", "rd_expense", "employees",
-                                                 "rd_staff", "debt_ratio", "invention_patents")}
+                                                 "rd_staff", "debt_ratio", "invention_patents",
+                                                 "main_product_revenue")}
     names = {"revenue": "营业收入", "main_business_revenue": "主营业务收入", "rd_expense": "研发费用",
-             "employees": "从业人员数", "rd_staff": "研发人员数", "invention_patents": "发明专利数"}
+             "employees": "从业人员数", "rd_staff": "研发人员数", "invention_patents": "发明专利数",
+             "main_product_revenue": "主导产品销售收入"}
     for key, name in names.items():
         if values[key] is not None and values[key] < 0:
             err(key, f"{name}不能为负数（{values[key]}） / negative")
@@ -215,6 +235,14 @@ def check_annual_figures(year: int, figures: dict[str, object], today: date) -> 
     if main is not None and revenue is not None and main > revenue:
         err("main_business_revenue", f"主营业务收入（{main}）高于营业收入（{revenue}）"
                                      " / main-business revenue above revenue")
+    product = values["main_product_revenue"]
+    if product is not None and product >= 0:
+        if main is not None and product > main:
+            err("main_product_revenue", f"主导产品销售收入（{product}）高于主营业务收入（{main}）"
+                                        " / main product's sales above main-business revenue")
+        elif main is None and revenue is not None and product > revenue:
+            err("main_product_revenue", f"主导产品销售收入（{product}）高于营业收入（{revenue}）"
+                                        " / main product's sales above revenue")
     if debt is not None and not Decimal(0) <= debt <= Decimal(100):
         err("debt_ratio", f"资产负债率应在 0–100% 之间（填写为 {debt}%） / debt ratio outside 0–100")
     if errors:
@@ -224,6 +252,8 @@ def check_annual_figures(year: int, figures: dict[str, object], today: date) -> 
         warnings.append(f"填报日期（{submitted}）在所报年度（{year}）结束之前，请核实 / filed before its year ended")
     if rd is not None and revenue is not None and rd > revenue:
         warnings.append(f"研发费用（{rd}）高于营业收入（{revenue}），请核实 / R&D expense above revenue")
+    if product is not None and not str(figures.get("main_product") or "").strip():
+        warnings.append("填写了主导产品销售收入但未填主导产品名称，请补充 / main product's sales without its name")
     if employees == 0 and revenue is not None and revenue > 0:
         warnings.append("从业人员数为 0 但有营业收入，请核实 / revenue without employees")
     return FigureCheck(tuple(warnings))

@@ -90,6 +90,9 @@ class AnnualReport(Base):
     invention_patents: Mapped[int | None]
     audit_report_code: Mapped[str | None] = mapped_column(sa.String(64))  #: 验证码 (财办会〔2024〕15号)
     audit_firm: Mapped[str | None] = mapped_column(sa.String(200))
+    #: the main product (主导产品, 单项冠军's 相应产品, 浙江隐形冠军's 主要产品) and its sales that year
+    main_product: Mapped[str | None] = mapped_column(sa.String(200))
+    main_product_revenue: Mapped[Decimal | None] = mapped_column(MONEY)
     submitted_on: Mapped[date]
     enterprise: Mapped[Enterprise] = relationship(back_populates="annual_reports")
     __table_args__ = (sa.UniqueConstraint("enterprise_id", "year"),)

@@ -29,7 +29,8 @@ from registry.titles.flags import mark_review_ineligible
 ENTERPRISE_FIELDS = ("uscc", "name", "region_code", "industry_code", "size_class", "founded_on",
                      "contact_name", "contact_email", "contact_phone", "officer_id")
 REPORT_FIELDS = ("revenue", "main_business_revenue", "rd_expense", "employees", "rd_staff",
-                 "debt_ratio", "invention_patents", "audit_report_code", "audit_firm", "submitted_on")
+                 "debt_ratio", "invention_patents", "audit_report_code", "audit_firm", "main_product",
+                 "main_product_revenue", "submitted_on")
 
 
 def get_enterprise(session: Session, actor: Actor, enterprise_id: int) -> Enterprise:

@@ -81,7 +81,8 @@ def _node_value(node: Node) -> str:
         else:
             bound = "；".join(f"{z.name} {show_bound(kind, z.bound)}" for z in node.zones)
         span = f"（近{node.years}年{'合计' if node.over == 'total' else '每年'}）" if node.years > 1 else ""
-        return f"{node.wording}（{SYMBOLS[node.op]}）{bound}{span}"
+        unrecorded = "；未记录该数据时待人工核实" if node.missing == "manual" else ""
+        return f"{node.wording}（{SYMBOLS[node.op]}）{bound}{span}{unrecorded}"
     if isinstance(node, Manual):
         return "待人工核实"
     if isinstance(node, Flag):

@@ -99,6 +99,8 @@ class CertificationEvent(Base):
     from_status: Mapped[Status | None] = mapped_column(str_enum(Status, "from_status"))
     to_status: Mapped[Status] = mapped_column(str_enum(Status, "to_status"))
     reason_code: Mapped[str | None] = mapped_column(sa.String(64))
+    #: a revocation's cause: the day the accident (or violation) happened — look-backs count from it
+    incident_on: Mapped[date | None]
     document_no: Mapped[str | None] = mapped_column(sa.String(128))
     note: Mapped[str | None] = mapped_column(sa.Text)
     actor: Mapped[str] = mapped_column(sa.String(128))

@@ -138,7 +138,7 @@ def certification_event(certification_id: int, action: str):
     def apply() -> str:
         done = apply_event(session, actor=actor, rules=rules(), certification_id=cert.id, at=utcnow(), today=today(), event=EventInput(
             event, form.effective_on.data, reason(), form.document_no.data or None, form.note.data or None,
-            int(form.version.data)))
+            int(form.version.data), incident_on=form.incident_on.data if event == Event.REVOKE else None))
         return f"已办理「{EVENT_NAMES[event]}」：{tier.name}现为「{STATUS_NAMES[done.status]}」"
 
     preview = [(f"若于 {today()} 办理", describe(event, facts, today()))] if event != Event.REVOKE else []

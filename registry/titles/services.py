@@ -45,6 +45,7 @@ class EventInput:
     document_no: str | None = None
     note: str | None = None
     version: int | None = None
+    incident_on: date | None = None  #: a revocation's cause: when the accident (violation) happened
 
 
 def get_certification(session: Session, actor: Actor, certification_id: int) -> Certification:
@@ -138,11 +139,11 @@ def _new_certification(session: Session, enterprise: Enterprise, rule: Tier, rec
 
 def _log_event(session: Session, actor: Actor, cert: Certification, *, action: str, effective_on: date,
                before: Status | None, at: datetime, reason_code: str | None = None,
-               document_no: str | None = None, note: str | None = None) -> None:
+               document_no: str | None = None, note: str | None = None, incident_on: date | None = None) -> None:
     cert.events.append(CertificationEvent(
         action=action, effective_on=effective_on, from_status=before,
         to_status=cert.status, reason_code=reason_code, document_no=document_no, note=note,
-        actor=actor.label, created_at=at))
+        incident_on=incident_on, actor=actor.label, created_at=at))
 
 
 def audit_code_ok(session: Session, enterprise_id: int) -> bool:
@@ -197,6 +198,7 @@ def apply_event(session: Session, *, actor: Actor, rules: Rules, certification_i
     day = today or guards.local_today(at)
     target = guards.check_event(tier, title_state(session, cert, tier), event.action, event.effective_on,
                                 day, review_window_of(rules, cert, tier))
+    guards.check_incident(event.action, event.incident_on, event.effective_on, day)
     _check_event_input(cert, tier, event)
     before = {f: getattr(cert, f) for f in ("status", "valid_until", "ended_on")}
     handler = _HANDLERS.get(event.action, _end)
@@ -284,7 +286,8 @@ def _cascade_revoke(session: Session, actor: Actor, rules: Rules, cert: Certific
     # never dated before this title's recognition or its own latest event (issue 14)
     on = max([event.effective_on, cert.recognized_on, *(e.effective_on for e in cert.events)])
     note = f"因同一企业称号被以「{event.reason_code}」撤销，全部称号一并撤销 / all_tiers revocation"
-    cascaded = EventInput(Event.REVOKE, on, event.reason_code, event.document_no, note)
+    cascaded = EventInput(Event.REVOKE, on, event.reason_code, event.document_no, note,
+                          incident_on=event.incident_on)
     _end(session, cert=cert, target=Status.REVOKED, event=cascaded)
     _finish(session, actor, rules, cert, cascaded, before, at, cascade=False)
 
@@ -311,10 +314,12 @@ def _finish(session: Session, actor: Actor, rules: Rules, cert: Certification, e
     cert.updated_at = at
     _log_event(session, actor, cert, action=event.action.value, effective_on=event.effective_on,
                before=before["status"], at=at, reason_code=event.reason_code,
-               document_no=event.document_no, note=event.note)
+               document_no=event.document_no, note=event.note, incident_on=event.incident_on)
     session.flush()
     changes = {k: [audit.plain(v), audit.plain(getattr(cert, k))] for k, v in before.items()
                if audit.plain(v) != audit.plain(getattr(cert, k))}
+    if event.incident_on is not None:
+        changes["incident_on"] = [None, audit.plain(event.incident_on)]
     audit.record(session, actor=actor, action=f"certification.{event.action.value}",
                  entity_type="certification", entity_id=cert.id, enterprise_id=cert.enterprise_id,
                  region_code=cert.region_code, changes=changes, at=at,

@@ -64,7 +64,7 @@ KEY_NAMES = {"new_enterprises": "新增企业", "changed": "字段变更", "new_
              "name_matches": "名称相同但信用代码不同", **LEVEL_NAMES}
 
 #: fields holding an amount in 元
-MONEY_FIELDS = {"revenue", "main_business_revenue", "rd_expense", "net_profit", "total_assets", "total_liabilities"}
+MONEY_FIELDS = {"revenue", "main_business_revenue", "main_product_revenue", "rd_expense", "net_profit", "total_assets", "total_liabilities"}
 #: fields holding a user's id
 USER_FIELDS = {"officer_id", "user_id", "created_by", "decided_by", "handled_by"}
 

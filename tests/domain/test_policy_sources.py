@@ -97,7 +97,9 @@ def test_sichuan_accident_lookback_is_no_ban_and_no_value_cites_seed_000_without
     sc = policies.tier("sc_specialized_sme")
     assert sc.reason("major_accident").ban_years == 0  # a look-back from the accident, not a 3-year ban
     safety = next(i for i in sc.criteria.items if i.id == "safety")
-    assert safety.kind == "manual" and "事故发生日" in safety.name
+    # judged from the recorded accident dates (2 years back), 待人工核实 where a date is missing:
+    # tests/services/test_accident_lookback.py
+    assert (safety.kind, safety.flag) == ("flag", "no_major_accident_2y") and "事故发生日" in safety.name
     for reason in sc.revocation_reasons:  # seed 000 has no revocation article (it is cut off)
         assert reason.assumed and "seed 000" not in reason.basis
     for key in ("annual_update.due", "major_change.deadline"):  # not in seed 000: assumed, naming 63号
@@ -110,12 +112,17 @@ def test_sichuan_excludes_members_of_large_groups_by_a_manual_check(policies):
     assert item.kind == "manual" and "第二条" in item.source
 
 
-def test_zhejiang_rd_over_main_product_sales_is_a_manual_check(policies):
+def test_zhejiang_rd_over_main_product_sales_is_judged_on_that_denominator_or_verified(policies):
+    # never through revenue or 主营 (another denominator): main-product sales, or 待人工核实 without them
+    # (boundaries: tests/domain/test_product_figures.py)
     assert in_seed("001", "最近三年的研发经费支出占主要产品销售收入的比重(原则上≥3%)")
     criteria = policies.tier("zj_hidden_champion").criteria
     ids = {n.id: n for top in criteria.items for n in _walk(top)}
-    assert ids["indicators.innovation.rd"].kind == "manual"
-    assert ids["indicators.focus.share"].kind == "manual"
+    rd, share = ids["indicators.innovation.rd"], ids["indicators.focus.share"]
+    assert (rd.metric.figure, rd.metric.per, rd.years, rd.over, rd.missing) == (
+        "rd_expense", "main_product_revenue", 3, "total", "manual")
+    assert (share.metric.figure, share.metric.per, share.missing) == ("main_product_revenue", "revenue", "manual")
+    assert ids["indicators.innovation.rd_rank"].kind == "manual"  # 在同行业中排列前茅
 
 
 def _walk(node):

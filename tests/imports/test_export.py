@@ -25,7 +25,8 @@ def build(session, admin, rules):
     grant(session, admin, rules, a, "innovative_sme", d("2024-06-15"), batch="2024年第一批", document_no="浙经信〔2024〕1号")
     report(session, admin, a, 2024, revenue=Decimal("1000.00"))
     report(session, admin, a, 2025, revenue=Decimal("123456789.12"), employees=88, debt_ratio=Decimal("41.50"),
-           audit_report_code="ZJ2025", audit_firm="台州会计师事务所")
+           audit_report_code="ZJ2025", audit_firm="台州会计师事务所", main_product="精密轴承",
+           main_product_revenue=Decimal("100000000.00"))
     b = make_enterprise(session, admin, uscc=make_uscc("331002", 720_002), name="台州精工机械有限公司")
     grant(session, admin, rules, b, "innovative_sme", d("2023-08-01"), batch="2023年第二批")
     grant(session, admin, rules, b, "specialized_sme", d("2024-03-01"), authority="浙江省经济和信息化厅")

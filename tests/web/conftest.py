@@ -44,7 +44,7 @@ def app(settings, session, clock) -> Flask:
     application.config["TESTING"] = True
     session.info["shared"] = True
     application.extensions["registry.sessionmaker"] = lambda: session
-    application.extensions["registry.clock"] = clock
+    application.extensions["registry.platform.clock"] = clock
     return application
 
 

@@ -286,7 +286,7 @@ def test_correction_form_shows_the_filed_figures_and_changing_one_keeps_the_othe
     form = page(officer, url)
     assert f"更正 {year} 年度信息" in form and 'value="1262020500.00"' in form and 'value="台州某会计师事务所"' in form
     confirm, done = submit_as_browser(officer, url, {"revenue": "1262020600.00"})  # the rest as prefilled
-    assert "营业收入（元）：1,262,020,500.00 → 1,262,020,600.00" in confirm and "其余 9 项保持已登记的数值不变" in confirm
+    assert "营业收入（元）：1,262,020,500.00 → 1,262,020,600.00" in confirm and "其余 11 项保持已登记的数值不变" in confirm  # 12 fields, 2 of them the main product (issue 14)
     assert done.status_code == 302
     session.expire_all()
     row = session.scalars(sa.select(AnnualReport).where(AnnualReport.enterprise_id == ent.id)).one()

@@ -68,6 +68,8 @@ COLUMNS: tuple[Column, ...] = (
     _c("invention_patents", "count", REPORT, "发明专利", "发明专利数"),
     _c("audit_report_code", "text", REPORT, "审计报告验证码", "验证码", max_len=64),
     _c("audit_firm", "text", REPORT, "会计师事务所", max_len=200),
+    _c("main_product", "text", REPORT, "主导产品", "主导产品名称", "主要产品", max_len=200),
+    _c("main_product_revenue", "money", REPORT, "主导产品销售收入", "主要产品销售收入", "主导产品销售额"),
     _c("submitted_on", "date", REPORT, "填报日期", "提交日期"),
 )
 BY_FIELD = {c.field: c for c in COLUMNS}

@@ -82,6 +82,9 @@ class AnnualReportIn(InSchema):
     invention_patents = fields.Integer(allow_none=True, validate=validate.Range(0, PATENTS))
     audit_report_code = fields.String(allow_none=True, validate=validate.Length(max=64))
     audit_firm = fields.String(allow_none=True, validate=validate.Length(max=200))
+    main_product = fields.String(allow_none=True, validate=validate.Length(max=200),
+                                 metadata={"description": "主导产品名称"})
+    main_product_revenue = fields.Decimal(allow_none=True, **MONEY)
     submitted_on = fields.Date(required=True)
 
 
@@ -119,6 +122,8 @@ class EventIn(InSchema):
     document_no = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
     version = fields.Integer(load_default=None, allow_none=True)
+    incident_on = fields.Date(load_default=None, allow_none=True, metadata={
+        "description": "撤销时：事故（违法行为）发生日期；'近N年未发生重大事故'自此日回溯"})
 
 
 class ListArgs(InSchema):
@@ -209,6 +214,7 @@ class EventOut(Schema):
     from_status = fields.String(allow_none=True)
     to_status = fields.String()
     reason_code = fields.String(allow_none=True)
+    incident_on = fields.Date(allow_none=True)
     document_no = fields.String(allow_none=True)
     note = fields.String(allow_none=True)
     actor = fields.String()
@@ -257,6 +263,8 @@ class AnnualReportOut(Schema):
     invention_patents = fields.Integer(allow_none=True)
     audit_report_code = fields.String(allow_none=True)
     audit_firm = fields.String(allow_none=True)
+    main_product = fields.String(allow_none=True)
+    main_product_revenue = fields.Decimal(places=2, as_string=True, allow_none=True, metadata=DECIMAL_DOC)
     submitted_on = fields.Date()
 
 

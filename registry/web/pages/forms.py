@@ -179,6 +179,8 @@ class RevokeForm(EventForm):
     # Redeclared below the reason so the form reads in the order an officer fills it in.
     reason_code = SelectField("撤销原因", validators=[DataRequired(REQUIRED)])
     effective_on = _effective_on()
+    #: the look-backs ("近两年内未发生重大…事故") count from this day, not from the revocation
+    incident_on = DateField("事故（违法行为）发生日期（因事故撤销时填写）", validators=[Optional()])
     document_no = StringField("撤销依据文号", validators=[DataRequired("撤销须填写依据文号"), Length(max=128)])
     note = _note()
 
@@ -197,12 +199,15 @@ class AnnualReportForm(PageForm):
     invention_patents = IntegerField("发明专利（件）", validators=[Optional(), NumberRange(min=0)])
     audit_report_code = _optional_text("审计报告验证码", 64)
     audit_firm = _optional_text("会计师事务所", 200)
+    main_product = _optional_text("主导产品名称", 200)
+    main_product_revenue = DecimalField("主导产品销售收入（元）", places=2, validators=[Optional(), NumberRange(min=0)])
 
     #: the filed values the form was prefilled with (JSON), so a correction changes only what the officer changed
     basis = HiddenField()
 
     FIGURES = ("revenue", "main_business_revenue", "rd_expense", "employees", "rd_staff", "debt_ratio",
-               "invention_patents", "audit_report_code", "audit_firm", "submitted_on")
+               "invention_patents", "audit_report_code", "audit_firm", "main_product", "main_product_revenue",
+               "submitted_on")
 
 
 class ChangeReportForm(PageForm):
