@@ -17,9 +17,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from registry.domain.regions import code_range, region_prefix
-from registry.models import AuditEvent, Certification, Enterprise, ImportRun, OutboxMessage, Reminder
+from registry.models import AuditEvent, Certification, Enterprise, ImportRun, OutboxMessage, Proposal, Reminder
 
-SCOPED = (Enterprise, Certification, Reminder, AuditEvent, ImportRun)
+SCOPED = (Enterprise, Certification, Reminder, AuditEvent, ImportRun, Proposal)
 KEY = "registry.region_prefix"
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from registry import audit
 from registry.domain import guards, uscc
-from registry.domain.actors import Action, Actor, can, in_scope, require, require_scope
+from registry.domain.actors import PERSON_KINDS, Action, Actor, can, in_scope, require, require_scope
 from registry.domain.deadlines import DueDate, change_report_deadline
 from registry.domain.errors import Conflict, NotFound, RuleViolation, StaleVersion
 from registry.domain.lifecycle import LIVE
@@ -23,6 +23,10 @@ from registry.services import Rules
 from registry.scoping import unscoped
 from registry.services.flags import mark_review_ineligible
 from registry.services.locks import lock_enterprise
+from registry.services.proposals import FourEyes, SecondPersonRequired
+
+GRAVE_USCC = ("变更统一社会信用代码须两人办理：由一位业务人员提出，同地区另一位业务人员或业务管理员确认后生效"
+              " / a USCC change needs a second person's confirmation")
 
 ENTERPRISE_FIELDS = ("uscc", "name", "region_code", "industry_code", "size_class", "founded_on",
                      "contact_name", "contact_email", "contact_phone", "officer_id")
@@ -125,8 +129,14 @@ def register_enterprise(session: Session, *, actor: Actor, data: dict[str, Any],
 
 
 def update_enterprise(session: Session, *, actor: Actor, enterprise_id: int, data: dict[str, Any],
-                      version: int, at: datetime, why: audit.Why = audit.Why()) -> tuple[Enterprise, list[str]]:
-    """Change an enterprise's fields if nobody changed it since `version`. :raises StaleVersion:"""
+                      version: int, at: datetime, why: audit.Why = audit.Why(),
+                      four_eyes: FourEyes | None = None) -> tuple[Enterprise, list[str]]:
+    """Change an enterprise's fields if nobody changed it since `version`. :raises StaleVersion:
+
+    A person cannot change the USCC alone (bans and the register are keyed by it): that goes through
+    a proposal (registry/services/four_eyes.py) whose confirmation passes `four_eyes`.
+    :raises SecondPersonRequired: a person's USCC change without a confirmation.
+    """
     require(actor, Action.WRITE)
     lock_enterprise(session, enterprise_id)  # a concurrent edit of the same version waits, then is stale
     enterprise = get_enterprise(session, actor, enterprise_id)
@@ -146,6 +156,10 @@ def update_enterprise(session: Session, *, actor: Actor, enterprise_id: int, dat
         _check_officer(session, updates.get("officer_id", enterprise.officer_id),
                        updates.get("region_code", enterprise.region_code))
     changes = audit.diff(enterprise, updates)
+    if "uscc" in changes and four_eyes is None and actor.kind in PERSON_KINDS:
+        raise SecondPersonRequired(GRAVE_USCC)
+    if changes and four_eyes is not None:
+        changes.update(four_eyes.changes())
     if changes:
         enterprise.updated_at = at
         if "region_code" in changes:

@@ -29,7 +29,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from sqlalchemy.orm import Session
 
 from registry.db import begin_writes, writing
-from registry.domain.actors import Action, Actor, require
+from registry.domain.actors import Action, Actor, can, require
 from registry.domain.errors import DomainError, PermissionDenied
 from registry.domain.passwords import expired
 from registry.extensions import get_session
@@ -231,12 +231,23 @@ def current_actor() -> Actor:
     return g.actor
 
 
-def requires(action: Action) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Require a logged-in actor whose role allows `action` (401 / 403 otherwise)."""
+def requires(action: Action, *alternatives: Action) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Require a logged-in actor whose role allows `action` (or one of `alternatives`) (401 / 403 otherwise)."""
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            require(current_actor(), action)
+            actor = current_actor()
+            if not any(can(actor, a) for a in alternatives):
+                require(actor, action)
             return view(*args, **kwargs)
         return wrapper
     return decorate
+
+
+def logged_in(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Require a logged-in actor of any role (their own session, tokens and password) (401 otherwise)."""
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        current_actor()
+        return view(*args, **kwargs)
+    return wrapper

@@ -109,4 +109,4 @@ def page_of(items: list[Any], total: int, page: int, per_page: int) -> dict[str,
     return {"items": items, "total": total, "page": page, "per_page": per_page}
 
 
-from registry.web.api import audit, certifications, enterprises, imports, meta, pipeline, pipeline_batches, reminders, session  # noqa: E402, F401  (routes register on import)
+from registry.web.api import accounts, audit, certifications, enterprises, imports, meta, pipeline, pipeline_batches, proposals, reminders, session  # noqa: E402, F401  (routes register on import)

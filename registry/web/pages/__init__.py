@@ -8,4 +8,4 @@ from flask import Blueprint
 bp = Blueprint("pages", __name__, template_folder="../templates", static_folder="../static",
                static_url_path="/assets")
 
-from registry.web.pages import account, audit, dashboard, enterprises, imports, pipeline, reminders, reports, roster, titles  # noqa: E402, F401  (routes register on import)
+from registry.web.pages import account, accounts, audit, dashboard, enterprises, imports, pipeline, proposals, reminders, reports, roster, titles  # noqa: E402, F401  (routes register on import)

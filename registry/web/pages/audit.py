@@ -198,7 +198,7 @@ def verification() -> audit.Verification | None:
 
 
 @bp.get("/audit", endpoint="audit")  # the endpoint the menu (helpers.NAV) names
-@requires(Action.READ_AUDIT)
+@requires(Action.READ_AUDIT, Action.READ_SECURITY)
 def audit_trail():
     """List the events the actor may see that match the filters, newest first."""
     session, actor = get_session(), current_actor()
