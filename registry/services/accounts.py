@@ -177,7 +177,7 @@ def propose_change(session: Session, *, actor: Actor, username: str, kind: str, 
 def _approver(session: Session, actor: Actor, proposal_id: int) -> Proposal:
     require(actor, Action.APPROVE_ACCOUNTS)
     row = proposals.load(session, actor, proposal_id, accounts=True)
-    if row.proposed_by_id is not None and row.proposed_by_id == actor.user_id:
+    if proposals.proposed_by(row, actor):
         raise PermissionDenied("不能审批本人提出的申请 / not one's own proposal")
     return row
 

@@ -169,7 +169,7 @@ def confirm(session: Session, *, actor: Actor, rules: Rules, proposal_id: int, a
     :raises PermissionDenied: the proposer confirming their own. :raises Conflict: already decided.
     """
     row = _decider(session, actor, proposal_id)
-    if row.proposed_by_id is not None and row.proposed_by_id == actor.user_id:
+    if proposals.proposed_by(row, actor):
         raise PermissionDenied("提出人不能确认自己的申请，须由同地区另一位业务人员或业务管理员确认"
                                " / the proposer cannot confirm their own proposal")
     proposals.decide(session, row, actor=actor, status=ProposalStatus.CONFIRMED, at=at, note=note)

@@ -80,6 +80,13 @@ def propose(session: Session, *, actor: Actor, kind: str, region_code: str, targ
     return row
 
 
+def proposed_by(row: Proposal, actor: Actor) -> bool:
+    """Tell whether `actor` is the person who proposed `row` (by account, or by name for the CLI)."""
+    if row.proposed_by_id is not None and actor.user_id is not None:
+        return row.proposed_by_id == actor.user_id
+    return row.proposed_by.split(":", 1)[-1] == actor.name
+
+
 def _action(kind: str, step: str) -> str:
     """The audit action of a proposal's step: account.proposed/approved/rejected (security events, read by
     the security administrator) or proposal.created/confirmed/rejected (business)."""
