@@ -373,7 +373,7 @@ class AccountIn(InSchema):
     username = fields.String(required=True, validate=validate.Length(1, 64))
     display_name = fields.String(load_default="", validate=validate.Length(max=64))
     email = fields.String(required=True, validate=validate.Length(1, 254))
-    role = fields.Raw(required=True, metadata={"type": "string", "description": "一个角色代码（SPEC §6）"})
+    role = fields.Raw(required=True, metadata={"type": "string", "maxLength": 32, "description": "一个角色代码（SPEC §6）"})
     region_code = fields.String(required=True, validate=validate.Length(1, 6))
     password = fields.String(required=True, validate=validate.Length(1, 256))
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
@@ -382,7 +382,7 @@ class AccountIn(InSchema):
 class AccountPatch(InSchema):
     """PATCH /users/{username}: propose a new role and/or region."""
 
-    role = fields.Raw(load_default=None, allow_none=True, metadata={"type": "string"})
+    role = fields.Raw(load_default=None, allow_none=True, metadata={"type": "string", "maxLength": 32})
     region_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 6))
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
 

@@ -56,7 +56,7 @@ def propose_user():
     return _accepted(row)
 
 
-@bp.patch("/users/<username>")
+@bp.patch("/users/<string(maxlength=64):username>")
 @doc("提出变更账号的角色或地区（系统管理员）；安全管理员批准后生效", body=AccountPatch, accepted=ProposalOut,
      status=202, response=ProposalOut)
 @requires(Action.MANAGE_USERS)
@@ -68,7 +68,7 @@ def propose_user_update(username: str):
     return _accepted(row)
 
 
-@bp.post("/users/<username>/<any(disable, enable, unlock):operation>")
+@bp.post("/users/<string(maxlength=64):username>/<any(disable, enable, unlock):operation>")
 @doc("提出停用、启用或解除锁定账号（系统管理员）；安全管理员批准后生效", body=NoteIn, body_required=False,
      accepted=ProposalOut, status=202, response=ProposalOut)
 @requires(Action.MANAGE_USERS)
@@ -80,7 +80,7 @@ def propose_user_switch(username: str, operation: str):
     return _accepted(row)
 
 
-@bp.post("/users/<username>/password-reset")
+@bp.post("/users/<string(maxlength=64):username>/password-reset")
 @doc("提出重置密码（系统管理员，临时密码在请求体中）；安全管理员批准后生效，用户下次登录须修改",
      body=PasswordResetIn, accepted=ProposalOut, status=202, response=ProposalOut)
 @requires(Action.MANAGE_USERS)

@@ -55,7 +55,8 @@ def _param_schema(conv: str, args: str) -> dict[str, Any]:
         return {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
     if conv == "any":
         return {"type": "string", "enum": [a.strip().strip("'\"") for a in args.split(",")]}
-    return {"type": "string"}
+    longest = re.search(r"maxlength\s*=\s*(\d+)", args or "")
+    return {"type": "string", **({"maxLength": int(longest.group(1))} if longest else {})}
 
 
 def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
