@@ -4,7 +4,7 @@ The import runs in another process (as a page import runs in another gunicorn wo
 `import-roster` would), so the figure shows locking, not this process's GIL. The roster request is
 the same as `bench/roster.py`'s first figure, through the WSGI app with an API token. An import
 holds the write lock from its first statement to its commit (one IMMEDIATE transaction); the
-roster's GET reads DEFERRED from the WAL snapshot (registry/db.py) and should not notice.
+roster's GET reads DEFERRED from the WAL snapshot (registry/platform/db.py) and should not notice.
 """
 
 from __future__ import annotations

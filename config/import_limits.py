@@ -1,4 +1,4 @@
-"""Bounds on an uploaded roster file, checked before any parser sees it (registry/imports/guard.py).
+"""Bounds on an uploaded roster file, checked before any parser sees it (registry/roster/imports/guard.py).
 
 Each comes from a REGISTRY_IMPORT_MAX_* environment variable (sizes in MB). The defaults take a
 200,000-row announcement table of 10 columns (or 80,000 rows of 25) and keep the memory that

@@ -13,13 +13,14 @@ from registry.enterprises import models as enterprises
 from registry.pipeline import models as pipeline
 from registry.platform.db import Base
 from registry.policies import models as policies
+from registry.proposals import models as proposals
 from registry.regions import models as regions
 from registry.reminders import models as reminders
 from registry.roster import models as roster
 from registry.runs import models as runs
 from registry.titles import models as titles
 
-FEATURE_MODELS = (accounts, audit, enterprises, runs, pipeline, policies, regions, reminders, roster, titles)
+FEATURE_MODELS = (accounts, audit, enterprises, runs, pipeline, policies, proposals, regions, reminders, roster, titles)
 metadata = Base.metadata
 
 __all__ = ["FEATURE_MODELS", "Base", "metadata"]

@@ -2,7 +2,7 @@
 
 Creates `region_code_changes` (old_code → new_code, kind, effective year, source) and
 `reference_data` (which version of a shipped data set the database holds), then loads
-registry/data/regions.csv and region_code_changes.csv through `registry.regions.reference.load_reference`
+registry/regions/data/regions.csv and region_code_changes.csv through `registry.regions.reference.load_reference`
 — the same idempotent insert-or-update `init-db` runs, so an existing database gains the
 ~2,580 county-level rows outside 浙江/四川 and a database already holding them is unchanged.
 

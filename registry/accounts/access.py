@@ -2,7 +2,7 @@
 
 The session cookie (Flask's signed cookie, via Flask-Login) carries only a random session secret;
 the `user_sessions` row named by its SHA-256 decides on every request whether the session still
-lives (registry/services/sessions.py: logout, a newer login, idle timeout, absolute lifetime,
+lives (registry/accounts/sessions.py: logout, a newer login, idle timeout, absolute lifetime,
 revocation, a changed password/role/region end it). A remember-me cookie would carry the same
 secret and is checked the same way, so it cannot outlive the session. A session that has ended
 is forgotten and the user is told why (a flashed notice on pages, the 401 message in the API).
@@ -10,7 +10,7 @@ is forgotten and the user is told why (a flashed notice on pages, the 401 messag
 Bearer tokens must be unrevoked and unexpired; a read-only token is refused (403) on anything
 but GET/HEAD/OPTIONS. The request's actor — with IP and request id for the audit trail — is
 built once per request in `load_actor`, and the request's database session is scoped to the
-actor's region there (registry/scoping.py).
+actor's region there (registry/regions/scoping.py).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from registry.accounts import sessions
 from registry.accounts.auth import user_for_token
 from registry.accounts.models import ApiToken, TokenScope, User
 from registry.accounts.users import password_policy
-from registry.domain.actors import Action, Actor, require
+from registry.domain.actors import Action, Actor, can, require
 from registry.domain.errors import DomainError, PermissionDenied
 from registry.domain.passwords import expired
 from registry.platform.db import begin_writes, writing
@@ -157,7 +157,7 @@ def load_actor() -> Any:  # noqa: ANN401  None, or the redirect to the change-pa
     """Build the request's actor from a bearer token or the session and scope the DB session."""
     g.request_id = request_id_from(request.headers.get("X-Request-Id", ""))
     g.actor = None
-    session = get_session()  # read-only so far (registry/extensions.py): SQLite reads without the write lock
+    session = get_session()  # read-only so far (registry/platform/extensions.py): SQLite reads without the write lock
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         plain, at = header.removeprefix("Bearer ").strip(), now()
@@ -232,12 +232,23 @@ def current_actor() -> Actor:
     return g.actor
 
 
-def requires(action: Action) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Require a logged-in actor whose role allows `action` (401 / 403 otherwise)."""
+def requires(action: Action, *alternatives: Action) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Require a logged-in actor whose role allows `action` (or one of `alternatives`) (401 / 403 otherwise)."""
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            require(current_actor(), action)
+            actor = current_actor()
+            if not any(can(actor, a) for a in alternatives):
+                require(actor, action)
             return view(*args, **kwargs)
         return wrapper
     return decorate
+
+
+def logged_in(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Require a logged-in actor of any role (their own session, tokens and password) (401 otherwise)."""
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        current_actor()
+        return view(*args, **kwargs)
+    return wrapper

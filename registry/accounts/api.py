@@ -1,6 +1,6 @@
 """/session, /sessions and /tokens: log in and out as a JSON client; list and end sessions; tokens.
 
-A login starts a server-side session (registry/services/sessions.py) and ends the account's
+A login starts a server-side session (registry/accounts/sessions.py) and ends the account's
 other sessions; logout ends it for good. Tokens are created only from a browser session (never
 with a token), carry a scope (read or write) and expire (settings.token_days); their owner and
 the admins of the owner's region can list and revoke them.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import current_app, g, jsonify, request
 
 from registry.accounts import sessions, users
-from registry.accounts.access import current_actor, limits, requires, sign_in, sign_out
+from registry.accounts.access import current_actor, limits, logged_in, sign_in, sign_out
 from registry.accounts.auth import (
     AccountLocked,
     AddressThrottled,
@@ -21,7 +21,6 @@ from registry.accounts.auth import (
     list_tokens,
     revoke_token,
 )
-from registry.domain.actors import Action
 from registry.platform.extensions import get_session
 from registry.web.api import bp, load
 from registry.web.api.common import schema
@@ -49,7 +48,7 @@ def create_session():
 
 @bp.delete("/session")
 @doc("退出登录（服务端结束会话，旧 Cookie 随即失效）", errors=(401,))
-@requires(Action.READ)
+@logged_in
 def delete_session():
     """Log out: the session ends server-side and the cookie is cleared."""
     sign_out()
@@ -59,7 +58,7 @@ def delete_session():
 @bp.get("/sessions")
 @doc("列出未结束的会话（本人；管理员可用 ?user= 查看本地区用户的会话）", query=OwnerArgs, response=SessionOut,
      many=True, errors=(401, 404))
-@requires(Action.READ)
+@logged_in
 def list_sessions():
     """List open sessions: one's own, or (admins) a user's of their region."""
     args = schema(OwnerArgs).load(request.args.to_dict())
@@ -69,7 +68,7 @@ def list_sessions():
 
 @bp.delete("/sessions")
 @doc("结束会话：本人的全部会话，或（管理员）?user= 本地区某用户的全部会话", query=OwnerArgs, errors=(401, 404))
-@requires(Action.READ)
+@logged_in
 def delete_sessions():
     """End every open session of a user (one's own, or admins: a user of their region)."""
     args, session = schema(OwnerArgs).load(request.args.to_dict()), get_session()
@@ -82,7 +81,7 @@ def delete_sessions():
 @bp.get("/tokens")
 @doc("列出 API 令牌（本人；管理员可用 ?user=用户名 或 ?user=* 查看本地区的令牌；?all=1 含已吊销、已过期）",
      query=OwnerArgs, response=TokenOut, many=True, errors=(401, 404))
-@requires(Action.READ)
+@logged_in
 def get_tokens():
     """List tokens (never the tokens themselves): own, or (admins) a user's or all in their region."""
     args = schema(OwnerArgs).load(request.args.to_dict())
@@ -95,7 +94,7 @@ def get_tokens():
 @doc("创建 API 令牌（仅显示一次）；只能在浏览器会话中创建，不能用令牌创建令牌（403）；"
      "scope=read 只读（写操作 403）或 write 读写；到期天数见设置 REGISTRY_TOKEN_DAYS",
      body=TokenIn, response=TokenCreatedOut, status=201, errors=(401, 403))
-@requires(Action.READ)
+@logged_in
 def create_token():
     """Create a bearer token for the logged-in user; the plain token is shown once."""
     actor, session = current_actor(), get_session()
@@ -109,7 +108,7 @@ def create_token():
 
 @bp.delete("/tokens/<int:token_id>")
 @doc("吊销 API 令牌（本人的；管理员可吊销本地区任何令牌；只读令牌也可吊销自身）", errors=(401, 404))
-@requires(Action.READ)
+@logged_in
 def delete_token(token_id: int):
     """Revoke a token (one's own; admins any in their region)."""
     session = get_session()

@@ -173,7 +173,7 @@ def user_for_token(session: Session, token: str, at: datetime) -> tuple[User, Ap
 def revoke_token(session: Session, *, actor: Actor, token_id: int, at: datetime) -> ApiToken:
     """Revoke one of the actor's tokens (admins: any token in their region)."""
     row = session.get(ApiToken, token_id)
-    if row is None or (row.user_id != actor.user_id and not can(actor, Action.MANAGE_USERS)):
+    if row is None or (row.user_id != actor.user_id and not can(actor, Action.MANAGE_SESSIONS)):
         raise NotFound("令牌不存在 / token not found")
     require_scope(actor, row.user.region_code, "令牌")
     if row.revoked_at is None:
@@ -191,7 +191,7 @@ def list_tokens(session: Session, *, actor: Actor, username: str | None = None,
         query = query.where(ApiToken.revoked_at.is_(None), ApiToken.expires_at > at)
     if username is None or username == actor.name:
         return list(session.scalars(query.where(ApiToken.user_id == actor.user_id)))
-    if not can(actor, Action.MANAGE_USERS):
+    if not can(actor, Action.MANAGE_SESSIONS):
         raise NotFound(f"用户 {username} 不存在 / no such user")
     rows = session.scalars(query if username == "*" else query.where(User.username == username))
     return [row for row in rows if in_scope(actor, row.user.region_code)]

@@ -13,7 +13,7 @@ from registry.platform.db import Base, str_enum, utcnow
 
 
 class User(Base):
-    """A person who logs in: an admin, officer or auditor scoped to a region node."""
+    """A person who logs in, with one role of SPEC §6, scoped to a region node."""
 
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -163,7 +163,7 @@ def revoke_user_sessions(session: Session, *, actor: Actor, username: str, at: d
 
 def _managed_user(session: Session, actor: Actor, username: str) -> User:
     user = session.scalar(sa.select(User).where(User.username == username))
-    if user is None or not can(actor, Action.MANAGE_USERS):
+    if user is None or not can(actor, Action.MANAGE_SESSIONS):
         raise NotFound(f"用户 {username} 不存在 / no such user")
     require_scope(actor, user.region_code, "用户")
     return user

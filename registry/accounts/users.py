@@ -12,13 +12,35 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from registry.accounts.models import ApiToken, PasswordHistory, TokenScope, User
 from registry.audit import trail as audit
-from registry.domain.actors import Action, Actor, Role, require, require_scope
+from registry.domain.actors import (
+    ADMIN_ROLES,
+    PERSON_KINDS,
+    ROLE_NAMES,
+    Action,
+    Actor,
+    Role,
+    require,
+    require_scope,
+    single_role,
+)
 from registry.domain.errors import Conflict, NotFound, PermissionDenied, RuleViolation
 from registry.domain.passwords import PasswordPolicy, problem
 from registry.regions.models import Region
 
 MIN_PASSWORD = 8
 TOKEN_DAYS = 90  #: default token lifetime (the web app passes settings.token_days)
+
+
+def check_separation(session: Session, *, email: str, role: Role, exclude_id: int | None = None) -> None:
+    """Refuse an administrator role for a person (e-mail) who holds another of the three. :raises RuleViolation:"""
+    if role not in ADMIN_ROLES:
+        return
+    others = session.scalars(sa.select(User).where(sa.func.lower(User.email) == email.strip().lower(),
+                                                   User.role.in_(ADMIN_ROLES - {role}), User.is_active))
+    for other in others:
+        if other.id != exclude_id:
+            raise RuleViolation.on("role", f"该邮箱的使用人已是{ROLE_NAMES[other.role]}（账号 {other.username}），"
+                                           "系统管理员、安全管理员、审计管理员三者不得由同一人兼任（三员分立）")
 
 
 def hash_password(password: str) -> str:
@@ -29,10 +51,17 @@ def hash_password(password: str) -> str:
 def create_user(session: Session, *, actor: Actor, username: str, role: str, region_code: str,
                 email: str, password: str, at: datetime, display_name: str = "",
                 policy: PasswordPolicy | None = None, must_change: bool = False) -> User:
-    """Create a user scoped to a region node; with `policy`, the password must satisfy it (CLI, UI)."""
+    """Create a user scoped to a region node at once: the operator's path (CLI, fixtures, seed-demo).
+
+    A person (web, API) proposes accounts instead (registry/accounts/admin.py): they take effect
+    when a security administrator approves them. With `policy`, the password must satisfy it.
+    """
+    from registry.proposals.services import SecondPersonRequired
+
     require(actor, Action.MANAGE_USERS)
-    if role not in {r.value for r in Role}:
-        raise RuleViolation.on("role", f"角色应为 admin、officer 或 auditor / unknown role {role!r}")
+    if actor.kind in PERSON_KINDS:
+        raise SecondPersonRequired("账号变更须由系统管理员提出、安全管理员审批后生效 / account changes need approval")
+    chosen = single_role(role)
     if region_code != "000000" and session.get(Region, region_code) is None:
         raise RuleViolation.on("region", f"行政区划代码 {region_code} 不存在 / unknown region")
     require_scope(actor, region_code, "地区")
@@ -44,8 +73,9 @@ def create_user(session: Session, *, actor: Actor, username: str, role: str, reg
         raise RuleViolation.on("email", "邮箱地址无效 / not an e-mail address")
     if session.scalar(sa.select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"用户名 {username} 已存在 / username taken", field="username")
+    check_separation(session, email=email, role=chosen)
     user = User(username=username, display_name=display_name or username, email=email,
-                password_hash=hash_password(password), role=Role(role), region_code=region_code,
+                password_hash=hash_password(password), role=chosen, region_code=region_code,
                 session_token=secrets.token_hex(32), created_at=at, password_changed_at=at,
                 must_change_password=must_change)
     session.add(user)
@@ -134,10 +164,16 @@ def change_password(session: Session, *, actor: Actor, old: str, new: str, confi
 
 def reset_password(session: Session, *, actor: Actor, username: str, new: str, at: datetime,
                    policy: PasswordPolicy) -> User:
-    """An administrator sets a user's password: every session of the user ends, the next login must change it."""
+    """The operator sets a user's password: every session of the user ends, the next login must change it.
+
+    A person proposes a reset instead (registry/accounts/admin.py), approved by a security administrator.
+    """
     from registry.accounts import sessions
+    from registry.proposals.services import SecondPersonRequired
 
     require(actor, Action.MANAGE_USERS)
+    if actor.kind in PERSON_KINDS:
+        raise SecondPersonRequired("账号变更须由系统管理员提出、安全管理员审批后生效 / account changes need approval")
     user = session.scalar(sa.select(User).where(User.username == username))
     if user is None:
         raise NotFound(f"用户 {username} 不存在")

@@ -84,7 +84,7 @@ def dump_event(event: object) -> dict:
 
 @bp.get("/audit")
 @doc("审计日志（按对象、企业、操作人、操作、日期、地区筛选）", query=AuditArgs, response=AuditEventOut, many=True, errors=(401, 403))
-@requires(Action.READ_AUDIT)
+@requires(Action.READ_AUDIT, Action.READ_SECURITY)
 def list_audit():
     """List audit events the caller may see, newest first."""
     flt, page, per_page = _filter()
@@ -94,7 +94,7 @@ def list_audit():
 
 @bp.get("/audit/verify")
 @doc("校验审计链（哈希链完整性）", response=VerifyOut, errors=(401, 403))
-@requires(Action.READ_AUDIT)
+@requires(Action.READ_AUDIT, Action.READ_SECURITY)
 def verify_audit():
     """Recompute the whole hash chain (regardless of region: the chain is one)."""
     with unscoped(get_session()) as session:
@@ -106,7 +106,7 @@ def verify_audit():
 @doc("导出审计日志（xlsx 或 CSV，筛选同 /audit）", query=AuditArgs, response=AuditEventOut,
      content=("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "text/csv; charset=utf-8"),
      errors=(401, 403))
-@requires(Action.READ_AUDIT)
+@requires(Action.READ_AUDIT, Action.READ_SECURITY)
 def export_audit(fmt: str):
     """Export the filtered trail as a spreadsheet."""
     flt, _, _ = _filter()

@@ -1,6 +1,6 @@
 """The audit page (审计日志): the trail with the API's filters, a per-field before/after view, export, chain check.
 
-What an actor sees is decided by registry/services/audit_queries.py (auditors and officers their
+What an actor sees is decided by registry/audit/queries.py (auditors and officers their
 region, nationwide admins everything); the region filter only narrows inside that and offers the
 actor's own subtree. The chain check walks the whole chain, unscoped, as the API does: the chain
 is one, so a regional auditor must be able to tell that nobody tampered with any of it.
@@ -208,7 +208,7 @@ def verification() -> audit.Verification | None:
 
 
 @bp.get("/audit", endpoint="audit")  # the endpoint the menu (helpers.NAV) names
-@requires(Action.READ_AUDIT)
+@requires(Action.READ_AUDIT, Action.READ_SECURITY)
 def audit_trail():
     """List the events the actor may see that match the filters, newest first."""
     session, actor = get_session(), current_actor()

@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.audit.models import AuditEvent
-from registry.domain.actors import ROLE_NAMES, Action, Actor, require
+from registry.domain.actors import ROLE_NAMES, Action, Actor, can
+from registry.domain.errors import PermissionDenied
 from registry.domain.lifecycle import EVENT_NAMES, STATUS_NAMES
 from registry.enterprises.queries import in_region, paginate
 
@@ -74,6 +75,9 @@ FIELD_NAMES: dict[str, str] = {
     "level": "审核层级", "decision": "意见", "round": "轮次", "applied_on": "申报日期", "on": "日期",
     "outcome_note": "结果说明", "confidential": "提出人信息保密", "grounds": "异议理由", "received_on": "收到日期",
     "submitter": "提出人", "submitter_identity": "提出人身份", "resolution_note": "处理意见", "resolved_on": "处理日期",
+    # proposals: account changes and four-eyes actions (issue 16 §4)
+    "summary": "申请内容", "proposal_id": "申请编号", "proposed_by": "提出人", "confirmed_by": "确认人",
+    "decided_by": "处理人",
 }
 #: where one key means different things on different records
 ENTITY_FIELD_NAMES: dict[tuple[str, str], str] = {
@@ -86,6 +90,7 @@ ENTITY_NAMES: dict[str, str] = {
     "ban": "禁止申报记录", "user": "用户", "api_token": "API 令牌", "holiday": "节假日调整",
     "holiday_year": "节假日年度", "import": "导入", "reminder": "提醒", "outbox_message": "提醒邮件",
     "audit_event": "审计日志", "pool": "培育库", "pool_member": "培育库成员", "batch": "申报批次", "application": "申报", "objection": "异议",
+    "proposal": "待确认申请",
 }
 ACTION_NAMES: dict[str, str] = {
     "enterprise.created": "登记企业", "enterprise.updated": "修改企业信息",
@@ -96,6 +101,9 @@ ACTION_NAMES: dict[str, str] = {
     "token.created": "创建 API 令牌", "token.revoked": "吊销 API 令牌",
     "user.password_changed": "修改密码", "user.password_reset": "重置密码",
     "user.login": "登录", "user.login_failed": "登录失败", "user.logout": "退出登录", "session.ended": "会话结束",
+    "user.disabled": "停用账号", "user.enabled": "启用账号", "user.unlocked": "解除锁定", "user.updated": "变更角色或地区",
+    "account.proposed": "提出账号变更", "account.approved": "批准账号变更", "account.rejected": "驳回账号变更",
+    "proposal.created": "提出待确认事项", "proposal.confirmed": "确认事项（第二人）", "proposal.rejected": "驳回待确认事项",
     "outbox.resent": "重发提醒邮件",
     "export.roster": "导出企业名录", "export.audit": "导出审计日志", "export.pool": "导出培育库",
     "download.import_errors": "下载导入错误清单",
@@ -143,6 +151,15 @@ def utc_bounds(since: date | None, until: date | None) -> tuple[datetime | None,
     return start, end
 
 
+#: the events a security administrator reads (issue 16 §4): logins, sessions, tokens, account changes
+SECURITY_PREFIXES = ("user.", "session.", "token.", "account.")
+
+
+def may_read(actor: Actor) -> bool:
+    """Tell whether the actor reads the trail at all (the whole of it in their region, or its security events)."""
+    return can(actor, Action.READ_AUDIT) or can(actor, Action.READ_SECURITY)
+
+
 def in_scope(actor: Actor) -> sa.ColumnElement[bool]:
     """Events the actor may see: their region's, or all of them for a nationwide actor."""
     if actor.region_code == "000000":
@@ -159,8 +176,12 @@ def _actor_condition(f: AuditFilter) -> sa.ColumnElement[bool]:
 
 def conditions(actor: Actor, f: AuditFilter) -> list[sa.ColumnElement[bool]]:
     """The WHERE clauses for `f` as seen by `actor` (scope included). :raises PermissionDenied:"""
-    require(actor, Action.READ_AUDIT)
     where = [in_scope(actor)]
+    if not can(actor, Action.READ_AUDIT):
+        if not can(actor, Action.READ_SECURITY):
+            raise PermissionDenied(f"{ROLE_NAMES[actor.role]}无权查看审计日志 / role {actor.role.value} may not read the audit trail")
+        # a security administrator reads the security events only (logins, sessions, tokens, accounts)
+        where.append(sa.or_(*(AuditEvent.action.startswith(p) for p in SECURITY_PREFIXES)))
     if f.entity_type:
         where.append(AuditEvent.entity_type == f.entity_type)
     if f.entity_id is not None:

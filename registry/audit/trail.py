@@ -33,7 +33,7 @@ from registry.platform.bulkwrite import insert_rows
 GENESIS = "0" * 64
 MIN_RETENTION_DAYS = 180  #: 等保 level 3: audit records kept at least six months (REGISTRY_AUDIT_RETENTION_DAYS)
 _INSERT = sa.insert(AuditEvent)
-_EVENTS = AuditEvent.__table__  # record_many writes by the driver's bulk path (registry/bulkwrite.py)
+_EVENTS = AuditEvent.__table__  # record_many writes by the driver's bulk path (registry/platform/bulkwrite.py)
 _LOCK_HEAD = sa.select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()
 HASHED_FIELDS = (
     "id", "occurred_at", "actor_kind", "actor_name", "actor_user_id", "action", "entity_type",

@@ -1,8 +1,8 @@
 """Read-side figures for the dashboard (工作台): counts, expiries, overdue updates, flags, e-mails.
 
 Every select goes through the caller's session, which the web tier scopes to the actor's region
-(registry/scoping.py), so none of these functions filter by region themselves. The jobs' health
-is the run ledger's (registry/services/jobruns.py: `last_successes`, `scan_is_late`).
+(registry/regions/scoping.py), so none of these functions filter by region themselves. The jobs' health
+is the run ledger's (registry/runs/ledger.py: `last_successes`, `scan_is_late`).
 """
 
 from __future__ import annotations

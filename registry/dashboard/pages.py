@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from flask import current_app, render_template
+from flask import current_app, g, redirect, render_template, url_for
 
 from registry.accounts.access import current_actor, requires
 from registry.dashboard import charts, overview
-from registry.domain.actors import Action, Role
+from registry.domain.actors import Action, Role, can
 from registry.domain.lifecycle import LIVE, STATUS_NAMES, Status
 from registry.platform.db import utcnow
 from registry.platform.extensions import get_session, policies
@@ -52,9 +52,21 @@ def tier_status_city(rows: list[tuple[str, str, str, int]]) -> dict:
 
 
 @bp.get("/")
-@requires(Action.READ)
 def dashboard():
-    """Show the region's figures, what needs attention, and the health of the jobs."""
+    """Show the region's figures, what needs attention, and the health of the jobs.
+
+    The administrator roles see no business data (三员分立): they land on their own pages.
+    """
+    if g.get("actor") is not None and not can(g.actor, Action.READ):
+        if can(g.actor, Action.VIEW_ACCOUNTS):
+            return redirect(url_for("pages.accounts"))
+        if can(g.actor, Action.READ_AUDIT) or can(g.actor, Action.READ_SECURITY):
+            return redirect(url_for("pages.audit"))
+    return _dashboard()
+
+
+@requires(Action.READ)
+def _dashboard():  # noqa: ANN202
     session, day = get_session(), today()
     months = overview.expiries_by_month(session, day)
     chart_months = charts.bar_chart([(f"{m.year}-{m.month:02d}", n) for m, n in months], unit="个",

@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from registry.accounts.access import current_actor, requires
 from registry.audit.pages import enterprise_history
+from registry.domain import uscc
 from registry.domain.actors import Action, can
 from registry.domain.errors import Conflict, RuleViolation, StaleVersion
 from registry.domain.lifecycle import LIVE, Event
@@ -19,6 +20,7 @@ from registry.enterprises.models import Enterprise
 from registry.enterprises.services import get_enterprise, officer_candidates, update_enterprise
 from registry.platform.db import utcnow
 from registry.platform.extensions import get_session, policies
+from registry.proposals import four_eyes
 from registry.roster.pages import region_choices
 from registry.titles.flags import CAUSE_NAMES
 from registry.titles.models import Ban, Certification
@@ -28,6 +30,13 @@ from registry.web.pages import bp
 from registry.web.pages.flow import attach_errors, rules, today
 from registry.web.pages.forms import CHANGE_KIND_NAMES, SIZE_NAMES, EnterpriseForm, choices
 from registry.web.pages.helpers import region_name
+
+
+def lift_form(on):  # noqa: ANN001, ANN201  (imported late: pages.proposals imports this module's neighbours)
+    """The form that proposes lifting a ban early."""
+    from registry.proposals.pages import lift_form as blank
+
+    return blank(on)
 
 #: the events an officer records from the page, in the order the buttons appear
 OFFICER_EVENTS = (Event.SUBMIT_REVIEW, Event.PASS_REVIEW, Event.FAIL_REVIEW, Event.REVOKE, Event.WITHDRAW,
@@ -78,6 +87,7 @@ def render_page(enterprise: Enterprise, form: EnterpriseForm | None = None, stat
     history, history_total = enterprise_history(actor, enterprise.id) if can(actor, Action.READ_AUDIT) else (None, 0)
     return render_template(
         "enterprise.html", e=enterprise, form=form, writable=writable, today=today(), bans=bans,
+        lift_form=lift_form(today()) if writable else None,
         history=history, history_total=history_total,
         title_actions=title_actions, reason_name=reason_name, cause_names=CAUSE_NAMES,
         change_kinds=CHANGE_KIND_NAMES, size_names=SIZE_NAMES), status
@@ -106,9 +116,18 @@ def enterprise_edit(enterprise_id: int):
             form.officer_id.errors = ["请选择服务专员"]
             return render_page(record, form, 422)
         data["officer_id"] = int(officer) if officer else None
+    filed = None
     try:
+        new_uscc = data.get("uscc")
+        if new_uscc is not None and uscc.normalize(new_uscc) != record.uscc:  # four-eyes: proposed, not saved
+            del data["uscc"]
+        else:
+            new_uscc = None
         _, warnings = update_enterprise(session, actor=actor, enterprise_id=record.id, data=data,
                                         version=int(form.version.data), at=utcnow())
+        if new_uscc is not None:
+            filed = four_eyes.propose_uscc_change(session, actor=actor, enterprise_id=record.id, new_uscc=new_uscc,
+                                                  at=utcnow())
         session.commit()
     except (StaleVersion, StaleDataError) as exc:
         session.rollback()
@@ -122,6 +141,9 @@ def enterprise_edit(enterprise_id: int):
         attach_errors(form, refusal)
         return render_page(record, form, 409 if isinstance(refusal, Conflict) else 422)
     flash("企业信息已保存")
+    if filed is not None:
+        flash(f"统一社会信用代码的变更已提交（申请编号 {filed.id}），须由同地区另一位业务人员或业务管理员"
+              "在「待确认事项」中确认后生效，此前代码不变")
     for warning in warnings:
         flash(warning.split(" / ")[0], "error")
     return redirect(url_for("pages.enterprise", enterprise_id=record.id))

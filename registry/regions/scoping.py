@@ -19,11 +19,12 @@ from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from registry.audit.models import AuditEvent
 from registry.domain.regions import code_range, region_prefix
 from registry.enterprises.models import Enterprise
+from registry.proposals.models import Proposal
 from registry.reminders.models import OutboxMessage, Reminder
 from registry.roster.models import ImportRun
 from registry.titles.models import Certification
 
-SCOPED = (Enterprise, Certification, Reminder, AuditEvent, ImportRun)
+SCOPED = (Enterprise, Certification, Reminder, AuditEvent, ImportRun, Proposal)
 KEY = "registry.region_prefix"
 
 

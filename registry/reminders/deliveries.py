@@ -14,7 +14,7 @@ Resending is keyed by e-mail, not by reminder: one reminder's mail to the enterp
 failed e-mail is put back; a sent one is never queued again.
 
 Reads go through the caller's session, which the web tier scopes to the actor's region
-(registry/scoping.py); `resend_message` checks the region itself as well.
+(registry/regions/scoping.py); `resend_message` checks the region itself as well.
 """
 
 from __future__ import annotations

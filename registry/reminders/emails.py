@@ -1,4 +1,4 @@
-"""Chinese e-mail texts rendered from registry/templates/emails/*.txt (Jinja2, plain text).
+"""Chinese e-mail texts rendered from registry/reminders/templates/emails/*.txt (Jinja2, plain text).
 
 Each template's first line is the subject; the body follows a blank line. Mail is rendered
 once, when it is queued, and stored in the outbox: a retry never re-renders from data that may

@@ -119,7 +119,7 @@ def uploaded() -> tuple[str, bytes, dict[str, Any]]:
 def hostile(filename: str, content: bytes) -> str | None:
     """Return why an upload is refused before it is parsed or stored (size, archive, sheet, not text), or None.
 
-    The same guard runs again where the file is read (registry/imports/reading.py), for the CLI
+    The same guard runs again where the file is read (registry/roster/imports/reading.py), for the CLI
     and for files stored before the limits were lowered.
     """
     try:

@@ -100,7 +100,7 @@ def _insert(session: Session, model: type, rows: list[dict[str, Any]]) -> list[i
     more than the writing itself. PostgreSQL: the ids are drawn from the table's
     sequence. SQLite: they follow the table's largest id, which is exactly what SQLite would have
     given (the tables have no AUTOINCREMENT), and no other writer can come between: every
-    transaction that may write begins IMMEDIATE and holds the database's write lock (registry/db.py;
+    transaction that may write begins IMMEDIATE and holds the database's write lock (registry/platform/db.py;
     read-only sessions, which begin DEFERRED, refuse INSERT/UPDATE/DELETE).
     """
     if not rows:

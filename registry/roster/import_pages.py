@@ -1,7 +1,7 @@
 """The import pages (导入): upload, progress, the dry-run diff, confirm, the errors and their workbook.
 
 An upload is stored on a queued ImportRun and committed; the jobs process's import executor
-(registry/imports/executor.py) checks it (and in apply mode writes it) while the browser waits on
+(registry/roster/imports/executor.py) checks it (and in apply mode writes it) while the browser waits on
 /imports/{id}, which polls the API every second
 (registry/web/static/import-poll.js, or a meta refresh without JS). "确认导入" of a validated dry
 run queues the very same stored file in apply mode: every row is checked again, all or nothing.
@@ -33,7 +33,7 @@ from registry.web.pages.flow import attach_errors, rules, today
 from registry.web.pages.forms import PageForm, choices
 
 RECENT = 20
-ACCEPTED = ["xlsx", "xlsm", "csv"]  #: .xls and .ods cannot be bounded before reading (registry/imports/guard.py)
+ACCEPTED = ["xlsx", "xlsm", "csv"]  #: .xls and .ods cannot be bounded before reading (registry/roster/imports/guard.py)
 MODE_NAMES = {"dry_run": "试运行（只校验并显示差异，不写入）", "apply": "直接导入（全部行无误时写入）"}
 STATUS_NAMES = {"queued": "排队中", "running": "处理中", "failed": "有错误，未导入", "validated": "试运行通过",
                 "applied": "已导入"}

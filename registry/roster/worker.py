@@ -2,7 +2,7 @@
 
 The web never runs an import in a thread of its own any more: a page upload (or a large API
 upload) is stored as a queued ImportRun and committed, and the jobs process's executor claims and
-processes it (registry/imports/executor.py) while the page polls. With the app's IMPORTS_INLINE
+processes it (registry/roster/imports/executor.py) while the page polls. With the app's IMPORTS_INLINE
 set, `start` claims the run and processes it in the request with the very same code.
 """
 

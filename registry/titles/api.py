@@ -11,12 +11,13 @@ from registry.enterprises.queries import certification_select, paginate
 from registry.platform.db import utcnow
 from registry.platform.extensions import get_session
 from registry.policies.rules import current_rules as rules
+from registry.proposals import four_eyes
 from registry.titles import services as certifications
 from registry.titles.services import EventInput
 from registry.web.api import bp, load, page_of
 from registry.web.api.common import dump_certification, list_args, today
 from registry.web.api.docs import doc
-from registry.web.api.schemas import CertificationOut, EventIn, ListArgs
+from registry.web.api.schemas import CertificationOut, EventIn, ListArgs, ProposalOut
 
 
 @bp.get("/certifications")
@@ -39,13 +40,20 @@ def get_certification(certification_id: int):
 
 
 @bp.post("/certifications/<int:certification_id>/events")
-@doc("称号事件：复核、撤销、放弃、到期、降级、替代", body=EventIn, response=CertificationOut,
-     errors=(401, 403, 404, 409))
+@doc("称号事件：复核、撤销、放弃、到期、降级、替代；带禁止申报的撤销只提出申请（202），"
+     "由同地区另一位业务人员或业务管理员确认后生效", body=EventIn, response=CertificationOut,
+     accepted=ProposalOut, errors=(401, 403, 404, 409))
 @requires(Action.WRITE)
 def post_event(certification_id: int):
     """Apply a lifecycle event; an illegal one is refused with 409 and changes nothing."""
     data, session = load(EventIn()), get_session()
     event = EventInput(action=Event(data.pop("action")), **data)
+    if four_eyes.needs_second_person(session, actor=current_actor(), rules=rules(), certification_id=certification_id,
+                                     event=event):
+        row = four_eyes.propose_revocation(session, actor=current_actor(), rules=rules(),
+                                           certification_id=certification_id, event=event, at=utcnow(), today=today())
+        session.commit()
+        return jsonify(ProposalOut().dump(row)), 202
     cert = certifications.apply_event(session, actor=current_actor(), rules=rules(),
                                       certification_id=certification_id, event=event, at=utcnow(), today=today())
     session.commit()

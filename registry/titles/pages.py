@@ -19,6 +19,7 @@ from registry.enterprises.pages import OFFICER_EVENTS
 from registry.enterprises.services import get_enterprise
 from registry.platform.db import utcnow
 from registry.platform.extensions import get_session, policies
+from registry.proposals import four_eyes
 from registry.titles.flags import CAUSE_NAMES
 from registry.titles.models import Certification
 from registry.titles.services import (
@@ -136,9 +137,16 @@ def certification_event(certification_id: int, action: str):
     reason = (lambda: form.reason_code.data) if event == Event.REVOKE else (lambda: None)
 
     def apply() -> str:
-        done = apply_event(session, actor=actor, rules=rules(), certification_id=cert.id, at=utcnow(), today=today(), event=EventInput(
-            event, form.effective_on.data, reason(), form.document_no.data or None, form.note.data or None,
-            int(form.version.data), incident_on=form.incident_on.data if event == Event.REVOKE else None))
+        chosen = EventInput(event, form.effective_on.data, reason(), form.document_no.data or None,
+                            form.note.data or None, int(form.version.data),
+                            incident_on=form.incident_on.data if event == Event.REVOKE else None)
+        if four_eyes.needs_second_person(session, actor=actor, rules=rules(), certification_id=cert.id, event=chosen):
+            filed = four_eyes.propose_revocation(session, actor=actor, rules=rules(), certification_id=cert.id,
+                                                 event=chosen, at=utcnow(), today=today())
+            return (f"已提交撤销申请（编号 {filed.id}）：撤销并禁止申报须由同地区另一位业务人员或业务管理员"
+                    "在「待确认事项」中确认后生效，此前称号不变")
+        done = apply_event(session, actor=actor, rules=rules(), certification_id=cert.id, at=utcnow(), today=today(),
+                           event=chosen)
         return f"已办理「{EVENT_NAMES[event]}」：{tier.name}现为「{STATUS_NAMES[done.status]}」"
 
     preview = [(f"若于 {today()} 办理", describe(event, facts, today()))] if event != Event.REVOKE else []

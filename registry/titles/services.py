@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from registry.audit import trail as audit
 from registry.domain import deadlines, guards
-from registry.domain.actors import Action, Actor, require
+from registry.domain.actors import PERSON_KINDS, Action, Actor, require
 from registry.domain.eligibility import Ban as BanRule
 from registry.domain.eligibility import ban_ends, check_grant
 from registry.domain.errors import Conflict, NotFound, RuleViolation, StaleVersion
@@ -28,8 +28,12 @@ from registry.enterprises.models import AnnualReport, Enterprise
 from registry.enterprises.queries import get_in_region
 from registry.enterprises.services import get_enterprise
 from registry.policies.rules import Rules
+from registry.proposals.services import FourEyes, SecondPersonRequired
 from registry.titles.flags import CAUSE_NAMES, cascade_prerequisite_lost, holdings_of
 from registry.titles.models import Ban, Certification, CertificationEvent, CertificationTerm
+
+GRAVE_REVOCATION = ("撤销称号并禁止申报须两人办理：由一位业务人员提出，同地区另一位业务人员或业务管理员确认后生效"
+                    " / a revocation that carries a ban needs a second person's confirmation")
 
 CERT_FIELDS = ("tier", "status", "recognized_on", "batch", "document_no", "authority",
                "valid_from", "valid_until", "policy_code")
@@ -180,11 +184,23 @@ def allowed_actions(session: Session, rules: Rules, cert: Certification, today: 
                               review_window_of(rules, cert, tier), candidates)
 
 
+def carries_ban(rules: Rules, cert: Certification, event: EventInput) -> bool:
+    """Tell whether `event` is a revocation whose reason bans the enterprise (four-eyes for a person)."""
+    if event.action != Event.REVOKE or not event.reason_code:
+        return False
+    reason = rules.policies.tier(cert.tier, policy_code=cert.policy_code).reason(event.reason_code)
+    return reason is not None and reason.ban_years > 0
+
+
 def apply_event(session: Session, *, actor: Actor, rules: Rules, certification_id: int,
-                event: EventInput, at: datetime, today: date | None = None) -> Certification:
+                event: EventInput, at: datetime, today: date | None = None,
+                four_eyes: FourEyes | None = None) -> Certification:
     """Apply a lifecycle event; refuse it (changing nothing) when the guards do not allow it.
 
-    `today` (Asia/Shanghai) defaults to the day of `at`; the scan passes the day it scans.
+    `today` (Asia/Shanghai) defaults to the day of `at`; the scan passes the day it scans. A person
+    cannot revoke with a ban alone: that goes through a proposal (registry/proposals/four_eyes.py),
+    whose confirmation passes `four_eyes` (both people land in the audit events).
+    :raises SecondPersonRequired: a person's revocation with a ban without a confirmation.
     """
     require(actor, Action.WRITE)
     lock_enterprise_of(session, Certification, certification_id)  # events of one enterprise in turn
@@ -200,12 +216,15 @@ def apply_event(session: Session, *, actor: Actor, rules: Rules, certification_i
                                 day, review_window_of(rules, cert, tier))
     guards.check_incident(event.action, event.incident_on, event.effective_on, day)
     _check_event_input(cert, tier, event)
+    if four_eyes is None and actor.kind in PERSON_KINDS and carries_ban(rules, cert, event):
+        raise SecondPersonRequired(GRAVE_REVOCATION)
+    extra = four_eyes.changes() if four_eyes else {}
     before = {f: getattr(cert, f) for f in ("status", "valid_until", "ended_on")}
     handler = _HANDLERS.get(event.action, _end)
-    handler(session, actor=actor, rules=rules, cert=cert, tier=tier, event=event, at=at, today=day,
+    handler(session, actor=actor, rules=rules, cert=cert, tier=tier, event=event, at=at, today=day, extra=extra,
             target=resolve_target(target, tier.failed_review if event.action == Event.FAIL_REVIEW
                                   else tier.missed_review))
-    return _finish(session, actor, rules, cert, event, before, at)
+    return _finish(session, actor, rules, cert, event, before, at, extra=extra)
 
 
 def _refuse_same_event(cert: Certification, event: EventInput) -> None:
@@ -257,7 +276,7 @@ def _end(session: Session, *, cert: Certification, target: Status, event: EventI
 
 
 def _revoke(session: Session, *, actor: Actor, rules: Rules, cert: Certification, tier: Tier,
-            event: EventInput, at: datetime, target: Status, **_: object) -> None:
+            event: EventInput, at: datetime, target: Status, extra: dict[str, list[object]], **_: object) -> None:
     reason = tier.reason(event.reason_code or "")
     assert reason is not None  # checked in _check_event_input
     _end(session, cert=cert, target=target, event=event)
@@ -270,18 +289,19 @@ def _revoke(session: Session, *, actor: Actor, rules: Rules, cert: Certification
         session.flush()
         audit.record(session, actor=actor, action="ban.created", entity_type="ban", entity_id=ban.id,
                      enterprise_id=cert.enterprise_id, region_code=cert.region_code,
-                     changes=audit.snapshot(ban, ("uscc", "reason_code", "starts_on", "ends_on", "blocks")), at=at,
+                     changes={**audit.snapshot(ban, ("uscc", "reason_code", "starts_on", "ends_on", "blocks")),
+                              **extra}, at=at,
                      why=audit.Why(reason.code, event.document_no, reason.basis))
     if reason.scope == "all_tiers":  # every live title of the ladder (or programme), never another's
         reach = rules.policies.programmes_of_ladder(tier.ladder) if tier.ladder else set()
         reach.add(tier.programme)
         for other in cert.enterprise.certifications:
             if other.id != cert.id and other.status in LIVE and other.programme in reach:
-                _cascade_revoke(session, actor, rules, other, event, at)
+                _cascade_revoke(session, actor, rules, other, event, at, extra)
 
 
 def _cascade_revoke(session: Session, actor: Actor, rules: Rules, cert: Certification,
-                    event: EventInput, at: datetime) -> None:
+                    event: EventInput, at: datetime, extra: dict[str, list[object]]) -> None:
     before = {f: getattr(cert, f) for f in ("status", "valid_until", "ended_on")}
     # never dated before this title's recognition or its own latest event (issue 14)
     on = max([event.effective_on, cert.recognized_on, *(e.effective_on for e in cert.events)])
@@ -289,11 +309,11 @@ def _cascade_revoke(session: Session, actor: Actor, rules: Rules, cert: Certific
     cascaded = EventInput(Event.REVOKE, on, event.reason_code, event.document_no, note,
                           incident_on=event.incident_on)
     _end(session, cert=cert, target=Status.REVOKED, event=cascaded)
-    _finish(session, actor, rules, cert, cascaded, before, at, cascade=False)
+    _finish(session, actor, rules, cert, cascaded, before, at, cascade=False, extra=extra)
 
 
 def _downgrade(session: Session, *, actor: Actor, rules: Rules, cert: Certification, tier: Tier,
-               event: EventInput, at: datetime, target: Status, today: date) -> None:
+               event: EventInput, at: datetime, target: Status, today: date, **_: object) -> None:
     _end(session, cert=cert, target=target, event=event)
     session.flush()
     grant_certification(session, actor=actor, rules=rules, enterprise_id=cert.enterprise_id,
@@ -310,7 +330,8 @@ _HANDLERS = {
 
 
 def _finish(session: Session, actor: Actor, rules: Rules, cert: Certification, event: EventInput,
-            before: dict[str, object], at: datetime, *, cascade: bool = True) -> Certification:
+            before: dict[str, object], at: datetime, *, cascade: bool = True,
+            extra: dict[str, list[object]] | None = None) -> Certification:
     cert.updated_at = at
     _log_event(session, actor, cert, action=event.action.value, effective_on=event.effective_on,
                before=before["status"], at=at, reason_code=event.reason_code,
@@ -320,6 +341,7 @@ def _finish(session: Session, actor: Actor, rules: Rules, cert: Certification, e
                if audit.plain(v) != audit.plain(getattr(cert, k))}
     if event.incident_on is not None:
         changes["incident_on"] = [None, audit.plain(event.incident_on)]
+    changes.update(extra or {})
     audit.record(session, actor=actor, action=f"certification.{event.action.value}",
                  entity_type="certification", entity_id=cert.id, enterprise_id=cert.enterprise_id,
                  region_code=cert.region_code, changes=changes, at=at,

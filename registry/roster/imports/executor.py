@@ -18,7 +18,7 @@ while a live import works; the reaper's UPDATE waits and then finds the run fini
 nobody claimed for ABANDONED_AFTER (the jobs process is not running) is failed as before.
 
 Tests set the app's IMPORTS_INLINE: the request claims and processes its own run with the same
-code (`registry/web/import_worker.py`).
+code (`registry/roster/worker.py`).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Reading an uploaded roster: .xlsx with python-calamine, .csv in UTF-8 or GB18030.
 
-Nothing is parsed before registry/imports/guard.py has bounded the file (size, archive, sheet
+Nothing is parsed before registry/roster/imports/guard.py has bounded the file (size, archive, sheet
 extent, shared strings; a CSV must be text), and rows are then read one at a time, so memory
 follows the limits, never what a file declares. .xls and .ods are refused there.
 

@@ -27,13 +27,15 @@ def doc(summary: str, *, body: type[Schema] | None = None, query: type[Schema] |
         errors: tuple[int, ...] = (401, 403, 404), content: str | tuple[str, ...] = "application/json",
         body_content: str = "application/json",
         body_required: bool = True,
-        also: tuple[int, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        also: tuple[int, ...] = (),
+        accepted: type[Schema] | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Attach OpenAPI facts to a view (`body_required=False`: the body may be left out; `also`: more
-    success statuses answered with the same body, e.g. 202 for a queued import)."""
+    success statuses answered with the same body, e.g. 202 for a queued import; `accepted`: the body of
+    a 202 that filed a proposal for a second person to confirm)."""
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         view._apidoc = dict(summary=summary, body=body, query=query, response=response, many=many,  # type: ignore[attr-defined]
                             status=status, errors=errors, content=content, body_content=body_content,
-                            body_required=body_required, also=also)
+                            body_required=body_required, also=also, accepted=accepted)
         return view
     return decorate
 
@@ -53,7 +55,8 @@ def _param_schema(conv: str, args: str) -> dict[str, Any]:
         return {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
     if conv == "any":
         return {"type": "string", "enum": [a.strip().strip("'\"") for a in args.split(",")]}
-    return {"type": "string"}
+    longest = re.search(r"maxlength\s*=\s*(\d+)", args or "")
+    return {"type": "string", **({"maxLength": int(longest.group(1))} if longest else {})}
 
 
 def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
@@ -99,6 +102,9 @@ def _operation(view: Callable[..., Any], params: list[dict[str, Any]], method: s
                                                   errors=(), content="application/json", body_content="application/json")
     op: dict[str, Any] = {"summary": info["summary"], "operationId": view.__name__, "parameters": list(params),
                           "responses": {str(code): _response(info) for code in (info["status"], *info.get("also", ()))}}
+    if info.get("accepted") is not None:
+        op["responses"]["202"] = {"description": "已提交，待第二人确认后生效",
+                                  "content": {"application/json": {"schema": info["accepted"]}}}
     if info["query"] is not None:
         op["parameters"].append({"in": "query", "schema": info["query"]})
     if info["body"] is not None:

@@ -355,3 +355,94 @@ def today_flag(cert: object, today: date) -> bool:
     """Tell whether the review window of a live title is open today."""
     opens = getattr(cert, "review_window_opens_on", None)
     return bool(opens and opens <= today and getattr(cert, "status", None) in ("active", "under_review"))
+
+
+# ------------------------------------------------------------------------ accounts and proposals (issue 16 §4)
+
+class UserOut(Schema):
+    """An account as administrators see it (never its password hash)."""
+
+    id = fields.Integer()
+    username = fields.String()
+    display_name = fields.String()
+    email = fields.String()
+    role = fields.Function(lambda u: u.role.value)
+    region_code = fields.String()
+    is_active = fields.Boolean()
+    locked_until = fields.DateTime(allow_none=True)
+    failed_login_count = fields.Integer()
+    must_change_password = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class AccountIn(InSchema):
+    """POST /users: propose a new account (the password travels in the body, never on a command line)."""
+
+    username = fields.String(required=True, validate=validate.Length(1, 64))
+    display_name = fields.String(load_default="", validate=validate.Length(max=64))
+    email = fields.String(required=True, validate=validate.Length(1, 254))
+    role = fields.Raw(required=True, metadata={"type": "string", "maxLength": 32, "description": "一个角色代码（SPEC §6）"})
+    region_code = fields.String(required=True, validate=validate.Length(1, 6))
+    password = fields.String(required=True, validate=validate.Length(1, 256))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+class AccountPatch(InSchema):
+    """PATCH /users/{username}: propose a new role and/or region."""
+
+    role = fields.Raw(load_default=None, allow_none=True, metadata={"type": "string", "maxLength": 32})
+    region_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 6))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+class PasswordResetIn(InSchema):
+    """POST /users/{username}/password-reset: the temporary password (the user changes it at next login)."""
+
+    password = fields.String(required=True, validate=validate.Length(1, 256))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+class NoteIn(InSchema):
+    """An optional note: why (a proposal of a simple account change, a decision)."""
+
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+class BanLiftIn(InSchema):
+    """POST /bans/{id}/lift: propose lifting a ban before it ends."""
+
+    lifted_on = fields.Date(required=True)
+    document_no = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+class UsccChangeIn(InSchema):
+    """POST /enterprises/{id}/uscc: propose a new USCC."""
+
+    uscc = fields.String(required=True, validate=validate.Length(1, 40))
+    version = fields.Integer(load_default=None, allow_none=True)
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+class ProposalArgs(InSchema):
+    """?status=pending (default), confirmed, rejected or all."""
+
+    status = fields.String(load_default="pending", validate=_choices(["pending", "confirmed", "rejected", "all"]))
+
+
+class ProposalOut(Schema):
+    """A change waiting for (or decided by) a second person; the payload is never shown (it may hold a hash)."""
+
+    id = fields.Integer()
+    kind = fields.String()
+    status = fields.Function(lambda p: p.status.value)
+    region_code = fields.String()
+    target_type = fields.String()
+    target_id = fields.Integer(allow_none=True)
+    summary = fields.String()
+    note = fields.String(allow_none=True)
+    proposed_by = fields.String()
+    proposed_at = fields.DateTime()
+    decided_by = fields.String(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    decision_note = fields.String(allow_none=True)

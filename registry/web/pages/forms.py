@@ -70,7 +70,7 @@ def _clean(multiline: bool) -> Any:
 
 
 def bounded(unbound: UnboundField, options: dict[str, Any]) -> UnboundField:
-    """Give a page field the bounds of registry/bounds.py that it does not declare itself.
+    """Give a page field the bounds of registry/platform/bounds.py that it does not declare itself.
 
     Text is cleaned (clean_text) before validation, so a required field of zero-width characters
     is empty; integers stay within INTEGER, amounts within NUMERIC(18,2), dates within 1900–2100.

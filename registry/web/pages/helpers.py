@@ -14,15 +14,17 @@ from registry.platform.bounds import MAX_PAGE, MAX_YEAR, MIN_YEAR
 from registry.platform.extensions import get_session, policies
 from registry.regions.reference import region_names
 
-#: (endpoint, label, action needed) — a page appears in the menu once its module registers it
+#: (endpoint, label, actions any of which shows it) — a page appears in the menu once its module registers it
 NAV = [
-    ("pages.dashboard", "工作台", Action.READ),
-    ("pages.roster", "企业名录", Action.READ),
-    ("pages.reminders", "提醒", Action.READ),
-    ("pages.imports", "导入", Action.IMPORT),
-    ("pages.audit", "审计日志", Action.READ_AUDIT),
-    ("pages.pools", "培育库", Action.READ),
-    ("pages.batches", "申报批次", Action.READ),
+    ("pages.dashboard", "工作台", (Action.READ,)),
+    ("pages.roster", "企业名录", (Action.READ,)),
+    ("pages.reminders", "提醒", (Action.READ,)),
+    ("pages.imports", "导入", (Action.IMPORT,)),
+    ("pages.proposals", "待确认事项", (Action.CONFIRM,)),
+    ("pages.audit", "审计日志", (Action.READ_AUDIT, Action.READ_SECURITY)),
+    ("pages.pools", "培育库", (Action.READ,)),
+    ("pages.batches", "申报批次", (Action.READ,)),
+    ("pages.accounts", "账号管理", (Action.VIEW_ACCOUNTS,)),
 ]
 
 
@@ -47,7 +49,8 @@ def nav_items() -> list[tuple[str, str]]:
 
     endpoints = set(current_app.view_functions)
     actor = g.get("actor")
-    return [(e, label) for e, label, action in NAV if e in endpoints and actor and can(actor, action)]
+    return [(e, label) for e, label, actions in NAV
+            if e in endpoints and actor and any(can(actor, a) for a in actions)]
 
 
 @lru_cache(maxsize=1)
