@@ -22,7 +22,7 @@ run: install
 	$(BIN)/python -m registry.devserver
 
 test: install
-	$(BIN)/ruff check .
+	$(BIN)/ruff check --quiet .
 	$(BIN)/python -m pytest
 
 check: install
