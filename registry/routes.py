@@ -27,8 +27,9 @@ from registry.roster import import_pages
 from registry.roster import pages as roster_pages
 from registry.titles import api as titles_api
 from registry.titles import pages as titles_pages
+from registry.todo import pages as todo_pages
 from registry.web.api import meta
 
 MODULES = (accounts_api, accounts_pages, admin_api, admin_pages, proposals_api, proposals_pages, audit_api, audit_pages, dashboard_pages, enterprises_api, enterprises_pages,
            report_pages, api_batches, api_pools, page_actions, page_board, pipeline_pages, reminders_api,
-           reminders_pages, roster_api, import_pages, roster_pages, titles_api, titles_pages, meta)
+           reminders_pages, roster_api, import_pages, roster_pages, titles_api, titles_pages, todo_pages, meta)

@@ -17,6 +17,7 @@ from registry.regions.reference import region_names
 #: (endpoint, label, actions any of which shows it) — a page appears in the menu once its module registers it
 NAV = [
     ("pages.dashboard", "工作台", (Action.READ,)),
+    ("pages.todo", "待办", (Action.WRITE,)),
     ("pages.roster", "企业名录", (Action.READ,)),
     ("pages.reminders", "提醒", (Action.READ,)),
     ("pages.imports", "导入", (Action.IMPORT,)),
