@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from config import Settings
 from registry import create_app
+from registry.cli.demo import USERS
 from registry.platform.db import make_engine
 from tests.conftest import ROOT
 
@@ -23,7 +24,8 @@ def counts(url):
     engine = make_engine(url)
     with engine.connect() as conn:
         result = {t: conn.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar_one()
-                  for t in ("enterprises", "certifications", "audit_events", "users", "annual_reports", "bans")}
+                  for t in ("enterprises", "certifications", "audit_events", "users", "annual_reports", "bans",
+                            "batches", "applications", "objections")}
     engine.dispose()
     return result
 
@@ -34,7 +36,10 @@ def test_init_db_and_seed_demo_are_idempotent(tmp_path):
     first = run(app, "seed-demo", "--size", "120", "--today", "2026-11-22")
     assert first.exit_code == 0, first.output
     after_first = counts(settings.database_url)
-    assert after_first["enterprises"] == 120 and after_first["users"] == 5
+    # the roster asked for plus the pipeline scene's six 椒江 applicants; every demo user (issue 18 point 10:
+    # each business role at province, city and district level, and the three administrator roles)
+    assert after_first["enterprises"] == 120 + 6 and after_first["users"] == len(USERS) == 17
+    assert (after_first["batches"], after_first["applications"], after_first["objections"]) == (2, 6, 1)
     assert after_first["certifications"] > 120
     second = run(app, "seed-demo", "--size", "120", "--today", "2026-11-22")
     assert second.exit_code == 0 and "0 enterprises" in second.output
