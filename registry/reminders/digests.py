@@ -20,7 +20,7 @@ from registry.enterprises.models import Enterprise
 from registry.policies.rules import Rules, load_rules
 from registry.regions.reference import region_names
 from registry.reminders import emails
-from registry.reminders.duedates import due_between
+from registry.reminders.kinds import due_between
 from registry.reminders.outbox import backlog, enqueue
 from registry.runs import ledger as jobruns
 
