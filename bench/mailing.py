@@ -44,8 +44,9 @@ def available() -> str | None:
     try:
         from aiosmtpd.controller import Controller  # noqa: F401
 
+        from jobs.outbox import send_pending  # noqa: F401
         from registry.platform.mail import Mailer, build_message  # noqa: F401
-        from registry.reminders.outbox import enqueue, send_pending  # noqa: F401
+        from registry.reminders.outbox import enqueue  # noqa: F401
     except ImportError as exc:
         return f"outbox sender not yet available ({exc})"
     return None
@@ -85,8 +86,8 @@ def measure(app: Flask, n: int = MESSAGES) -> Figure:
         return not_measured("reminder sending", why)
     from aiosmtpd.controller import Controller
 
+    from jobs.outbox import send_pending
     from registry.platform.mail import Mailer
-    from registry.reminders.outbox import send_pending
 
     _ensure_pending(app, n)
     sample = _sample(app, n)

@@ -9,9 +9,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from jobs.outbox import drain
 from jobs.scan import ScanReport, scan_once
 from registry.cli.base import DATE, fail, now, today_in
-from registry.reminders.outbox import drain, mail_domain
+from registry.reminders.outbox import mail_domain
 
 SHOWN = 20  #: lines listed per section of a scan report
 

@@ -8,7 +8,7 @@ on PostgreSQL it waits for a
 session-level advisory lock held on a dedicated connection, on SQLite for an flock on a file
 beside the database. The run ledger remains the real guard against double work; the lock only
 keeps a spare process quiet. Beside the scheduler the process runs the import executor, one
-thread that claims and processes queued imports (registry/roster/imports/executor.py). SIGINT and
+thread that claims and processes queued imports (jobs/imports.py). SIGINT and
 SIGTERM stop the process cleanly: a running job, and a running import, finishes its transaction first.
 """
 

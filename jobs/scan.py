@@ -42,8 +42,8 @@ from registry.domain.policy import MISSED_REVIEW_REASON, PolicySet, Tier
 from registry.enterprises.models import AnnualReport, ChangeReport, Enterprise
 from registry.policies.rules import Rules, load_rules
 from registry.reminders import duedates as dd
+from registry.reminders import kinds, wanted
 from registry.reminders import services as reminders
-from registry.reminders import wanted
 from registry.runs import ledger as jobruns
 from registry.titles.flags import mark_review_ineligible
 from registry.titles.models import Ban, Certification
@@ -212,7 +212,7 @@ def run_scan(session: Session, *, rules: Rules, today: date, at: datetime, domai
     lift_ended_bans(session, actor=actor, today=today, at=at, report=report)
     items = reminders.plan(session, rules, today, at, report.reminders)
     reminders.queue_due(session, items, today, at, domain=domain, report=report.reminders)
-    if any(item.provisional for item in items.values()) or session.scalar(wanted.provisional(rules, today)):
+    if any(item.provisional for item in items.values()) or session.scalar(wanted.provisional(rules, today, kinds.in_sql())):
         report.warnings.append("部分截止日期为暂定（缺少节假日数据），请管理员录入当年国务院放假通知")
     return report
 

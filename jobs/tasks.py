@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
+from jobs.digests import watchdog_once, weekly_digest_once
+from jobs.imports import Executor
+from jobs.outbox import drain
 from jobs.scan import scan_once
 from registry.domain.policy import PolicySet
+from registry.platform.clock import today_in
 from registry.platform.db import utcnow
-from registry.reminders.digests import watchdog_once, weekly_digest_once
-from registry.reminders.outbox import drain, mail_domain
-from registry.roster.imports.executor import Executor, fail_stale_imports
+from registry.reminders.outbox import mail_domain
+from registry.roster.imports.queue import fail_stale_imports
 
 log = logging.getLogger("jobs")
 
@@ -35,8 +37,8 @@ class JobContext:
         return mail_domain(self.settings.mail_from)
 
     def today(self) -> date:
-        """Today in the configured zone (Asia/Shanghai), never the server's."""
-        return datetime.now(ZoneInfo(self.settings.timezone)).date()
+        """Today in the configured zone (Asia/Shanghai), never the server's: the one clock's."""
+        return today_in(self.settings.timezone)
 
 
 def daily_scan(ctx: JobContext) -> None:

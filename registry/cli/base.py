@@ -20,10 +20,7 @@ from registry.domain.errors import DomainError
 from registry.platform import clock
 from registry.platform.db import set_read_only, utcnow
 
-
-def today_in(tz: str) -> date:
-    """Return today's date in the configured zone (Asia/Shanghai), never the server's."""
-    return clock.today_in(tz)
+today_in = clock.today_in  #: the one "today" (registry.platform.clock), as the commands import it
 
 
 def cli_actor(name: str = "cli") -> Actor:

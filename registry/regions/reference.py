@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -76,7 +76,7 @@ def load_reference(conn: Connection, *, regions: Path = REGIONS_CSV, changes: Pa
     added = [c for c in read_changes(changes) if (c["old_code"], c["new_code"]) not in known]
     if added:
         conn.execute(_changes.insert(), added)
-    at = at or datetime.now(UTC)
+    at = at or utcnow()
     values = {"version": REGIONS_VERSION, "source": REGIONS_SOURCE, "loaded_at": at}
     if conn.execute(sa.select(_versions.c.name).where(_versions.c.name == "regions")).first() is None:
         conn.execute(_versions.insert().values(name="regions", **values))

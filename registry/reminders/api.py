@@ -20,7 +20,7 @@ from registry.reminders.deliveries import (
     list_reminders,
     resend_message,
 )
-from registry.reminders.duedates import KINDS
+from registry.reminders.kinds import CODES as KINDS
 from registry.reminders.models import OutboxMessage
 from registry.web.api import bp, page_of
 from registry.web.api.common import schema, today

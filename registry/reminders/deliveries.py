@@ -31,7 +31,8 @@ from registry.domain.errors import Conflict, NotFound
 from registry.domain.policy import PolicySet
 from registry.enterprises.models import ChangeReport, Enterprise
 from registry.pipeline.models import Application, Batch
-from registry.reminders.duedates import CHANGE_KIND_NAMES, KIND_NAMES
+from registry.reminders import kinds
+from registry.reminders.duedates import CHANGE_KIND_NAMES
 from registry.reminders.models import OutboxMessage, OutboxStatus, Reminder, ReminderStatus
 from registry.titles.models import Certification
 
@@ -49,7 +50,7 @@ class ReminderFilter:
     """What to look for among reminders; every criterion is optional."""
 
     status: str | None = None  #: one of STATES
-    kind: str | None = None  #: one of duedates.KINDS
+    kind: str | None = None  #: a declared kind (registry/reminders/kinds.py)
     due_before: date | None = None  #: send date on or before this day
 
 
@@ -66,7 +67,7 @@ class ReminderView:
     @property
     def kind_name(self) -> str:
         """Return the reminder kind in Chinese."""
-        return KIND_NAMES.get(self.reminder.kind, self.reminder.kind)
+        return kinds.label(self.reminder.kind)
 
     @property
     def state_name(self) -> str:

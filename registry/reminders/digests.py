@@ -1,26 +1,25 @@
 """Mail that is not a reminder: the Monday officer digest and the watchdog's alerts.
 
-All go through the outbox like every other e-mail. The weekly digest claims ("officer-digest",
+All go through the outbox like every other e-mail; nothing here commits — the jobs process's
+runners (jobs/digests.py) own the transactions. The weekly digest claims ("officer-digest",
 Monday) in the run ledger; the alerts ("the scan is late", "mail is piling up in the outbox") are
 sent at most once a day per admin by their dedupe keys.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from registry.accounts.models import User
 from registry.domain.actors import Role
-from registry.domain.policy import PolicySet
 from registry.enterprises.models import Enterprise
-from registry.policies.rules import Rules, load_rules
+from registry.policies.rules import Rules
 from registry.regions.reference import region_names
 from registry.reminders import emails
-from registry.reminders.duedates import due_between
+from registry.reminders.kinds import due_between
 from registry.reminders.outbox import backlog, enqueue
 from registry.runs import ledger as jobruns
 
@@ -77,30 +76,4 @@ def alert_if_outbox_backlog(session: Session, *, now: datetime, today: date, ala
         queued += enqueue(session, dedupe_key=f"watchdog:outbox-backlog:{today}:{admin.id}", to_addr=admin.email,
                           subject=text.subject, body=text.body, at=now, domain=domain,
                           region_code=admin.region_code)
-    return queued
-
-
-def weekly_digest_once(sessions: sessionmaker[Session], *, policies: PolicySet, today: date,
-                       clock: Callable[[], datetime], domain: str) -> int | None:
-    """Claim (officer-digest, today) and queue the digests; None when already done."""
-    with sessions.begin() as session:
-        at = clock()
-        run_id = jobruns.claim(session, job_name=DIGEST, run_on=today, at=at)
-        if run_id is None:
-            return None
-        queued = weekly_officer_digests(session, rules=load_rules(session, policies), today=today, at=at,
-                                        domain=domain)
-        jobruns.finish(session, run_id, at=clock(), detail={"messages": queued})
-    return queued
-
-
-def watchdog_once(sessions: sessionmaker[Session], *, today: date, clock: Callable[[], datetime],
-                  timezone: str, domain: str, outbox_alarm_minutes: int = 30) -> int:
-    """Check the scan's and the outbox's health, alert the admins, and record the watchdog's own run."""
-    with sessions.begin() as session:
-        now = clock()
-        queued = alert_if_scan_late(session, now=now, today=today, timezone=timezone, domain=domain)
-        queued += alert_if_outbox_backlog(session, now=now, today=today, alarm_minutes=outbox_alarm_minutes,
-                                          timezone=timezone, domain=domain)
-        jobruns.touch(session, job_name=WATCHDOG, run_on=today, at=now, detail={"alerts": queued})
     return queued

@@ -19,16 +19,19 @@ Six kinds, each a `DueItem` with its reference date (the date the deadline is ab
 
 Titles under review get no expiry or review-window items: their review is in hand.
 
-Each source takes `ids` (subject ids) to build the items of just those subjects: the daily scan
-finds in SQL which deadlines need work (services/wanted.py) and builds only their items.
+Each kind is declared once in registry/reminders/kinds.py with its date rule from here (and, for
+the kinds the scan judges in SQL, the statement from registry/reminders/wanted.py). Every source
+takes the kind (its code and milestones) first and `ids` (subject ids) to build the items of just
+those subjects: the daily scan finds in SQL which deadlines need work and builds only their items.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -43,10 +46,7 @@ from registry.pipeline.models import Application, ApplicationStatus, Batch, Batc
 from registry.policies.rules import Rules
 from registry.titles.models import Certification
 
-KINDS = ("expiry", "review_window", "annual_update", "change_report", "opinion_due", "publicity_end")
-KIND_NAMES = {"expiry": "称号有效期届满", "review_window": "复核申报窗口开启",
-              "annual_update": "年度信息更新", "change_report": "重大变化报告", "opinion_due": "推荐意见截止",
-              "publicity_end": "公示期截止"}
+__all__ = ["CHANGE_KIND_NAMES"]  # re-exported: the reminders' subject names use it
 OVERDUE = -1  #: the milestone of the reminder sent the day after an annual update was due
 IN_SLICE = 10_000  #: ids per IN (...) list: well under both backends' bound-parameter limits
 
@@ -79,6 +79,16 @@ class DueItem:
         return (self.subject_type, self.subject_id, self.kind, self.reference_on)
 
 
+class Kind(Protocol):
+    """What a date rule needs of its kind (registry/reminders/kinds.py `DeadlineKind`)."""
+
+    code: str
+
+    def milestones_for(self, tier: Tier) -> tuple[int, ...]:
+        """The reminders (days before) a title of `tier` gets."""
+        ...
+
+
 class TierCache:
     """Look up each (tier, policy) once per scan."""
 
@@ -93,10 +103,9 @@ class TierCache:
         return self._seen[key]
 
 
-def max_milestone(rules: Rules, kind: str) -> int:
+def max_milestone(rules: Rules, kind: Kind) -> int:
     """Return the earliest reminder (days before) any tier asks for `kind`."""
-    return max((m for p in rules.policies.policies for t in p.tiers for m in t.reminders.get(kind, ())),
-               default=0)
+    return max((m for p in rules.policies.policies for t in p.tiers for m in kind.milestones_for(t)), default=0)
 
 
 def slices(ids: Collection[int] | None) -> Iterator[list[int] | None]:
@@ -128,33 +137,41 @@ def _ending(tier: Tier) -> str:
     return "被撤销" if tier.missed_review == "revoke" else "到期失效"
 
 
-def expiries(session: Session, tiers: TierCache, start: date, end: date,
-             region: str | None = None, ids: Collection[int] | None = None) -> Iterator[DueItem]:
-    """Active titles whose last valid day falls in [start, end]."""
-    for cert in _certs(session, Certification.valid_until, start, end, region, ids):
-        tier = tiers(cert.tier, cert.policy_code)
-        assert cert.valid_until is not None
-        todo = (f"请在有效期届满前提交复核申请材料（复核窗口自 {cn_date(cert.review_window_opens_on)} 起开放）；"
-                f"未参加复核的，称号将于届满次日{_ending(tier)}。") if cert.review_window_opens_on else (
-                f"请在有效期届满前提交复核申请材料；未参加复核的，称号将于届满次日{_ending(tier)}。")
-        yield DueItem("certification", cert.id, "expiry", cert.valid_until, cert.enterprise_id, cert.region_code,
-                      tier.name, f"{tier.name}称号有效期届满", todo, tier.reminders.get("expiry", ()))
+TitleText = Callable[[Certification, Tier], tuple[str, str]]  #: (what, todo) of a title's deadline
 
 
-def review_windows(session: Session, tiers: TierCache, start: date, end: date,
-                   region: str | None = None, ids: Collection[int] | None = None) -> Iterator[DueItem]:
-    """Active titles whose review window opens in [start, end]."""
-    for cert in _certs(session, Certification.review_window_opens_on, start, end, region, ids):
-        tier = tiers(cert.tier, cert.policy_code)
-        assert cert.review_window_opens_on is not None
-        todo = (f"称号有效期至 {cn_date(cert.valid_until)}，复核申报窗口开启后请尽快准备并提交复核材料"
-                f"{'（含带验证码的审计报告）' if tier.requires_audit_code else ''}。")
-        yield DueItem("certification", cert.id, "review_window", cert.review_window_opens_on, cert.enterprise_id,
-                      cert.region_code, tier.name, f"{tier.name}复核申报窗口开启", todo,
-                      tier.reminders.get("review_window", ()))
+def title_dates(column: sa.orm.InstrumentedAttribute, text: TitleText) -> Callable[..., Iterator[DueItem]]:
+    """The date rule of a kind whose date is `column` of an active title (subject: the certification)."""
+    def items(kind: Kind, session: Session, tiers: TierCache, start: date, end: date,
+              region: str | None = None, ids: Collection[int] | None = None) -> Iterator[DueItem]:
+        for cert in _certs(session, column, start, end, region, ids):
+            tier = tiers(cert.tier, cert.policy_code)
+            on = getattr(cert, column.key)
+            assert on is not None  # the query asked for it
+            what, todo = text(cert, tier)
+            yield DueItem("certification", cert.id, kind.code, on, cert.enterprise_id, cert.region_code,
+                          tier.name, what, todo, kind.milestones_for(tier))
+    items.__doc__ = f"Active titles whose {column.key} falls in [start, end]."
+    return items
 
 
-def change_reports(session: Session, tiers: TierCache, start: date, end: date,
+def expiry_text(cert: Certification, tier: Tier) -> tuple[str, str]:
+    """What and to-do of an active title's last valid day."""
+    todo = (f"请在有效期届满前提交复核申请材料（复核窗口自 {cn_date(cert.review_window_opens_on)} 起开放）；"
+            f"未参加复核的，称号将于届满次日{_ending(tier)}。") if cert.review_window_opens_on else (
+            f"请在有效期届满前提交复核申请材料；未参加复核的，称号将于届满次日{_ending(tier)}。")
+    return f"{tier.name}称号有效期届满", todo
+
+
+def review_window_text(cert: Certification, tier: Tier) -> tuple[str, str]:
+    """What and to-do of the day an active title's review window opens."""
+    assert cert.valid_until is not None
+    todo = (f"称号有效期至 {cn_date(cert.valid_until)}，复核申报窗口开启后请尽快准备并提交复核材料"
+            f"{'（含带验证码的审计报告）' if tier.requires_audit_code else ''}。")
+    return f"{tier.name}复核申报窗口开启", todo
+
+
+def change_reports(kind: Kind, session: Session, tiers: TierCache, start: date, end: date,
                    region: str | None = None, ids: Collection[int] | None = None) -> Iterator[DueItem]:
     """Unreported major changes of title holders whose deadline falls in [start, end]."""
     reports = [r for part in slices(ids) for r in session.scalars(
@@ -166,19 +183,22 @@ def change_reports(session: Session, tiers: TierCache, start: date, end: date,
         if not live:
             continue
         rules = [tiers(c.tier, c.policy_code) for c in live]
-        milestones = tuple(sorted({m for t in rules for m in t.reminders.get("change_report", ())}, reverse=True))
+        milestones = tuple(sorted({m for t in rules for m in kind.milestones_for(t)}, reverse=True))
         losing = any(t.missed_change_report == "lose_review_eligibility" for t in rules)
-        kind = CHANGE_KIND_NAMES.get(report.kind, str(report.kind))
-        todo = (f"企业于 {cn_date(report.occurred_on)} 发生重大变化（{kind}），请于 {cn_date(report.deadline_on)} 前向主管部门报告"
+        change = CHANGE_KIND_NAMES.get(report.kind, str(report.kind))
+        todo = (f"企业于 {cn_date(report.occurred_on)} 发生重大变化（{change}），请于 {cn_date(report.deadline_on)} 前向主管部门报告"
                 + ("；逾期未报告的，相关称号将丧失复核资格。" if losing else "。"))
-        yield DueItem("change_report", report.id, "change_report", report.deadline_on, report.enterprise_id,
-                      report.enterprise.region_code, "、".join(t.name for t in rules), f"重大变化（{kind}）报告截止",
+        yield DueItem("change_report", report.id, kind.code, report.deadline_on, report.enterprise_id,
+                      report.enterprise.region_code, "、".join(t.name for t in rules), f"重大变化（{change}）报告截止",
                       todo, milestones, report.deadline_provisional)
 
 
-def opinion_deadlines(session: Session, tiers: TierCache, start: date, end: date,
-                      region: str | None = None) -> Iterator[DueItem]:
-    """Applications in open batches whose current level's deadline falls in [start, end]."""
+def opinion_deadlines(kind: Kind, session: Session, tiers: TierCache, start: date, end: date,
+                      region: str | None = None, ids: Collection[int] | None = None) -> Iterator[DueItem]:
+    """Applications in open batches whose current level's deadline falls in [start, end].
+
+    Few per year: always built whole (`ids` is not used; the scan does not judge this kind in SQL).
+    """
     waiting = session.scalars(sa.select(Application).join(Application.batch).where(
         Batch.status == BatchStatus.OPEN, Application.status == ApplicationStatus.IN_REVIEW,
         in_region(Application.region_code, region)).order_by(Application.id))
@@ -191,14 +211,17 @@ def opinion_deadlines(session: Session, tiers: TierCache, start: date, end: date
         todo = (f"该申请正等待{LEVEL_NAMES[level]}出具意见，请于 {cn_date(due)} 前在系统中出具推荐、退回补正"
                 "或不予推荐意见；逾期不能再推荐。")
         what = f"{batch.year}年{tier.name}{batch.name}：申请 #{application.id} {LEVEL_NAMES[level]}推荐意见截止"
-        yield DueItem("application", application.id, "opinion_due", due, application.enterprise_id,
-                      application.region_code, tier.name, what, todo, tier.reminders.get("opinion_due", ()),
+        yield DueItem("application", application.id, kind.code, due, application.enterprise_id,
+                      application.region_code, tier.name, what, todo, kind.milestones_for(tier),
                       office_code=office_code(application.region_code, level))
 
 
-def publicity_ends(session: Session, tiers: TierCache, start: date, end: date,
-                   region: str | None = None) -> Iterator[DueItem]:
-    """Publicised applications whose batch's publicity (公示) ends in [start, end]."""
+def publicity_ends(kind: Kind, session: Session, tiers: TierCache, start: date, end: date,
+                   region: str | None = None, ids: Collection[int] | None = None) -> Iterator[DueItem]:
+    """Publicised applications whose batch's publicity (公示) ends in [start, end].
+
+    A batch's publicised list is tens, not thousands: always built whole (`ids` is not used).
+    """
     publicised = session.scalars(sa.select(Application).join(Application.batch).where(
         Batch.status == BatchStatus.PUBLICITY, Application.status == ApplicationStatus.RECOMMENDED,
         Batch.publicity_ends_on.between(start, end), in_region(Application.region_code, region))
@@ -210,8 +233,8 @@ def publicity_ends(session: Session, tiers: TierCache, start: date, end: date,
         what = f"{batch.year}年{tier.name}{batch.name}：申请 #{application.id} 公示期截止"
         todo = (f"公示期至 {cn_date(due)} 结束（公示于{batch.published_where or '主管部门网站'}）。期内如有实名异议，"
                 "由主管部门核实处理；公示结束且异议处理完毕后，由组织部门确认结果并认定称号，此前请勿对外宣称已获认定。")
-        yield DueItem("application", application.id, "publicity_end", due, application.enterprise_id,
-                      application.region_code, tier.name, what, todo, tier.reminders.get("publicity_end", ()))
+        yield DueItem("application", application.id, kind.code, due, application.enterprise_id,
+                      application.region_code, tier.name, what, todo, kind.milestones_for(tier))
 
 
 def annual_due_dates(rules: Rules, year: int) -> dict[tuple[int, int], DueDate]:
@@ -248,7 +271,7 @@ def annual_owing(session: Session, tiers: TierCache, year: int, region: str | No
     return owing
 
 
-def _annual_item(enterprise_id: int, pairs: list[tuple[sa.Row, Tier]], year: int, due: DueDate,
+def _annual_item(kind: Kind, enterprise_id: int, pairs: list[tuple[sa.Row, Tier]], year: int, due: DueDate,
                  *, overdue: bool) -> DueItem:
     tiers = [t for _, t in pairs]
     losing = any(t.missed_annual_update == "lose_review_eligibility" for t in tiers)
@@ -257,30 +280,30 @@ def _annual_item(enterprise_id: int, pairs: list[tuple[sa.Row, Tier]], year: int
         todo = f"{year} 年度信息更新已于 {cn_date(due.on)} 截止，请尽快补报 {year - 1} 年度数据" + (
             "；未按期更新的，相关称号不得参加下一次复核。" if losing else "。")
     else:
-        milestones = tuple(sorted({m for t in tiers for m in t.reminders.get("annual_update", ())}, reverse=True))
+        milestones = tuple(sorted({m for t in tiers for m in kind.milestones_for(t)}, reverse=True))
         todo = f"请于 {cn_date(due.on)} 前在培育平台完成 {year} 年度信息更新（填报 {year - 1} 年度数据）" + (
             "；逾期未更新的，相关称号将不得参加下一次复核。" if losing else "。")
-    return DueItem("enterprise", enterprise_id, "annual_update", due.on, enterprise_id, pairs[0][0].region_code,
+    return DueItem("enterprise", enterprise_id, kind.code, due.on, enterprise_id, pairs[0][0].region_code,
                    "、".join(dict.fromkeys(t.name for t in tiers)), f"{year} 年度信息更新", todo, milestones,
                    due.provisional)
 
 
-def _annual_items(session: Session, tiers: TierCache, year: int, dues: dict[tuple[int, int], DueDate],
+def _annual_items(kind: Kind, session: Session, tiers: TierCache, year: int, dues: dict[tuple[int, int], DueDate],
                   region: str | None, *, overdue: bool, ids: Collection[int] | None = None) -> Iterator[DueItem]:
     if not dues:
         return
     owing = annual_owing(session, tiers, year, region, ids)
     for month_day, due in dues.items():
         for enterprise_id, pairs in owing.get(month_day, {}).items():
-            yield _annual_item(enterprise_id, pairs, year, due, overdue=overdue)
+            yield _annual_item(kind, enterprise_id, pairs, year, due, overdue=overdue)
 
 
-def annual_updates(session: Session, tiers: TierCache, start: date, end: date,
+def annual_updates(kind: Kind, session: Session, tiers: TierCache, start: date, end: date,
                    region: str | None = None, ids: Collection[int] | None = None) -> Iterator[DueItem]:
     """Annual updates due in [start, end] that are not yet filed."""
     for year in range(start.year, end.year + 1):
         dues = {md: due for md, due in annual_due_dates(tiers.rules, year).items() if start <= due.on <= end}
-        yield from _annual_items(session, tiers, year, dues, region, overdue=False, ids=ids)
+        yield from _annual_items(kind, session, tiers, year, dues, region, overdue=False, ids=ids)
 
 
 def last_passed_annual_dues(rules: Rules, today: date) -> dict[int, dict[tuple[int, int], DueDate]]:
@@ -295,17 +318,8 @@ def last_passed_annual_dues(rules: Rules, today: date) -> dict[int, dict[tuple[i
     return by_year
 
 
-def annual_overdue(session: Session, tiers: TierCache, today: date, region: str | None = None,
+def annual_overdue(kind: Kind, session: Session, tiers: TierCache, today: date, region: str | None = None,
                    ids: Collection[int] | None = None) -> Iterator[DueItem]:
     """The latest annual update whose last day has passed and that is still not filed."""
     for year, dues in last_passed_annual_dues(tiers.rules, today).items():
-        yield from _annual_items(session, tiers, year, dues, region, overdue=True, ids=ids)
-
-
-def due_between(session: Session, rules: Rules, start: date, end: date, region: str | None = None) -> list[DueItem]:
-    """Every deadline with its reference date in [start, end] (the weekly digest's list)."""
-    tiers = TierCache(rules)
-    found = [*expiries(session, tiers, start, end, region), *review_windows(session, tiers, start, end, region),
-             *annual_updates(session, tiers, start, end, region), *change_reports(session, tiers, start, end, region),
-             *opinion_deadlines(session, tiers, start, end, region), *publicity_ends(session, tiers, start, end, region)]
-    return sorted(found, key=lambda i: (i.reference_on, i.kind, i.subject_id))
+        yield from _annual_items(kind, session, tiers, year, dues, region, overdue=True, ids=ids)

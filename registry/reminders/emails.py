@@ -18,7 +18,8 @@ import jinja2
 
 from registry.accounts.models import User
 from registry.enterprises.models import Enterprise
-from registry.reminders.duedates import KIND_NAMES, DueItem, cn_date
+from registry.reminders import kinds
+from registry.reminders.duedates import DueItem, cn_date
 from registry.reminders.outbox import Backlog
 
 WEEKLY_SHOWN = 200  #: items listed in a weekly digest; the rest are counted
@@ -84,7 +85,7 @@ def daily_digest(officer: User, entries: Sequence[DueEntry], today: date) -> Ren
 def weekly_digest(officer: User, region_name: str, items: Sequence[DueItem], names: dict[int, str],
                   today: date, until: date) -> Rendered:
     """The Monday summary of what falls due in an officer's region in the next 30 days."""
-    counts = Counter(KIND_NAMES[i.kind] for i in items)
+    counts = Counter(kinds.label(i.kind) for i in items)
     return render("weekly_digest.txt", officer=officer, region_name=region_name, items=items,
                   shown=items[:WEEKLY_SHOWN], hidden=max(0, len(items) - WEEKLY_SHOWN), names=names,
                   counts=sorted(counts.items()), today=today, until=until)

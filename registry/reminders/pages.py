@@ -19,6 +19,7 @@ from registry.domain.actors import Action, can
 from registry.domain.errors import Conflict
 from registry.platform.db import utcnow
 from registry.platform.extensions import get_session, policies
+from registry.reminders import kinds
 from registry.reminders.deliveries import (
     MESSAGE_STATUS_NAMES,
     STATE_NAMES,
@@ -26,7 +27,6 @@ from registry.reminders.deliveries import (
     list_reminders,
     resend_message,
 )
-from registry.reminders.duedates import KIND_NAMES
 from registry.web.pages import bp
 from registry.web.pages.flow import today
 from registry.web.pages.forms import PageForm, choices
@@ -44,7 +44,8 @@ class ReminderFilterForm(PageForm):
         csrf = False
 
     status = SelectField("状态", choices=choices([("", "全部状态"), *STATE_NAMES.items()]), validators=[Optional()])
-    kind = SelectField("提醒类型", choices=choices([("", "全部类型"), *KIND_NAMES.items()]), validators=[Optional()])
+    kind = SelectField("提醒类型", choices=lambda: choices([("", "全部类型"), *kinds.names().items()]),
+                       validators=[Optional()])
     due_before = DateField("应发日期不晚于", validators=[Optional()])
 
 

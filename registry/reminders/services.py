@@ -14,13 +14,14 @@ Each scan for day D:
    milestone farther out than one already sent is retired: a deadline never gets two mails
    saying the same thing.
 
-Steps 1–3 are judged in SQL first (services/wanted.py): the database compares the rows the
-deadlines imply with the ledger and names the deadlines that need work; only those, and the
-rows due on D, are built as items and decided on here. E-mails go to the outbox in one
+The deadlines are those of the declared kinds (registry/reminders/kinds.py). Steps 1–3 are
+judged in SQL first for the kinds declared with a statement (registry/reminders/wanted.py): the
+database compares the rows the deadlines imply with the ledger and names the deadlines that need
+work; only those, the rows due on D and the other kinds are built as items and decided on here. E-mails go to the outbox in one
 statement per scan (outbox.MessageBatch).
 
-Recipients: the enterprise's contact and its responsible officer — or, for a reminder about an
-office's own step (a level's recommendation deadline in a batch), that office's officers; an
+Recipients, as the kind declares: the enterprise's contact and its responsible officer — or, for a
+reminder about an office's own step (a level's recommendation deadline in a batch), that office's officers; an
 officer who chose a daily digest gets one e-mail listing the day's reminders instead.
 """
 
@@ -40,7 +41,7 @@ from registry.enterprises.models import Enterprise
 from registry.platform.sqlutil import insert_ignore
 from registry.policies.rules import Rules
 from registry.reminders import duedates as dd
-from registry.reminders import emails, wanted
+from registry.reminders import emails, kinds, wanted
 from registry.reminders.models import Reminder, ReminderStatus
 from registry.reminders.outbox import MessageBatch
 
@@ -62,11 +63,6 @@ class ReminderReport:
     lines: list[str] = field(default_factory=list)
 
 
-SOURCES = {"expiry": dd.expiries, "review_window": dd.review_windows, "annual_update": dd.annual_updates,
-           "change_report": dd.change_reports, "opinion_due": dd.opinion_deadlines,
-           "publicity_end": dd.publicity_ends}
-
-
 def collect(session: Session, rules: Rules, today: date,
             only: Mapping[str, Collection[int]] | None = None) -> dict[Key, dd.DueItem]:
     """Every deadline that may need a reminder from `today` on, by ledger key.
@@ -76,16 +72,15 @@ def collect(session: Session, rules: Rules, today: date,
     """
     tiers = dd.TierCache(rules)
     items: list[dd.DueItem] = []
-    for kind, source in SOURCES.items():
-        ids = None if only is None else only.get(kind)
-        if ids is None:
-            items.extend(source(session, tiers, today, today + timedelta(days=dd.max_milestone(rules, kind))))
-        elif ids:
-            items.extend(source(session, tiers, today, today + timedelta(days=dd.max_milestone(rules, kind)),
-                                ids=ids))
-    ids = None if only is None else only.get("annual_update")
-    if ids is None or ids:
-        items.extend(dd.annual_overdue(session, tiers, today, ids=ids))
+    declared = kinds.all_kinds()
+    for kind in declared:
+        ids = None if only is None else only.get(kind.code)
+        if ids is None or ids:
+            items.extend(kind.due(session, tiers, today, today + timedelta(days=kind.horizon(rules)), ids=ids))
+    for kind in declared:
+        ids = None if only is None else only.get(kind.code)
+        if kind.overdue is not None and (ids is None or ids):
+            items.extend(kind.overdue(kind, session, tiers, today, ids=ids))
     return {item.key: item for item in items}
 
 
@@ -125,14 +120,16 @@ def plan(session: Session, rules: Rules, today: date, at: datetime,
          report: ReminderReport) -> dict[Key, dd.DueItem]:
     """Arm the wanted rows, revive retired ones wanted again, retire pending ones no longer wanted.
 
-    SQL names the deadlines with work to do (services/wanted.py); their items, and those of the
-    rows due today, are built and judged here as the whole roster's once were. Returns those
+    SQL names the deadlines with work to do (registry/reminders/wanted.py); their items, and those
+    of the rows due today, are built and judged here as the whole roster's once were. Returns those
     items: the e-mails of the rows due today are written from them.
     """
-    work = session.execute(wanted.work(rules, today)).all()
+    judged = kinds.in_sql()
+    in_sql = [k.code for k in judged]
+    work = session.execute(wanted.work(rules, today, judged)).all()
     pending = session.execute(sa.select(*_KEY).where(Reminder.status == ReminderStatus.PENDING, sa.or_(
-        Reminder.due_on <= today, Reminder.kind.not_in(wanted.KINDS)))).all()  # due, or not judged in SQL
-    subjects: dict[str, set[int]] = {kind: set() for kind in wanted.KINDS}
+        Reminder.due_on <= today, Reminder.kind.not_in(in_sql)))).all()  # due, or not judged in SQL
+    subjects: dict[str, set[int]] = {kind: set() for kind in in_sql}
     for row in (*work, *pending):
         subjects.get(row.kind, set()).add(row.subject_id)
     items = collect(session, rules, today, only=subjects)
@@ -143,7 +140,7 @@ def plan(session: Session, rules: Rules, today: date, at: datetime,
     report.retired += len(stale)
     missing = {(r.subject_type, r.subject_id, r.kind, r.reference_on) for r in work if r.need == "missing"}
     report.armed += _arm(session, {k: row for k, row in want.items()
-                                   if k[2] not in wanted.KINDS or (*k[:3], k[4]) in missing}, today)
+                                   if k[2] not in in_sql or (*k[:3], k[4]) in missing}, today)
     return items
 
 
@@ -201,8 +198,8 @@ def queue_due(session: Session, items: dict[Key, dd.DueItem], today: date, at: d
         report.queued += 1
         report.lines.append(f"提醒 #{reminder.id} {entry.enterprise.name}：{item.what}（{item.reference_on}，"
                             f"{emails.days_phrase(entry.days)}）")
-        if item.office_code is not None:
-            _mail_office(mail, reminder, entry, offices(item.office_code), digests)
+        if kinds.get(item.kind).recipients == kinds.OFFICE:
+            _mail_office(mail, reminder, entry, offices(item.office_code) if item.office_code else [], digests)
         else:
             _mail_one(mail, reminder, entry, digests)
     for officer, batch in digests.items():

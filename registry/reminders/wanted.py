@@ -7,7 +7,13 @@ states the same set in SQL — the policies' milestones become a small literal t
 the titles — so the ledger is compared with it inside the database and only keys that need work
 come back (`work`): "missing" (a wanted row absent, or retired while still ahead) and "stale" (a pending
 row no longer wanted). The scan rebuilds the DueItems of just those subjects with the duedates
-functions and decides in Python as before; tests/jobs/test_wanted.py checks the two agree.
+functions and decides in Python as before.
+
+Each kind's statement is part of its declaration (registry/reminders/kinds.py): a title-date kind's
+is generated from the same column as its Python rule (`title_dates`); the change-report and
+annual-update statements are written beside their rules and tests/jobs/test_wanted.py checks every
+kind declared with a statement against its Python rule. `wanted`, `work` and `provisional` take
+the kinds to judge (`kinds.in_sql()`).
 
 A title's rules are those of `PolicySet.tier(code, policy_code=…)`: its own policy when loaded,
 else the latest version of its tier (`policy_key`).
@@ -15,9 +21,9 @@ else the latest version of its tier (`policy_key`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -31,9 +37,19 @@ from registry.reminders import duedates as dd
 from registry.reminders.models import Reminder, ReminderStatus
 from registry.titles.models import Certification
 
-CERT_KINDS = ("expiry", "review_window")
-KINDS = (*CERT_KINDS, "change_report", "annual_update")  #: the kinds stated here; others are few, built in Python
 KEY = ("subject_type", "subject_id", "kind", "milestone", "reference_on")
+
+
+class Judged(Protocol):
+    """A kind the scan judges in SQL (registry/reminders/kinds.py `DeadlineKind` with `wanted`)."""
+
+    code: str
+    wanted: Callable[[Any, Rules, date], list[sa.Select]] | None
+    provisional: Callable[[Any, Rules, date], list[sa.ColumnElement[bool]]] | None
+
+    def milestones_for(self, tier: Tier) -> tuple[int, ...]:
+        """The reminders (days before) a title of `tier` gets."""
+        ...
 
 
 def tiers(rules: Rules) -> list[tuple[str, str, Tier]]:
@@ -74,16 +90,16 @@ def literal_table(name: str, columns: dict[str, TypeEngine], rows: Sequence[tupl
     return (sa.union_all(*selects) if len(selects) > 1 else selects[0]).subquery(name)
 
 
-def _milestones(rules: Rules, kind: str) -> sa.Subquery:
+def _milestones(rules: Rules, kind: dd.Kind) -> sa.Subquery:
     """(tier, policy code, milestone) of a title-driven kind."""
-    rows = [(code, key, m) for code, key, tier in tiers(rules) for m in tier.reminders.get(kind, ())]
-    return literal_table(f"{kind}_milestones", {"tier": sa.String(32), "pkey": sa.String(64),
+    rows = [(code, key, m) for code, key, tier in tiers(rules) for m in kind.milestones_for(tier)]
+    return literal_table(f"{kind.code}_milestones", {"tier": sa.String(32), "pkey": sa.String(64),
                                                  "milestone": sa.Integer()}, rows)
 
 
-def annual_dues(rules: Rules, today: date) -> list[tuple[int, tuple[int, int], dd.DueDate, bool]]:
+def annual_dues(rules: Rules, today: date, kind: dd.Kind) -> list[tuple[int, tuple[int, int], dd.DueDate, bool]]:
     """(year, month-day, due date, overdue) of every annual update `collect` looks at on `today`."""
-    end = today + timedelta(days=dd.max_milestone(rules, "annual_update"))
+    end = today + timedelta(days=dd.max_milestone(rules, kind))
     found = [(year, md, due, False) for year in range(today.year, end.year + 1)
              for md, due in dd.annual_due_dates(rules, year).items() if today <= due.on <= end]
     found += [(year, md, due, True) for year, dues in dd.last_passed_annual_dues(rules, today).items()
@@ -91,53 +107,93 @@ def annual_dues(rules: Rules, today: date) -> list[tuple[int, tuple[int, int], d
     return found
 
 
-def _annual(rules: Rules, today: date) -> dict[int, sa.Subquery]:
+def _annual(rules: Rules, today: date, kind: dd.Kind) -> dict[int, sa.Subquery]:
     """By year Y: (tier, policy code, milestone, reference date) of the updates of Y that are looked at."""
     rows: dict[int, list[tuple]] = {}
-    for year, md, due, overdue in annual_dues(rules, today):
+    for year, md, due, overdue in annual_dues(rules, today, kind):
         for code, key, tier in tiers(rules):
             if tier.annual_update_due == md:
-                milestones = (dd.OVERDUE,) if overdue else tier.reminders.get("annual_update", ())
+                milestones = (dd.OVERDUE,) if overdue else kind.milestones_for(tier)
                 rows.setdefault(year, []).extend((code, key, m, due.on) for m in milestones)
     return {year: literal_table(f"annual_{year}", {"tier": sa.String(32), "pkey": sa.String(64),
                                                    "milestone": sa.Integer(), "reference_on": sa.Date()}, found)
             for year, found in sorted(rows.items())}
 
 
-def _window(rules: Rules, today: date, kind: str) -> tuple[date, date]:
+def _window(rules: Rules, today: date, kind: dd.Kind) -> tuple[date, date]:
     return today, today + timedelta(days=dd.max_milestone(rules, kind))
 
 
-def wanted(rules: Rules, today: date) -> sa.Subquery:
-    """Every ledger key (subject_type, subject_id, kind, milestone, reference_on) wanted on `today`.
+def title_dates(column: sa.orm.InstrumentedAttribute) -> Callable[[dd.Kind, Rules, date], list[sa.Select]]:
+    """The statement of a kind whose date is `column` of an active title (the SQL of `dd.title_dates`)."""
+    def parts(kind: dd.Kind, rules: Rules, today: date) -> list[sa.Select]:
+        c, m = Certification, _milestones(rules, kind)
+        return [sa.select(sa.literal("certification").label("subject_type"), c.id.label("subject_id"),
+                          sa.literal(kind.code).label("kind"), m.c.milestone, column.label("reference_on"))
+                .join_from(c, m, sa.and_(m.c.tier == c.tier, m.c.pkey == policy_key(rules)))
+                .where(c.status == Status.ACTIVE, column.between(*_window(rules, today, kind)))]
+    return parts
 
-    The same rows as `reminders.wanted_rows(reminders.collect(...), today)`, duplicates aside.
-    """
-    c, pkey = Certification, policy_key(rules)
-    parts: list[sa.Select] = []
-    for kind, column in (("expiry", c.valid_until), ("review_window", c.review_window_opens_on)):
-        m = _milestones(rules, kind)
-        parts.append(sa.select(sa.literal("certification").label("subject_type"), c.id.label("subject_id"),
-                               sa.literal(kind).label("kind"), m.c.milestone, column.label("reference_on"))
-                     .join_from(c, m, sa.and_(m.c.tier == c.tier, m.c.pkey == pkey))
-                     .where(c.status == Status.ACTIVE, column.between(*_window(rules, today, kind))))
-    held, m = aliased(Certification), _milestones(rules, "change_report")  # those of every live title held
-    parts.append(sa.select(sa.literal("change_report"), ChangeReport.id, sa.literal("change_report"),
-                           m.c.milestone, ChangeReport.deadline_on)
-                 .join_from(ChangeReport, held, sa.and_(held.enterprise_id == ChangeReport.enterprise_id,
-                                                        held.status.in_(LIVE)))
-                 .join(m, sa.and_(m.c.tier == held.tier, m.c.pkey == policy_key(rules, held)))
-                 .where(ChangeReport.reported_on.is_(None),
-                        ChangeReport.deadline_on.between(*_window(rules, today, "change_report")))
-                 .distinct())
-    for year, a in _annual(rules, today).items():  # one part per year, the year a constant of the statement
+
+def change_reports(kind: dd.Kind, rules: Rules, today: date) -> list[sa.Select]:
+    """The statement of `dd.change_reports`: unreported changes, with the milestones of every live title held."""
+    held, m = aliased(Certification), _milestones(rules, kind)
+    return [sa.select(sa.literal("change_report").label("subject_type"), ChangeReport.id.label("subject_id"),
+                      sa.literal(kind.code).label("kind"), m.c.milestone, ChangeReport.deadline_on.label("reference_on"))
+            .join_from(ChangeReport, held, sa.and_(held.enterprise_id == ChangeReport.enterprise_id,
+                                                   held.status.in_(LIVE)))
+            .join(m, sa.and_(m.c.tier == held.tier, m.c.pkey == policy_key(rules, held)))
+            .where(ChangeReport.reported_on.is_(None),
+                   ChangeReport.deadline_on.between(*_window(rules, today, kind)))
+            .distinct()]
+
+
+def change_reports_provisional(kind: dd.Kind, rules: Rules, today: date) -> list[sa.ColumnElement[bool]]:
+    """Whether a change report `dd.change_reports` finds on `today` has a provisional deadline."""
+    held = aliased(Certification)
+    return [sa.exists(sa.select(ChangeReport.id).join_from(ChangeReport, held, sa.and_(
+        held.enterprise_id == ChangeReport.enterprise_id, held.status.in_(LIVE))).where(
+        ChangeReport.reported_on.is_(None), ChangeReport.deadline_provisional.is_(True),
+        ChangeReport.deadline_on.between(*_window(rules, today, kind))))]
+
+
+def annual_updates(kind: dd.Kind, rules: Rules, today: date) -> list[sa.Select]:
+    """The statement of `dd.annual_updates` and `dd.annual_overdue`: one part per year (a constant in it)."""
+    c, parts = Certification, []
+    for year, a in _annual(rules, today, kind).items():
         filed = sa.select(AnnualReport.id).where(AnnualReport.enterprise_id == c.enterprise_id,
                                                  AnnualReport.year == year - 1)
-        parts.append(sa.select(sa.literal("enterprise"), c.enterprise_id, sa.literal("annual_update"),
-                               a.c.milestone, a.c.reference_on)
-                     .join_from(c, a, sa.and_(a.c.tier == c.tier, a.c.pkey == pkey))
+        parts.append(sa.select(sa.literal("enterprise").label("subject_type"), c.enterprise_id.label("subject_id"),
+                               sa.literal(kind.code).label("kind"), a.c.milestone, a.c.reference_on)
+                     .join_from(c, a, sa.and_(a.c.tier == c.tier, a.c.pkey == policy_key(rules)))
                      .where(c.status.in_(LIVE), c.recognized_on < date(year, 1, 1), ~sa.exists(filed))
                      .distinct())
+    return parts
+
+
+def annual_updates_provisional(kind: dd.Kind, rules: Rules, today: date) -> list[sa.ColumnElement[bool]]:
+    """Whether an annual update looked at on `today` is owed and counted without holiday data."""
+    checks: list[sa.ColumnElement[bool]] = []
+    for year, md, due, _ in annual_dues(rules, today, kind):
+        if due.provisional:  # the item exists if anybody owes the update
+            owing = [(code, key) for code, key, tier in tiers(rules) if tier.annual_update_due == md]
+            checks.append(sa.exists(sa.select(Certification.id).where(
+                Certification.status.in_(LIVE), Certification.recognized_on < date(year, 1, 1),
+                tier_is(rules, owing), ~sa.exists(sa.select(AnnualReport.id).where(
+                    AnnualReport.enterprise_id == Certification.enterprise_id, AnnualReport.year == year - 1)))))
+    return checks
+
+
+def wanted(rules: Rules, today: date, kinds: Sequence[Judged]) -> sa.Subquery:
+    """Every ledger key (subject_type, subject_id, kind, milestone, reference_on) of `kinds` wanted on `today`.
+
+    The same rows as `reminders.wanted_rows(reminders.collect(...), today)` in those kinds, duplicates aside.
+    """
+    parts = [part for kind in kinds if kind.wanted is not None for part in kind.wanted(kind, rules, today)]
+    if not parts:
+        return literal_table("wanted", {"subject_type": sa.String(32), "subject_id": sa.Integer(),
+                                        "kind": sa.String(32), "milestone": sa.Integer(),
+                                        "reference_on": sa.Date()}, [])
     return sa.union_all(*parts).subquery("wanted")
 
 
@@ -145,8 +201,8 @@ def _same_key(w: Any, r: Any) -> sa.ColumnElement[bool]:
     return sa.and_(*(w.c[k] == getattr(r, k) for k in KEY))
 
 
-def work(rules: Rules, today: date) -> sa.Select:
-    """What the ledger needs on `today` in KINDS, as (need, id, *KEY) rows.
+def work(rules: Rules, today: date, kinds: Sequence[Judged]) -> sa.Select:
+    """What the ledger needs on `today` in `kinds`, as (need, id, *KEY) rows.
 
     need "missing": a deadline with a wanted row absent or retired while still ahead (id and milestone
     None); need "stale": a pending row that is not wanted. One statement: the wanted set is built once.
@@ -154,7 +210,7 @@ def work(rules: Rules, today: date) -> sa.Select:
     index, "stale" is an EXCEPT (a correlated NOT EXISTS on the wanted set ran as a nested loop over
     it while the ledger's statistics were stale: 13 s at 100,000 enterprises).
     """
-    w = wanted(rules, today).element.cte("wanted")
+    w = wanted(rules, today, kinds).element.cte("wanted")
     settled = sa.select(Reminder.id).where(_same_key(w, Reminder), ~sa.and_(
         Reminder.status == ReminderStatus.RETIRED, Reminder.due_on > today))
     none = sa.cast(sa.null(), sa.Integer)
@@ -162,7 +218,7 @@ def work(rules: Rules, today: date) -> sa.Select:
                          w.c.kind, none.label("milestone"), w.c.reference_on)
                .where(~sa.exists(settled)).distinct())
     pending = sa.select(*(getattr(Reminder, k) for k in KEY)).where(Reminder.status == ReminderStatus.PENDING,
-                                                                    Reminder.kind.in_(KINDS))
+                                                                    Reminder.kind.in_([k.code for k in kinds]))
     unwanted = sa.except_(pending, sa.select(*(w.c[k] for k in KEY))).subquery("unwanted")
     stale = (sa.select(sa.literal("stale"), Reminder.id, *(getattr(Reminder, k) for k in KEY))
              .join_from(Reminder, unwanted, _same_key(unwanted, Reminder))
@@ -170,18 +226,8 @@ def work(rules: Rules, today: date) -> sa.Select:
     return sa.union_all(missing, stale)
 
 
-def provisional(rules: Rules, today: date) -> sa.Select:
-    """Whether a deadline `collect` finds on `today` (in KINDS) was counted without holiday data."""
-    held = aliased(Certification)
-    checks = [sa.exists(sa.select(ChangeReport.id).join_from(ChangeReport, held, sa.and_(
-        held.enterprise_id == ChangeReport.enterprise_id, held.status.in_(LIVE))).where(
-        ChangeReport.reported_on.is_(None), ChangeReport.deadline_provisional.is_(True),
-        ChangeReport.deadline_on.between(*_window(rules, today, "change_report"))))]
-    for year, md, due, _ in annual_dues(rules, today):
-        if due.provisional:  # the item exists if anybody owes the update
-            owing = [(code, key) for code, key, tier in tiers(rules) if tier.annual_update_due == md]
-            checks.append(sa.exists(sa.select(Certification.id).where(
-                Certification.status.in_(LIVE), Certification.recognized_on < date(year, 1, 1),
-                tier_is(rules, owing), ~sa.exists(sa.select(AnnualReport.id).where(
-                    AnnualReport.enterprise_id == Certification.enterprise_id, AnnualReport.year == year - 1)))))
-    return sa.select(sa.or_(*checks))
+def provisional(rules: Rules, today: date, kinds: Sequence[Judged]) -> sa.Select:
+    """Whether a deadline `collect` finds on `today` in `kinds` was counted without holiday data."""
+    checks = [check for kind in kinds if kind.provisional is not None
+              for check in kind.provisional(kind, rules, today)]
+    return sa.select(sa.or_(sa.false(), *checks))

@@ -1,7 +1,7 @@
 """The import pages (导入): upload, progress, the dry-run diff, confirm, the errors and their workbook.
 
 An upload is stored on a queued ImportRun and committed; the jobs process's import executor
-(registry/roster/imports/executor.py) checks it (and in apply mode writes it) while the browser waits on
+(jobs/imports.py) checks it (and in apply mode writes it) while the browser waits on
 /imports/{id}, which polls the API every second
 (registry/web/static/import-poll.js, or a meta refresh without JS). "确认导入" of a validated dry
 run queues the very same stored file in apply mode: every row is checked again, all or nothing.

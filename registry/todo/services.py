@@ -26,7 +26,9 @@ from registry.enterprises.models import Enterprise
 from registry.pipeline.models import Batch, Objection, ObjectionStatus
 from registry.policies.rules import Rules
 from registry.proposals.models import Proposal, ProposalStatus
-from registry.reminders.duedates import TierCache, annual_overdue, change_reports, cn_date, due_between
+from registry.reminders import kinds
+from registry.reminders.duedates import TierCache, cn_date
+from registry.reminders.kinds import due_between
 from registry.reminders.models import OutboxMessage, OutboxStatus
 from registry.roster.models import ImportRun, ImportStatus
 from registry.titles.models import Certification
@@ -67,11 +69,12 @@ class TodoItem:
 def _deadlines(session: Session, actor: Actor, rules: Rules, today: date, horizon: int) -> list[TodoItem]:
     tiers = TierCache(rules)
     items: list[TodoItem] = []
-    for due in annual_overdue(session, tiers, today):
+    annual = kinds.get("annual_update")
+    for due in (annual.overdue(annual, session, tiers, today) if annual.overdue else ()):
         items.append(TodoItem("overdue", due.what, due.todo, due.reference_on, "pages.enterprise",
                               {"enterprise_id": due.enterprise_id}))
-    for due in change_reports(session, tiers, today.replace(year=today.year - LOOKBACK_YEARS, day=1),
-                              today - timedelta(days=1)):
+    for due in kinds.get("change_report").due(session, tiers, today.replace(year=today.year - LOOKBACK_YEARS, day=1),
+                                              today - timedelta(days=1)):
         items.append(TodoItem("overdue", f"{due.what}（已逾期）", due.todo, due.reference_on, "pages.enterprise",
                               {"enterprise_id": due.enterprise_id}))
     for due in due_between(session, rules, today, today + timedelta(days=horizon)):

@@ -23,6 +23,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy.orm import Session
 
 from config import Settings
+from jobs import outbox as sending
 from registry import create_app
 from registry.audit.guard import guarded_sessionmaker
 from registry.audit.models import AuditEvent
@@ -140,14 +141,14 @@ def test_starttls_to_a_relay_that_requires_it(session, sessions, trusted):
         row = queue_one(session, "tls:starttls")
         plain = Settings(env="testing", secret_key="t", smtp_host="127.0.0.1", smtp_port=port, smtp_timeout=5.0,
                          mail_from="registry@zj.example.cn", smtp_security="none")
-        refused = outbox.drain(sessions, plain, clock=lambda: NOW, today=NOW.date())
+        refused = sending.drain(sessions, plain, clock=lambda: NOW, today=NOW.date())
         # the relay insists on TLS: a configuration fault, so the message waits instead of failing
         assert (refused.sent, refused.failed, refused.unreachable) == (0, 0, True) and handler.messages == []
         session.expire_all()
         assert session.get(OutboxMessage, row.id).status == OutboxStatus.PENDING
         tls = plain.with_overrides(smtp_security="starttls")
         later = NOW + timedelta(days=1)
-        assert outbox.drain(sessions, tls, clock=lambda: later, today=later.date()).sent == 1
+        assert sending.drain(sessions, tls, clock=lambda: later, today=later.date()).sent == 1
     finally:
         controller.stop()
     [(_, rcpts, message)] = handler.messages
@@ -162,7 +163,7 @@ def test_implicit_tls_to_an_ssl_relay(session, sessions, trusted):
         row = queue_one(session, "tls:ssl")
         settings = Settings(env="testing", secret_key="t", smtp_host="127.0.0.1", smtp_port=port, smtp_timeout=5.0,
                             mail_from="registry@zj.example.cn", smtp_security="ssl")
-        assert outbox.drain(sessions, settings, clock=lambda: NOW, today=NOW.date()).sent == 1
+        assert sending.drain(sessions, settings, clock=lambda: NOW, today=NOW.date()).sent == 1
     finally:
         controller.stop()
     [(_, _, message)] = handler.messages
@@ -185,7 +186,7 @@ def test_two_senders_at_once_deliver_every_message_exactly_once(committed_app):
     def sender(engine):  # noqa: ANN001, ANN202
         try:
             start.wait()
-            outbox.drain(guarded_sessionmaker(engine), settings, clock=lambda: NOW, today=NOW.date(), limit=None)
+            sending.drain(guarded_sessionmaker(engine), settings, clock=lambda: NOW, today=NOW.date(), limit=None)
         except Exception as exc:  # noqa: BLE001  reported below
             errors.append(exc)
 
@@ -200,7 +201,7 @@ def test_two_senders_at_once_deliver_every_message_exactly_once(committed_app):
             left = session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(
                 OutboxMessage.status != OutboxStatus.SENT))
         if left:
-            outbox.drain(committed_app.extensions["registry.sessionmaker"], settings, clock=lambda: NOW + timedelta(hours=1),
+            sending.drain(committed_app.extensions["registry.sessionmaker"], settings, clock=lambda: NOW + timedelta(hours=1),
                          today=NOW.date())
     finally:
         controller.stop()

@@ -6,10 +6,11 @@ from datetime import timedelta
 import sqlalchemy as sa
 import time_machine
 
+from jobs.digests import watchdog_once
 from registry import create_app
 from registry.accounts.users import create_user
 from registry.reminders import outbox
-from registry.reminders.digests import alert_if_outbox_backlog, watchdog_once
+from registry.reminders.digests import alert_if_outbox_backlog
 from registry.reminders.models import OutboxMessage, OutboxStatus
 from tests.conftest import NOW
 

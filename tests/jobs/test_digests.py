@@ -4,8 +4,9 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from jobs.digests import weekly_digest_once
 from registry.accounts.users import create_user
-from registry.reminders.digests import alert_if_scan_late, weekly_digest_once, weekly_officer_digests
+from registry.reminders.digests import alert_if_scan_late, weekly_officer_digests
 from registry.reminders.models import OutboxMessage
 from registry.runs import ledger as jobruns
 from tests.conftest import NOW, d

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from jobs.imports import Executor, claim_next, execute
 from registry.accounts.models import User
 from registry.accounts.users import create_user
 from registry.audit import trail as audit
@@ -22,7 +23,7 @@ from registry.enterprises.models import Enterprise
 from registry.platform.db import utcnow
 from registry.policies.rules import load_rules
 from registry.roster.imports import queue_import
-from registry.roster.imports.executor import Executor, claim_next, execute, fail_stale_imports
+from registry.roster.imports.queue import fail_stale_imports
 from registry.roster.imports.run import ABANDONED_AFTER
 from registry.roster.models import ImportRun
 from tests.conftest import NOW, ROOT

@@ -6,6 +6,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
+from jobs import outbox as sending
 from registry.reminders import outbox
 from registry.reminders.models import OutboxMessage, OutboxStatus
 from tests.conftest import NOW
@@ -32,7 +33,7 @@ def queue(session, key="reminder:1:enterprise", to="boss@factory.cn"):
 
 
 def drain(sessions, settings, clock):
-    return outbox.drain(sessions, settings, clock=clock, today=clock().date())
+    return sending.drain(sessions, settings, clock=clock, today=clock().date())
 
 
 def reload(session, row):

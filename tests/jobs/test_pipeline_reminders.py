@@ -9,7 +9,7 @@ from registry import create_app
 from registry.accounts.users import create_user
 from registry.pipeline.services import start_publicity
 from registry.reminders.deliveries import ReminderFilter, list_reminders
-from registry.reminders.duedates import due_between
+from registry.reminders.kinds import due_between
 from registry.reminders.models import OutboxMessage, Reminder, ReminderStatus
 from tests.conftest import NOW, d, officer_of
 from tests.jobs.conftest import scan

@@ -1,9 +1,10 @@
 """The scan's SQL statement of the wanted reminder rows equals the Python one, on SQLite and PostgreSQL.
 
-services/wanted.py restates in SQL what reminders.wanted_rows(reminders.collect(...)) decides, so
-that the nightly scan does not load the roster. These tests hold the two together on a roster
-with every kind of deadline, several policies, a title whose policy is no longer loaded, a
-renewal and a filing, over days that cross each kind's window.
+registry/reminders/wanted.py restates in SQL what reminders.wanted_rows(reminders.collect(...))
+decides, so that the nightly scan does not load the roster. These tests hold the two together, for
+every kind declared with a statement (registry/reminders/kinds.py `in_sql`), on a roster with every
+kind of deadline, several policies, a title whose policy is no longer loaded, a renewal and a
+filing, over days that cross each kind's window.
 """
 
 from datetime import timedelta
@@ -13,8 +14,8 @@ import sqlalchemy as sa
 
 from registry.domain.lifecycle import Event
 from registry.enterprises.services import record_change_report
+from registry.reminders import kinds, wanted
 from registry.reminders import services as reminders
-from registry.reminders import wanted
 from registry.reminders.models import Reminder, ReminderStatus
 from registry.titles.models import Certification
 from registry.titles.services import EventInput, apply_event
@@ -53,31 +54,38 @@ def roster(session, admin, rules):
     return {"renewed": renewed, "filed": filed}
 
 
+def judged():
+    """The codes of the kinds the scan judges in SQL."""
+    return {k.code for k in kinds.in_sql()}
+
+
 def python_view(session, rules, day):
-    """What the Python path wants on `day`, and what it finds missing and stale in the ledger."""
-    want = set(reminders.wanted_rows(reminders.collect(session, rules, day), day, NOW))
+    """What the Python path wants on `day` (in the kinds judged in SQL), and what it finds missing and stale."""
+    want = {k for k in reminders.wanted_rows(reminders.collect(session, rules, day), day, NOW) if k[2] in judged()}
     ledger = session.execute(sa.select(Reminder.id, *(getattr(Reminder, k) for k in wanted.KEY),
                                        Reminder.status, Reminder.due_on)).all()
     settled = {tuple(r[1:6]) for r in ledger if not (r.status == ReminderStatus.RETIRED and r.due_on > day)}
-    missing = {(k[0], k[1], k[2], k[4]) for k in want if k not in settled and k[2] in wanted.KINDS}
+    missing = {(k[0], k[1], k[2], k[4]) for k in want if k not in settled}
     stale = {r.id for r in ledger if r.status == ReminderStatus.PENDING and tuple(r[1:6]) not in want
-             and r.kind in wanted.KINDS}
+             and r.kind in judged()}
     return want, missing, stale
 
 
 def sql_view(session, rules, day):
     """The same three sets from services/wanted.py."""
-    want = {tuple(r) for r in session.execute(sa.select(wanted.wanted(rules, day)))}
-    work = session.execute(wanted.work(rules, day)).all()
+    want = {tuple(r) for r in session.execute(sa.select(wanted.wanted(rules, day, kinds.in_sql())))}
+    work = session.execute(wanted.work(rules, day, kinds.in_sql())).all()
     missing = {(r.subject_type, r.subject_id, r.kind, r.reference_on) for r in work if r.need == "missing"}
     return want, missing, {r.id for r in work if r.need == "stale"}
 
 
 def test_sql_and_python_agree_on_every_day_while_the_ledger_fills(session, admin, rules, roster):
+    seen = set()
     for day in map(d, DAYS):
         python, sql = python_view(session, rules, day), sql_view(session, rules, day)
         assert sql == python, day
         assert python[0], day  # something is wanted on each of these days
+        seen |= {k[2] for k in python[0]}
         if day == d("2026-06-16"):  # a review passed and a report filed: stale rows to find
             for action in (Event.SUBMIT_REVIEW, Event.PASS_REVIEW):  # issue 14: a pass needs a review under way
                 apply_event(session, actor=admin, rules=rules, certification_id=roster["renewed"].id,
@@ -88,6 +96,7 @@ def test_sql_and_python_agree_on_every_day_while_the_ledger_fills(session, admin
         scan(session, rules, day)
         left = sql_view(session, rules, day)
         assert not left[1] and not left[2], day  # the scan left nothing to do for its day
+    assert seen == judged()  # every statement declared was compared with its rule, none vacuously
 
 
 def test_a_pending_row_of_an_ended_title_is_stale(session, admin, rules, roster):
@@ -107,7 +116,7 @@ def test_provisional_deadlines_are_noticed_as_the_items_say(session, admin, rule
     seen = set()
     for day in map(d, DAYS):
         items = reminders.collect(session, rules, day).values()
-        expected = any(i.provisional for i in items if i.kind in wanted.KINDS)
-        assert bool(session.scalar(wanted.provisional(rules, day))) == expected, day
+        expected = any(i.provisional for i in items if i.kind in judged())
+        assert bool(session.scalar(wanted.provisional(rules, day, kinds.in_sql()))) == expected, day
         seen.add(expected)
     assert seen == {True, False}  # 2027 has no holiday data in the test database

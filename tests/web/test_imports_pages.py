@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from config import Settings
+from jobs.imports import Executor, committed_progress
 from registry import create_app
 from registry.accounts.users import create_user
 from registry.domain.actors import Role, system_actor
@@ -21,7 +22,6 @@ from registry.policies.rules import load_rules
 from registry.regions.reference import sync_regions
 from registry.roster import worker as import_worker
 from registry.roster.imports import queue_import
-from registry.roster.imports.executor import Executor
 from registry.roster.models import ImportRun
 from tests.conftest import NOW, ROOT, backends, d, fresh_database, officer_of
 from tests.factories import grant, make_enterprise, make_uscc
@@ -192,13 +192,13 @@ def test_the_worker_marks_a_run_failed_when_processing_raises_and_runs_it_once(i
     session.commit()
     before = session.scalar(sa.select(sa.func.count()).select_from(Enterprise))
     # The uploader lost the import right before the worker got to it: process_import refuses.
-    import_worker.process(inline, run.id, officer_of("331000", role=Role.AUDITOR), date(2026, 6, 1), threaded=False)
+    import_worker.process(inline, run.id, officer_of("331000", role=Role.AUDITOR), date(2026, 6, 1))
     session.expire_all()
     failed = session.get(ImportRun, run.id)
     assert failed.status == "failed" and failed.finished_at is not None
     assert "未导入任何数据" in failed.errors[0]["message"] and "PermissionDenied" in failed.errors[0]["message"]
     assert session.scalar(sa.select(sa.func.count()).select_from(Enterprise)) == before
-    import_worker.process(inline, run.id, officer_of("331000"), date(2026, 6, 1), threaded=False)
+    import_worker.process(inline, run.id, officer_of("331000"), date(2026, 6, 1))
     session.expire_all()
     assert session.get(ImportRun, run.id).status == "failed"  # not queued any more: not processed again
 
@@ -281,7 +281,7 @@ def test_progress_is_committed_from_a_session_of_its_own(threaded_app):
                            mode="dry_run", at=NOW)
         session.commit()
         run_id = run.id
-    import_worker.committed_progress(sessions, run_id)(1000, 2500)
+    committed_progress(sessions, run_id)(1000, 2500)
     with sessions() as reader:
         assert reader.execute(sa.select(ImportRun.processed_rows, ImportRun.total_rows)
                               .where(ImportRun.id == run_id)).one() == (1000, 2500)

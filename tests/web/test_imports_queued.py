@@ -8,8 +8,8 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from jobs.imports import claim, execute
 from registry.enterprises.models import Enterprise
-from registry.roster.imports.executor import claim, execute
 from registry.roster.models import ImportRun
 from tests.conftest import NOW
 from tests.imports.files import roster_rows, xlsx

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
+from jobs import outbox as sending
 from registry.platform.db import utcnow
-from registry.reminders import outbox
 from registry.reminders.deliveries import ReminderFilter, list_reminders
 from registry.reminders.models import OutboxStatus, ReminderStatus
 from registry.runs import ledger as jobruns
@@ -129,12 +129,12 @@ def test_a_resent_mail_is_delivered_once_by_the_real_sender(api_as, books, sessi
     bounced = books.message(session, "boss@a.cn")
     assert resend(api_as("admin", "330000"), bounced).status_code == 200
     clock = lambda: utcnow() + timedelta(seconds=1)  # noqa: E731
-    report = outbox.drain(sessions, mail_settings, clock=clock, today=clock().date())
+    report = sending.drain(sessions, mail_settings, clock=clock, today=clock().date())
     # the resent mail, and E's, whose retry after the 451 is due by now
     assert report.sent == 2 and sorted(rcpts for _, rcpts, _ in handler.messages) == [["boss@a.cn"], ["boss@e.cn"]]
     [(_, _, mail)] = [m for m in handler.messages if m[1] == ["boss@a.cn"]]
     assert mail["Message-ID"] == bounced.message_id
-    assert outbox.drain(sessions, mail_settings, clock=clock, today=clock().date()).sent == 0
+    assert sending.drain(sessions, mail_settings, clock=clock, today=clock().date()).sent == 0
     session.expire_all()
     assert bounced.status == OutboxStatus.SENT and len(handler.messages) == 2
 

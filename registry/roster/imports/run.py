@@ -4,7 +4,7 @@ One ImportRun row records each upload: its status (queued, running, failed, vali
 applied), counts, errors ({row, column, field, message}), the diff and warnings, and the error
 workbook. `run_import` does it all at once (CLI, small API uploads); a page upload (or a large API
 one) is `queue_import`ed with its file and processed by the jobs process's executor with
-`process_import` (registry/roster/imports/executor.py). Nothing of the
+`process_import` (jobs/imports.py). Nothing of the
 registry is written unless every row is good. Like every service it flushes and never commits;
 the caller commits, which also keeps the ImportRun of a failed file for its error workbook.
 """
@@ -36,7 +36,7 @@ from registry.roster.models import ImportRun
 MODES = ("dry_run", "apply")
 ERROR_LIMIT = 1000  #: errors kept in ImportRun.errors (the error workbook has them all)
 #: a queued import nobody claimed for this long (the jobs process is not running) is failed by the
-#: reaper (registry/roster/imports/executor.py); a running one is failed when its heartbeat goes stale.
+#: reaper (registry/roster/imports/queue.py); a running one is failed when its heartbeat goes stale.
 ABANDONED_AFTER = timedelta(hours=6)
 ABANDONED = ("导入中断（排队超过 6 小时无人处理，请确认定时任务进程 jobs run 在运行），未导入任何数据，请重新上传 / "
              "import interrupted: not picked up for 6 hours, nothing imported")

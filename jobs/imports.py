@@ -10,15 +10,17 @@ transaction of its own as the uploader (their current role and region; a deactiv
 uploader fails the run). Any exception rolls that transaction back and marks the run failed.
 
 While a run is processed a heartbeat thread writes `heartbeat_at` in short transactions of its
-own. `fail_stale_imports` (the jobs process's reaper, every minute, and the hourly watchdog) fails
-a running run whose heartbeat is older than REGISTRY_IMPORT_HEARTBEAT_MINUTES (default 5): its
+own. `fail_stale_imports` (registry/roster/imports/queue.py; the jobs process's reaper, every minute,
+and the hourly watchdog) fails a running run whose heartbeat is older than REGISTRY_IMPORT_HEARTBEAT_MINUTES (default 5): its
 worker died, its transaction was rolled back, nothing of it was written. On SQLite the import's
 transaction holds the database's write lock, so neither the heartbeat nor the reaper can write
 while a live import works; the reaper's UPDATE waits and then finds the run finished. A queued run
 nobody claimed for ABANDONED_AFTER (the jobs process is not running) is failed as before.
 
-Tests set the app's IMPORTS_INLINE: the request claims and processes its own run with the same
-code (`registry/roster/worker.py`).
+The executor owns every transaction of an import: the claim, the import itself, the heartbeats
+and the failure mark are each committed here, never by the services (registry/roster/imports/).
+Tests set the app's IMPORTS_INLINE: the request claims and processes its own run with this very
+code (`process_inline`, handed to the web tier by `create_app`; registry/roster/worker.py).
 """
 
 from __future__ import annotations
@@ -28,27 +30,26 @@ import os
 import socket
 import threading
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import sqlalchemy as sa
+from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.import_limits import ImportLimits
-from registry.accounts.models import User
 from registry.domain.actors import Actor
-from registry.domain.errors import PermissionDenied
 from registry.domain.policy import PolicySet
+from registry.platform.db import utcnow
 from registry.policies.rules import load_rules
 from registry.regions.scoping import scope_session
 from registry.roster.imports.check import Progress
-from registry.roster.imports.run import ABANDONED, ABANDONED_AFTER, process_import
+from registry.roster.imports.queue import submitter
+from registry.roster.imports.run import process_import
 from registry.roster.models import ImportRun
 
 log = logging.getLogger("jobs.imports")
 
 FAILED = "导入未完成，未导入任何数据：{error} / import failed, nothing imported"
-STALE = ("导入中断：处理进程已停止（超过 {minutes} 分钟没有心跳），未导入任何数据，请重新上传 / "
-         "import interrupted: its worker stopped, nothing imported")
 POLL_SECONDS = 1.0  #: how often an idle executor looks for a queued run
 
 
@@ -96,19 +97,6 @@ def _set_running(session: Session, run_id: int, *, worker: str, now: datetime) -
 
 
 # ------------------------------------------------------------------------------------------ running
-
-def submitter(session: Session, run: ImportRun) -> Actor:
-    """Return the uploader as they are now, to act as them. :raises PermissionDenied: gone, inactive or moved."""
-    user = session.get(User, run.user_id) if run.user_id is not None else None
-    if user is None or not user.is_active:
-        raise PermissionDenied("上传人账户不存在或已停用 / the uploader's account is gone or inactive")
-    if user.region_code != run.region_code:
-        raise PermissionDenied("上传人的管辖地区已变更 / the uploader's region has changed")
-    info = run.submitted_by or {}
-    return Actor(kind=str(info.get("kind") or "user"), name=user.username, role=user.role,
-                 region_code=user.region_code, user_id=user.id, token_id=info.get("token_id"),  # type: ignore[arg-type]
-                 ip=info.get("ip"), request_id=info.get("request_id"))  # type: ignore[arg-type]
-
 
 def execute(sessions: Callable[[], Session], policies: PolicySet, run_id: int, *, clock: Callable[[], datetime],
             today: date, actor: Actor | None = None, heartbeat_seconds: float | None = None,
@@ -198,27 +186,6 @@ class Heartbeat:
             self._thread.join(timeout=1.0)
 
 
-# ------------------------------------------------------------------------------------------- reaper
-
-def fail_stale_imports(session: Session, *, at: datetime, stale_after: timedelta) -> int:
-    """Fail running imports whose heartbeat is older than `stale_after`, and queued ones nobody claimed for
-    ABANDONED_AFTER; return how many. Flushes, never commits; runs on an unscoped session (jobs)."""
-    cutoff = at - stale_after
-    stale = sa.or_(ImportRun.heartbeat_at < cutoff,
-                   sa.and_(ImportRun.heartbeat_at.is_(None), ImportRun.created_at < cutoff))
-    minutes = max(int(stale_after.total_seconds() // 60), 1)
-    failed = 0
-    for where, message in (
-            (sa.and_(ImportRun.status == "running", stale), STALE.format(minutes=minutes)),
-            (sa.and_(ImportRun.status == "queued", ImportRun.created_at < at - ABANDONED_AFTER), ABANDONED)):
-        failed += len(session.execute(
-            sa.update(ImportRun).where(where)
-            .values(status="failed", finished_at=at, counts={"errors": 1, "error_rows": 0},
-                    errors=[{"row": None, "column": None, "field": None, "message": message}])
-            .returning(ImportRun.id).execution_options(synchronize_session=False)).all())
-    return failed
-
-
 # ---------------------------------------------------------------------------------------- executor
 
 class Executor:
@@ -273,3 +240,20 @@ class Executor:
         self.stopping.set()
         if self._thread is not None:
             self._thread.join(timeout)
+
+
+def process_inline(app: Flask, run_id: int, actor: Actor, today: date) -> None:
+    """Claim the queued run and process it in the request as `actor` (IMPORTS_INLINE, tests only).
+
+    A run not queued any more is left alone.
+    """
+    sessions = app.extensions["registry.sessionmaker"]
+    session = sessions()
+    try:
+        claimed = claim(session, run_id, worker=f"web:{worker_name()}", now=utcnow())
+    finally:
+        if not session.info.get("shared"):
+            session.close()
+    if claimed:
+        execute(sessions, app.extensions["registry.policies"], run_id, clock=utcnow, today=today, actor=actor,
+                limits=app.config["REGISTRY"].import_limits)
