@@ -30,6 +30,10 @@ from registry.platform.migrate import upgrade
 from registry.policies.rules import Rules, load_rules
 from registry.regions.reference import sync_regions
 
+#: the web fixtures (an app on the test session, clients logged in as a role of a region) for every folder:
+#: feature folders hold their own API and page tests (issue 15)
+pytest_plugins = ["tests.web.fixtures"]
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("REGISTRY_TEST_DATABASE_URL", "")
 REQUIRE_PG = os.environ.get("REGISTRY_REQUIRE_PG") == "1"

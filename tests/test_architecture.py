@@ -165,3 +165,11 @@ def test_the_checks_see_a_cycle_and_an_upward_import():
                "registry.platform.db": {"registry.titles.models"}, "registry.titles.models": set()}
     assert cycles(made_up) == [["registry.a.x", "registry.b.y"]]
     assert upward(made_up) == ["registry.platform.db (platform) -> registry.titles.models (features)"]
+
+
+def test_tests_are_organised_like_the_code():
+    """Every package of registry/ has its tests folder of the same name, and no test file is named
+    after an issue number (files say what behaviour they pin down)."""
+    packages = sorted(p.name for p in ROOT.joinpath("registry").iterdir() if (p / "__init__.py").exists())
+    assert [name for name in packages if not ROOT.joinpath("tests", name).is_dir()] == []
+    assert sorted(str(p.relative_to(ROOT)) for p in ROOT.joinpath("tests").rglob("test_issue*.py")) == []

@@ -17,9 +17,11 @@ import pytest
 
 from tests.conftest import ROOT
 
-DATE_SENSITIVE = ["tests/domain", "tests/services", "tests/jobs", "tests/pipeline", "tests/test_settings.py",
-                  "tests/web/test_pages.py", "tests/web/test_page_actions.py", "tests/web/test_pipeline_pages.py",
-                  "tests/web/test_pipeline_api.py", "tests/web/test_api.py", "tests/web/test_reminders.py"]
+DATE_SENSITIVE = ["tests/domain", "tests/titles", "tests/enterprises/test_register_update_and_reports.py",
+                  "tests/policies", "tests/dashboard/test_overview.py", "tests/accounts/test_token_use.py",
+                  "tests/platform/test_bulkwrite.py", "tests/platform/test_insert_ignore.py",
+                  "tests/jobs", "tests/pipeline", "tests/test_settings.py",
+                  "tests/web/test_pages.py", "tests/web/test_api.py", "tests/reminders/test_reminders_page_and_api.py"]
 
 
 @pytest.mark.timeout(1200)

@@ -40,7 +40,7 @@ HASHED_FIELDS = (
     "entity_id", "enterprise_id", "region_code", "changes", "reason_code", "document_no", "note",
     "request_id", "ip", "prev_hash",
 )
-BULK_KEY = "registry.audit.trail.bulk_permits"
+BULK_KEY = "registry.audit.bulk_permits"
 #: json.dumps(…, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False) made once:
 #: dumps with non-default options builds a new encoder on every call (a third of verify's encoding).
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)

@@ -74,6 +74,7 @@ def propose_revocation(session: Session, *, actor: Actor, rules: Rules, certific
                f"禁止申报 {reason.ban_years if reason else 0} 年）")
     payload = {"action": event.action.value, "effective_on": event.effective_on.isoformat(),
                "reason_code": event.reason_code, "document_no": event.document_no, "note": event.note,
+               "incident_on": event.incident_on.isoformat() if event.incident_on else None,
                "version": cert.version if event.version is None else event.version}
     return proposals.propose(session, actor=actor, kind="certification.revoke", region_code=cert.region_code,
                              target_type="certification", target_id=cert.id, summary=summary, payload=payload,
@@ -180,8 +181,10 @@ def confirm(session: Session, *, actor: Actor, rules: Rules, proposal_id: int, a
     data: dict[str, Any] = row.payload
     if row.kind == "certification.revoke":
         # no version: the title may have been touched since (a flag); the guards judge it as it is now
+        incident = data.get("incident_on")
         event = EventInput(Event(data["action"]), date.fromisoformat(data["effective_on"]), data.get("reason_code"),
-                           data.get("document_no"), data.get("note"))
+                           data.get("document_no"), data.get("note"),
+                           incident_on=date.fromisoformat(incident) if incident else None)
         apply_event(session, actor=actor, rules=rules, certification_id=row.target_id, event=event, at=at,
                     today=today, four_eyes=both)
     elif row.kind == "ban.lift":

@@ -1,4 +1,4 @@
-"""The web tier's clock: `now()` is UTC, injectable per app (`app.extensions["registry.platform.clock"]`);
+"""The web tier's clock: `now()` is UTC, injectable per app (`app.extensions["registry.clock"]`);
 `today()` is the date in the configured zone (Asia/Shanghai) — the one `today` of the web tier.
 
 Session timeouts and token expiry are decided against it, so tests move time instead of sleeping.
@@ -16,7 +16,7 @@ from registry.platform.db import utcnow
 
 def now() -> datetime:
     """Return the current instant (aware, UTC) from the app's clock."""
-    return current_app.extensions.get("registry.platform.clock", utcnow)()
+    return current_app.extensions.get("registry.clock", utcnow)()
 
 
 def today() -> date:

@@ -93,7 +93,7 @@ def spooled_download(produce: Produce, *, region_code: str | None, name: str, fa
     download is recorded as `audited` says, with the row count `produce` returned.
     """
     factory = current_app.extensions["registry.sessionmaker"]
-    clock = current_app.extensions.get("registry.platform.clock", utcnow)  # captured: the body runs outside the request
+    clock = current_app.extensions.get("registry.clock", utcnow)  # captured: the body runs outside the request
     deferred = current_app.extensions.setdefault("registry.download_audit_threads", [])
     record = _Record(audited, name, mimetype, clock, factory, deferred)
     return Response(_spooled(factory, produce, region_code, record), content_type=mimetype,

@@ -10,7 +10,7 @@ import pytest
 
 from tests.e2e.conftest import chromium, page, running_server  # noqa: F401  (page: a fixture)
 from tests.jobs.conftest import mail_settings, sessions, smtp_server  # noqa: F401  (fixtures)
-from tests.web.conftest import api_as, app, client, clock, login_as, make_user  # noqa: F401  (fixtures)
+from tests.web.fixtures import api_as, app, client, clock, login_as, make_user  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(scope="module")

@@ -98,7 +98,7 @@ def test_sichuan_accident_lookback_is_no_ban_and_no_value_cites_seed_000_without
     assert sc.reason("major_accident").ban_years == 0  # a look-back from the accident, not a 3-year ban
     safety = next(i for i in sc.criteria.items if i.id == "safety")
     # judged from the recorded accident dates (2 years back), 待人工核实 where a date is missing:
-    # tests/services/test_accident_lookback.py
+    # tests/pipeline/test_accident_lookback.py
     assert (safety.kind, safety.flag) == ("flag", "no_major_accident_2y") and "事故发生日" in safety.name
     for reason in sc.revocation_reasons:  # seed 000 has no revocation article (it is cut off)
         assert reason.assumed and "seed 000" not in reason.basis

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from tests.e2e.conftest import login, screenshot
 from tests.factories import make_uscc
-from tests.imports.files import xlsx
+from tests.roster.files import xlsx
 
 MARK = "浏览器导入测试"  #: in every name of the file, to find them on the roster
 

@@ -1,5 +1,5 @@
 """Issue 13 §8b: unsent mail older than REGISTRY_OUTBOX_ALARM_MINUTES raises an alarm — in /health, on the
-admins' dashboard (tests/web/test_outbox_alarm.py) and in one mail a day to each admin concerned."""
+admins' dashboard (tests/reminders/test_outbox_alarm.py) and in one mail a day to each admin concerned."""
 
 from datetime import timedelta
 

@@ -27,8 +27,8 @@ from registry.roster.imports.queue import fail_stale_imports
 from registry.roster.imports.run import ABANDONED_AFTER
 from registry.roster.models import ImportRun
 from tests.conftest import NOW, ROOT
-from tests.imports.files import roster_rows, xlsx
 from tests.jobs.test_cli import make_app, run
+from tests.roster.files import roster_rows, xlsx
 
 TODAY = date(2026, 6, 1)
 

@@ -16,9 +16,9 @@ from registry.roster.imports.values import CellError
 from registry.titles.models import Certification
 from tests.conftest import NOW, officer_of
 from tests.factories import make_enterprise, make_uscc
-from tests.imports.conftest import do_import  # noqa: F401 (fixture)
-from tests.imports.files import xlsx
-from tests.web.conftest import api_as, app, clock, make_user  # noqa: F401 (fixtures)
+from tests.roster.conftest import do_import  # noqa: F401 (fixture)
+from tests.roster.files import xlsx
+from tests.web.fixtures import api_as, app, clock, make_user  # noqa: F401 (fixtures)
 
 
 def test_counts_per_level_in_the_shipped_file():

@@ -3,8 +3,8 @@
 import sqlalchemy as sa
 
 from registry.platform.db import make_engine
+from tests.cli.test_commands import make_app, run
 from tests.factories import make_uscc
-from tests.test_cli import make_app, run
 
 
 def test_init_db_loads_the_version_and_migrate_codes_moves_with_audit(tmp_path):

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.web.conftest import csrf_from
+from tests.web.fixtures import csrf_from
 
 HIDDEN = re.compile(r'<input[^>]*type="hidden"[^>]*>')
 ATTR = re.compile(r'(\w[\w-]*)="([^"]*)"')

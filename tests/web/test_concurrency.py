@@ -41,8 +41,8 @@ from registry.titles.models import Certification, CertificationEvent, Certificat
 from registry.titles.services import EventInput, apply_event
 from tests.conftest import ROOT
 from tests.factories import grant, make_enterprise, make_uscc
-from tests.imports.files import csv_bytes
-from tests.web.conftest import PASSWORD, csrf_from, login
+from tests.roster.files import csv_bytes
+from tests.web.fixtures import PASSWORD, csrf_from, login
 from tests.web.pipeline_data import LEVELS, candidate, new_batch, recommend
 
 N = 6

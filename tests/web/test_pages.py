@@ -17,7 +17,7 @@ from registry.titles.models import Certification
 from registry.titles.services import EventInput, apply_event
 from tests.conftest import NOW
 from tests.factories import grant, make_enterprise, make_uscc, report
-from tests.web.conftest import login
+from tests.web.fixtures import login
 from tests.web.pages import page, post, unlabelled
 
 

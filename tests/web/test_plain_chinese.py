@@ -28,8 +28,8 @@ from registry.titles.models import Certification
 from registry.web import labels
 from tests.conftest import ROOT
 from tests.factories import make_enterprise
-from tests.imports.files import roster_rows, xlsx
-from tests.web.conftest import csrf_from, login
+from tests.roster.files import roster_rows, xlsx
+from tests.web.fixtures import csrf_from, login
 from tests.web.pages import page
 from tests.web.pipeline_data import LEVELS, publicity_scene
 

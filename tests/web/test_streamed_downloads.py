@@ -38,8 +38,8 @@ from registry.policies.rules import load_rules
 from registry.regions.reference import sync_regions
 from tests.conftest import ROOT, backends, fresh_database
 from tests.factories import make_enterprise
-from tests.imports.files import roster_rows, xlsx
-from tests.web.conftest import PASSWORD, csrf_from, login
+from tests.roster.files import roster_rows, xlsx
+from tests.web.fixtures import PASSWORD, csrf_from, login
 from tests.web.pipeline_data import candidate
 
 EXPORT_LINK = re.compile(r'href="([^"]*/exports/roster\.csv[^"]*)"')
