@@ -2,7 +2,7 @@
 
 Each comes from a REGISTRY_IMPORT_MAX_* environment variable (sizes in MB). The defaults take a
 200,000-row announcement table of 10 columns (or 80,000 rows of 25) and keep the memory that
-reading any file within them costs under 300 MB (tests/imports/test_hostile_files.py measures
+reading any file within them costs under 300 MB (tests/roster/test_hostile_files.py measures
 the worst cases); a larger file needs larger limits and the memory to go with them.
 """
 

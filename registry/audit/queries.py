@@ -106,6 +106,8 @@ ACTION_NAMES: dict[str, str] = {
     "proposal.created": "提出待确认事项", "proposal.confirmed": "确认事项（第二人）", "proposal.rejected": "驳回待确认事项",
     "outbox.resent": "重发提醒邮件",
     "export.roster": "导出企业名录", "export.audit": "导出审计日志", "export.pool": "导出培育库",
+    "export.enterprise_record": "下载企业档案（PDF）", "export.publicity_list": "下载公示名单（PDF）",
+    "export.results_list": "下载认定名单（PDF）",
     "download.import_errors": "下载导入错误清单",
     "pool.run": "运行资格预审", "pool.member_added": "加入培育库", "pool.member_removed": "移出培育库",
     "batch.created": "创建申报批次", "batch.publicity": "开始公示", "batch.finalised": "办结批次",
