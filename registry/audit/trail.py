@@ -529,9 +529,9 @@ class RetentionError(ValueError):
 def retention_cutoff(now: datetime, retention_days: int) -> datetime:
     """Return the instant before which events may be archived: `retention_days` (≥ 180) before `now`.
 
-    The trail is append-only and no command removes events today (the database refuses DELETE of
-    audit rows). Any future archive command must take its cutoff from here — with the
-    REGISTRY_AUDIT_RETENTION_DAYS setting — and verify the chain up to its anchor first.
+    The trail is append-only; the one command that removes events, `flask audit archive`
+    (registry/audit/archive.py), takes its cutoff from here — with the REGISTRY_AUDIT_RETENTION_DAYS
+    setting — and verifies the chain and its anchor first.
     :raises RetentionError: a period under 180 days (等保 level 3) or a naive instant.
     """
     if retention_days < MIN_RETENTION_DAYS:
