@@ -28,6 +28,7 @@ from registry.accounts.access import (
 from registry.accounts.auth import AccountLocked, AddressThrottled, Throttle
 from registry.accounts.models import User
 from registry.domain.errors import RuleViolation
+from registry.platform.db import writing
 from registry.platform.extensions import get_session
 from registry.web.clock import now
 from registry.web.pages import bp
@@ -53,8 +54,11 @@ def _after_login(user: User, next_url: str):  # noqa: ANN202
 
 def _enrolment_view(user: User, form: CodeForm, *, action: str, status: int = 200):  # noqa: ANN202
     session = get_session()
-    second_factor.start_enrolment(session, user=user)
-    session.commit()
+    if not user.totp_secret:  # the secret is made once and kept until confirmed (a reload shows the same one)
+        with writing(session):  # a GET request's session is read-only: this one write is its own transaction
+            user = session.get(User, user.id)
+            second_factor.start_enrolment(session, user=user)
+            session.commit()
     uri = second_factor.provisioning_uri(user)
     return render_template("second_factor_enrol.html", form=form, qr=second_factor.qr_svg_data_uri(uri),
                            secret=second_factor.spaced(user.totp_secret or ""), action=action,
