@@ -54,6 +54,12 @@ FIELD_NAMES: dict[str, str] = {
     "wants_daily_digest": "每日汇总邮件", "user": "用户", "revoked_at": "吊销时间",
     "must_change_password": "须修改密码", "sessions_ended": "结束的会话数",
     "scope": "权限范围", "expires_at": "到期时间", "ip": "IP 地址", "session_started_at": "会话开始时间",
+    # second factor (issue 16 §3)
+    "second_factor": "双因素认证方式", "totp_enabled_at": "绑定时间", "recovery_codes": "恢复码个数",
+    "recovery_codes_left": "剩余恢复码", "second_factor_failures": "连续验证码错误次数", "enrolled": "已绑定",
+    # audit archive and anchor (issue 16 §5, §7)
+    "first_id": "起始事件编号", "last_id": "末尾事件编号", "count": "事件数", "before": "归档截止日期",
+    "file": "归档文件", "file_sha256": "文件 SHA-256", "last_hash": "末尾事件哈希", "head": "链头",
     # holiday calendar, reminders, imports
     "day": "日期", "is_workday": "是否工作日", "note": "备注", "source_doc": "通知文号",
     "milestone": "提醒节点", "due_on": "应发日期", "filename": "文件名", "mode": "导入方式",
