@@ -59,6 +59,14 @@ class Settings:
     password_history: int = 5
     password_max_age_days: int = 90
     import_limits: ImportLimits = field(default_factory=ImportLimits)  #: REGISTRY_IMPORT_MAX_*
+    #: REGISTRY_2FA_REQUIRED_FOR_ALL: the second factor is mandatory for business roles too (the three
+    #: administrator roles always need it)
+    second_factor_required_for_all: bool = False
+    #: REGISTRY_AUDIT_HASH: the hash function of new audit events, sha256 or sm3 (recorded per event)
+    audit_hash: str = "sha256"
+    #: REGISTRY_AUDIT_ANCHOR_KEY: the HMAC-SM3 key anchoring the audit chain head ("" = not anchored);
+    #: kept apart from the database and from REGISTRY_SECRET_KEY
+    audit_anchor_key: str = field(default="", repr=False)
 
     @property
     def is_production(self) -> bool:
@@ -106,7 +114,17 @@ class Settings:
                 parse_clock(clock, env.get("REGISTRY_TIMEZONE", cls.timezone))
             except ValueError:
                 raise SettingsError("REGISTRY_CLOCK must be an ISO date or datetime, e.g. 2028-02-29") from None
+        audit_hash = env.get("REGISTRY_AUDIT_HASH", cls.audit_hash).strip().lower()
+        if audit_hash not in ("sha256", "sm3"):
+            raise SettingsError("REGISTRY_AUDIT_HASH must be sha256 or sm3")
+        anchor_key = env.get("REGISTRY_AUDIT_ANCHOR_KEY", "")
+        if anchor_key and len(anchor_key) < MIN_ANCHOR_KEY:
+            raise SettingsError(f"REGISTRY_AUDIT_ANCHOR_KEY must be at least {MIN_ANCHOR_KEY} characters")
+        if anchor_key and anchor_key == secret:
+            raise SettingsError("REGISTRY_AUDIT_ANCHOR_KEY must differ from REGISTRY_SECRET_KEY")
         return cls(
+            second_factor_required_for_all=_flag(env, "REGISTRY_2FA_REQUIRED_FOR_ALL"),
+            audit_hash=audit_hash, audit_anchor_key=anchor_key,
             clock=clock,
             env=mode, database_url=url, secret_key=secret,
             smtp_host=env.get("REGISTRY_SMTP_HOST", cls.smtp_host), smtp_port=port,
@@ -136,6 +154,19 @@ _BOUNDED_SETTINGS = {
     "password_history": (5, 24),
     "password_max_age_days": (1, 3650),
 }
+
+
+MIN_ANCHOR_KEY = 32  #: characters of REGISTRY_AUDIT_ANCHOR_KEY at least (e.g. 64 hex digits = 256 bits)
+
+
+def _flag(env: dict[str, str], name: str) -> bool:
+    """Read a yes/no setting (1/true/yes/on or 0/false/no/off; unset: no). :raises SettingsError:"""
+    text = env.get(name, "").strip().lower()
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    if text in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"{name} must be 1 or 0 (true or false)")
 
 
 def _count(env: dict[str, str], name: str, default: int, *, low: int, high: int = 10_000) -> int:

@@ -25,7 +25,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         set_clock(parse_clock(settings.clock, settings.timezone))
     app = Flask(__name__, instance_relative_config=False)
     app.config.update(SECRET_KEY=settings.secret_key, REGISTRY=settings)
-    extensions.init_app(app, settings, session_factory=guarded_sessionmaker)
+    from registry.audit.trail import ChainConfig
+
+    chain = ChainConfig.of(settings)
+    extensions.init_app(app, settings, session_factory=lambda engine: guarded_sessionmaker(engine, chain))
     web.init_app(app)
     cli.init_app(app)
     app.extensions["registry.imports_inline"] = process_inline  # IMPORTS_INLINE (tests): the jobs executor's code

@@ -29,7 +29,7 @@ from flask import session as cookie
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from sqlalchemy.orm import Session
 
-from registry.accounts import sessions
+from registry.accounts import second_factor, sessions
 from registry.accounts.auth import user_for_token
 from registry.accounts.models import ApiToken, TokenScope, User
 from registry.accounts.users import password_policy
@@ -62,9 +62,10 @@ class NotLoggedIn(DomainError):
 class LoginUser(UserMixin):
     """The Flask-Login view of a user row and the session it is logged in with."""
 
-    def __init__(self, user: User, secret: str) -> None:
+    def __init__(self, user: User, secret: str, second_factor: str | None = None) -> None:
         self.user = user
         self.secret = secret
+        self.second_factor = second_factor  #: how the session passed the second factor (None: it did not)
 
     def get_id(self) -> str:
         """Return the session secret (what the cookie carries), not the primary key."""
@@ -87,7 +88,12 @@ def _load_user(secret: str) -> LoginUser | None:
     if checked.row is None:
         g.session_ended = checked.ended_reason or "unknown"
         return None
-    return LoginUser(checked.row.user, secret)
+    settings = current_app.config["REGISTRY"]
+    if checked.row.second_factor is None and second_factor.required(checked.row.user,
+                                                                    settings.second_factor_required_for_all):
+        g.session_ended = "second_factor"  # e.g. opened before the rule applied to this role: log in again
+        return None
+    return LoginUser(checked.row.user, secret, checked.row.second_factor)
 
 
 def _record_check(db: Session, secret: str, decided: sessions.Checked) -> sessions.Checked:
@@ -108,18 +114,54 @@ def _record_check(db: Session, secret: str, decided: sessions.Checked) -> sessio
         return decided
 
 
-def sign_in(user: User) -> None:
+def sign_in(user: User, second_factor_passed: str | None = None) -> None:
     """Start a new server-side session for `user` (ending the user's others), commit, set the cookie.
 
     The cookie's content is cleared first, so nothing from before the login (a planted session
-    id, an old secret) survives it: the session id rotates on every login.
+    id, an old secret, a pending second-factor step) survives it: the session id rotates on every login.
+    `second_factor_passed`: how the login passed the second factor (totp, recovery), recorded on the session.
     """
     db = get_session()
     secret = sessions.start(db, user=user, at=now(), ip=request.remote_addr,
-                            user_agent=request.headers.get("User-Agent"), request_id=g.get("request_id"))
+                            user_agent=request.headers.get("User-Agent"), request_id=g.get("request_id"),
+                            second_factor=second_factor_passed)
     db.commit()
     cookie.clear()
-    login_user(LoginUser(user, secret))
+    login_user(LoginUser(user, secret, second_factor_passed))
+
+
+#: the cookie key of a login that passed the password and waits for the second factor
+PENDING_KEY = "second_factor_pending"
+PENDING_MINUTES = 5  #: how long the second step may take after the password
+
+
+def await_second_factor(user: User, next_url: str | None = None) -> None:
+    """Remember (in the signed cookie, for PENDING_MINUTES) that `user` passed the password; no session yet."""
+    cookie.clear()
+    cookie[PENDING_KEY] = {"uid": user.id, "stamp": user.session_token, "at": now().isoformat(),
+                           "next": next_url or ""}
+
+
+def pending_login() -> tuple[User, str] | None:
+    """Return the user waiting for the second factor (and where to go next), if the step is still open."""
+    data = cookie.get(PENDING_KEY)
+    if not isinstance(data, dict):
+        return None
+    try:
+        started = datetime.fromisoformat(data["at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not timedelta(0) <= now() - started <= timedelta(minutes=PENDING_MINUTES):
+        return None
+    user = get_session().get(User, data.get("uid"))
+    if user is None or not user.is_active or user.session_token != data.get("stamp"):
+        return None
+    return user, str(data.get("next") or "")
+
+
+def drop_pending_login() -> None:
+    """Forget a pending second-factor step (locked account, or given up)."""
+    cookie.pop(PENDING_KEY, None)
 
 
 def sign_out() -> None:
@@ -171,7 +213,7 @@ def load_actor() -> Any:  # noqa: ANN401  None, or the redirect to the change-pa
                     and request.endpoint not in READ_TOKEN_MAY):
                 raise PermissionDenied("只读令牌不能执行写操作 / read-only token: writes are refused")
     elif current_user.is_authenticated:
-        g.actor = _actor(current_user.user, kind="user")
+        g.actor = _actor(current_user.user, kind="user", second_factor=current_user.second_factor is not None)
         if request.endpoint not in CHANGE_ALLOWED and (reason := change_reason(current_user.user)):
             if request.blueprint == "api":
                 raise PermissionDenied(f"{reason} / the password must be changed first")
@@ -217,9 +259,9 @@ def _forget_ended_session(reason: str) -> None:
         flash(sessions.END_MESSAGES[reason], "warning")
 
 
-def _actor(user: User, *, kind: str, token_id: int | None = None) -> Actor:
+def _actor(user: User, *, kind: str, token_id: int | None = None, second_factor: bool = False) -> Actor:
     return Actor(kind=kind, name=user.username, role=user.role, region_code=user.region_code, user_id=user.id,
-                 token_id=token_id, ip=request.remote_addr, request_id=g.request_id)
+                 token_id=token_id, ip=request.remote_addr, request_id=g.request_id, second_factor=second_factor)
 
 
 def current_actor() -> Actor:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import current_app, g, jsonify, request
 
-from registry.accounts import sessions, users
+from registry.accounts import second_factor, sessions, users
 from registry.accounts.access import current_actor, limits, logged_in, sign_in, sign_out
 from registry.accounts.auth import (
     AccountLocked,
@@ -21,6 +21,7 @@ from registry.accounts.auth import (
     list_tokens,
     revoke_token,
 )
+from registry.domain.errors import PermissionDenied
 from registry.platform.extensions import get_session
 from registry.web.api import bp, load
 from registry.web.api.common import schema
@@ -31,7 +32,8 @@ from registry.web.clock import now
 
 @bp.post("/session")
 @doc("登录（会话 Cookie）；用户不存在与密码错误答复相同（401）；账户或地址连续失败将限制（429）；"
-     "新登录结束该账户的其他会话", body=SessionIn, errors=(401, 429))
+     "新登录结束该账户的其他会话；已绑定或须用双因素认证的账户须同时提供 code（动态验证码或恢复码），"
+     "缺少时 401 且 second_factor=required，尚未绑定时 403", body=SessionIn, errors=(401, 403, 429))
 def create_session():
     """Log in with username and password; sets the session cookie."""
     data, session = load(SessionIn()), get_session()
@@ -42,8 +44,25 @@ def create_session():
     except (LoginFailed, AccountLocked, AddressThrottled):
         session.commit()  # keep the failure counts and the audit event even though the login is refused
         raise
-    sign_in(user)
-    return jsonify(username=user.username, role=user.role.value, region_code=user.region_code)
+    settings, passed = current_app.config["REGISTRY"], None
+    if second_factor.needed(user, settings.second_factor_required_for_all):
+        session.commit()  # the password was right (its failure count is reset); the second factor decides
+        if not second_factor.enrolled(user):
+            raise PermissionDenied("本账号须使用双因素认证，请先在浏览器登录页完成绑定 / enrol the second factor "
+                                   "in the browser first", second_factor="enrol")
+        if not data.get("code"):
+            raise second_factor.SecondFactorRequired("请提供动态验证码（code） / the second factor is required",
+                                                     second_factor="required")
+        try:
+            passed = second_factor.verify(session, user=user, code=data["code"], at=now(),
+                                          throttle=Throttle.of(settings), ip=request.remote_addr,
+                                          request_id=g.get("request_id"))
+        except (second_factor.SecondFactorFailed, AccountLocked):
+            session.commit()
+            raise
+    sign_in(user, passed)
+    return jsonify(username=user.username, role=user.role.value, region_code=user.region_code,
+                   second_factor=passed)
 
 
 @bp.delete("/session")

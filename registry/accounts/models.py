@@ -35,6 +35,13 @@ class User(Base):
     password_changed_at: Mapped[datetime | None]
     #: set by an administrator's reset: the next login leads to the change-password page first
     must_change_password: Mapped[bool] = mapped_column(default=False)
+    #: TOTP second factor (RFC 6238, base32 secret): set when enrolment starts, in use once `totp_enabled_at` is
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    #: the last 30-second step whose code was accepted: a code is good once (no replay within its step)
+    totp_last_step: Mapped[int | None]
+    #: wrong second-factor codes since the last good one (locks the account like wrong passwords)
+    second_factor_failures: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 
@@ -46,6 +53,18 @@ class PasswordHistory(Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     password_hash: Mapped[str] = mapped_column(sa.String(256))
     created_at: Mapped[datetime]
+
+
+
+class RecoveryCode(Base):
+    """A one-time recovery code for the second factor: only its SHA-256 is kept; used once."""
+
+    __tablename__ = "recovery_codes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
 
 
 
@@ -93,6 +112,8 @@ class UserSession(Base):
     end_reason: Mapped[str | None] = mapped_column(sa.String(16))
     ip: Mapped[str | None] = mapped_column(sa.String(64))
     user_agent: Mapped[str | None] = mapped_column(sa.String(256))
+    #: how the login passed the second factor (totp, recovery); None: password only
+    second_factor: Mapped[str | None] = mapped_column(sa.String(16))
     user: Mapped[User] = relationship()
 
 

@@ -10,8 +10,8 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
-from registry.accounts import sessions
-from registry.accounts.access import change_reason, current_actor, sign_in, sign_out
+from registry.accounts import second_factor, sessions
+from registry.accounts.access import await_second_factor, change_reason, current_actor, sign_in, sign_out
 from registry.accounts.auth import AccountLocked, AddressThrottled, LoginFailed, Throttle, authenticate
 from registry.accounts.users import change_password as change_own_password
 from registry.accounts.users import password_policy
@@ -61,6 +61,11 @@ def login():
             session.commit()  # keep the failure count even though the login is refused
             error, status = exc.message.split(" / ")[0], 401 if isinstance(exc, LoginFailed) else 429
         else:
+            if second_factor.needed(user, settings.second_factor_required_for_all):
+                session.commit()  # the password was right: its failure count is reset, no session yet
+                await_second_factor(user, request.args.get("next"))
+                return redirect(url_for("pages.login_second_factor" if second_factor.enrolled(user)
+                                        else "pages.login_second_factor_enrol"))
             sign_in(user)
             if reason := change_reason(user):  # reset by an administrator, or past its maximum age
                 flash(reason)

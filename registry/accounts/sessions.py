@@ -34,6 +34,7 @@ END_MESSAGES = {
     "expired": "会话已超过最长有效期，请重新登录",
     "revoked": "会话已被注销，请重新登录",
     "credentials": "账号的密码或权限已变更，请重新登录",
+    "second_factor": "本账号须使用双因素认证（动态验证码），请重新登录",
 }
 
 
@@ -66,19 +67,24 @@ def actor_of(user: User, ip: str | None = None, request_id: str | None = None) -
 
 
 def start(session: Session, *, user: User, at: datetime, ip: str | None, user_agent: str | None,
-          request_id: str | None = None) -> str:
-    """Start a session for `user`, ending the user's other open sessions; return the cookie secret."""
+          request_id: str | None = None, second_factor: str | None = None) -> str:
+    """Start a session for `user`, ending the user's other open sessions; return the cookie secret.
+
+    `second_factor`: how the login passed it (totp, recovery), None for a password-only login.
+    """
     actor = actor_of(user, ip, request_id)
     for other in session.scalars(sa.select(UserSession).where(
             UserSession.user_id == user.id, UserSession.ended_at.is_(None)).with_for_update()):
         end(session, other, reason="replaced", at=at, actor=actor)
     secret = secrets.token_urlsafe(32)
     row = UserSession(id=digest(secret), user_id=user.id, user_stamp=user.session_token, created_at=at,
-                      last_seen_at=at, ip=ip, user_agent=(user_agent or "")[:256] or None)
+                      last_seen_at=at, ip=ip, user_agent=(user_agent or "")[:256] or None,
+                      second_factor=second_factor)
     session.add(row)
     session.flush()
     audit.record(session, actor=actor, action="user.login", entity_type="user", entity_id=user.id,
-                 region_code=user.region_code, at=at, changes={"ip": [None, ip]})
+                 region_code=user.region_code, at=at,
+                 changes={"ip": [None, ip], "second_factor": [None, second_factor]})
     return secret
 
 

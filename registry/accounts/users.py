@@ -95,11 +95,15 @@ def create_token(session: Session, *, actor: Actor, username: str, name: str, at
                  scope: str = "write", days: int = TOKEN_DAYS) -> tuple[ApiToken, str]:
     """Create an API token for a user; return the row and the plain token (shown once).
 
-    Never with a token: a stolen token must not be able to mint a longer-lived or wider one.
-    :raises PermissionDenied: when the actor is a token.
+    Never with a token: a stolen token must not be able to mint a longer-lived or wider one; a person
+    only from a browser session that passed the second factor (issue 16 §3); the CLI (the operator) may.
+    :raises PermissionDenied: when the actor is a token, or a session without the second factor.
     """
     if actor.kind == "token":
         raise PermissionDenied("令牌不能用于创建令牌，请在浏览器登录后创建 / a token cannot create a token")
+    if actor.kind == "user" and not actor.second_factor:
+        raise PermissionDenied("创建 API 令牌须先通过双因素认证：请在“双因素认证”页面绑定后重新登录 / "
+                               "a token is created only from a session that passed the second factor")
     if scope not in {s.value for s in TokenScope}:
         raise RuleViolation.on("scope", "权限范围应为 read（只读）或 write（读写） / scope must be read or write")
     user = session.scalar(sa.select(User).where(User.username == username))

@@ -130,6 +130,10 @@ def _guard_flush(session: Session, _context: object, _instances: object) -> None
             raise UnauditedWrite(f"audit event {obj.id} is append-only: changes refused")
 
 
-def guarded_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """Return the session factory of the web app, jobs and CLI: the platform's, bulk DML guarded."""
-    return install_audit_guard(make_sessionmaker(engine))
+def guarded_sessionmaker(engine: Engine, chain: audit.ChainConfig | None = None) -> sessionmaker[Session]:
+    """Return the session factory of the web app, jobs and CLI: the platform's, bulk DML guarded,
+    its sessions carrying the chain settings (hash function, anchor key) in `session.info`."""
+    factory = install_audit_guard(make_sessionmaker(engine))
+    if chain is not None:
+        factory.configure(info={**factory.kw.get("info", {}), audit.CHAIN_KEY: chain})
+    return factory

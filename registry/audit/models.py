@@ -33,6 +33,8 @@ class AuditEvent(Base):
     ip: Mapped[str | None] = mapped_column(sa.String(64))
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    #: the function `hash` was made with: sha256 or sm3 (REGISTRY_AUDIT_HASH at the time; migration 0015)
+    hash_alg: Mapped[str] = mapped_column(sa.String(8), default="sha256", server_default="sha256")
     __table_args__ = (
         sa.Index("ix_audit_events_entity", "entity_type", "entity_id"),
         sa.Index("ix_audit_events_occurred_at", "occurred_at"),
@@ -41,10 +43,18 @@ class AuditEvent(Base):
 
 
 class AuditChainHead(Base):
-    """The single row that serialises appends to the audit chain (locked FOR UPDATE)."""
+    """The single row that serialises appends to the audit chain (locked FOR UPDATE).
+
+    `base_event_id`/`base_hash`: the last event archived out of the table (the chain continues from
+    it; the database lets only events up to it be deleted). `anchor`: HMAC-SM3 of the base and the
+    head under REGISTRY_AUDIT_ANCHOR_KEY, renewed on every append (None: no key configured yet).
+    """
 
     __tablename__ = "audit_chain_head"
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     last_event_id: Mapped[int | None]
     last_hash: Mapped[str] = mapped_column(sa.String(64))
+    base_event_id: Mapped[int | None]
+    base_hash: Mapped[str] = mapped_column(sa.String(64), default="0" * 64, server_default="0" * 64)
+    anchor: Mapped[str | None] = mapped_column(sa.String(64))
 

@@ -54,6 +54,12 @@ FIELD_NAMES: dict[str, str] = {
     "wants_daily_digest": "每日汇总邮件", "user": "用户", "revoked_at": "吊销时间",
     "must_change_password": "须修改密码", "sessions_ended": "结束的会话数",
     "scope": "权限范围", "expires_at": "到期时间", "ip": "IP 地址", "session_started_at": "会话开始时间",
+    # second factor (issue 16 §3)
+    "second_factor": "双因素认证方式", "totp_enabled_at": "绑定时间", "recovery_codes": "恢复码个数",
+    "recovery_codes_left": "剩余恢复码", "second_factor_failures": "连续验证码错误次数", "enrolled": "已绑定",
+    # audit archive and anchor (issue 16 §5, §7)
+    "first_id": "起始事件编号", "last_id": "末尾事件编号", "count": "事件数", "before": "归档截止日期",
+    "file": "归档文件", "file_sha256": "文件 SHA-256", "last_hash": "末尾事件哈希", "head": "链头",
     # holiday calendar, reminders, imports
     "day": "日期", "is_workday": "是否工作日", "note": "备注", "source_doc": "通知文号",
     "milestone": "提醒节点", "due_on": "应发日期", "filename": "文件名", "mode": "导入方式",
@@ -105,6 +111,10 @@ ACTION_NAMES: dict[str, str] = {
     "account.proposed": "提出账号变更", "account.approved": "批准账号变更", "account.rejected": "驳回账号变更",
     "proposal.created": "提出待确认事项", "proposal.confirmed": "确认事项（第二人）", "proposal.rejected": "驳回待确认事项",
     "outbox.resent": "重发提醒邮件",
+    "user.2fa_enrolled": "绑定双因素认证", "user.2fa_failed": "动态验证码错误", "user.2fa_recovery_used": "使用恢复码登录",
+    "user.2fa_reset": "重置双因素认证", "user.2fa_recovery_renewed": "重新生成恢复码",
+    "personal_data.unmasked": "查看个人信息明文",
+    "audit.archived": "归档审计日志", "audit.anchored": "锚定审计链",
     "export.roster": "导出企业名录", "export.audit": "导出审计日志", "export.pool": "导出培育库",
     "export.enterprise_record": "下载企业档案（PDF）", "export.publicity_list": "下载公示名单（PDF）",
     "export.results_list": "下载认定名单（PDF）",

@@ -1,4 +1,4 @@
-"""The audit trail: append an event in the caller's transaction, chained by SHA-256; verify it.
+"""The audit trail: append an event in the caller's transaction, chained by SHA-256 or SM3; verify it.
 
 Each event stores the hash of the previous event and its own hash over a canonical JSON encoding
 of its content (its id and the previous hash included, so a changed, deleted, renumbered or
@@ -7,6 +7,13 @@ reordered row breaks the chain). Appends are serialised by locking the single ch
 never fork the chain. The database refuses UPDATE and DELETE of audit rows (triggers in the
 baseline migration); `registry.audit.guard` refuses bulk ORM DML that would escape the trail
 unless it runs inside `bulk_allowed`, which records it.
+
+The hash function is chosen per event (REGISTRY_AUDIT_HASH: sha256, the default, or sm3) and
+stored with it (`hash_alg`), so a chain may switch; an SM3 event's encoding also names its
+function, so relabelling an event changes what is hashed. The chain head is anchored with
+HMAC-SM3 under REGISTRY_AUDIT_ANCHOR_KEY (a key kept apart from the database): whoever rewrites
+the tail and the head together cannot renew the anchor without the key. Both settings reach the
+trail through the session (`ChainConfig` in `session.info`, set by the app's session factory).
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import json.scanner
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
@@ -29,6 +36,7 @@ from sqlalchemy.orm import Session
 from registry.audit.models import AuditChainHead, AuditEvent
 from registry.domain.actors import Actor
 from registry.platform.bulkwrite import insert_rows
+from registry.platform.digests import ALGORITHMS, HEX_DIGESTS, SHA256, hmac_sm3_hex, same
 
 GENESIS = "0" * 64
 MIN_RETENTION_DAYS = 180  #: 等保 level 3: audit records kept at least six months (REGISTRY_AUDIT_RETENTION_DAYS)
@@ -86,14 +94,63 @@ def snapshot(obj: object, fields: tuple[str, ...]) -> dict[str, list[Any]]:
     return {f: [None, plain(getattr(obj, f))] for f in fields if getattr(obj, f) is not None}
 
 
-def canonical(values: Mapping[str, Any]) -> bytes:
-    """Encode an event's content canonically: sorted keys at every depth, no spaces, UTF-8."""
-    return _CANONICAL.encode({k: plain(values[k]) for k in HASHED_FIELDS}).encode()
+def canonical(values: Mapping[str, Any], alg: str = SHA256) -> bytes:
+    """Encode an event's content canonically: sorted keys at every depth, no spaces, UTF-8.
+
+    An event hashed with anything but SHA-256 also encodes its `hash_alg` (SHA-256 events keep the
+    encoding they had before the algorithm became a setting, so existing chains still verify).
+    """
+    content = {k: plain(values[k]) for k in HASHED_FIELDS}
+    if alg != SHA256:
+        content["hash_alg"] = alg
+    return _CANONICAL.encode(content).encode()
 
 
-def event_hash(values: Mapping[str, Any]) -> str:
-    """Return the SHA-256 of an event's canonical encoding."""
-    return hashlib.sha256(canonical(values)).hexdigest()
+def event_hash(values: Mapping[str, Any], alg: str = SHA256) -> str:
+    """Return the hash (`alg`: sha256 or sm3) of an event's canonical encoding."""
+    return HEX_DIGESTS[alg](canonical(values, alg))
+
+
+CHAIN_KEY = "registry.audit.trail.chain"  #: session.info key of the ChainConfig
+
+
+@dataclass(frozen=True)
+class ChainConfig:
+    """How this deployment chains: the hash function of new events and the anchor's HMAC-SM3 key."""
+
+    algorithm: str = SHA256
+    anchor_key: bytes | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.algorithm not in ALGORITHMS:
+            raise ValueError(f"unknown audit hash algorithm {self.algorithm!r}")
+
+    @classmethod
+    def of(cls, settings: Any) -> ChainConfig:
+        """Read REGISTRY_AUDIT_HASH and REGISTRY_AUDIT_ANCHOR_KEY from the app settings."""
+        key = getattr(settings, "audit_anchor_key", "")
+        return cls(getattr(settings, "audit_hash", SHA256), key.encode() if key else None)
+
+
+DEFAULT_CHAIN = ChainConfig()
+
+
+def chain_config(session: Session) -> ChainConfig:
+    """Return the chain settings the session was made with (SHA-256, no anchor key by default)."""
+    return session.info.get(CHAIN_KEY, DEFAULT_CHAIN)
+
+
+def anchor_of(key: bytes, base_id: int | None, base_hash: str, last_id: int | None, last_hash: str) -> str:
+    """Return the HMAC-SM3 anchor of a chain from its base (the last archived event) to its head."""
+    message = f"registry-audit-anchor/1|{base_id or 0}|{base_hash}|{last_id or 0}|{last_hash}"
+    return hmac_sm3_hex(key, message.encode())
+
+
+def _anchor_head(head: AuditChainHead, config: ChainConfig) -> None:
+    """Renew the head's anchor (left as it is when no key is configured: verify with the key then fails)."""
+    if config.anchor_key is not None:
+        head.anchor = anchor_of(config.anchor_key, head.base_event_id, head.base_hash or GENESIS,
+                                head.last_event_id, head.last_hash)
 
 
 @dataclass(frozen=True)
@@ -127,7 +184,8 @@ class Entry:
     why: Why = Why()
 
 
-def _chained(actor: Actor, at: datetime, event_id: int, prev_hash: str, entry: Entry) -> dict[str, Any]:
+def _chained(actor: Actor, at: datetime, event_id: int, prev_hash: str, entry: Entry,
+             alg: str = SHA256) -> dict[str, Any]:
     """Return an event's row, hash included, linked to the event before it."""
     values: dict[str, Any] = dict(
         id=event_id, occurred_at=at.astimezone(UTC), actor_kind=actor.kind, actor_name=actor.name,
@@ -135,9 +193,9 @@ def _chained(actor: Actor, at: datetime, event_id: int, prev_hash: str, entry: E
         entity_id=entry.entity_id, enterprise_id=entry.enterprise_id, region_code=entry.region_code,
         changes=plain(dict(entry.changes)), reason_code=entry.why.reason_code,
         document_no=entry.why.document_no, note=entry.why.note,
-        request_id=actor.request_id, ip=actor.ip, prev_hash=prev_hash,
+        request_id=actor.request_id, ip=actor.ip, prev_hash=prev_hash, hash_alg=alg,
     )
-    values["hash"] = event_hash(values)
+    values["hash"] = event_hash(values, alg)
     return values
 
 
@@ -149,12 +207,15 @@ def record(session: Session, *, actor: Actor, action: str, entity_type: str,
     if at.tzinfo is None:
         raise ValueError("audit.record needs an aware datetime (UTC)")
     session.flush()
+    config = chain_config(session)
     head = _lock_head(session)
     next_id = (head.last_event_id or 0) + 1
     values = _chained(actor, at, next_id, head.last_hash,
-                      Entry(action, entity_type, entity_id, changes, enterprise_id, region_code, why))
+                      Entry(action, entity_type, entity_id, changes, enterprise_id, region_code, why),
+                      config.algorithm)
     session.execute(_INSERT, [values])  # one cached statement, values bound as parameters
     head.last_event_id, head.last_hash = next_id, values["hash"]
+    _anchor_head(head, config)
     session.flush()
     return next_id
 
@@ -184,9 +245,11 @@ def record_many(session: Session, *, actor: Actor, entries: Iterable[Entry], at:
     if at.tzinfo is None:
         raise ValueError("audit.record_many needs an aware datetime (UTC)")
     session.flush()
+    config = chain_config(session)
+    alg, digest = config.algorithm, HEX_DIGESTS[config.algorithm]
     head = _lock_head(session)
     shared = dict(occurred_at=at.astimezone(UTC), actor_kind=actor.kind, actor_name=actor.name,
-                  actor_user_id=actor.user_id, request_id=actor.request_id, ip=actor.ip)
+                  actor_user_id=actor.user_id, request_id=actor.request_id, ip=actor.ip, hash_alg=alg)
     shared_plain = {k: plain(v) for k, v in shared.items()}
     encode, sha256, as_is = _CANONICAL.encode, hashlib.sha256, _AS_IS
     last_id, last_hash, batch, added = head.last_event_id or 0, head.last_hash, [], 0
@@ -199,7 +262,11 @@ def record_many(session: Session, *, actor: Actor, entries: Iterable[Entry], at:
         changes = _plain_changes(entry.changes)
         hashed = {k: v if v is None or v.__class__ in as_is else plain(v) for k, v in own.items()}
         hashed.update(shared_plain, changes=changes)  # = {k: plain(values[k]) for k in HASHED_FIELDS}
-        last_hash = sha256(encode(hashed).encode()).hexdigest()
+        if alg == SHA256:
+            del hashed["hash_alg"]
+            last_hash = sha256(encode(hashed).encode()).hexdigest()
+        else:  # = canonical(values, alg): the content and its function's name
+            last_hash = digest(encode(hashed).encode())
         batch.append({**own, **shared, "changes": changes, "hash": last_hash})
         if len(batch) >= chunk:
             insert_rows(session, _EVENTS, batch)
@@ -208,6 +275,7 @@ def record_many(session: Session, *, actor: Actor, entries: Iterable[Entry], at:
         insert_rows(session, _EVENTS, batch)
         added += len(batch)
     head.last_event_id, head.last_hash = last_id, last_hash
+    _anchor_head(head, config)
     session.flush()
     return added
 
@@ -253,11 +321,14 @@ class Verification:
     problem: str | None = None
     head_id: int | None = None
     head_hash: str | None = None
+    anchored: bool = False  #: the head's HMAC-SM3 anchor was checked with the key and fits
+    base_id: int | None = None  #: the last archived event the walk started from (None: the genesis)
 
 
 _PAGE_SIZE = 10_000
 _OCCURRED_AT, _CHANGES, _PREV_HASH, _HASH = (HASHED_FIELDS.index("occurred_at"), HASHED_FIELDS.index("changes"),
                                             HASHED_FIELDS.index("prev_hash"), len(HASHED_FIELDS))
+_ALG = _HASH + 1  #: a page row: the hashed fields, the hash, its algorithm
 
 
 def _stored(name: str) -> sa.ColumnElement[Any]:
@@ -274,7 +345,7 @@ def _stored(name: str) -> sa.ColumnElement[Any]:
     return column
 
 
-_PAGE = (sa.select(*[_stored(f) for f in (*HASHED_FIELDS, "hash")])
+_PAGE = (sa.select(*[_stored(f) for f in (*HASHED_FIELDS, "hash", "hash_alg")])
          .where(AuditEvent.__table__.c.id > sa.bindparam("after")).order_by(AuditEvent.__table__.c.id)
          .limit(sa.bindparam("size")))
 
@@ -322,7 +393,8 @@ def _loads(text: str) -> Any:
     return value if end == len(text) else json.loads(text)  # json.loads decides about anything else
 
 
-def stored_canonical(row: Sequence[Any], _loads: Any = _loads, _encode: Any = _CANONICAL.encode) -> bytes | None:
+def stored_canonical(row: Sequence[Any], _loads: Any = _loads, _encode: Any = _CANONICAL.encode,
+                     alg: str = SHA256) -> bytes | None:
     """The canonical encoding of a row as `pages` reads it (None: it cannot be read back at all).
 
     The same bytes as `canonical` of the ORM's values: decoded JSON is already plain (only a
@@ -333,28 +405,38 @@ def stored_canonical(row: Sequence[Any], _loads: Any = _loads, _encode: Any = _C
         values[_OCCURRED_AT] = _utc_iso(values[_OCCURRED_AT])
         if values[_CHANGES] is not None:
             values[_CHANGES] = _loads(values[_CHANGES])
-        return _encode(dict(zip(HASHED_FIELDS, values, strict=False))).encode()
+        content = dict(zip(HASHED_FIELDS, values, strict=False))
+        if alg != SHA256:
+            content["hash_alg"] = alg
+        return _encode(content).encode()
     except (AttributeError, TypeError, ValueError):  # a NaN in the JSON, or a value tampered into another type
         try:
-            return canonical(dict(zip(HASHED_FIELDS, values, strict=False)))
+            return canonical(dict(zip(HASHED_FIELDS, values, strict=False)), alg)
         except (TypeError, ValueError):
             return None
 
 
 def _hash_of(row: Sequence[Any], _sha256: Any = hashlib.sha256) -> str | None:
-    """The SHA-256 of a stored row's canonical encoding."""
-    encoded = stored_canonical(row)
-    return None if encoded is None else _sha256(encoded).hexdigest()
+    """The hash of a stored row's canonical encoding, by the function the row names (None: unknown one)."""
+    alg = row[_ALG] if len(row) > _ALG else SHA256
+    if alg == SHA256:  # the common case, kept as quick as it was
+        encoded = stored_canonical(row)
+        return None if encoded is None else _sha256(encoded).hexdigest()
+    if alg not in HEX_DIGESTS:
+        return None
+    encoded = stored_canonical(row, alg=alg)
+    return None if encoded is None else HEX_DIGESTS[alg](encoded)
 
 
 class _Walk:
     """The expected next link while walking the chain from the genesis."""
 
-    def __init__(self, anchors: Mapping[int, str]) -> None:
-        self.anchors, self.last_id, self.last_hash = dict(anchors), 0, GENESIS
+    def __init__(self, anchors: Mapping[int, str], base_id: int = 0, base_hash: str = GENESIS) -> None:
+        self.anchors, self.last_id, self.last_hash = dict(anchors), base_id, base_hash
+        self.base_id = base_id
 
     def bad(self, event_id: int | None, problem: str) -> Verification:
-        return Verification(False, self.last_id, event_id, problem)
+        return Verification(False, self.last_id - self.base_id, event_id, problem)
 
     def steps(self, rows: Iterable[Sequence[Any]]) -> Verification | None:
         """Walk on through `rows` (as `pages` gives them); the first that does not fit ends the walk."""
@@ -388,24 +470,37 @@ class _Walk:
         if self.anchors:
             first = min(self.anchors)
             return self.bad(first, f"锚定的事件 #{first} 不存在 / anchored event {first} is missing")
-        return Verification(True, self.last_id, None, head_id=head_id, head_hash=head_hash)
+        return Verification(True, self.last_id - self.base_id, None, head_id=head_id, head_hash=head_hash,
+                            base_id=self.base_id or None)
 
 
-def verify(session: Session, anchors: Mapping[int, str] | None = None) -> Verification:
-    """Recompute the chain from the first event; name the first event that does not fit.
+_UNSET: Any = object()
+_HEAD = sa.select(AuditChainHead.last_event_id, AuditChainHead.last_hash, AuditChainHead.base_event_id,
+                  AuditChainHead.base_hash, AuditChainHead.anchor).where(AuditChainHead.id == 1)
+
+
+def verify(session: Session, anchors: Mapping[int, str] | None = None, *,
+           anchor_key: bytes | None = _UNSET) -> Verification:
+    """Recompute the chain from its base (the genesis, or the last archived event); name the first
+    event that does not fit; then check the head's HMAC-SM3 anchor.
 
     `anchors` ({event id: hash}, kept outside the database) catch a tail rewritten together with
-    the chain head. The events are read below the ORM, so a region-scoped session sees them all too.
-    Events committed while the walk runs are walked too, so concurrent writers cause no alarm.
+    the chain head; so does the anchor key (by default the session's, REGISTRY_AUDIT_ANCHOR_KEY):
+    with a key, a head whose anchor is missing or does not fit fails. Without one the anchor is not
+    checked (`anchored` stays False). The events are read below the ORM, so a region-scoped session
+    sees them all too. Events committed while the walk runs are walked too, so concurrent writers
+    cause no alarm.
     """
-    walk, seen_head = _Walk(anchors or {}), -1
+    key = chain_config(session).anchor_key if anchor_key is _UNSET else anchor_key
+    walk, seen_head = None, -1
     while True:
         # The head first, then the events: the head moves in the same commit as its events, so every
         # event up to the head read here is visible to the event query that follows it.
-        head = session.execute(sa.select(AuditChainHead.last_event_id, AuditChainHead.last_hash)
-                               .where(AuditChainHead.id == 1)).one_or_none()
+        head = session.execute(_HEAD).one_or_none()
         if head is None:
-            return walk.bad(None, "链头记录缺失 / the chain head row is missing")
+            return _Walk({}).bad(None, "链头记录缺失 / the chain head row is missing")
+        if walk is None:
+            walk = _Walk(anchors or {}, head.base_event_id or 0, head.base_hash or GENESIS)
         head_id = head.last_event_id or 0
         for rows in pages(session, after=walk.last_id):
             if (bad := walk.steps(rows)) is not None:
@@ -414,7 +509,17 @@ def verify(session: Session, anchors: Mapping[int, str] | None = None) -> Verifi
             seen_head = head_id
             continue  # appended while we walked: read the newer head and walk on (a head that
             # stays behind the events on a second look is reported by finish)
-        return walk.finish(head_id, head.last_hash)
+        result = walk.finish(head_id, head.last_hash)
+        if not result.ok or key is None or (head.anchor is None and head_id == 0):
+            return result  # (an empty chain has nothing to anchor yet)
+        if head.anchor is None:
+            return walk.bad(head_id or None, "链头没有 HMAC-SM3 锚点（配置密钥后须先运行 flask audit anchor）"
+                                             " / the chain head is not anchored")
+        expected = anchor_of(key, head.base_event_id, head.base_hash or GENESIS, head.last_event_id, head.last_hash)
+        if not same(head.anchor, expected):
+            return walk.bad(head_id or None, "链头的 HMAC-SM3 锚点不符（锚点密钥不对，或链头被改写）"
+                                             " / the chain head's anchor does not match")
+        return replace(result, anchored=True)
 
 
 class RetentionError(ValueError):
@@ -424,9 +529,9 @@ class RetentionError(ValueError):
 def retention_cutoff(now: datetime, retention_days: int) -> datetime:
     """Return the instant before which events may be archived: `retention_days` (≥ 180) before `now`.
 
-    The trail is append-only and no command removes events today (the database refuses DELETE of
-    audit rows). Any future archive command must take its cutoff from here — with the
-    REGISTRY_AUDIT_RETENTION_DAYS setting — and verify the chain up to its anchor first.
+    The trail is append-only; the one command that removes events, `flask audit archive`
+    (registry/audit/archive.py), takes its cutoff from here — with the REGISTRY_AUDIT_RETENTION_DAYS
+    setting — and verifies the chain and its anchor first.
     :raises RetentionError: a period under 180 days (等保 level 3) or a naive instant.
     """
     if retention_days < MIN_RETENTION_DAYS:

@@ -63,6 +63,24 @@ def reset_password(name: str, password_stdin: bool) -> None:
     click.echo(f"已重置用户 {name} 的密码，其下次登录须修改密码 / password reset; a change is required at next login")
 
 
+@click.command("reset-2fa")
+@with_appcontext
+@click.argument("name")
+def reset_second_factor(name: str) -> None:
+    """Remove user NAME's second factor (lost phone and recovery codes): sessions end, the next login enrols."""
+    import sqlalchemy as sa
+
+    from registry.accounts import second_factor
+    from registry.accounts.models import User
+
+    with unit_of_work() as session:
+        user = session.scalar(sa.select(User).where(User.username == name))
+        if user is None:
+            fail(f"用户 {name} 不存在 / no such user")
+        second_factor.reset(session, user=user, actor=cli_actor("reset-2fa"), at=now())
+    click.echo(f"已重置用户 {name} 的双因素认证，其下次登录须重新绑定 / second factor reset; the next login enrols again")
+
+
 def _password(from_stdin: bool) -> str:
     """Read a password from stdin's first line, or ask for it twice with the input hidden."""
     if from_stdin:
@@ -115,7 +133,8 @@ def seed_demo(size: int, demo_password: str | None, today, if_empty: bool) -> No
 
 def register(app: Flask) -> None:
     """Add every command to the app's CLI."""
-    for command in (init_db, policies_group, create_user, reset_password, create_token, seed_demo, audit_group,
+    for command in (init_db, policies_group, create_user, reset_password, reset_second_factor, create_token,
+                    seed_demo, audit_group,
                     import_roster, export_roster_command, regions_group):
         app.cli.add_command(command)
     for command in JOB_COMMANDS:  # scan, send-reminders, jobs run

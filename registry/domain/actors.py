@@ -79,6 +79,8 @@ class Actor:
     token_id: int | None = None
     ip: str | None = None
     request_id: str | None = None
+    #: the browser session this person acts in passed the second factor (TOTP or a recovery code)
+    second_factor: bool = False
 
     @property
     def label(self) -> str:

@@ -25,12 +25,14 @@ from werkzeug.exceptions import HTTPException
 
 from registry.accounts.access import NotLoggedIn
 from registry.accounts.auth import AccountLocked, AddressThrottled, LoginFailed
+from registry.accounts.second_factor import SecondFactorFailed, SecondFactorRequired
 from registry.domain import errors as domain
 from registry.platform.extensions import get_session
 from registry.web.api import BodyTooLarge
 
 STATUS: list[tuple[type[domain.DomainError], int]] = [
     (BodyTooLarge, 413), (NotLoggedIn, 401), (LoginFailed, 401), (AccountLocked, 429), (AddressThrottled, 429),
+    (SecondFactorFailed, 401), (SecondFactorRequired, 401),
     (domain.PermissionDenied, 403),
     (domain.NotFound, 404), (domain.Conflict, 409), (domain.RuleViolation, 422),
     (domain.CalendarDataMissing, 422), (domain.PolicyError, 500),

@@ -9,13 +9,17 @@ from flask_login.utils import encode_cookie
 from registry.accounts.models import ApiToken, User, UserSession
 from registry.audit.models import AuditEvent
 from tests.factories import make_enterprise
-from tests.web.fixtures import PASSWORD, login
+from tests.web.fixtures import PASSWORD, SECRETS, code_for, login
 
 WRITE = "/api/v1/enterprises/{id}/change-reports"
 
 
 def api_login(client, username: str, password: str = PASSWORD):
-    return client.post("/api/v1/session", json={"username": username, "password": password})
+    """Log in as a JSON client (with the current code for a user enrolled in the second factor)."""
+    body = {"username": username, "password": password}
+    if username in SECRETS and password == PASSWORD:
+        body["code"] = code_for(client, username)
+    return client.post("/api/v1/session", json=body)
 
 
 def actions(session, *names: str) -> list[tuple[str, str, dict]]:
@@ -194,7 +198,7 @@ def _token(client, scope: str, name: str = "etl") -> dict:
 
 def test_a_read_only_token_reads_and_gets_403_on_writes(app, make_user, taizhou):
     tz, _, _ = taizhou
-    make_user("officer", "331000", username="han")
+    make_user("officer", "331000", username="han", second_factor=True)  # tokens need a 2FA session
     browser = app.test_client()
     assert api_login(browser, "han").status_code == 200
     read, write = _token(browser, "read"), _token(browser, "write")
@@ -213,7 +217,7 @@ def test_a_read_only_token_reads_and_gets_403_on_writes(app, make_user, taizhou)
 
 
 def test_a_token_cannot_create_a_token(app, make_user, session):
-    make_user("officer", "331000", username="yang")
+    make_user("officer", "331000", username="yang", second_factor=True)  # tokens need a 2FA session
     browser = app.test_client()
     assert api_login(browser, "yang").status_code == 200
     write = _token(browser, "write")
@@ -223,7 +227,7 @@ def test_a_token_cannot_create_a_token(app, make_user, session):
 
 
 def test_tokens_expire_after_the_configured_days(app, make_user, clock):
-    make_user("officer", "331000", username="liu")
+    make_user("officer", "331000", username="liu", second_factor=True)  # tokens need a 2FA session
     browser = app.test_client()
     assert api_login(browser, "liu").status_code == 200
     token = _token(browser, "read")
@@ -235,7 +239,7 @@ def test_tokens_expire_after_the_configured_days(app, make_user, clock):
 
 
 def test_tokens_are_listed_and_revoked_by_owner_and_admin(app, make_user, session):
-    make_user("officer", "331000", username="he")
+    make_user("officer", "331000", username="he", second_factor=True)  # tokens need a 2FA session
     make_user("officer", "331000", username="lv")
     make_user("secadmin", "331000", username="tz_boss")  # 三员分立: the security administrator, not `admin`
     make_user("sysadmin", "330100", username="hz_boss")

@@ -32,16 +32,18 @@ def drop_guards(conn: Connection) -> None:
 
 
 def restore_guards(conn: Connection) -> None:
-    """Recreate the triggers exactly as the baseline migration does."""
+    """Recreate the triggers exactly as the migrations (baseline, 0015) leave them."""
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("""CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
                                 FOR EACH ROW EXECUTE FUNCTION audit_events_refuse_change()""")
         conn.exec_driver_sql("""CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
                                 FOR EACH STATEMENT EXECUTE FUNCTION audit_events_refuse_change()""")
-    else:
-        for verb in ("UPDATE", "DELETE"):
-            conn.exec_driver_sql(f"""CREATE TRIGGER audit_events_no_{verb.lower()} BEFORE {verb} ON audit_events
-                                     BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END""")
+    else:  # as migration 0015 left them: DELETE only of events up to the archived base
+        conn.exec_driver_sql(f"""CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+                                 BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END""")
+        conn.exec_driver_sql(f"""CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+                                 WHEN OLD.id > COALESCE((SELECT base_event_id FROM audit_chain_head WHERE id = 1), 0)
+                                 BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END""")
 
 
 def tamper(session: Session, sql: str, **params: object) -> None:

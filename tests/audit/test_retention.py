@@ -30,10 +30,11 @@ def test_the_cutoff_never_reaches_events_younger_than_the_period():
         audit.retention_cutoff(datetime(2026, 12, 6), 180)
 
 
-def test_no_command_removes_audit_events(tmp_path):
-    """The trail is append-only: no CLI command archives, prunes or deletes (the database refuses DELETE too,
-    tests/audit/test_chain.py::test_the_database_refuses_update_and_delete). A future archive must use
-    audit.retention_cutoff and verify the chain's anchor first (docs/operations.md)."""
+def test_only_the_archive_command_removes_audit_events(tmp_path):
+    """The trail is append-only: no CLI command prunes, purges or deletes; the one that removes events is
+    `audit archive`, which keeps the retention period, verifies the chain's anchor and the written file first
+    (tests/audit/test_archive.py); the database refuses DELETE of anything after the archived base
+    (tests/audit/test_chain.py::test_the_database_refuses_update_and_delete)."""
     from registry import create_app
 
     app = create_app(Settings(env="testing", secret_key="k", database_url=f"sqlite:///{tmp_path / 'x.db'}",
@@ -47,4 +48,5 @@ def test_no_command_removes_audit_events(tmp_path):
 
     walk(app.cli)
     assert any(n.startswith("audit") for n in names), names  # the walk sees the commands (else proves nothing)
-    assert not [n for n in names if any(w in n for w in ("prune", "purge", "archive", "delete", "truncate"))], names
+    removing = [n for n in names if any(w in n for w in ("prune", "purge", "archive", "delete", "truncate"))]
+    assert set(removing) == {"audit archive", "audit verify-archive"}, removing

@@ -10,11 +10,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from registry import create_app
+from registry.accounts import second_factor
 from registry.accounts.models import User
 from registry.accounts.users import create_token, create_user
+from registry.domain.actors import ADMIN_ROLES
 from tests.conftest import NOW
 
 PASSWORD = "correct-horse-9"
+#: username → TOTP secret of the users the fixtures enrolled (the tests' authenticator app)
+SECRETS: dict[str, str] = {}
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
@@ -54,13 +58,34 @@ def client(app) -> FlaskClient:
     return app.test_client()
 
 
+def enrol(session, user: User, at=NOW) -> str:
+    """Bind the second factor for `user` as the enrolment page would; return the secret (also in SECRETS)."""
+    secret = second_factor.start_enrolment(session, user=user)
+    second_factor.confirm_enrolment(session, user=user, code=second_factor.code_at(secret, second_factor.step_of(at)),
+                                    at=at)
+    user.totp_last_step = None  # enrolled "earlier": the tests' logins may use the current step
+    session.commit()
+    SECRETS[user.username] = secret
+    return secret
+
+
+def code_for(client: FlaskClient, username: str, steps_ahead: int = 0) -> str:
+    """The code the user's authenticator app shows at the app's (injected) clock."""
+    at = client.application.extensions["registry.clock"]()
+    return second_factor.code_at(SECRETS[username], second_factor.step_of(at) + steps_ahead)
+
+
 @pytest.fixture
 def make_user(session, admin):
-    """Create a user of `role` in `region` (username defaults to role-region)."""
-    def make(role: str, region: str, username: str | None = None) -> User:
+    """Create a user of `role` in `region` (username defaults to role-region); administrator roles (and
+    `second_factor=True`) are enrolled in the second factor, as they must be to log in."""
+    def make(role: str, region: str, username: str | None = None, second_factor: bool = False) -> User:
         user = create_user(session, actor=admin, username=username or f"{role}-{region}", role=role,
                            region_code=region, email=f"{role}{region}@gov.example.cn", password=PASSWORD, at=NOW)
         session.commit()  # each request ends with a rollback: uncommitted test data would vanish
+        SECRETS.pop(user.username, None)
+        if second_factor or user.role in ADMIN_ROLES:
+            enrol(session, user)
         return user
     return make
 
@@ -73,9 +98,15 @@ def csrf_from(html: str) -> str:
 
 
 def login(client: FlaskClient, username: str, password: str = PASSWORD):
-    """Log in through the login form (CSRF on) and return the response."""
+    """Log in through the login form (CSRF on) and return the response; a user the fixtures enrolled
+    also passes the second step with the current code."""
     token = csrf_from(client.get("/login").get_data(as_text=True))
-    return client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+    answer = client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+    if answer.status_code == 302 and answer.headers["Location"].endswith("/login/second-factor") \
+            and username in SECRETS:
+        token = csrf_from(client.get("/login/second-factor").get_data(as_text=True))
+        answer = client.post("/login/second-factor", data={"code": code_for(client, username), "csrf_token": token})
+    return answer
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from openapi_spec_validator import validate
 from registry.web.api.docs import build_spec
 from tests.conftest import TEST_NOW, d
 from tests.factories import grant, make_enterprise, make_uscc
+from tests.web.fixtures import code_for
 
 
 @pytest.fixture
@@ -156,9 +157,10 @@ def test_session_login_lockout_and_tokens(client, make_user):
 
 
 def test_session_cookie_then_token_then_revoke(app, make_user):
-    make_user("officer", "331000", username="wang")
+    make_user("officer", "331000", username="wang", second_factor=True)  # tokens need a session that passed 2FA
     client = app.test_client()
-    assert client.post("/api/v1/session", json={"username": "wang", "password": "correct-horse-9"}).status_code == 200
+    assert client.post("/api/v1/session", json={"username": "wang", "password": "correct-horse-9",
+                                                "code": code_for(client, "wang")}).status_code == 200
     made = client.post("/api/v1/tokens", json={"name": "etl"})
     assert made.status_code == 201
     token = made.get_json()["token"]

@@ -145,6 +145,8 @@ class SessionIn(InSchema):
 
     username = fields.String(required=True, validate=validate.Length(1, 64))
     password = fields.String(required=True, validate=validate.Length(1, 256), metadata={"raw": True})  # as typed
+    #: the second factor: a 6-digit code from the authenticator app, or a recovery code
+    code = fields.String(load_default=None, validate=validate.Length(1, 32))
 
 
 class TokenIn(InSchema):
