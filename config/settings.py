@@ -59,6 +59,12 @@ class Settings:
     password_history: int = 5
     password_max_age_days: int = 90
     import_limits: ImportLimits = field(default_factory=ImportLimits)  #: REGISTRY_IMPORT_MAX_*
+    #: personal information at rest (registry/platform/pi_crypto.py): REGISTRY_PI_KEY `<id>:<32 hex>` (SM4,
+    #: encrypts), REGISTRY_PI_KEYS old keys `<id>:<hex>,…` (decrypt only), REGISTRY_PI_INDEX_KEY (HMAC-SM3 blind
+    #: index). Required in production; elsewhere empty means the checkout's generated development keyring.
+    pi_key: str = field(default="", repr=False)
+    pi_keys: str = field(default="", repr=False)
+    pi_index_key: str = field(default="", repr=False)
 
     @property
     def is_production(self) -> bool:
@@ -106,8 +112,11 @@ class Settings:
                 parse_clock(clock, env.get("REGISTRY_TIMEZONE", cls.timezone))
             except ValueError:
                 raise SettingsError("REGISTRY_CLOCK must be an ISO date or datetime, e.g. 2028-02-29") from None
+        pi = {"pi_key": env.get("REGISTRY_PI_KEY", "").strip(), "pi_keys": env.get("REGISTRY_PI_KEYS", "").strip(),
+              "pi_index_key": env.get("REGISTRY_PI_INDEX_KEY", "").strip()}
+        _check_pi_keys(mode, pi)
         return cls(
-            clock=clock,
+            clock=clock, **pi,
             env=mode, database_url=url, secret_key=secret,
             smtp_host=env.get("REGISTRY_SMTP_HOST", cls.smtp_host), smtp_port=port,
             smtp_user=env.get("REGISTRY_SMTP_USER", ""),
@@ -136,6 +145,18 @@ _BOUNDED_SETTINGS = {
     "password_history": (5, 24),
     "password_max_age_days": (1, 3650),
 }
+
+
+def _check_pi_keys(mode: str, pi: dict[str, str]) -> None:
+    """Refuse malformed personal-information keys, and none at all in production. :raises SettingsError:"""
+    from registry.platform.pi_crypto import PersonalKeyError, keyring_for
+
+    if not (pi["pi_key"] or pi["pi_index_key"] or mode == "production"):
+        return  # the development keyring (generated on first use)
+    try:
+        keyring_for(production=mode == "production", current=pi["pi_key"], old=pi["pi_keys"], index=pi["pi_index_key"])
+    except PersonalKeyError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _count(env: dict[str, str], name: str, default: int, *, low: int, high: int = 10_000) -> int:

@@ -138,6 +138,15 @@ class ListArgs(InSchema):
     sort = fields.String(load_default="name", validate=_choices(["name", "uscc", "region", "id", "-id"]))
     page = page_field()
     per_page = per_page_field()
+    unmask = fields.Boolean(load_default=False, metadata={
+        "description": "联系人、电话、邮箱完整显示（仅业务人员、业务管理员；每次记入审计 pi.unmask；其他角色 403）"})
+
+
+class UnmaskArgs(InSchema):
+    """Query string of GET /enterprises/{id}."""
+
+    unmask = fields.Boolean(load_default=False, metadata={
+        "description": "联系人、电话、邮箱完整显示（仅业务人员、业务管理员；每次记入审计 pi.unmask；其他角色 403）"})
 
 
 class SessionIn(InSchema):
