@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.audit.models import AuditEvent
+from registry.audit.trail import redacted
 from registry.domain.actors import ROLE_NAMES, Action, Actor, can
 from registry.domain.errors import PermissionDenied
 from registry.domain.lifecycle import EVENT_NAMES, STATUS_NAMES
@@ -56,6 +57,7 @@ FIELD_NAMES: dict[str, str] = {
     "scope": "权限范围", "expires_at": "到期时间", "ip": "IP 地址", "session_started_at": "会话开始时间",
     # holiday calendar, reminders, imports
     "day": "日期", "is_workday": "是否工作日", "note": "备注", "source_doc": "通知文号",
+    "purpose": "查看用途", "fields": "显示的字段", "enterprises": "涉及企业", "count": "企业数",
     "milestone": "提醒节点", "due_on": "应发日期", "filename": "文件名", "mode": "导入方式",
     # exports and downloads
     "format": "文件格式", "filter": "筛选条件", "row_count": "导出行数",
@@ -106,7 +108,7 @@ ACTION_NAMES: dict[str, str] = {
     "proposal.created": "提出待确认事项", "proposal.confirmed": "确认事项（第二人）", "proposal.rejected": "驳回待确认事项",
     "outbox.resent": "重发提醒邮件",
     "export.roster": "导出企业名录", "export.audit": "导出审计日志", "export.pool": "导出培育库",
-    "download.import_errors": "下载导入错误清单",
+    "download.import_errors": "下载导入错误清单", "pi.unmask": "查看完整个人信息",
     "pool.run": "运行资格预审", "pool.member_added": "加入培育库", "pool.member_removed": "移出培育库",
     "batch.created": "创建申报批次", "batch.publicity": "开始公示", "batch.finalised": "办结批次",
     "application.created": "企业申报", "application.recommend": "推荐", "application.return": "退回补正",
@@ -213,6 +215,13 @@ def search(session: Session, actor: Actor, f: AuditFilter, page: int = 1,
     return paginate(session, audit_select(actor, f), page, per_page)
 
 
+def shown_changes(entity_type: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """An event's changes as every audit view shows them (pages, API, export, for every role): an
+    enterprise's contact fields masked. Events written since issue 16 §6 store them masked already;
+    older ones hold them in clear and cannot be rewritten (the chain), so they are masked here."""
+    return redacted(entity_type, changes) if changes else changes
+
+
 def field_name(entity_type: str, field: str) -> str:
     """Return the Chinese name of a changed field (the key itself if unknown)."""
     return ENTITY_FIELD_NAMES.get((entity_type, field)) or FIELD_NAMES.get(field, field)
@@ -255,7 +264,8 @@ class FieldChange:
 
 
 def field_changes(entity_type: str, changes: dict[str, Any]) -> list[FieldChange]:
-    """Return an event's changes as readable rows, in a stable order."""
+    """Return an event's changes as readable rows, in a stable order (contacts masked, see `shown_changes`)."""
+    changes = shown_changes(entity_type, changes)
     rows = []
     for key in sorted(changes, key=lambda k: (_FIELD_ORDER.get(k, len(_FIELD_ORDER)), k)):
         value = changes[key]
