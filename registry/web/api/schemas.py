@@ -129,7 +129,8 @@ class EventIn(InSchema):
 class ListArgs(InSchema):
     """Query string of GET /enterprises and GET /certifications."""
 
-    q = fields.String(load_default=None, validate=validate.Length(max=200))
+    q = fields.String(load_default=None, validate=validate.Length(max=200), metadata={
+        "description": "名称包含、信用代码开头，或联系人电话、邮箱完全一致（经盲索引）"})
     region = fields.String(load_default=None, validate=REGION)
     tier = fields.String(load_default=None, validate=validate.Length(max=32))
     status = fields.String(load_default=None, validate=_choices([s.value for s in Status]))
