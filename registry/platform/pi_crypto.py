@@ -9,10 +9,10 @@ Algorithms (GB/T 39786-2021 application-and-data level: 商用密码 for confide
   index that finds an enterprise by its exact phone or e-mail without decrypting the table.
 
 Stored form: `sm4gcm:<key id>:<base64url(nonce ‖ ciphertext ‖ tag)>`. The key id names the key
-that encrypted the value, so keys rotate: a new REGISTRY_PI_KEY encrypts from then on, the old
-ones stay readable while listed in REGISTRY_PI_KEYS, and `flask pi rekey` re-encrypts every row
-under the current key (then the old key may go). The index key is not rotated with them (a new
-one means recomputing every index: `flask pi rekey --reindex`).
+that encrypted the value, so keys rotate: a new REGISTRY_PI_KEY encrypts from then on (every new or
+changed value), the old ones stay readable while listed in REGISTRY_PI_KEYS. A command re-encrypting
+every row under the current key (so an old key can be retired) is not written yet. The index key is
+not rotated with them (a new one would mean recomputing every index).
 
 Keys come from the environment (config/settings.py): REGISTRY_PI_KEY `<id>:<32 hex>`,
 REGISTRY_PI_KEYS `<id>:<hex>,…` for old keys, REGISTRY_PI_INDEX_KEY `<64 hex>`. In production
