@@ -67,6 +67,12 @@ class Settings:
     #: REGISTRY_AUDIT_ANCHOR_KEY: the HMAC-SM3 key anchoring the audit chain head ("" = not anchored);
     #: kept apart from the database and from REGISTRY_SECRET_KEY
     audit_anchor_key: str = field(default="", repr=False)
+    #: personal information at rest (registry/platform/pi_crypto.py): REGISTRY_PI_KEY `<id>:<32 hex>` (SM4,
+    #: encrypts), REGISTRY_PI_KEYS old keys `<id>:<hex>,…` (decrypt only), REGISTRY_PI_INDEX_KEY (HMAC-SM3 blind
+    #: index). Required in production; elsewhere empty means the checkout's generated development keyring.
+    pi_key: str = field(default="", repr=False)
+    pi_keys: str = field(default="", repr=False)
+    pi_index_key: str = field(default="", repr=False)
 
     @property
     def is_production(self) -> bool:
@@ -122,10 +128,13 @@ class Settings:
             raise SettingsError(f"REGISTRY_AUDIT_ANCHOR_KEY must be at least {MIN_ANCHOR_KEY} characters")
         if anchor_key and anchor_key == secret:
             raise SettingsError("REGISTRY_AUDIT_ANCHOR_KEY must differ from REGISTRY_SECRET_KEY")
+        pi = {"pi_key": env.get("REGISTRY_PI_KEY", "").strip(), "pi_keys": env.get("REGISTRY_PI_KEYS", "").strip(),
+              "pi_index_key": env.get("REGISTRY_PI_INDEX_KEY", "").strip()}
+        _check_pi_keys(mode, pi)
         return cls(
             second_factor_required_for_all=_flag(env, "REGISTRY_2FA_REQUIRED_FOR_ALL"),
             audit_hash=audit_hash, audit_anchor_key=anchor_key,
-            clock=clock,
+            clock=clock, **pi,
             env=mode, database_url=url, secret_key=secret,
             smtp_host=env.get("REGISTRY_SMTP_HOST", cls.smtp_host), smtp_port=port,
             smtp_user=env.get("REGISTRY_SMTP_USER", ""),
@@ -167,6 +176,18 @@ def _flag(env: dict[str, str], name: str) -> bool:
     if text in ("1", "true", "yes", "on"):
         return True
     raise SettingsError(f"{name} must be 1 or 0 (true or false)")
+
+
+def _check_pi_keys(mode: str, pi: dict[str, str]) -> None:
+    """Refuse malformed personal-information keys, and none at all in production. :raises SettingsError:"""
+    from registry.platform.pi_crypto import PersonalKeyError, keyring_for
+
+    if not (pi["pi_key"] or pi["pi_index_key"] or mode == "production"):
+        return  # the development keyring (generated on first use)
+    try:
+        keyring_for(production=mode == "production", current=pi["pi_key"], old=pi["pi_keys"], index=pi["pi_index_key"])
+    except PersonalKeyError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _count(env: dict[str, str], name: str, default: int, *, low: int, high: int = 10_000) -> int:

@@ -6,11 +6,14 @@ from config.settings import Settings, SettingsError
 from registry import create_app
 from tests.conftest import ROOT, TEST_NOW
 
+#: production also requires the personal-information keys (issue 16 §6; tests/privacy/test_keys.py)
+PI_KEYS = {"REGISTRY_PI_KEY": "k1:" + "ab" * 16, "REGISTRY_PI_INDEX_KEY": "cd" * 32}
+
 
 def test_production_requires_a_secret_key():
     with pytest.raises(SettingsError, match="REGISTRY_SECRET_KEY"):
         Settings.from_env({"REGISTRY_ENV": "production"})
-    settings = Settings.from_env({"REGISTRY_ENV": "production", "REGISTRY_SECRET_KEY": "s3cret"})
+    settings = Settings.from_env({"REGISTRY_ENV": "production", "REGISTRY_SECRET_KEY": "s3cret", **PI_KEYS})
     assert settings.secret_key == "s3cret" and settings.is_production
 
 
@@ -28,7 +31,8 @@ def test_relative_sqlite_url_is_relative_to_the_project():
 
 def test_production_cookies_are_secure(tmp_path):
     settings = Settings(env="production", secret_key="k", database_url=f"sqlite:///{tmp_path / 'x.db'}",
-                        policy_dir=ROOT / "config" / "policies")
+                        policy_dir=ROOT / "config" / "policies", pi_key=PI_KEYS["REGISTRY_PI_KEY"],
+                        pi_index_key=PI_KEYS["REGISTRY_PI_INDEX_KEY"])
     app = create_app(settings)
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax" and app.config["REMEMBER_COOKIE_SECURE"]

@@ -8,7 +8,16 @@ from marshmallow import Schema, fields, validate
 from registry.accounts.access import current_actor, requires
 from registry.audit import export as audit_export
 from registry.audit import trail as audit
-from registry.audit.queries import EARLIEST, LATEST, AuditFilter, action_name, actor_label, field_changes, search
+from registry.audit.queries import (
+    EARLIEST,
+    LATEST,
+    AuditFilter,
+    action_name,
+    actor_label,
+    field_changes,
+    search,
+    shown_changes,
+)
 from registry.domain.actors import Action
 from registry.platform.bounds import InSchema, page_field, per_page_field
 from registry.platform.extensions import get_session
@@ -77,7 +86,8 @@ def _filter() -> tuple[AuditFilter, int, int]:
 def dump_event(event: object) -> dict:
     """Return an event with Chinese labels for its action and fields."""
     data = AuditEventOut(exclude=("actor", "action_name", "fields_changed")).dump(event)
-    data.update(actor=actor_label(event.actor_kind, event.actor_name), action_name=action_name(event.action),
+    data.update(changes=shown_changes(event.entity_type, data.get("changes") or {}),
+                actor=actor_label(event.actor_kind, event.actor_name), action_name=action_name(event.action),
                 fields_changed=[vars(c) for c in field_changes(event.entity_type, event.changes or {})])
     return data
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from registry.audit import trail as audit
 from registry.audit.models import AuditChainHead, AuditEvent
+from registry.domain.personal import CONTACT_FIELDS, mask_field
 from registry.platform.db import make_sessionmaker
 
 #: audited table → the entity_type its events carry
@@ -109,7 +110,20 @@ def _describe(state: ORMExecuteState) -> tuple[str, Any]:
     dialect = state.session.get_bind().dialect
     compiled = state.statement.compile(dialect=dialect)
     params = state.parameters if isinstance(state.parameters, list) else compiled.params
-    return str(compiled), _jsonable(params)
+    return str(compiled), _jsonable(_masked(params))
+
+
+_CONTACT_PARAM = re.compile(rf"^({'|'.join(CONTACT_FIELDS)})(_\d+)?$")
+
+
+def _masked(params: Any) -> Any:  # noqa: ANN401
+    """The statement's parameters with contact values masked: the trail never holds them in clear (issue 16 §6)."""
+    if isinstance(params, list):
+        return [_masked(p) for p in params]
+    if isinstance(params, dict):
+        return {k: mask_field(m.group(1), v) if isinstance(k, str) and (m := _CONTACT_PARAM.match(k)) else v
+                for k, v in params.items()}
+    return params
 
 
 def _jsonable(value: Any) -> Any:

@@ -34,6 +34,7 @@ from registry.audit.queries import (
     entity_name,
     field_changes,
     search,
+    shown_changes,
 )
 from registry.domain.actors import Action, Actor
 from registry.enterprises.models import Enterprise
@@ -186,7 +187,7 @@ def event_views(session: Session, events: list[AuditEvent]) -> list[EventView]:
     return [EventView(e, labels.actor_name(e.actor_kind, e.actor_name), plain_action(e.action),
                       entity_name(e.entity_type) + (f" #{e.entity_id}" if e.entity_id is not None else ""),
                       names.get(e.enterprise_id),
-                      [readable(c, e.entity_type, (e.changes or {}).get(c.field))
+                      [readable(c, e.entity_type, shown_changes(e.entity_type, e.changes or {}).get(c.field))
                        for c in field_changes(e.entity_type, e.changes or {})],
                       reason_label(e.reason_code))
             for e in events]

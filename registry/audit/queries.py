@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.audit.models import AuditEvent
+from registry.audit.trail import redacted
 from registry.domain.actors import ROLE_NAMES, Action, Actor, can
 from registry.domain.errors import PermissionDenied
 from registry.domain.lifecycle import EVENT_NAMES, STATUS_NAMES
@@ -58,10 +59,11 @@ FIELD_NAMES: dict[str, str] = {
     "second_factor": "双因素认证方式", "totp_enabled_at": "绑定时间", "recovery_codes": "恢复码个数",
     "recovery_codes_left": "剩余恢复码", "second_factor_failures": "连续验证码错误次数", "enrolled": "已绑定",
     # audit archive and anchor (issue 16 §5, §7)
-    "first_id": "起始事件编号", "last_id": "末尾事件编号", "count": "事件数", "before": "归档截止日期",
+    "first_id": "起始事件编号", "last_id": "末尾事件编号", "before": "归档截止日期",
     "file": "归档文件", "file_sha256": "文件 SHA-256", "last_hash": "末尾事件哈希", "head": "链头",
     # holiday calendar, reminders, imports
     "day": "日期", "is_workday": "是否工作日", "note": "备注", "source_doc": "通知文号",
+    "purpose": "查看用途", "fields": "显示的字段", "enterprises": "涉及企业", "count": "数量",
     "milestone": "提醒节点", "due_on": "应发日期", "filename": "文件名", "mode": "导入方式",
     # exports and downloads
     "format": "文件格式", "filter": "筛选条件", "row_count": "导出行数",
@@ -118,7 +120,7 @@ ACTION_NAMES: dict[str, str] = {
     "export.roster": "导出企业名录", "export.audit": "导出审计日志", "export.pool": "导出培育库",
     "export.enterprise_record": "下载企业档案（PDF）", "export.publicity_list": "下载公示名单（PDF）",
     "export.results_list": "下载认定名单（PDF）",
-    "download.import_errors": "下载导入错误清单",
+    "download.import_errors": "下载导入错误清单", "pi.unmask": "查看完整个人信息",
     "pool.run": "运行资格预审", "pool.member_added": "加入培育库", "pool.member_removed": "移出培育库",
     "batch.created": "创建申报批次", "batch.publicity": "开始公示", "batch.finalised": "办结批次",
     "application.created": "企业申报", "application.recommend": "推荐", "application.return": "退回补正",
@@ -225,6 +227,13 @@ def search(session: Session, actor: Actor, f: AuditFilter, page: int = 1,
     return paginate(session, audit_select(actor, f), page, per_page)
 
 
+def shown_changes(entity_type: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """An event's changes as every audit view shows them (pages, API, export, for every role): an
+    enterprise's contact fields masked. Events written since issue 16 §6 store them masked already;
+    older ones hold them in clear and cannot be rewritten (the chain), so they are masked here."""
+    return redacted(entity_type, changes) if changes else changes
+
+
 def field_name(entity_type: str, field: str) -> str:
     """Return the Chinese name of a changed field (the key itself if unknown)."""
     return ENTITY_FIELD_NAMES.get((entity_type, field)) or FIELD_NAMES.get(field, field)
@@ -267,7 +276,8 @@ class FieldChange:
 
 
 def field_changes(entity_type: str, changes: dict[str, Any]) -> list[FieldChange]:
-    """Return an event's changes as readable rows, in a stable order."""
+    """Return an event's changes as readable rows, in a stable order (contacts masked, see `shown_changes`)."""
+    changes = shown_changes(entity_type, changes)
     rows = []
     for key in sorted(changes, key=lambda k: (_FIELD_ORDER.get(k, len(_FIELD_ORDER)), k)):
         value = changes[key]

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from registry.audit.models import AuditChainHead, AuditEvent
 from registry.domain.actors import Actor
+from registry.domain.personal import CONTACT_FIELDS, mask_changes
 from registry.platform.bulkwrite import insert_rows
 from registry.platform.digests import ALGORITHMS, HEX_DIGESTS, SHA256, hmac_sm3_hex, same
 
@@ -76,6 +77,18 @@ def plain(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
     return value
+
+
+#: the records whose contact fields are personal information: their events store them masked (issue 16 §6)
+PERSONAL_ENTITIES = frozenset({"enterprise"})
+
+
+def redacted(entity_type: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """An event's changes as the trail stores them: an enterprise's contact name, phone and e-mail masked
+    (138****1234), never in clear — the trail is read by roles that must not see them, and kept for years."""
+    if entity_type in PERSONAL_ENTITIES and CONTACT_FIELDS.keys() & changes.keys():
+        return mask_changes(changes)
+    return changes
 
 
 def diff(obj: object, data: Mapping[str, Any]) -> dict[str, list[Any]]:
@@ -191,7 +204,7 @@ def _chained(actor: Actor, at: datetime, event_id: int, prev_hash: str, entry: E
         id=event_id, occurred_at=at.astimezone(UTC), actor_kind=actor.kind, actor_name=actor.name,
         actor_user_id=actor.user_id, action=entry.action, entity_type=entry.entity_type,
         entity_id=entry.entity_id, enterprise_id=entry.enterprise_id, region_code=entry.region_code,
-        changes=plain(dict(entry.changes)), reason_code=entry.why.reason_code,
+        changes=redacted(entry.entity_type, plain(dict(entry.changes))), reason_code=entry.why.reason_code,
         document_no=entry.why.document_no, note=entry.why.note,
         request_id=actor.request_id, ip=actor.ip, prev_hash=prev_hash, hash_alg=alg,
     )
@@ -259,7 +272,7 @@ def record_many(session: Session, *, actor: Actor, entries: Iterable[Entry], at:
         own = dict(id=last_id, action=entry.action, entity_type=entry.entity_type, entity_id=entry.entity_id,
                    enterprise_id=entry.enterprise_id, region_code=entry.region_code,
                    reason_code=why.reason_code, document_no=why.document_no, note=why.note, prev_hash=last_hash)
-        changes = _plain_changes(entry.changes)
+        changes = redacted(entry.entity_type, _plain_changes(entry.changes))
         hashed = {k: v if v is None or v.__class__ in as_is else plain(v) for k, v in own.items()}
         hashed.update(shared_plain, changes=changes)  # = {k: plain(values[k]) for k in HASHED_FIELDS}
         if alg == SHA256:

@@ -39,11 +39,15 @@ class Action(StrEnum):
     VIEW_ACCOUNTS = "view_accounts"  #: list accounts and pending account changes
     MANAGE_SESSIONS = "manage_sessions"  #: list and end other users' sessions and tokens
     READ_SECURITY = "read_security"  #: the security events of the trail (logins, sessions, tokens, accounts)
+    #: see an enterprise contact's name, phone and e-mail in full (asked for each time, audited as pi.unmask);
+    #: everyone else — and these roles too until they ask — sees them masked (docs/security.md)
+    UNMASK_PI = "unmask_pi"
 
 
 #: 三员分立 (SPEC §6, issue 16 §4): the three administrator roles, never held by one person
 ADMIN_ROLES = frozenset({Role.SYSADMIN, Role.SECADMIN, Role.AUDITADMIN})
-_BUSINESS_WRITER = frozenset({Action.READ, Action.WRITE, Action.READ_AUDIT, Action.IMPORT, Action.CONFIRM})
+_BUSINESS_WRITER = frozenset({Action.READ, Action.WRITE, Action.READ_AUDIT, Action.IMPORT, Action.CONFIRM,
+                              Action.UNMASK_PI})
 
 GRANTS: dict[Role, frozenset[Action]] = {
     Role.ADMIN: _BUSINESS_WRITER,

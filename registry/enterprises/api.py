@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify
+from flask import jsonify, request
 
 from registry.accounts.access import current_actor, requires
 from registry.domain.actors import Action
@@ -11,6 +11,7 @@ from registry.enterprises.queries import paginate, roster_select
 from registry.platform.db import utcnow
 from registry.platform.extensions import get_session
 from registry.policies.rules import current_rules as rules
+from registry.privacy import unmask
 from registry.titles import services as certifications
 from registry.web.api import bp, load, page_of
 from registry.web.api.common import dump_certification, dump_enterprise, list_args, today
@@ -27,7 +28,10 @@ from registry.web.api.schemas import (
     EnterpriseOut,
     EnterprisePatch,
     ListArgs,
+    UnmaskArgs,
 )
+from registry.web.downloads import criteria
+from registry.web.unmasking import recorded
 
 WRITE_ERRORS = (401, 403, 404, 409)
 
@@ -36,10 +40,16 @@ WRITE_ERRORS = (401, 403, 404, 409)
 @doc("企业名录（筛选、搜索、分页、as_of）", query=ListArgs, response=EnterpriseOut, many=True, errors=(401, 403))
 @requires(Action.READ)
 def list_enterprises():
-    """List enterprises in the caller's region with filters."""
+    """List enterprises in the caller's region with filters (contacts masked unless `unmask` by a role that may)."""
     flt, page, per_page = list_args()
-    rows, total = paginate(get_session(), roster_select(flt, today()), page, per_page)
-    return jsonify(page_of([dump_enterprise(e) for e in rows], total, page, per_page))
+    actor, session = current_actor(), get_session()
+    unmasked = unmask.requested(actor)
+    rows, total = paginate(session, roster_select(flt, today()), page, per_page)
+    data = [unmask.masked_row(dump_enterprise(e), unmasked) for e in rows]
+    if unmasked and rows:
+        recorded(session, actor, purpose="接口：企业名录", enterprises=rows, at=utcnow(),
+                      detail={"filter": criteria(flt)})
+    return jsonify(page_of(data, total, page, per_page))
 
 
 @bp.post("/enterprises")
@@ -50,16 +60,20 @@ def create_enterprise():
     session = get_session()
     ent, warnings = enterprises.register_enterprise(session, actor=current_actor(), data=load(EnterpriseIn()), at=utcnow())
     session.commit()
-    return jsonify(dump_enterprise(ent, detail=True, warnings=warnings)), 201
+    return jsonify(unmask.masked_row(dump_enterprise(ent, detail=True, warnings=warnings), False)), 201
 
 
 @bp.get("/enterprises/<int:enterprise_id>")
-@doc("企业详情（称号、年报、变更报告）", response=EnterpriseOut)
+@doc("企业详情（称号、年报、变更报告；联系人脱敏，unmask=1 完整显示并记入审计）", query=UnmaskArgs, response=EnterpriseOut)
 @requires(Action.READ)
 def get_enterprise(enterprise_id: int):
-    """Return an enterprise with its titles and reports."""
-    ent = enterprises.get_enterprise(get_session(), current_actor(), enterprise_id)
-    return jsonify(dump_enterprise(ent, detail=True))
+    """Return an enterprise with its titles and reports (contacts masked unless `unmask` by a role that may)."""
+    actor, session = current_actor(), get_session()
+    unmasked = unmask.check(actor, load(UnmaskArgs(), request.args.to_dict())["unmask"])
+    ent = enterprises.get_enterprise(session, actor, enterprise_id)
+    if unmasked:
+        recorded(session, actor, purpose="接口：企业详情", enterprises=[ent], at=utcnow())
+    return jsonify(unmask.masked_row(dump_enterprise(ent, detail=True), unmasked))
 
 
 @bp.patch("/enterprises/<int:enterprise_id>")
@@ -72,7 +86,7 @@ def patch_enterprise(enterprise_id: int):
     ent, warnings = enterprises.update_enterprise(session, actor=current_actor(), enterprise_id=enterprise_id,
                                                   data=data, version=version, at=utcnow())
     session.commit()
-    return jsonify(dump_enterprise(ent, detail=True, warnings=warnings))
+    return jsonify(unmask.masked_row(dump_enterprise(ent, detail=True, warnings=warnings), False))
 
 
 @bp.post("/enterprises/<int:enterprise_id>/annual-reports")

@@ -8,9 +8,11 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from registry.domain.personal import CONTACT_FIELDS, INDEXED
 from registry.platform.db import MONEY, Base, str_enum, utcnow
+from registry.platform.pi_crypto import EncryptedText, blind_index
 
 if TYPE_CHECKING:
     from registry.accounts.models import User
@@ -55,9 +57,14 @@ class Enterprise(Base):
     industry_code: Mapped[str | None] = mapped_column(sa.String(8))  #: GB/T 4754
     size_class: Mapped[SizeClass | None] = mapped_column(str_enum(SizeClass, "size_class"))
     founded_on: Mapped[date | None]
-    contact_name: Mapped[str | None] = mapped_column(sa.String(64))
-    contact_email: Mapped[str | None] = mapped_column(sa.String(254))
-    contact_phone: Mapped[str | None] = mapped_column(sa.String(32))
+    #: the contact person (personal information): SM4-GCM ciphertext in the database (registry/platform/pi_crypto.py),
+    #: plain text here; shown masked unless unmasked (docs/security.md). Lengths are checked on input (64/254/32).
+    contact_name: Mapped[str | None] = mapped_column(EncryptedText("enterprises.contact_name"))
+    contact_email: Mapped[str | None] = mapped_column(EncryptedText("enterprises.contact_email"))
+    contact_phone: Mapped[str | None] = mapped_column(EncryptedText("enterprises.contact_phone"))
+    #: HMAC-SM3 blind indexes of the normalised phone and e-mail: exact search without decrypting
+    contact_phone_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    contact_email_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     officer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -71,6 +78,17 @@ class Enterprise(Base):
     change_reports: Mapped[list[ChangeReport]] = relationship(
         back_populates="enterprise", order_by="ChangeReport.occurred_on")
     __mapper_args__ = {"version_id_col": version}
+
+    @validates(*INDEXED)
+    def _keep_index(self, key: str, value: str | None) -> str | None:
+        """Keep the blind index in step with the phone or e-mail set."""
+        setattr(self, f"{key}_index", blind_index(CONTACT_FIELDS[key], value))
+        return value
+
+
+def index_columns(row: dict[str, object]) -> dict[str, object]:
+    """The blind-index columns of a row written without the ORM (the import's bulk inserts)."""
+    return {f"{f}_index": blind_index(CONTACT_FIELDS[f], row.get(f)) for f in INDEXED}  # type: ignore[arg-type]
 
 
 

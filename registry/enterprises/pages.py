@@ -16,10 +16,12 @@ from registry.domain import uscc
 from registry.domain.actors import Action, can
 from registry.domain.errors import Conflict, RuleViolation, StaleVersion
 from registry.domain.lifecycle import LIVE, Event
+from registry.domain.personal import CONTACT_FIELDS, mask_field
 from registry.enterprises.models import Enterprise
 from registry.enterprises.services import get_enterprise, officer_candidates, update_enterprise
 from registry.platform.db import utcnow
 from registry.platform.extensions import get_session, policies
+from registry.privacy import unmask
 from registry.proposals import four_eyes
 from registry.roster.pages import region_choices
 from registry.titles.flags import CAUSE_NAMES
@@ -30,6 +32,7 @@ from registry.web.pages import bp
 from registry.web.pages.flow import attach_errors, rules, today
 from registry.web.pages.forms import CHANGE_KIND_NAMES, SIZE_NAMES, EnterpriseForm, choices
 from registry.web.pages.helpers import region_name
+from registry.web.unmasking import recorded
 
 
 def lift_form(on):  # noqa: ANN001, ANN201  (imported late: pages.proposals imports this module's neighbours)
@@ -61,11 +64,14 @@ def reason_name(cert: Certification, code: str | None) -> str:
     return reason.name if reason else code
 
 
-def edit_form(enterprise: Enterprise, *, from_request: bool = True) -> EnterpriseForm:
-    """Return the edit form: the posted values, or the enterprise's current ones."""
+def edit_form(enterprise: Enterprise, *, from_request: bool = True, unmasked: bool = False) -> EnterpriseForm:
+    """Return the edit form: the posted values, or the enterprise's current ones (contacts masked unless
+    unmasked: a masked value posted back unchanged leaves the contact as it is, see `unchanged_contacts`)."""
     form = EnterpriseForm(prefix="edit", obj=enterprise, **({} if from_request else {"formdata": None}))
     if not from_request or not form.is_submitted():
         form.version.data = str(enterprise.version)
+        for name, value in unmask.contacts(enterprise, unmasked).items():
+            form[name].data = value
     form.region_code.choices = region_choices(current_actor(), blank=None, districts=True)
     if not from_request or not form.is_submitted():
         form.officer_id.data = str(enterprise.officer_id or "")
@@ -77,18 +83,27 @@ def edit_form(enterprise: Enterprise, *, from_request: bool = True) -> Enterpris
     return form
 
 
-def render_page(enterprise: Enterprise, form: EnterpriseForm | None = None, status: int = 200):
-    """Render the enterprise page (the edit form only for those who may write)."""
+def unchanged_contacts(enterprise: Enterprise, data: dict) -> dict:
+    """Drop the contact fields posted as their masked form: the form showed them masked, nobody changed them."""
+    return {k: v for k, v in data.items()
+            if not (k in CONTACT_FIELDS and v is not None and getattr(enterprise, k) is not None
+                    and v == mask_field(k, getattr(enterprise, k)) and v != getattr(enterprise, k))}
+
+
+def render_page(enterprise: Enterprise, form: EnterpriseForm | None = None, status: int = 200,
+                unmasked: bool = False):
+    """Render the enterprise page (the edit form only for those who may write); contacts masked unless unmasked."""
     actor = current_actor()
     writable = can(actor, Action.WRITE)
     if writable and form is None:
-        form = edit_form(enterprise)
+        form = edit_form(enterprise, unmasked=unmasked)
     bans = get_session().scalars(sa.select(Ban).where(Ban.uscc == enterprise.uscc).order_by(Ban.starts_on)).all()
     history, history_total = enterprise_history(actor, enterprise.id) if can(actor, Action.READ_AUDIT) else (None, 0)
     return render_template(
         "enterprise.html", e=enterprise, form=form, writable=writable, today=today(), bans=bans,
         lift_form=lift_form(today()) if writable else None,
-        history=history, history_total=history_total,
+        history=history, history_total=history_total, contacts=unmask.contacts(enterprise, unmasked),
+        unmasked=unmasked, may_unmask=unmask.may_unmask(actor),
         title_actions=title_actions, reason_name=reason_name, cause_names=CAUSE_NAMES,
         change_kinds=CHANGE_KIND_NAMES, size_names=SIZE_NAMES), status
 
@@ -96,8 +111,13 @@ def render_page(enterprise: Enterprise, form: EnterpriseForm | None = None, stat
 @bp.get("/enterprises/<int:enterprise_id>")
 @requires(Action.READ)
 def enterprise(enterprise_id: int):
-    """Show one enterprise with its titles' history, reports and bans."""
-    return render_page(get_enterprise(get_session(), current_actor(), enterprise_id))
+    """Show one enterprise with its titles' history, reports and bans (?unmask=1: the contact in full, audited)."""
+    session, actor = get_session(), current_actor()
+    unmasked = unmask.requested(actor)
+    record = get_enterprise(session, actor, enterprise_id)
+    if unmasked:
+        recorded(session, actor, purpose="企业详情页", enterprises=[record], at=utcnow())
+    return render_page(record, unmasked=unmasked)
 
 
 @bp.post("/enterprises/<int:enterprise_id>")
@@ -109,7 +129,7 @@ def enterprise_edit(enterprise_id: int):
     form = edit_form(record)
     if not form.validate():
         return render_page(record, form, 422)
-    data = {k: (form[k].data if form[k].data != "" else None) for k in EDITABLE}
+    data = unchanged_contacts(record, {k: (form[k].data if form[k].data != "" else None) for k in EDITABLE})
     if form.officer_id.raw_data:  # a form without the field leaves the officer as it is
         officer = form.officer_id.data or ""
         if officer and not officer.isdigit():

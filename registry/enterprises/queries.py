@@ -12,8 +12,10 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from registry.domain.actors import Actor, require_scope
 from registry.domain.errors import NotFound
 from registry.domain.lifecycle import LIVE
+from registry.domain.personal import looks_like_email, looks_like_phone
 from registry.domain.regions import code_range
 from registry.enterprises.models import Enterprise
+from registry.platform.pi_crypto import blind_index
 from registry.titles.models import Certification, CertificationTerm
 
 Bound = TypeVar("Bound")  #: a model with a region_code column
@@ -88,9 +90,16 @@ def certification_conditions(f: RosterFilter, today: date) -> list[sa.ColumnElem
 
 
 def _text_search(q: str) -> sa.ColumnElement[bool]:
+    """Name contains, USCC starts with — or, for a phone number or an e-mail address, the contact's exact
+    value through its blind index (the contact columns are ciphertext: no LIKE on them, issue 16 §6)."""
     text = q.strip()
     code = text.upper()
-    return sa.or_(Enterprise.name.contains(text, autoescape=True), Enterprise.uscc.startswith(code, autoescape=True))
+    found = [Enterprise.name.contains(text, autoescape=True), Enterprise.uscc.startswith(code, autoescape=True)]
+    if looks_like_phone(text):
+        found.append(Enterprise.contact_phone_index == blind_index("phone", text))
+    if looks_like_email(text):
+        found.append(Enterprise.contact_email_index == blind_index("email", text))
+    return sa.or_(*found)
 
 
 def roster_select(f: RosterFilter, today: date) -> sa.Select:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from registry.domain.criteria import Verdict
 from registry.domain.policy import AUTHORITIES
 from registry.platform.db import Base, str_enum, utcnow
+from registry.platform.pi_crypto import EncryptedText
 
 if TYPE_CHECKING:
     from registry.enterprises.models import Enterprise
@@ -204,7 +205,8 @@ class Objection(Base):
     region_code: Mapped[str] = mapped_column(sa.String(6), index=True)
     submitter_name: Mapped[str] = mapped_column(sa.String(128))
     submitter_identity: Mapped[SubmitterIdentity] = mapped_column(str_enum(SubmitterIdentity, "submitter_identity"))
-    contact: Mapped[str] = mapped_column(sa.String(200))
+    #: the objector's 联系方式 (personal information): SM4-GCM ciphertext at rest (registry/platform/pi_crypto.py)
+    contact: Mapped[str] = mapped_column(EncryptedText("objections.contact"))
     grounds: Mapped[str] = mapped_column(sa.Text)
     evidence: Mapped[str] = mapped_column(sa.Text, default="")
     #: the submitter's identity is not disclosed to the enterprise or the public

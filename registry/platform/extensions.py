@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
 from registry.domain.policy import PolicySet, load_policies
+from registry.platform import pi_crypto
 from registry.platform.db import READ_ONLY, make_engine, make_sessionmaker, set_read_only
 
 
@@ -19,6 +20,8 @@ def init_app(app: Flask, settings: Settings,
 
     The application factory passes the audit trail's guarded factory (registry.audit.guard).
     """
+    pi_crypto.install(pi_crypto.keyring_for(production=settings.is_production, current=settings.pi_key,
+                                            old=settings.pi_keys, index=settings.pi_index_key))
     engine = make_engine(settings.database_url)
     app.extensions["registry.engine"] = engine
     app.extensions["registry.sessionmaker"] = session_factory(engine)

@@ -17,13 +17,14 @@ from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy.orm import Session
 
 from registry.accounts.access import current_actor, requires
-from registry.domain.actors import Action
+from registry.domain.actors import Action, Actor
 from registry.domain.errors import NotFound
 from registry.enterprises.queries import paginate
 from registry.platform.bounds import InSchema, page_field, per_page_field
 from registry.platform.db import utcnow
 from registry.platform.extensions import get_session
 from registry.policies.rules import current_rules as rules
+from registry.privacy import unmask
 from registry.roster import export as roster_export
 from registry.roster import worker as import_worker
 from registry.roster.imports import queue_import, run_import
@@ -36,6 +37,7 @@ from registry.web.api.common import list_args, schema, today
 from registry.web.api.docs import doc
 from registry.web.api.schemas import ListArgs
 from registry.web.downloads import CSV, XLSX, Audited, criteria, spooled_download
+from registry.web.unmasking import recorded
 
 FILE_REQUIRED = "请选择要导入的名单文件（.xlsx 或 .csv） / file required"
 FILE_EMPTY = "文件为空 / the file is empty"
@@ -209,14 +211,32 @@ def error_workbook_response(run: ImportRun):  # noqa: ANN201  a Flask response
      content=XLSX, errors=(401, 403))
 @requires(Action.READ)
 def export_roster():
-    """Export the filtered roster as .xlsx, written row by row to a spooled file, then streamed."""
+    """Export the filtered roster as .xlsx, written row by row to a spooled file, then streamed.
+
+    Contacts masked unless `unmask=1` by a role that may (registry/privacy/unmask.py; recorded as pi.unmask)."""
     flt, _, _ = list_args()
     actor, names, day = current_actor(), rules().tier_names(), today()
+    unmasked = _unmasked_export(actor, flt, "xlsx")
     return spooled_download(
-        lambda session, out: roster_export.write_xlsx(session, actor=actor, names=names, f=flt, today=day, out=out),
+        lambda session, out: roster_export.write_xlsx(session, actor=actor, names=names, f=flt, today=day, out=out,
+                                                      unmasked=unmasked),
         region_code=actor.region_code, name=f"企业名录-{day.isoformat()}.xlsx",
         fallback=f"roster-{day.isoformat()}.xlsx", audited=Audited(actor, "export.roster", "enterprise",
-                                                                    filter=criteria(flt)))
+                                                                    filter=_filter_of(flt, unmasked)))
+
+
+def _filter_of(flt: object, unmasked: bool) -> dict[str, Any]:
+    return {**criteria(flt), **({"unmask": True} if unmasked else {})}
+
+
+def _unmasked_export(actor: Actor, flt: object, fmt: str) -> bool:
+    """Whether this export shows contacts in full; if so the pi.unmask event is written before the file is.
+    :raises PermissionDenied: asked by a role that may not."""
+    if not unmask.requested(actor):
+        return False
+    recorded(get_session(), actor, purpose=f"导出企业名录（{fmt}）", at=utcnow(),
+                  detail={"filter": criteria(flt)})
+    return True
 
 
 @bp.get("/exports/roster.csv")
@@ -227,8 +247,10 @@ def export_roster_csv():
     """Export the filtered roster as CSV, written to a spooled file in one short read, then streamed."""
     flt, _, _ = list_args()
     actor, names, day = current_actor(), rules().tier_names(), today()
+    unmasked = _unmasked_export(actor, flt, "csv")
     return spooled_download(
-        lambda session, out: roster_export.write_csv(session, actor=actor, names=names, f=flt, today=day, out=out),
+        lambda session, out: roster_export.write_csv(session, actor=actor, names=names, f=flt, today=day, out=out,
+                                                     unmasked=unmasked),
         region_code=actor.region_code, name=f"企业名录-{day.isoformat()}.csv",
         fallback=f"roster-{day.isoformat()}.csv", mimetype=CSV,
-        audited=Audited(actor, "export.roster", "enterprise", filter=criteria(flt)))
+        audited=Audited(actor, "export.roster", "enterprise", filter=_filter_of(flt, unmasked)))

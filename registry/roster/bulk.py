@@ -26,7 +26,7 @@ from registry.audit import trail as audit
 from registry.domain import uscc
 from registry.domain.actors import Action, Actor, in_scope, require
 from registry.domain.errors import Conflict, NotFound, RuleViolation
-from registry.enterprises.models import AnnualReport, Enterprise
+from registry.enterprises.models import AnnualReport, Enterprise, index_columns
 from registry.enterprises.services import ENTERPRISE_FIELDS, REPORT_FIELDS
 from registry.platform.bulkwrite import insert_rows
 from registry.policies.rules import Rules
@@ -132,6 +132,8 @@ def register_enterprises(session: Session, *, actor: Actor, items: list[tuple[di
         return []
     rows = [{**{k: data.get(k) for k in ENTERPRISE_FIELDS}, "uscc": uscc.validate(data["uscc"]),
              "version": 1, "created_at": at, "updated_at": at} for data, _ in items]
+    for row in rows:
+        row.update(index_columns(row))  # the blind indexes the ORM keeps (registry/enterprises/models.py)
     _check_regions(session, actor, {r["region_code"] for r in rows})
     _check_usccs_free(session, [r["uscc"] for r in rows])
     ids = _insert(session, Enterprise, rows)

@@ -16,6 +16,7 @@ from registry.domain.lifecycle import STATUS_NAMES, Status
 from registry.domain.regions import CODE
 from registry.enterprises.queries import RosterFilter
 from registry.policies.rules import load_rules
+from registry.privacy.unmask import record as unmask_record
 from registry.roster.export import export_roster
 from registry.roster.imports import run_import
 from registry.roster.imports.guard import check_upload, refuse
@@ -23,6 +24,7 @@ from registry.roster.imports.lookups import Tiers
 from registry.roster.imports.problems import FileProblem
 from registry.roster.imports.values import CellError
 from registry.roster.models import ImportRun
+from registry.web.downloads import criteria
 
 SHOWN = 20  #: entries of each list the CLI prints
 LABELS = {"new_enterprises": "新增企业", "changed": "字段变更", "new_titles": "新增称号", "new_reports": "新增年报",
@@ -127,9 +129,10 @@ def _entry(entry: dict[str, Any]) -> str:
               help="only live titles whose validity ends within DAYS of --today")
 @click.option("--q", default=None, help="name or USCC contains")
 @click.option("--today", type=DATE, default=None, help="reference date for --expiring-within")
+@click.option("--unmask", is_flag=True, help="contacts in full (default masked: 138****1234); recorded as pi.unmask")
 def export_roster_command(file: Path, region: str | None, tier: str | None, status: str | None,
-                          expiring_within: int | None, q: str | None, today: date | None) -> None:
-    """Export the roster (one row per title) to FILE: .xlsx, or .csv (UTF-8 with BOM)."""
+                          expiring_within: int | None, q: str | None, today: date | None, unmask: bool) -> None:
+    """Export the roster (one row per title) to FILE: .xlsx, or .csv (UTF-8 with BOM); contacts masked unless --unmask."""
     today = today or today_in(current_app.config["REGISTRY"].timezone)
     policies = current_app.extensions["registry.policies"]
     if region is not None and not CODE.match(region):
@@ -140,9 +143,13 @@ def export_roster_command(file: Path, region: str | None, tier: str | None, stat
         fail(str(exc))
     filters = RosterFilter(q=q, region=region, tier=tier, status=status, expiring_within_days=expiring_within,
                            sort="region")
+    actor = cli_actor("export-roster")
+    if unmask:
+        with unit_of_work() as session:
+            unmask_record(session, actor, purpose="命令行导出企业名录", at=now(),
+                          detail={"filter": criteria(filters), "file": file.name})
     with unit_of_work(read_only=True) as session:
         names = load_rules(session, policies).tier_names()
-        count = export_roster(session, actor=cli_actor("export-roster"), names=names, f=filters, today=today,
-                              path=file)
+        count = export_roster(session, actor=actor, names=names, f=filters, today=today, path=file, unmasked=unmask)
     shown = f"，状态 {STATUS_NAMES[Status(status)]}" if status else ""
     click.echo(f"已导出 {count} 行到 {file}{shown} / exported {count} rows")

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from registry.domain.actors import Action, Actor, require
 from registry.domain.lifecycle import STATUS_NAMES
+from registry.domain.personal import mask_field
 from registry.enterprises.models import AnnualReport, Enterprise
 from registry.enterprises.queries import SORTS, RosterFilter, certification_conditions, in_region, roster_select
 from registry.platform.cells import drain, safe_cell
@@ -81,17 +82,26 @@ def _shown(field: str, value: Any, names: dict[str, str]) -> Any:
 
 
 def rows(session: Session, *, actor: Actor, names: dict[str, str], f: RosterFilter,
-         today: date) -> Iterator[list[Any]]:
-    """Yield the export's data rows (without the header), safe for a spreadsheet."""
+         today: date, unmasked: bool = False) -> Iterator[list[Any]]:
+    """Yield the export's data rows (without the header), safe for a spreadsheet.
+
+    The contact's name, phone and e-mail are masked (138****1234) unless `unmasked` — which the
+    caller allows only to a role that may (registry/privacy/unmask.py) and records as pi.unmask.
+    A masked file re-imports without touching the contacts: the import reads a masked value that
+    matches the stored one as unchanged (registry/roster/imports/diff.py).
+    """
     require(actor, Action.READ)
+    if unmasked:
+        require(actor, Action.UNMASK_PI)
     result = session.execute(_select(actor, f, today).execution_options(yield_per=BATCH)).mappings()
     for number, row in enumerate(result, start=1):
-        yield [safe_cell(number if c.field == "no" else _shown(c.field, row[c.field], names))
+        yield [safe_cell(number if c.field == "no" else _shown(c.field, row[c.field] if unmasked
+                                                               else mask_field(c.field, row[c.field]), names))
                for c in EXPORT_COLUMNS]
 
 
 def write_xlsx(session: Session, *, actor: Actor, names: dict[str, str], f: RosterFilter, today: date,
-               out: IO[bytes]) -> int:
+               out: IO[bytes], unmasked: bool = False) -> int:
     """Write the roster as a workbook (write-only, streamed) to `out`; return the number of data rows."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet("企业名录")
@@ -100,7 +110,7 @@ def write_xlsx(session: Session, *, actor: Actor, names: dict[str, str], f: Rost
     sheet.freeze_panes = "C2"
     sheet.append(HEADERS)
     count = 0
-    for row in rows(session, actor=actor, names=names, f=f, today=today):
+    for row in rows(session, actor=actor, names=names, f=f, today=today, unmasked=unmasked):
         sheet.append(row)
         count += 1
     book.save(out)
@@ -126,14 +136,14 @@ def _csv(data: Iterator[list[Any]], batch: int = 500) -> Iterator[bytes]:
 
 
 def write_csv(session: Session, *, actor: Actor, names: dict[str, str], f: RosterFilter, today: date,
-              out: IO[bytes]) -> int:
+              out: IO[bytes], unmasked: bool = False) -> int:
     """Write the roster as CSV (UTF-8 with BOM) to `out`; return the number of data rows."""
     count = 0
 
     def counted() -> Iterator[list[Any]]:
         """Yield the rows, counting them."""
         nonlocal count
-        for row in rows(session, actor=actor, names=names, f=f, today=today):
+        for row in rows(session, actor=actor, names=names, f=f, today=today, unmasked=unmasked):
             count += 1
             yield row
 
@@ -143,8 +153,8 @@ def write_csv(session: Session, *, actor: Actor, names: dict[str, str], f: Roste
 
 
 def export_roster(session: Session, *, actor: Actor, names: dict[str, str], f: RosterFilter, today: date,
-                  path: Path) -> int:
+                  path: Path, unmasked: bool = False) -> int:
     """Write the roster to `path`: .csv as CSV, anything else as .xlsx; return the number of data rows."""
     write = write_csv if path.suffix.lower() == ".csv" else write_xlsx
     with path.open("wb") as out:
-        return write(session, actor=actor, names=names, f=f, today=today, out=out)
+        return write(session, actor=actor, names=names, f=f, today=today, out=out, unmasked=unmasked)

@@ -21,7 +21,8 @@ def test_contact_change_shows_who_when_old_new_and_ip(api_as, session, admin):
     trail = api_as("auditor", "331000").get(f"/api/v1/audit?entity_type=enterprise&entity_id={ent.id}&action=enterprise.updated")
     event = trail.get_json()["items"][0]
     assert event["actor_name"] == "officer-331000" and event["actor_kind"] == "token"
-    assert event["changes"] == {"contact_email": ["old@ent.cn", "new@ent.cn"]}
+    # the trail stores personal data masked (issue 16 §6): who changed the contact and when, not the address
+    assert event["changes"] == {"contact_email": ["o***@ent.cn", "n***@ent.cn"]}
     assert event["ip"] == "10.1.2.3" and event["request_id"] and event["occurred_at"].endswith("+00:00")
     assert event["fields_changed"][0]["label"] == "联系邮箱"
 

@@ -61,7 +61,7 @@ def test_contact_email_change_shows_who_when_old_new_and_ip(session, admin):
     event = one_event(session, mark)
     assert (event.actor_kind, event.actor_name, event.occurred_at, event.ip, event.request_id) == (
         "user", "tz_officer", NOW, "10.1.2.3", "req-7f3a")
-    assert event.changes == {"contact_email": ["old@example.com", "new@example.com"]}
+    assert event.changes == {"contact_email": ["o***@example.com", "n***@example.com"]}  # stored masked (issue 16 §6)
     assert event.note == "企业来函更正"
 
 
@@ -234,7 +234,7 @@ def test_api_call_names_the_token_the_request_and_the_ip(session, admin, api_as)
     assert response.status_code == 200
     event = one_event(session, mark)
     assert (event.action, event.entity_id, event.changes) == (
-        "enterprise.updated", ent.id, {"contact_phone": ["0576-1", "0576-2"]})
+        "enterprise.updated", ent.id, {"contact_phone": ["****61", "****62"]})  # masked (issue 16 §6)
     assert (event.actor_kind, event.actor_name, event.request_id, event.ip) == (
         "token", "officer-331000", "api-req-1", "10.20.30.41")
 

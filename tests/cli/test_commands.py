@@ -128,7 +128,7 @@ def test_policies_check(tmp_path):
 def test_seed_demo_refuses_production(tmp_path):
     app, settings = make_app(tmp_path)
     assert run(app, "init-db").exit_code == 0
-    production, _ = make_app(tmp_path, env="production")
+    production, _ = make_app(tmp_path, env="production", pi_key="k1:" + "ab" * 16, pi_index_key="cd" * 32)
     refused = production.test_cli_runner().invoke(args=["seed-demo", "--size", "5", "--today", "2026-11-22"])
     assert refused.exit_code == 1
     assert "REGISTRY_ENV=production" in refused.output and "演示数据" in refused.output

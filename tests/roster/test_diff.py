@@ -32,7 +32,7 @@ def test_the_dry_run_shows_new_changed_unchanged_missing_and_name_matches(sessio
     diff = run.diff
     assert diff["new_enterprises"] == [{"row": 4, "uscc": fresh, "name": "台州同名有限公司"}]
     assert diff["changed"] == [{"row": 3, "uscc": moved.uscc, "name": moved.name, "enterprise_id": moved.id,
-                                "entity": "enterprise", "field": "contact_phone", "old": "0576-2", "new": "0576-9"}]
+                                "entity": "enterprise", "field": "contact_phone", "old": "****62", "new": "****69"}]  # kept masked
     assert [(t["row"], t["uscc"], t["tier"]) for t in diff["new_titles"]] == [(4, fresh, "innovative_sme")]
     assert diff["unchanged_rows"] == [2]
     assert diff["missing"] == [{"enterprise_id": missing.id, "uscc": missing.uscc, "name": missing.name,

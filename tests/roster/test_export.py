@@ -36,11 +36,11 @@ def build(session, admin, rules):
     return a, b, c
 
 
-def export(session, actor, rules, fmt="xlsx", **filters):
+def export(session, actor, rules, fmt="xlsx", unmasked=False, **filters):
     out = io.BytesIO()
     write = write_xlsx if fmt == "xlsx" else write_csv
     count = write(session, actor=actor, names=rules.tier_names(), f=RosterFilter(sort="uscc", **filters),
-                  today=TODAY, out=out)
+                  today=TODAY, out=out, unmasked=unmasked)
     return out.getvalue(), count
 
 
@@ -81,6 +81,9 @@ def test_formula_like_text_is_neutralised_in_xlsx_and_csv(session, admin, rules)
     sheet = load_workbook(io.BytesIO(content)).worksheets[0]
     cell = sheet.cell(row=2, column=HEADERS.index("企业名称") + 1)
     assert cell.data_type == "s" and cell.value == "'" + EVIL
+    assert sheet.cell(row=2, column=HEADERS.index("联系电话") + 1).value == "865****8800"  # masked by default
+    full, _ = export(session, admin, rules, unmasked=True, q="HYPERLINK")
+    sheet = load_workbook(io.BytesIO(full)).worksheets[0]
     assert sheet.cell(row=2, column=HEADERS.index("联系电话") + 1).value == "'+86 576 8800"
     raw, _ = export(session, admin, rules, fmt="csv", q="HYPERLINK")
     assert raw.startswith("\ufeff".encode())
@@ -95,18 +98,21 @@ def test_an_exported_roster_reimports_to_the_same_registry_state(session, admin,
     scope = session.begin_nested()
     build(session, admin, rules)
     before_counts = registry_counts(session)
-    exported, _ = export(session, admin, rules, fmt)
+    exported, _ = export(session, admin, rules, fmt, unmasked=True)  # moving a registry: contacts in full
     first = _table(exported, fmt)
     scope.rollback()  # the registry forgets all of it …
     run = do_import(exported, filename=f"名录.{fmt}")  # … and gets it back from the file
     assert run.status == "applied" and run.diff["warnings"] == [], (run.errors, run.diff["warnings"])
-    again, _ = export(session, admin, rules, fmt)
+    again, _ = export(session, admin, rules, fmt, unmasked=True)
     assert _table(again, fmt) == first
+    masked, _ = export(session, admin, rules, fmt)  # the default export: contacts masked …
+    assert "865****8800" in str(_table(masked, fmt)) and "+86 576 8800" not in str(_table(masked, fmt))
     counts = registry_counts(session)
     assert {k: counts[k] for k in ("enterprises", "certifications")} == {
         k: before_counts[k] for k in ("enterprises", "certifications")}
-    unchanged = do_import(again, filename=f"名录.{fmt}")
+    unchanged = do_import(masked, filename=f"名录.{fmt}")  # … re-imported, leaves them as they are
     assert unchanged.counts["unchanged_rows"] == unchanged.counts["rows"] == 5
+    assert _table(export(session, admin, rules, fmt, unmasked=True)[0], fmt) == first
 
 
 def _table(content, fmt):

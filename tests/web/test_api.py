@@ -75,7 +75,7 @@ def test_stale_version_is_409_and_record_unchanged(api_as, taizhou):
     assert ok.status_code == 200 and ok.get_json()["version"] == version + 1
     stale = client.patch(f"/api/v1/enterprises/{tz.id}", json={"contact_email": "x@y.cn", "version": version})
     assert stale.status_code == 409
-    assert client.get(f"/api/v1/enterprises/{tz.id}").get_json()["contact_email"] == "a@b.cn"
+    assert client.get(f"/api/v1/enterprises/{tz.id}?unmask=1").get_json()["contact_email"] == "a@b.cn"
 
 
 def test_all_tiers_revocation_then_grant_refused_with_ban_end(api_as, session, admin, rules):

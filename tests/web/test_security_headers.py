@@ -60,7 +60,7 @@ def test_static_assets_may_be_cached_but_keep_the_other_headers(client):
 
 
 def test_hsts_only_in_production(settings, session):
-    app = create_app(settings.with_overrides(env="production"))
+    app = create_app(settings.with_overrides(env="production", pi_key="k1:" + "ab" * 16, pi_index_key="cd" * 32))
     app.extensions["registry.sessionmaker"] = lambda: session
     session.info["shared"] = True
     response = app.test_client().get("/api/v1/health")

@@ -12,9 +12,16 @@ from datetime import date
 from typing import Any
 
 from registry.audit.trail import plain
+from registry.domain.personal import CONTACT_FIELDS, mask_field
 from registry.roster.imports.plan import Group, Title
 
 DIFF_LIMIT = 1000  #: entries kept per list in ImportRun.diff (the counts are always complete)
+
+
+def as_exported(name: str, old: Any, new: Any) -> bool:  # noqa: ANN401
+    """Tell whether `new` is the stored contact value as a masked export shows it (138****1234): a masked
+    file re-imported leaves the contact as it is (issue 16 §6)."""
+    return name in CONTACT_FIELDS and isinstance(old, str) and new != old and new == mask_field(name, old)
 
 
 def same(old: Any, new: Any) -> bool:
@@ -43,7 +50,7 @@ def decide(group: Group, stored_reports: dict[int, dict[str, Any]], today: date)
     changes = Changes(new=group.existing is None)
     for name, (value, row) in group.fields.items():
         old = None if changes.new else group.existing.get(name)
-        if changes.new or not same(old, value):
+        if changes.new or not (same(old, value) or as_exported(name, old, value)):
             (changes.updates.get(row) or changes.updates.setdefault(row, {}))[name] = value
             if not changes.new:
                 changes.fields.append((row, name, old, value))
@@ -103,9 +110,10 @@ class DiffReport:
         name, eid = group.value("name"), group.existing["id"] if group.existing else None
         if changes.new:
             self.add("new_enterprises", {"row": group.rows[0].number, "uscc": group.uscc, "name": name})
-        for row, field_name, old, new in changes.fields:
+        for row, field_name, old, new in changes.fields:  # stored with the run: contacts masked (issue 16 §6)
             self.add("changed", {"row": row, "uscc": group.uscc, "name": name, "enterprise_id": eid,
-                                 "entity": "enterprise", "field": field_name, "old": old, "new": new})
+                                 "entity": "enterprise", "field": field_name, "old": mask_field(field_name, old),
+                                 "new": mask_field(field_name, new)})
         for row, year, field_name, old, new in changes.report_fields:
             self.add("changed", {"row": row, "uscc": group.uscc, "name": name, "enterprise_id": eid,
                                  "entity": "annual_report", "year": year, "field": field_name,

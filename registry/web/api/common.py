@@ -23,6 +23,7 @@ def list_args() -> tuple[RosterFilter, int, int]:
     """Parse the list query string. :raises ValidationError:"""
     args = schema(ListArgs).load(request.args.to_dict())
     page, per_page = args.pop("page"), args.pop("per_page")
+    args.pop("unmask")  # read by registry.privacy.unmask where a view may unmask
     return RosterFilter(**args), page, per_page
 
 

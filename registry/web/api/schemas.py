@@ -129,7 +129,8 @@ class EventIn(InSchema):
 class ListArgs(InSchema):
     """Query string of GET /enterprises and GET /certifications."""
 
-    q = fields.String(load_default=None, validate=validate.Length(max=200))
+    q = fields.String(load_default=None, validate=validate.Length(max=200), metadata={
+        "description": "名称包含、信用代码开头，或联系人电话、邮箱完全一致（经盲索引）"})
     region = fields.String(load_default=None, validate=REGION)
     tier = fields.String(load_default=None, validate=validate.Length(max=32))
     status = fields.String(load_default=None, validate=_choices([s.value for s in Status]))
@@ -138,6 +139,15 @@ class ListArgs(InSchema):
     sort = fields.String(load_default="name", validate=_choices(["name", "uscc", "region", "id", "-id"]))
     page = page_field()
     per_page = per_page_field()
+    unmask = fields.Boolean(load_default=False, metadata={
+        "description": "联系人、电话、邮箱完整显示（仅业务人员、业务管理员；每次记入审计 pi.unmask；其他角色 403）"})
+
+
+class UnmaskArgs(InSchema):
+    """Query string of GET /enterprises/{id}."""
+
+    unmask = fields.Boolean(load_default=False, metadata={
+        "description": "联系人、电话、邮箱完整显示（仅业务人员、业务管理员；每次记入审计 pi.unmask；其他角色 403）"})
 
 
 class SessionIn(InSchema):

@@ -118,7 +118,7 @@ class RosterFilterForm(PageForm):
     class Meta:  # noqa: D106
         csrf = False
 
-    q = _optional_text("名称或统一社会信用代码", 100)
+    q = _optional_text("名称、统一社会信用代码或联系人电话、邮箱", 100)
     region = SelectField("地区", validators=[Optional()])
     tier = SelectField("称号层级", validators=[Optional()])
     status = SelectField("称号状态", validators=[Optional()])

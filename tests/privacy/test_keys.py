@@ -1,0 +1,90 @@
+"""Personal-information keys (issue 16 §6): required in production, checked when read; migration 0016 encrypts
+the rows that exist and its downgrade decrypts them (both backends)."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from config.settings import Settings, SettingsError
+from registry.platform import pi_crypto
+from registry.platform.db import make_engine
+from registry.platform.migrate import downgrade, upgrade
+from tests.conftest import backends, fresh_database
+
+KEY = "k7:" + "11" * 16
+INDEX = "22" * 32
+
+
+def test_production_refuses_to_start_without_the_keys():
+    base = {"REGISTRY_ENV": "production", "REGISTRY_SECRET_KEY": "s" * 32}
+    with pytest.raises(SettingsError, match="REGISTRY_PI_KEY and REGISTRY_PI_INDEX_KEY are required"):
+        Settings.from_env(base)
+    with pytest.raises(SettingsError, match="REGISTRY_PI_INDEX_KEY is required"):
+        Settings.from_env({**base, "REGISTRY_PI_KEY": KEY})
+    settings = Settings.from_env({**base, "REGISTRY_PI_KEY": KEY, "REGISTRY_PI_INDEX_KEY": INDEX,
+                                  "REGISTRY_PI_KEYS": "k6:" + "33" * 16})
+    keyring = pi_crypto.keyring_for(production=True, current=settings.pi_key, old=settings.pi_keys,
+                                    index=settings.pi_index_key)
+    assert keyring.current_id == "k7" and set(keyring.keys) == {"k7", "k6"}
+    assert "11" * 16 not in repr(settings) and "11" * 16 not in repr(keyring)  # keys never in a log line
+
+
+@pytest.mark.parametrize("variable, value, message", [
+    ("REGISTRY_PI_KEY", "0011", "REGISTRY_PI_KEY must be <key id>:<32 hex digits>"),
+    ("REGISTRY_PI_KEY", "k1:" + "zz" * 16, "REGISTRY_PI_KEY must be"),
+    ("REGISTRY_PI_KEY", "k 1:" + "11" * 16, "REGISTRY_PI_KEY must be"),
+    ("REGISTRY_PI_KEYS", "k1:12", "REGISTRY_PI_KEYS must be"),
+    ("REGISTRY_PI_INDEX_KEY", "abc", "REGISTRY_PI_INDEX_KEY must be 32 to 128 hex digits"),
+])
+def test_a_malformed_key_is_named(variable, value, message):
+    env = {"REGISTRY_PI_KEY": KEY, "REGISTRY_PI_INDEX_KEY": INDEX, variable: value}
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(env)
+
+
+def test_development_gets_a_generated_keyring_kept_in_the_checkout(tmp_path):
+    path = tmp_path / "dev-pi-keys.json"
+    first = pi_crypto.development_keyring(path)
+    assert first.keys == pi_crypto.development_keyring(path).keys and len(first.keys[first.current_id]) == 16
+    assert first.keys != pi_crypto.development_keyring(tmp_path / "other.json").keys  # never a fixed key
+
+
+@pytest.fixture(params=backends())
+def empty_url(request, tmp_path):
+    url, pg = fresh_database(request.param, tmp_path)
+    yield url
+    if pg is not None:
+        pg.drop()
+
+
+def test_migration_0016_encrypts_existing_rows_and_its_downgrade_decrypts_them(empty_url):
+    upgrade(empty_url, "0015")
+    engine = make_engine(empty_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO enterprises (id, uscc, name, region_code, contact_name, contact_phone, contact_email,"
+            " version, created_at, updated_at) VALUES (1, '91331002MA0000001X', '甲', '331002', '张三',"
+            " '138-0000-1234', 'Zhang@Example.org', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP),"
+            " (2, '91331002MA0000002X', '乙', '331002', NULL, NULL, NULL, 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+    engine.dispose()
+    upgrade(empty_url)
+    keyring = pi_crypto.current()
+    engine = make_engine(empty_url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT id, contact_name, contact_phone, contact_email, contact_phone_index,"
+                                    " contact_email_index FROM enterprises ORDER BY id")).all()
+    engine.dispose()
+    (_, name, phone, email, phone_index, email_index), empty = rows
+    assert all(v.startswith(f"sm4gcm:{keyring.current_id}:") for v in (name, phone, email))
+    assert keyring.decrypt(phone, "enterprises.contact_phone") == "138-0000-1234"
+    assert phone_index == keyring.blind_index("phone", "13800001234")
+    assert email_index == keyring.blind_index("email", "zhang@example.org")
+    assert empty[1:] == (None, None, None, None, None)
+    downgrade(empty_url, "0015")
+    engine = make_engine(empty_url)
+    with engine.connect() as conn:
+        back = conn.execute(sa.text("SELECT contact_name, contact_phone, contact_email FROM enterprises"
+                                    " WHERE id = 1")).one()
+    engine.dispose()
+    assert tuple(back) == ("张三", "138-0000-1234", "Zhang@Example.org")
