@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_NOW
-from tests.e2e.conftest import CHROMIUM, MISSING, login
+from tests.e2e.conftest import CHROMIUM, MISSING, login, second_person_confirms
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = TEST_NOW.date()  # the pinned day; the server runs on it too (REGISTRY_CLOCK)
@@ -80,7 +80,7 @@ def test_the_enterprise_timeline_shows_terms_and_events(page):
 
 
 @browser_only
-def test_an_all_tiers_revocation_shows_the_ban_end_and_the_audit_entry(page):
+def test_an_all_tiers_revocation_shows_the_ban_end_and_the_audit_entry(page, browser, server):
     login(page, "tz_officer")
     page.wait_for_url("**/")
     roster(page, 称号状态="active", 称号层级="innovative_sme")
@@ -96,6 +96,9 @@ def test_an_all_tiers_revocation_shows_the_ban_end_and_the_audit_entry(page):
     assert "全部称号" in consequence and "禁止" in consequence
     page.get_by_role("button", name="确认办理").click()
     page.wait_for_url(enterprise_url)
+    assert "已提交撤销申请" in page.content()  # a revocation with a ban waits for a second person (issue 16)
+    second_person_confirms(browser, server)  # 台州's business admin confirms on 待确认事项
+    page.reload()
     badges = page.locator("article.title h3 .badge").all_inner_texts()
     assert badges and "有效" not in badges and "复核中" not in badges
     bans = page.locator("section[aria-labelledby='h-bans'] tbody").inner_text()
@@ -134,7 +137,7 @@ def test_an_officer_form_is_usable_by_keyboard_alone(page):
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"  # the focused control is visibly marked
     page.get_by_label("数据年度").focus()
-    page.keyboard.type("2025")
+    page.keyboard.type(str(TODAY.year))  # a year not filed yet: nothing prefilled or kept from an earlier filing
     type_date(page, page.get_by_label("填报日期"), TODAY)
     page.get_by_label("营业收入（元）").focus()
     page.keyboard.type("3456789.00")

@@ -139,3 +139,17 @@ def screenshot(page, name: str, *, full_page: bool = True) -> None:  # noqa: ANN
     """Save a screenshot for the README (long lists: just the first screen)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
+
+
+def second_person_confirms(browser, server: str, username: str = "tz_admin") -> None:  # noqa: ANN001
+    """Four-eyes (issue 16 §4): another person of the region confirms the pending proposal on 待确认事项."""
+    context = browser.new_context(base_url=server, locale="zh-CN", viewport={"width": 1366, "height": 900})
+    try:
+        other = context.new_page()
+        other.set_default_timeout(15000)
+        login(other, username)
+        other.goto("/proposals")
+        other.get_by_role("button", name="确认生效").first.click()
+        other.wait_for_load_state()
+    finally:
+        context.close()

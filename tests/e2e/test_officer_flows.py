@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from tests.conftest import TEST_NOW
-from tests.e2e.conftest import login, screenshot
+from tests.e2e.conftest import login, screenshot, second_person_confirms
 
 TODAY = TEST_NOW.date().isoformat()  # the pinned day; the server runs on it too (REGISTRY_CLOCK)
 
@@ -56,13 +56,16 @@ def test_timeline_and_annual_report(page):
     page.get_by_label("营业收入（元）").fill("23456789.00")
     page.get_by_label("主营业务收入（元）").fill("21000000.00")  # not above revenue (the plausibility rule)
     page.get_by_label("从业人员（人）").fill("120")
+    # the form is prefilled with the year's filed figures: the main product's sales must stay within the
+    # lowered main-business revenue (the plausibility rule, issue 14), so the officer corrects it too
+    page.get_by_label("主导产品销售收入（元）").fill("15000000.00")
     page.get_by_role("button", name="下一步：查看办理后果").click()
     page.get_by_role("button", name="确认办理").click()
     page.wait_for_url(re.compile(r"/enterprises/\d+$"))
     assert "23,456,789.00" in page.content() or "23456789.00" in page.content()
 
 
-def test_revoke_shows_ban_and_audit_entry(page):
+def test_revoke_shows_ban_and_audit_entry(page, browser, server):
     login(page, "tz_officer")
     open_taizhou_enterprise(page, **{"称号状态": "active"})
     page.get_by_role("link", name="撤销").first.click()
@@ -74,6 +77,9 @@ def test_revoke_shows_ban_and_audit_entry(page):
     assert "禁止" in consequence
     page.get_by_role("button", name="确认办理").click()
     page.wait_for_url(re.compile(r"/enterprises/\d+$"))
+    assert "已提交撤销申请" in page.content()  # a revocation with a ban waits for a second person (issue 16)
+    second_person_confirms(browser, server)
+    page.reload()
     bans = page.locator("section[aria-labelledby='h-bans']").inner_text()
     assert "台经信〔2026〕撤1号" in bans or "重大安全" in bans
     history = page.locator("section[aria-labelledby='h-history']").inner_text()
