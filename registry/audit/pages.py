@@ -37,13 +37,13 @@ from registry.audit.queries import (
     shown_changes,
 )
 from registry.domain.actors import Action, Actor
-from registry.enterprises.models import Enterprise
+from registry.enterprises.models import SIZE_NAMES, Enterprise
 from registry.platform.extensions import get_session
 from registry.regions.scoping import unscoped
 from registry.roster.pages import region_choices
 from registry.web import labels
 from registry.web.pages import bp
-from registry.web.pages.forms import SIZE_NAMES, PageForm, _optional_text, choices
+from registry.web.pages.forms import PageForm, _optional_text, choices
 from registry.web.pages.helpers import clamped_page, region_name, tier_name
 
 PER_PAGE = 50

@@ -21,28 +21,39 @@ from registry.audit.trail import redacted
 from registry.domain.actors import ROLE_NAMES, Action, Actor, can
 from registry.domain.errors import PermissionDenied
 from registry.domain.lifecycle import EVENT_NAMES, STATUS_NAMES
+from registry.enterprises.fields import ANNUAL_REPORT, CHANGE_REPORT, ENTERPRISE
 from registry.enterprises.queries import in_region, paginate
+from registry.platform.catalogue import Catalogue
+from registry.titles.fields import CERTIFICATION, CERTIFICATION_EVENT
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
-#: every field that appears in an event's `changes`, in Chinese
+#: the field catalogues (registry/platform/catalogue.py) by the entity type their records are audited as:
+#: a field of these is named by its catalogue's label (with its unit), looked up when shown
+CATALOGUES: dict[str, Catalogue] = {c.entity: c for c in (ENTERPRISE, ANNUAL_REPORT, CHANGE_REPORT, CERTIFICATION,
+                                                           CERTIFICATION_EVENT)}
+
+
+def _titles(catalogue: Catalogue, *names: str) -> dict[str, str]:
+    return {name: catalogue[name].title for name in names}
+
+
+#: every field that appears in an event's `changes`, in Chinese, in the order an event shows them
+#: (the catalogued ones when they appear on another kind of record, e.g. an import's)
 FIELD_NAMES: dict[str, str] = {
     # enterprises
-    "uscc": "统一社会信用代码", "name": "企业名称", "region_code": "所属地区", "industry_code": "行业代码",
-    "size_class": "企业规模", "founded_on": "成立日期", "contact_name": "联系人", "contact_email": "联系邮箱",
-    "contact_phone": "联系电话", "officer_id": "责任人员",
+    **_titles(ENTERPRISE, "uscc", "name", "region_code", "industry_code", "size_class", "founded_on",
+              "contact_name", "contact_email", "contact_phone", "officer_id"),
     # annual reports
-    "year": "年度", "revenue": "营业收入（元）", "main_business_revenue": "主营业务收入（元）",
-    "rd_expense": "研发费用（元）", "employees": "从业人员数", "rd_staff": "研发人员数",
-    "debt_ratio": "资产负债率（%）", "invention_patents": "发明专利数", "audit_report_code": "审计报告验证码",
-    "audit_firm": "会计师事务所", "main_product": "主导产品", "main_product_revenue": "主导产品销售收入（元）",
-    "submitted_on": "填报日期",
+    **_titles(ANNUAL_REPORT, "year", "revenue", "main_business_revenue", "rd_expense", "employees", "rd_staff",
+              "debt_ratio", "invention_patents", "audit_report_code", "audit_firm", "main_product",
+              "main_product_revenue", "submitted_on"),
     # change reports
-    "kind": "变化类型", "occurred_on": "发生日期", "reported_on": "报告日期", "deadline_on": "报告截止日期",
-    "deadline_provisional": "截止日期为暂定", "details": "变化详情",
-    # certifications and their terms and events
-    "tier": "称号层级", "status": "状态", "recognized_on": "认定日期", "batch": "批次", "document_no": "文号",
-    "authority": "认定机关", "valid_from": "有效期起", "valid_until": "有效期至", "policy_code": "政策依据",
+    **_titles(CHANGE_REPORT, "kind", "occurred_on", "reported_on"), "deadline_on": "报告截止日期",
+    "deadline_provisional": "截止日期为暂定", **_titles(CHANGE_REPORT, "details"),
+    # certifications and their terms and events (a 文号 of another record is just 文号)
+    **_titles(CERTIFICATION, "tier"), "status": "状态", **_titles(CERTIFICATION, "recognized_on", "batch"),
+    "document_no": "文号", **_titles(CERTIFICATION, "authority"), "valid_from": "有效期起", "valid_until": "有效期至", "policy_code": "政策依据",
     "ended_on": "终止日期", "review_eligible": "具备复核资格", "review_ineligible_cause": "丧失复核资格原因",
     "prerequisite_lost": "前置称号已丧失", "review_window_opens_on": "复核窗口开启日期", "seq": "期次",
     "decided_on": "决定日期", "effective_on": "生效日期", "action": "事件",
@@ -235,8 +246,14 @@ def shown_changes(entity_type: str, changes: dict[str, Any]) -> dict[str, Any]:
 
 
 def field_name(entity_type: str, field: str) -> str:
-    """Return the Chinese name of a changed field (the key itself if unknown)."""
-    return ENTITY_FIELD_NAMES.get((entity_type, field)) or FIELD_NAMES.get(field, field)
+    """Return the Chinese name of a changed field: its catalogue's label for a catalogued record (the key
+    itself if unknown)."""
+    special = ENTITY_FIELD_NAMES.get((entity_type, field))
+    if special:
+        return special
+    catalogue = CATALOGUES.get(entity_type)
+    declared = catalogue.get(field) if catalogue is not None else None
+    return declared.title if declared is not None else FIELD_NAMES.get(field, field)
 
 
 def action_name(action: str) -> str:

@@ -17,7 +17,7 @@ from registry.domain.actors import Action, can
 from registry.domain.errors import Conflict, RuleViolation, StaleVersion
 from registry.domain.lifecycle import LIVE, Event
 from registry.domain.personal import CONTACT_FIELDS, mask_field
-from registry.enterprises.models import Enterprise
+from registry.enterprises.models import CHANGE_KIND_NAMES, SIZE_NAMES, Enterprise
 from registry.enterprises.services import get_enterprise, officer_candidates, update_enterprise
 from registry.platform.db import utcnow
 from registry.platform.extensions import get_session, policies
@@ -30,7 +30,7 @@ from registry.titles.services import allowed_actions
 from registry.web.errors import CHANGED, DB_CONFLICTS, as_conflict
 from registry.web.pages import bp
 from registry.web.pages.flow import attach_errors, rules, today
-from registry.web.pages.forms import CHANGE_KIND_NAMES, SIZE_NAMES, EnterpriseForm, choices
+from registry.web.pages.forms import EnterpriseForm, choices
 from registry.web.pages.helpers import region_name
 from registry.web.unmasking import recorded
 

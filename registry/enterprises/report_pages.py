@@ -22,14 +22,14 @@ from registry.domain.actors import Action
 from registry.domain.deadlines import DueDate, annual_update_due
 from registry.domain.lifecycle import LIVE
 from registry.domain.policy import Tier
-from registry.enterprises.models import AnnualReport, Enterprise
+from registry.enterprises.models import CHANGE_KIND_NAMES, AnnualReport, Enterprise
 from registry.enterprises.services import change_report_due, get_enterprise, record_annual_report, record_change_report
 from registry.platform.db import utcnow
 from registry.platform.extensions import get_session
 from registry.web.labels import money
 from registry.web.pages import bp
 from registry.web.pages.flow import Step, rules, run, today
-from registry.web.pages.forms import CHANGE_KIND_NAMES, AnnualReportForm, ChangeReportForm
+from registry.web.pages.forms import AnnualReportForm, ChangeReportForm
 
 
 def live_tiers(enterprise: Enterprise) -> list[Tier]:

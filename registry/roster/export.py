@@ -25,15 +25,20 @@ from sqlalchemy.orm import Session
 from registry.domain.actors import Action, Actor, require
 from registry.domain.lifecycle import STATUS_NAMES
 from registry.domain.personal import mask_field
-from registry.enterprises.models import AnnualReport, Enterprise
+from registry.enterprises.models import SIZE_NAMES, AnnualReport, Enterprise
 from registry.enterprises.queries import SORTS, RosterFilter, certification_conditions, in_region, roster_select
 from registry.platform.cells import drain, safe_cell
 from registry.regions.models import Region
-from registry.roster.imports.columns import EXPORT_COLUMNS
-from registry.roster.imports.values import SIZE_LABELS
+from registry.roster.imports.columns import EXPORT_COLUMNS, Column
 from registry.titles.models import Certification
 
-HEADERS = [c.header for c in EXPORT_COLUMNS]
+
+def headers(columns: tuple[Column, ...] = EXPORT_COLUMNS) -> list[str]:
+    """Return the export's header row: each field's catalogue label with its unit (营业收入（元）)."""
+    return [c.header for c in columns]
+
+
+HEADERS = headers()
 WIDE = {"name": 36, "uscc": 22, "tier": 22, "document_no": 26, "authority": 20, "audit_firm": 28,
         "contact_email": 26, "batch": 16}
 BATCH = 1000
@@ -77,7 +82,7 @@ def _shown(field: str, value: Any, names: dict[str, str]) -> Any:
     if field == "status":
         return STATUS_NAMES.get(value, value)
     if field == "size_class":
-        return SIZE_LABELS.get(value, value)
+        return SIZE_NAMES.get(value, value)
     return value
 
 

@@ -39,12 +39,17 @@ def holdings_of(certs: list[Certification]) -> list[Holding]:
     return [Holding(c.tier, c.valid_from, c.valid_until, c.ended_on) for c in certs]
 
 
-def cascade_prerequisite_lost(session: Session, *, actor: Actor, rules: Rules, ended: Certification,
-                              on: date, at: datetime) -> list[Certification]:
-    """Flag live higher titles whose prerequisite no longer holds once `ended` has ended."""
+def losing_prerequisite(rules: Rules, ended: Certification, on: date) -> list[Certification]:
+    """Return the live titles whose prerequisite no longer holds once `ended` ends on `on`.
+
+    The one answer to "what does ending this title do to the others": the action flags these
+    (`cascade_prerequisite_lost`) and the officer's preview names them (registry/titles/pages.py
+    `title_facts`), so the preview cannot promise what the action does not do. A title already
+    flagged is not named again; a prerequisite that a revenue threshold may waive is left to the review.
+    """
     siblings = [c for c in ended.enterprise.certifications if c.id != ended.id]
     holdings = holdings_of([c for c in siblings if c.status in LIVE])
-    flagged = []
+    losing = []
     for cert in siblings:
         if cert.status not in LIVE or cert.prerequisite_lost:
             continue
@@ -53,14 +58,22 @@ def cascade_prerequisite_lost(session: Session, *, actor: Actor, rules: Rules, e
             if ended.tier not in pre.any_of or pre.when_revenue_at_most is not None:
                 continue
             if not any(h.tier in pre.any_of and h.valid_on(on) for h in holdings):
-                changes = audit.diff(cert, {"prerequisite_lost": True})
-                cert.updated_at = at
-                session.flush()
-                audit.record(session, actor=actor, action="certification.prerequisite_lost",
-                             entity_type="certification", entity_id=cert.id,
-                             enterprise_id=cert.enterprise_id, region_code=cert.region_code,
-                             changes=changes, at=at,
-                             why=audit.Why(note=f"前置称号（#{ended.id} {ended.tier}）于 {on} 终止"))
-                flagged.append(cert)
+                losing.append(cert)
                 break
+    return losing
+
+
+def cascade_prerequisite_lost(session: Session, *, actor: Actor, rules: Rules, ended: Certification,
+                              on: date, at: datetime) -> list[Certification]:
+    """Flag live higher titles whose prerequisite no longer holds once `ended` has ended."""
+    flagged = losing_prerequisite(rules, ended, on)
+    for cert in flagged:
+        changes = audit.diff(cert, {"prerequisite_lost": True})
+        cert.updated_at = at
+        session.flush()
+        audit.record(session, actor=actor, action="certification.prerequisite_lost",
+                     entity_type="certification", entity_id=cert.id,
+                     enterprise_id=cert.enterprise_id, region_code=cert.region_code,
+                     changes=changes, at=at,
+                     why=audit.Why(note=f"前置称号（#{ended.id} {ended.tier}）于 {on} 终止"))
     return flagged

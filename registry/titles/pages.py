@@ -20,7 +20,7 @@ from registry.enterprises.services import get_enterprise
 from registry.platform.db import utcnow
 from registry.platform.extensions import get_session, policies
 from registry.proposals import four_eyes
-from registry.titles.flags import CAUSE_NAMES
+from registry.titles.flags import CAUSE_NAMES, losing_prerequisite
 from registry.titles.models import Certification
 from registry.titles.services import (
     EventInput,
@@ -74,21 +74,16 @@ def grant(enterprise_id: int):
     return run(Step(form, "action_form.html", context, consequence, apply, _back(record.id)))
 
 
-def title_facts(cert: Certification, tier: Tier) -> consequences.TitleFacts:
-    """Gather what an event's consequence depends on: the other live titles and their needs."""
+def title_facts(cert: Certification, tier: Tier, on: date) -> consequences.TitleFacts:
+    """Gather what an event taking effect on `on` depends on: the other live titles, and those that lose
+    their prerequisite — found by the very function the action flags them with (flags.losing_prerequisite)."""
     others = [c for c in cert.enterprise.certifications if c.id != cert.id and c.status in LIVE]
-    dependents = []
-    for other in others:
-        needs = policies().tier(other.tier, policy_code=other.policy_code).prerequisites
-        for pre in needs:
-            held_elsewhere = any(o.tier in pre.any_of for o in others if o is not other)
-            if cert.tier in pre.any_of and pre.when_revenue_at_most is None and not held_elsewhere:
-                dependents.append(tier_name(other.tier))
+    dependents = tuple(tier_name(c.tier) for c in losing_prerequisite(rules(), cert, on))
     return consequences.TitleFacts(
         tier=tier, status=cert.status, valid_until=cert.valid_until, review_eligible=cert.review_eligible,
         ineligible_cause=CAUSE_NAMES.get(cert.review_ineligible_cause or "", cert.review_ineligible_cause),
         other_live=tuple(tier_name(c.tier) for c in others if c.programme in _ladder_of(tier)),
-        dependents=tuple(dependents))
+        dependents=dependents)
 
 
 def _ladder_of(tier: Tier) -> set[str]:
@@ -97,9 +92,9 @@ def _ladder_of(tier: Tier) -> set[str]:
     return reach | {tier.programme}
 
 
-def describe(event: Event, facts: consequences.TitleFacts, on: date, reason_code: str | None = None) -> list[str]:
+def describe(event: Event, cert: Certification, tier: Tier, on: date, reason_code: str | None = None) -> list[str]:
     """Say what `event` will do to the title if it takes effect on `on`."""
-    tier = facts.tier
+    facts = title_facts(cert, tier, on)
     if event == Event.REVOKE:
         return consequences.revoke(facts, tier.reason(reason_code or ""), on)
     # the next term follows the version the review follows (as the service does: PolicySet.review_tier)
@@ -118,9 +113,10 @@ def event_form(event: Event, cert: Certification, tier: Tier) -> EventForm:
     return form
 
 
-def reason_hints(facts: consequences.TitleFacts) -> list[tuple[str, list[str]]]:
+def reason_hints(cert: Certification, tier: Tier) -> list[tuple[str, list[str]]]:
     """Each revocation reason with what it does if chosen today."""
-    return [(r.name, consequences.revoke(facts, r, today())) for r in facts.tier.revocation_reasons]
+    facts = title_facts(cert, tier, today())
+    return [(r.name, consequences.revoke(facts, r, today())) for r in tier.revocation_reasons]
 
 
 @bp.route("/certifications/<int:certification_id>/<action>", methods=["GET", "POST"])
@@ -132,7 +128,7 @@ def certification_event(certification_id: int, action: str):
     cert = get_certification(session, actor, certification_id)
     check_transition(cert.status, event)
     tier = policies().tier(cert.tier, policy_code=cert.policy_code)
-    form, facts = event_form(event, cert, tier), title_facts(cert, tier)
+    form = event_form(event, cert, tier)
 
     reason = (lambda: form.reason_code.data) if event == Event.REVOKE else (lambda: None)
 
@@ -149,9 +145,9 @@ def certification_event(certification_id: int, action: str):
                            event=chosen)
         return f"已办理「{EVENT_NAMES[event]}」：{tier.name}现为「{STATUS_NAMES[done.status]}」"
 
-    preview = [(f"若于 {today()} 办理", describe(event, facts, today()))] if event != Event.REVOKE else []
-    hints = reason_hints(facts) if event == Event.REVOKE else preview
+    preview = [(f"若于 {today()} 办理", describe(event, cert, tier, today()))] if event != Event.REVOKE else []
+    hints = reason_hints(cert, tier) if event == Event.REVOKE else preview
     context = {"heading": f"{EVENT_NAMES[event]}：{tier.name}", "subject": cert.enterprise.name,
                "enterprise": cert.enterprise, "certification": cert, "hints": hints, "danger": event in DANGEROUS}
-    lines = lambda: describe(event, facts, form.effective_on.data, reason())  # noqa: E731
+    lines = lambda: describe(event, cert, tier, form.effective_on.data, reason())  # noqa: E731
     return run(Step(form, "action_form.html", context, lines, apply, _back(cert.enterprise_id)))

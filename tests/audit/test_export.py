@@ -69,7 +69,7 @@ def test_csv_has_a_bom_and_the_same_rows(session, edited):
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert tuple(rows[0]) == HEADERS
     created = [r for r in rows[1:] if r[2] == "登记企业"]
-    assert {r[7] for r in created} >= {"统一社会信用代码", "企业名称", "所属地区", "联系邮箱"}
+    assert {r[7] for r in created} >= {"统一社会信用代码", "企业名称", "所在地区", "联系邮箱"}
     formula = '=HYPERLINK("http://evil","点我")'  # the contact name: masked, escaped all the same
     assert any(r[9] == "'=" + "*" * (len(formula) - 1) for r in rows)
 

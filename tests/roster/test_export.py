@@ -54,11 +54,11 @@ def test_export_lists_one_row_per_title_in_the_actors_region(session, admin, rul
     content, count = export(session, officer_of("331000"), rules)
     rows = read_xlsx(content)
     assert rows[0] == HEADERS and count == 4 == len(rows) - 1
-    assert column(rows, "称号") == ["创新型中小企业", "创新型中小企业", "专精特新中小企业", None]
+    assert column(rows, "称号层级") == ["创新型中小企业", "创新型中小企业", "专精特新中小企业", None]
     assert column(rows, "企业名称")[1:] == ["台州精工机械有限公司", "台州精工机械有限公司", "台州尚无称号有限公司"]
     assert column(rows, "状态")[:3] == ["有效"] * 3 and column(rows, "地区名称")[0] == "椒江区"
     assert column(rows, "营业收入（元）")[0] == pytest.approx(123456789.12)  # the latest year's figures
-    assert column(rows, "年度")[0] == 2025 and column(rows, "企业规模")[0] == "小型"
+    assert column(rows, "数据年度")[0] == 2025 and column(rows, "企业规模")[0] == "小型"
     assert column(rows, "认定日期")[0].date() == date(2024, 6, 15)
 
 
@@ -72,7 +72,7 @@ def test_export_lists_one_row_per_title_in_the_actors_region(session, admin, rul
 def test_export_takes_the_roster_filters(session, admin, rules, filters, expected):
     build(session, admin, rules)
     content, _ = export(session, officer_of("331000"), rules, **filters)
-    assert column(read_xlsx(content), "称号") == expected
+    assert column(read_xlsx(content), "称号层级") == expected
 
 
 def test_formula_like_text_is_neutralised_in_xlsx_and_csv(session, admin, rules):

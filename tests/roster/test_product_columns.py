@@ -19,8 +19,8 @@ def product_row(code, main="10,000", name="精密轴承", sales="7,000"):
 
 
 def test_export_writes_the_product_columns_under_the_import_headers():
-    assert "主导产品" in HEADERS and "主导产品销售收入（元）" in HEADERS
-    assert HEADERS.index("主导产品销售收入（元）") == HEADERS.index("主导产品") + 1
+    assert "主导产品名称" in HEADERS and "主导产品销售收入（元）" in HEADERS
+    assert HEADERS.index("主导产品销售收入（元）") == HEADERS.index("主导产品名称") + 1
 
 
 def test_the_product_columns_are_imported_with_their_unit(session, do_import):

@@ -1,8 +1,10 @@
 """The roster's columns: their Chinese headers, accepted aliases, kinds and units.
 
-The first alias of each column is the header the export writes, so an exported file re-imports
-as it is. Headers are matched after NFKC, without spaces and case-insensitively; a trailing unit
-in brackets is read off the header (营业收入（万元） → amounts in 万元). Informational columns
+The columns are built from the field catalogues (registry/enterprises/fields.py,
+registry/titles/fields.py): a column's headers are its field's label and aliases, the export writes
+the label with its unit (营业收入（元）), so an exported file re-imports as it is, and the text
+bounds are the catalogue's. Headers are matched after NFKC, without spaces and case-insensitively; a
+trailing unit in brackets is read off the header (营业收入（万元） → amounts in 万元). Informational columns
 (地区名称, 状态, 有效期至 …) are written by the export and ignored by the import without a warning.
 """
 
@@ -12,8 +14,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
+from registry.enterprises import fields as enterprise_fields
+from registry.platform.catalogue import Field
 from registry.roster.imports.problems import Problem
+from registry.titles import fields as title_fields
 
 ENTERPRISE, TITLE, REPORT, NONE = "enterprise", "title", "report", "none"
 
@@ -23,61 +29,62 @@ class Column:
     """One field of the roster: what it is called, where it belongs and how it is read."""
 
     field: str
-    aliases: tuple[str, ...]
+    aliases: tuple[str, ...]  #: the first is the field's label (what messages call the column)
     kind: str  # text, uscc, region, tier, date, money, count, percent, year, size, email, code, info
     entity: str
     max_len: int | None = None
-
-    @property
-    def header(self) -> str:
-        """Return the header the export writes (money shows its unit: 营业收入（元）)."""
-        unit = {"money": "（元）", "percent": "（%）"}.get(self.kind, "")
-        return self.aliases[0] + unit
+    header: str = ""  #: what the export writes: the label with its unit (营业收入（元）)
+    max_value: Any = None  #: counts and percentages: the largest plausible value
+    min_value: Any = None  #: years: the earliest plausible one
 
 
-def _c(field: str, kind: str, entity: str, *aliases: str, max_len: int | None = None) -> Column:
-    return Column(field, (*aliases, field), kind, entity, max_len)
+#: how the import reads a catalogue kind (registry/platform/catalogue.py) where the name differs
+_READ_AS = {"industry": "code", "choice": "size", "long_text": "text"}
 
 
-COLUMNS: tuple[Column, ...] = (
-    _c("no", "info", NONE, "序号", "编号"),
-    _c("name", "text", ENTERPRISE, "企业名称", "名称", "企业全称", max_len=200),
-    _c("uscc", "uscc", ENTERPRISE, "统一社会信用代码", "社会信用代码", "信用代码"),
-    _c("region_code", "region", ENTERPRISE, "地区代码", "所在地区", "行政区划代码", "地区"),
-    _c("region_name", "info", NONE, "地区名称"),
-    _c("tier", "tier", TITLE, "称号", "层级", "称号/层级", "称号层级", "梯度层级"),
-    _c("recognized_on", "date", TITLE, "认定日期", "认定时间"),
-    _c("batch", "text", TITLE, "批次", max_len=64),
-    _c("document_no", "text", TITLE, "文号", "公告文号", "认定文号", max_len=128),
-    _c("authority", "text", TITLE, "认定机关", "认定单位", max_len=128),
-    _c("status", "info", NONE, "状态"),
-    _c("valid_until", "info", NONE, "有效期至"),
-    _c("industry_code", "code", ENTERPRISE, "行业代码", "所属行业代码"),
-    _c("size_class", "size", ENTERPRISE, "企业规模", "规模"),
-    _c("founded_on", "date", ENTERPRISE, "成立日期", "成立时间"),
-    _c("contact_name", "text", ENTERPRISE, "联系人", max_len=64),
-    _c("contact_email", "email", ENTERPRISE, "联系邮箱", "电子邮箱", "邮箱", "email", max_len=254),
-    _c("contact_phone", "text", ENTERPRISE, "联系电话", "电话", "phone", max_len=32),
-    _c("year", "year", REPORT, "年度", "年份"),
-    _c("revenue", "money", REPORT, "营业收入"),
-    _c("main_business_revenue", "money", REPORT, "主营业务收入"),
-    _c("rd_expense", "money", REPORT, "研发费用"),
-    _c("employees", "count", REPORT, "从业人员", "从业人数", "员工人数"),
-    _c("rd_staff", "count", REPORT, "研发人员", "研发人数"),
-    _c("debt_ratio", "percent", REPORT, "资产负债率"),
-    _c("invention_patents", "count", REPORT, "发明专利", "发明专利数"),
-    _c("audit_report_code", "text", REPORT, "审计报告验证码", "验证码", max_len=64),
-    _c("audit_firm", "text", REPORT, "会计师事务所", max_len=200),
-    _c("main_product", "text", REPORT, "主导产品", "主导产品名称", "主要产品", max_len=200),
-    _c("main_product_revenue", "money", REPORT, "主导产品销售收入", "主要产品销售收入", "主导产品销售额"),
-    _c("submitted_on", "date", REPORT, "填报日期", "提交日期"),
-)
+def column(field: Field, entity: str) -> Column:
+    """Return the import column of a catalogue field: its label (then its aliases) as headers, its bounds."""
+    kind = _READ_AS.get(field.kind, field.kind)
+    return Column(field.name, (field.label, *field.aliases, field.name), kind, entity,
+                  field.max_length if kind in ("text", "email") else None, field.title,
+                  field.max_value, field.min_value)
+
+
+def _info(name: str, header: str, *aliases: str) -> Column:
+    """A column the export writes for the reader and the import ignores (地区名称, 状态, 有效期至 …)."""
+    return Column(name, (header, *aliases, name), "info", NONE, header=header)
+
+
+def build_columns() -> tuple[Column, ...]:
+    """Return the roster's columns, in the export's order, built from the field catalogues."""
+    e, t, r = enterprise_fields.ENTERPRISE, title_fields.CERTIFICATION, enterprise_fields.ANNUAL_REPORT
+    return (
+        _info("no", "序号", "编号"),
+        column(e["name"], ENTERPRISE), column(e["uscc"], ENTERPRISE), column(e["region_code"], ENTERPRISE),
+        _info("region_name", "地区名称"),
+        *(column(t[n], TITLE) for n in ("tier", "recognized_on", "batch", "document_no", "authority")),
+        _info("status", "状态"), _info("valid_until", "有效期至"),
+        *(column(e[n], ENTERPRISE) for n in ("industry_code", "size_class", "founded_on", "contact_name",
+                                             "contact_email", "contact_phone")),
+        *(column(r[n], REPORT) for n in ("year", "revenue", "main_business_revenue", "rd_expense", "employees",
+                                         "rd_staff", "debt_ratio", "invention_patents", "audit_report_code",
+                                         "audit_firm", "main_product", "main_product_revenue", "submitted_on")),
+    )
+
+
+COLUMNS: tuple[Column, ...] = build_columns()
 BY_FIELD = {c.field: c for c in COLUMNS}
 ENTERPRISE_FIELDS = tuple(c.field for c in COLUMNS if c.entity == ENTERPRISE)
 TITLE_FIELDS = tuple(c.field for c in COLUMNS if c.entity == TITLE)
 REPORT_FIELDS = tuple(c.field for c in COLUMNS if c.entity == REPORT and c.field != "year")
-#: what the export writes, in order (informational columns included)
-EXPORT_COLUMNS = tuple(c for c in COLUMNS if c.field != "submitted_on")
+
+
+def export_columns(columns: tuple[Column, ...] = COLUMNS) -> tuple[Column, ...]:
+    """What the export writes, in order (informational columns included; not the filing day)."""
+    return tuple(c for c in columns if c.field != "submitted_on")
+
+
+EXPORT_COLUMNS = export_columns()
 
 UNITS = {"元": Decimal(1), "千元": Decimal(1000), "万元": Decimal(10_000), "亿元": Decimal(100_000_000)}
 _UNIT_SUFFIX = re.compile(r"^(.+?)[(\[]([^()\[\]]*)[)\]]$")

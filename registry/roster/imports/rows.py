@@ -15,8 +15,9 @@ from registry.roster.imports.columns import BY_FIELD, REPORT_FIELDS, TITLE_FIELD
 from registry.roster.imports.lookups import Regions, Tiers
 from registry.roster.imports.problems import Problem
 
-_READERS = {"count": v.count, "percent": v.percent, "size": v.size_class, "code": v.industry_code}
-FUTURE_CHECKED = {"recognized_on": "认定日期", "founded_on": "成立日期", "submitted_on": "填报日期"}
+_READERS = {"size": v.size_class, "code": v.industry_code}
+#: the dates that cannot lie ahead, named by their columns' labels
+FUTURE_CHECKED = {name: BY_FIELD[name].aliases[0] for name in ("recognized_on", "founded_on", "submitted_on")}
 _REPEATING = frozenset({"region", "tier", "size", "code", "year"})
 _TITLE_DETAILS = frozenset(TITLE_FIELDS) - {"tier"}
 _REPORT = frozenset(REPORT_FIELDS)
@@ -93,7 +94,11 @@ class RowReader:
         elif kind == "money":
             read = partial(v.money, header_unit=m.unit)
         elif kind == "year":
-            read = partial(v.year, today=self.today)
+            read = partial(v.year, today=self.today, earliest=column.min_value)
+        elif kind == "count":
+            read = partial(v.count, most=column.max_value)
+        elif kind == "percent":
+            read = partial(v.percent, most=column.max_value)
         elif kind in ("email", "text"):
             read = partial(v.email if kind == "email" else v.text, max_len=column.max_len)
         else:

@@ -35,7 +35,6 @@ SIZE_ALIASES = {"中型": SizeClass.MEDIUM, "中": SizeClass.MEDIUM, "中型企�
               "小型": SizeClass.SMALL, "小": SizeClass.SMALL, "小型企业": SizeClass.SMALL,
               "微型": SizeClass.MICRO, "微": SizeClass.MICRO, "微型企业": SizeClass.MICRO,
               **{s.value: s for s in SizeClass}}
-SIZE_LABELS = {SizeClass.MEDIUM: "中型", SizeClass.SMALL: "小型", SizeClass.MICRO: "微型"}
 
 
 class CellError(ValueError):
@@ -115,35 +114,37 @@ def money(value: Any, header_unit: Decimal = Decimal(1)) -> Decimal:
     return result
 
 
-def count(value: Any) -> int:
-    """Read a whole, non-negative number (people, patents)."""
-    if value.__class__ in (int, float) and 0 <= value <= MAX_COUNT and value == int(value):
+def count(value: Any, most: int | None = None) -> int:
+    """Read a whole, non-negative number (people, patents) no larger than `most` (default: INTEGER's limit)."""
+    most = MAX_COUNT if most is None else most
+    if value.__class__ in (int, float) and 0 <= value <= most and value == int(value):
         return int(value)  # what the general path makes of a whole number, without the Decimal round trip
     amount, _ = _number(value, (("人", Decimal(1)), ("件", Decimal(1)), ("项", Decimal(1)), ("个", Decimal(1))))
     if amount != amount.to_integral_value():
         raise CellError(f"应为整数，实为「{value}」 / not a whole number")
-    if amount > MAX_COUNT:
+    if amount > most:
         raise CellError(f"数值过大（{value}） / too large")
     return int(amount)
 
 
-def percent(value: Any) -> Decimal:
-    """Read a percentage: 45.5 and 45.5% both mean 45.5 %."""
+def percent(value: Any, most: Decimal | None = None) -> Decimal:
+    """Read a percentage: 45.5 and 45.5% both mean 45.5 % (at most `most`, default NUMERIC(7,2)'s limit)."""
     amount, _ = _number(value, (("%", Decimal(1)),))
     result = amount.quantize(FEN, ROUND_HALF_UP)
-    if result > MAX_PERCENT:
+    if result > (MAX_PERCENT if most is None else most):
         raise CellError(f"百分比过大（{value}） / percentage too large")
     return result
 
 
-def year(value: Any, today: date) -> int:
-    """Read a year (2024, 2024年, 2024年度) no later than this year."""
+def year(value: Any, today: date, earliest: int | None = None) -> int:
+    """Read a year (2024, 2024年, 2024年度) no later than this year and no earlier than `earliest` (default 1949)."""
     written = text(value).removesuffix("年度").removesuffix("年")
     if not re.fullmatch(r"\d{4}", written):
         raise CellError(f"年度应为四位年份，实为「{value}」 / not a year")
     result = int(written)
-    if not 1949 <= result <= today.year:
-        raise CellError(f"年度 {result} 不合理（应在 1949 至 {today.year} 之间） / implausible year")
+    first = 1949 if earliest is None else earliest
+    if not first <= result <= today.year:
+        raise CellError(f"年度 {result} 不合理（应在 {first} 至 {today.year} 之间） / implausible year")
     return result
 
 

@@ -6,17 +6,19 @@ policies (USCC check digit, region exists, prerequisites) live in the services.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import date
+from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
 from registry.domain.lifecycle import Event, Status
-from registry.enterprises.models import ChangeKind, SizeClass
+from registry.enterprises.fields import ANNUAL_REPORT, CHANGE_REPORT, ENTERPRISE
 from registry.platform.bounds import InSchema, page_field, per_page_field
+from registry.platform.catalogue import Catalogue, Field
+from registry.titles.fields import CERTIFICATION, CERTIFICATION_EVENT
 
 REGION = validate.Regexp(r"^\d{6}$", error="应为6位行政区划代码 / must be a 6-digit GB/T 2260 code")
-PEOPLE = 10_000_000  #: staff of one enterprise: far above any SME, far below INTEGER
-PATENTS = 1_000_000
 DECIMAL_DOC = {"type": "string", "format": "decimal", "pattern": r"^\d{1,16}(\.\d{1,2})?$"}
 
 
@@ -25,9 +27,11 @@ def _not_negative(value: object) -> None:
         raise ValidationError("不能为负数 / must not be negative")
 
 
-def _percentage(value: object) -> None:
-    if value is not None and not 0 <= value <= 1000:  # type: ignore[operator]
-        raise ValidationError("应在 0 到 1000 之间（百分比）/ must be a percentage between 0 and 1000")
+def _percentage(low: object, high: object) -> Callable[[object], None]:
+    def check(value: object) -> None:
+        if value is not None and not low <= value <= high:  # type: ignore[operator]
+            raise ValidationError(f"应在 {low} 到 {high} 之间（百分比）/ must be a percentage between {low} and {high}")
+    return check
 
 
 MONEY = {"places": 2, "as_string": True, "validate": _not_negative, "metadata": DECIMAL_DOC}
@@ -37,64 +41,82 @@ def _choices(values: list[str]) -> validate.OneOf:
     return validate.OneOf(values, error="应为以下之一 / must be one of: {choices}")
 
 
-class EnterpriseIn(InSchema):
+def api_field(field: Field, *, patch: bool = False, defaults: bool = True, description: str | None = None,
+              **options: Any) -> fields.Field:
+    """Return the input field of a catalogue field: its kind, bounds and choices; its label as the OpenAPI title.
+
+    A required field is required (in a PATCH: may be left out, not null); an optional one may be null
+    and defaults to null (`defaults=False` or a PATCH: a key left out stays out, e.g. a correction
+    changes only what it names). `options` override marshmallow's keywords.
+    """
+    kw: dict[str, Any] = {}
+    if field.required:
+        kw["required"] = not patch
+    else:
+        kw["allow_none"] = True
+        if defaults and not patch:
+            kw["load_default"] = None
+    doc = {"title": field.title}
+    if description or field.hint:
+        doc["description"] = description or field.hint
+    kind, low = field.kind, 1 if field.required else None
+    if kind == "money":
+        made: fields.Field = fields.Decimal(**kw, **{**MONEY, "metadata": {**DECIMAL_DOC, **doc}}, **options)
+        return made
+    if kind == "percent":
+        return fields.Decimal(places=2, as_string=True, metadata={**DECIMAL_DOC, **doc},
+                              validate=_percentage(field.min_value, field.max_value), **{**kw, **options})
+    kw.update(options)
+    if kind in ("count", "year"):
+        return fields.Integer(validate=validate.Range(field.min_value, field.max_value), metadata=doc, **kw)
+    if kind == "user":
+        return fields.Integer(metadata=doc, **kw)
+    if kind == "date":
+        return fields.Date(metadata=doc, **kw)
+    if kind == "region":
+        return fields.String(validate=REGION, metadata=doc, **kw)
+    if kind == "choice":
+        return fields.String(validate=_choices([code for code, _ in field.choices]), metadata=doc, **kw)
+    length = validate.Length(low, field.max_length) if field.max_length else None
+    if kind == "email":
+        return fields.Email(validate=length, metadata=doc, **kw)
+    return fields.String(validate=length, metadata=doc, **kw)
+
+
+def catalogue_schema(name: str, catalogue: Catalogue, names: Iterable[str] | None = None, *, patch: bool = False,
+                     defaults: bool = True, adapt: dict[str, dict[str, Any]] | None = None,
+                     **extra: Any) -> type[InSchema]:
+    """Build an input schema with a field for each catalogue field (`names`, else all), plus `extra`."""
+    adapt = adapt or {}
+    wanted = [catalogue[n] for n in names] if names is not None else list(catalogue)
+    built = {f.name: api_field(f, patch=patch, defaults=defaults, **adapt.get(f.name, {})) for f in wanted}
+    return InSchema.from_dict({**built, **extra}, name=name)
+
+
+def enterprise_in() -> type[InSchema]:
     """POST /enterprises."""
-
-    uscc = fields.String(required=True, validate=validate.Length(1, 40))
-    name = fields.String(required=True, validate=validate.Length(1, 200))
-    region_code = fields.String(required=True, validate=REGION)
-    industry_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=8))
-    size_class = fields.String(load_default=None, allow_none=True, validate=_choices([s.value for s in SizeClass]))
-    founded_on = fields.Date(load_default=None, allow_none=True)
-    contact_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
-    contact_email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=254))
-    contact_phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=32))
-    officer_id = fields.Integer(load_default=None, allow_none=True)
+    return catalogue_schema("EnterpriseIn", ENTERPRISE)
 
 
-class EnterprisePatch(InSchema):
+def enterprise_patch() -> type[InSchema]:
     """PATCH /enterprises/{id}: any field, plus the version read."""
-
-    uscc = fields.String(validate=validate.Length(1, 40))
-    name = fields.String(validate=validate.Length(1, 200))
-    region_code = fields.String(validate=REGION)
-    industry_code = fields.String(allow_none=True, validate=validate.Length(max=8))
-    size_class = fields.String(allow_none=True, validate=_choices([s.value for s in SizeClass]))
-    founded_on = fields.Date(allow_none=True)
-    contact_name = fields.String(allow_none=True, validate=validate.Length(max=64))
-    contact_email = fields.Email(allow_none=True, validate=validate.Length(max=254))
-    contact_phone = fields.String(allow_none=True, validate=validate.Length(max=32))
-    officer_id = fields.Integer(allow_none=True)
-    version = fields.Integer(required=True)
+    return catalogue_schema("EnterprisePatch", ENTERPRISE, patch=True, version=fields.Integer(required=True))
 
 
-class AnnualReportIn(InSchema):
+def annual_report_in() -> type[InSchema]:
     """POST /enterprises/{id}/annual-reports."""
-
-    year = fields.Integer(required=True, validate=validate.Range(1990, 2100))
-    revenue = fields.Decimal(allow_none=True, **MONEY)
-    main_business_revenue = fields.Decimal(allow_none=True, **MONEY)
-    rd_expense = fields.Decimal(allow_none=True, **MONEY)
-    employees = fields.Integer(allow_none=True, validate=validate.Range(0, PEOPLE))
-    rd_staff = fields.Integer(allow_none=True, validate=validate.Range(0, PEOPLE))
-    debt_ratio = fields.Decimal(allow_none=True, places=2, as_string=True, metadata=DECIMAL_DOC,
-                                validate=_percentage)
-    invention_patents = fields.Integer(allow_none=True, validate=validate.Range(0, PATENTS))
-    audit_report_code = fields.String(allow_none=True, validate=validate.Length(max=64))
-    audit_firm = fields.String(allow_none=True, validate=validate.Length(max=200))
-    main_product = fields.String(allow_none=True, validate=validate.Length(max=200),
-                                 metadata={"description": "主导产品名称"})
-    main_product_revenue = fields.Decimal(allow_none=True, **MONEY)
-    submitted_on = fields.Date(required=True)
+    return catalogue_schema("AnnualReportIn", ANNUAL_REPORT, defaults=False)
 
 
-class ChangeReportIn(InSchema):
+def change_report_in() -> type[InSchema]:
     """POST /enterprises/{id}/change-reports."""
+    return catalogue_schema("ChangeReportIn", CHANGE_REPORT, adapt={"details": {"load_default": "", "allow_none": False}})
 
-    kind = fields.String(required=True, validate=_choices([k.value for k in ChangeKind]))
-    occurred_on = fields.Date(required=True)
-    reported_on = fields.Date(load_default=None, allow_none=True)
-    details = fields.String(load_default="", validate=validate.Length(max=4000))
+
+EnterpriseIn = enterprise_in()
+EnterprisePatch = enterprise_patch()
+AnnualReportIn = annual_report_in()
+ChangeReportIn = change_report_in()
 
 
 class ChangeReportedIn(InSchema):
@@ -103,27 +125,22 @@ class ChangeReportedIn(InSchema):
     reported_on = fields.Date(required=True)
 
 
-class CertificationIn(InSchema):
+def certification_in() -> type[InSchema]:
     """POST /enterprises/{id}/certifications."""
-
-    tier = fields.String(required=True, validate=validate.Length(1, 32))
-    recognized_on = fields.Date(required=True)
-    batch = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
-    document_no = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
-    authority = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
+    return catalogue_schema("CertificationIn", CERTIFICATION)
 
 
-class EventIn(InSchema):
+def event_in() -> type[InSchema]:
     """POST /certifications/{id}/events."""
+    return catalogue_schema(
+        "EventIn", CERTIFICATION_EVENT,
+        adapt={"incident_on": {"description": "撤销时：事故（违法行为）发生日期；'近N年未发生重大事故'自此日回溯"}},
+        action=fields.String(required=True, validate=_choices([e.value for e in Event])),
+        version=fields.Integer(load_default=None, allow_none=True))
 
-    action = fields.String(required=True, validate=_choices([e.value for e in Event]))
-    effective_on = fields.Date(required=True)
-    reason_code = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
-    document_no = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
-    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
-    version = fields.Integer(load_default=None, allow_none=True)
-    incident_on = fields.Date(load_default=None, allow_none=True, metadata={
-        "description": "撤销时：事故（违法行为）发生日期；'近N年未发生重大事故'自此日回溯"})
+
+CertificationIn = certification_in()
+EventIn = event_in()
 
 
 class ListArgs(InSchema):

@@ -35,10 +35,13 @@ from wtforms.validators import (
 )
 
 from registry.domain.text import clean_text
-from registry.enterprises.models import CHANGE_KIND_NAMES, SIZE_NAMES
+from registry.enterprises.fields import ANNUAL_REPORT, CHANGE_REPORT, ENTERPRISE
 from registry.platform.bounds import DEFAULT_TEXT, EARLIEST_DAY, INT_MAX, LATEST_DAY, MAX_AMOUNT
+from registry.platform.catalogue import Catalogue, Field
+from registry.titles.fields import CERTIFICATION, CERTIFICATION_EVENT
 
 REQUIRED = "此项必填"
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
 def choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
@@ -127,99 +130,118 @@ class RosterFilterForm(PageForm):
     sort = SelectField("排序", choices=SORT_CHOICES, default="name", validators=[Optional()])
 
 
-class EnterpriseForm(PageForm):
+def form_field(field: Field, *, label: str | None = None, required: bool | str | None = None) -> UnboundField:
+    """Return the page field of a catalogue field: its label, kind, bounds and choices.
+
+    `label` and `required` (True, or the message to show) adapt a field to one form (a revocation
+    requires its 依据文号); the bounds stay the catalogue's. Choices the view knows only at request
+    time (regions, tiers, reasons, officers) are filled by the view.
+    """
+    text = label or field.form_label
+    need = field.required if required is None else bool(required)
+    message = required if isinstance(required, str) else REQUIRED
+    kind = field.kind
+    if kind == "date":
+        return DateField(text, validators=[InputRequired(message) if need else Optional()])
+    if kind in ("year", "count"):
+        return IntegerField(text, validators=[InputRequired(message) if need else Optional(),
+                                              NumberRange(field.min_value, field.max_value)])
+    if kind in ("money", "percent"):
+        low = 0 if kind == "money" and field.min_value is None else field.min_value
+        return DecimalField(text, places=2, validators=[Optional(), NumberRange(low, field.max_value)])
+    if kind in ("region", "tier", "pick", "user", "choice"):
+        options = {}
+        if kind == "choice":
+            options["choices"] = choices(field.choices if need else (("", "未填写"), *field.choices))
+        if kind == "user":
+            options["validate_choice"] = False
+        return SelectField(text, validators=[DataRequired(message) if need else Optional()], **options)
+    length = [Length(max=field.max_length)] if field.max_length else []
+    if kind == "long_text":
+        return TextAreaField(text, validators=[DataRequired(message) if need else Optional(), *length])
+    if need:
+        return StringField(text, validators=[DataRequired(message), *length])
+    if kind == "email":  # no email_validator dependency: a light shape check, as the import's
+        return StringField(text, validators=[Optional(), *length, Regexp(EMAIL, message="邮箱地址格式不正确")])
+    return StringField(text, validators=[Optional(), *length], filters=[lambda v: v.strip() if v else v])
+
+
+def catalogue_form(name: str, catalogue: Catalogue, names: Iterable[str] | None = None, *,
+                   base: type[PageForm] = PageForm, adapt: dict[str, dict[str, Any]] | None = None,
+                   **extra: Any) -> type[PageForm]:
+    """Build a form class with a field for each catalogue field (`names`, else all, in that order).
+
+    `adapt` gives a field's `form_field` options in this form; `extra` adds fields declared before the
+    catalogue's (the version read) and anything else the class needs.
+    """
+    adapt = adapt or {}
+    wanted = [catalogue[n] for n in names] if names is not None else list(catalogue)
+    built = {f.name: form_field(f, **adapt.get(f.name, {})) for f in wanted}
+    return type(name, (base,), {**extra, **built, "__module__": __name__})
+
+
+def enterprise_form() -> type[PageForm]:
     """The enterprise's editable fields plus the version it was read at."""
-
-    version = _version()
-    name = StringField("企业名称", validators=[DataRequired(REQUIRED), Length(max=200)])
-    uscc = StringField("统一社会信用代码", validators=[DataRequired(REQUIRED), Length(max=30)])
-    region_code = SelectField("所在地区", validators=[DataRequired(REQUIRED)])
-    industry_code = _optional_text("行业代码（GB/T 4754）", 8)
-    size_class = SelectField("企业规模", 
-                             choices=choices([("", "未填写"), *[(k.value, v) for k, v in SIZE_NAMES.items()]]),
-                             validators=[Optional()])
-    founded_on = DateField("成立日期", validators=[Optional()])
-    contact_name = _optional_text("联系人", 64)
-    contact_email = StringField("联系人邮箱", validators=[Optional(), Length(max=254), Regexp(
-        r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="邮箱地址格式不正确")])  # no email_validator dependency
-    contact_phone = _optional_text("联系电话", 32)
-    officer_id = SelectField("服务专员", validators=[Optional()], validate_choice=False)
+    return catalogue_form("EnterpriseForm", ENTERPRISE, version=_version(), __doc__=enterprise_form.__doc__)
 
 
-class GrantForm(PageForm):
+def grant_form() -> type[PageForm]:
     """Grant a title (认定)."""
-
-    tier = SelectField("称号层级", validators=[DataRequired(REQUIRED)])
-    recognized_on = DateField("认定日期", validators=[InputRequired(REQUIRED)])
-    batch = _optional_text("批次", 64)
-    document_no = _optional_text("认定文号", 128)
-    authority = _optional_text("认定机关", 128)
+    return catalogue_form("GrantForm", CERTIFICATION, __doc__=grant_form.__doc__)
 
 
-def _effective_on() -> DateField:
-    return DateField("生效日期", validators=[InputRequired(REQUIRED)])
-
-
-def _note() -> TextAreaField:
-    return TextAreaField("备注", validators=[Optional(), Length(max=2000)])
-
-
-class EventForm(PageForm):
+def event_form() -> type[PageForm]:
     """A lifecycle event on a title, carrying the title's version (optimistic locking)."""
-
-    version = _version()
-    effective_on = _effective_on()
-    document_no = _optional_text("依据文号", 128)
-    note = _note()
+    return catalogue_form("EventForm", CERTIFICATION_EVENT, ("effective_on", "document_no", "note"),
+                          version=_version(), __doc__=event_form.__doc__)
 
 
-class RevokeForm(EventForm):
-    """A revocation: the reason (from the tier's policy) and the basis document are required."""
+def revoke_form(event: type[PageForm]) -> type[PageForm]:
+    """A revocation: the reason (from the tier's policy) and the basis document are required.
 
-    # Redeclared below the reason so the form reads in the order an officer fills it in.
-    reason_code = SelectField("撤销原因", validators=[DataRequired(REQUIRED)])
-    effective_on = _effective_on()
-    #: the look-backs ("近两年内未发生重大…事故") count from this day, not from the revocation
-    incident_on = DateField("事故（违法行为）发生日期（因事故撤销时填写）", validators=[Optional()])
-    document_no = StringField("撤销依据文号", validators=[DataRequired("撤销须填写依据文号"), Length(max=128)])
-    note = _note()
+    The fields read in the order an officer fills them in; the look-backs ("近两年内未发生重大…事故")
+    count from the incident day, not from the revocation.
+    """
+    basis = CERTIFICATION_EVENT["document_no"]
+    return catalogue_form("RevokeForm", CERTIFICATION_EVENT,
+                          ("reason_code", "effective_on", "incident_on", "document_no", "note"), base=event,
+                          adapt={"reason_code": {"required": True},
+                                 "document_no": {"label": f"撤销{basis.label}", "required": f"撤销须填写{basis.label}"}},
+                          __doc__=revoke_form.__doc__)
 
 
-class AnnualReportForm(PageForm):
+EnterpriseForm = enterprise_form()
+GrantForm = grant_form()
+EventForm = event_form()
+RevokeForm = revoke_form(EventForm)
+
+
+#: the annual figures a correction compares with what was filed (every field but the year)
+FIGURES = (*(f.name for f in ANNUAL_REPORT if f.name not in ("year", "submitted_on")), "submitted_on")
+
+
+def annual_report_form() -> type[PageForm]:
     """One year's figures of the annual information update (amounts in yuan)."""
-
-    year = IntegerField("数据年度", validators=[InputRequired(REQUIRED), NumberRange(2000, 2100)])
-    submitted_on = DateField("填报日期", validators=[InputRequired(REQUIRED)])
-    revenue = DecimalField("营业收入（元）", places=2, validators=[Optional(), NumberRange(min=0)])
-    main_business_revenue = DecimalField("主营业务收入（元）", places=2, validators=[Optional(), NumberRange(min=0)])
-    rd_expense = DecimalField("研发费用（元）", places=2, validators=[Optional(), NumberRange(min=0)])
-    employees = IntegerField("从业人员（人）", validators=[Optional(), NumberRange(min=0)])
-    rd_staff = IntegerField("研发人员（人）", validators=[Optional(), NumberRange(min=0)])
-    debt_ratio = DecimalField("资产负债率（%）", places=2, validators=[Optional(), NumberRange(0, 1000)])
-    invention_patents = IntegerField("发明专利（件）", validators=[Optional(), NumberRange(min=0)])
-    audit_report_code = _optional_text("审计报告验证码", 64)
-    audit_firm = _optional_text("会计师事务所", 200)
-    main_product = _optional_text("主导产品名称", 200)
-    main_product_revenue = DecimalField("主导产品销售收入（元）", places=2, validators=[Optional(), NumberRange(min=0)])
-
-    #: the filed values the form was prefilled with (JSON), so a correction changes only what the officer changed
-    basis = HiddenField()
-
-    FIGURES = ("revenue", "main_business_revenue", "rd_expense", "employees", "rd_staff", "debt_ratio",
-               "invention_patents", "audit_report_code", "audit_firm", "main_product", "main_product_revenue",
-               "submitted_on")
+    #: `basis`: the filed values the form was prefilled with (JSON), so a correction changes only what
+    #: the officer changed
+    return catalogue_form("AnnualReportForm", ANNUAL_REPORT, basis=HiddenField(), FIGURES=FIGURES,
+                          __doc__=annual_report_form.__doc__)
 
 
-class ChangeReportForm(PageForm):
-    """A major change (重大变化) and when it was reported."""
-
-    kind = SelectField("变化类型", choices=choices((k.value, v) for k, v in CHANGE_KIND_NAMES.items()),
-                       validators=[DataRequired(REQUIRED)])
-    occurred_on = DateField("发生日期", validators=[InputRequired(REQUIRED)])
-    reported_on = DateField("报告日期（未报告则留空）", validators=[Optional()])
-    details = TextAreaField("变化情况", validators=[Optional(), Length(max=4000)])
+class ChangeReportChecks(PageForm):
+    """What a change report form checks beyond each field's bounds."""
 
     def validate_reported_on(self, field: DateField) -> None:
         """A change cannot be reported before it happened."""
         if field.data and self.occurred_on.data and field.data < self.occurred_on.data:
             raise ValidationError("报告日期不能早于发生日期")
+
+
+def change_report_form() -> type[PageForm]:
+    """A major change (重大变化) and when it was reported."""
+    return catalogue_form("ChangeReportForm", CHANGE_REPORT, base=ChangeReportChecks,
+                          __doc__=change_report_form.__doc__)
+
+
+AnnualReportForm = annual_report_form()
+ChangeReportForm = change_report_form()
