@@ -18,6 +18,7 @@ functions are counted (a lazy import is still a dependency).
 from __future__ import annotations
 
 import ast
+from fnmatch import fnmatch
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -153,6 +154,28 @@ def test_nothing_imports_up_the_layers():
     assert upward(graph()) == []
 
 
+#: a feature's route modules (its API resources and pages): another feature never imports them — features use
+#: each other through their models, services, queries, forms and fields, the web kit's shared pieces aside
+VIEW_MODULES = ("api", "api_*", "*_api", "pages", "page_*", "*_pages")
+
+
+def feature_of(module: str) -> str | None:
+    parts = module.split(".")
+    if len(parts) < 3 or parts[0] != "registry" or parts[1] == "web" or layer_of(module) != "features":
+        return None  # the web kit owns the blueprints every feature adds to
+    return parts[1]
+
+
+def into_other_views(edges: dict[str, set[str]]) -> list[str]:
+    return sorted(f"{source} -> {target}" for source, targets in edges.items() for target in targets
+                  if feature_of(source) and feature_of(target) and feature_of(source) != feature_of(target)
+                  and any(fnmatch(target.rsplit(".", 1)[-1], pattern) for pattern in VIEW_MODULES))
+
+
+def test_features_use_each_other_only_through_their_public_modules():
+    assert into_other_views(graph()) == []
+
+
 def test_every_feature_lives_in_one_folder():
     """No loose modules beside the features: registry/ holds packages and the shell only."""
     loose = sorted(p.name for p in ROOT.joinpath("registry").glob("*.py"))
@@ -165,6 +188,8 @@ def test_the_checks_see_a_cycle_and_an_upward_import():
                "registry.platform.db": {"registry.titles.models"}, "registry.titles.models": set()}
     assert cycles(made_up) == [["registry.a.x", "registry.b.y"]]
     assert upward(made_up) == ["registry.platform.db (platform) -> registry.titles.models (features)"]
+    views = {"registry.titles.pages": {"registry.roster.pages", "registry.titles.api", "registry.roster.queries"}}
+    assert into_other_views(views) == ["registry.titles.pages -> registry.roster.pages"]
 
 
 def test_tests_are_organised_like_the_code():

@@ -19,8 +19,8 @@ from registry.domain.errors import Conflict, PermissionDenied, RuleViolation
 from registry.platform.db import utcnow
 from registry.platform.extensions import get_session
 from registry.proposals import services as proposals
-from registry.roster.pages import region_choices
 from registry.web.pages import bp
+from registry.web.pages.choices import region_choices
 from registry.web.pages.flow import attach_errors
 from registry.web.pages.forms import PageForm, choices
 

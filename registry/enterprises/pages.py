@@ -11,7 +11,7 @@ from flask import flash, redirect, render_template, url_for
 from sqlalchemy.orm.exc import StaleDataError
 
 from registry.accounts.access import current_actor, requires
-from registry.audit.pages import enterprise_history
+from registry.audit.display import enterprise_history
 from registry.domain import uscc
 from registry.domain.actors import Action, can
 from registry.domain.errors import Conflict, RuleViolation, StaleVersion
@@ -23,27 +23,18 @@ from registry.platform.db import utcnow
 from registry.platform.extensions import get_session, policies
 from registry.privacy import unmask
 from registry.proposals import four_eyes
-from registry.roster.pages import region_choices
+from registry.proposals.forms import lift_form
 from registry.titles.flags import CAUSE_NAMES
 from registry.titles.models import Ban, Certification
-from registry.titles.services import allowed_actions
+from registry.titles.services import OFFICER_EVENTS, allowed_actions
 from registry.web.errors import CHANGED, DB_CONFLICTS, as_conflict
 from registry.web.pages import bp
+from registry.web.pages.choices import region_choices
 from registry.web.pages.flow import attach_errors, rules, today
 from registry.web.pages.forms import EnterpriseForm, choices
 from registry.web.pages.helpers import region_name
 from registry.web.unmasking import recorded
 
-
-def lift_form(on):  # noqa: ANN001, ANN201  (imported late: pages.proposals imports this module's neighbours)
-    """The form that proposes lifting a ban early."""
-    from registry.proposals.pages import lift_form as blank
-
-    return blank(on)
-
-#: the events an officer records from the page, in the order the buttons appear
-OFFICER_EVENTS = (Event.SUBMIT_REVIEW, Event.PASS_REVIEW, Event.FAIL_REVIEW, Event.REVOKE, Event.WITHDRAW,
-                  Event.DOWNGRADE, Event.SUPERSEDE)
 EDITABLE = ("name", "uscc", "region_code", "industry_code", "size_class", "founded_on", "contact_name",
             "contact_email", "contact_phone")
 

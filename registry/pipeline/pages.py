@@ -22,9 +22,9 @@ from registry.pipeline.forms import BatchForm, MemberAddForm, MemberRemoveForm, 
 from registry.pipeline.models import Batch, Pool
 from registry.platform.db import utcnow
 from registry.platform.extensions import get_session
-from registry.roster.pages import tier_choices
 from registry.web.errors import DB_CONFLICTS, as_conflict
 from registry.web.pages import bp
+from registry.web.pages.choices import tier_choices
 from registry.web.pages.flow import rules, today
 from registry.web.pages.forms import choices
 from registry.web.pages.helpers import page_arg, year_arg

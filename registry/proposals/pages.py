@@ -8,11 +8,9 @@ lifting; the revocation and the USCC forms file the other two (pages/titles.py, 
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import flash, redirect, render_template, url_for
-from wtforms import DateField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import TextAreaField
+from wtforms.validators import Length, Optional
 
 from registry.accounts.access import current_actor, requires
 from registry.domain.actors import Action, can
@@ -21,6 +19,7 @@ from registry.platform.db import utcnow
 from registry.platform.extensions import get_session
 from registry.proposals import four_eyes
 from registry.proposals import services as proposals
+from registry.proposals.forms import BanLiftForm
 from registry.web.pages import bp
 from registry.web.pages.flow import rules, today
 from registry.web.pages.forms import PageForm
@@ -32,14 +31,6 @@ class DecisionForm(PageForm):
     """Confirm or reject, with an optional note."""
 
     note = TextAreaField("意见", validators=[Optional(), Length(max=1000)])
-
-
-class BanLiftForm(PageForm):
-    """Lift a ban early: from when, on what basis."""
-
-    lifted_on = DateField("解除日期", validators=[DataRequired("请填写解除日期")])
-    document_no = StringField("依据文号", validators=[Optional(), Length(max=128)])
-    note = TextAreaField("说明", validators=[Optional(), Length(max=1000)])
 
 
 def _message(exc: Exception) -> str:
@@ -108,8 +99,3 @@ def ban_lift(ban_id: int):
     return redirect(back)
 
 
-def lift_form(on: date) -> BanLiftForm:
-    """A blank lifting form for the enterprise page (dated today)."""
-    form = BanLiftForm(formdata=None)
-    form.lifted_on.data = on
-    return form

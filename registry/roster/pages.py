@@ -8,44 +8,24 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
 from flask import current_app, render_template, request, url_for
 from sqlalchemy.orm import selectinload
-from wtforms import SelectChoice
 
 from registry.accounts.access import current_actor, requires
 from registry.domain.actors import Action, Actor
 from registry.domain.lifecycle import STATUS_NAMES
-from registry.domain.regions import region_prefix
 from registry.enterprises.models import Enterprise
 from registry.enterprises.queries import RosterFilter, paginate, roster_select
-from registry.platform.extensions import get_session, policies
-from registry.regions.models import Region
+from registry.platform.extensions import get_session
 from registry.web.pages import bp
+from registry.web.pages.choices import region_choices, tier_choices
 from registry.web.pages.flow import today
 from registry.web.pages.forms import RosterFilterForm, choices
 from registry.web.pages.helpers import clamped_page, page_arg
 
 PER_PAGE = 50
 FILTERS = ("q", "region", "tier", "status", "expiring_within_days", "as_of", "sort")
-INDENT = {"province": "", "city": "　", "district": "　　"}
 EXPORTS = (("api.export_roster", "导出 Excel"), ("api.export_roster_csv", "导出 CSV"))  #: carry the current filters
-
-
-def region_choices(actor: Actor, *, blank: str | None = "全部地区", districts: bool = False) -> list[SelectChoice]:
-    """Return the regions of the actor's subtree (nationwide filters: provinces and cities only)."""
-    stmt = sa.select(Region.code, Region.name, Region.level).order_by(Region.code)
-    if actor.region_code == "000000" and not districts:
-        stmt = stmt.where(Region.level != "district")
-    else:
-        stmt = stmt.where(Region.code.startswith(region_prefix(actor.region_code)))
-    rows = [(code, f"{INDENT.get(level, '')}{name}（{code}）") for code, name, level in get_session().execute(stmt)]
-    return choices(([("", blank)] if blank is not None else []) + rows)
-
-
-def tier_choices() -> list[tuple[str, str]]:
-    """Return every tier code with its name, by programme and rank."""
-    return [(t.code, t.name) for t in policies().current_tiers()]
 
 
 def filter_form(actor: Actor) -> RosterFilterForm:

@@ -15,7 +15,6 @@ from registry.domain import consequences
 from registry.domain.actors import Action
 from registry.domain.lifecycle import EVENT_NAMES, LIVE, STATUS_NAMES, Event, check_transition
 from registry.domain.policy import Tier
-from registry.enterprises.pages import OFFICER_EVENTS
 from registry.enterprises.services import get_enterprise
 from registry.platform.db import utcnow
 from registry.platform.extensions import get_session, policies
@@ -23,6 +22,7 @@ from registry.proposals import four_eyes
 from registry.titles.flags import CAUSE_NAMES, losing_prerequisite
 from registry.titles.models import Certification
 from registry.titles.services import (
+    OFFICER_EVENTS,
     EventInput,
     apply_event,
     check_grant_allowed,

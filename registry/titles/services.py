@@ -52,6 +52,11 @@ class EventInput:
     incident_on: date | None = None  #: a revocation's cause: when the accident (violation) happened
 
 
+#: the events an officer records from the page, in the order the buttons appear
+OFFICER_EVENTS = (Event.SUBMIT_REVIEW, Event.PASS_REVIEW, Event.FAIL_REVIEW, Event.REVOKE, Event.WITHDRAW,
+                  Event.DOWNGRADE, Event.SUPERSEDE)
+
+
 def get_certification(session: Session, actor: Actor, certification_id: int) -> Certification:
     """Load a title inside the actor's region. :raises NotFound:"""
     return get_in_region(session, actor, Certification, certification_id, "称号记录", "certification")
