@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.domain.actors import Role
 from registry.platform.db import Base, str_enum, utcnow
+from registry.platform.pi_crypto import EncryptedText
 
 
 class User(Base):
@@ -36,7 +37,8 @@ class User(Base):
     #: set by an administrator's reset: the next login leads to the change-password page first
     must_change_password: Mapped[bool] = mapped_column(default=False)
     #: TOTP second factor (RFC 6238, base32 secret): set when enrolment starts, in use once `totp_enabled_at` is
-    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    #: the TOTP secret, SM4-GCM ciphertext at rest (migration 0017), plain base32 in Python
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText("users.totp_secret"))
     totp_enabled_at: Mapped[datetime | None]
     #: the last 30-second step whose code was accepted: a code is good once (no replay within its step)
     totp_last_step: Mapped[int | None]
