@@ -25,7 +25,7 @@ class Settings:
     """Deploy-time configuration."""
 
     env: str = "development"
-    database_url: str = f"sqlite:///{ROOT / 'instance' / 'registry.platform.db'}"
+    database_url: str = f"sqlite:///{ROOT / 'instance' / 'registry.db'}"
     secret_key: str = field(default="", repr=False)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25

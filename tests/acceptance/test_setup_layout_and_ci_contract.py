@@ -297,7 +297,7 @@ def test_layout_pins_gitignore_and_ci_as_the_spec_says():
     pins = [line.split("#")[0].strip() for line in (ROOT / "requirements.txt").read_text().splitlines()]
     pins = [line for line in pins if line and not line.startswith("-")]
     assert pins and all("==" in line for line in pins), [p for p in pins if "==" not in p]
-    ignored = subprocess.run(["git", "check-ignore", ".venv/x", "instance/registry.platform.db", "registry/__pycache__/x.pyc",
+    ignored = subprocess.run(["git", "check-ignore", ".venv/x", "instance/registry.db", "registry/__pycache__/x.pyc",
                               ".pytest_cache/x"], cwd=ROOT, capture_output=True, text=True)
     assert len(ignored.stdout.split()) == 4, ignored.stdout
     ci = (ROOT / ".ci" / "run").read_text()

@@ -67,7 +67,7 @@ def _wait_for(url: str, process: subprocess.Popen, timeout: float = 60) -> None:
 def running_server(workdir: Path) -> Iterator[str]:
     """Start the app as `make run` does, on a free port with a fresh database in `workdir`; yield its URL."""
     port = free_port()
-    env = {**os.environ, "REGISTRY_DATABASE_URL": f"sqlite:///{workdir / 'registry.platform.db'}", "REGISTRY_PORT": str(port),
+    env = {**os.environ, "REGISTRY_DATABASE_URL": f"sqlite:///{workdir / 'registry.db'}", "REGISTRY_PORT": str(port),
            "REGISTRY_SECRET_KEY": "e2e-secret", "REGISTRY_SMTP_PORT": str(free_port()), "FLASK_APP": "app",
            "REGISTRY_DEMO_PASSWORD": DEMO_PASSWORD}  # seed-demo's users get a random password unless asked
     flask = [sys.executable, "-m", "flask", "--app", "app"]

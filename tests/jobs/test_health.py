@@ -74,14 +74,14 @@ def health_of(url: str):
 
 
 def test_health_of_a_missing_sqlite_file_is_503_db_error(tmp_path):
-    status, body = health_of(f"sqlite:///{tmp_path / 'no-such-dir' / 'registry.platform.db'}")
+    status, body = health_of(f"sqlite:///{tmp_path / 'no-such-dir' / 'registry.db'}")
     assert (status, body["db"]) == (503, "error") and "数据库" in body["error"]
 
 
 def test_health_of_a_database_in_a_read_only_directory_is_503_db_error(tmp_path):
     directory = tmp_path / "ro"
     directory.mkdir()
-    url = f"sqlite:///{directory / 'registry.platform.db'}"
+    url = f"sqlite:///{directory / 'registry.db'}"
     upgrade(url)
     status, body = health_of(url)  # readable and writable: ok
     assert (status, body["db"]) == (200, "ok")

@@ -40,7 +40,7 @@ class Site:
     """The app on a SQLite file with an officer (token and cookie clients) and an enterprise."""
 
     def __init__(self, tmp_path) -> None:  # noqa: ANN001
-        self.url = f"sqlite:///{tmp_path / 'registry.platform.db'}"
+        self.url = f"sqlite:///{tmp_path / 'registry.db'}"
         upgrade(self.url)
         settings = Settings(env="testing", database_url=self.url, secret_key="test-secret",
                             policy_dir=ROOT / "config" / "policies")

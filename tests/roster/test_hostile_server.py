@@ -52,7 +52,7 @@ def peak_mb(pid: int) -> float:
 @pytest.fixture
 def server(tmp_path):
     """A fresh SQLite database, an officer with a token, and `flask run` serving it."""
-    env = {**os.environ, "REGISTRY_DATABASE_URL": f"sqlite:///{tmp_path / 'registry.platform.db'}",
+    env = {**os.environ, "REGISTRY_DATABASE_URL": f"sqlite:///{tmp_path / 'registry.db'}",
            "REGISTRY_SECRET_KEY": "hostile-secret", "REGISTRY_SMTP_PORT": str(free_port())}
     flask = [sys.executable, "-m", "flask", "--app", "app"]
 
