@@ -12,6 +12,7 @@ from jobs.cli import COMMANDS as JOB_COMMANDS
 from registry.accounts import users
 from registry.audit.cli import audit_group
 from registry.cli.base import DATE, cli_actor, fail, now, unit_of_work
+from registry.domain.actors import Role
 from registry.policies.cli import policies_group
 from registry.regions.cli import regions_group
 from registry.roster.cli import export_roster_command, import_roster
@@ -33,7 +34,8 @@ def init_db() -> None:
 @click.command("create-user")
 @with_appcontext
 @click.argument("name")
-@click.option("--role", required=True, type=click.Choice(["admin", "officer", "auditor"]))
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]),
+              help="officer, admin, leader, auditor, or one of the three administrator roles (sysadmin, secadmin, auditadmin)")
 @click.option("--region", required=True, help="GB/T 2260 code of the user's region node")
 @click.option("--email", required=True)
 @click.option("--password-stdin", is_flag=True,

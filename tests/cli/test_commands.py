@@ -156,3 +156,17 @@ def test_policies_check_refuses_a_rule_without_a_source(tmp_path):
     app, _ = make_app(tmp_path, policy_dir=directory)
     result = app.test_cli_runner().invoke(args=["policies", "check"])
     assert result.exit_code == 1 and "validity.years" in result.output
+
+
+def test_create_user_knows_every_role_of_spec_6(tmp_path):
+    """The operator creates the first administrators from the command line (nobody else can: 三员分立)."""
+    app, _settings = make_app(tmp_path)
+    run(app, "init-db")
+    for n, role in enumerate(("sysadmin", "secadmin", "auditadmin", "leader")):
+        made = app.test_cli_runner().invoke(args=["create-user", f"u{n}", "--role", role, "--region", "330000",
+                                                  "--email", f"u{n}@x.cn", "--password-stdin"],
+                                            input="Long-enough-1\n")
+        assert made.exit_code == 0, made.output
+    bad = app.test_cli_runner().invoke(args=["create-user", "x", "--role", "root", "--region", "330000",
+                                             "--email", "x@x.cn", "--password-stdin"], input="Long-enough-1\n")
+    assert bad.exit_code != 0 and "root" in bad.output
