@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from registry.domain.criteria_nodes import (
-    Band, Criteria, Flag, Group, Indicator, InRegion, Manual, Score, Threshold, Title, Zone)
+    Band, Criteria, Flag, Group, Indicator, InRegion, Manual, Threshold, Title, Zone)
 from registry.domain.criteria_report import Metric
 from registry.domain.criteria_toml import parse_criteria
 from registry.domain.errors import PolicyError
@@ -348,8 +348,8 @@ FIGURE_NAMES = "revenue, main_business_revenue, rd_expense, employees, rd_staff,
     ('[c]\nkind = "title"\nany_of = ["a", 1]\n', "c.any_of", "expected a non-empty list of tier codes"),
     ('[c]\nkind = "title"\n', "c.any_of", "missing (required)"),
     ('[c]\nkind = "flag"\nflag = "rich"\n', "c.flag",
-     "must be one of sme, no_major_accident_2y, no_major_accident_3y, no_dishonesty_3y, no_active_ban,"
-     " audit_report_code; got 'rich'"),
+     ("must be one of sme, no_major_accident_2y, no_major_accident_3y, no_dishonesty_3y, no_active_ban,"
+      " audit_report_code; got 'rich'")),
     ('[c]\nkind = "flag"\nflag = "sme"\nexpected = "no"\n', "c.expected", "expected bool, got str 'no'"),
     ('[c]\nkind = "region"\nin = []\n', "c.in", "expected a non-empty list of 6-digit region codes"),
     ('[c]\nkind = "region"\nin = ["33000"]\n', "c.in", "expected a non-empty list of 6-digit region codes"),
