@@ -31,7 +31,8 @@ check: install
 # Mutation testing of registry/domain/ by its own tests (tests/domain), one module at a time
 # (config: setup.cfg [mutmut]; report: docs/mutation.md). Slow; not part of `make test` or CI.
 # `make mutation MODULES="periods deadlines"` runs only those; MUTMUT_CHILDREN=1 by default (shared CPUs).
-MODULES ?= periods deadlines workdays eligibility guards lifecycle consequences criteria_nodes criteria_report regions uscc text
+MODULES ?= periods deadlines workdays eligibility guards lifecycle consequences criteria_nodes criteria_report \
+	regions uscc text policy criteria_toml criteria actors errors passwords
 MUTMUT_CHILDREN ?= 1
 mutation: install
 	@for m in $(MODULES); do \

@@ -26,17 +26,26 @@ def main(modules: list[str]) -> int:
             continue
         counts[parts[2]][status] += 1
     print(f"{'module':<16}{'mutants':>8}{'killed':>8}{'survived':>9}{'other':>7}{'score':>8}")
-    for module in modules or sorted(counts):
+    everything: Counter[str] = Counter()
+    listed = modules or sorted(counts)
+    for module in listed:
         c = counts.get(module, Counter())
-        total = sum(c.values())
-        killed = sum(c[s] for s in DETECTED)
-        survived = c["survived"] + c["no tests"]  # no test reaches it: not detected either
-        other = total - killed - survived
-        score = f"{100 * killed / total:.1f}%" if total else "-"
-        print(f"{module:<16}{total:>8}{killed:>8}{survived:>9}{other:>7}{score:>8}")
+        everything.update(c)
+        _row(module, c)
         if c["not checked"]:
             print(f"  ({c['not checked']} not checked: run `mutmut run \"registry.domain.{module}.*\"`)")
+    if len(listed) > 1:
+        _row("total", everything)
     return 0
+
+
+def _row(label: str, c: Counter[str]) -> None:
+    total = sum(c.values())
+    killed = sum(c[s] for s in DETECTED)
+    survived = c["survived"] + c["no tests"]  # no test reaches it: not detected either
+    other = total - killed - survived
+    score = f"{100 * killed / total:.1f}%" if total else "-"
+    print(f"{label:<16}{total:>8}{killed:>8}{survived:>9}{other:>7}{score:>8}")
 
 
 if __name__ == "__main__":

@@ -353,7 +353,8 @@ def stated_rule_keys(raw: Mapping[str, Any]) -> list[str]:
         value = raw.get(head)
         if tail:
             value = value.get(tail) if isinstance(value, dict) else None
-        if value not in (None, [], False):
+        # `is not False`, not `not in (…, False)`: 0 == False, and a stated 0 (window_days = 0) is a value
+        if value is not None and value != [] and value is not False:
             out.append(key)
     return out
 
