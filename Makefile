@@ -32,7 +32,7 @@ check: install
 # (config: setup.cfg [mutmut]; report: docs/mutation.md). Slow; not part of `make test` or CI.
 # `make mutation MODULES="periods deadlines"` runs only those; MUTMUT_CHILDREN=1 by default (shared CPUs).
 MODULES ?= periods deadlines workdays eligibility guards lifecycle consequences criteria_nodes criteria_report \
-	regions uscc text policy criteria_toml criteria actors errors passwords
+	regions uscc text policy criteria_toml criteria actors errors passwords personal
 MUTMUT_CHILDREN ?= 1
 mutation: install
 	@for m in $(MODULES); do \
