@@ -165,7 +165,8 @@ def test_init_db_and_seed_demo_build_the_default_roster_and_a_rerun_changes_noth
     assert "新增企业 3000 家" in first.stdout
     with sqlite3.connect(db) as conn:
         cities = {row[0] for row in conn.execute("SELECT DISTINCT substr(region_code, 1, 4) || '00' FROM enterprises")}
-        assert conn.execute("SELECT COUNT(*) FROM enterprises").fetchone()[0] == 3000
+        # the default roster, and the six 椒江 applicants of the pipeline scene (issue 18 point 10)
+        assert conn.execute("SELECT COUNT(*) FROM enterprises").fetchone()[0] == 3000 + 6
         usccs = [row[0] for row in conn.execute("SELECT uscc FROM enterprises")]
     assert cities == ZJ_CITIES
     assert all(stdnum_uscc.is_valid(code) for code in usccs)

@@ -24,6 +24,7 @@ from registry.cli.demo import seed
 from registry.enterprises.models import Enterprise
 from tests.conftest import NOW, ROOT, d
 from tests.factories import grant, make_enterprise
+from tests.web.fixtures import code_for
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -95,10 +96,11 @@ def test_demo_auditor_cannot_write_anything(app, demo, session):
 
 
 def test_passwords_and_tokens_are_stored_hashed(app, make_user, session):
-    user = make_user("officer", "331000", username="hash_check")
+    user = make_user("officer", "331000", username="hash_check", second_factor=True)  # tokens need a 2FA session
     assert user.password_hash.startswith("scrypt:") and "correct-horse-9" not in user.password_hash
     client = app.test_client()
-    assert client.post("/api/v1/session", json={"username": "hash_check", "password": "correct-horse-9"}).status_code == 200
+    assert client.post("/api/v1/session", json={"username": "hash_check", "password": "correct-horse-9",
+                                                "code": code_for(client, "hash_check")}).status_code == 200
     made = client.post("/api/v1/tokens", json={"name": "etl"}).get_json()
     row = session.get(ApiToken, made["id"])
     assert row.token_hash == hashlib.sha256(made["token"].encode()).hexdigest()

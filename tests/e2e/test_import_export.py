@@ -69,13 +69,13 @@ def test_import_with_errors_then_fixed_then_export(page, tmp_path):
     assert page.locator("#total-new_enterprises").inner_text() == "3"
 
     page.goto("/enterprises")
-    page.get_by_label("名称或统一社会信用代码").fill(MARK)
+    page.get_by_label("名称、统一社会信用代码或联系人电话、邮箱").fill(MARK)
     page.get_by_role("button", name="查询").click()
     assert page.get_by_role("heading", name="共 3 家企业").is_visible()
     with page.expect_download() as info:
         page.get_by_role("link", name="导出 Excel").click()
     assert re.fullmatch(r"企业名录-\d{4}-\d{2}-\d{2}\.xlsx", info.value.suggested_filename)
     exported = read(info.value, tmp_path)
-    assert exported[0][:4] == ["序号", "企业名称", "统一社会信用代码", "地区代码"]
+    assert exported[0][:4] == ["序号", "企业名称", "统一社会信用代码", "所在地区"]  # headers from the field catalogue
     uscc = exported[0].index("统一社会信用代码")
     assert sorted(r[uscc] for r in exported[1:]) == sorted(make_uscc("331002", 960_000 + i) for i in (1, 2, 3))

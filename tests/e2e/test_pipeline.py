@@ -52,7 +52,7 @@ def test_pool_precheck_and_batch_board(page):
     form = page.locator("form", has=page.get_by_role("button", name="创建批次"))
     form.get_by_label("称号层级").select_option(TIER)
     form.get_by_label("年度").fill(str(SERVER_TODAY.year))
-    form.get_by_label("批次名称").fill("第一批（演示）")
+    form.get_by_label("批次名称").fill("第三批")  # the demo has 第一批（演示） and 第二批（演示）
     form.get_by_label("推荐名额").fill("331000=2\n330000=5")
     for days, level in ((20, "区县级"), (35, "市级"), (50, "省级"), (80, "部级")):
         form.get_by_label(f"{level}推荐截止日期").fill((SERVER_TODAY + timedelta(days=days)).isoformat())
@@ -60,7 +60,7 @@ def test_pool_precheck_and_batch_board(page):
     page.wait_for_url("**/batches")
     assert "已创建批次" in page.locator("main").inner_text()
 
-    page.get_by_role("link", name="第一批（演示）").click()
+    page.get_by_role("link", name="第三批").click()
     page.wait_for_url(re.compile(r"/batches/\d+$"))
     quotas = page.locator("section[aria-labelledby='h-quota'] tbody").inner_text()
     assert "331000" in quotas and "0 / 2" in quotas
