@@ -100,6 +100,8 @@ class AnnualOverride:
     year: int
     due_on: date
     document_no: str = ""
+    #: the policy's month-day this override moves (30 April: the 63号 update); other dates keep theirs
+    month_day: tuple[int, int] = (4, 30)
 
 
 @dataclass(frozen=True)
@@ -121,11 +123,12 @@ class AnnualOverrides:
 
     rows: tuple[AnnualOverride, ...] = ()
 
-    def for_region(self, region_code: str | None, year: int) -> AnnualOverride | None:
-        """The override governing `region_code` in `year` (the deepest node holding it), if any."""
-        if not region_code:
+    def for_region(self, region_code: str | None, year: int, month_day: tuple[int, int] | None) -> AnnualOverride | None:
+        """The override of the policy date `month_day` governing `region_code` in `year` (the deepest node), if any."""
+        if not region_code or month_day is None:
             return None
-        found = [o for o in self.rows if o.year == year and contains(o.region_code, region_code)]
+        found = [o for o in self.rows if o.year == year and o.month_day == month_day
+                 and contains(o.region_code, region_code)]
         return max(found, key=lambda o: len(region_prefix(o.region_code)), default=None)
 
     def classes(self, years: range | tuple[int, ...] | list[int]) -> list[RegionClass]:
@@ -143,12 +146,12 @@ def annual_due_in_region(cal: WorkdayCalendar, tier: Tier, year: int, overrides:
                          region_code: str | None) -> DueDate | None:
     """The annual update's last day in `year` for a title of `tier` in `region_code`.
 
-    A recorded override of the region (its most specific node) replaces the policy's date as it
-    stands: the notice names a day, so it is neither moved off a rest day nor provisional.
+    A recorded override of the region (its most specific node) for the tier's policy date (month-day)
+    replaces that date as it stands: the notice names a day, so it is neither moved off a rest day nor provisional.
     """
     if tier.annual_update_due is None:
         return None
-    override = overrides.for_region(region_code, year)
+    override = overrides.for_region(region_code, year, tier.annual_update_due)
     if override is not None:
         return DueDate(override.due_on)
     return annual_update_due(cal, tier, year)

@@ -44,9 +44,11 @@ class DeadlineOverride(Base):
     kind: Mapped[str] = mapped_column(sa.String(32), default="annual_update")
     region_code: Mapped[str] = mapped_column(sa.String(6))
     year: Mapped[int]
+    #: the policy's date (MM-DD) this override moves: the tiers whose annual update falls then
+    policy_date: Mapped[str] = mapped_column(sa.String(5), default="04-30")
     due_on: Mapped[date]
     document_no: Mapped[str] = mapped_column(sa.String(200))
     note: Mapped[str] = mapped_column(sa.String(500), default="")
     created_by: Mapped[str] = mapped_column(sa.String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    __table_args__ = (sa.UniqueConstraint("kind", "region_code", "year"),)
+    __table_args__ = (sa.UniqueConstraint("kind", "region_code", "year", "policy_date"),)

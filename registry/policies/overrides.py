@@ -33,7 +33,8 @@ from registry.regions.models import Region
 
 ANNUAL_UPDATE = "annual_update"
 KIND_NAMES = {ANNUAL_UPDATE: "年度信息更新"}
-FIELDS = ("kind", "region_code", "year", "due_on", "document_no", "note")
+FIELDS = ("kind", "region_code", "year", "policy_date", "due_on", "document_no", "note")
+DEFAULT_POLICY_DATE = "04-30"  #: 63号: 每年1月1日至4月30日更新企业信息
 DOCUMENT_MAX, NOTE_MAX = 200, 500
 YEARS = (2000, 2100)
 
@@ -47,6 +48,7 @@ class OverrideRow:
     region_code: str
     region_name: str
     year: int
+    policy_date: str
     due_on: date
     policy_due_on: date | None
     document_no: str
@@ -61,11 +63,24 @@ def _require_admin(actor: Actor) -> None:
         raise PermissionDenied("仅业务管理员可以登记或删除截止日期调整 / only an admin may change deadline overrides")
 
 
-def policy_due(rules: Rules, year: int) -> date | None:
-    """The policy's own annual-update date of `year`: the earliest of the tiers that have one."""
-    found = [d.on for p in rules.policies.policies for t in p.tiers
-             if (d := annual_update_due(rules.calendar, t, year)) is not None]
-    return min(found, default=None)
+def policy_dates(rules: Rules) -> dict[str, list[str]]:
+    """Each policy date (MM-DD) of the annual update, with the names of the tiers whose update falls then."""
+    found: dict[str, list[str]] = {}
+    for tier in (t for p in rules.policies.policies for t in p.tiers if t.annual_update_due is not None):
+        month, day = tier.annual_update_due  # type: ignore[misc]
+        names = found.setdefault(f"{month:02d}-{day:02d}", [])
+        if tier.name not in names:
+            names.append(tier.name)
+    return dict(sorted(found.items()))
+
+
+def policy_due(rules: Rules, year: int, policy_date: str) -> date | None:
+    """The policy's own date of `year` for the update due on `policy_date` (moved off a rest day)."""
+    for tier in (t for p in rules.policies.policies for t in p.tiers):
+        if tier.annual_update_due is not None and f"{tier.annual_update_due[0]:02d}-{tier.annual_update_due[1]:02d}" == policy_date:
+            found = annual_update_due(rules.calendar, tier, year)
+            return found.on if found is not None else None
+    return None
 
 
 def list_overrides(session: Session, actor: Actor, rules: Rules, year: int | None = None) -> list[OverrideRow]:
@@ -75,9 +90,17 @@ def list_overrides(session: Session, actor: Actor, rules: Rules, year: int | Non
     if year is not None:
         stmt = stmt.where(DeadlineOverride.year == year)
     rows = session.execute(stmt.order_by(DeadlineOverride.year.desc(), DeadlineOverride.region_code)).all()
-    return [OverrideRow(o.id, o.kind, o.region_code, name or o.region_code, o.year, o.due_on, policy_due(rules, o.year),
-                        o.document_no, o.note, o.created_by, o.created_at)
+    return [OverrideRow(o.id, o.kind, o.region_code, name or o.region_code, o.year, o.policy_date, o.due_on,
+                        policy_due(rules, o.year, o.policy_date), o.document_no, o.note, o.created_by, o.created_at)
             for o, name in rows if in_scope(actor, o.region_code) or _above(o.region_code, actor.region_code)]
+
+
+def node_choices(session: Session, actor: Actor) -> list[tuple[str, str]]:
+    """The provinces and cities of the actor's region an override can be recorded for, as (code, label)."""
+    low, high = code_range(actor.region_code) if actor.region_code != "000000" else ("000000", "999999")
+    rows = session.execute(sa.select(Region.code, Region.name, Region.level).where(
+        Region.level.in_(("province", "city")), Region.code.between(low, high)).order_by(Region.code)).all()
+    return [(code, f"{'　' if level == 'city' else ''}{name}（{code}）") for code, name, level in rows]
 
 
 def _above(node: str, region: str) -> bool:
@@ -90,8 +113,12 @@ def _text(value: object) -> str:
 
 
 def add_override(session: Session, *, actor: Actor, rules: Rules, region_code: object, year: object,
-                 due_on: object, document_no: object, note: object = "", at: datetime) -> DeadlineOverride:
+                 due_on: object, document_no: object, note: object = "", policy_date: object = None,
+                 at: datetime) -> DeadlineOverride:
     """Record that `region_code` moved the annual update of `year` to `due_on` by `document_no`.
+
+    `policy_date` (MM-DD) names the policy's date that moves (default 04-30, the 63号 update): the
+    tiers whose annual update falls on another date (浙江隐形冠军's 31 March report) keep theirs.
 
     :raises RuleViolation: naming the field, in Chinese; nothing is written.
     """
@@ -113,6 +140,11 @@ def add_override(session: Session, *, actor: Actor, rules: Rules, region_code: o
     if year_n is None or not YEARS[0] <= year_n <= YEARS[1]:
         errors["year"] = [f"年度：请填写 {YEARS[0]} 至 {YEARS[1]} 之间的年份 / year: {YEARS[0]}..{YEARS[1]}"]
         year_n = None
+    moved = _text(policy_date) or DEFAULT_POLICY_DATE
+    dates = policy_dates(rules)
+    if moved not in dates:
+        errors["policy_date"] = [f"调整的事项：政策中没有 {moved} 截止的年度信息更新，应为 {'、'.join(dates)} 之一"
+                                 " / policy_date: not a policy date"]
     day: date | None = due_on if isinstance(due_on, date) else None
     if day is None and _text(due_on):
         try:
@@ -122,7 +154,7 @@ def add_override(session: Session, *, actor: Actor, rules: Rules, region_code: o
     if day is None:
         errors["due_on"] = ["截止日期：请填写日期，如 2027-06-26 / due_on: a date"]
     elif year_n is not None:
-        own = policy_due(rules, year_n)
+        own = policy_due(rules, year_n, moved)
         if day.year != year_n:
             errors["due_on"] = [f"截止日期：应在 {year_n} 年内 / due_on: within the year"]
         elif own is not None and day < own:
@@ -138,13 +170,13 @@ def add_override(session: Session, *, actor: Actor, rules: Rules, region_code: o
         errors["note"] = [f"说明：不超过 {NOTE_MAX} 个字 / note: at most {NOTE_MAX}"]
     if not errors and session.scalar(sa.select(DeadlineOverride.id).where(
             DeadlineOverride.kind == ANNUAL_UPDATE, DeadlineOverride.region_code == code,
-            DeadlineOverride.year == year_n)) is not None:
+            DeadlineOverride.year == year_n, DeadlineOverride.policy_date == moved)) is not None:
         errors["year"] = [f"年度：{region.name if region else code} {year_n} 年已登记调整，请先删除原记录 / "
                           "year: already overridden"]
     if errors:
         raise RuleViolation(errors)
     assert year_n is not None and day is not None
-    row = DeadlineOverride(kind=ANNUAL_UPDATE, region_code=code, year=year_n, due_on=day, document_no=doc,
+    row = DeadlineOverride(kind=ANNUAL_UPDATE, region_code=code, year=year_n, policy_date=moved, due_on=day, document_no=doc,
                            note=text, created_by=actor.label[:128], created_at=at)
     session.add(row)
     session.flush()

@@ -38,12 +38,19 @@ def load_calendar(session: Session) -> WorkdayCalendar:
     return calendar_from_rows(((d, w) for d, w in rows), years)
 
 
+def month_day(text: str) -> tuple[int, int]:
+    """'04-30' → (4, 30)."""
+    month, day = text.split("-")
+    return int(month), int(day)
+
+
 def load_overrides(session: Session) -> AnnualOverrides:
     """The recorded annual-update overrides (few: a row per region and year that moved its window)."""
     rows = session.execute(sa.select(DeadlineOverride.region_code, DeadlineOverride.year, DeadlineOverride.due_on,
-                                     DeadlineOverride.document_no)
+                                     DeadlineOverride.document_no, DeadlineOverride.policy_date)
                            .order_by(DeadlineOverride.year, DeadlineOverride.region_code)).all()
-    return AnnualOverrides(tuple(AnnualOverride(r.region_code, r.year, r.due_on, r.document_no) for r in rows))
+    return AnnualOverrides(tuple(AnnualOverride(r.region_code, r.year, r.due_on, r.document_no, month_day(r.policy_date))
+                                 for r in rows))
 
 
 def load_rules(session: Session, policies: PolicySet) -> Rules:

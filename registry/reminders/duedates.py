@@ -241,7 +241,7 @@ def annual_due_dates(rules: Rules, year: int, region_code: str | None = None) ->
     """Map each policy month-day of the annual update to its last day in `year`.
 
     In `region_code`, a recorded override of its deepest overridden node (rules.overrides) replaces
-    every month-day's date of that year (registry/policies/overrides.py, docs/deadline-overrides.md).
+    the date of the month-day it names, that year (registry/policies/overrides.py, docs/deadline-overrides.md).
     """
     dues: dict[tuple[int, int], DueDate] = {}
     for tier in (t for p in rules.policies.policies for t in p.tiers):
