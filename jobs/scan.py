@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from registry.audit import trail as audit
 from registry.domain.actors import Actor, system_actor
+from registry.domain.deadlines import DueDate, RegionClass
 from registry.domain.errors import DomainError
 from registry.domain.guards import review_window
 from registry.domain.lifecycle import LIVE, Event, Status
@@ -127,35 +128,45 @@ def flag_missed_annual_updates(session: Session, *, actor: Actor, rules: Rules, 
     their term begun by the due date), grouped by enterprise as the reminders group them.
     """
     tiers = dd.TierCache(rules)
-    for year, dues in dd.last_passed_annual_dues(rules, today).items():
-        for month_day, due in dues.items():
-            if due.provisional:
-                report.warnings.append(f"{year} 年度信息更新截止日 {due.on} 为暂定（缺少 "
-                                       f"{', '.join(map(str, due.missing_years))} 年节假日数据），暂不处理")
-                continue
-            losing = [(code, key, tier.requires_audit_code) for code, key, tier in wanted.tiers(rules)
-                      if tier.annual_update_due == month_day and tier.missed_annual_update == "lose_review_eligibility"]
-            # a report counts only when submitted on or before the due date (as moved off rest days) and,
-            # where the tier requires it (财办会〔2024〕15号), with its audit report's 验证码
-            on_time = sa.select(AnnualReport.id).where(AnnualReport.enterprise_id == Certification.enterprise_id,
-                                                       AnnualReport.year == year - 1, AnnualReport.submitted_on <= due.on)
-            with_code = on_time.where(sa.func.length(sa.func.trim(sa.func.coalesce(AnnualReport.audit_report_code, ""))) > 0)
-            plain = [(c, k) for c, k, needs in losing if not needs]
-            coded = [(c, k) for c, k, needs in losing if needs]
-            rows = session.execute(sa.select(Certification.id, Certification.enterprise_id).where(
-                Certification.status.in_(LIVE), Certification.recognized_on < date(year, 1, 1),
-                Certification.review_eligible.is_(True), Certification.valid_from <= due.on,
-                sa.or_(sa.and_(wanted.tier_is(rules, plain), ~sa.exists(on_time)),
-                       sa.and_(wanted.tier_is(rules, coded), ~sa.exists(with_code))))
-                .order_by(Certification.id)).all()
-            by_enterprise: dict[int, list[int]] = defaultdict(list)
-            for cert_id, enterprise_id in rows:
-                by_enterprise[enterprise_id].append(cert_id)
-            for cert_id in (i for ids in by_enterprise.values() for i in ids):
-                cert = session.get(Certification, cert_id)
-                assert cert is not None
-                _lose_eligibility(session, actor, cert, tiers(cert.tier, cert.policy_code), "annual_update_missed",
-                                  at, report, f"{year} 年度信息更新 {due.on} 截止前未按要求报送")
+    for cls, by_year in dd.passed_classes(rules, today):  # each region by its own date (deadline overrides)
+        for year, dues in by_year.items():
+            for month_day, due in dues.items():
+                if due.provisional:
+                    warning = (f"{year} 年度信息更新截止日 {due.on} 为暂定（缺少 "
+                               f"{', '.join(map(str, due.missing_years))} 年节假日数据），暂不处理")
+                    if warning not in report.warnings:
+                        report.warnings.append(warning)
+                    continue
+                _flag_missed_annual(session, actor, rules, tiers, cls, year, month_day, due, at, report)
+
+
+def _flag_missed_annual(session: Session, actor: Actor, rules: Rules, tiers: dd.TierCache, cls: RegionClass,
+                        year: int, month_day: tuple[int, int], due: DueDate, at: datetime,
+                        report: ScanReport) -> None:
+    losing = [(code, key, tier.requires_audit_code) for code, key, tier in wanted.tiers(rules)
+              if tier.annual_update_due == month_day and tier.missed_annual_update == "lose_review_eligibility"]
+    # a report counts only when submitted on or before the due date (as moved off rest days, or as the
+    # region's override sets it) and, where the tier requires it (财办会〔2024〕15号), with its audit report's 验证码
+    on_time = sa.select(AnnualReport.id).where(AnnualReport.enterprise_id == Certification.enterprise_id,
+                                               AnnualReport.year == year - 1, AnnualReport.submitted_on <= due.on)
+    with_code = on_time.where(sa.func.length(sa.func.trim(sa.func.coalesce(AnnualReport.audit_report_code, ""))) > 0)
+    plain = [(c, k) for c, k, needs in losing if not needs]
+    coded = [(c, k) for c, k, needs in losing if needs]
+    rows = session.execute(sa.select(Certification.id, Certification.enterprise_id).where(
+        Certification.status.in_(LIVE), Certification.recognized_on < date(year, 1, 1),
+        Certification.review_eligible.is_(True), Certification.valid_from <= due.on,
+        dd.in_class(Certification.region_code, cls),
+        sa.or_(sa.and_(wanted.tier_is(rules, plain), ~sa.exists(on_time)),
+               sa.and_(wanted.tier_is(rules, coded), ~sa.exists(with_code))))
+        .order_by(Certification.id)).all()
+    by_enterprise: dict[int, list[int]] = defaultdict(list)
+    for cert_id, enterprise_id in rows:
+        by_enterprise[enterprise_id].append(cert_id)
+    for cert_id in (i for ids in by_enterprise.values() for i in ids):
+        cert = session.get(Certification, cert_id)
+        assert cert is not None
+        _lose_eligibility(session, actor, cert, tiers(cert.tier, cert.policy_code), "annual_update_missed",
+                          at, report, f"{year} 年度信息更新 {due.on} 截止前未按要求报送")
 
 
 def flag_unreported_changes(session: Session, *, actor: Actor, rules: Rules, today: date, at: datetime,

@@ -18,6 +18,8 @@ from registry.enterprises import pages as enterprises_pages
 from registry.enterprises import report_pages
 from registry.pipeline import api_batches, api_pools, page_actions, page_board
 from registry.pipeline import pages as pipeline_pages
+from registry.policies import api as policies_api
+from registry.policies import pages as policies_pages
 from registry.printing import pages as printing_pages
 from registry.proposals import api as proposals_api
 from registry.proposals import pages as proposals_pages
@@ -32,5 +34,5 @@ from registry.todo import pages as todo_pages
 from registry.web.api import meta
 
 MODULES = (printing_pages, accounts_api, accounts_pages, second_factor_pages, admin_api, admin_pages, proposals_api, proposals_pages, audit_api, audit_pages, dashboard_pages, enterprises_api, enterprises_pages,
-           report_pages, api_batches, api_pools, page_actions, page_board, pipeline_pages, reminders_api,
+           report_pages, api_batches, api_pools, page_actions, page_board, pipeline_pages, policies_api, policies_pages, reminders_api,
            reminders_pages, roster_api, import_pages, roster_pages, titles_api, titles_pages, todo_pages, meta)

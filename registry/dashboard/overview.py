@@ -13,12 +13,13 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, contains_eager
 
-from registry.domain.deadlines import DueDate, annual_update_due
+from registry.domain.deadlines import DueDate, RegionClass, annual_due_in_region
 from registry.domain.lifecycle import LIVE
 from registry.domain.periods import add_months
 from registry.enterprises.models import AnnualReport, Enterprise
 from registry.enterprises.queries import paginate
 from registry.policies.rules import Rules
+from registry.reminders.duedates import in_class
 from registry.reminders.models import OutboxMessage
 from registry.titles.models import Certification
 
@@ -73,11 +74,13 @@ class Overdue:
     reason: str
 
 
-def _update_deadlines(session: Session, rules: Rules, today: date) -> dict[tuple[str, str], tuple[int, DueDate]]:
-    """The latest passed annual-update deadline (year, due) of every (tier, policy) among live titles.
+def _update_deadlines(session: Session, rules: Rules, today: date,
+                      cls: RegionClass) -> dict[tuple[str, str], tuple[int, DueDate]]:
+    """The latest passed annual-update deadline (year, due) of every (tier, policy) among live titles of `cls`.
 
     This year's once it has passed, else last year's: between 1 January and the due day the update
     missed last year is still the one overdue (as `duedates.annual_overdue` decides for reminders).
+    The regions of `cls` share their dates: the policy's, or a province's or city's override.
     """
     pairs = session.execute(sa.select(Certification.tier, Certification.policy_code).distinct()
                             .where(Certification.status.in_(LIVE_VALUES))).all()
@@ -85,7 +88,7 @@ def _update_deadlines(session: Session, rules: Rules, today: date) -> dict[tuple
     for tier_code, policy_code in pairs:
         tier = rules.policies.tier(tier_code, policy_code=policy_code)
         for year in (today.year, today.year - 1):
-            due = annual_update_due(rules.calendar, tier, year)
+            due = annual_due_in_region(rules.calendar, tier, year, rules.overrides, cls.code)
             if due is not None and today > due.on:
                 passed[(tier_code, policy_code)] = (year, due)
                 break
@@ -94,8 +97,12 @@ def _update_deadlines(session: Session, rules: Rules, today: date) -> dict[tuple
 
 def overdue_annual_updates(session: Session, rules: Rules, today: date,
                            limit: int = 100) -> tuple[list[Overdue], int]:
-    """Titles flagged annual_update_missed, and live titles lacking the report of the latest passed due date."""
-    passed = _update_deadlines(session, rules, today)
+    """Titles flagged annual_update_missed, and live titles lacking the report of the latest passed due date.
+
+    Each title is judged by its region's date (a province's or city's override, else the policy's).
+    """
+    classes = [(cls, _update_deadlines(session, rules, today, cls))
+               for cls in rules.overrides.classes((today.year - 1, today.year))]
     flagged = sa.and_(sa.not_(Certification.review_eligible),
                       Certification.review_ineligible_cause == "annual_update_missed")
 
@@ -105,10 +112,13 @@ def overdue_annual_updates(session: Session, rules: Rules, today: date,
         return sa.and_(Certification.tier == tier, Certification.policy_code == policy,
                        Certification.recognized_on < date(year, 1, 1), sa.not_(reported))
 
-    owing = sa.or_(*[missing(t, p, year) for (t, p), (year, _) in passed.items()]) if passed else sa.false()
+    owing = sa.or_(sa.false(), *[sa.and_(in_class(Certification.region_code, cls),
+                                         sa.or_(*[missing(t, p, year) for (t, p), (year, _) in passed.items()]))
+                                 for cls, passed in classes if passed])
     rows, total = paginate(session, _with_enterprise(sa.or_(flagged, owing)), 1, limit)
     out = []
     for cert in rows:
+        passed = next((p for cls, p in classes if cls.holds(cert.region_code)), {})
         year_due = passed.get((cert.tier, cert.policy_code))
         if cert.review_ineligible_cause == "annual_update_missed":
             reason = "已丧失复核资格：未按期更新年度信息"

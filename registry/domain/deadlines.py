@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from registry.domain.periods import add_months, add_years, year_end
 from registry.domain.policy import Period, Tier
+from registry.domain.regions import contains, region_prefix
 from registry.domain.workdays import Provisional, WorkdayCalendar, add_workdays, next_workday_on_or_after
 
 
@@ -89,6 +90,71 @@ def annual_update_due(cal: WorkdayCalendar, tier: Tier, year: int) -> DueDate | 
     guessing = Provisional(cal)
     end = next_workday_on_or_after(guessing, date(year, month, day))
     return DueDate(end, guessing.is_provisional, tuple(sorted(guessing.missing_years)))
+
+
+@dataclass(frozen=True)
+class AnnualOverride:
+    """A region's own annual-update date for one year (a province or city moved the window by a notice)."""
+
+    region_code: str
+    year: int
+    due_on: date
+    document_no: str = ""
+    #: the policy's month-day this override moves (30 April: the 63号 update); other dates keep theirs
+    month_day: tuple[int, int] = (4, 30)
+
+
+@dataclass(frozen=True)
+class RegionClass:
+    """Regions that share one history of overrides: under `code` (None: anywhere) and under none of `excluded`."""
+
+    code: str | None
+    excluded: tuple[str, ...] = ()
+
+    def holds(self, region_code: str) -> bool:
+        """Tell whether `region_code` belongs to this class."""
+        return ((self.code is None or contains(self.code, region_code))
+                and not any(contains(s, region_code) for s in self.excluded))
+
+
+@dataclass(frozen=True)
+class AnnualOverrides:
+    """The recorded overrides of the annual update's date; the most specific region node wins."""
+
+    rows: tuple[AnnualOverride, ...] = ()
+
+    def for_region(self, region_code: str | None, year: int, month_day: tuple[int, int] | None) -> AnnualOverride | None:
+        """The override of the policy date `month_day` governing `region_code` in `year` (the deepest node), if any."""
+        if not region_code or month_day is None:
+            return None
+        found = [o for o in self.rows if o.year == year and o.month_day == month_day
+                 and contains(o.region_code, region_code)]
+        return max(found, key=lambda o: len(region_prefix(o.region_code)), default=None)
+
+    def classes(self, years: range | tuple[int, ...] | list[int]) -> list[RegionClass]:
+        """Split the country into classes whose regions have the same override in each of `years`.
+
+        One class per overridden node (minus the deeper overridden nodes inside it), and the rest.
+        Without overrides in those years: one class, everywhere.
+        """
+        codes = sorted({o.region_code for o in self.rows if o.year in years})
+        found = [RegionClass(r, tuple(s for s in codes if s != r and contains(r, s))) for r in codes]
+        return [*found, RegionClass(None, tuple(codes))]
+
+
+def annual_due_in_region(cal: WorkdayCalendar, tier: Tier, year: int, overrides: AnnualOverrides,
+                         region_code: str | None) -> DueDate | None:
+    """The annual update's last day in `year` for a title of `tier` in `region_code`.
+
+    A recorded override of the region (its most specific node) for the tier's policy date (month-day)
+    replaces that date as it stands: the notice names a day, so it is neither moved off a rest day nor provisional.
+    """
+    if tier.annual_update_due is None:
+        return None
+    override = overrides.for_region(region_code, year, tier.annual_update_due)
+    if override is not None:
+        return DueDate(override.due_on)
+    return annual_update_due(cal, tier, year)
 
 
 def annual_update_years(recognized_on: date, today: date) -> range:

@@ -19,7 +19,7 @@ from flask import flash, request, url_for
 from registry.accounts.access import current_actor, requires
 from registry.domain import consequences
 from registry.domain.actors import Action
-from registry.domain.deadlines import DueDate, annual_update_due
+from registry.domain.deadlines import DueDate, annual_due_in_region
 from registry.domain.lifecycle import LIVE
 from registry.domain.policy import Tier
 from registry.enterprises.models import CHANGE_KIND_NAMES, AnnualReport, Enterprise
@@ -39,8 +39,11 @@ def live_tiers(enterprise: Enterprise) -> list[Tier]:
 
 
 def update_due(enterprise: Enterprise, year: int) -> DueDate | None:
-    """Return the earliest annual-update deadline in `year` among the enterprise's live titles."""
-    dues = [d for t in live_tiers(enterprise) if (d := annual_update_due(rules().calendar, t, year))]
+    """Return the earliest annual-update deadline in `year` among the enterprise's live titles (its region's
+    override of that year, when a province or city moved the window)."""
+    found = rules()
+    dues = [d for t in live_tiers(enterprise)
+            if (d := annual_due_in_region(found.calendar, t, year, found.overrides, enterprise.region_code))]
     return min(dues, key=lambda d: d.on) if dues else None
 
 

@@ -36,7 +36,7 @@ from typing import Protocol
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from registry.domain.deadlines import DueDate, annual_update_due
+from registry.domain.deadlines import DueDate, RegionClass, annual_due_in_region
 from registry.domain.lifecycle import LIVE, Status
 from registry.domain.policy import Tier
 from registry.enterprises.models import CHANGE_KIND_NAMES, AnnualReport, ChangeReport, Enterprise
@@ -237,15 +237,39 @@ def publicity_ends(kind: Kind, session: Session, tiers: TierCache, start: date, 
                       application.region_code, tier.name, what, todo, kind.milestones_for(tier))
 
 
-def annual_due_dates(rules: Rules, year: int) -> dict[tuple[int, int], DueDate]:
-    """Map each policy month-day of the annual update to its last day in `year`."""
+def annual_due_dates(rules: Rules, year: int, region_code: str | None = None) -> dict[tuple[int, int], DueDate]:
+    """Map each policy month-day of the annual update to its last day in `year`.
+
+    In `region_code`, a recorded override of its deepest overridden node (rules.overrides) replaces
+    the date of the month-day it names, that year (registry/policies/overrides.py, docs/deadline-overrides.md).
+    """
     dues: dict[tuple[int, int], DueDate] = {}
     for tier in (t for p in rules.policies.policies for t in p.tiers):
         if tier.annual_update_due is not None and tier.annual_update_due not in dues:
-            found = annual_update_due(rules.calendar, tier, year)
+            found = annual_due_in_region(rules.calendar, tier, year, rules.overrides, region_code)
             assert found is not None
             dues[tier.annual_update_due] = found
     return dues
+
+
+def in_class(column: sa.orm.InstrumentedAttribute | sa.ColumnElement, cls: RegionClass) -> sa.ColumnElement[bool]:
+    """The region-code `column` lies in `cls` (under its node, under none of its excluded nodes)."""
+    conds = [] if cls.code is None else [in_region(column, cls.code)]
+    return sa.and_(sa.true(), *conds, *[sa.not_(in_region(column, code)) for code in cls.excluded])
+
+
+Dues = dict[tuple[int, int], DueDate]
+
+
+def _by_region(by_class: list[tuple[RegionClass, Dues]]) -> Callable[[str], Dues]:
+    """The dues of the class a region code belongs to (looked up once per code)."""
+    seen: dict[str, Dues] = {}
+
+    def dues_of(region_code: str) -> Dues:
+        if region_code not in seen:
+            seen[region_code] = next((d for cls, d in by_class if cls.holds(region_code)), {})
+        return seen[region_code]
+    return dues_of
 
 
 def annual_owing(session: Session, tiers: TierCache, year: int, region: str | None = None,
@@ -288,28 +312,35 @@ def _annual_item(kind: Kind, enterprise_id: int, pairs: list[tuple[sa.Row, Tier]
                    due.provisional)
 
 
-def _annual_items(kind: Kind, session: Session, tiers: TierCache, year: int, dues: dict[tuple[int, int], DueDate],
-                  region: str | None, *, overdue: bool, ids: Collection[int] | None = None) -> Iterator[DueItem]:
-    if not dues:
+def _annual_items(kind: Kind, session: Session, tiers: TierCache, year: int,
+                  by_class: list[tuple[RegionClass, Dues]], region: str | None, *, overdue: bool,
+                  ids: Collection[int] | None = None) -> Iterator[DueItem]:
+    if not any(dues for _, dues in by_class):
         return
+    dues_of = _by_region(by_class)
     owing = annual_owing(session, tiers, year, region, ids)
-    for month_day, due in dues.items():
-        for enterprise_id, pairs in owing.get(month_day, {}).items():
-            yield _annual_item(kind, enterprise_id, pairs, year, due, overdue=overdue)
+    for month_day, by_enterprise in owing.items():
+        for enterprise_id, pairs in by_enterprise.items():
+            due = dues_of(pairs[0][0].region_code).get(month_day)
+            if due is not None:
+                yield _annual_item(kind, enterprise_id, pairs, year, due, overdue=overdue)
 
 
 def annual_updates(kind: Kind, session: Session, tiers: TierCache, start: date, end: date,
                    region: str | None = None, ids: Collection[int] | None = None) -> Iterator[DueItem]:
-    """Annual updates due in [start, end] that are not yet filed."""
+    """Annual updates due in [start, end] that are not yet filed (each region by its own date)."""
     for year in range(start.year, end.year + 1):
-        dues = {md: due for md, due in annual_due_dates(tiers.rules, year).items() if start <= due.on <= end}
-        yield from _annual_items(kind, session, tiers, year, dues, region, overdue=False, ids=ids)
+        by_class = [(cls, {md: due for md, due in annual_due_dates(tiers.rules, year, cls.code).items()
+                           if start <= due.on <= end}) for cls in tiers.rules.overrides.classes((year,))]
+        yield from _annual_items(kind, session, tiers, year, by_class, region, overdue=False, ids=ids)
 
 
-def last_passed_annual_dues(rules: Rules, today: date) -> dict[int, dict[tuple[int, int], DueDate]]:
-    """For each month-day, the latest annual update whose last day is before `today`, by year."""
+def last_passed_annual_dues(rules: Rules, today: date,
+                            region_code: str | None = None) -> dict[int, dict[tuple[int, int], DueDate]]:
+    """For each month-day, the latest annual update whose last day is before `today`, by year (in `region_code`)."""
     by_year: dict[int, dict[tuple[int, int], DueDate]] = defaultdict(dict)
-    this_year, last_year = annual_due_dates(rules, today.year), annual_due_dates(rules, today.year - 1)
+    this_year = annual_due_dates(rules, today.year, region_code)
+    last_year = annual_due_dates(rules, today.year - 1, region_code)
     for month_day, due in this_year.items():
         if due.on < today:
             by_year[today.year][month_day] = due
@@ -318,8 +349,16 @@ def last_passed_annual_dues(rules: Rules, today: date) -> dict[int, dict[tuple[i
     return by_year
 
 
+def passed_classes(rules: Rules, today: date) -> list[tuple[RegionClass, dict[int, Dues]]]:
+    """Each class of regions with its latest passed annual updates by year (`last_passed_annual_dues`)."""
+    return [(cls, last_passed_annual_dues(rules, today, cls.code))
+            for cls in rules.overrides.classes((today.year - 1, today.year))]
+
+
 def annual_overdue(kind: Kind, session: Session, tiers: TierCache, today: date, region: str | None = None,
                    ids: Collection[int] | None = None) -> Iterator[DueItem]:
     """The latest annual update whose last day has passed and that is still not filed."""
-    for year, dues in last_passed_annual_dues(tiers.rules, today).items():
-        yield from _annual_items(kind, session, tiers, year, dues, region, overdue=True, ids=ids)
+    classes = passed_classes(tiers.rules, today)
+    for year in (today.year, today.year - 1):
+        by_class = [(cls, by_year.get(year, {})) for cls, by_year in classes]
+        yield from _annual_items(kind, session, tiers, year, by_class, region, overdue=True, ids=ids)

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.type_api import TypeEngine
 
+from registry.domain.deadlines import RegionClass
 from registry.domain.lifecycle import LIVE, Status
 from registry.domain.policy import Tier
 from registry.enterprises.models import AnnualReport, ChangeReport
@@ -97,27 +98,38 @@ def _milestones(rules: Rules, kind: dd.Kind) -> sa.Subquery:
                                                  "milestone": sa.Integer()}, rows)
 
 
-def annual_dues(rules: Rules, today: date, kind: dd.Kind) -> list[tuple[int, tuple[int, int], dd.DueDate, bool]]:
-    """(year, month-day, due date, overdue) of every annual update `collect` looks at on `today`."""
+def annual_dues(rules: Rules, today: date, kind: dd.Kind,
+                region_code: str | None = None) -> list[tuple[int, tuple[int, int], dd.DueDate, bool]]:
+    """(year, month-day, due date, overdue) of every annual update `collect` looks at on `today` (in `region_code`)."""
     end = today + timedelta(days=dd.max_milestone(rules, kind))
     found = [(year, md, due, False) for year in range(today.year, end.year + 1)
-             for md, due in dd.annual_due_dates(rules, year).items() if today <= due.on <= end]
-    found += [(year, md, due, True) for year, dues in dd.last_passed_annual_dues(rules, today).items()
+             for md, due in dd.annual_due_dates(rules, year, region_code).items() if today <= due.on <= end]
+    found += [(year, md, due, True) for year, dues in dd.last_passed_annual_dues(rules, today, region_code).items()
               for md, due in dues.items()]
     return found
 
 
-def _annual(rules: Rules, today: date, kind: dd.Kind) -> dict[int, sa.Subquery]:
-    """By year Y: (tier, policy code, milestone, reference date) of the updates of Y that are looked at."""
-    rows: dict[int, list[tuple]] = {}
-    for year, md, due, overdue in annual_dues(rules, today, kind):
-        for code, key, tier in tiers(rules):
-            if tier.annual_update_due == md:
-                milestones = (dd.OVERDUE,) if overdue else kind.milestones_for(tier)
-                rows.setdefault(year, []).extend((code, key, m, due.on) for m in milestones)
-    return {year: literal_table(f"annual_{year}", {"tier": sa.String(32), "pkey": sa.String(64),
-                                                   "milestone": sa.Integer(), "reference_on": sa.Date()}, found)
-            for year, found in sorted(rows.items())}
+def annual_classes(rules: Rules, today: date, kind: dd.Kind) -> list[RegionClass]:
+    """The classes of regions that share their annual-update dates in every year looked at on `today`."""
+    end = today + timedelta(days=dd.max_milestone(rules, kind))
+    return rules.overrides.classes(range(today.year - 1, end.year + 1))
+
+
+def _annual(rules: Rules, today: date, kind: dd.Kind) -> list[tuple[int, RegionClass, sa.Subquery]]:
+    """By year Y and class of regions: (tier, policy code, milestone, reference date) of the updates of Y looked at."""
+    found: list[tuple[int, RegionClass, sa.Subquery]] = []
+    for n, cls in enumerate(annual_classes(rules, today, kind)):
+        rows: dict[int, list[tuple]] = {}
+        for year, md, due, overdue in annual_dues(rules, today, kind, cls.code):
+            for code, key, tier in tiers(rules):
+                if tier.annual_update_due == md:
+                    milestones = (dd.OVERDUE,) if overdue else kind.milestones_for(tier)
+                    rows.setdefault(year, []).extend((code, key, m, due.on) for m in milestones)
+        found += [(year, cls, literal_table(f"annual_{year}" + (f"_{n}" if n else ""),
+                                            {"tier": sa.String(32), "pkey": sa.String(64),
+                                             "milestone": sa.Integer(), "reference_on": sa.Date()}, part))
+                  for year, part in sorted(rows.items())]
+    return found
 
 
 def _window(rules: Rules, today: date, kind: dd.Kind) -> tuple[date, date]:
@@ -158,15 +170,16 @@ def change_reports_provisional(kind: dd.Kind, rules: Rules, today: date) -> list
 
 
 def annual_updates(kind: dd.Kind, rules: Rules, today: date) -> list[sa.Select]:
-    """The statement of `dd.annual_updates` and `dd.annual_overdue`: one part per year (a constant in it)."""
+    """The statement of `dd.annual_updates` and `dd.annual_overdue`: one part per year and class of regions."""
     c, parts = Certification, []
-    for year, a in _annual(rules, today, kind).items():
+    for year, cls, a in _annual(rules, today, kind):
         filed = sa.select(AnnualReport.id).where(AnnualReport.enterprise_id == c.enterprise_id,
                                                  AnnualReport.year == year - 1)
         parts.append(sa.select(sa.literal("enterprise").label("subject_type"), c.enterprise_id.label("subject_id"),
                                sa.literal(kind.code).label("kind"), a.c.milestone, a.c.reference_on)
                      .join_from(c, a, sa.and_(a.c.tier == c.tier, a.c.pkey == policy_key(rules)))
-                     .where(c.status.in_(LIVE), c.recognized_on < date(year, 1, 1), ~sa.exists(filed))
+                     .where(c.status.in_(LIVE), c.recognized_on < date(year, 1, 1), ~sa.exists(filed),
+                            dd.in_class(c.region_code, cls))
                      .distinct())
     return parts
 
@@ -174,13 +187,15 @@ def annual_updates(kind: dd.Kind, rules: Rules, today: date) -> list[sa.Select]:
 def annual_updates_provisional(kind: dd.Kind, rules: Rules, today: date) -> list[sa.ColumnElement[bool]]:
     """Whether an annual update looked at on `today` is owed and counted without holiday data."""
     checks: list[sa.ColumnElement[bool]] = []
-    for year, md, due, _ in annual_dues(rules, today, kind):
-        if due.provisional:  # the item exists if anybody owes the update
-            owing = [(code, key) for code, key, tier in tiers(rules) if tier.annual_update_due == md]
-            checks.append(sa.exists(sa.select(Certification.id).where(
-                Certification.status.in_(LIVE), Certification.recognized_on < date(year, 1, 1),
-                tier_is(rules, owing), ~sa.exists(sa.select(AnnualReport.id).where(
-                    AnnualReport.enterprise_id == Certification.enterprise_id, AnnualReport.year == year - 1)))))
+    for cls in annual_classes(rules, today, kind):
+        for year, md, due, _ in annual_dues(rules, today, kind, cls.code):
+            if due.provisional:  # the item exists if anybody owes the update
+                owing = [(code, key) for code, key, tier in tiers(rules) if tier.annual_update_due == md]
+                checks.append(sa.exists(sa.select(Certification.id).where(
+                    Certification.status.in_(LIVE), Certification.recognized_on < date(year, 1, 1),
+                    dd.in_class(Certification.region_code, cls), tier_is(rules, owing),
+                    ~sa.exists(sa.select(AnnualReport.id).where(
+                        AnnualReport.enterprise_id == Certification.enterprise_id, AnnualReport.year == year - 1)))))
     return checks
 
 

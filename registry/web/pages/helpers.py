@@ -25,6 +25,7 @@ NAV = [
     ("pages.audit", "审计日志", (Action.READ_AUDIT, Action.READ_SECURITY)),
     ("pages.pools", "培育库", (Action.READ,)),
     ("pages.batches", "申报批次", (Action.READ,)),
+    ("pages.deadline_overrides", "截止日期调整", (Action.WRITE,)),
     ("pages.accounts", "账号管理", (Action.VIEW_ACCOUNTS,)),
 ]
 
