@@ -64,3 +64,14 @@ def test_amount_boxes_are_text_boxes_so_units_and_separators_reach_the_server(lo
     html = login_as("officer", "331000").get(url(enterprise)).get_data(as_text=True)
     box = html[html.index('id="revenue"') - 200:html.index('id="revenue"') + 200]
     assert 'type="text"' in box and 'inputmode="decimal"' in box
+
+
+def test_the_api_keeps_plain_numbers_and_names_the_field_it_refuses(api_as, session, enterprise):
+    client = api_as("officer", "331000")
+    target = f"/api/v1/enterprises/{enterprise.id}/annual-reports"
+    refused = client.post(target, json={"year": 2025, "submitted_on": "2026-03-01", "revenue": "1,234.5万"})
+    assert refused.status_code == 422 and "revenue" in refused.get_json()["errors"]
+    assert filed(session, enterprise) is None
+    taken = client.post(target, json={"year": 2025, "submitted_on": "2026-03-01", "revenue": 12345000})
+    assert taken.status_code == 201, taken.get_json()
+    assert filed(session, enterprise).revenue == Decimal("12345000.00")

@@ -4,7 +4,8 @@ Decisions (README "Import and export"):
 - Dates: Excel date cells, 2024-06-15, 2024/6/15, 2024.6.15, 2024年6月15日, 20240615.
 - Amounts are yuan. Thousands separators are accepted (1,234,567.89); a unit in the cell
   (万元, 万, 亿元, 元) or in the header (营业收入（万元）) converts to yuan; rounded to the fen.
-  Negative amounts are refused.
+  Negative amounts are refused. Written amounts go through registry/domain/amounts.py, the parser
+  the page forms use too.
 - 资产负债率 is a percentage: 45.5 and 45.5% both mean 45.5 %.
 - Identifiers typed as numbers by Excel (phone, region code) are read back as their digits.
 """
