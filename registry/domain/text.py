@@ -69,3 +69,31 @@ def clean_text(value: str, *, multiline: bool = False) -> str:
 def clean_code(value: str) -> str:
     """Return an identifier as typed: NFKC (full-width letters/digits fold to ASCII), no spaces."""
     return "".join(clean_text(unicodedata.normalize("NFKC", value)).split())
+
+
+#: full-width digits and Latin letters (U+FF10..U+FF19, U+FF21..U+FF3A, U+FF41..U+FF5A) and the
+#: ideographic space fold to ASCII; full-width punctuation stays (a name's （） is part of it)
+_NARROW = {0x3000: " ", **{c: chr(c - 0xFEE0) for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
+                             for c in range(r[0], r[1] + 1)}}
+_WIDE = {ord(v): chr(k) for k, v in _NARROW.items() if k != 0x3000}
+
+
+def narrow(value: str) -> str:
+    """Fold full-width digits, Latin letters and the ideographic space to ASCII (ＡＢＣ１２３ → ABC123)."""
+    return value.translate(_NARROW)
+
+
+def widen(value: str) -> str:
+    """The reverse of `narrow` for digits and Latin letters (ABC123 → ＡＢＣ１２３)."""
+    return value.translate(_WIDE)
+
+
+def search_terms(q: str | None) -> list[str]:
+    """The words of a search box, the one normaliser of the API `q`, the roster page and the export filter.
+
+    Cleaned like any text (control and zero-width characters dropped), full-width digits, letters and
+    spaces folded (`narrow`), split on whitespace; duplicates dropped, order kept. Every word must match
+    (registry/enterprises/queries.py); SQL wildcards in a word are literal there.
+    """
+    words = narrow(clean_text(q or "")).split()
+    return list(dict.fromkeys(words))

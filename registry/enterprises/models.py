@@ -78,6 +78,11 @@ class Enterprise(Base):
     change_reports: Mapped[list[ChangeReport]] = relationship(
         back_populates="enterprise", order_by="ChangeReport.occurred_on")
     __mapper_args__ = {"version_id_col": version}
+    #: PostgreSQL: trigram indexes serving the roster search's "name or USCC contains" (migration 0019)
+    __table_args__ = tuple(
+        sa.Index(f"ix_enterprises_{column}_trgm", column, postgresql_using="gin",
+                 postgresql_ops={column: "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+        for column in ("name", "uscc"))
 
     @validates(*INDEXED)
     def _keep_index(self, key: str, value: str | None) -> str | None:

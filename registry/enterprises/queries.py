@@ -14,6 +14,7 @@ from registry.domain.errors import NotFound
 from registry.domain.lifecycle import LIVE
 from registry.domain.personal import looks_like_email, looks_like_phone
 from registry.domain.regions import code_range
+from registry.domain.text import clean_text, narrow, search_terms, widen
 from registry.enterprises.models import Enterprise
 from registry.platform.pi_crypto import blind_index
 from registry.titles.models import Certification, CertificationTerm
@@ -89,24 +90,51 @@ def certification_conditions(f: RosterFilter, today: date) -> list[sa.ColumnElem
     return conditions
 
 
-def _text_search(q: str) -> sa.ColumnElement[bool]:
-    """Name contains, USCC starts with — or, for a phone number or an e-mail address, the contact's exact
-    value through its blind index (the contact columns are ciphertext: no LIKE on them, issue 16 §6)."""
-    text = q.strip()
-    code = text.upper()
-    found = [Enterprise.name.contains(text, autoescape=True), Enterprise.uscc.startswith(code, autoescape=True)]
-    if looks_like_phone(text):
-        found.append(Enterprise.contact_phone_index == blind_index("phone", text))
-    if looks_like_email(text):
-        found.append(Enterprise.contact_email_index == blind_index("email", text))
+def _like(word: str) -> str:
+    """A LIKE pattern matching `word` anywhere, its own % _ and \\ literal (escape character \\)."""
+    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _word_matches(word: str) -> sa.ColumnElement[bool]:
+    """One search word: inside the name (case-insensitive, as typed, or with its letters and digits in
+    either width) or inside the USCC (letters and digits only)."""
+    found: list[sa.ColumnElement[bool]] = [
+        Enterprise.name.ilike(_like(form), escape="\\") for form in dict.fromkeys((word, widen(word)))]
+    code = word.upper()
+    if code.isascii() and code.isalnum():
+        found.append(Enterprise.uscc.like(_like(code), escape="\\"))
+    if looks_like_phone(word):
+        found.append(Enterprise.contact_phone_index == blind_index("phone", word))
+    if looks_like_email(word):
+        found.append(Enterprise.contact_email_index == blind_index("email", word))
     return sa.or_(*found)
+
+
+def _text_search(q: str) -> sa.ColumnElement[bool] | None:
+    """Every word of `q` (registry/domain/text.py search_terms) inside the name or the USCC; a phone
+    number or an e-mail address — the whole query or one word — also finds the contact's exact value
+    through its blind index (the contact columns are ciphertext: no LIKE on them, issue 16 §6).
+
+    PostgreSQL serves the substring matches from the trigram indexes of migration 0019 (words of
+    three characters or more narrow the scan; shorter ones are checked row by row); SQLite scans.
+    """
+    words = search_terms(q)
+    if not words:
+        return None
+    every = sa.and_(*(_word_matches(word) for word in words))
+    whole = narrow(clean_text(q))
+    exact: list[sa.ColumnElement[bool]] = []
+    if len(words) > 1 and looks_like_phone(whole):
+        exact.append(Enterprise.contact_phone_index == blind_index("phone", whole))
+    return sa.or_(every, *exact) if exact else every
 
 
 def roster_select(f: RosterFilter, today: date) -> sa.Select:
     """Select enterprises matching the filter (region scoping is added by the session)."""
     stmt = sa.select(Enterprise).where(in_region(Enterprise.region_code, f.region))
-    if f.q:
-        stmt = stmt.where(_text_search(f.q))
+    found = _text_search(f.q) if f.q else None
+    if found is not None:
+        stmt = stmt.where(found)
     conditions = certification_conditions(f, today)
     if conditions:
         # Titles carry their enterprise's region (kept in step when it moves): the same range on
@@ -119,8 +147,9 @@ def roster_select(f: RosterFilter, today: date) -> sa.Select:
 def certification_select(f: RosterFilter, today: date) -> sa.Select:
     """Select titles matching the filter, soonest expiry first."""
     stmt = sa.select(Certification).where(in_region(Certification.region_code, f.region), *certification_conditions(f, today))
-    if f.q:
-        stmt = stmt.join(Certification.enterprise).where(_text_search(f.q))
+    found = _text_search(f.q) if f.q else None
+    if found is not None:
+        stmt = stmt.join(Certification.enterprise).where(found)
     return stmt.order_by(Certification.valid_until.is_(None), Certification.valid_until, Certification.id)
 
 

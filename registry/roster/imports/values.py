@@ -4,7 +4,8 @@ Decisions (README "Import and export"):
 - Dates: Excel date cells, 2024-06-15, 2024/6/15, 2024.6.15, 2024年6月15日, 20240615.
 - Amounts are yuan. Thousands separators are accepted (1,234,567.89); a unit in the cell
   (万元, 万, 亿元, 元) or in the header (营业收入（万元）) converts to yuan; rounded to the fen.
-  Negative amounts are refused.
+  Negative amounts are refused. Written amounts go through registry/domain/amounts.py, the parser
+  the page forms use too.
 - 资产负债率 is a percentage: 45.5 and 45.5% both mean 45.5 %.
 - Identifiers typed as numbers by Excel (phone, region code) are read back as their digits.
 """
@@ -13,24 +14,20 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from registry.domain.amounts import FEN, MONEY_UNITS, AmountError, checked_money, read_number
 from registry.domain.text import clean_text
 from registry.enterprises.models import SizeClass
 
-FEN = Decimal("0.01")
-MAX_AMOUNT = Decimal(10) ** 16  # NUMERIC(18,2)
 MAX_PERCENT = Decimal("99999.99")  # NUMERIC(7,2)
 MAX_COUNT = 2**31 - 1
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _MIDNIGHT = re.compile(r"[ T]0{1,2}:00(:00(\.0+)?)?$")
-_THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _INDUSTRY = re.compile(r"^[A-T]?\d{0,4}$")
-_MONEY_UNITS = (("亿元", Decimal(100_000_000)), ("万元", Decimal(10_000)), ("千元", Decimal(1000)),
-                ("亿", Decimal(100_000_000)), ("万", Decimal(10_000)), ("元", Decimal(1)))
 SIZE_ALIASES = {"中型": SizeClass.MEDIUM, "中": SizeClass.MEDIUM, "中型企业": SizeClass.MEDIUM,
               "小型": SizeClass.SMALL, "小": SizeClass.SMALL, "小型企业": SizeClass.SMALL,
               "微型": SizeClass.MICRO, "微": SizeClass.MICRO, "微型企业": SizeClass.MICRO,
@@ -76,7 +73,8 @@ def to_date(value: Any) -> date:
 
 
 def _number(value: Any, units: tuple[tuple[str, Decimal], ...] = ()) -> tuple[Decimal, Decimal | None]:
-    """Read a number and the unit written after it (None when none is written)."""
+    """Read a number and the unit written after it (None when none is written); written text goes
+    through the one parser of the forms and the import (registry/domain/amounts.py)."""
     if value.__class__ is float:  # what spreadsheets hold: straight to the number
         amount, unit = Decimal(repr(value)), None
     elif isinstance(value, bool) or isinstance(value, datetime | date):
@@ -84,20 +82,10 @@ def _number(value: Any, units: tuple[tuple[str, Decimal], ...] = ()) -> tuple[De
     elif isinstance(value, int | float):
         amount, unit = Decimal(repr(value)) if isinstance(value, float) else Decimal(value), None
     else:
-        written = str(value).replace(" ", "").replace("¥", "")
-        unit = None
-        for suffix, factor in units:
-            if written.endswith(suffix):
-                written, unit = written[: -len(suffix)], factor
-                break
-        if "," in written:
-            if not _THOUSANDS.match(written.lstrip("-")):
-                raise CellError(f"数字「{value}」的千位分隔符位置不对 / misplaced thousands separator")
-            written = written.replace(",", "")
         try:
-            amount = Decimal(written)
-        except InvalidOperation:
-            raise CellError(f"应为数字，实为「{value}」 / not a number") from None
+            amount, unit = read_number(str(value), units)
+        except AmountError as e:
+            raise CellError(str(e)) from None
     if not amount.is_finite():
         raise CellError(f"应为数字，实为「{value}」 / not a number")
     if amount < 0:
@@ -107,11 +95,11 @@ def _number(value: Any, units: tuple[tuple[str, Decimal], ...] = ()) -> tuple[De
 
 def money(value: Any, header_unit: Decimal = Decimal(1)) -> Decimal:
     """Read an amount in yuan (the cell's own unit wins over the header's), rounded to the fen."""
-    amount, unit = _number(value, _MONEY_UNITS)
-    result = (amount * (unit or header_unit)).quantize(FEN, ROUND_HALF_UP)
-    if result >= MAX_AMOUNT:
-        raise CellError(f"金额过大（{value}） / amount too large")
-    return result
+    amount, unit = _number(value, MONEY_UNITS)
+    try:
+        return checked_money(amount * (unit or header_unit), value)
+    except AmountError as e:
+        raise CellError(str(e)) from None
 
 
 def count(value: Any, most: int | None = None) -> int:

@@ -147,7 +147,8 @@ class ListArgs(InSchema):
     """Query string of GET /enterprises and GET /certifications."""
 
     q = fields.String(load_default=None, validate=validate.Length(max=200), metadata={
-        "description": "名称包含、信用代码开头，或联系人电话、邮箱完全一致（经盲索引）"})
+        "description": "按空格分词，每个词须出现在名称或统一社会信用代码的任意位置（全角字母数字按半角处理，% 与 _ 按字面）；"
+                       "或联系人电话、邮箱完全一致（经盲索引）"})
     region = fields.String(load_default=None, validate=REGION)
     tier = fields.String(load_default=None, validate=validate.Length(max=32))
     status = fields.String(load_default=None, validate=_choices([s.value for s in Status]))

@@ -7,6 +7,7 @@ depend on the policy (tiers, revocation reasons) or on the actor's region are fi
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -33,7 +34,9 @@ from wtforms.validators import (
     StopValidation,
     ValidationError,
 )
+from wtforms.widgets import TextInput
 
+from registry.domain.amounts import HINT, AmountError, parse_money, read_number
 from registry.domain.text import clean_text
 from registry.enterprises.fields import ANNUAL_REPORT, CHANGE_REPORT, ENTERPRISE
 from registry.platform.bounds import DEFAULT_TEXT, EARLIEST_DAY, INT_MAX, LATEST_DAY, MAX_AMOUNT
@@ -111,6 +114,49 @@ class PageForm(FlaskForm):
             return bounded(unbound_field, options).bind(form=form, **options)
 
 
+class AmountField(DecimalField):
+    """An amount in 元 as people type it: 1,234.5万, 1.2亿, ¥12,345.67, 12345元, full-width digits —
+    read by the import's parser (registry/domain/amounts.py). A text box (inputmode decimal): a number
+    box would refuse the units and separators before the form sees them."""
+
+    widget = TextInput(input_type="text")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("render_kw", {"inputmode": "decimal", "autocomplete": "off"})
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:  # noqa: D102
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = None
+            return
+        try:
+            self.data = self.read(str(valuelist[0]))
+        except AmountError as e:
+            self.data = None
+            chinese, _, english = str(e).partition(" / ")
+            raise ValueError(f"{chinese}（{self.hint}） / {english}") from None
+
+    def pre_validate(self, form: Any) -> None:  # noqa: ARG002, D102
+        if self.process_errors:  # unreadable: the reason is said once, not followed by range errors
+            raise StopValidation()
+
+    hint = HINT
+
+    def read(self, written: str) -> Any:  # noqa: ANN401
+        """The value of what was typed. :raises AmountError:"""
+        return parse_money(written)
+
+
+class PercentField(AmountField):
+    """A percentage as typed: 45.5, 45.5%, full-width digits (the import's reading of 资产负债率)."""
+
+    hint = "可写作 45.5 或 45.5%"
+
+    def read(self, written: str) -> Any:  # noqa: ANN401, D102
+        amount, _ = read_number(written, (("%", Decimal(1)),))
+        return amount
+
+
 def _optional_text(label: str, size: int) -> StringField:
     return StringField(label, validators=[Optional(), Length(max=size)], filters=[lambda v: v.strip() if v else v])
 
@@ -148,7 +194,8 @@ def form_field(field: Field, *, label: str | None = None, required: bool | str |
                                               NumberRange(field.min_value, field.max_value)])
     if kind in ("money", "percent"):
         low = 0 if kind == "money" and field.min_value is None else field.min_value
-        return DecimalField(text, places=2, validators=[Optional(), NumberRange(low, field.max_value)])
+        typed = AmountField if kind == "money" else PercentField
+        return typed(text, places=2, validators=[Optional(), NumberRange(low, field.max_value)])
     if kind in ("region", "tier", "pick", "user", "choice"):
         options = {}
         if kind == "choice":
