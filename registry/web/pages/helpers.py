@@ -26,6 +26,7 @@ NAV = [
     ("pages.pools", "培育库", (Action.READ,)),
     ("pages.batches", "申报批次", (Action.READ,)),
     ("pages.accounts", "账号管理", (Action.VIEW_ACCOUNTS,)),
+    ("pages.security_policy_page", "安全策略", (Action.SET_SECURITY_POLICY, Action.VIEW_ACCOUNTS)),
 ]
 
 
