@@ -7,7 +7,7 @@ Endpoint names stay `api.<view>` and `pages.<view>` whatever folder a view lives
 
 from __future__ import annotations
 
-from registry.accounts import admin_api, admin_pages, second_factor_pages
+from registry.accounts import admin_api, admin_pages, second_factor_pages, security_pages
 from registry.accounts import api as accounts_api
 from registry.accounts import pages as accounts_pages
 from registry.audit import api as audit_api
@@ -33,6 +33,6 @@ from registry.titles import pages as titles_pages
 from registry.todo import pages as todo_pages
 from registry.web.api import meta
 
-MODULES = (printing_pages, accounts_api, accounts_pages, second_factor_pages, admin_api, admin_pages, proposals_api, proposals_pages, audit_api, audit_pages, dashboard_pages, enterprises_api, enterprises_pages,
+MODULES = (printing_pages, accounts_api, accounts_pages, second_factor_pages, security_pages, admin_api, admin_pages, proposals_api, proposals_pages, audit_api, audit_pages, dashboard_pages, enterprises_api, enterprises_pages,
            report_pages, api_batches, api_pools, page_actions, page_board, pipeline_pages, policies_api, policies_pages, reminders_api,
            reminders_pages, roster_api, import_pages, roster_pages, titles_api, titles_pages, todo_pages, meta)

@@ -72,9 +72,18 @@ class LoginUser(UserMixin):
         return self.secret
 
 
+def security_settings():  # noqa: ANN201  (config.Settings)
+    """The settings with the security administrator's policy in force, read once per request."""
+    if "security_settings" not in g:
+        from registry.accounts.security_policy import effective
+
+        g.security_settings = effective(get_session(), current_app.config["REGISTRY"])
+    return g.security_settings
+
+
 def limits() -> sessions.Limits:
     """Return the configured idle timeout and absolute lifetime."""
-    settings = current_app.config["REGISTRY"]
+    settings = security_settings()
     return sessions.Limits(idle=timedelta(minutes=settings.session_idle_minutes),
                            lifetime=timedelta(hours=settings.session_max_hours))
 
@@ -88,7 +97,7 @@ def _load_user(secret: str) -> LoginUser | None:
     if checked.row is None:
         g.session_ended = checked.ended_reason or "unknown"
         return None
-    settings = current_app.config["REGISTRY"]
+    settings = security_settings()
     if checked.row.second_factor is None and second_factor.required(checked.row.user,
                                                                     settings.second_factor_required_for_all):
         g.session_ended = "second_factor"  # e.g. opened before the rule applied to this role: log in again
@@ -183,7 +192,7 @@ def change_reason(user: User) -> str | None:
     """Why `user` must change their password before anything else (None: they need not)."""
     if user.must_change_password:
         return "管理员已重置您的密码，请先修改密码"
-    policy = password_policy(current_app.config["REGISTRY"])
+    policy = password_policy(security_settings())
     if user.password_changed_at is not None and expired(user.password_changed_at, now(), policy):
         return f"您的密码已超过 {policy.max_age_days} 天有效期，请先修改密码"
     return None

@@ -6,10 +6,10 @@ administrator of the region approves or rejects. Passwords travel in the JSON bo
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 
 from registry.accounts import admin as accounts
-from registry.accounts.access import current_actor, requires
+from registry.accounts.access import current_actor, requires, security_settings
 from registry.accounts.users import password_policy
 from registry.domain.actors import Action
 from registry.platform.db import utcnow
@@ -60,7 +60,7 @@ def propose_user():
     """Propose an account; it is created when a security administrator approves."""
     data = load(AccountIn())
     row = accounts.propose_create(get_session(), actor=current_actor(), data=data, at=utcnow(),
-                                  policy=password_policy(current_app.config["REGISTRY"]))
+                                  policy=password_policy(security_settings()))
     return _accepted(row)
 
 
@@ -96,7 +96,7 @@ def propose_password_reset(username: str):
     """Propose a password reset; the user must change it at the next login."""
     data = load(PasswordResetIn())
     row = accounts.propose_change(get_session(), actor=current_actor(), username=username, kind="account.reset",
-                                  data=data, at=utcnow(), policy=password_policy(current_app.config["REGISTRY"]))
+                                  data=data, at=utcnow(), policy=password_policy(security_settings()))
     return _accepted(row)
 
 

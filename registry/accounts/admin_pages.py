@@ -7,12 +7,12 @@ proposal on the same pages. Nothing changes before the approval. Every step is a
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from wtforms import EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from registry.accounts import admin as accounts
-from registry.accounts.access import current_actor, requires
+from registry.accounts.access import current_actor, requires, security_settings
 from registry.accounts.users import password_policy
 from registry.domain.actors import ROLE_NAMES, Action, can
 from registry.domain.errors import Conflict, PermissionDenied, RuleViolation
@@ -98,7 +98,7 @@ def account_new():
     if form.validate_on_submit():
         try:
             row = accounts.propose_create(session, actor=actor, data=form.data, at=utcnow(),
-                                          policy=password_policy(current_app.config["REGISTRY"]))
+                                          policy=password_policy(security_settings()))
             session.commit()
         except (RuleViolation, Conflict) as exc:
             session.rollback()
@@ -109,7 +109,7 @@ def account_new():
             return redirect(url_for("pages.accounts"))
     elif form.is_submitted():
         status = 422
-    policy = password_policy(current_app.config["REGISTRY"])
+    policy = password_policy(security_settings())
     return render_template("account_new.html", form=form, policy=policy), status
 
 
@@ -128,7 +128,7 @@ def _render_account(user, form: ChangeForm, status: int = 200):  # noqa: ANN001,
     return render_template("account.html", user=user, form=form, pending=pending, today_at=utcnow(),
                            may_propose=can(actor, Action.MANAGE_USERS) and actor.user_id != user.id,
                            kind_names=proposals.KIND_NAMES,
-                           policy=password_policy(current_app.config["REGISTRY"])), status
+                           policy=password_policy(security_settings())), status
 
 
 @bp.post("/accounts/<username>/<any(disable, enable, unlock, reset, update):operation>")
@@ -144,7 +144,7 @@ def account_change(username: str, operation: str):
             "region_code": form.region_code.data or None}
     try:
         row = accounts.propose_change(session, actor=actor, username=user.username, kind=OPERATIONS[operation],
-                                      data=data, at=utcnow(), policy=password_policy(current_app.config["REGISTRY"]))
+                                      data=data, at=utcnow(), policy=password_policy(security_settings()))
         session.commit()
     except (RuleViolation, Conflict, PermissionDenied) as exc:
         session.rollback()

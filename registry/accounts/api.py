@@ -8,10 +8,10 @@ the admins of the owner's region can list and revoke them.
 
 from __future__ import annotations
 
-from flask import current_app, g, jsonify, request
+from flask import g, jsonify, request
 
 from registry.accounts import second_factor, sessions, users
-from registry.accounts.access import current_actor, limits, logged_in, sign_in, sign_out
+from registry.accounts.access import current_actor, limits, logged_in, security_settings, sign_in, sign_out
 from registry.accounts.auth import (
     AccountLocked,
     AddressThrottled,
@@ -39,12 +39,12 @@ def create_session():
     data, session = load(SessionIn()), get_session()
     try:
         user = authenticate(session, username=data["username"], password=data["password"], at=now(),
-                            throttle=Throttle.of(current_app.config["REGISTRY"]), ip=request.remote_addr,
+                            throttle=Throttle.of(security_settings()), ip=request.remote_addr,
                             request_id=g.get("request_id"))
     except (LoginFailed, AccountLocked, AddressThrottled):
         session.commit()  # keep the failure counts and the audit event even though the login is refused
         raise
-    settings, passed = current_app.config["REGISTRY"], None
+    settings, passed = security_settings(), None
     if second_factor.needed(user, settings.second_factor_required_for_all):
         session.commit()  # the password was right (its failure count is reset); the second factor decides
         if not second_factor.enrolled(user):
@@ -120,7 +120,7 @@ def create_token():
     data = load(TokenIn(), request.get_json(silent=True) or {})
     token, plain = users.create_token(session, actor=actor, username=actor.name, name=data["name"],
                                       scope=data["scope"], at=now(),
-                                      days=current_app.config["REGISTRY"].token_days)
+                                      days=security_settings().token_days)
     session.commit()
     return jsonify({**TokenOut().dump(token), "token": plain}), 201
 

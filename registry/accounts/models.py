@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -129,3 +130,14 @@ class LoginFailure(Base):
     failed_at: Mapped[datetime]
     __table_args__ = (sa.Index("ix_login_failures_ip_failed_at", "ip", "failed_at"),)
 
+
+
+class SecurityPolicy(Base):
+    """The security administrator's policy values (one row; registry/domain/security_policy.py RULES).
+    A value absent here is the environment's (REGISTRY_*)."""
+
+    __tablename__ = "security_policy"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    values: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str] = mapped_column(sa.String(128))

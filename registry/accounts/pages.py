@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired
 
 from registry.accounts import second_factor, sessions
-from registry.accounts.access import await_second_factor, change_reason, current_actor, sign_in, sign_out
+from registry.accounts.access import (
+    await_second_factor,
+    change_reason,
+    current_actor,
+    security_settings,
+    sign_in,
+    sign_out,
+)
 from registry.accounts.auth import AccountLocked, AddressThrottled, LoginFailed, Throttle, authenticate
 from registry.accounts.users import change_password as change_own_password
 from registry.accounts.users import password_policy
@@ -52,7 +59,7 @@ def login():
     form = LoginForm()
     error, status = None, 200
     if form.validate_on_submit():
-        settings, session = current_app.config["REGISTRY"], get_session()
+        settings, session = security_settings(), get_session()
         try:
             user = authenticate(session, username=form.username.data.strip(), password=form.password.data,
                                 at=now(), throttle=Throttle.of(settings), ip=request.remote_addr,
@@ -88,7 +95,7 @@ def change_password():
     actor = current_actor()  # 401 → the login page when nobody is logged in
     if actor.kind != "user":
         return redirect(url_for("pages.login"))
-    settings, session = current_app.config["REGISTRY"], get_session()
+    settings, session = security_settings(), get_session()
     policy, form = password_policy(settings), ChangePasswordForm()
     if form.validate_on_submit():
         try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -23,6 +23,7 @@ from registry.accounts.access import (
     current_actor,
     drop_pending_login,
     pending_login,
+    security_settings,
     sign_in,
 )
 from registry.accounts.auth import AccountLocked, AddressThrottled, Throttle
@@ -66,7 +67,7 @@ def _enrolment_view(user: User, form: CodeForm, *, action: str, status: int = 20
 
 
 def _required_for_all() -> bool:
-    return current_app.config["REGISTRY"].second_factor_required_for_all
+    return security_settings().second_factor_required_for_all
 
 
 @bp.route("/login/second-factor", methods=["GET", "POST"])
@@ -84,7 +85,7 @@ def login_second_factor():
         session = get_session()
         try:
             passed = second_factor.verify(session, user=user, code=form.code.data, at=now(),
-                                          throttle=Throttle.of(current_app.config["REGISTRY"]),
+                                          throttle=Throttle.of(security_settings()),
                                           ip=request.remote_addr, request_id=g.get("request_id"))
         except (second_factor.SecondFactorFailed, AccountLocked, AddressThrottled) as exc:
             session.commit()  # keep the failure count and its audit event
@@ -154,7 +155,7 @@ def account_second_factor():
     if form.validate_on_submit():
         try:
             codes = second_factor.renew_recovery_codes(session, user=user, code=form.code.data, at=now(),
-                                                       throttle=Throttle.of(current_app.config["REGISTRY"]),
+                                                       throttle=Throttle.of(security_settings()),
                                                        ip=request.remote_addr, request_id=g.get("request_id"))
         except (second_factor.SecondFactorFailed, AccountLocked) as exc:
             session.commit()

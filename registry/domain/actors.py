@@ -42,6 +42,7 @@ class Action(StrEnum):
     #: see an enterprise contact's name, phone and e-mail in full (asked for each time, audited as pi.unmask);
     #: everyone else — and these roles too until they ask — sees them masked (docs/security.md)
     UNMASK_PI = "unmask_pi"
+    SET_SECURITY_POLICY = "set_security_policy"  #: change the security policy (password, session, login values)
 
 
 #: 三员分立 (SPEC §6, issue 16 §4): the three administrator roles, never held by one person
@@ -58,7 +59,7 @@ GRANTS: dict[Role, frozenset[Action]] = {
     Role.SYSADMIN: frozenset({Action.MANAGE_USERS, Action.VIEW_ACCOUNTS, Action.MANAGE_SESSIONS}),
     # approves account changes, reads security events
     Role.SECADMIN: frozenset({Action.APPROVE_ACCOUNTS, Action.VIEW_ACCOUNTS, Action.MANAGE_SESSIONS,
-                              Action.READ_SECURITY}),
+                              Action.READ_SECURITY, Action.SET_SECURITY_POLICY}),
     # reads and exports the whole trail (administrators' actions included); writes nothing
     Role.AUDITADMIN: frozenset({Action.READ_AUDIT}),
 }

@@ -34,7 +34,7 @@ def test_the_permission_table_by_role():
     assert GRANTS[Role.LEADER] == {Action.READ}
     assert GRANTS[Role.SYSADMIN] == {Action.MANAGE_USERS, Action.VIEW_ACCOUNTS, Action.MANAGE_SESSIONS}
     assert GRANTS[Role.SECADMIN] == {Action.APPROVE_ACCOUNTS, Action.VIEW_ACCOUNTS, Action.MANAGE_SESSIONS,
-                                     Action.READ_SECURITY}
+                                     Action.READ_SECURITY, Action.SET_SECURITY_POLICY}
     assert GRANTS[Role.AUDITADMIN] == {Action.READ_AUDIT}
     for role in Role:
         for action in Action:

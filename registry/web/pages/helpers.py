@@ -27,6 +27,7 @@ NAV = [
     ("pages.batches", "申报批次", (Action.READ,)),
     ("pages.deadline_overrides", "截止日期调整", (Action.WRITE,)),
     ("pages.accounts", "账号管理", (Action.VIEW_ACCOUNTS,)),
+    ("pages.security_policy_page", "安全策略", (Action.SET_SECURITY_POLICY, Action.VIEW_ACCOUNTS)),
 ]
 
 
