@@ -32,7 +32,8 @@ def test_login_roster_enterprise_and_todo_fit_a_phone(phone):
     login(phone, "tz_officer")
     phone.goto("/enterprises")
     assert sideways(phone) == 0, "roster"
-    screenshot(phone, "phone-roster", full_page=False)
+    page = phone  # the README's screenshot of the phone-sized roster
+    screenshot(page, "phone-roster", full_page=False)
     phone.locator("table a[href^='/enterprises/']").first.click()
     phone.wait_for_load_state()
     assert sideways(phone) == 0, f"enterprise {phone.url}"
