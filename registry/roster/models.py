@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.platform.db import Base, str_enum, utcnow
+from registry.platform.pi_crypto import EncryptedBytes
 
 
 class ImportStatus(StrEnum):
@@ -45,8 +46,9 @@ class ImportRun(Base):
     counts: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     errors: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)
     diff: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
-    error_workbook: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)
-    content: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)  #: the uploaded file (pages)
+    #: the uploaded file (pages) and its error workbook hold contacts as uploaded: SM4-GCM ciphertext at rest
+    error_workbook: Mapped[bytes | None] = mapped_column(EncryptedBytes("imports.error_workbook"), deferred=True)
+    content: Mapped[bytes | None] = mapped_column(EncryptedBytes("imports.content"), deferred=True)
     #: the validated dry run this apply run confirms; unique, so a double "确认导入" applies once
     source_id: Mapped[int | None] = mapped_column(sa.ForeignKey("imports.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -207,3 +207,21 @@ def test_an_old_key_still_decrypts_after_rotation_and_new_values_take_the_new_ke
     with pi_crypto.using(old), pytest.raises(PersonalKeyError, match="no key with id 'k2'"):
         old.decrypt(phone, "enterprises.contact_phone")
     session.rollback()
+
+
+def test_uploaded_files_and_error_workbooks_are_sm4_ciphertext_at_rest(session):
+    """An uploaded roster holds contacts as typed; at rest it is ciphertext bound to its column (migration 0021)."""
+    from registry.roster.models import ImportRun
+
+    uploaded = "企业名称,联系人电话\n台州甲有限公司,13912345678\n".encode()
+    run = ImportRun(filename="名单.csv", mode="dry_run", status="queued", region_code="331000", content=uploaded,
+                    error_workbook=b"PK\x03\x04 13912345678")
+    session.add(run)
+    session.flush()
+    content, workbook = session.execute(sa.text("SELECT content, error_workbook FROM imports WHERE id = :id"),
+                                        {"id": run.id}).one()
+    for stored in (bytes(content), bytes(workbook)):
+        assert stored.startswith(b"sm4gcm:") and b"13912345678" not in stored
+    session.expire_all()
+    again = session.get(ImportRun, run.id)
+    assert again.content == uploaded and again.error_workbook == b"PK\x03\x04 13912345678"
