@@ -135,7 +135,7 @@ ACTION_NAMES: dict[str, str] = {
     "export.roster": "导出企业名录", "export.audit": "导出审计日志", "export.pool": "导出培育库",
     "export.enterprise_record": "下载企业档案（PDF）", "export.publicity_list": "下载公示名单（PDF）",
     "export.results_list": "下载认定名单（PDF）",
-    "download.import_errors": "下载导入错误清单", "security.policy_changed": "修改安全策略", "pi.unmask": "查看完整个人信息",
+    "download.import_errors": "下载导入错误清单", "security.policy_changed": "修改安全策略", "pi.unmask": "查看完整个人信息", "pi.rekeyed": "用新密钥重新加密个人信息",
     "pool.run": "运行资格预审", "pool.member_added": "加入培育库", "pool.member_removed": "移出培育库",
     "batch.created": "创建申报批次", "batch.publicity": "开始公示", "batch.finalised": "办结批次",
     "application.created": "企业申报", "application.recommend": "推荐", "application.return": "退回补正",

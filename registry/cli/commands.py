@@ -14,6 +14,7 @@ from registry.audit.cli import audit_group
 from registry.cli.base import DATE, cli_actor, fail, now, unit_of_work
 from registry.domain.actors import Role
 from registry.policies.cli import policies_group
+from registry.privacy.cli import pi_group
 from registry.regions.cli import regions_group
 from registry.roster.cli import export_roster_command, import_roster
 
@@ -137,7 +138,7 @@ def register(app: Flask) -> None:
     """Add every command to the app's CLI."""
     for command in (init_db, policies_group, create_user, reset_password, reset_second_factor, create_token,
                     seed_demo, audit_group,
-                    import_roster, export_roster_command, regions_group):
+                    import_roster, export_roster_command, regions_group, pi_group):
         app.cli.add_command(command)
     for command in JOB_COMMANDS:  # scan, send-reminders, jobs run
         app.cli.add_command(command)
