@@ -5,8 +5,11 @@ country; a record outside the actor's region looks as if it did not exist)."""
 import pytest
 
 from registry.domain.actors import (
+    ADMIN_ROLES,
     GRANTS,
+    PERSON_KINDS,
     ROLE_NAMES,
+    SYSTEM_KINDS,
     Action,
     Actor,
     Role,
@@ -14,9 +17,10 @@ from registry.domain.actors import (
     in_scope,
     require,
     require_scope,
+    single_role,
     system_actor,
 )
-from registry.domain.errors import NotFound, PermissionDenied
+from registry.domain.errors import NotFound, PermissionDenied, RuleViolation
 
 
 def person(role, region="330000"):
@@ -112,3 +116,36 @@ def test_a_record_outside_the_region_is_not_found():
     with pytest.raises(NotFound) as refused:
         require_scope(city, "510100", "企业")
     assert refused.value.message == "企业不存在 / not found"
+
+
+@pytest.mark.parametrize(("given", "role"), [
+    ("officer", Role.OFFICER), (" sysadmin ", Role.SYSADMIN), (["auditor"], Role.AUDITOR), (("leader",), Role.LEADER),
+    ("admin,admin", Role.ADMIN), (Role.SECADMIN, Role.SECADMIN),
+])
+def test_a_single_role_is_read_from_a_code_or_a_list(given, role):
+    assert single_role(given) is role
+
+
+@pytest.mark.parametrize(("given", "message"), [
+    ("root", "角色应为以下之一："), ("", "角色应为以下之一："), ([], "角色应为以下之一："), (["officer", "x"], "角色应为以下之一："),
+    ("sysadmin,secadmin", "系统管理员、安全管理员、审计管理员三者不得由同一人兼任（三员分立）"),
+    (["secadmin", "auditadmin"], "系统管理员、安全管理员、审计管理员三者不得由同一人兼任（三员分立）"),
+    ("officer,auditor", "一个账号只能有一个角色"), ("sysadmin,officer", "一个账号只能有一个角色"),
+])
+def test_an_unknown_role_or_two_roles_are_refused_naming_the_field(given, message):
+    with pytest.raises(RuleViolation) as refused:
+        single_role(given)
+    assert list(refused.value.errors) == ["role"] and refused.value.errors["role"][0].startswith(message)
+
+
+def test_the_refusal_lists_every_role_by_name_and_code():
+    with pytest.raises(RuleViolation) as refused:
+        single_role("root")
+    text = refused.value.errors["role"][0]
+    assert all(f"{ROLE_NAMES[r]}（{r.value}）" in text for r in Role)
+
+
+def test_people_and_systems_are_told_apart():
+    assert PERSON_KINDS == {"user", "token"} and SYSTEM_KINDS == {"cli", "job"}
+    assert ADMIN_ROLES == {Role.SYSADMIN, Role.SECADMIN, Role.AUDITADMIN}
+    assert Actor(kind="user", name="x", role=Role.OFFICER, region_code="330000").second_factor is False
