@@ -264,3 +264,16 @@ def test_score_totals_low_and_high_separately_whatever_the_order():
     assert got.points == (12, 14) and got.values == (Value("总分得分", "12-14", "12—14分"),)
     exact = Score(id="s", name="S", source="S", pass_mark=10, indicators=(indicator(*TIERS),)).evaluate(FACTS)
     assert exact.values == (Value("总分得分", "10", "10分"),) and exact.detail == "10分（总分需≥10分）"
+
+
+def test_a_flag_the_records_cannot_decide_is_left_to_an_officer_saying_why():
+    """An accident whose date is not recorded (issue 14: look-backs counted from the event's date): the flag
+    is None, the criterion 待人工核实, with the reason the facts give (or a general one)."""
+    label = "近2年未发生重大安全、质量、环境污染事故（据本系统撤销记录）"
+    noted = Facts(year=2025, on=date(2026, 6, 1), region_code="331002", flags={"no_major_accident_2y": None},
+                  flag_notes={"no_major_accident_2y": "撤销记录未载明事故发生日期"})
+    assert Flag(id="n", name="N", source="S", flag="no_major_accident_2y").evaluate(noted) == result(
+        "flag", Verdict.UNKNOWN, "撤销记录未载明事故发生日期：待人工核实", Value(label, None, "待人工核实"))
+    bare = Facts(year=2025, on=date(2026, 6, 1), region_code="331002", flags={"no_major_accident_2y": None})
+    assert Flag(id="n", name="N", source="S", flag="no_major_accident_2y").evaluate(bare) == result(
+        "flag", Verdict.UNKNOWN, "本系统记录不足以判断：待人工核实", Value(label, None, "待人工核实"))

@@ -15,6 +15,7 @@ from registry.domain.guards import (
     allowed_now,
     check_annual_figures,
     check_event,
+    check_incident,
     check_not_future,
     local_today,
     review_window,
@@ -239,3 +240,53 @@ def test_unusual_figures_are_warnings_not_errors():
     assert len(checked.warnings) == 3
     assert check_annual_figures(2025, {"revenue": Decimal(100), "rd_expense": Decimal(100), "employees": 1,
                                        "submitted_on": date(2026, 1, 1)}, TODAY).warnings == ()
+
+
+# -- the main product's sales (issue 14: product-level figures) and a revocation's incident date --
+
+@pytest.mark.parametrize(("figures", "field", "message"), [
+    ({"main_business_revenue": Decimal(100), "main_product_revenue": Decimal("100.01")}, "main_product_revenue",
+     "主导产品销售收入（100.01）高于主营业务收入（100）"),
+    ({"revenue": Decimal(100), "main_product_revenue": Decimal("100.01")}, "main_product_revenue",
+     "主导产品销售收入（100.01）高于营业收入（100）"),  # no 主营 given: measured against 营收
+    ({"main_product_revenue": Decimal(-1)}, "main_product_revenue", "主导产品销售收入不能为负数（-1）"),
+])
+def test_a_main_products_sales_above_its_business_are_refused(figures, field, message):
+    with pytest.raises(RuleViolation) as refused:
+        check_annual_figures(2025, figures, TODAY)
+    assert list(refused.value.errors) == [field] and refused.value.errors[field][0].startswith(message)
+
+
+@pytest.mark.parametrize("figures", [
+    {"main_business_revenue": Decimal(100), "main_product_revenue": Decimal(100), "main_product": "轴承"},  # at
+    {"main_business_revenue": Decimal(100), "revenue": Decimal(200), "main_product_revenue": Decimal(100),
+     "main_product": "轴承"},  # 主营 given: it is the measure, not 营收
+    {"revenue": Decimal(100), "main_product_revenue": Decimal(100), "main_product": "轴承"},
+    {"main_product_revenue": Decimal(5), "main_product": "轴承"},  # nothing to measure against
+])
+def test_a_main_products_sales_within_its_business_pass(figures):
+    assert check_annual_figures(2025, figures, TODAY).warnings == ()
+
+
+def test_sales_without_the_products_name_is_a_warning_not_an_error():
+    check = check_annual_figures(2025, {"main_product_revenue": Decimal(5), "main_product": "  "}, TODAY)
+    assert check.warnings == ("填写了主导产品销售收入但未填主导产品名称，请补充 / main product's sales without its name",)
+
+
+def test_only_a_revocation_carries_an_incident_date_and_never_after_it_or_today():
+    on = TODAY - timedelta(days=10)
+    assert check_incident(Event.REVOKE, None, on, TODAY) is None
+    assert check_incident(Event.PASS_REVIEW, None, on, TODAY) is None  # none given: nothing to check
+    assert check_incident(Event.REVOKE, on, on, TODAY) is None  # the same day as the revocation
+    with pytest.raises(RuleViolation) as refused:
+        check_incident(Event.WITHDRAW, on, on, TODAY)
+    assert refused.value.errors == {"incident_on": [
+        "只有「撤销」可填写事故（违法行为）发生日期（本次为「主动放弃」） / only a revocation has an incident date"]}
+    with pytest.raises(RuleViolation) as refused:
+        check_incident(Event.REVOKE, on + timedelta(days=1), on, TODAY)
+    assert refused.value.errors == {"incident_on": [
+        f"事故（违法行为）发生日期（{on + timedelta(days=1)}）晚于撤销生效日期（{on}）"
+        f" / incident_on {on + timedelta(days=1)} is after the revocation {on}"]}
+    with pytest.raises(RuleViolation) as refused:
+        check_incident(Event.REVOKE, TODAY + timedelta(days=1), TODAY + timedelta(days=5), TODAY)
+    assert list(refused.value.errors) == ["incident_on"] and "晚于今天" in refused.value.errors["incident_on"][0]
