@@ -120,14 +120,14 @@ def test_a_record_outside_the_region_is_not_found():
 
 @pytest.mark.parametrize(("given", "role"), [
     ("officer", Role.OFFICER), (" sysadmin ", Role.SYSADMIN), (["auditor"], Role.AUDITOR), (("leader",), Role.LEADER),
-    ("admin,admin", Role.ADMIN), (Role.SECADMIN, Role.SECADMIN),
+    ("admin,admin", Role.ADMIN), (Role.SECADMIN, Role.SECADMIN), ("officer,", Role.OFFICER), (" , leader", Role.LEADER),
 ])
 def test_a_single_role_is_read_from_a_code_or_a_list(given, role):
     assert single_role(given) is role
 
 
 @pytest.mark.parametrize(("given", "message"), [
-    ("root", "角色应为以下之一："), ("", "角色应为以下之一："), ([], "角色应为以下之一："), (["officer", "x"], "角色应为以下之一："),
+    ("root", "角色应为以下之一："), ("", "角色应为以下之一："), (None, "角色应为以下之一："), (7, "角色应为以下之一："), ([], "角色应为以下之一："), (["officer", "x"], "角色应为以下之一："),
     ("sysadmin,secadmin", "系统管理员、安全管理员、审计管理员三者不得由同一人兼任（三员分立）"),
     (["secadmin", "auditadmin"], "系统管理员、安全管理员、审计管理员三者不得由同一人兼任（三员分立）"),
     ("officer,auditor", "一个账号只能有一个角色"), ("sysadmin,officer", "一个账号只能有一个角色"),
@@ -143,6 +143,7 @@ def test_the_refusal_lists_every_role_by_name_and_code():
         single_role("root")
     text = refused.value.errors["role"][0]
     assert all(f"{ROLE_NAMES[r]}（{r.value}）" in text for r in Role)
+    assert text == "角色应为以下之一：" + "、".join(f"{n}（{r.value}）" for r, n in ROLE_NAMES.items())
 
 
 def test_people_and_systems_are_told_apart():

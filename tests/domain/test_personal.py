@@ -40,6 +40,7 @@ def test_a_phone_shows_its_first_three_and_last_four_digits(value, shown):
     ("zhang@example.org", "z***@example.org"),
     ("  Li@Example.org ", "L***@Example.org"),
     ("@example.org", "***@example.org"),
+    ("a@b@example.org", "a***@b@example.org"),  # split at the first @
     ("not-an-address", "n***"),  # no @: masked as text
 ])
 def test_an_email_shows_its_first_letter_and_its_domain(value, shown):
