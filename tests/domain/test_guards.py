@@ -246,15 +246,18 @@ def test_unusual_figures_are_warnings_not_errors():
 
 @pytest.mark.parametrize(("figures", "field", "message"), [
     ({"main_business_revenue": Decimal(100), "main_product_revenue": Decimal("100.01")}, "main_product_revenue",
-     "主导产品销售收入（100.01）高于主营业务收入（100）"),
+     "主导产品销售收入（100.01）高于主营业务收入（100） / main product's sales above main-business revenue"),
+    ({"main_business_revenue": Decimal("0.4"), "main_product_revenue": Decimal("0.5")}, "main_product_revenue",
+     "主导产品销售收入（0.5）高于主营业务收入（0.4） / main product's sales above main-business revenue"),  # under 1 元
     ({"revenue": Decimal(100), "main_product_revenue": Decimal("100.01")}, "main_product_revenue",
-     "主导产品销售收入（100.01）高于营业收入（100）"),  # no 主营 given: measured against 营收
+     "主导产品销售收入（100.01）高于营业收入（100） / main product's sales above revenue"),  # no 主营: against 营收
     ({"main_product_revenue": Decimal(-1)}, "main_product_revenue", "主导产品销售收入不能为负数（-1）"),
 ])
 def test_a_main_products_sales_above_its_business_are_refused(figures, field, message):
     with pytest.raises(RuleViolation) as refused:
         check_annual_figures(2025, figures, TODAY)
     assert list(refused.value.errors) == [field] and refused.value.errors[field][0].startswith(message)
+    assert refused.value.errors[field][0] == message or message.endswith("（-1）")
 
 
 @pytest.mark.parametrize("figures", [
@@ -269,8 +272,9 @@ def test_a_main_products_sales_within_its_business_pass(figures):
 
 
 def test_sales_without_the_products_name_is_a_warning_not_an_error():
-    check = check_annual_figures(2025, {"main_product_revenue": Decimal(5), "main_product": "  "}, TODAY)
-    assert check.warnings == ("填写了主导产品销售收入但未填主导产品名称，请补充 / main product's sales without its name",)
+    warning = ("填写了主导产品销售收入但未填主导产品名称，请补充 / main product's sales without its name",)
+    assert check_annual_figures(2025, {"main_product_revenue": Decimal(5), "main_product": "  "}, TODAY).warnings == warning
+    assert check_annual_figures(2025, {"main_product_revenue": Decimal(5)}, TODAY).warnings == warning  # no name at all
 
 
 def test_only_a_revocation_carries_an_incident_date_and_never_after_it_or_today():
@@ -289,4 +293,5 @@ def test_only_a_revocation_carries_an_incident_date_and_never_after_it_or_today(
         f" / incident_on {on + timedelta(days=1)} is after the revocation {on}"]}
     with pytest.raises(RuleViolation) as refused:
         check_incident(Event.REVOKE, TODAY + timedelta(days=1), TODAY + timedelta(days=5), TODAY)
-    assert list(refused.value.errors) == ["incident_on"] and "晚于今天" in refused.value.errors["incident_on"][0]
+    assert list(refused.value.errors) == ["incident_on"]
+    assert refused.value.errors["incident_on"][0].startswith(f"事故（违法行为）发生日期（{TODAY + timedelta(days=1)}）晚于今天")
