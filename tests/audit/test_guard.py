@@ -135,3 +135,16 @@ def test_the_app_session_factory_is_guarded(engine):
 
 def test_every_audited_table_exists():
     assert set(AUDITED_TABLES) <= set(AuditEvent.metadata.tables)
+
+
+def test_a_new_session_is_guarded_even_when_the_event_registry_answers_for_another(monkeypatch):
+    """SQLAlchemy's event registry is keyed by id(): a stale entry of a collected session whose id a new
+    session reuses made `event.contains` answer yes, and the new session went unguarded (a flaky test run).
+    A session is asked for its own listeners instead."""
+    from sqlalchemy.orm import Session
+
+    from registry.audit import guard
+
+    monkeypatch.setattr(guard.event, "contains", lambda *args: True)  # what the stale entry said
+    fresh = install_audit_guard(Session())
+    assert any(fn is _guard_statement for fn in fresh.dispatch.do_orm_execute)
