@@ -10,11 +10,13 @@ An unknown code falls back to a neutral Chinese phrase, never to the code itself
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Flask, g
+from flask import Flask, current_app, g
 
 from registry.accounts.models import User
 from registry.domain.criteria_report import VERDICT_NAMES as _VERDICTS
@@ -177,7 +179,18 @@ def actor_name(kind: str, name: str) -> str:
         return f"命令行：{what}" + (f"（服务器账户 {account}）" if account else "")
     if kind == "anonymous":
         return "未登录者"
+    if kind == "user":
+        return login_name(name)
     return f"{name}（{ACTOR_KIND_NAMES.get(kind, '用户')}）"
+
+
+def login_name(username: str) -> str:
+    """Name a user recorded by login as a person reads it: "姓名（登录名）", looked up once per request."""
+    cache = g.setdefault("login_names", {})
+    if username not in cache:
+        shown = get_session().scalar(sa.select(User.display_name).where(User.username == username))
+        cache[username] = f"{shown}（{username}）" if shown and shown != username else f"{username}（用户）"
+    return cache[username]
 
 
 def event_actor(text: str | None) -> str:
@@ -187,7 +200,7 @@ def event_actor(text: str | None) -> str:
     kind, sep, name = text.partition(":")
     if not sep or kind not in ACTOR_KIND_NAMES:
         return text
-    return actor_name(kind, name) if kind != "user" else name
+    return actor_name(kind, name)
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -239,6 +252,24 @@ def plain_region(code: str) -> str:
     return region_name(code)
 
 
+#: why a session ended (registry/accounts/sessions.py), as the trail names it
+SESSION_END_NAMES = {"logout": "主动退出", "replaced": "同一账号在其他地方登录", "idle": "长时间未操作",
+                     "expired": "超过最长有效期", "revoked": "被管理员注销", "credentials": "密码或权限已变更",
+                     "second_factor": "须使用双因素认证"}
+SECOND_FACTOR_NAMES = {"totp": "动态验证码", "recovery": "恢复码"}
+
+
+def instant_text(text: str) -> str | None:
+    """Show an ISO instant stored in the trail ("2026-12-06T11:47:39.49+00:00") in 北京时间, else None."""
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if at.tzinfo is None:
+        return None
+    return at.astimezone(ZoneInfo(current_app.config["REGISTRY"].timezone)).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def field_value(entity_type: str, field: str, raw: Any, shown: str) -> str:
     """Name a before/after value of the trail for a person; `shown` is the services' rendering."""
     if raw is None or raw == "":
@@ -246,6 +277,12 @@ def field_value(entity_type: str, field: str, raw: Any, shown: str) -> str:
     if isinstance(raw, list | dict):
         return json_text(raw)
     text = str(raw)
+    if entity_type == "user" and field == "reason":
+        return SESSION_END_NAMES.get(text, shown)
+    if field == "second_factor":
+        return SECOND_FACTOR_NAMES.get(text, shown)
+    if field.endswith("_at") and (instant := instant_text(text)):
+        return instant
     if field == "policy_code":
         return policy_name(text)
     if field == "industry_code":
@@ -276,7 +313,7 @@ def field_value(entity_type: str, field: str, raw: Any, shown: str) -> str:
 
 
 #: working marks the policy files carry in their source texts, not meant for a reader
-SOURCE_MARKS = re.compile(r"\s*[（(](?:public|verify|unverified|assumed|todo)[)）]", re.I)
+SOURCE_MARKS = re.compile(r"\s*[（(](?:public|verify|unverified|assumed|todo)(?:[：:，,；;][^（()）]*)?[)）]", re.I)
 
 
 def source_text(text: str | None) -> str:

@@ -172,3 +172,29 @@ def test_labels_name_what_the_pages_would_otherwise_show_as_codes(app):
         assert labels.industry_name("C28") == "化学纤维制造业（C28）" and labels.industry_name("c3511") == "专用设备制造业（C3511）"
         assert labels.industry_name("I6510") == "软件和信息技术服务业（I6510）" and labels.industry_name("E47") == "建筑业（E47）"
         assert labels.field_value("application", "current_level", "ministry", "ministry") == "部级"
+
+
+def test_the_trail_and_the_pipeline_name_people_sessions_and_instants(app, session, make_user):
+    """A user recorded by login shows as 姓名（登录名）; a session's end reason, the second factor and a stored
+    instant read as words and 北京时间; a policy file's working note in a source never reaches the page."""
+    make_user("officer", "331000", username="tz_named").display_name = "台州市经信局张三"
+    session.commit()
+    with app.test_request_context():
+        assert labels.event_actor("user:tz_named") == "台州市经信局张三（tz_named）"
+        assert labels.actor_name("user", "tz_named") == "台州市经信局张三（tz_named）"
+        assert labels.actor_name("user", "nobody-here") == "nobody-here（用户）"
+        assert labels.field_value("user", "reason", "replaced", "replaced") == "同一账号在其他地方登录"
+        assert labels.field_value("user", "second_factor", "totp", "totp") == "动态验证码"
+        assert labels.field_value("user", "session_started_at", "2026-12-06T11:47:39.491343+00:00", "x") == (
+            "2026-12-06 19:47:39")
+        assert labels.field_value("user", "session_started_at", "not a time", "not a time") == "not a time"
+        assert labels.source_text("工信部企业〔2022〕63号《办法》（public：公开文本，seeds 未收录原文；摘要见 shared/DOMAIN.md）"
+                                  " 附件3") == "工信部企业〔2022〕63号《办法》 附件3"
+        assert labels.source_text("工信厅企业函〔2018〕381号（public，seeds 未收录原文）") == "工信厅企业函〔2018〕381号"
+        assert labels.source_text("《办法》（2022年）") == "《办法》（2022年）"
+
+
+def test_every_way_a_session_ends_has_a_name_in_the_trail():
+    from registry.accounts.sessions import END_MESSAGES
+
+    assert set(END_MESSAGES) == set(labels.SESSION_END_NAMES)
