@@ -64,6 +64,8 @@ def checked_money(amount: Decimal, shown: object) -> Decimal:
     """Round an amount in 元 to the fen; refuse a negative or too large one (`shown` is what was written)."""
     if amount < 0:
         raise AmountError(f"不能为负数（{shown}） / must not be negative")
+    if not amount.is_finite() or amount >= MAX_AMOUNT:  # before rounding: 40 digits overflow the fen's precision
+        raise AmountError(f"金额过大（{shown}） / amount too large")
     result = amount.quantize(FEN, ROUND_HALF_UP)
     if result >= MAX_AMOUNT:
         raise AmountError(f"金额过大（{shown}） / amount too large")

@@ -30,6 +30,9 @@ REFUSED = {
     "Infinity": "应为数字", "12元5角": "应为数字", "万": "应为数字", "0x10": "应为数字", "一万": "应为数字",
     "12,34": "千位分隔符", "1,2345.6": "千位分隔符", "-5": "不能为负数", "－1.2万": "不能为负数",
     "1亿亿": "应为数字", "99999999999亿": "金额过大",
+    # more digits than the fen's rounding can hold: refused as too large, never an arithmetic error
+    "9" * 29: "金额过大", "9" * 40: "金额过大", "9" * 30 + "万": "金额过大", "1" * 5000: "金额过大",
+    "9999999999999999.995": "金额过大", "10000000000000000": "金额过大",
 }
 
 
@@ -55,3 +58,16 @@ def test_a_written_unit_wins_over_the_default_one():
 def test_the_sign_is_kept_for_callers_that_allow_it():
     assert read_number("-1,234.5") == (Decimal("-1234.5"), None)
     assert read_number("45.5％", (("%", Decimal(1)),)) == (Decimal("45.5"), Decimal(1))
+
+
+def test_the_largest_amount_the_database_holds_is_read_and_one_fen_more_is_refused():
+    assert parse_money("9999999999999999.99") == Decimal("9999999999999999.99")
+    assert parse_money("0." + "0" * 50 + "1") == Decimal("0.00")
+    with pytest.raises(AmountError, match="金额过大"):
+        parse_money("9999999999999999.995")
+
+
+@pytest.mark.parametrize("written", ["9" * 40, "1" * 5000 + "%", 1e300, "99999.995"])
+def test_a_percentage_too_long_for_its_column_is_refused_not_crashed(written):
+    with pytest.raises(values.CellError, match="百分比过大"):
+        values.percent(written)

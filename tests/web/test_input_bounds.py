@@ -80,7 +80,7 @@ def test_annual_report_year_is_bounded(api, ent, year):
                      json={"year": year, "submitted_on": "2026-03-01"}), "year")
 
 
-@pytest.mark.parametrize("amount", ["1e400", "99999999999999999999", "NaN", "Infinity", "-1"])
+@pytest.mark.parametrize("amount", ["1e400", "99999999999999999999", "NaN", "Infinity", "-1", "9" * 40, "9" * 30 + "万"])
 def test_amounts_beyond_the_column_are_refused(api, ent, amount):
     refused(api.post(f"/api/v1/enterprises/{ent.id}/annual-reports",
                      json={"year": 2025, "submitted_on": "2026-03-01", "revenue": amount}), "revenue")
@@ -190,7 +190,9 @@ def test_edit_form_refuses_an_invisible_name_and_cleans_a_visible_one(officer, e
 
 
 @pytest.mark.parametrize("field, value", [("employees", str(2**63)), ("employees", "1e20"), ("revenue", "1e400"),
-                                          ("revenue", "NaN"), ("year", "10000"), ("submitted_on", "0001-01-01")])
+                                          ("revenue", "NaN"), ("year", "10000"), ("submitted_on", "0001-01-01"),
+                                          ("revenue", "9" * 40), ("revenue", "1" * 5000 + "万"),
+                                          ("debt_ratio", "9" * 40), ("debt_ratio", "1" * 5000 + "%")])
 def test_annual_report_form_refuses_hostile_numbers(officer, ent, session, field, value):
     figures = {"year": 2025, "submitted_on": "2026-03-01", field: value}
     response = post(officer, f"/enterprises/{ent.id}/annual-reports/new", figures)

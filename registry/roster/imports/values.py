@@ -118,6 +118,8 @@ def count(value: Any, most: int | None = None) -> int:
 def percent(value: Any, most: Decimal | None = None) -> Decimal:
     """Read a percentage: 45.5 and 45.5% both mean 45.5 % (at most `most`, default NUMERIC(7,2)'s limit)."""
     amount, _ = _number(value, (("%", Decimal(1)),))
+    if amount > MAX_PERCENT:  # before rounding: a long number overflows the quantize's precision
+        raise CellError(f"百分比过大（{value}） / percentage too large")
     result = amount.quantize(FEN, ROUND_HALF_UP)
     if result > (MAX_PERCENT if most is None else most):
         raise CellError(f"百分比过大（{value}） / percentage too large")
