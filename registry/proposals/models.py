@@ -47,6 +47,10 @@ class Proposal(Base):
     decided_by: Mapped[str | None] = mapped_column(sa.String(128))
     decided_at: Mapped[datetime | None]
     decision_note: Mapped[str | None] = mapped_column(sa.Text)
-    __table_args__ = (sa.Index("ix_proposals_status_region_code", "status", "region_code"),)
+    #: what the proposal changes (kind, target, or the account's username) while it waits; NULL once decided.
+    #: Unique, so a double submit files one proposal even when both requests checked "none waiting" at once.
+    pending_key: Mapped[str | None] = mapped_column(sa.String(200))
+    __table_args__ = (sa.Index("ix_proposals_status_region_code", "status", "region_code"),
+                      sa.UniqueConstraint("pending_key"))
 
 

@@ -70,7 +70,8 @@ def propose(session: Session, *, actor: Actor, kind: str, region_code: str, targ
                        field="proposal", proposal_id=waiting)
     row = Proposal(kind=kind, status=ProposalStatus.PENDING, region_code=region_code, target_type=target_type,
                    target_id=target_id, summary=summary[:400], payload=payload, note=note or None,
-                   proposed_by_id=actor.user_id, proposed_by=actor.label, proposed_at=at)
+                   proposed_by_id=actor.user_id, proposed_by=actor.label, proposed_at=at,
+                   pending_key=pending_key(kind, target_type, target_id, payload))
     session.add(row)
     session.flush()
     audit.record(session, actor=actor, action=_action(kind, "created"), entity_type="proposal", entity_id=row.id,
@@ -78,6 +79,12 @@ def propose(session: Session, *, actor: Actor, kind: str, region_code: str, targ
                  changes={"kind": [None, kind], "summary": [None, row.summary],
                           **{k: [None, v] for k, v in (shown or {}).items()}})
     return row
+
+
+def pending_key(kind: str, target_type: str, target_id: int | None, payload: dict[str, Any]) -> str:
+    """What a waiting proposal changes, as its unique key: the same change cannot wait twice."""
+    target = target_id if target_id is not None else f"@{payload.get('username', '')}"
+    return f"{kind}:{target_type}:{target}"[:200]
 
 
 def proposed_by(row: Proposal, actor: Actor) -> bool:
@@ -109,7 +116,7 @@ def decide(session: Session, row: Proposal, *, actor: Actor, status: ProposalSta
     done = session.execute(
         sa.update(Proposal).where(Proposal.id == row.id, Proposal.status == ProposalStatus.PENDING)
         .values(status=status, decided_by_id=actor.user_id, decided_by=actor.label, decided_at=at,
-                decision_note=note or None)
+                decision_note=note or None, pending_key=None)
         .execution_options(synchronize_session=False))
     if done.rowcount != 1:
         raise Conflict("该申请已由他人处理，请刷新后查看 / this proposal has already been decided", field="proposal")

@@ -55,6 +55,7 @@ UNIQUE_MESSAGES: dict[str, tuple[str, str]] = {
     "uq_batches_tier_year_name": ("name", "同一层级、年度已有同名批次 / a batch of this name exists"),
     "uq_pool_members_pool_id_enterprise_id": ("enterprise_id", "该企业已在培育库中 / already in the pool"),
     "uq_users_username": ("username", "用户名已被使用 / username taken"),
+    "uq_proposals_pending_key": ("proposal", "同一变更已在等待确认（可能是重复提交），请勿重复提交 / already proposed"),
     "uq_certifications_live_title": (
         "tier", "该企业已持有同一认定日期的该称号（可能是重复提交），请刷新后查看 / this title was already granted"),
 }

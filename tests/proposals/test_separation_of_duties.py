@@ -321,3 +321,27 @@ def test_six_confirmations_at_once_have_one_effect(live):  # noqa: F811
     assert live.audit("proposal.confirmed") == 1 and live.audit("certification.revoke") == 1
     assert live.count(Certification, Certification.status == "revoked") == 1
     assert live.count(Enterprise) == 1
+
+
+def _title_in_jiaojiang(live):  # noqa: F811
+    def build(session, rules):
+        from registry.domain.actors import system_actor
+
+        ent = make_enterprise(session, system_actor("cli", "t"), region_code="331002")
+        return ent.id, grant(session, system_actor("cli", "t"), rules, ent, "innovative_sme", d("2024-06-15")).id
+    return live.seed(build)
+
+
+@pytest.mark.parametrize("what", ["revocation", "uscc"])
+def test_six_identical_proposals_at_once_file_one(live, what):  # noqa: F811
+    """A double submit of a four-eyes proposal files it once: one 202, five 409 naming the waiting one."""
+    ent_id, cert_id = _title_in_jiaojiang(live)
+    if what == "revocation":
+        url, body = f"/api/v1/certifications/{cert_id}/events", {
+            "action": "revoke", "effective_on": live.today.isoformat(), "reason_code": "major_accident",
+            "document_no": "台经信〔2026〕1号"}
+    else:
+        url, body = f"/api/v1/enterprises/{ent_id}/uscc", {"uscc": make_uscc("331002", 4242)}
+    results = live.race(lambda c: c.post(url, json=body), level="district")
+    assert Counter(status for status, _ in results) == Counter({202: 1, 409: N - 1}), results
+    assert live.count(Proposal) == 1 and live.audit("proposal.created") == 1
