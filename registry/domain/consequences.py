@@ -15,6 +15,7 @@ from registry.domain.deadlines import DueDate
 from registry.domain.eligibility import ban_ends
 from registry.domain.lifecycle import STATUS_NAMES, Event, Status
 from registry.domain.policy import RevocationReason, Tier
+from registry.domain.text import plain_source
 
 NUMERALS = "零一两三四五六七八九十"
 VALIDITY = {"fixed_term": "自认定之日起{n}年", "year_end": "至第{n}年年底", "until_superseded": "至下一批名单发布"}
@@ -72,7 +73,7 @@ def revoke(facts: TitleFacts, reason: RevocationReason, effective_on: date) -> l
     else:
         lines = [f"撤销该称号（{facts.tier.name}），自 {effective_on} 起失效{ban or '，不设禁止申报期'}"]
     if reason.basis:
-        lines.append(f"依据：{reason.basis}")
+        lines.append(f"依据：{plain_source(reason.basis)}")
     return lines + _dependents(facts, all_end=reason.scope == "all_tiers")
 
 

@@ -97,3 +97,13 @@ def search_terms(q: str | None) -> list[str]:
     """
     words = narrow(clean_text(q or "")).split()
     return list(dict.fromkeys(words))
+
+
+#: working marks the policy files carry in their source texts, not meant for a reader: "(public)",
+#: "（public：公开文本，seeds 未收录原文；…）", "(verify)", …
+SOURCE_MARKS = re.compile(r"\s*[（(](?:public|verify|unverified|assumed|todo)(?:[：:，,；;][^（()）]*)?[)）]", re.I)
+
+
+def plain_source(text: str | None) -> str:
+    """Return a policy source or basis as a reader sees it: without the files' working marks."""
+    return SOURCE_MARKS.sub("", text or "").strip()

@@ -98,14 +98,27 @@ def classify(exc: Exception) -> MailError:
         code, text = next(iter(exc.recipients.values()), (550, b"recipient refused"))
         return _code_error(code, text)
     if isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError | smtplib.SMTPAuthenticationError):
-        return ConnectionFailed(f"{exc.__class__.__name__}: {exc}")
+        return ConnectionFailed(f"{_what_failed(exc)} / {exc.__class__.__name__}: {exc}")
     if isinstance(exc, smtplib.SMTPResponseException):
         return _code_error(exc.smtp_code, exc.smtp_error)
     if isinstance(exc, smtplib.SMTPNotSupportedError):
-        return PermanentMailError(f"服务器不支持 / not supported by the relay: {exc}")
+        return PermanentMailError(f"邮件服务器不支持该操作 / not supported by the relay: {exc}")
     if isinstance(exc, OSError | smtplib.SMTPException):
-        return ConnectionFailed(f"{exc.__class__.__name__}: {exc}")
+        return ConnectionFailed(f"{_what_failed(exc)} / {exc.__class__.__name__}: {exc}")
     raise exc
+
+
+def _what_failed(exc: Exception) -> str:
+    """Say in Chinese why the relay could not be used (the technical detail follows after " / ")."""
+    if isinstance(exc, smtplib.SMTPAuthenticationError):
+        return "邮件服务器登录失败，请检查 REGISTRY_SMTP_* 的用户名和密码"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return "邮件服务器断开了连接，将稍后重试"
+    if isinstance(exc, ConnectionRefusedError):
+        return "无法连接邮件服务器（连接被拒绝），请检查 REGISTRY_SMTP_* 设置或邮件服务器是否运行，将稍后重试"
+    if isinstance(exc, TimeoutError):
+        return "连接邮件服务器超时，将稍后重试"
+    return "无法连接邮件服务器，将稍后重试"
 
 
 class Mailer:

@@ -9,7 +9,6 @@ An unknown code falls back to a neutral Chinese phrase, never to the code itself
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -21,6 +20,7 @@ from flask import Flask, current_app, g
 from registry.accounts.models import User
 from registry.domain.criteria_report import VERDICT_NAMES as _VERDICTS
 from registry.domain.lifecycle import STATUS_NAMES
+from registry.domain.text import plain_source
 from registry.enterprises.models import SIZE_NAMES, ChangeKind
 from registry.pipeline.models import ApplicationStatus, BatchStatus, ObjectionStatus, SubmitterIdentity
 from registry.platform.extensions import get_session, policies
@@ -312,13 +312,9 @@ def field_value(entity_type: str, field: str, raw: Any, shown: str) -> str:
     return shown
 
 
-#: working marks the policy files carry in their source texts, not meant for a reader
-SOURCE_MARKS = re.compile(r"\s*[（(](?:public|verify|unverified|assumed|todo)(?:[：:，,；;][^（()）]*)?[)）]", re.I)
-
-
 def source_text(text: str | None) -> str:
     """Return a policy source as a reader sees it: without the files' working marks such as "(public)"."""
-    return SOURCE_MARKS.sub("", text or "").strip()
+    return plain_source(text)
 
 
 def shown_value(field: str, value: Any) -> str:
