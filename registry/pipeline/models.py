@@ -131,7 +131,7 @@ class PoolVerdict(Base):
     verdict: Mapped[Verdict] = mapped_column(str_enum(Verdict, "verdict"))
     admitted: Mapped[bool]  #: the run made it a candidate (not failed, nothing blocking)
     by_run: Mapped[bool] = mapped_column(default=True)
-    #: {"criteria": [{name, verdict, verdict_name, detail, values: [{label, display}], source, note}],
+    #: {"criteria": [{id, name, verdict, verdict_name, detail, values: [{label, value, display}], source, note}],
     #:  "blocking": [message, …]} — only what did not pass
     reasons: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
     evaluated_at: Mapped[datetime]
