@@ -32,6 +32,10 @@ class ApplicationForm(PageForm):
     uscc = StringField("统一社会信用代码", validators=[DataRequired(REQUIRED), Length(max=40)])
 
 
+class RerunForm(PageForm):
+    """Re-run a pool's pre-check (the button carries only the CSRF token)."""
+
+
 class MemberRemoveForm(PageForm):
     """Take a member out of a pool."""
 
