@@ -76,6 +76,7 @@ def batch(batch_id: int):
         "batch.html", batch=record, quotas=pipeline.quota_usage(session, actor=actor, batch_id=record.id),
         columns=columns, settled=settled, chains={a.id: chain_state(a) for a in applications},
         objections=objections, see_submitter=may_see_submitter(actor), can_write=can(actor, Action.WRITE),
+        publisher=actor.region_code == record.region_code,
         publicity_form=publicity, objection_form=objection, application_form=ApplicationForm(formdata=None), finalise_form=finalise,
         resolution_forms={o.id: ResolutionForm(formdata=None, prefix=f"o{o.id}") for o in objections}, **_names())
 

@@ -22,6 +22,7 @@ from registry.pipeline.models import (
     PoolVerdict,
     SubmitterIdentity,
 )
+from registry.pipeline.objections import STATUS_NAMES
 from registry.pipeline.services import FinalisePlan, Settlement, chain_for, public_view
 from registry.platform.bounds import InSchema, page_field, per_page_field, year_field
 from registry.platform.extensions import policies
@@ -29,7 +30,7 @@ from registry.platform.extensions import policies
 LEVELS = list(LEVEL_NAMES)
 REGION = validate.Regexp(r"^\d{6}$", error="应为6位行政区划代码 / must be a 6-digit GB/T 2260 code")
 DECISION_NAMES = {Decision.RECOMMEND: "推荐", Decision.RETURN: "退回补正", Decision.REJECT: "不予推荐"}
-OBJECTION_NAMES = {ObjectionStatus.OPEN: "待处理", ObjectionStatus.UPHELD: "异议成立", ObjectionStatus.REJECTED: "异议不成立"}
+OBJECTION_NAMES = STATUS_NAMES
 REPORT_DOC = {"description": "条件核查报告：verdict、year、on、results（每项条件：id、name、verdict、values"
                              "（所用数值）、source（依据）、children）、blocking（不能授予的情形）"}
 
@@ -179,7 +180,8 @@ class PublicityIn(InSchema):
 
 
 class ObjectionIn(InSchema):
-    """POST /batches/{id}/objections: a written objection under a real name or seal."""
+    """POST /batches/{id}/objections: a written objection. Real-name (or sealed) only when a person or body who
+    can be reached (phone or address) signs it; any other is recorded as anonymous and not accepted."""
 
     application_id = fields.Integer(required=True)
     submitter_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
