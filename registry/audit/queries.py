@@ -102,7 +102,7 @@ FIELD_NAMES: dict[str, str] = {
 #: where one key means different things on different records
 ENTITY_FIELD_NAMES: dict[tuple[str, str], str] = {
     ("api_token", "name"): "令牌用途", ("user", "region_code"): "管辖地区", ("user", "email"): "邮箱",
-    ("holiday_year", "year"): "年份", ("batch", "name"): "批次名称", ("pool_member", "reason"): "理由",
+    ("holiday_year", "year"): "年份", ("batch", "name"): "批次名称", ("pool_member", "reason"): "理由", ("pool", "year"): "评选年度",
     ("deadline_override", "region_code"): "地区", ("deadline_override", "year"): "年度",
     ("deadline_override", "due_on"): "截止日期", ("deadline_override", "document_no"): "文号",
     ("deadline_override", "note"): "说明", ("deadline_override", "kind"): "截止事项",
