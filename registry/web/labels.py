@@ -277,7 +277,8 @@ def field_value(entity_type: str, field: str, raw: Any, shown: str) -> str:
 
 
 #: working marks the policy files carry in their source texts, not meant for a reader
-SOURCE_MARKS = re.compile(r"\s*[（(](?:public|verify|unverified|assumed|todo)[)）]", re.I)
+#: — alone, "(public)", or with the editors' note, "（public：公开文本，seeds 未收录原文；摘要见 shared/DOMAIN.md）"
+SOURCE_MARKS = re.compile(r"\s*[（(](?:public|verify|unverified|assumed|todo)(?:[：:][^（()）]*)?[)）]", re.I)
 
 
 def source_text(text: str | None) -> str:
