@@ -87,7 +87,8 @@ FIELD_NAMES: dict[str, str] = {
     # the pipeline: pools, batches, applications, opinions, objections
     "enterprise_id": "企业编号", "pool_id": "培育库编号", "batch_id": "申报批次编号", "application_id": "申报编号",
     "certification_id": "称号编号", "figures_year": "数据年度", "reference_on": "基准日", "evaluated": "核查企业数",
-    "candidates": "候选企业数", "included": "在库", "verdict": "预审结论", "changed_by": "办理人",
+    "candidates": "候选企业数", "left_out": "未入库企业数", "added": "新增在库企业数", "dropped": "移出在库企业数",
+    "included": "在库", "verdict": "预审结论", "changed_by": "办理人",
     "changed_at": "办理时间", "quotas": "名额", "deadlines": "各级截止日期", "publicity_starts_on": "公示开始日期",
     "publicity_ends_on": "公示截止日期", "published_where": "公示载体", "published_on": "发布日期",
     "finalised_at": "办结时间", "granted": "予以认定数", "not_granted": "未予认定数", "current_level": "当前审核层级",
@@ -101,7 +102,7 @@ FIELD_NAMES: dict[str, str] = {
 #: where one key means different things on different records
 ENTITY_FIELD_NAMES: dict[tuple[str, str], str] = {
     ("api_token", "name"): "令牌用途", ("user", "region_code"): "管辖地区", ("user", "email"): "邮箱",
-    ("holiday_year", "year"): "年份", ("batch", "name"): "批次名称", ("pool_member", "reason"): "理由",
+    ("holiday_year", "year"): "年份", ("batch", "name"): "批次名称", ("pool_member", "reason"): "理由", ("pool", "year"): "评选年度",
     ("deadline_override", "region_code"): "地区", ("deadline_override", "year"): "年度",
     ("deadline_override", "due_on"): "截止日期", ("deadline_override", "document_no"): "文号",
     ("deadline_override", "note"): "说明", ("deadline_override", "kind"): "截止事项",
@@ -136,12 +137,12 @@ ACTION_NAMES: dict[str, str] = {
     "export.enterprise_record": "下载企业档案（PDF）", "export.publicity_list": "下载公示名单（PDF）",
     "export.results_list": "下载认定名单（PDF）",
     "download.import_errors": "下载导入错误清单", "security.policy_changed": "修改安全策略", "pi.unmask": "查看完整个人信息", "pi.rekeyed": "用新密钥重新加密个人信息",
-    "pool.run": "运行资格预审", "pool.member_added": "加入培育库", "pool.member_removed": "移出培育库",
+    "pool.run": "运行资格预审", "pool.rerun": "重新核查培育库", "pool.member_added": "加入培育库", "pool.member_removed": "移出培育库",
     "batch.created": "创建申报批次", "batch.publicity": "开始公示", "batch.finalised": "办结批次",
     "application.created": "企业申报", "application.recommend": "推荐", "application.return": "退回补正",
     "application.reject": "不予推荐", "application.resubmitted": "补正后重新提交", "application.granted": "予以认定",
     "application.not_granted": "未予认定", "objection.filed": "登记异议", "objection.upheld": "异议成立",
-    "objection.rejected": "异议不成立",
+    "objection.rejected": "异议不成立", "objection.not_accepted": "匿名异议不予受理",
     **{f"certification.{event.value}": name for event, name in EVENT_NAMES.items()},
 }
 ACTOR_KINDS: dict[str, str] = {"user": "用户", "token": "API 令牌", "cli": "命令行", "job": "定时任务",

@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from jobs.cli import COMMANDS as JOB_COMMANDS
 from registry.accounts import users
 from registry.audit.cli import audit_group
+from registry.cli import help_zh
 from registry.cli.base import DATE, cli_actor, fail, now, unit_of_work
 from registry.domain.actors import Role
 from registry.policies.cli import policies_group
@@ -142,3 +143,5 @@ def register(app: Flask) -> None:
         app.cli.add_command(command)
     for command in JOB_COMMANDS:  # scan, send-reminders, jobs run
         app.cli.add_command(command)
+    for name, command in app.cli.commands.items():  # 中文帮助 (registry/cli/help_zh.py)
+        help_zh.apply(command, name)

@@ -22,8 +22,11 @@ from registry.pipeline.schemas import (
     PoolOut,
     PoolRunIn,
     ReasonIn,
+    VerdictArgs,
+    VerdictOut,
     dump_member,
     dump_pool,
+    dump_verdict,
     tier_label,
 )
 from registry.platform.db import utcnow
@@ -90,6 +93,29 @@ def get_pool(pool_id: int):
     session, actor = get_session(), current_actor()
     pool = pipeline.get_pool(session, actor, pool_id)
     return jsonify(dump_pool(pool, pipeline.pool_members(session, actor=actor, pool_id=pool.id)))
+
+
+@bp.get("/pools/<int:pool_id>/verdicts")
+@doc("培育库核查结论（每家被核查企业一行：在库或未入库，未通过的条件、所用数值、依据）", query=VerdictArgs,
+     response=VerdictOut, many=True)
+@requires(Action.READ)
+def pool_verdicts(pool_id: int):
+    """Return one page of the verdicts of every enterprise the pool's run evaluated (?standing=in|out)."""
+    args = schema(VerdictArgs).load(request.args.to_dict())
+    rows, total = pipeline.pool_verdicts(get_session(), actor=current_actor(), pool_id=pool_id,
+                                         standing=args["standing"], page=args["page"], per_page=args["per_page"])
+    return jsonify(page_of([dump_verdict(*row) for row in rows], total, args["page"], args["per_page"]))
+
+
+@bp.post("/pools/<int:pool_id>/rerun")
+@doc("重新核查培育库（同一年度和基准日，按现有数据；替换核查结论）", response=PoolOut, errors=WRITE_ERRORS)
+@requires(Action.WRITE)
+def rerun_pool(pool_id: int):
+    """Judge the pool's roster again and replace its verdicts (only the office that ran it)."""
+    session, actor = get_session(), current_actor()
+    pool = pipeline.rerun_pool(session, actor=actor, rules=rules(), pool_id=pool_id, at=utcnow())
+    session.commit()
+    return jsonify(dump_pool(pool))
 
 
 @bp.post("/pools/<int:pool_id>/members")

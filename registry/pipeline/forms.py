@@ -32,6 +32,10 @@ class ApplicationForm(PageForm):
     uscc = StringField("统一社会信用代码", validators=[DataRequired(REQUIRED), Length(max=40)])
 
 
+class RerunForm(PageForm):
+    """Re-run a pool's pre-check (the button carries only the CSRF token)."""
+
+
 class MemberRemoveForm(PageForm):
     """Take a member out of a pool."""
 
@@ -91,8 +95,9 @@ class ObjectionForm(PageForm):
     application_id = SelectField("异议对象（申请）", validators=[DataRequired(REQUIRED)])
     submitter_name = StringField("异议人姓名或单位名称（须实名）", validators=[Optional(), Length(max=128)])
     submitter_identity = SelectField("签署方式", choices=choices([("real_name", "本人签名（实名）"),
-                                                                 ("seal", "单位盖章")]), validators=[Optional()])
-    contact = StringField("联系方式", validators=[Optional(), Length(max=200)])
+                                                                 ("seal", "单位盖章"), ("anonymous", "未署名（匿名）")]),
+                                     validators=[Optional()])
+    contact = StringField("联系电话或地址（实名异议须能联系到本人）", validators=[Optional(), Length(max=200)])
     grounds = TextAreaField("异议的事实和理由", validators=[Optional(), Length(max=8000)])
     evidence = TextAreaField("证据材料", validators=[Optional(), Length(max=8000)])
     received_on = DateField("收到日期", validators=[InputRequired(REQUIRED)])

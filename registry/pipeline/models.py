@@ -53,19 +53,23 @@ class Decision(StrEnum):
 
 
 class ObjectionStatus(StrEnum):
-    """An objection is open until resolved as upheld or rejected."""
+    """An objection is open until resolved as upheld or rejected; an anonymous one is recorded as
+    not accepted (不予受理) at once (registry/domain/objectors.py)."""
 
     OPEN = "open"
     UPHELD = "upheld"
     REJECTED = "rejected"
+    NOT_ACCEPTED = "not_accepted"
 
 
 
 class SubmitterIdentity(StrEnum):
-    """How an objector identified themselves: a signed real name or an organisation's seal."""
+    """How an objector identified themselves: a signed real name, an organisation's seal, or
+    nobody who can be reached (匿名: no personal name, or no phone or address)."""
 
     REAL_NAME = "real_name"
     SEAL = "seal"
+    ANONYMOUS = "anonymous"
 
 
 
@@ -107,6 +111,34 @@ class PoolMember(Base):
     pool: Mapped[Pool] = relationship(back_populates="members")
     enterprise: Mapped[Enterprise] = relationship()
     __table_args__ = (sa.UniqueConstraint("pool_id", "enterprise_id"),)
+
+
+
+class PoolVerdict(Base):
+    """One enterprise's verdict in a pool run, member or not, kept compact: whether the run admitted
+    it and the criteria that did not pass (rule, values, source) plus any blocking problem.
+
+    A run writes them set-based; a re-run replaces a pool's verdicts in its own transaction. A
+    member's full report stays on its PoolMember; `by_run` is false for an enterprise judged only
+    when an officer added it by hand.
+    """
+
+    __tablename__ = "pool_verdicts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pool_id: Mapped[int] = mapped_column(sa.ForeignKey("pools.id"))
+    enterprise_id: Mapped[int] = mapped_column(sa.ForeignKey("enterprises.id"), index=True)
+    region_code: Mapped[str] = mapped_column(sa.String(6))
+    verdict: Mapped[Verdict] = mapped_column(str_enum(Verdict, "verdict"))
+    admitted: Mapped[bool]  #: the run made it a candidate (not failed, nothing blocking)
+    by_run: Mapped[bool] = mapped_column(default=True)
+    #: {"criteria": [{id, name, verdict, verdict_name, detail, values: [{label, value, display}], source, note}],
+    #:  "blocking": [message, …]} — only what did not pass
+    reasons: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    evaluated_at: Mapped[datetime]
+    __table_args__ = (
+        sa.UniqueConstraint("pool_id", "enterprise_id"),
+        sa.Index("ix_pool_verdicts_pool_admitted", "pool_id", "admitted", "enterprise_id"),
+    )
 
 
 
@@ -196,7 +228,8 @@ class Opinion(Base):
 
 
 class Objection(Base):
-    """A written, real-name objection to a publicised application (anonymous ones are refused)."""
+    """A written objection to a publicised application: real-name (or sealed) ones are handled by
+    the publishing office; an anonymous one is recorded as such and not accepted."""
 
     __tablename__ = "objections"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,9 +1,15 @@
 """Objections (异议) during publicity: written, under a real name or seal; resolved with a note.
 
-Anonymous objections are not accepted. The submitter's identity is confidential: the audit
-trail and `public_view` leave it out unless the submitter agreed to disclosure. An upheld
-objection keeps its application from being granted when the batch is finalised. `plan_resolution`
-checks a resolution without writing (the pages show what it will do before it is confirmed).
+An objection is real-name only when it names a person (or, sealed, an organisation) and gives a
+phone or an address to reach them (registry/domain/objectors.py: 匿名, 群众, 知情人士, 王某某 … are
+no name). Any other is recorded as anonymous and not accepted at once (status not_accepted, with
+the reason; `objectors.ANONYMOUS_RULE`, assumed): it does not hold up the batch. A real-name
+objection is resolved only by the office that published the list — the batch's own office
+(level and region): not the offices below it, not the one above. The submitter's identity is
+confidential: the audit trail and `public_view` leave it out unless the submitter agreed to
+disclosure. An upheld objection keeps its application from being granted when the batch is
+finalised. `plan_resolution` checks a resolution without writing (the pages show what it will do
+before it is confirmed).
 """
 
 from __future__ import annotations
@@ -16,11 +22,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.audit import trail as audit
-from registry.domain import guards
+from registry.domain import guards, objectors
 from registry.domain.actors import Action, Actor, require
-from registry.domain.errors import Conflict, NotFound, RuleViolation
+from registry.domain.errors import Conflict, NotFound, PermissionDenied, RuleViolation
 from registry.enterprises.locks import lock_enterprise_of
 from registry.enterprises.queries import get_in_region
+from registry.enterprises.services import region_names_of
 from registry.pipeline.applications import get_application
 from registry.pipeline.common import get_batch, required_text
 from registry.pipeline.models import (
@@ -32,11 +39,18 @@ from registry.pipeline.models import (
     SubmitterIdentity,
 )
 
-#: names that are no name: an objection signed like this is anonymous
-ANONYMOUS = frozenset({"匿名", "匿名者", "匿名人", "无名氏", "佚名", "知情人", "知情者", "群众", "一群众",
-                       "网友", "不愿透露姓名", "anonymous", "anon", "n/a", "none", "-"})
+STATUS_NAMES = {ObjectionStatus.OPEN: "待处理", ObjectionStatus.UPHELD: "异议成立", ObjectionStatus.REJECTED: "异议不成立",
+                ObjectionStatus.NOT_ACCEPTED: "匿名，不予受理"}
 PUBLIC_FIELDS = ("id", "batch_id", "application_id", "grounds", "received_on", "status", "resolution_note",
                  "resolved_on")
+
+
+def office_name(session: Session, region_code: str) -> str:
+    """Name the office of a region as a person reads it (工信部 for the nationwide office)."""
+    if region_code == "000000":
+        return "工业和信息化部"
+    name = region_names_of(session, [region_code]).get(region_code, "")
+    return f"{name}中小企业主管部门" if name else "发布名单的主管部门"
 
 
 def get_objection(session: Session, actor: Actor, objection_id: int) -> Objection:
@@ -44,17 +58,11 @@ def get_objection(session: Session, actor: Actor, objection_id: int) -> Objectio
     return get_in_region(session, actor, Objection, objection_id, "异议", "objection")
 
 
-def _submitter(name: str | None, identity: str | None) -> tuple[str, SubmitterIdentity]:
-    text = (name or "").strip()
-    if not text or text.lower() in ANONYMOUS:
-        raise RuleViolation.on("submitter_name", "异议须署真实姓名或加盖单位公章，匿名异议不予受理"
-                                                 " / anonymous objections are refused: a real name or seal is required")
+def _submitter(name: str | None, identity: str | None, contact: str | None) -> objectors.Signature:
     try:
-        kind = SubmitterIdentity(identity or "")
+        return objectors.classify(name, identity or objectors.REAL_NAME, contact)
     except ValueError:
-        raise RuleViolation.on("submitter_identity", "请注明实名签署（real_name）或单位盖章（seal），匿名异议不予受理"
-                                                     " / submitter_identity must be real_name or seal") from None
-    return text, kind
+        raise RuleViolation.on("submitter_identity", "签署方式应为本人签名（实名）、单位盖章或匿名") from None
 
 
 def file_objection(session: Session, *, actor: Actor, batch_id: int, application_id: int,
@@ -69,8 +77,9 @@ def file_objection(session: Session, *, actor: Actor, batch_id: int, application
     application = get_application(session, actor, application_id)
     if application.batch_id != batch.id:
         raise NotFound("该申请不在本批次中 / application not in this batch")
-    name, kind = _submitter(submitter_name, submitter_identity)
-    reach = required_text("contact", contact, "异议人联系方式")
+    signature = _submitter(submitter_name, submitter_identity, contact)
+    name = (submitter_name or "").strip()[:128] or "（未署名）"
+    reach = (contact or "").strip()
     reasons = required_text("grounds", grounds, "异议的事实和理由")
     if batch.status != BatchStatus.PUBLICITY:
         raise Conflict(f"批次“{batch.name}”不在公示期，不受理异议 / batch is not in publicity", status=batch.status.value)
@@ -86,17 +95,25 @@ def file_objection(session: Session, *, actor: Actor, batch_id: int, application
         raise Conflict("同一异议人对该申请的同一异议已登记（可能是重复提交），请刷新后查看"
                        " / this objection is already recorded", field="grounds")
     objection = Objection(batch_id=batch.id, application_id=application.id, region_code=application.region_code,
-                          submitter_name=name, submitter_identity=kind, contact=reach, grounds=reasons,
-                          evidence=(evidence or "").strip(), confidential=confidential, received_on=received_on,
-                          status=ObjectionStatus.OPEN, created_at=at)
+                          submitter_name=name, submitter_identity=SubmitterIdentity(signature.identity),
+                          contact=reach, grounds=reasons, evidence=(evidence or "").strip(),
+                          confidential=confidential, received_on=received_on, status=ObjectionStatus.OPEN,
+                          created_at=at)
+    if signature.anonymous:  # recorded as such, not accepted (objectors.ANONYMOUS_RULE)
+        objection.status = ObjectionStatus.NOT_ACCEPTED
+        objection.resolution_note = f"匿名异议，不予受理：{signature.why}"
+        objection.resolved_on, objection.resolved_by = received_on, actor.label
     session.add(objection)
     session.flush()
     shown = {"submitter": [None, "（保密）" if confidential else name]}
-    audit.record(session, actor=actor, action="objection.filed", entity_type="objection", entity_id=objection.id,
-                 enterprise_id=application.enterprise_id, region_code=objection.region_code, at=at,
-                 changes={**audit.snapshot(objection, ("batch_id", "application_id", "submitter_identity",
-                                                       "grounds", "received_on", "status", "confidential")),
-                          **shown})
+    fields = ("batch_id", "application_id", "submitter_identity", "grounds", "received_on", "status", "confidential")
+    if signature.anonymous:
+        fields += ("resolution_note", "resolved_on")
+    audit.record(session, actor=actor, action="objection.not_accepted" if signature.anonymous else "objection.filed",
+                 entity_type="objection", entity_id=objection.id, enterprise_id=application.enterprise_id,
+                 region_code=objection.region_code, at=at,
+                 changes={**audit.snapshot(objection, fields), **shown},
+                 why=audit.Why(note=signature.why) if signature.anonymous else audit.Why())
     return objection
 
 
@@ -115,12 +132,15 @@ def plan_resolution(session: Session, *, actor: Actor, objection_id: int, outcom
     """Check a resolution as `resolve_objection` would and return what it will do; nothing is written."""
     require(actor, Action.WRITE)
     objection = get_objection(session, actor, objection_id)
+    if actor.region_code != objection.batch.region_code:
+        raise PermissionDenied(f"只有发布公示名单的单位（{office_name(session, objection.batch.region_code)}）"
+                               "可以处理该异议")
     if objection.status != ObjectionStatus.OPEN:
-        raise Conflict(f"该异议已处理（{objection.status.value}） / already resolved", status=objection.status.value)
+        raise Conflict(f"该异议已处理（{STATUS_NAMES[objection.status]}）", status=objection.status.value)
     if objection.batch.status == BatchStatus.FINALISED:
         raise Conflict("批次已办结 / the batch is finalised", status=objection.batch.status.value)
     if outcome not in (ObjectionStatus.UPHELD, ObjectionStatus.REJECTED):
-        raise RuleViolation.on("outcome", "处理结果应为 upheld（成立）或 rejected（不成立） / unknown outcome")
+        raise RuleViolation.on("outcome", "处理结果应为异议成立或异议不成立")
     text = required_text("note", note, "处理意见")
     others = tuple(o.id for o in objection.batch.objections
                    if o.status == ObjectionStatus.OPEN and o.id != objection.id)

@@ -26,7 +26,7 @@ from registry.pipeline.forms import (
     ResolutionForm,
     ResubmissionForm,
 )
-from registry.pipeline.models import Application, ApplicationStatus, Objection
+from registry.pipeline.models import Application, ApplicationStatus, Objection, ObjectionStatus
 from registry.pipeline.page_actions import finalise_form
 from registry.pipeline.pages import BATCH_NAMES, submit
 from registry.pipeline.schemas import DECISION_NAMES, OBJECTION_NAMES, chain_state, may_see_submitter
@@ -76,6 +76,7 @@ def batch(batch_id: int):
         "batch.html", batch=record, quotas=pipeline.quota_usage(session, actor=actor, batch_id=record.id),
         columns=columns, settled=settled, chains={a.id: chain_state(a) for a in applications},
         objections=objections, see_submitter=may_see_submitter(actor), can_write=can(actor, Action.WRITE),
+        publisher=actor.region_code == record.region_code,
         publicity_form=publicity, objection_form=objection, application_form=ApplicationForm(formdata=None), finalise_form=finalise,
         resolution_forms={o.id: ResolutionForm(formdata=None, prefix=f"o{o.id}") for o in objections}, **_names())
 
@@ -122,6 +123,8 @@ def file_objection(batch_id: int):
             submitter_name=form.submitter_name.data, submitter_identity=form.submitter_identity.data,
             contact=form.contact.data, grounds=form.grounds.data, evidence=form.evidence.data,
             received_on=form.received_on.data, at=utcnow(), today=today(), confidential=form.confidential.data)
+        if objection.status == ObjectionStatus.NOT_ACCEPTED:
+            return f"已登记异议 #{objection.id}，为匿名异议，不予受理（{objection.resolution_note.split('：', 1)[-1]}）"
         return f"已登记异议 #{objection.id}"
 
     return submit(form, action, url_for("pages.batch", batch_id=batch_id))

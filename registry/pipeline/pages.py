@@ -15,11 +15,12 @@ from flask_wtf import FlaskForm
 from registry.accounts.access import current_actor, requires
 from registry.domain.actors import Action, can
 from registry.domain.criteria_report import VERDICT_NAMES
-from registry.domain.errors import Conflict, RuleViolation
+from registry.domain.errors import Conflict, NotFound, PermissionDenied, RuleViolation
 from registry.pipeline import services as pipeline
 from registry.pipeline.api_pools import visible
-from registry.pipeline.forms import BatchForm, MemberAddForm, MemberRemoveForm, PoolRunForm
+from registry.pipeline.forms import BatchForm, MemberAddForm, MemberRemoveForm, PoolRunForm, RerunForm
 from registry.pipeline.models import Batch, Pool
+from registry.pipeline.pools import STANDINGS
 from registry.platform.db import utcnow
 from registry.platform.extensions import get_session
 from registry.web.errors import DB_CONFLICTS, as_conflict
@@ -27,8 +28,9 @@ from registry.web.pages import bp
 from registry.web.pages.choices import tier_choices
 from registry.web.pages.flow import rules, today
 from registry.web.pages.forms import choices
-from registry.web.pages.helpers import page_arg, year_arg
+from registry.web.pages.helpers import clamped_page, page_arg, year_arg
 
+VERDICTS_PER_PAGE = 50
 BATCH_NAMES = {"open": "受理推荐中", "publicity": "公示中", "finalised": "已办结"}
 
 
@@ -98,16 +100,49 @@ def run_pool():
     return redirect(url_for("pages.pool", pool_id=made["id"])) if "id" in made else response
 
 
+@bp.app_template_global("pool_verdicts_of")
+def pool_verdicts_of(enterprise_id: int) -> list[Any]:
+    """The enterprise page's 培育库核查结论: its latest verdict in each pool (empty when none concerns it)."""
+    try:
+        return pipeline.enterprise_verdicts(get_session(), actor=current_actor(), enterprise_id=enterprise_id)
+    except (NotFound, PermissionDenied):
+        return []
+
+
 @bp.get("/pools/<int:pool_id>")
 @requires(Action.READ)
 def pool(pool_id: int):
-    """A pool: each member with its per-criterion report; add or remove with a reason; export."""
+    """A pool: every evaluated enterprise with its verdict — 在库 with the full report, 未入库 with the
+    reason (rule, values, source, or the officer's reason) — filtered and paged; add, remove, re-run."""
     session, actor = get_session(), current_actor()
     record = pipeline.get_pool(session, actor, pool_id)
-    members = pipeline.pool_members(session, actor=actor, pool_id=record.id)
-    return render_template("pool.html", pool=record, members=members, add_form=MemberAddForm(formdata=None),
-                           remove_forms={m.enterprise_id: MemberRemoveForm(formdata=None, prefix=f"e{m.enterprise_id}") for m in members},
-                           verdict_names=VERDICT_NAMES, can_write=writer())
+    standing = request.args.get("standing", "")
+    standing = standing if standing in STANDINGS else ""
+    rows, total, page, pages = clamped_page(
+        lambda n: pipeline.pool_verdicts(session, actor=actor, pool_id=record.id, standing=standing, page=n,
+                                         per_page=VERDICTS_PER_PAGE), page_arg(), VERDICTS_PER_PAGE)
+    counts = {key: pipeline.pool_verdicts(session, actor=actor, pool_id=record.id, standing=key, per_page=1)[1]
+              for key in STANDINGS}
+    return render_template("pool.html", pool=record, rows=rows, total=total, page=page, pages=pages,
+                           standing=standing, standings=STANDINGS, counts=counts,
+                           add_form=MemberAddForm(formdata=None),
+                           remove_forms={e.id: MemberRemoveForm(formdata=None, prefix=f"e{e.id}")
+                                         for _v, m, e in rows if m is not None and m.included},
+                           verdict_names=VERDICT_NAMES, can_write=writer(),
+                           can_rerun=writer() and actor.region_code == record.region_code)
+
+
+@bp.post("/pools/<int:pool_id>/rerun")
+@requires(Action.WRITE)
+def rerun_pool(pool_id: int):
+    """Re-run the pool's pre-check and replace its verdicts."""
+    form = RerunForm()
+
+    def action() -> str:
+        pool = pipeline.rerun_pool(get_session(), actor=current_actor(), rules=rules(), pool_id=pool_id, at=utcnow())
+        return f"已重新核查：核查 {pool.evaluated} 家企业，核查结论已更新"
+
+    return submit(form, action, url_for("pages.pool", pool_id=pool_id))
 
 
 @bp.post("/pools/<int:pool_id>/members")

@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from registry.domain.actors import Action, Actor, can
+from registry.domain.criteria_report import VERDICT_NAMES
 from registry.domain.deadlines import validity_end
 from registry.pipeline.common import LEVEL_NAMES
 from registry.pipeline.models import (
@@ -18,8 +19,10 @@ from registry.pipeline.models import (
     Opinion,
     Pool,
     PoolMember,
+    PoolVerdict,
     SubmitterIdentity,
 )
+from registry.pipeline.objections import STATUS_NAMES
 from registry.pipeline.services import FinalisePlan, Settlement, chain_for, public_view
 from registry.platform.bounds import InSchema, page_field, per_page_field, year_field
 from registry.platform.extensions import policies
@@ -27,7 +30,7 @@ from registry.platform.extensions import policies
 LEVELS = list(LEVEL_NAMES)
 REGION = validate.Regexp(r"^\d{6}$", error="应为6位行政区划代码 / must be a 6-digit GB/T 2260 code")
 DECISION_NAMES = {Decision.RECOMMEND: "推荐", Decision.RETURN: "退回补正", Decision.REJECT: "不予推荐"}
-OBJECTION_NAMES = {ObjectionStatus.OPEN: "待处理", ObjectionStatus.UPHELD: "异议成立", ObjectionStatus.REJECTED: "异议不成立"}
+OBJECTION_NAMES = STATUS_NAMES
 REPORT_DOC = {"description": "条件核查报告：verdict、year、on、results（每项条件：id、name、verdict、values"
                              "（所用数值）、source（依据）、children）、blocking（不能授予的情形）"}
 
@@ -54,6 +57,15 @@ class PoolArgs(InSchema):
 
     tier = fields.String(load_default=None, validate=validate.Length(max=32))
     year = year_field(load_default=None)
+    page = page_field()
+    per_page = per_page_field()
+
+
+class VerdictArgs(InSchema):
+    """Query string of GET /pools/{id}/verdicts."""
+
+    standing = fields.String(load_default="", validate=_one_of(["", "in", "out"]),
+                             metadata={"description": "in 在库，out 未入库（含理由），空为全部"})
     page = page_field()
     per_page = per_page_field()
 
@@ -93,6 +105,22 @@ class MemberOut(Schema):
     changed_by = fields.String(allow_none=True)
     changed_at = fields.AwareDateTime(allow_none=True)
     evaluation = fields.Dict(metadata=REPORT_DOC)
+
+
+class VerdictOut(Schema):
+    """One evaluated enterprise's verdict in a pool: in or out, and what did not pass."""
+
+    enterprise = fields.Nested(ApplicantRef)
+    verdict = fields.String(metadata={"description": "pass 符合, fail 不符合, unknown 待人工核实"})
+    verdict_name = fields.String()
+    admitted = fields.Boolean(metadata={"description": "本次核查是否列为候选"})
+    by_run = fields.Boolean(metadata={"description": "false：不在核查范围内、由工作人员手工加入时核查"})
+    in_pool = fields.Boolean(metadata={"description": "现在是否在库"})
+    standing_name = fields.String(metadata={"description": "在库 / 未入库"})
+    reasons = fields.Dict(metadata={"description": "criteria：未通过或待核实的条件（name 规则、values 所用数值、"
+                                                   "source 依据）；blocking：不能授予的情形"})
+    manual_reason = fields.String(allow_none=True, metadata={"description": "工作人员加入或移出的理由"})
+    evaluated_at = fields.AwareDateTime()
 
 
 class PoolOut(Schema):
@@ -152,7 +180,8 @@ class PublicityIn(InSchema):
 
 
 class ObjectionIn(InSchema):
-    """POST /batches/{id}/objections: a written objection under a real name or seal."""
+    """POST /batches/{id}/objections: a written objection. Real-name (or sealed) only when a person or body who
+    can be reached (phone or address) signs it; any other is recorded as anonymous and not accepted."""
 
     application_id = fields.Integer(required=True)
     submitter_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
@@ -324,6 +353,16 @@ def dump_member(member: PoolMember) -> dict[str, Any]:
     names = ("id", "region_code", "included", "added_manually", "reason", "changed_by", "changed_at", "evaluation")
     return MemberOut().dump({**{n: getattr(member, n) for n in names}, "verdict": member.verdict.value,
                              "enterprise": _ref(member.enterprise)})
+
+
+def dump_verdict(verdict: PoolVerdict, member: PoolMember | None, enterprise: Any) -> dict[str, Any]:
+    """Return an evaluated enterprise's verdict as the API shows it."""
+    inside = member is not None and member.included
+    return VerdictOut().dump({
+        "enterprise": _ref(enterprise), "verdict": verdict.verdict.value,
+        "verdict_name": VERDICT_NAMES[verdict.verdict], "admitted": verdict.admitted, "by_run": verdict.by_run,
+        "in_pool": inside, "standing_name": "在库" if inside else "未入库", "reasons": verdict.reasons,
+        "manual_reason": member.reason if member is not None else None, "evaluated_at": verdict.evaluated_at})
 
 
 def dump_pool(pool: Pool, members: list[PoolMember] | None = None) -> dict[str, Any]:

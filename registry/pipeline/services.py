@@ -4,6 +4,7 @@ Each use case takes the session, an explicit actor and clock, records an audit e
 never commits; the SPEC §5 pipeline endpoints are thin wrappers over these functions:
 
     POST /pools/run                      run_pool            GET /pools/{id}  get_pool, pool_members
+    POST /pools/{id}/rerun               rerun_pool          GET /pools/{id}/verdicts  pool_verdicts
     POST /batches                        create_batch        (pool members: add_candidate, remove_candidate)
     POST /batches/{id}/applications      apply
     POST /applications/{id}/opinions     record_opinion
@@ -51,13 +52,23 @@ from registry.pipeline.objections import (
     public_view,
     resolve_objection,
 )
-from registry.pipeline.pools import add_candidate, pool_members, remove_candidate, roster_for, run_pool
+from registry.pipeline.pools import (
+    add_candidate,
+    enterprise_verdicts,
+    pool_members,
+    pool_verdicts,
+    remove_candidate,
+    rerun_pool,
+    roster_for,
+    run_pool,
+)
 
 __all__ = [
     "FinalisePlan", "OpinionPlan", "PublicityPlan", "QuotaSlot", "ResolutionPlan", "ResubmissionPlan", "Settlement",
-    "acting_level", "add_candidate", "apply", "chain_for", "create_batch", "facts_for", "file_objection",
+    "acting_level", "add_candidate", "apply", "chain_for", "create_batch", "enterprise_verdicts", "facts_for", "file_objection",
     "finalise_batch", "get_application", "get_batch", "get_objection", "get_pool", "held_slots", "judge",
     "plan_finalise", "plan_opinion", "plan_publicity", "plan_resolution", "plan_resubmission", "pool_members",
+    "pool_verdicts", "rerun_pool",
     "public_view", "quota_holders", "quota_usage", "record_opinion", "remove_candidate", "resolve_objection",
     "resubmit", "roster_for", "run_pool", "start_publicity",
 ]

@@ -115,9 +115,11 @@ def _proposals(session: Session, actor: Actor) -> list[TodoItem]:
                      None, "pages.proposals") for p in rows]
 
 
-def _objections(session: Session) -> list[TodoItem]:
+def _objections(session: Session, actor: Actor) -> list[TodoItem]:
+    """Open objections to the lists the actor's office published (only that office resolves them)."""
     rows = session.execute(sa.select(Objection, Batch).join(Batch, Batch.id == Objection.batch_id).where(
-        Objection.status == ObjectionStatus.OPEN).order_by(Objection.received_on, Objection.id).limit(LIMIT)).all()
+        Objection.status == ObjectionStatus.OPEN, Batch.region_code == actor.region_code)
+        .order_by(Objection.received_on, Objection.id).limit(LIMIT)).all()
     return [TodoItem("objection", f"{batch.year}年{batch.name}：异议 #{o.id} 待处理",
                      f"{cn_date(o.received_on)} 收到；请核实后作出成立或不成立的处理。", o.received_on,
                      "pages.batch", {"batch_id": batch.id}) for o, batch in rows]
@@ -149,5 +151,6 @@ def todo_list(session: Session, actor: Actor, rules: Rules, today: date, horizon
     if not can(actor, Action.WRITE):
         return []  # leaders, inspectors and the administrator roles act on none of these
     items = [*_deadlines(session, actor, rules, today, horizon), *_reviews(session), *_proposals(session, actor),
-             *_objections(session), *_failed_mail(session), *_imports(session, actor)]
+             *_objections(session, actor),
+             *_failed_mail(session), *_imports(session, actor)]
     return sorted(items, key=lambda i: (_KIND_GROUP_ORDER[i.group], i.due_on or date.max, i.what))

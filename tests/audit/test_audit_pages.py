@@ -22,7 +22,7 @@ from tests.web.pages import hidden_fields, page, unlabelled
 
 IP = "10.1.2.3"
 BEIJING = ZoneInfo("Asia/Shanghai")
-EVENT_ID = re.compile(r'<article class="title audit-event" aria-labelledby="ev-(\d+)"')
+EVENT_ID = re.compile(r'<tr id="ev-(\d+)"')
 
 
 @pytest.fixture
@@ -57,8 +57,8 @@ def listed(client, query: str = "") -> list[int]:
 
 
 def article(html: str, event_id: int) -> str:
-    """Return the HTML of one event on the audit page."""
-    match = re.search(rf'aria-labelledby="ev-{event_id}">(.*?)</article>', html, re.S)
+    """Return the HTML of one event's row on the audit page (its details included, up to the next row)."""
+    match = re.search(rf'<tr id="ev-{event_id}">(.*?)(?=<tr id="ev-|<nav class="pager")', html, re.S)
     assert match, f"event {event_id} not listed"
     return match.group(1)
 
@@ -68,10 +68,13 @@ def test_trail_shows_who_when_old_new_and_ip_of_a_page_edit(auditor, ent, edited
     html = page(auditor, f"/audit?enterprise_id={ent.id}")
     shown = article(html, edited.id)
     when = edited.occurred_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
-    assert f">{when}</time> · 修改企业信息" in shown and "officer-331000（用户）" in shown
+    assert f">{when}</time></td>" in shown and '<td data-label="操作">修改企业信息</td>' in shown
+    assert '<td data-label="操作人">officer-331000（用户）</td>' in shown
     assert re.search(r'<th scope="row">联系邮箱</th><td>o\*\*\*@mould\.cn</td><td>n\*\*\*@mould\.cn</td>', shown)
     assert f"<dt>IP</dt><dd>{IP}</dd>" in shown and f"<code>{edited.request_id}</code>" in shown
-    assert f'<a href="/enterprises/{ent.id}">台州精密模具有限公司</a>' in shown
+    assert f'<a href="/enterprises/{ent.id}">台州精密模具有限公司（{ent.uscc}）</a>' in shown
+    assert "联系邮箱：o***@mould.cn → n***@mould.cn" in shown  # the row's summary
+    assert "<details>" in shown and "<summary>详情（1 项变更）</summary>" in shown
     assert listed(auditor, f"?enterprise_id={ent.id}")[0] == edited.id  # newest first
 
 

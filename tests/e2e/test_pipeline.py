@@ -37,15 +37,31 @@ def test_pool_precheck_and_batch_board(page):
     page.wait_for_url(re.compile(r"/pools/\d+$"))
 
     assert f"{SERVER_TODAY.year - 1} 年度数据" in page.locator("main").inner_text()
-    members = page.get_by_role("heading", name=re.compile(r"成员（\d+ 家在库）")).inner_text()
-    assert int(re.search(r"\d+", members).group()) >= 1
-    first = page.locator("table tbody tr").first
+    members = page.get_by_role("heading", name=re.compile(r"核查结论（\d+ 家在库，\d+ 家未入库）")).inner_text()
+    inside, left_out = (int(n) for n in re.findall(r"\d+", members))
+    assert inside >= 1
+    first = page.locator("table.verdicts > tbody > tr").first
     first.locator("summary").click()  # open its per-criterion report
     report = first.locator("ul.criteria")
     assert report.locator("> li").count() >= 2
     assert re.search(r"\d", report.locator("li > span:not(.badge):not(.muted)").first.inner_text())
     candidate_uscc = re.search(r"[0-9A-HJ-NP-RTUWXY]{18}", first.inner_text()).group()
     screenshot(page, "pool", full_page=False)
+
+    pool_url = page.url
+    page.get_by_role("link", name=re.compile(r"未入库（\d+）")).click()  # why each was left out
+    page.wait_for_url(re.compile(r"standing=out"))
+    rows = page.locator("table.verdicts > tbody > tr")
+    assert rows.count() == min(left_out, 50) or (left_out == 0 and "没有未入库的企业" in rows.first.inner_text())
+    if left_out:
+        why = rows.first.inner_text()
+        assert "未入库" in why and ("依据：" in why or "不能授予" in why)
+        assert not re.search(r"\b(fail|unknown|little_giant|national-\d{4})\b", why)
+        screenshot(page, "pool-left-out", full_page=False)
+    page.goto(pool_url)
+    page.get_by_role("button", name="重新核查").click()
+    page.wait_for_url(re.compile(r"/pools/\d+$"))
+    assert "已重新核查" in page.locator("main").inner_text()
 
     main_nav(page, "申报批次")
     page.wait_for_url("**/batches")

@@ -52,3 +52,41 @@ def test_the_last_slot_goes_to_exactly_one_of_two_simultaneous_recommendations(c
         city = session.scalar(sa.select(sa.func.count()).select_from(Opinion).where(
             Opinion.level == "city", Opinion.decision == Decision.RECOMMEND))
     assert city == 1
+
+
+def test_two_simultaneous_reruns_of_a_pool_leave_one_set_of_verdicts(committed_factory, admin):
+    from registry.pipeline.models import PoolMember, PoolVerdict
+    from registry.pipeline.services import rerun_pool, run_pool
+
+    policies = load_policies(ROOT / "config" / "policies")
+    city = officer_of("331000")
+    with committed_factory() as session:
+        rules = load_rules(session, policies)
+        for _ in range(3):
+            giant_candidate(session, admin, rules)
+        pool = run_pool(session, actor=city, rules=rules, tier="little_giant", year=2026, on=TODAY, at=NOW)
+        session.commit()
+        pool_id = pool.id
+    start, outcomes = threading.Barrier(2), []
+
+    def rerun() -> None:
+        start.wait(timeout=30)
+        with committed_factory() as session:
+            try:
+                rerun_pool(session, actor=city, rules=rules, pool_id=pool_id, at=NOW)
+                session.commit()
+                outcomes.append("done")
+            except Exception as exc:  # noqa: BLE001  reported by the assertion below
+                session.rollback()
+                outcomes.append(repr(exc))
+
+    threads = [threading.Thread(target=rerun) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert outcomes == ["done", "done"]  # the second waits for the first, then replaces its verdicts
+    with committed_factory() as session:
+        verdicts = session.scalar(sa.select(sa.func.count()).where(PoolVerdict.pool_id == pool_id))
+        members = session.scalar(sa.select(sa.func.count()).where(PoolMember.pool_id == pool_id))
+    assert (verdicts, members) == (3, 3)

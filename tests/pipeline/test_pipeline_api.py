@@ -142,11 +142,15 @@ def test_acceptance_open_objection_blocks_finalising_once_rejected_titles_grante
     objection = {"application_id": application["id"], "submitter_identity": "real_name", "contact": "13800000000",
                  "grounds": "研发费用与审计报告不符", "evidence": "审计报告复印件", "received_on": ends.isoformat()}
     anonymous = chain["province"].post(f"{url}/objections", json={**objection, "submitter_name": "匿名"})
-    assert anonymous.status_code == 422 and list(anonymous.get_json()["errors"]) == ["submitter_name"]
-    filed = chain["province"].post(f"{url}/objections", json={**objection, "submitter_name": "王某某"})
-    assert filed.status_code == 201 and filed.get_json()["submitter_name"] == "王某某"
+    assert anonymous.status_code == 201  # recorded as such, not accepted: it holds nothing up
+    assert (anonymous.get_json()["status"], anonymous.get_json()["submitter_identity"]) == ("not_accepted", "anonymous")
+    bad = chain["province"].post(f"{url}/objections", json={**objection, "submitter_name": "王建国",
+                                                             "submitter_identity": "nobody"})
+    assert bad.status_code == 422 and list(bad.get_json()["errors"]) == ["submitter_identity"]
+    filed = chain["province"].post(f"{url}/objections", json={**objection, "submitter_name": "王建国"})
+    assert filed.status_code == 201 and filed.get_json()["submitter_name"] == "王建国"
     hidden = chain["auditor"].get(url).get_json()["objections"]
-    assert len(hidden) == 1 and "submitter_name" not in hidden[0] and "contact" not in hidden[0]
+    assert len(hidden) == 2 and all("submitter_name" not in o and "contact" not in o for o in hidden)
     published = today.isoformat()
     blocked = chain["province"].post(f"{url}/finalise", json={"published_on": published})
     assert blocked.status_code == 409 and blocked.get_json()["objections"] == [filed.get_json()["id"]]

@@ -42,9 +42,10 @@ def publicise(session, officers, batch, starts="2026-06-05", ends="2026-06-12"):
                            published_where="浙江省经济和信息化厅网站", at=NOW)
 
 
-def object_to(session, officers, batch, application, name="王某某", identity="real_name", on="2026-06-08", **kw):
+def object_to(session, officers, batch, application, name="王建国", identity="real_name", on="2026-06-08",
+              contact="13800000000", **kw):
     return file_objection(session, actor=officers.province, batch_id=batch.id, application_id=application.id,
-                          submitter_name=name, submitter_identity=identity, contact="13800000000",
+                          submitter_name=name, submitter_identity=identity, contact=contact,
                           grounds=kw.pop("grounds", "研发费用数据与审计报告不符"), evidence=kw.pop("evidence", "审计报告复印件"),
                           received_on=d(on), at=NOW, today=kw.pop("today", d(on)), **kw)
 
@@ -81,13 +82,38 @@ def test_nothing_recommended_nothing_to_publicise(session, rules, officers):
         publicise(session, officers, batch)
 
 
-@pytest.mark.parametrize("name", ["", "   ", "匿名", "Anonymous", "知情人"])
-def test_anonymous_objections_are_refused(session, officers, board, name):
+@pytest.mark.parametrize(("name", "identity", "contact"), [
+    ("", "real_name", "13800000000"), ("   ", "real_name", "13800000000"), ("匿名", "real_name", "13800000000"),
+    ("Anonymous", "real_name", "13800000000"), ("知情人", "real_name", "13800000000"),
+    ("匿名群众", "real_name", "13800000000"), ("知情人士", "seal", "13800000000"), ("一名员工", "real_name", "13800000000"),
+    ("王某某", "real_name", "13800000000"), ("王", "real_name", "13800000000"), ("123", "real_name", "13800000000"),
+    ("王建国", "real_name", ""), ("王建国", "real_name", "wang@example.com"), ("王建国", "anonymous", "13800000000")])
+def test_anonymous_objections_are_recorded_as_such_and_not_accepted(session, rules, officers, board, name, identity,
+                                                                      contact):
     batch, winners, _, _ = board
     publicise(session, officers, batch)
-    with pytest.raises(RuleViolation) as err:
-        object_to(session, officers, batch, winners[0], name=name)
-    assert list(err.value.errors) == ["submitter_name"] and "匿名" in err.value.errors["submitter_name"][0]
+    objection = object_to(session, officers, batch, winners[0], name=name, identity=identity, contact=contact)
+    assert objection.submitter_identity.value == "anonymous" and objection.status == ObjectionStatus.NOT_ACCEPTED
+    assert objection.resolution_note.startswith("匿名异议，不予受理：") and objection.resolved_on == d("2026-06-08")
+    event = session.scalars(sa.select(AuditEvent).where(AuditEvent.entity_type == "objection",
+                                                        AuditEvent.entity_id == objection.id)).one()
+    assert event.action == "objection.not_accepted" and event.note
+    with pytest.raises(Conflict):  # nothing to resolve
+        resolve_objection(session, actor=officers.province, objection_id=objection.id, outcome="upheld", note="x",
+                          on=d("2026-06-13"), at=NOW)
+    done = finalise(session, rules, officers, batch)  # it does not hold up the batch
+    assert done.status == BatchStatus.FINALISED
+    assert {a.status for a in winners} == {ApplicationStatus.GRANTED}
+
+
+def test_a_reachable_real_name_objection_is_accepted(session, officers, board):
+    batch, winners, _, _ = board
+    publicise(session, officers, batch)
+    for name, identity, contact in (("王建国", "real_name", "0576-88888888"),
+                                    ("李娜", "real_name", "浙江省台州市椒江区中山路88号"),
+                                    ("台州精工机械有限公司", "seal", "13800000000")):
+        objection = object_to(session, officers, batch, winners[0], name=name, identity=identity, contact=contact)
+        assert objection.status == ObjectionStatus.OPEN and objection.submitter_identity.value == identity
 
 
 def test_objection_refusals(session, officers, board):
@@ -95,7 +121,7 @@ def test_objection_refusals(session, officers, board):
     with pytest.raises(Conflict):  # before publicity
         object_to(session, officers, batch, winners[0])
     publicise(session, officers, batch)
-    for kwargs, field in (({"identity": "anonymous"}, "submitter_identity"), ({"on": "2026-06-13"}, "received_on"),
+    for kwargs, field in (({"identity": "someone"}, "submitter_identity"), ({"on": "2026-06-13"}, "received_on"),
                           ({"on": "2026-06-04"}, "received_on"), ({"grounds": " "}, "grounds")):
         with pytest.raises(RuleViolation) as err:
             object_to(session, officers, batch, winners[0], **kwargs)
@@ -105,14 +131,14 @@ def test_objection_refusals(session, officers, board):
     assert "application_id" in err.value.errors
     with pytest.raises(NotFound):  # a 杭州 officer cannot reach a 台州 application
         file_objection(session, actor=officers.hangzhou, batch_id=batch.id, application_id=winners[0].id,
-                       submitter_name="李某", submitter_identity="seal", contact="x", grounds="y", evidence="",
+                       submitter_name="李娜", submitter_identity="seal", contact="13800000000", grounds="y", evidence="",
                        received_on=d("2026-06-08"), at=NOW, today=d("2026-06-08"))
 
 
 def test_an_open_objection_blocks_finalising_until_rejected_with_a_note(session, rules, officers, board):
     batch, winners, stuck, returned = board
     publicise(session, officers, batch)
-    objection = object_to(session, officers, batch, winners[0], name="某某精密机械有限公司", identity="seal")
+    objection = object_to(session, officers, batch, winners[0], name="台州精密机械有限公司", identity="seal")
     assert objection.status == ObjectionStatus.OPEN and objection.confidential
     with pytest.raises(Conflict) as err:  # the window is still open on its last day
         finalise(session, rules, officers, batch, today="2026-06-12")

@@ -117,7 +117,7 @@ def test_the_error_workbook_mirrors_the_file_with_a_column_saying_what_is_wrong(
     assert data[4][1] == "'@SUM(A1:A9)有限公司"  # echoed data is neutralised too
     listing = read_xlsx(run.error_workbook, sheet=1)
     assert listing[0] == ["行号", "列", "字段", "错误说明"]
-    assert [r[:3] for r in listing[1:]] == [[3, "D列（所在地区）", "region_code"], [5, "E列（称号）", "tier"]]
+    assert [r[:3] for r in listing[1:]] == [[3, "D列（所在地区）", "所在地区"], [5, "E列（称号）", "称号层级"]]  # labels, no codes
 
 
 def test_a_file_without_the_uscc_column_fails_as_a_whole(do_import):
@@ -141,3 +141,10 @@ def test_exclusions_and_existing_titles_use_the_registry(session, admin, rules, 
     run = do_import(xlsx(rows))
     assert "已持有有效的创新型中小企业称号" in run.errors[0]["message"]
     assert run.errors[0]["column"] == "E列（称号）"
+
+
+def test_the_error_listing_names_a_field_in_chinese_even_an_unknown_one():
+    from registry.roster.imports.workbook import field_label
+
+    assert field_label("uscc") == "统一社会信用代码" and field_label("revenue") == "营业收入"
+    assert field_label("no_such_field") == "其他" and field_label(None) is None

@@ -72,7 +72,7 @@ def publicity_scene(clients: dict[str, FlaskClient], session: Session, admin: Ac
     clients["province"].post(f"/api/v1/batches/{batch['id']}/publicity", json={
         "starts_on": (today - timedelta(days=7)).isoformat(), "ends_on": ends.isoformat(), "published_where": "省厅网站"})
     objection = clients["province"].post(f"/api/v1/batches/{batch['id']}/objections", json={
-        "application_id": application["id"], "submitter_name": "王某某", "submitter_identity": "real_name",
+        "application_id": application["id"], "submitter_name": "王建国", "submitter_identity": "real_name",
         "contact": "13800000000", "grounds": "数据不实", "received_on": ends.isoformat()}).get_json()
     return {"pool": pool["id"], "batch": batch["id"], "application": application["id"], "objection": objection["id"],
             "enterprise": ent.id, "returned": returned["id"]}

@@ -269,7 +269,7 @@ def publicised(live: Live) -> tuple[str, dict]:
     publicity = live.client().post(f"{url}/publicity", json={
         "starts_on": starts.isoformat(), "ends_on": ends.isoformat(), "published_where": "浙江省经济和信息化厅网站"})
     assert publicity.status_code == 200, publicity.get_json()
-    return url, {"application_id": application["id"], "submitter_name": "王某某", "submitter_identity": "real_name",
+    return url, {"application_id": application["id"], "submitter_name": "王建国", "submitter_identity": "real_name",
                  "contact": "13800000000", "grounds": "研发费用与审计报告不符", "received_on": ends.isoformat()}
 
 

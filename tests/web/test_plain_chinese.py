@@ -168,6 +168,11 @@ def test_labels_name_what_the_pages_would_otherwise_show_as_codes(app):
         assert labels.json_text({"rows": 3, "new_titles": 2, "330000": 1}) == "行数：3；新增称号：2；浙江省：1"
         assert labels.source_text("工信部企业〔2022〕63号 附件1《创新型中小企业评价标准》(public)") == (
             "工信部企业〔2022〕63号 附件1《创新型中小企业评价标准》")
+        assert labels.source_text("工信部企业〔2022〕63号《优质中小企业梯度培育管理暂行办法》（public：公开文本，seeds 未收录"
+                                  "原文；摘要见 shared/DOMAIN.md） 附件3") == (
+            "工信部企业〔2022〕63号《优质中小企业梯度培育管理暂行办法》 附件3")
+        assert labels.field_value("objection", "status", "not_accepted", "not_accepted") == "匿名，不予受理"
+        assert labels.field_value("objection", "submitter_identity", "anonymous", "anonymous") == "匿名"
         assert labels.field_value("objection", "status", "open", "open") == "待处理"
         assert labels.industry_name("C28") == "化学纤维制造业（C28）" and labels.industry_name("c3511") == "专用设备制造业（C3511）"
         assert labels.industry_name("I6510") == "软件和信息技术服务业（I6510）" and labels.industry_name("E47") == "建筑业（E47）"

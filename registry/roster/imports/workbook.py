@@ -16,6 +16,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from registry.platform.cells import safe_cell
+from registry.roster.imports.columns import BY_FIELD
 from registry.roster.imports.problems import Problem
 from registry.roster.imports.reading import Sheet
 
@@ -36,10 +37,19 @@ def error_workbook(sheet: Sheet | None, errors: list[Problem]) -> bytes:
     listing = book.create_sheet("错误清单")
     listing.append(["行号", "列", "字段", "错误说明"])
     for problem in errors:
-        listing.append([problem.row, safe_cell(problem.column), problem.field, safe_cell(problem.message)])
+        listing.append([problem.row, safe_cell(problem.column), safe_cell(field_label(problem.field)),
+                        safe_cell(problem.message)])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def field_label(field: str | None) -> str | None:
+    """Name a problem's field as the file's column does (its catalogue label), never by its code."""
+    if not field:
+        return None
+    column = BY_FIELD.get(field)
+    return column.aliases[0] if column is not None else "其他"
 
 
 def _write_rows(ws: Any, sheet: Sheet, width: int, by_row: dict[int | None, list[str]]) -> None:
