@@ -8,7 +8,7 @@ and not accepted, registry/domain/objectors.py). Downgrade drops the table and t
 anonymous objections back into… nothing: it refuses while any exists, rather than lose them.
 
 Revision ID: 0026
-Revises: 0021
+Revises: 0029
 Create Date: 2026-12-06 13:00:00+00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0026'
-down_revision = '0021'
+down_revision = '0029'
 branch_labels = None
 depends_on = None
 
