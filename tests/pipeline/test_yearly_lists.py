@@ -162,3 +162,18 @@ def test_the_api_takes_the_channel_and_refuses_the_third_association_place(api_a
     assert unknown.status_code == 422 and "channel" in str(unknown.get_json())
     plain = province.post(url, json={"enterprise_id": firms[2].id})  # no channel: as before
     assert plain.status_code == 201 and plain.get_json()["channel"] is None
+
+
+def test_the_application_page_and_the_trail_name_the_channel_in_chinese(login_as, session, admin, rules, officers):
+    from tests.web.pages import page
+
+    batch = champion_batch(session, rules, officers)
+    firm = make_enterprise(session, admin, region_code="331002")
+    made = central(session, rules, officers, batch, firm, outside=True)
+    session.commit()
+    client = login_as("officer", "330000")
+    html = page(client, f"/applications/{made.id}")
+    assert "中央企业推荐：中国某某集团有限公司（不占名额）" in html
+    trail = page(client, f"/enterprises/{firm.id}")
+    assert "推荐渠道" in trail and "中央企业推荐" in trail and "不占推荐单位名额" in trail
+    assert "central_enterprise" not in trail and "outside_quota" not in trail

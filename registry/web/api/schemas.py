@@ -151,6 +151,8 @@ class ListArgs(InSchema):
                        "或联系人电话、邮箱完全一致（经盲索引）"})
     region = fields.String(load_default=None, validate=REGION)
     tier = fields.String(load_default=None, validate=validate.Length(max=32))
+    programme = fields.String(load_default=None, validate=validate.Length(max=32), metadata={
+        "description": "称号所属项目（如 national、zhejiang_key_little_giant、single_champion）"})
     status = fields.String(load_default=None, validate=_choices([s.value for s in Status]))
     expiring_within_days = fields.Integer(load_default=None, validate=validate.Range(0, 3660))
     as_of = fields.Date(load_default=None)
