@@ -11,10 +11,11 @@ from datetime import date
 
 import pytest
 
-from registry.domain.deadlines import validity_end
+from registry.domain.deadlines import annual_update_due, validity_end
 from registry.domain.errors import PolicyError, RuleViolation
 from registry.domain.listings import check_channel_room, quarter_end
 from registry.domain.policy import parse_policy
+from registry.domain.workdays import WorkdayCalendar
 from tests.conftest import d
 from tests.domain.test_policy import MINIMAL
 from tests.domain.test_policy_sources import SEEDS, in_seed
@@ -117,13 +118,24 @@ def test_association_quotas_of_the_hidden_champion_pool_and_title(policies):
     check_channel_room(supplement, "台州市", 500, outside_quota=False)  # no number given: no quota
 
 
+def test_the_pools_development_report_is_its_annual_update_due_by_the_end_of_march(policies):
+    """234号 四（四）: "隐形冠军培育企业,应在每年 3 月底前向所在行业协会提交发展情况报告" — the pool
+    member's annual update, so the scan, the reminders and the overdue list follow it."""
+    assert in_seed("001", "隐形冠军培育企 业,应在每年 3 月底前向所在行业协会提交发展情况报告")
+    pool = policies.tier("zj_hidden_champion_pool")
+    assert (pool.annual_update_due, pool.missed_annual_update) == ((3, 31), "flag")
+    assert not pool.reports  # one statement of the fact: the annual update
+    assert pool.reminders["annual_update"] == (30, 7, 1)
+    assert annual_update_due(WorkdayCalendar(), pool, 2027).on == date(2027, 3, 31)  # a Wednesday
+    assert annual_update_due(WorkdayCalendar(), pool, 2028).on == date(2028, 3, 31)  # a Friday of a leap year
+
+
 @pytest.mark.parametrize(("filed", "late"), [(date(2027, 3, 30), False), (date(2027, 3, 31), False),
                                              (date(2027, 4, 1), True)])
-def test_the_development_report_is_due_by_the_end_of_march(policies, filed, late):
-    """234号 四（四）: "隐形冠军培育企业,应在每年 3 月底前向所在行业协会提交发展情况报告"."""
-    report = next(r for r in policies.tier("zj_hidden_champion_pool").reports if r.code == "development_report")
-    assert (report.every, report.by) == ("year", "enterprise")
-    assert report.due_on(2027) == date(2027, 3, 31) and report.due_on(2028) == date(2028, 3, 31)
+def test_a_yearly_office_report_is_late_the_day_after_its_due_day(filed, late):
+    policy = _load('[[tiers.reports]]\ncode = "r"\nname = "r"\nevery = "year"\ndue = "03-31"\nby = "office"\n'
+                   'source = "x"\n')
+    report = policy.tiers[0].reports[0]
     assert report.overdue(filed, date(2027, 5, 1), 2027) is late
     assert report.overdue(None, date(2027, 3, 31), 2027) is False  # not filed yet, still in time
     assert report.overdue(None, date(2027, 4, 1), 2027) is True
