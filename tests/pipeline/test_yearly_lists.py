@@ -177,3 +177,37 @@ def test_the_application_page_and_the_trail_name_the_channel_in_chinese(login_as
     trail = page(client, f"/enterprises/{firm.id}")
     assert "推荐渠道" in trail and "中央企业推荐" in trail and "不占推荐单位名额" in trail
     assert "central_enterprise" not in trail and "outside_quota" not in trail
+
+
+def test_the_batch_page_registers_an_application_through_an_association(login_as, session, admin, rules, officers):
+    """234号 四（一）: at most 2 隐形冠军企业 per association — on the page, the third is refused and named."""
+    from tests.web.fixtures import csrf_from
+
+    batch = create_batch(session, actor=officers.province, rules=rules, tier="zj_hidden_champion", year=2026,
+                         name="页面隐形冠军", quotas={},
+                         deadlines={"district": "2099-01-01", "city": "2099-01-02", "province": "2099-01-03"},
+                         today=TODAY, at=NOW)
+    plain = create_batch(session, actor=officers.province, rules=rules, tier="little_giant", year=2026,
+                         name="页面小巨人", quotas={}, deadlines={"district": "2099-01-01"}, today=TODAY, at=NOW)
+    firms = [make_enterprise(session, admin, region_code="331002") for _ in range(3)]
+    session.commit()
+    client = login_as("officer", "330000")
+    url = f"/batches/{batch.id}"
+    board = client.get(url).get_data(as_text=True)
+    assert "省级行业协会推荐" in board and "设区市经信委补充推荐" in board and "推荐单位" in board
+    assert "推荐渠道" not in client.get(f"/batches/{plain.id}").get_data(as_text=True)  # 小巨人 has none
+
+    def register(firm, unit="浙江省模具行业协会", channel="association"):
+        token = csrf_from(client.get(url).get_data(as_text=True))
+        response = client.post(f"{url}/applications", data={"csrf_token": token, "uscc": firm.uscc,
+                                                            "channel": channel, "channel_unit": unit},
+                               follow_redirects=True)
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    assert "已登记申请 #" in register(firms[0]) and "已登记申请 #" in register(firms[1])
+    third = register(firms[2])
+    assert "未办理：行业协会“浙江省模具行业协会”通过“省级行业协会推荐”的推荐已达上限 2 家" in third
+    assert "推荐渠道：不是有效的选择" in register(firms[2], channel="central_enterprise")
+    made = session.scalars(sa.select(Application).where(Application.batch_id == batch.id)).all()
+    assert sorted(a.enterprise_id for a in made) == [firms[0].id, firms[1].id]
