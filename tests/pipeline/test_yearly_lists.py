@@ -211,3 +211,18 @@ def test_the_batch_page_registers_an_application_through_an_association(login_as
     assert "推荐渠道：不是有效的选择" in register(firms[2], channel="central_enterprise")
     made = session.scalars(sa.select(Application).where(Application.batch_id == batch.id)).all()
     assert sorted(a.enterprise_id for a in made) == [firms[0].id, firms[1].id]
+
+
+def test_the_tiers_api_describes_lists_channels_and_reports(api_as):
+    items = {t["code"]: t for t in api_as("auditor", "330000").get("/api/v1/tiers").get_json()["items"]}
+    assert items["key_little_giant"]["list_kind"] == "yearly_selection" and items["little_giant"]["list_kind"] is None
+    central = next(c for c in items["champion_product"]["channels"] if c["code"] == "central_enterprise") \
+        if items["champion_product"]["policy_code"] == "single-champion-2021" else None
+    pool = items["zj_hidden_champion_pool"]
+    assert pool["list_kind"] == "pool" and pool["annual_update_due"] == "03-31"
+    assert {"code": "association", "name": "省级行业协会推荐", "unit": "行业协会", "quota": 10, "outside_quota": ""} \
+        in pool["channels"]
+    assert {r["code"]: (r["every"], r["due"], r["days_after"]) for r in items["cq_leading"]["reports"]} == {
+        "one_plan": ("once", None, 90), "quarterly_progress": ("quarter", None, 15),
+        "yearly_evaluation": ("year", "12-31", None)}
+    assert central is None  # the 2023 notice governs 单项冠军 today: the 2021 channel is not in force
