@@ -93,6 +93,7 @@ FIELD_NAMES: dict[str, str] = {
     "publicity_ends_on": "公示截止日期", "published_where": "公示载体", "published_on": "发布日期",
     "finalised_at": "办结时间", "granted": "予以认定数", "not_granted": "未予认定数", "current_level": "当前审核层级",
     "level": "审核层级", "decision": "意见", "round": "轮次", "applied_on": "申报日期", "on": "日期",
+    "channel": "推荐渠道", "channel_unit": "推荐单位", "outside_quota": "不占推荐单位名额",
     "outcome_note": "结果说明", "confidential": "提出人信息保密", "grounds": "异议理由", "received_on": "收到日期",
     "submitter": "提出人", "submitter_identity": "提出人身份", "resolution_note": "处理意见", "resolved_on": "处理日期",
     # proposals: account changes and four-eyes actions (issue 16 §4)

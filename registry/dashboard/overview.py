@@ -31,22 +31,29 @@ def city_of(column: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
     return sa.func.substr(column, 1, 4)
 
 
-def titles_by_city(session: Session) -> list[tuple[str, str, str, int]]:
-    """Count titles by city code, tier and status."""
+def of_programme(programme: str | None) -> sa.ColumnElement[bool]:
+    """The titles of `programme` (every title when None): the dashboard's programme filter."""
+    return Certification.programme == programme if programme else sa.true()
+
+
+def titles_by_city(session: Session, programme: str | None = None) -> list[tuple[str, str, str, int]]:
+    """Count titles by city code, tier and status (of one programme, when given)."""
     city = city_of(Certification.region_code)
     rows = session.execute(sa.select(city, Certification.tier, Certification.status, sa.func.count())
+                           .where(of_programme(programme))
                            .group_by(city, Certification.tier, Certification.status)).all()
     return [(f"{c}00", tier, status.value if hasattr(status, "value") else status, n) for c, tier, status, n in rows]
 
 
-def expiries_by_month(session: Session, today: date, months: int = 12) -> list[tuple[date, int]]:
+def expiries_by_month(session: Session, today: date, months: int = 12,
+                      programme: str | None = None) -> list[tuple[date, int]]:
     """Count live titles whose validity ends in each of the next `months` calendar months."""
     first = today.replace(day=1)
     end = add_months(first, months) - timedelta(days=1)
     year, month = sa.extract("year", Certification.valid_until), sa.extract("month", Certification.valid_until)
     rows = session.execute(sa.select(year, month, sa.func.count())
                            .where(Certification.status.in_(LIVE_VALUES),
-                                  Certification.valid_until.between(today, end))
+                                  Certification.valid_until.between(today, end), of_programme(programme))
                            .group_by(year, month)).all()
     counts = {(int(y), int(m)): n for y, m, n in rows}
     buckets = [add_months(first, i) for i in range(months)]
@@ -60,9 +67,11 @@ def _with_enterprise(*conditions: sa.ColumnElement[bool]) -> sa.Select:
             .order_by(Enterprise.name, Certification.id))
 
 
-def flagged_titles(session: Session, limit: int = 100) -> tuple[list[Certification], int]:
+def flagged_titles(session: Session, limit: int = 100,
+                   programme: str | None = None) -> tuple[list[Certification], int]:
     """Live titles that lost a prerequisite or their review eligibility."""
-    stmt = _with_enterprise(sa.or_(Certification.prerequisite_lost, sa.not_(Certification.review_eligible)))
+    stmt = _with_enterprise(sa.or_(Certification.prerequisite_lost, sa.not_(Certification.review_eligible)),
+                            of_programme(programme))
     return paginate(session, stmt, 1, limit)
 
 
@@ -96,7 +105,7 @@ def _update_deadlines(session: Session, rules: Rules, today: date,
 
 
 def overdue_annual_updates(session: Session, rules: Rules, today: date,
-                           limit: int = 100) -> tuple[list[Overdue], int]:
+                           limit: int = 100, programme: str | None = None) -> tuple[list[Overdue], int]:
     """Titles flagged annual_update_missed, and live titles lacking the report of the latest passed due date.
 
     Each title is judged by its region's date (a province's or city's override, else the policy's).
@@ -115,7 +124,7 @@ def overdue_annual_updates(session: Session, rules: Rules, today: date,
     owing = sa.or_(sa.false(), *[sa.and_(in_class(Certification.region_code, cls),
                                          sa.or_(*[missing(t, p, year) for (t, p), (year, _) in passed.items()]))
                                  for cls, passed in classes if passed])
-    rows, total = paginate(session, _with_enterprise(sa.or_(flagged, owing)), 1, limit)
+    rows, total = paginate(session, _with_enterprise(sa.or_(flagged, owing), of_programme(programme)), 1, limit)
     out = []
     for cert in rows:
         passed = next((p for cls, p in classes if cls.holds(cert.region_code)), {})

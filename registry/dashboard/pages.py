@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from flask import current_app, g, redirect, render_template, url_for
+from flask import current_app, g, redirect, render_template, request, url_for
 
 from registry.accounts.access import current_actor, requires
 from registry.dashboard import charts, overview
@@ -22,6 +22,7 @@ from registry.runs import ledger as jobruns
 from registry.titles.flags import CAUSE_NAMES
 from registry.web.labels import JOB_NAMES
 from registry.web.pages import bp
+from registry.web.pages.choices import programme_choices
 from registry.web.pages.flow import rules, today
 from registry.web.pages.helpers import region_name, tier_name
 
@@ -68,7 +69,13 @@ def dashboard():
 @requires(Action.READ)
 def _dashboard():  # noqa: ANN202
     session, day = get_session(), today()
-    months = overview.expiries_by_month(session, day)
+    programmes = programme_choices()
+    programme = request.args.get("programme", "").strip() or None
+    programme_error = None
+    if programme is not None and programme not in dict(programmes):
+        programme_error = f"没有名为“{programme[:32]}”的称号项目，已显示全部项目"
+        programme = None
+    months = overview.expiries_by_month(session, day, programme=programme)
     chart_months = charts.bar_chart([(f"{m.year}-{m.month:02d}", n) for m, n in months], unit="个",
                                     title="未来12个月到期的称号", description="按到期月份统计的有效称号数")
     jobs, now, actor = jobruns.last_successes(session), utcnow(), current_actor()
@@ -77,10 +84,11 @@ def _dashboard():  # noqa: ANN202
         backlog = outbox.backlog(session, now=now, alarm_minutes=current_app.config["REGISTRY"].outbox_alarm_minutes,
                                  region_code=actor.region_code)
     return render_template(
-        "dashboard.html", today=day, pivot=tier_status_city(overview.titles_by_city(session)),
+        "dashboard.html", today=day, pivot=tier_status_city(overview.titles_by_city(session, programme)),
         months=months, chart_months=chart_months,
-        overdue=overview.overdue_annual_updates(session, rules(), day),
-        flagged=overview.flagged_titles(session), outbox=overview.outbox_counts(session),
+        overdue=overview.overdue_annual_updates(session, rules(), day, programme=programme),
+        flagged=overview.flagged_titles(session, programme=programme), outbox=overview.outbox_counts(session),
+        programmes=programmes, programme=programme, programme_error=programme_error,
         outbox_names=MESSAGE_STATUS_NAMES, cause_names=CAUSE_NAMES, jobs=jobs, scan_job=jobruns.SCAN,
         job_names=JOB_NAMES, scan_stale=jobruns.scan_is_late(session, now),
         outbox_alarm=backlog if backlog is not None and backlog.alarm else None)

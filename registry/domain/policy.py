@@ -19,6 +19,7 @@ from typing import Any
 
 from registry.domain.criteria import Criteria, parse_criteria
 from registry.domain.errors import NotFound, PolicyError
+from registry.domain.listings import LIST_KINDS, REPORT_BY, REPORT_EVERY, Channel, Cited, Listing, PeriodicReport
 
 AUTHORITIES = ("district", "city", "province", "ministry")
 EXPIRY_SEMANTICS = ("fixed_term", "year_end", "until_superseded")
@@ -130,6 +131,14 @@ class Tier:
     review_after_expiry_days: int | None = None
     ladder: str | None = None  #: the ladder the programme belongs to (national + single_champion)
     sources: Mapping[str, Provenance] = field(default_factory=dict)  #: rule key → provenance
+    #: a list without a validity lifecycle of its own (yearly selection, pool), its channels, its reports
+    listing: Listing | None = None
+    channels: tuple[Channel, ...] = ()
+    reports: tuple[PeriodicReport, ...] = ()
+
+    def channel(self, code: str) -> Channel | None:
+        """Return the recommendation channel with `code`, or None."""
+        return next((c for c in self.channels if c.code == code), None)
 
     @property
     def review_follows_expiry(self) -> bool:
@@ -446,10 +455,50 @@ def _tier(reader: _Reader, policy: tuple[str, str], ladder: str | None = None) -
         criteria=parse_criteria(reader.get("criteria", dict, {}), file=reader.file,
                                 path=f"{reader.path}.criteria"),
         review_timing=timing, review_after_expiry_days=after_days, ladder=ladder,
-        sources=sources,
+        sources=sources, **_list_rules(reader),
     )
     reader.done()
     return tier
+
+
+def _cited(item: _Reader) -> Cited:
+    """Read the source of a list, channel or report: a source, or `assumed` with a note."""
+    found = Cited(item.get("source", str, ""), item.get("quote", str, ""),
+                  item.get("assumed", bool, False), item.get("note", str, ""))
+    _check_provenance(item, "source", found)  # type: ignore[arg-type]  # Cited has Provenance's four facts
+    return found
+
+
+def _list_rules(reader: _Reader) -> dict[str, Any]:
+    """Read a tier's `list`, `channels` and `reports` (registry.domain.listings)."""
+    listing = None
+    table = reader.sub("list", None)
+    if table is not None:
+        listing = Listing(table.choice("kind", LIST_KINDS), table.get("exit", str, ""), _cited(table))
+        table.done()
+    channels = []
+    for item in reader.items("channels"):
+        quota = item.positive("quota", None)
+        channels.append(Channel(item.get("code", str), item.get("name", str), item.get("unit", str), quota,
+                                item.get("outside_quota", str, ""), _cited(item)))
+        item.done()
+    if len({c.code for c in channels}) != len(channels):
+        raise reader.fail("channels", "duplicate channel code")
+    reports = []
+    for item in reader.items("reports"):
+        every = item.choice("every", REPORT_EVERY)
+        due = _month_day(item, "due") if every == "year" else None
+        if every != "year" and "due" in item.table:
+            raise item.fail("due", "a month-day only for every = \"year\"; use days_after")
+        days_after = item.positive("days_after", None, allow_zero=True)
+        if every != "year" and days_after is None:
+            raise item.fail("days_after", f"required for every = \"{every}\"")
+        reports.append(PeriodicReport(item.get("code", str), item.get("name", str), every,
+                                      item.choice("by", REPORT_BY), due, days_after, _cited(item)))
+        item.done()
+    if len({r.code for r in reports}) != len(reports):
+        raise reader.fail("reports", "duplicate report code")
+    return {"listing": listing, "channels": tuple(channels), "reports": tuple(reports)}
 
 
 def _merged(defaults: Mapping[str, Any], tier: Mapping[str, Any]) -> dict[str, Any]:

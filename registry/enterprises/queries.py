@@ -68,6 +68,7 @@ class RosterFilter:
     expiring_within_days: int | None = None
     as_of: date | None = None
     sort: str = "name"
+    programme: str | None = None  #: the titles of one programme (national, zhejiang_key_little_giant, …)
 
 
 SORTS = {"name": (Enterprise.name, Enterprise.id), "uscc": (Enterprise.uscc,), "region": (Enterprise.region_code, Enterprise.id),
@@ -79,6 +80,8 @@ def certification_conditions(f: RosterFilter, today: date) -> list[sa.ColumnElem
     conditions: list[sa.ColumnElement[bool]] = []
     if f.tier:
         conditions.append(Certification.tier == f.tier)
+    if f.programme:
+        conditions.append(Certification.programme == f.programme)
     if f.status:
         conditions.append(Certification.status == f.status)
     if f.expiring_within_days is not None:

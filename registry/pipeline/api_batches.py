@@ -98,7 +98,9 @@ def apply(batch_id: int):
     """Record an enterprise's application in the batch."""
     data, session = load(ApplicationIn()), get_session()
     application = pipeline.apply(session, actor=current_actor(), rules=rules(), batch_id=batch_id,
-                                 enterprise_id=data["enterprise_id"], today=today(), at=utcnow())
+                                 enterprise_id=data["enterprise_id"], today=today(), at=utcnow(),
+                                 channel=data["channel"], channel_unit=data["channel_unit"],
+                                 outside_quota=data["outside_quota"])
     session.commit()
     return jsonify(dump_application(application)), 201
 

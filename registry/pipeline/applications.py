@@ -26,8 +26,10 @@ from sqlalchemy.orm import Session
 from registry.audit import trail as audit
 from registry.domain.actors import Action, Actor, require
 from registry.domain.errors import Conflict, RuleViolation
+from registry.domain.listings import check_channel_room
 from registry.domain.policy import Tier
 from registry.domain.regions import contains
+from registry.domain.text import clean_text
 from registry.enterprises.locks import lock_enterprise, lock_enterprise_of
 from registry.enterprises.models import AnnualReport, Enterprise
 from registry.enterprises.queries import get_in_region, in_region
@@ -39,7 +41,8 @@ from registry.policies.rules import Rules
 from registry.regions.models import Region
 from registry.titles.services import check_grant_allowed
 
-APPLICATION_FIELDS = ("batch_id", "enterprise_id", "status", "current_level", "round", "applied_on")
+APPLICATION_FIELDS = ("batch_id", "enterprise_id", "status", "current_level", "round", "applied_on", "channel",
+                      "channel_unit", "outside_quota")
 
 
 def get_application(session: Session, actor: Actor, application_id: int) -> Application:
@@ -58,8 +61,13 @@ def _require_open(batch: Batch) -> None:
 
 
 def apply(session: Session, *, actor: Actor, rules: Rules, batch_id: int, enterprise_id: int, today: date,
-          at: datetime) -> Application:
-    """Record an enterprise's application in a batch, with its criteria report as of today."""
+          at: datetime, channel: str | None = None, channel_unit: str | None = None,
+          outside_quota: bool = False) -> Application:
+    """Record an enterprise's application in a batch, with its criteria report as of today.
+
+    With `channel`, the application comes through that recommendation channel of the tier's policy
+    for `channel_unit` (a 中央企业, a 行业协会), whose quota it takes unless `outside_quota`.
+    """
     require(actor, Action.WRITE)
     lock_enterprise(session, enterprise_id)  # a second identical application waits, then finds the first
     batch = get_batch(session, actor, batch_id)
@@ -73,17 +81,53 @@ def apply(session: Session, *, actor: Actor, rules: Rules, batch_id: int, enterp
         raise Conflict(f"该企业已在本批次申报（申请 #{existing}） / already applied", field="enterprise_id",
                        existing_id=existing)
     tier = _tier(rules, batch)
+    channel, channel_unit = _check_channel(session, tier, batch, channel, channel_unit, outside_quota)
     _, snapshot = judge(session, rules, tier, enterprise, year=batch.year - 1, on=today, stage="title")
     first = chain_for(tier, enterprise.region_code)[0]
     application = Application(batch_id=batch.id, enterprise_id=enterprise.id, region_code=enterprise.region_code,
                               status=ApplicationStatus.IN_REVIEW, current_level=first, round=1, applied_on=today,
-                              evaluation=snapshot, created_at=at, updated_at=at)
+                              evaluation=snapshot, created_at=at, updated_at=at, channel=channel,
+                              channel_unit=channel_unit, outside_quota=outside_quota)
     session.add(application)
     session.flush()
     audit.record(session, actor=actor, action="application.created", entity_type="application",
                  entity_id=application.id, enterprise_id=enterprise.id, region_code=enterprise.region_code,
                  at=at, changes=audit.snapshot(application, APPLICATION_FIELDS))
     return application
+
+
+def channel_use(session: Session, batch: Batch, channel: str, unit: str) -> list[Application]:
+    """Return the applications of the batch that take a place of `unit`'s quota in `channel`.
+
+    Every application through the channel for the unit counts but those outside the quota and
+    those rejected (a rejection frees the place; a return keeps it, as the application may come back).
+    """
+    return list(session.scalars(
+        sa.select(Application).where(Application.batch_id == batch.id, Application.channel == channel,
+                                     Application.channel_unit == unit, Application.outside_quota.is_(False),
+                                     Application.status != ApplicationStatus.REJECTED)
+        .order_by(Application.id)))
+
+
+def _check_channel(session: Session, tier: Tier, batch: Batch, channel: str | None, unit: str | None,
+                   outside_quota: bool) -> tuple[str | None, str | None]:
+    """Refuse an unknown channel, a missing unit, a quota already used; return (channel, unit)."""
+    if not channel:
+        if (unit or "").strip() or outside_quota:
+            raise RuleViolation.on("channel", "填写了推荐单位或名额外，但未选择推荐渠道")
+        return None, None
+    found = tier.channel(channel)
+    if found is None:
+        known = "、".join(f"{c.code}（{c.name}）" for c in tier.channels) or "无"
+        raise RuleViolation.on("channel", f"“{tier.name}”没有推荐渠道 {channel}；可选：{known}")
+    name = clean_text(unit or "")
+    if not name:
+        raise RuleViolation.on("channel_unit", f"请填写推荐单位（{found.unit}）的名称")
+    if len(name) > 128:
+        raise RuleViolation.on("channel_unit", f"推荐单位名称最多128个字符（现为{len(name)}个）")
+    session.execute(sa.select(Batch.id).where(Batch.id == batch.id).with_for_update())  # one place at a time
+    check_channel_room(found, name, len(channel_use(session, batch, found.code, name)), outside_quota=outside_quota)
+    return found.code, name
 
 
 def _check_turn(actor: Actor, application: Application, chain: tuple[str, ...], level: str) -> None:

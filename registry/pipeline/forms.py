@@ -30,6 +30,10 @@ class ApplicationForm(PageForm):
     """An enterprise applies in a batch: named by its USCC, as officers know it."""
 
     uscc = StringField("统一社会信用代码", validators=[DataRequired(REQUIRED), Length(max=40)])
+    #: the tier's recommendation channels (filled by the view; none for most tiers)
+    channel = SelectField("推荐渠道", validators=[Optional()])
+    channel_unit = StringField("推荐单位（中央企业、行业协会等的名称）", validators=[Optional(), Length(max=128)])
+    outside_quota = BooleanField("不占推荐单位名额（政策规定的情形）")
 
 
 class RerunForm(PageForm):

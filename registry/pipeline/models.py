@@ -190,6 +190,11 @@ class Application(Base):
     evaluation: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)  #: criteria report at applying
     outcome_note: Mapped[str | None] = mapped_column(sa.Text)
     certification_id: Mapped[int | None] = mapped_column(sa.ForeignKey("certifications.id"))
+    #: the recommendation channel of the tier's policy (e.g. central_enterprise) and its recommending
+    #: unit (the 中央企业's, the 行业协会's name); outside_quota: takes no place of the unit's quota
+    channel: Mapped[str | None] = mapped_column(sa.String(32))
+    channel_unit: Mapped[str | None] = mapped_column(sa.String(128))
+    outside_quota: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
@@ -200,6 +205,9 @@ class Application(Base):
     __table_args__ = (
         sa.UniqueConstraint("batch_id", "enterprise_id"),
         sa.CheckConstraint(f"current_level IS NULL OR current_level {_LEVEL_CHECK}", name="current_level"),
+        sa.CheckConstraint("(channel IS NULL AND channel_unit IS NULL AND NOT outside_quota)"
+                           " OR (channel IS NOT NULL AND channel_unit IS NOT NULL)", name="channel"),
+        sa.Index("ix_applications_batch_id_channel", "batch_id", "channel", "channel_unit"),
     )
 
 

@@ -26,7 +26,7 @@ from registry.pipeline.forms import (
     ResolutionForm,
     ResubmissionForm,
 )
-from registry.pipeline.models import Application, ApplicationStatus, Objection, ObjectionStatus
+from registry.pipeline.models import Application, ApplicationStatus, Batch, Objection, ObjectionStatus
 from registry.pipeline.page_actions import finalise_form
 from registry.pipeline.pages import BATCH_NAMES, submit
 from registry.pipeline.schemas import DECISION_NAMES, OBJECTION_NAMES, chain_state, may_see_submitter
@@ -44,6 +44,14 @@ APPLICATION_NAMES = {ApplicationStatus.IN_REVIEW: "推荐中", ApplicationStatus
 def _names() -> dict:
     return {"level_names": LEVEL_NAMES, "decision_names": DECISION_NAMES, "objection_names": OBJECTION_NAMES,
             "application_names": APPLICATION_NAMES, "batch_names": BATCH_NAMES}
+
+
+def application_form(batch: Batch, **kwargs: object) -> ApplicationForm:
+    """Return the application form with the recommendation channels of the batch's tier."""
+    form = ApplicationForm(**kwargs)
+    tier = rules().policies.tier(batch.tier, policy_code=batch.policy_code)
+    form.channel.choices = choices([("", "不经推荐渠道"), *[(c.code, c.name) for c in tier.channels]])
+    return form
 
 
 def objection_form(applications: list[Application]) -> ObjectionForm:
@@ -77,7 +85,7 @@ def batch(batch_id: int):
         columns=columns, settled=settled, chains={a.id: chain_state(a) for a in applications},
         objections=objections, see_submitter=may_see_submitter(actor), can_write=can(actor, Action.WRITE),
         publisher=actor.region_code == record.region_code,
-        publicity_form=publicity, objection_form=objection, application_form=ApplicationForm(formdata=None), finalise_form=finalise,
+        publicity_form=publicity, objection_form=objection, application_form=application_form(record, formdata=None), finalise_form=finalise,
         resolution_forms={o.id: ResolutionForm(formdata=None, prefix=f"o{o.id}") for o in objections}, **_names())
 
 
@@ -97,14 +105,16 @@ def application(application_id: int):
 @requires(Action.WRITE)
 def add_application(batch_id: int):
     """Record an enterprise's application, found by its USCC within the actor's region."""
-    session, actor, form = get_session(), current_actor(), ApplicationForm()
+    session, actor = get_session(), current_actor()
+    form = application_form(pipeline.get_batch(session, actor, batch_id))
 
     def action() -> str:
         enterprise_id = session.scalar(sa.select(Enterprise.id).where(Enterprise.uscc == normalize(form.uscc.data)))
         if enterprise_id is None:  # the session is region-scoped: another region's enterprise is not found either
             raise RuleViolation.on("uscc", "本地区没有该统一社会信用代码的企业 / no enterprise with this USCC in your region")
         made = pipeline.apply(session, actor=actor, rules=rules(), batch_id=batch_id, enterprise_id=enterprise_id,
-                              today=today(), at=utcnow())
+                              today=today(), at=utcnow(), channel=form.channel.data or None,
+                              channel_unit=form.channel_unit.data or None, outside_quota=form.outside_quota.data)
         return f"已登记申请 #{made.id}（{made.enterprise.name}）"
 
     return submit(form, action, url_for("pages.batch", batch_id=batch_id))

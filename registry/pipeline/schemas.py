@@ -155,6 +155,12 @@ class ApplicationIn(InSchema):
     """POST /batches/{id}/applications."""
 
     enterprise_id = fields.Integer(required=True)
+    channel = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 32),
+                            metadata={"title": "推荐渠道", "description": "称号政策的推荐渠道代码，如 central_enterprise"})
+    channel_unit = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 128),
+                                 metadata={"title": "推荐单位", "description": "该渠道的推荐单位名称（中央企业、行业协会）"})
+    outside_quota = fields.Boolean(load_default=False, metadata={"title": "不占名额",
+                                                                "description": "政策规定不占推荐单位名额的情形"})
 
 
 class OpinionIn(InSchema):
@@ -273,6 +279,9 @@ class ApplicationOut(Schema):
     current_level = fields.String(allow_none=True)
     round = fields.Integer()
     applied_on = fields.Date()
+    channel = fields.String(allow_none=True)
+    channel_unit = fields.String(allow_none=True)
+    outside_quota = fields.Boolean()
     outcome_note = fields.String(allow_none=True)
     certification_id = fields.Integer(allow_none=True)
     chain = fields.List(fields.Nested(ChainStepOut))
@@ -402,7 +411,7 @@ def chain_state(application: Application) -> list[dict[str, Any]]:
 def dump_application(application: Application, *, detail: bool = True) -> dict[str, Any]:
     """Return an application with its chain (and, in detail, every opinion and its criteria report)."""
     names = ("id", "batch_id", "region_code", "current_level", "round", "applied_on", "outcome_note",
-             "certification_id")
+             "certification_id", "channel", "channel_unit", "outside_quota")
     data = {**{n: getattr(application, n) for n in names}, "status": application.status.value,
             "enterprise": _ref(application.enterprise), "chain": chain_state(application)}
     if detail:

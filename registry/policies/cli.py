@@ -23,13 +23,28 @@ def policies_check() -> None:
         loaded = load_policies(directory)
     except PolicyError as exc:
         fail(f"政策文件有误 / bad policy file: {exc.message}")
+    from registry.policies.doc import policy_rows, rows
+
     for policy in loaded.policies:
         tiers = ", ".join(t.code for t in policy.tiers)
         click.echo(f"{policy.code}  {policy.document_no}  {tiers}")
+        click.echo(f"  项目 {policy.programme}：{policy.name}")
+        for row in policy_rows(policy):
+            click.echo(_rule_line(row))
+        for tier in policy.tiers:
+            click.echo(f"  [{tier.code}] {tier.name}")
+            for row in rows(policy, tier):
+                click.echo(_rule_line(row))
     missing = unsourced_in(directory)
     if missing:
         fail("以下规则既无出处也未标明 assumed / rules without a source: " + "; ".join(missing))
     click.echo(f"{len(loaded.policies)} 个政策文件有效 / policy files valid")
+
+
+def _rule_line(row) -> str:  # noqa: ANN001 — a registry.policies.doc.Row
+    """One rule of `policies check`: the rule, its value, and its source (or `assumed` and why)."""
+    where = f"assumed：{row.note}" if row.assumed else (row.source or "（缺出处）")
+    return f"    - {row.rule} = {row.value} ← {where}"
 
 
 @policies_group.command("doc")

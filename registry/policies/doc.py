@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from registry.domain.criteria_nodes import Flag, Group, Indicator, InRegion, Manual, Node, Score, Threshold, Title
 from registry.domain.criteria_report import SYMBOLS, show_bound
+from registry.domain.listings import REPORT_BY_NAMES, REPORT_EVERY_NAMES
 from registry.domain.policy import Policy, PolicySet, Provenance, Tier
 
 ASSUMED = "assumed"
@@ -130,6 +131,31 @@ def rows(policy: Policy, tier: Tier) -> list[Row]:
     for item in tier.criteria.items:
         for node in _walk(item):
             out.append(Row(f"条件 {node.id}：{node.name}", _node_value(node), node.source, node.assumed, node.note))
+    return out + list_rows(tier)
+
+
+def list_rows(tier: Tier) -> list[Row]:
+    """Return the rows of a tier's list, recommendation channels and periodic reports (registry.domain.listings)."""
+    out = []
+    if tier.listing is not None:
+        source, assumed, note = _from(tier.listing.cited)  # type: ignore[arg-type]
+        out.append(Row("名单（list）", f"{tier.listing.kind_name}；出库：{tier.listing.exit or '未规定'}", source,
+                       assumed, note))
+    for ch in tier.channels:
+        source, assumed, note = _from(ch.cited)  # type: ignore[arg-type]
+        quota = f"每家{ch.unit}每批不超过{ch.quota}家" if ch.quota is not None else f"{ch.unit}推荐，名额不限"
+        outside = f"；不占名额：{ch.outside_quota}" if ch.outside_quota else ""
+        out.append(Row(f"推荐渠道 {ch.code}：{ch.name}", quota + outside, source, assumed, note))
+    for rep in tier.reports:
+        source, assumed, note = _from(rep.cited)  # type: ignore[arg-type]
+        if rep.every == "year" and rep.due is not None:
+            due = f"每年{rep.due[0]}月{rep.due[1]}日前"
+        elif rep.every == "quarter":
+            due = f"每季度结束后{rep.days_after}日内"
+        else:
+            due = f"入选后{rep.days_after}日内"
+        out.append(Row(f"定期报告 {rep.code}：{rep.name}", f"{due}，由{REPORT_BY_NAMES[rep.by]}报送"
+                       f"（{REPORT_EVERY_NAMES[rep.every]}）", source, assumed, note))
     return out
 
 

@@ -18,13 +18,13 @@ from registry.enterprises.models import Enterprise
 from registry.enterprises.queries import RosterFilter, paginate, roster_select
 from registry.platform.extensions import get_session
 from registry.web.pages import bp
-from registry.web.pages.choices import region_choices, tier_choices
+from registry.web.pages.choices import programme_choices, region_choices, tier_choices
 from registry.web.pages.flow import today
 from registry.web.pages.forms import RosterFilterForm, choices
 from registry.web.pages.helpers import clamped_page, page_arg
 
 PER_PAGE = 50
-FILTERS = ("q", "region", "tier", "status", "expiring_within_days", "as_of", "sort")
+FILTERS = ("q", "region", "tier", "programme", "status", "expiring_within_days", "as_of", "sort")
 EXPORTS = (("api.export_roster", "导出 Excel"), ("api.export_roster_csv", "导出 CSV"))  #: carry the current filters
 
 
@@ -33,6 +33,7 @@ def filter_form(actor: Actor) -> RosterFilterForm:
     form = RosterFilterForm(formdata=request.args)
     form.region.choices = region_choices(actor)
     form.tier.choices = choices([("", "全部层级"), *tier_choices()])
+    form.programme.choices = choices([("", "全部项目"), *programme_choices()])
     form.status.choices = choices([("", "全部状态"), *[(s.value, name) for s, name in STATUS_NAMES.items()]])
     return form
 

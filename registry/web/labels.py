@@ -136,6 +136,12 @@ def programme_name(code: str | None) -> str:
     return found[-1].name if found else "未登记的项目"
 
 
+def channel_name(code: str | None) -> str:
+    """Return a recommendation channel's name (e.g. central_enterprise → 中央企业推荐)."""
+    return next((c.name for p in reversed(policies().policies) for t in p.tiers for c in t.channels if c.code == code),
+                "未登记的推荐渠道")
+
+
 def reason_name(code: str | None) -> str:
     """Return a reason's Chinese name (a flag's cause or any policy's revocation reason)."""
     if not code:
@@ -310,6 +316,8 @@ def field_value(entity_type: str, field: str, raw: Any, shown: str) -> str:
         return event_actor(text)
     if field == "programme":
         return programme_name(text)
+    if field == "channel":
+        return channel_name(text)
     return shown
 
 
@@ -348,5 +356,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(name_policies, "name_policies")
     app.add_template_filter(industry_name, "industry_name")
     app.jinja_env.globals.update(shown_value=shown_value)
+    app.jinja_env.globals.update(channel_name=channel_name)
     app.jinja_env.globals.update(policy_name=policy_name, user_name=user_name, job_name=lambda n: JOB_NAMES.get(n, "后台任务"))
 

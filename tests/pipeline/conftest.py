@@ -41,7 +41,7 @@ def officers(admin: Actor) -> Officers:
                     ministry=admin, hangzhou=officer_of("330100"))
 
 
-GOOD = {  # meets every computable 小巨人 condition of seed 001 (70 %, R&D ≥ 4 % both years, growth, patents)
+GOOD = {  # 小巨人 附件3 专业化 (主营 80 %) and the 重点小巨人 conditions of 112号 (seed 001: R&D ≥ 4 % both years)
     2023: dict(revenue=Decimal("50000000"), main_business_revenue=Decimal("40000000"), rd_expense=Decimal("2000000")),
     2024: dict(revenue=Decimal("60000000"), main_business_revenue=Decimal("48000000"), rd_expense=Decimal("2400000")),
     2025: dict(revenue=Decimal("70000000"), main_business_revenue=Decimal("56000000"), rd_expense=Decimal("2800000"),

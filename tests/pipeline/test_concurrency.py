@@ -90,3 +90,50 @@ def test_two_simultaneous_reruns_of_a_pool_leave_one_set_of_verdicts(committed_f
         verdicts = session.scalar(sa.select(sa.func.count()).where(PoolVerdict.pool_id == pool_id))
         members = session.scalar(sa.select(sa.func.count()).where(PoolMember.pool_id == pool_id))
     assert (verdicts, members) == (3, 3)
+
+
+def test_the_last_place_of_a_channel_goes_to_exactly_one_of_two_simultaneous_applications(committed_factory, admin):
+    """2021 notice: "中央企业每家推荐数量不超过 3 家" — the third place, asked for twice at once."""
+    from registry.domain.errors import RuleViolation
+    from registry.pipeline.models import Application
+    from registry.pipeline.services import apply
+    from tests.conftest import d
+    from tests.factories import make_enterprise
+    from tests.pipeline.test_yearly_lists import central, champion_batch
+
+    policies = load_policies(ROOT / "config" / "policies")
+    officers = Officers(district=officer_of("331002"), city=officer_of("331000"), province=officer_of("330000"),
+                        ministry=admin, hangzhou=officer_of("330100"))
+    with committed_factory() as session:
+        rules = load_rules(session, policies)
+        batch = champion_batch(session, rules, officers)
+        firms = [make_enterprise(session, admin, region_code="110101") for _ in range(4)]
+        for firm in firms[:2]:
+            central(session, rules, officers, batch, firm)
+        session.commit()
+        batch_id, racers = batch.id, [f.id for f in firms[2:]]
+    start, outcomes = threading.Barrier(2), []
+
+    def ask(enterprise_id: int) -> None:
+        start.wait(timeout=30)
+        with committed_factory() as session:
+            try:
+                apply(session, actor=admin, rules=rules, batch_id=batch_id, enterprise_id=enterprise_id,
+                      today=d("2022-06-02"), at=NOW, channel="central_enterprise", channel_unit="中国某某集团有限公司")
+                session.commit()
+                outcomes.append("applied")
+            except RuleViolation as exc:
+                session.rollback()
+                outcomes.append("full" if "上限 3 家" in str(exc.errors) else repr(exc))
+            except Exception as exc:  # noqa: BLE001  reported by the assertion below
+                outcomes.append(repr(exc))
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in racers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["applied", "full"]
+    with committed_factory() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Application).where(
+            Application.batch_id == batch_id, Application.channel_unit == "中国某某集团有限公司")) == 3

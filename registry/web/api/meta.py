@@ -60,6 +60,12 @@ def tier_out(tier: Tier) -> dict:
         "revocation_reasons": [{"code": r.code, "name": r.name, "ban_years": r.ban_years, "scope": r.scope,
                                 "ban_blocks": r.ban_blocks}
                                for r in tier.revocation_reasons],
+        "list_kind": tier.listing.kind if tier.listing else None,
+        "channels": [{"code": c.code, "name": c.name, "unit": c.unit, "quota": c.quota, "outside_quota": c.outside_quota}
+                     for c in tier.channels],
+        "reports": [{"code": r.code, "name": r.name, "every": r.every, "by": r.by,
+                     "due": f"{r.due[0]:02d}-{r.due[1]:02d}" if r.due else None, "days_after": r.days_after}
+                    for r in tier.reports],
     }
 
 

@@ -151,6 +151,8 @@ class ListArgs(InSchema):
                        "或联系人电话、邮箱完全一致（经盲索引）"})
     region = fields.String(load_default=None, validate=REGION)
     tier = fields.String(load_default=None, validate=validate.Length(max=32))
+    programme = fields.String(load_default=None, validate=validate.Length(max=32), metadata={
+        "description": "称号所属项目（如 national、zhejiang_key_little_giant、single_champion）"})
     status = fields.String(load_default=None, validate=_choices([s.value for s in Status]))
     expiring_within_days = fields.Integer(load_default=None, validate=validate.Range(0, 3660))
     as_of = fields.Date(load_default=None)
@@ -362,6 +364,12 @@ class TierOut(Schema):
     annual_update_due = fields.String(allow_none=True)
     change_deadline = fields.String(allow_none=True)
     revocation_reasons = fields.List(fields.Nested(ReasonOut))
+    list_kind = fields.String(allow_none=True, metadata={
+        "description": "名单类型：yearly_selection（年度遴选名单）、pool（培育库）；称号为空"})
+    channels = fields.List(fields.Dict(), metadata={
+        "description": "推荐渠道：code、name、unit（推荐单位类别）、quota（每家每批上限，空为不限）、outside_quota（不占名额的情形）"})
+    reports = fields.List(fields.Dict(), metadata={
+        "description": "主管部门定期报告：every（once/year/quarter）、due（每年月-日）、days_after（季度末或入选后日数）"})
 
 
 class ErrorOut(Schema):

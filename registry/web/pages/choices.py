@@ -25,6 +25,13 @@ def region_choices(actor: Actor, *, blank: str | None = "全部地区", district
     return choices(([("", blank)] if blank is not None else []) + rows)
 
 
+def programme_choices() -> list[tuple[str, str]]:
+    """Return every programme code with the name of its latest policy, in the order of the tiers."""
+    latest = {p.programme: p.name for p in policies().policies}
+    order = list(dict.fromkeys(t.programme for t in policies().current_tiers()))
+    return [(code, latest[code]) for code in order if code in latest]
+
+
 def tier_choices() -> list[tuple[str, str]]:
     """Return every tier code with its name, by programme and rank."""
     return [(t.code, t.name) for t in policies().current_tiers()]

@@ -170,6 +170,7 @@ class RosterFilterForm(PageForm):
     q = _optional_text("名称、统一社会信用代码或联系人电话、邮箱", 100)
     region = SelectField("地区", validators=[Optional()])
     tier = SelectField("称号层级", validators=[Optional()])
+    programme = SelectField("称号项目", validators=[Optional()])
     status = SelectField("称号状态", validators=[Optional()])
     expiring_within_days = IntegerField("多少天内到期", validators=[Optional(), NumberRange(0, 3650)])
     as_of = DateField("截至日期（历史名单）", validators=[Optional()])
