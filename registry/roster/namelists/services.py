@@ -84,7 +84,7 @@ def upload_name_list(session: Session, *, actor: Actor, rules: Rules, filename: 
     session.flush()
     audit.record(session, actor=actor, action="name_list.uploaded", entity_type="name_list", entity_id=name_list.id,
                  region_code=_audit_region(actor), at=at,
-                 changes={"filename": [None, name_list.filename], "counts": [None, counts(name_list)]},
+                 changes={"filename": [None, name_list.filename], "counts": [None, _said(counts(name_list))]},
                  why=audit.Why(document_no=name_list.document_no, note=f"上传公告名单 {name_list.filename}"))
     return name_list
 
@@ -95,6 +95,14 @@ def counts(name_list: NameList) -> dict[str, int]:
     for row in name_list.rows:
         found[row["kind"]] = found.get(row["kind"], 0) + 1
     return found
+
+
+COUNT_NAMES = {"rows": "行数", "match": "唯一匹配", "candidates": "有候选", "none": "未匹配"}
+
+
+def _said(found: dict[str, int]) -> dict[str, int]:
+    """Return the counts with Chinese keys, as the trail shows them."""
+    return {COUNT_NAMES.get(k, k): v for k, v in found.items()}
 
 
 def _audit_region(actor: Actor) -> str | None:
