@@ -290,3 +290,26 @@ def test_the_title_is_checked_before_the_file(upload, title, field):
     with pytest.raises(RuleViolation) as refused:
         upload(name_list([[1, "浙江省", "甲有限公司"]]), title=title)
     assert field in refused.value.errors
+
+
+def test_a_ban_refuses_the_row(session, admin, rules, upload, confirm):
+    from registry.titles.models import Ban
+
+    enterprise = innovative(session, admin, rules, name="台州精工机械有限公司")
+    session.add(Ban(uscc=enterprise.uscc, reason_code="fraud", reason="弄虚作假", starts_on=date(2025, 1, 1),
+                    ends_on=date(2028, 1, 1)))
+    session.flush()
+    listed = upload(name_list([[1, "浙江省", "台州精工机械有限公司"]]))
+    before = registry_counts(session)
+    with pytest.raises(ListRejected) as refused:
+        confirm(listed, {3: {"choice": "enterprise", "enterprise_id": enterprise.id}})
+    assert refused.value.problems[0].row == 3 and "禁止" in refused.value.problems[0].message
+    assert registry_counts(session) == before
+
+
+def test_a_list_of_another_region_is_not_found(session, upload, confirm):
+    from registry.domain.errors import NotFound
+
+    listed = upload(name_list([[1, "", "甲有限公司"]]), actor=officer_of("331000"))
+    with pytest.raises(NotFound):
+        confirm(listed, {3: {"choice": "skip"}}, actor=officer_of("330100"))
