@@ -146,3 +146,31 @@ def test_page_upload_errors_are_shown_with_row_and_column(login_as, session):
     assert answer.status_code == 422 and "第4行 C列（企业名称）：与第3行的企业名称相同" in text
     missing = page_upload(client, name_list([[1, "浙江省", "甲有限公司"]]), tier="")
     assert missing.status_code == 422 and "称号层级" in missing.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value", ["e:-1", "e:" + "9" * 30, "e:abc", "<script>", "uscc", "e:1' OR 1=1"])
+def test_hostile_page_choices_are_refused_in_chinese(login_as, session, ready, value):
+    client = login_as("officer", "331000")
+    url = page_upload(client, name_list([[1, "浙江省", "台州精工机械有限公司"]])).headers["Location"]
+    html = page(client, url)
+    answer = client.post(url + "/confirm", data={"csrf_token": csrf_from(html), "choice-3": value, "uscc-3": "x" * 500})
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "第3行" in text
+    assert certs(session, ready[0].id) == 0
+
+
+def test_the_pages_speak_plain_chinese(login_as, session, ready):
+    from tests.web.test_plain_chinese import codes_in, visible_text
+
+    client = login_as("officer", "331000")
+    url = page_upload(client, name_list([[1, "浙江省", "台州精工机械有限公司"], [2, "", "台州精密模具有限责任公司"]])).headers["Location"]
+    shown = [page(client, "/name-lists"), page(client, url)]
+    html = shown[1]
+    client.post(url + "/confirm", data={"csrf_token": csrf_from(html), "choice-3": f"e:{ready[0].id}",
+                                        "choice-4": f"e:{ready[1].id}"})
+    shown.append(page(client, url))
+    assert "已导入" in shown[2]
+    audit = page(client, "/audit")
+    assert "确认公告名单" in audit and "上传公告名单（待核对）" in audit
+    for html in [*shown, audit]:
+        assert codes_in(visible_text(html)) == []
