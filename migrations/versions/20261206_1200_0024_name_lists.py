@@ -23,7 +23,7 @@ def upgrade() -> None:
         'name_lists',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('filename', sa.String(length=255), nullable=False),
-        sa.Column('status', sa.Enum('reviewing', 'applied', name='status', native_enum=False,
+        sa.Column('status', sa.Enum('reviewing', 'applied', 'discarded', name='status', native_enum=False,
                                     create_constraint=True, length=16), nullable=False),
         sa.Column('tier', sa.String(length=32), nullable=False),
         sa.Column('recognized_on', sa.Date(), nullable=False),

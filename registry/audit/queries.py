@@ -131,6 +131,7 @@ ACTION_NAMES: dict[str, str] = {
     "outbox.resent": "重发提醒邮件",
     "deadline_override.added": "登记截止日期调整", "deadline_override.removed": "删除截止日期调整",
     "name_list.uploaded": "上传公告名单（待核对）", "name_list.applied": "确认公告名单",
+    "name_list.discarded": "放弃公告名单",
     "user.2fa_enrolled": "绑定双因素认证", "user.2fa_failed": "动态验证码错误", "user.2fa_recovery_used": "使用恢复码登录",
     "user.2fa_reset": "重置双因素认证", "user.2fa_recovery_renewed": "重新生成恢复码",
     "personal_data.unmasked": "查看个人信息明文",
@@ -151,7 +152,8 @@ ACTOR_KINDS: dict[str, str] = {"user": "用户", "token": "API 令牌", "cli": "
                                "anonymous": "未登录者"}
 _FIELD_ORDER = {k: i for i, k in enumerate(FIELD_NAMES)}
 _VALUE_NAMES: dict[str, dict[str, str]] = {
-    "status": {s.value: n for s, n in STATUS_NAMES.items()},
+    "status": {**{s.value: n for s, n in STATUS_NAMES.items()},
+               "reviewing": "待核对确认", "applied": "已导入", "discarded": "已放弃"},  # a name list's statuses
     "role": {r.value: n for r, n in ROLE_NAMES.items()},
     "scope": {"read": "只读", "write": "读写"},
 }

@@ -30,6 +30,7 @@ from registry.roster.namelists.services import (
     USCC,
     confirm_name_list,
     counts,
+    discard_name_list,
     get_name_list,
     name_lists_select,
     upload_name_list,
@@ -75,7 +76,7 @@ class NameListOut(Schema):
 
     id = fields.Integer()
     filename = fields.String()
-    status = fields.String(metadata={"enum": ["reviewing", "applied"]})
+    status = fields.String(metadata={"enum": ["reviewing", "applied", "discarded"]})
     tier = fields.String()
     recognized_on = fields.Date()
     batch = fields.String(allow_none=True)
@@ -172,5 +173,17 @@ def confirm_name_list_api(list_id: int):
                                       decisions=decisions, at=utcnow(), today=today())
     except ListRejected as exc:
         return rejected(exc, "decisions")
+    session.commit()
+    return jsonify(dump_name_list(name_list))
+
+
+@bp.post("/name-lists/<int:list_id>/discard")
+@doc("放弃待核对的公告名单（不写入任何企业或称号）", response=NameListOut, body_required=False,
+     errors=(401, 403, 404, 409))
+@requires(Action.IMPORT)
+def discard_name_list_api(list_id: int):
+    """Set a list under review aside; 409 when it was applied or discarded already."""
+    session = get_session()
+    name_list = discard_name_list(session, actor=current_actor(), list_id=list_id, at=utcnow())
     session.commit()
     return jsonify(dump_name_list(name_list))

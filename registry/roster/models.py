@@ -62,10 +62,12 @@ class ImportRun(Base):
 
 
 class NameListStatus(StrEnum):
-    """A published list of names: matched and waiting for an officer's review, or applied (titles granted)."""
+    """A published list of names: matched and waiting for an officer's review, applied (titles granted), or
+    discarded (set aside unapplied, e.g. uploaded with the wrong title)."""
 
     REVIEWING = "reviewing"
     APPLIED = "applied"
+    DISCARDED = "discarded"
 
 
 class NameList(Base):

@@ -29,6 +29,7 @@ from registry.roster.namelists.services import (
     confirm_name_list,
     counts,
     default_decisions,
+    discard_name_list,
     get_name_list,
     name_lists_select,
     upload_name_list,
@@ -41,7 +42,7 @@ from registry.web.pages.forms import PageForm, catalogue_form, choices
 
 RECENT = 20
 KIND_NAMES = {"match": "唯一匹配", "candidates": "有候选，请选择", "none": "未匹配"}
-STATUS_NAMES = {"reviewing": "待核对确认", "applied": "已导入"}
+STATUS_NAMES = {"reviewing": "待核对确认", "applied": "已导入", "discarded": "已放弃"}
 CHOICE_NAMES = {ENTERPRISE: "授予称号", USCC: "按信用代码授予称号", SKIP: "跳过"}
 
 NameListForm = catalogue_form(
@@ -156,5 +157,15 @@ def confirm_name_list_page(list_id: int):
         for problem in exc.problems:
             errors.setdefault(problem.row, []).append(problem.message)
         return _review(get_name_list(session, current_actor(), list_id), shown, errors, 422)
+    session.commit()
+    return redirect(url_for("pages.name_list", list_id=list_id))
+
+
+@bp.post("/name-lists/<int:list_id>/discard")
+@requires(Action.IMPORT)
+def discard_name_list_page(list_id: int):
+    """Set a list under review aside (nothing of it is written); it leaves 待办."""
+    session = get_session()
+    discard_name_list(session, actor=current_actor(), list_id=list_id, at=utcnow())
     session.commit()
     return redirect(url_for("pages.name_list", list_id=list_id))

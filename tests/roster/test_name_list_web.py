@@ -174,3 +174,13 @@ def test_the_pages_speak_plain_chinese(login_as, session, ready):
     assert "确认公告名单" in audit and "上传公告名单（待核对）" in audit
     for html in [*shown, audit]:
         assert codes_in(visible_text(html)) == []
+
+
+def test_api_discard(api_as, session):
+    client = api_as("officer", "331000")
+    body = api_upload(client, name_list([[1, "", "甲有限公司"]])).get_json()
+    answer = client.post(f"/api/v1/name-lists/{body['id']}/discard")
+    assert answer.status_code == 200 and answer.get_json()["status"] == "discarded"
+    assert client.post(f"/api/v1/name-lists/{body['id']}/discard").status_code == 409
+    refused = client.post(f"/api/v1/name-lists/{body['id']}/confirm", json={"decisions": [{"row": 3, "choice": "skip"}]})
+    assert refused.status_code == 409 and "已放弃" in refused.get_json()["error"]

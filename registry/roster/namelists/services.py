@@ -134,9 +134,7 @@ def confirm_name_list(session: Session, *, actor: Actor, rules: Rules, list_id: 
     require(actor, Action.IMPORT)
     require(actor, Action.WRITE)
     name_list = _locked(session, actor, list_id)
-    if name_list.status == NameListStatus.APPLIED:
-        raise Conflict(f"该名单已于 {guards.local_today(name_list.applied_at or at)} 确认导入，不能再次确认"
-                       " / this list was already applied", field="_schema")
+    _refuse_unless_reviewing(name_list, at)
     problems = _undecided(name_list, decisions)
     if problems:
         raise ListRejected(problems)
@@ -157,6 +155,29 @@ def confirm_name_list(session: Session, *, actor: Actor, rules: Rules, list_id: 
                           "granted": [None, granted], "created": [None, created],
                           "skipped": [None, name_list.outcome["skipped"]]},
                  why=audit.Why(document_no=name_list.document_no, note=f"确认公告名单 {name_list.filename}"))
+    session.flush()
+    return name_list
+
+
+def _refuse_unless_reviewing(name_list: NameList, at: datetime) -> None:
+    """Refuse to confirm or discard a list that is no longer under review. :raises Conflict:"""
+    if name_list.status == NameListStatus.APPLIED:
+        raise Conflict(f"该名单已于 {guards.local_today(name_list.applied_at or at)} 确认导入，不能再次确认"
+                       " / this list was already applied", field="_schema")
+    if name_list.status == NameListStatus.DISCARDED:
+        raise Conflict("该名单已放弃，不能再确认；如需导入请重新上传 / this list was discarded", field="_schema")
+
+
+def discard_name_list(session: Session, *, actor: Actor, list_id: int, at: datetime) -> NameList:
+    """Set a list under review aside without writing anything of it (audited). :raises Conflict: not under review."""
+    require(actor, Action.IMPORT)
+    name_list = _locked(session, actor, list_id)
+    _refuse_unless_reviewing(name_list, at)
+    name_list.status = NameListStatus.DISCARDED
+    audit.record(session, actor=actor, action="name_list.discarded", entity_type="name_list", entity_id=name_list.id,
+                 region_code=_audit_region(actor), at=at,
+                 changes={"status": [NameListStatus.REVIEWING.value, NameListStatus.DISCARDED.value]},
+                 why=audit.Why(document_no=name_list.document_no, note=f"放弃公告名单 {name_list.filename}"))
     session.flush()
     return name_list
 
