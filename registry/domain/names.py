@@ -90,7 +90,24 @@ def search_words(name: str, limit: int = 4) -> list[str]:
 
 def similarity(a: str, b: str) -> float:
     """Return how alike two names are, 0 to 1, compared by their keys (1.0: the same key)."""
-    left, right = name_key(a), name_key(b)
+    return key_similarity(name_key(a), name_key(b))
+
+
+def bigram_overlap(left: str, right: str) -> float:
+    """Return the Dice coefficient of two keys' character pairs, 0 to 1: a cheap first sort of many names
+    before `key_similarity` compares the closest few."""
+    a, b = {left[i:i + 2] for i in range(len(left) - 1)}, {right[i:i + 2] for i in range(len(right) - 1)}
+    if not a or not b:
+        return 1.0 if left == right else 0.0
+    return 2 * len(a & b) / (len(a) + len(b))
+
+
+def key_similarity(left: str, right: str, at_least: float = 0.0) -> float:
+    """Return how alike two name keys are (difflib's ratio); 0.0 for a pair that cannot reach `at_least`
+    (told by difflib's cheap upper bounds, without the full comparison)."""
     if left == right:
         return 1.0
-    return SequenceMatcher(None, left, right, autojunk=False).ratio()
+    matcher = SequenceMatcher(None, left, right, autojunk=False)
+    if at_least and (matcher.real_quick_ratio() < at_least or matcher.quick_ratio() < at_least):
+        return 0.0
+    return matcher.ratio()

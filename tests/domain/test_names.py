@@ -43,3 +43,12 @@ def test_search_words_leave_out_company_forms_and_split_long_runs():
     assert search_words("ABC有限公司") == []
     assert similarity("台州精工机械有限公司", "台州精工机械制造有限公司") > 0.8
     assert similarity("台州精工机械有限公司", "温岭泵业有限公司") < 0.6
+
+
+def test_bigram_overlap_orders_names_cheaply():
+    from registry.domain.names import bigram_overlap, name_key
+
+    key = name_key("台州精工机械有限公司")
+    assert bigram_overlap(key, key) == 1.0
+    assert bigram_overlap(key, name_key("台州精工机械制造有限公司")) > bigram_overlap(key, name_key("温岭泵业有限公司"))
+    assert bigram_overlap("甲", "乙") == 0.0 and bigram_overlap("甲", "甲") == 1.0

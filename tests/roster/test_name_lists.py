@@ -11,6 +11,7 @@ from registry.audit.models import AuditEvent
 from registry.domain.errors import Conflict, RuleViolation
 from registry.enterprises.models import Enterprise
 from registry.roster.models import NameList
+from registry.roster.namelists import matching
 from registry.roster.namelists.reading import ListRejected
 from registry.roster.namelists.services import confirm_name_list, upload_name_list
 from registry.titles.models import Certification
@@ -22,6 +23,14 @@ from tests.roster.namelist_files import name_list
 TODAY = date(2026, 6, 1)
 TITLE = {"tier": "specialized_sme", "recognized_on": date(2026, 5, 20), "document_no": "浙经信企业〔2026〕12号",
          "batch": "2026年第一批", "authority": "浙江省经济和信息化厅"}
+
+
+@pytest.fixture(autouse=True, params=["in memory", "by SQL"])
+def names_source(request, monkeypatch):
+    """Every test twice: the names of the region searched in memory, and row by row in SQL (a large region)."""
+    if request.param == "by SQL":
+        monkeypatch.setattr(matching, "IN_MEMORY", 0)
+    return request.param
 
 
 @pytest.fixture
