@@ -17,6 +17,7 @@ from registry.roster.namelists.services import confirm_name_list, upload_name_li
 from registry.titles.models import Certification
 from tests.conftest import NOW, officer_of
 from tests.factories import grant, make_enterprise, make_uscc
+from tests.roster import hostile
 from tests.roster.conftest import registry_counts
 from tests.roster.namelist_files import name_list
 
@@ -277,10 +278,17 @@ def test_a_file_without_a_name_column_is_refused(upload):
     assert "找不到「企业名称」列" in refused.value.problems[0].message
 
 
-def test_hostile_files_are_refused_by_the_roster_defences(upload):
+@pytest.mark.parametrize(("make", "says"), [
+    (hostile.zip_bomb_entry, "解压后的大小超出上限"), (hostile.far_cell, "超出上限"), (hostile.huge_dimension, "超出上限"),
+    (hostile.binary_csv, "不是文本格式的 CSV"), (hostile.nested_archive, "嵌套"), (hostile.not_a_zip, "无法读取"),
+])
+def test_hostile_files_are_refused_by_the_roster_defences(session, upload, make, says):
+    filename, content = make()
+    before = session.scalar(sa.select(sa.func.count()).select_from(NameList))
     with pytest.raises(ListRejected) as refused:
-        upload(b"PK\x03\x04" + b"\x00" * 100, filename="名单.csv")
-    assert "不是文本格式的 CSV" in refused.value.problems[0].message
+        upload(content, filename=filename)
+    assert says in refused.value.problems[0].message
+    assert session.scalar(sa.select(sa.func.count()).select_from(NameList)) == before
 
 
 def test_csv_in_gb18030_with_a_province_column(session, admin, upload):
