@@ -26,7 +26,7 @@ from registry.proposals import pages as proposals_pages
 from registry.reminders import api as reminders_api
 from registry.reminders import pages as reminders_pages
 from registry.roster import api as roster_api
-from registry.roster import import_pages
+from registry.roster import api_namelists, import_pages, namelist_pages
 from registry.roster import pages as roster_pages
 from registry.titles import api as titles_api
 from registry.titles import pages as titles_pages
@@ -35,4 +35,4 @@ from registry.web.api import meta
 
 MODULES = (printing_pages, accounts_api, accounts_pages, second_factor_pages, security_pages, admin_api, admin_pages, proposals_api, proposals_pages, audit_api, audit_pages, dashboard_pages, enterprises_api, enterprises_pages,
            report_pages, api_batches, api_pools, page_actions, page_board, pipeline_pages, policies_api, policies_pages, reminders_api,
-           reminders_pages, roster_api, import_pages, roster_pages, titles_api, titles_pages, todo_pages, meta)
+           reminders_pages, roster_api, import_pages, api_namelists, namelist_pages, roster_pages, titles_api, titles_pages, todo_pages, meta)

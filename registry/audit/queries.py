@@ -107,6 +107,8 @@ ENTITY_FIELD_NAMES: dict[tuple[str, str], str] = {
     ("deadline_override", "region_code"): "地区", ("deadline_override", "year"): "年度",
     ("deadline_override", "due_on"): "截止日期", ("deadline_override", "document_no"): "文号",
     ("deadline_override", "note"): "说明", ("deadline_override", "kind"): "截止事项",
+    ("name_list", "granted"): "授予称号数", ("name_list", "created"): "新建企业数", ("name_list", "skipped"): "跳过行数",
+    ("name_list", "counts"): "匹配情况",
 }
 ENTITY_NAMES: dict[str, str] = {
     "enterprise": "企业", "certification": "称号", "certification_term": "称号期次",
@@ -114,7 +116,7 @@ ENTITY_NAMES: dict[str, str] = {
     "ban": "禁止申报记录", "user": "用户", "api_token": "API 令牌", "holiday": "节假日调整",
     "holiday_year": "节假日年度", "import": "导入", "reminder": "提醒", "outbox_message": "提醒邮件",
     "audit_event": "审计日志", "pool": "培育库", "pool_member": "培育库成员", "batch": "申报批次", "application": "申报", "objection": "异议",
-    "proposal": "待确认申请", "deadline_override": "截止日期调整",
+    "proposal": "待确认申请", "deadline_override": "截止日期调整", "name_list": "公告名单",
 }
 ACTION_NAMES: dict[str, str] = {
     "enterprise.created": "登记企业", "enterprise.updated": "修改企业信息",
@@ -130,6 +132,8 @@ ACTION_NAMES: dict[str, str] = {
     "proposal.created": "提出待确认事项", "proposal.confirmed": "确认事项（第二人）", "proposal.rejected": "驳回待确认事项",
     "outbox.resent": "重发提醒邮件",
     "deadline_override.added": "登记截止日期调整", "deadline_override.removed": "删除截止日期调整",
+    "name_list.uploaded": "上传公告名单（待核对）", "name_list.applied": "确认公告名单",
+    "name_list.discarded": "放弃公告名单",
     "user.2fa_enrolled": "绑定双因素认证", "user.2fa_failed": "动态验证码错误", "user.2fa_recovery_used": "使用恢复码登录",
     "user.2fa_reset": "重置双因素认证", "user.2fa_recovery_renewed": "重新生成恢复码",
     "personal_data.unmasked": "查看个人信息明文",
@@ -150,7 +154,8 @@ ACTOR_KINDS: dict[str, str] = {"user": "用户", "token": "API 令牌", "cli": "
                                "anonymous": "未登录者"}
 _FIELD_ORDER = {k: i for i, k in enumerate(FIELD_NAMES)}
 _VALUE_NAMES: dict[str, dict[str, str]] = {
-    "status": {s.value: n for s, n in STATUS_NAMES.items()},
+    "status": {**{s.value: n for s, n in STATUS_NAMES.items()},
+               "reviewing": "待核对确认", "applied": "已导入", "discarded": "已放弃"},  # a name list's statuses
     "role": {r.value: n for r, n in ROLE_NAMES.items()},
     "scope": {"read": "只读", "write": "读写"},
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -59,3 +59,40 @@ class ImportRun(Base):
     heartbeat_at: Mapped[datetime | None]  #: the worker's last sign of life; stale → failed by the reaper
     worker: Mapped[str | None] = mapped_column(sa.String(120))  #: host:pid of the claiming worker
 
+
+
+class NameListStatus(StrEnum):
+    """A published list of names: matched and waiting for an officer's review, applied (titles granted), or
+    discarded (set aside unapplied, e.g. uploaded with the wrong title)."""
+
+    REVIEWING = "reviewing"
+    APPLIED = "applied"
+    DISCARDED = "discarded"
+
+
+class NameList(Base):
+    """A 公告名单 of names only (序号, 省份/地区, 企业名称), matched against the registry for review.
+
+    `rows` holds each listed row as read and matched: {row, seq, region_text, region_code, name, kind
+    (match | candidates | none), match_id, candidates [{id, name, uscc, region_code, score}], notes}.
+    Confirming it grants the title named here (tier, 认定日期, 文号…) to the enterprise the officer chose
+    for each row, all or nothing (registry/roster/namelists/confirm.py); `outcome` says what each row
+    became. The list holds published names only (no contacts), so it is kept as read, not encrypted.
+    """
+
+    __tablename__ = "name_lists"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    status: Mapped[NameListStatus] = mapped_column(str_enum(NameListStatus, "status", length=16))
+    tier: Mapped[str] = mapped_column(sa.String(32))
+    recognized_on: Mapped[date]
+    batch: Mapped[str | None] = mapped_column(sa.String(64))
+    document_no: Mapped[str | None] = mapped_column(sa.String(128))
+    authority: Mapped[str | None] = mapped_column(sa.String(128))
+    region_code: Mapped[str] = mapped_column(sa.String(6), index=True)  #: the uploader's region (scoping)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    rows: Mapped[list[Any]] = mapped_column(sa.JSON, default=list)
+    outcome: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    applied_at: Mapped[datetime | None]
+    applied_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

@@ -8,7 +8,8 @@ officer sees the city and its districts. Items, most pressing first:
 - deadlines within the horizon (default 30 days): expiries, review windows, annual updates, change
   reports, publicity ends, and recommendation opinions due at the actor's own office;
 - titles under review waiting for a conclusion; four-eyes proposals waiting for a second person;
-  objections to resolve; e-mails that failed; dry-run imports of the actor waiting for confirmation.
+  objections to resolve; e-mails that failed; dry-run imports and name lists (公告名单) of the actor
+  waiting for confirmation.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from registry.reminders import kinds
 from registry.reminders.duedates import TierCache, cn_date
 from registry.reminders.kinds import due_between
 from registry.reminders.models import OutboxMessage, OutboxStatus
-from registry.roster.models import ImportRun, ImportStatus
+from registry.roster.models import ImportRun, ImportStatus, NameList, NameListStatus
 from registry.titles.models import Certification
 
 HORIZON_DAYS = 30  #: deadlines this many days ahead are listed (assumed: a month's notice, no text gives it)
@@ -141,9 +142,15 @@ def _imports(session: Session, actor: Actor) -> list[TodoItem]:
     rows = session.scalars(sa.select(ImportRun).where(
         ImportRun.user_id == actor.user_id, ImportRun.status == ImportStatus.VALIDATED,
         ImportRun.mode == "dry_run", ImportRun.id.not_in(applied)).order_by(ImportRun.id.desc()).limit(LIMIT)).all()
-    return [TodoItem("import", f"导入文件「{run.filename}」试运行通过，尚未确认导入",
-                     "请查看将发生的变更，确认后才会写入。", None, "pages.import_run", {"import_id": run.id})
-            for run in rows]
+    lists = session.scalars(sa.select(NameList).where(
+        NameList.user_id == actor.user_id, NameList.status == NameListStatus.REVIEWING)
+        .order_by(NameList.id.desc()).limit(LIMIT)).all()
+    return [*(TodoItem("import", f"导入文件「{run.filename}」试运行通过，尚未确认导入",
+                       "请查看将发生的变更，确认后才会写入。", None, "pages.import_run", {"import_id": run.id})
+              for run in rows),
+            *(TodoItem("import", f"公告名单「{listed.filename}」待逐行核对，尚未确认导入",
+                       "请逐行确认对应的企业，确认后才会授予称号；不导入的名单可以放弃。", None, "pages.name_list",
+                       {"list_id": listed.id}) for listed in lists)]
 
 
 def todo_list(session: Session, actor: Actor, rules: Rules, today: date, horizon: int = HORIZON_DAYS) -> list[TodoItem]:

@@ -16,7 +16,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -95,11 +95,15 @@ CACHE_TRIAL = 2000
 _AS_IS = frozenset({int, float, bool, type(None), datetime, date})
 
 
-def read_table(filename: str, content: bytes, limits: ImportLimits | None = None) -> Sheet:
-    """Read the first sheet of an .xlsx or a CSV file, within `limits`. :raises FileProblem:"""
+def read_table(filename: str, content: bytes, limits: ImportLimits | None = None,
+               recognise: Callable[[list[Any]], int] = recognised_count) -> Sheet:
+    """Read the first sheet of an .xlsx or a CSV file, within `limits`. :raises FileProblem:
+
+    `recognise` counts the known headers of a row (the roster's columns unless another list's).
+    """
     limits = limits or ImportLimits()
     kind = check_upload(filename, content, limits)  # before any parser sees the bytes
-    return _table(_spreadsheet(content) if kind == "xlsx" else _csv(content, limits), limits)
+    return _table(_spreadsheet(content) if kind == "xlsx" else _csv(content, limits), limits, recognise)
 
 
 def _spreadsheet(content: bytes) -> Iterator[list[Any]]:
@@ -161,7 +165,8 @@ def _lines(text: str) -> Iterator[str]:
         start = end
 
 
-def _table(grid: Iterable[list[Any]], limits: ImportLimits) -> Sheet:
+def _table(grid: Iterable[list[Any]], limits: ImportLimits,
+           recognise: Callable[[list[Any]], int] = recognised_count) -> Sheet:
     """Clean the rows as they are read; keep a row's file form only where cleaning changed it."""
     rows: list[tuple[int, list[Any]]] = []
     originals: dict[int, list[Any]] = {}
@@ -183,7 +188,7 @@ def _table(grid: Iterable[list[Any]], limits: ImportLimits) -> Sheet:
             caches = [_Unique() if len(cache) > CACHE_TRIAL // 2 else cache for cache in caches]
     if not rows:
         raise FileProblem("文件中没有数据 / the file has no rows")
-    at = _header_index(rows)
+    at = _header_index(rows, recognise)
     data = rows[at + 1:]
     if len(data) > limits.rows:
         raise refuse("数据行数", f"{len(data):,} 行", f"{limits.rows:,} 行", "too many rows", "，请拆分文件")
@@ -191,8 +196,8 @@ def _table(grid: Iterable[list[Any]], limits: ImportLimits) -> Sheet:
     return Sheet(header_row, headers, data, rows[:at], originals)
 
 
-def _header_index(rows: list[tuple[int, list[Any]]]) -> int:
+def _header_index(rows: list[tuple[int, list[Any]]], recognise: Callable[[list[Any]], int]) -> int:
     for i, (_, cells) in enumerate(rows[:HEADER_SEARCH]):
-        if recognised_count(cells) >= 2:
+        if recognise(cells) >= 2:
             return i
     return 0
