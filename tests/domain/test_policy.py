@@ -36,7 +36,8 @@ missed = "expire"
 def test_every_shipped_file_loads(policies):
     assert {p.code for p in policies.policies} == {
         "national-2013", "national-2018", "national-2022", "single-champion-2016", "single-champion-2021",
-        "single-champion-2023", "zhejiang-hidden-champion-2016", "sichuan-specialized-2021"}
+        "single-champion-2023", "zhejiang-hidden-champion-2016", "sichuan-specialized-2021",
+        "cooperation-zone-2024", "quality-brand-zone-2024"}
 
 
 def test_national_numbers(policies):
