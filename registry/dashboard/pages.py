@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from flask import current_app, g, redirect, render_template, url_for
+from flask import current_app, g, redirect, render_template, request, url_for
 
 from registry.accounts.access import current_actor, requires
 from registry.dashboard import charts, overview
@@ -68,7 +68,8 @@ def dashboard():
 @requires(Action.READ)
 def _dashboard():  # noqa: ANN202
     session, day = get_session(), today()
-    months = overview.expiries_by_month(session, day)
+    holder = request.args.get("holder") if request.args.get("holder") in overview.HOLDERS else None
+    months = overview.expiries_by_month(session, day, holder=holder)
     chart_months = charts.bar_chart([(f"{m.year}-{m.month:02d}", n) for m, n in months], unit="个",
                                     title="未来12个月到期的称号", description="按到期月份统计的有效称号数")
     jobs, now, actor = jobruns.last_successes(session), utcnow(), current_actor()
@@ -77,7 +78,8 @@ def _dashboard():  # noqa: ANN202
         backlog = outbox.backlog(session, now=now, alarm_minutes=current_app.config["REGISTRY"].outbox_alarm_minutes,
                                  region_code=actor.region_code)
     return render_template(
-        "dashboard.html", today=day, pivot=tier_status_city(overview.titles_by_city(session)),
+        "dashboard.html", today=day, pivot=tier_status_city(overview.titles_by_city(session, holder)),
+        holder=holder, holder_names=overview.HOLDERS,
         months=months, chart_months=chart_months,
         overdue=overview.overdue_annual_updates(session, rules(), day),
         flagged=overview.flagged_titles(session), outbox=overview.outbox_counts(session),
