@@ -74,7 +74,8 @@ def test_a_zone_of_a_city_is_registered_granted_reminded_and_revoked(session, ad
     mails = session.scalars(sa.select(OutboxMessage).where(OutboxMessage.reminder_id.in_([r.id for r in armed]))).all()
     assert {m.to_addr for m in mails} == {"zone@tzwx.gov.cn", "li@tz.gov.cn"}
     assert all(zone.name in m.subject for m in mails)
-    assert "陈主任" in next(m for m in mails if m.to_addr == "zone@tzwx.gov.cn").body_text
+    to_body = next(m for m in mails if m.to_addr == "zone@tzwx.gov.cn").body_text
+    assert "陈主任" in to_body and "请于 2026年3月31日 前报送 2025 年度发展报告" in to_body
 
     # 第十一条（二）: not filed → revoked for that ground, audited with its basis
     revoked = apply_event(session, actor=admin, rules=rules, certification_id=cert.id, at=NOW, today=d("2026-04-20"),
