@@ -107,3 +107,23 @@ def test_the_database_keeps_one_live_product_per_enterprise(session, admin, rule
     with pytest.raises(sa.exc.IntegrityError), session.begin_nested():
         session.connection().execute(sa.text("UPDATE certifications SET product_share = 100.01 WHERE id = :id"),
                                      {"id": cert.id})
+
+
+def test_the_grant_page_takes_the_product_and_refuses_a_product_title_without_one(session, admin, login_as):
+    from registry.cli.base import today_in
+    from tests.web.pages import post, submit
+
+    bare = make_enterprise(session, admin, name="台州无主导产品有限公司")
+    report(session, admin, bare, 2023, revenue=900_000_000)
+    session.commit()
+    officer, on = login_as("officer", "331000"), today_in("Asia/Shanghai")
+    url = f"/enterprises/{bare.id}/grant"
+    refused = post(officer, url, {"tier": "champion_product", "recognized_on": on})
+    assert refused.status_code == 422 and "须填写产品名称" in refused.get_data(as_text=True)
+    _, done = submit(officer, url, {"tier": "champion_product", "recognized_on": on, "product_name": "精密齿轮",
+                                    "product_sales": "50,000万", "product_share": "75%"})
+    assert done.status_code == 302
+    session.expire_all()
+    title = session.scalars(sa.select(Certification).where(Certification.enterprise_id == bare.id)).one()
+    assert (title.product_name, title.product_sales, title.product_share) == (
+        "精密齿轮", Decimal("500000000.00"), Decimal("75.00"))
