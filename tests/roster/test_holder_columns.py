@@ -87,3 +87,20 @@ def test_a_second_product_and_a_product_beside_a_demonstration_title_are_row_err
     both = [champion, product_row(code)]
     run = do_import(xlsx(both, PRODUCT_HEADERS))
     assert any("不再认定" in e["message"] for e in run.errors), run.errors
+
+
+def test_a_file_cannot_turn_an_enterprise_with_titles_into_a_zone(session, admin, rules, do_import):
+    from tests.conftest import d
+    from tests.factories import grant, make_enterprise
+
+    firm = make_enterprise(session, admin)
+    grant(session, admin, rules, firm, "innovative_sme", d("2025-03-01"))
+    bare = make_enterprise(session, admin)
+    rows = [[firm.name, firm.uscc, "331002", None, None, "园区（区域）", "园区", "某管委会"]]
+    run = do_import(xlsx(rows, ZONE_HEADERS))
+    assert run.status != "applied" and any("不能变更登记类型" in e["message"] for e in run.errors), run.errors
+    run = do_import(xlsx([[bare.name, bare.uscc, "331002", None, None, "园区（区域）", "行政区域", "椒江区人民政府"]],
+                         ZONE_HEADERS))
+    assert run.status == "applied", run.errors  # a record without titles may be corrected
+    session.expire_all()
+    assert (bare.holder_kind, bare.zone_type) == ("zone", "area")
