@@ -43,7 +43,8 @@ def _titles(catalogue: Catalogue, *names: str) -> dict[str, str]:
 FIELD_NAMES: dict[str, str] = {
     # enterprises
     **_titles(ENTERPRISE, "uscc", "name", "region_code", "industry_code", "size_class", "founded_on",
-              "contact_name", "contact_email", "contact_phone", "officer_id"),
+              "contact_name", "contact_email", "contact_phone", "officer_id", "holder_kind", "zone_type",
+              "managing_body"),
     # annual reports
     **_titles(ANNUAL_REPORT, "year", "revenue", "main_business_revenue", "rd_expense", "employees", "rd_staff",
               "debt_ratio", "invention_patents", "audit_report_code", "audit_firm", "main_product",
@@ -56,7 +57,8 @@ FIELD_NAMES: dict[str, str] = {
     "document_no": "文号", **_titles(CERTIFICATION, "authority"), "valid_from": "有效期起", "valid_until": "有效期至", "policy_code": "政策依据",
     "ended_on": "终止日期", "review_eligible": "具备复核资格", "review_ineligible_cause": "丧失复核资格原因",
     "prerequisite_lost": "前置称号已丧失", "review_window_opens_on": "复核窗口开启日期", "seq": "期次",
-    "decided_on": "决定日期", "effective_on": "生效日期", "action": "事件",
+    "decided_on": "决定日期", "effective_on": "生效日期", "action": "事件", "holder": "称号持有者",
+    **_titles(CERTIFICATION, "product_name", "product_sales", "product_share"),
     # bans
     "reason_code": "原因代码", "incident_on": "事故（违法行为）发生日期", "reason": "原因", "starts_on": "禁止申报起始日", "ends_on": "禁止申报截止日", "blocks": "禁止范围",
     "lifted_on": "解除日期",

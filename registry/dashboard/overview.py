@@ -36,24 +36,34 @@ def of_programme(programme: str | None) -> sa.ColumnElement[bool]:
     return Certification.programme == programme if programme else sa.true()
 
 
-def titles_by_city(session: Session, programme: str | None = None) -> list[tuple[str, str, str, int]]:
-    """Count titles by city code, tier and status (of one programme, when given)."""
+#: the dashboard's holder filter (docs/holders.md): titles held by enterprises, products or zones
+HOLDERS = {"enterprise": "企业", "product": "产品", "zone": "园区（区域）"}
+
+
+def _held_by(holder: str | None) -> list[sa.ColumnElement[bool]]:
+    return [Certification.holder == holder] if holder in HOLDERS else []
+
+
+def titles_by_city(session: Session, programme: str | None = None,
+                   holder: str | None = None) -> list[tuple[str, str, str, int]]:
+    """Count titles by city code, tier and status (of one programme and holder kind, when given)."""
     city = city_of(Certification.region_code)
     rows = session.execute(sa.select(city, Certification.tier, Certification.status, sa.func.count())
-                           .where(of_programme(programme))
+                           .where(of_programme(programme), *_held_by(holder))
                            .group_by(city, Certification.tier, Certification.status)).all()
     return [(f"{c}00", tier, status.value if hasattr(status, "value") else status, n) for c, tier, status, n in rows]
 
 
 def expiries_by_month(session: Session, today: date, months: int = 12,
-                      programme: str | None = None) -> list[tuple[date, int]]:
+                      programme: str | None = None, holder: str | None = None) -> list[tuple[date, int]]:
     """Count live titles whose validity ends in each of the next `months` calendar months."""
     first = today.replace(day=1)
     end = add_months(first, months) - timedelta(days=1)
     year, month = sa.extract("year", Certification.valid_until), sa.extract("month", Certification.valid_until)
     rows = session.execute(sa.select(year, month, sa.func.count())
                            .where(Certification.status.in_(LIVE_VALUES),
-                                  Certification.valid_until.between(today, end), of_programme(programme))
+                                  Certification.valid_until.between(today, end), of_programme(programme),
+                                  *_held_by(holder))
                            .group_by(year, month)).all()
     counts = {(int(y), int(m)): n for y, m, n in rows}
     buckets = [add_months(first, i) for i in range(months)]

@@ -75,7 +75,8 @@ def _dashboard():  # noqa: ANN202
     if programme is not None and programme not in dict(programmes):
         programme_error = f"没有名为“{programme[:32]}”的称号项目，已显示全部项目"
         programme = None
-    months = overview.expiries_by_month(session, day, programme=programme)
+    holder = request.args.get("holder") if request.args.get("holder") in overview.HOLDERS else None
+    months = overview.expiries_by_month(session, day, programme=programme, holder=holder)
     chart_months = charts.bar_chart([(f"{m.year}-{m.month:02d}", n) for m, n in months], unit="个",
                                     title="未来12个月到期的称号", description="按到期月份统计的有效称号数")
     jobs, now, actor = jobruns.last_successes(session), utcnow(), current_actor()
@@ -84,7 +85,8 @@ def _dashboard():  # noqa: ANN202
         backlog = outbox.backlog(session, now=now, alarm_minutes=current_app.config["REGISTRY"].outbox_alarm_minutes,
                                  region_code=actor.region_code)
     return render_template(
-        "dashboard.html", today=day, pivot=tier_status_city(overview.titles_by_city(session, programme)),
+        "dashboard.html", today=day, pivot=tier_status_city(overview.titles_by_city(session, programme, holder)),
+        holder=holder, holder_names=overview.HOLDERS,
         months=months, chart_months=chart_months,
         overdue=overview.overdue_annual_updates(session, rules(), day, programme=programme),
         flagged=overview.flagged_titles(session, programme=programme), outbox=overview.outbox_counts(session),

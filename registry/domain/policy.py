@@ -30,11 +30,14 @@ MISSED_CHANGE = ("lose_review_eligibility", "revoke", "flag")
 SCOPES = ("this_tier", "all_tiers")
 #: what a ban blocks: the revoked tier, its programme, every programme of its ladder, every programme
 BAN_BLOCKS = ("tier", "programme", "ladder", "all")
+#: who holds a tier's title (docs/holders.md): an enterprise, a product of an enterprise (单项冠军产品),
+#: or a zone — a park or an administrative area (中外中小企业合作区, 全国质量品牌提升示范区)
+HOLDERS = ("enterprise", "product", "zone")
 #: the tier keys that state a rule and so need an entry in `sources` (when the tier states them)
 RULE_KEYS = ("authority", "review_chain", "validity.semantics", "validity.years", "review.window_days",
              "review.missed", "review.failed", "review.follows_expiry", "review.after_expiry_days",
              "annual_update.due", "annual_update.missed", "major_change.deadline", "major_change.missed",
-             "excluded_if_holding", "requires_audit_code", "downgrades_to")
+             "excluded_if_holding", "requires_audit_code", "downgrades_to", "holder", "publicity_min")
 #: the policy keys that state a rule (the [policy] table), with their entry in the root `sources`
 POLICY_RULE_KEYS = ("effective_from", "reviews_titles_of")
 PERIOD_UNITS = {"months": "months", "个月": "months", "days": "days", "日": "days",
@@ -139,6 +142,9 @@ class Tier:
     def channel(self, code: str) -> Channel | None:
         """Return the recommendation channel with `code`, or None."""
         return next((c for c in self.channels if c.code == code), None)
+    holder: str = "enterprise"  #: HOLDERS: who holds the title (registry/domain/holders.py)
+    #: the shortest publicity (公示) of a list of this tier, e.g. 5 working days (示范区: 公示期不少于五个工作日)
+    publicity_min: Period | None = None
 
     @property
     def review_follows_expiry(self) -> bool:
@@ -441,6 +447,12 @@ def _tier(reader: _Reader, policy: tuple[str, str], ladder: str | None = None) -
     for i, level in enumerate(chain):
         if level not in AUTHORITIES:
             raise reader.fail(f"review_chain[{i}]", f"must be one of {', '.join(AUTHORITIES)}")
+    publicity_min = None
+    if (publicity := reader.get("publicity_min", str, None)) is not None:
+        try:
+            publicity_min = parse_period(publicity)
+        except ValueError as exc:
+            raise reader.fail("publicity_min", str(exc)) from None
     tier = Tier(
         code=code, name=reader.get("name", str), rank=reader.positive("rank"),
         authority=reader.choice("authority", AUTHORITIES), policy_code=policy[0], programme=policy[1],
@@ -456,6 +468,7 @@ def _tier(reader: _Reader, policy: tuple[str, str], ladder: str | None = None) -
                                 path=f"{reader.path}.criteria"),
         review_timing=timing, review_after_expiry_days=after_days, ladder=ladder,
         sources=sources, **_list_rules(reader),
+        holder=reader.choice("holder", HOLDERS, "enterprise"), publicity_min=publicity_min,
     )
     reader.done()
     return tier

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from registry.enterprises.models import CHANGE_KIND_NAMES, SIZE_NAMES
+from registry.enterprises.models import CHANGE_KIND_NAMES, HOLDER_KIND_NAMES, SIZE_NAMES, ZONE_TYPE_NAMES
 from registry.platform.catalogue import Catalogue, Field
 
 MIN_YEAR, MAX_YEAR = 1990, 2100
@@ -40,6 +40,14 @@ ENTERPRISE = Catalogue(
     Field("contact_email", "联系邮箱", "email", max_length=254, aliases=("联系人邮箱", "电子邮箱", "邮箱", "email")),
     Field("contact_phone", "联系电话", "text", max_length=32, aliases=("电话", "phone")),
     Field("officer_id", "服务专员", "user"),
+    # issue 17 (docs/holders.md): a record is an enterprise or a zone (园区或行政区域: 合作区, 示范区); a zone's
+    # USCC is its managing body's, its contact the managing body's, and it has no size or industry
+    Field("holder_kind", "登记类型", "choice", choices=tuple(HOLDER_KIND_NAMES.items()),
+          hint="不填为企业", aliases=("主体类型", "持有者类型")),
+    Field("zone_type", "区域类型", "choice", choices=tuple(ZONE_TYPE_NAMES.items()), hint="园区（区域）填写",
+          aliases=("园区类型",)),
+    Field("managing_body", "管理机构", "text", max_length=200, hint="园区（区域）填写",
+          aliases=("运营管理机构", "园区管理机构", "创建主体")),
 )
 
 ANNUAL_REPORT = Catalogue(

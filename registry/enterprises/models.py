@@ -44,16 +44,46 @@ CHANGE_KIND_NAMES = {ChangeKind.RENAME: "更名", ChangeKind.MERGER: "合并", C
                      ChangeKind.CROSS_PROVINCE_MOVE: "跨省迁移", ChangeKind.OVERSEAS_BRANCH: "设立境外分支机构",
                      ChangeKind.OTHER: "其他重大变化"}
 SIZE_NAMES = {SizeClass.MEDIUM: "中型", SizeClass.SMALL: "小型", SizeClass.MICRO: "微型"}
+HOLDER_KIND_NAMES = {"enterprise": "企业", "zone": "园区（区域）"}  #: = domain.holders.RECORD_KIND_NAMES
+ZONE_TYPE_NAMES = {"park": "园区", "area": "行政区域"}  #: = domain.holders.ZONE_TYPE_NAMES
+
+
+class HolderKind(StrEnum):
+    """What a roster record is (registry/domain/holders.py, docs/holders.md)."""
+
+    ENTERPRISE = "enterprise"
+    ZONE = "zone"  #: a park or an administrative area (合作区, 示范区)
+
+
+class ZoneType(StrEnum):
+    """A zone's type: a park (产业园区、产业集聚区) or an administrative area."""
+
+    PARK = "park"
+    AREA = "area"
+
+
+#: a zone has its type and managing body and no size or industry; an enterprise has neither of the zone's
+HOLDER_SHAPE = ("(holder_kind = 'zone' AND zone_type IS NOT NULL AND managing_body IS NOT NULL"
+                " AND size_class IS NULL AND industry_code IS NULL)"
+                " OR (holder_kind = 'enterprise' AND zone_type IS NULL AND managing_body IS NULL)")
 
 
 class Enterprise(Base):
-    """An enterprise on the roster, keyed by its USCC."""
+    """A holder on the roster — an enterprise, or a zone (`holder_kind`) — keyed by its USCC.
+
+    A zone's USCC is its managing body's (管理机构: a 管委会, a government office or an operating
+    company each has one under GB 32100), so bans, the register and imports keep one key.
+    """
 
     __tablename__ = "enterprises"
     id: Mapped[int] = mapped_column(primary_key=True)
     uscc: Mapped[str] = mapped_column(sa.String(18), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200), index=True)
     region_code: Mapped[str] = mapped_column(sa.ForeignKey("regions.code"), index=True)
+    holder_kind: Mapped[HolderKind] = mapped_column(str_enum(HolderKind, "holder_kind", 16),
+                                                    default=HolderKind.ENTERPRISE, server_default="enterprise")
+    zone_type: Mapped[ZoneType | None] = mapped_column(str_enum(ZoneType, "zone_type", 16))
+    managing_body: Mapped[str | None] = mapped_column(sa.String(200))  #: a zone's 管理机构 (运营管理机构)
     industry_code: Mapped[str | None] = mapped_column(sa.String(8))  #: GB/T 4754
     size_class: Mapped[SizeClass | None] = mapped_column(str_enum(SizeClass, "size_class"))
     founded_on: Mapped[date | None]
@@ -79,10 +109,12 @@ class Enterprise(Base):
         back_populates="enterprise", order_by="ChangeReport.occurred_on")
     __mapper_args__ = {"version_id_col": version}
     #: PostgreSQL: trigram indexes serving the roster search's "name or USCC contains" (migration 0019)
-    __table_args__ = tuple(
+    __table_args__ = (*(
         sa.Index(f"ix_enterprises_{column}_trgm", column, postgresql_using="gin",
                  postgresql_ops={column: "gin_trgm_ops"}).ddl_if(dialect="postgresql")
-        for column in ("name", "uscc"))
+        for column in ("name", "uscc")),
+        sa.CheckConstraint(HOLDER_SHAPE, name="holder_shape"),
+        sa.Index("ix_enterprises_holder_kind", "holder_kind"))
 
     @validates(*INDEXED)
     def _keep_index(self, key: str, value: str | None) -> str | None:

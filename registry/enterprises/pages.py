@@ -36,7 +36,7 @@ from registry.web.pages.helpers import region_name
 from registry.web.unmasking import recorded
 
 EDITABLE = ("name", "uscc", "region_code", "industry_code", "size_class", "founded_on", "contact_name",
-            "contact_email", "contact_phone")
+            "contact_email", "contact_phone", "holder_kind", "zone_type", "managing_body")
 
 
 def title_actions(cert: Certification) -> list[Event]:

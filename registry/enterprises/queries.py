@@ -69,6 +69,11 @@ class RosterFilter:
     as_of: date | None = None
     sort: str = "name"
     programme: str | None = None  #: the titles of one programme (national, zhejiang_key_little_giant, …)
+    #: holder kind (docs/holders.md): enterprise or zone (the record's kind), product (holds a product title)
+    holder: str | None = None
+
+
+HOLDER_FILTERS = ("enterprise", "zone", "product")
 
 
 SORTS = {"name": (Enterprise.name, Enterprise.id), "uscc": (Enterprise.uscc,), "region": (Enterprise.region_code, Enterprise.id),
@@ -78,6 +83,8 @@ SORTS = {"name": (Enterprise.name, Enterprise.id), "uscc": (Enterprise.uscc,), "
 def certification_conditions(f: RosterFilter, today: date) -> list[sa.ColumnElement[bool]]:
     """Conditions on Certification (and terms for as_of) that the filter implies."""
     conditions: list[sa.ColumnElement[bool]] = []
+    if f.holder == "product":
+        conditions.append(Certification.holder == "product")
     if f.tier:
         conditions.append(Certification.tier == f.tier)
     if f.programme:
@@ -135,6 +142,8 @@ def _text_search(q: str) -> sa.ColumnElement[bool] | None:
 def roster_select(f: RosterFilter, today: date) -> sa.Select:
     """Select enterprises matching the filter (region scoping is added by the session)."""
     stmt = sa.select(Enterprise).where(in_region(Enterprise.region_code, f.region))
+    if f.holder in ("enterprise", "zone"):
+        stmt = stmt.where(Enterprise.holder_kind == f.holder)
     found = _text_search(f.q) if f.q else None
     if found is not None:
         stmt = stmt.where(found)
@@ -150,6 +159,9 @@ def roster_select(f: RosterFilter, today: date) -> sa.Select:
 def certification_select(f: RosterFilter, today: date) -> sa.Select:
     """Select titles matching the filter, soonest expiry first."""
     stmt = sa.select(Certification).where(in_region(Certification.region_code, f.region), *certification_conditions(f, today))
+    if f.holder in ("enterprise", "zone"):
+        stmt = stmt.where(Certification.enterprise_id.in_(
+            sa.select(Enterprise.id).where(Enterprise.holder_kind == f.holder)))
     found = _text_search(f.q) if f.q else None
     if found is not None:
         stmt = stmt.join(Certification.enterprise).where(found)

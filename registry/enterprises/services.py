@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from registry.accounts.models import User
 from registry.audit import trail as audit
-from registry.domain import guards, uscc
+from registry.domain import guards, holders, uscc
 from registry.domain.actors import PERSON_KINDS, Action, Actor, can, in_scope, require, require_scope
 from registry.domain.deadlines import DueDate, change_report_deadline
 from registry.domain.errors import Conflict, NotFound, RuleViolation, StaleVersion
@@ -31,7 +31,30 @@ GRAVE_USCC = ("变更统一社会信用代码须两人办理：由一位业务�
               " / a USCC change needs a second person's confirmation")
 
 ENTERPRISE_FIELDS = ("uscc", "name", "region_code", "industry_code", "size_class", "founded_on",
-                     "contact_name", "contact_email", "contact_phone", "officer_id")
+                     "contact_name", "contact_email", "contact_phone", "officer_id",
+                     "holder_kind", "zone_type", "managing_body")
+#: what a record is and, for a zone, its type and managing body (registry/domain/holders.py)
+HOLDER_FIELDS = ("holder_kind", "zone_type", "managing_body")
+_SHAPE_FIELDS = (*HOLDER_FIELDS, *holders.ENTERPRISE_ONLY)
+
+
+def holder_shape(data: dict[str, Any], current: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return `data` with its holder fields settled and checked against the record's kind.
+
+    A blank kind is an enterprise (every record before issue 17), or unchanged in an update; blank zone fields are None; the
+    values merged over `current` (an update) must fit the kind. :raises RuleViolation: by field.
+    """
+    out = dict(data)
+    for name in HOLDER_FIELDS:
+        if name in out and out[name] in ("", None):
+            out[name] = None
+    if current is None:
+        out["holder_kind"] = out.get("holder_kind") or holders.ENTERPRISE
+    elif "holder_kind" in out and not out["holder_kind"]:
+        del out["holder_kind"]  # an update's blank kind leaves it as it is
+    merged = {**(current or {}), **{k: out[k] for k in _SHAPE_FIELDS if k in out}}
+    holders.check_record(str(merged.get("holder_kind") or holders.ENTERPRISE), merged)
+    return out
 REPORT_FIELDS = ("revenue", "main_business_revenue", "rd_expense", "employees", "rd_staff",
                  "debt_ratio", "invention_patents", "audit_report_code", "audit_firm", "main_product",
                  "main_product_revenue", "submitted_on")
@@ -114,6 +137,7 @@ def register_enterprise(session: Session, *, actor: Actor, data: dict[str, Any],
     """Add an enterprise; return it with warnings (e.g. USCC region mismatch)."""
     require(actor, Action.WRITE)
     code = uscc.validate(data["uscc"])
+    data = holder_shape(data)
     region_code, moved = current_region(session, data["region_code"])
     data = {**data, "region_code": region_code}
     _check_region(session, actor, data["region_code"])
@@ -148,6 +172,11 @@ def update_enterprise(session: Session, *, actor: Actor, enterprise_id: int, dat
                            f" / stale version {version}, current is {enterprise.version}",
                            current_version=enterprise.version)
     updates = {k: v for k, v in data.items() if k in ENTERPRISE_FIELDS}
+    if any(k in updates for k in _SHAPE_FIELDS):
+        updates = holder_shape(updates, {k: getattr(enterprise, k) for k in _SHAPE_FIELDS})
+        if updates.get("holder_kind", enterprise.holder_kind) != enterprise.holder_kind and enterprise.certifications:
+            raise RuleViolation.on("holder_kind", "该记录已有称号，不能变更登记类型（企业与园区、区域的称号不同）"
+                                                  " / a record with titles keeps its holder kind")
     if "uscc" in updates:
         updates["uscc"] = uscc.validate(updates["uscc"])
         _check_uscc_free(session, actor, updates["uscc"], enterprise.id)

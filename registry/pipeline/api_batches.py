@@ -146,7 +146,8 @@ def resubmit(application_id: int):
 def start_publicity(batch_id: int):
     """Publish the fully recommended applications for objections."""
     data, session = load(PublicityIn()), get_session()
-    batch = pipeline.start_publicity(session, actor=current_actor(), batch_id=batch_id, at=utcnow(), **data)
+    batch = pipeline.start_publicity(session, actor=current_actor(), batch_id=batch_id, at=utcnow(), rules=rules(),
+                                     **data)
     session.commit()
     return jsonify(board(batch))
 

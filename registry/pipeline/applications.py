@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.audit import trail as audit
+from registry.domain import holders
 from registry.domain.actors import Action, Actor, require
 from registry.domain.errors import Conflict, RuleViolation
 from registry.domain.listings import check_channel_room
@@ -82,6 +83,7 @@ def apply(session: Session, *, actor: Actor, rules: Rules, batch_id: int, enterp
                        existing_id=existing)
     tier = _tier(rules, batch)
     channel, channel_unit = _check_channel(session, tier, batch, channel, channel_unit, outside_quota)
+    holders.check_holder(tier, str(enterprise.holder_kind), enterprise.name)  # a zone programme takes zones only
     _, snapshot = judge(session, rules, tier, enterprise, year=batch.year - 1, on=today, stage="title")
     first = chain_for(tier, enterprise.region_code)[0]
     application = Application(batch_id=batch.id, enterprise_id=enterprise.id, region_code=enterprise.region_code,

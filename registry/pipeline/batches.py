@@ -23,6 +23,7 @@ from registry.domain import guards
 from registry.domain.actors import Action, Actor, require, require_scope
 from registry.domain.errors import Conflict, NotFound, RuleViolation
 from registry.domain.policy import Tier
+from registry.domain.publicity import check_publicity
 from registry.domain.regions import contains
 from registry.pipeline.common import LEVEL_NAMES, NATIONWIDE, acting_level, get_batch, required_text, tier_rule
 from registry.pipeline.models import Application, ApplicationStatus, Batch, BatchStatus, Objection, ObjectionStatus
@@ -107,8 +108,11 @@ class PublicityPlan:
 
 
 def plan_publicity(session: Session, *, actor: Actor, batch_id: int, starts_on: date, ends_on: date,
-                   published_where: str) -> PublicityPlan:
-    """Check opening the publicity window as `start_publicity` would; nothing is written."""
+                   published_where: str, rules: Rules | None = None) -> PublicityPlan:
+    """Check opening the publicity window as `start_publicity` would; nothing is written.
+
+    With `rules`, a window shorter than the tier's `publicity_min` (示范区: 不少于五个工作日) is refused.
+    """
     require(actor, Action.WRITE)
     batch = get_batch(session, actor, batch_id)
     require_scope(actor, batch.region_code, "批次")
@@ -118,6 +122,13 @@ def plan_publicity(session: Session, *, actor: Actor, batch_id: int, starts_on: 
     where = required_text("published_where", published_where, "公示发布渠道（如省经信厅网站）")
     if ends_on < starts_on:
         raise RuleViolation.on("ends_on", f"公示结束日 {ends_on} 早于开始日 {starts_on} / ends before it starts")
+    if rules is not None:
+        try:
+            tier = rules.policies.tier(batch.tier, starts_on)
+        except NotFound:
+            tier = None
+        if tier is not None:
+            check_publicity(tier, starts_on, ends_on, rules.calendar)
     listed = tuple(a for a in batch.applications if a.status == ApplicationStatus.RECOMMENDED)
     if not listed:
         raise Conflict("本批次没有已获逐级推荐的申请，无可公示名单 / nothing recommended to publicise")
@@ -127,9 +138,9 @@ def plan_publicity(session: Session, *, actor: Actor, batch_id: int, starts_on: 
 
 
 def start_publicity(session: Session, *, actor: Actor, batch_id: int, starts_on: date, ends_on: date,
-                    published_where: str, at: datetime) -> Batch:
+                    published_where: str, at: datetime, rules: Rules | None = None) -> Batch:
     """Publish the fully recommended applications for objections from `starts_on` to `ends_on`."""
-    plan = plan_publicity(session, actor=actor, batch_id=batch_id, starts_on=starts_on, ends_on=ends_on,
+    plan = plan_publicity(session, actor=actor, batch_id=batch_id, starts_on=starts_on, ends_on=ends_on, rules=rules,
                           published_where=published_where)
     batch = plan.batch
     changes = audit.diff(batch, {"status": BatchStatus.PUBLICITY, "publicity_starts_on": starts_on,

@@ -191,7 +191,7 @@ def start_publicity(batch_id: int):
 
     def fields() -> dict:
         return dict(actor=actor, batch_id=batch_id, starts_on=form.starts_on.data, ends_on=form.ends_on.data,
-                    published_where=form.published_where.data)
+                    published_where=form.published_where.data, rules=rules())
 
     def apply() -> str:
         pipeline.start_publicity(session, **fields(), at=utcnow())

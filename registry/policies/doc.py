@@ -19,6 +19,7 @@ from registry.domain.policy import Policy, PolicySet, Provenance, Tier
 ASSUMED = "assumed"
 OUTCOMES = {"expire": "不再保留（到期失效）", "revoke": "撤销", "lose_review_eligibility": "丧失下一次复核资格",
             "flag": "仅标记"}
+HOLDERS = {"enterprise": "企业", "product": "产品（单项冠军产品）", "zone": "园区（区域）"}
 BLOCKS = {"tier": "本称号", "programme": "本项目全部称号", "ladder": "本梯度全部称号", "all": "全部称号"}
 
 
@@ -46,6 +47,8 @@ def _from(p: Provenance | None) -> tuple[str, bool, str]:
 
 def _tier_values(tier: Tier) -> Iterator[tuple[str, str, str]]:
     """Yield (key, rule name, value) for every rule the tier states."""
+    if tier.holder != "enterprise":
+        yield "holder", "称号持有者", HOLDERS[tier.holder]
     yield "authority", "认定机关", tier.authority
     if tier.review_chain:
         yield "review_chain", "复核逐级", " → ".join(tier.review_chain)
@@ -72,6 +75,8 @@ def _tier_values(tier: Tier) -> Iterator[tuple[str, str, str]]:
         yield "requires_audit_code", "审计报告须附验证码", "是"
     if tier.downgrades_to:
         yield "downgrades_to", "复核可降级为", tier.downgrades_to
+    if tier.publicity_min is not None:
+        yield "publicity_min", "公示期不少于", str(tier.publicity_min)
 
 
 def _node_value(node: Node) -> str:

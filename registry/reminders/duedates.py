@@ -307,6 +307,9 @@ def _annual_item(kind: Kind, enterprise_id: int, pairs: list[tuple[sa.Row, Tier]
         milestones = tuple(sorted({m for t in tiers for m in kind.milestones_for(t)}, reverse=True))
         todo = f"请于 {cn_date(due.on)} 前在培育平台完成 {year} 年度信息更新（填报 {year - 1} 年度数据）" + (
             "；逾期未更新的，相关称号将不得参加下一次复核。" if losing else "。")
+    if all(t.holder == "zone" for t in tiers):  # a zone's yearly filing is its development report (168号 第八条)
+        todo = (f"{year - 1} 年度发展报告已于 {cn_date(due.on)} 截止，请尽快报送" if overdue
+                else f"请于 {cn_date(due.on)} 前报送 {year - 1} 年度发展报告") + "。"
     return DueItem("enterprise", enterprise_id, kind.code, due.on, enterprise_id, pairs[0][0].region_code,
                    "、".join(dict.fromkeys(t.name for t in tiers)), f"{year} 年度信息更新", todo, milestones,
                    due.provisional)

@@ -26,8 +26,9 @@ from registry.audit import trail as audit
 from registry.domain import uscc
 from registry.domain.actors import Action, Actor, in_scope, require
 from registry.domain.errors import Conflict, NotFound, RuleViolation
+from registry.domain.holders import PRODUCT_FIELDS
 from registry.enterprises.models import AnnualReport, Enterprise, index_columns
-from registry.enterprises.services import ENTERPRISE_FIELDS, REPORT_FIELDS
+from registry.enterprises.services import ENTERPRISE_FIELDS, REPORT_FIELDS, holder_shape
 from registry.platform.bulkwrite import insert_rows
 from registry.policies.rules import Rules
 from registry.regions.models import Region
@@ -130,8 +131,9 @@ def register_enterprises(session: Session, *, actor: Actor, items: list[tuple[di
     require(actor, Action.WRITE)
     if not items:
         return []
-    rows = [{**{k: data.get(k) for k in ENTERPRISE_FIELDS}, "uscc": uscc.validate(data["uscc"]),
-             "version": 1, "created_at": at, "updated_at": at} for data, _ in items]
+    rows = [{**{k: shaped.get(k) for k in ENTERPRISE_FIELDS}, "uscc": uscc.validate(data["uscc"]),
+             "version": 1, "created_at": at, "updated_at": at}
+            for data, _ in items for shaped in (holder_shape(data),)]  # a blank kind is an enterprise
     for row in rows:
         row.update(index_columns(row))  # the blind indexes the ORM keeps (registry/enterprises/models.py)
     _check_regions(session, actor, {r["region_code"] for r in rows})
@@ -217,7 +219,7 @@ def grant_certifications(session: Session, *, actor: Actor, rules: Rules, items:
                                                               i.recognized_on, at)
     rows = [{"enterprise_id": i.enterprise_id, "region_code": regions[i.enterprise_id],
              **granted[i.tier, i.recognized_on],
-             **{k: i.details.get(k) for k in ("batch", "document_no", "authority")}}
+             **{k: i.details.get(k) for k in ("batch", "document_no", "authority", *PRODUCT_FIELDS)}}
             for i in items]
     ids = _insert(session, Certification, rows)
     _insert_children(session, actor, ids, rows, items, at)

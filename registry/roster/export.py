@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from registry.domain.actors import Action, Actor, require
 from registry.domain.lifecycle import STATUS_NAMES
 from registry.domain.personal import mask_field
-from registry.enterprises.models import SIZE_NAMES, AnnualReport, Enterprise
+from registry.enterprises.models import HOLDER_KIND_NAMES, SIZE_NAMES, ZONE_TYPE_NAMES, AnnualReport, Enterprise
 from registry.enterprises.queries import SORTS, RosterFilter, certification_conditions, in_region, roster_select
 from registry.platform.cells import drain, safe_cell
 from registry.regions.models import Region
@@ -83,6 +83,10 @@ def _shown(field: str, value: Any, names: dict[str, str]) -> Any:
         return STATUS_NAMES.get(value, value)
     if field == "size_class":
         return SIZE_NAMES.get(value, value)
+    if field == "holder_kind":
+        return HOLDER_KIND_NAMES.get(value, value)
+    if field == "zone_type":
+        return ZONE_TYPE_NAMES.get(value, value)
     return value
 
 

@@ -24,7 +24,7 @@ from registry.web.pages.forms import RosterFilterForm, choices
 from registry.web.pages.helpers import clamped_page, page_arg
 
 PER_PAGE = 50
-FILTERS = ("q", "region", "tier", "programme", "status", "expiring_within_days", "as_of", "sort")
+FILTERS = ("q", "region", "holder", "tier", "programme", "status", "expiring_within_days", "as_of", "sort")
 EXPORTS = (("api.export_roster", "导出 Excel"), ("api.export_roster_csv", "导出 CSV"))  #: carry the current filters
 
 

@@ -18,6 +18,11 @@ CERTIFICATION = Catalogue(
     Field("batch", "批次", "text", max_length=64),
     Field("document_no", "认定文号", "text", max_length=128, aliases=("文号", "公告文号")),
     Field("authority", "认定机关", "text", max_length=128, aliases=("认定单位",)),
+    # a product title (单项冠军产品, docs/holders.md): the product, its sales and its share of 主营业务收入
+    Field("product_name", "产品名称", "text", max_length=200, hint="产品称号填写", aliases=("冠军产品", "申请产品")),
+    Field("product_sales", "产品销售收入", "money", unit="元", aliases=("冠军产品销售收入",)),
+    Field("product_share", "产品销售收入占主营业务收入比重", "percent", min_value=0, max_value=100, unit="%",
+          aliases=("产品占主营业务收入比重", "产品占比")),
 )
 
 CERTIFICATION_EVENT = Catalogue(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from registry.domain.eligibility import Ban as BanRule
 from registry.domain.lifecycle import LIVE, Event, Status
-from registry.platform.db import Base, str_enum, utcnow
+from registry.platform.db import MONEY, Base, str_enum, utcnow
 
 if TYPE_CHECKING:
     from registry.enterprises.models import Enterprise
@@ -18,6 +19,8 @@ if TYPE_CHECKING:
 
 #: lifecycle.LIVE in SQL: "status IN ('active', 'under_review')" (migration 0005 spells it out)
 LIVE_SQL = "status IN (" + ", ".join(f"'{value}'" for value in sorted(s.value for s in LIVE)) + ")"
+#: one live product title per enterprise and programme (只能申请一个产品; migration 0022, docs/holders.md)
+ONE_PRODUCT_SQL = f"holder = 'product' AND {LIVE_SQL}"
 
 
 
@@ -45,6 +48,12 @@ class Certification(Base):
     review_eligible: Mapped[bool] = mapped_column(default=True)
     review_ineligible_cause: Mapped[str | None] = mapped_column(sa.String(64))
     prerequisite_lost: Mapped[bool] = mapped_column(default=False)
+    #: who holds it (the tier's `holder`, copied at the grant): enterprise | product | zone
+    holder: Mapped[str] = mapped_column(sa.String(16), default="enterprise", server_default="enterprise")
+    #: a product title's product (单项冠军产品): its name, its sales (元) and its share of 主营业务收入 (%)
+    product_name: Mapped[str | None] = mapped_column(sa.String(200))
+    product_sales: Mapped[Decimal | None] = mapped_column(MONEY)
+    product_share: Mapped[Decimal | None] = mapped_column(sa.Numeric(7, 2))
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -64,6 +73,14 @@ class Certification(Base):
         # a double submit cannot make two live titles of one tier and date (migration 0005, docs/concurrency.md)
         sa.Index("uq_certifications_live_title", "enterprise_id", "tier", "recognized_on", unique=True,
                  sqlite_where=sa.text(LIVE_SQL), postgresql_where=sa.text(LIVE_SQL)),
+        sa.Index("uq_certifications_one_live_product", "enterprise_id", "programme", unique=True,
+                 sqlite_where=sa.text(ONE_PRODUCT_SQL), postgresql_where=sa.text(ONE_PRODUCT_SQL)),
+        sa.CheckConstraint("holder IN ('enterprise', 'product', 'zone')", name="holder"),
+        sa.CheckConstraint("holder = 'product' OR (product_name IS NULL AND product_sales IS NULL"
+                           " AND product_share IS NULL)", name="product_only_on_product"),
+        sa.CheckConstraint("product_sales IS NULL OR product_sales >= 0", name="product_sales"),
+        sa.CheckConstraint("product_share IS NULL OR (product_share >= 0 AND product_share <= 100)",
+                           name="product_share"),
     )
 
 

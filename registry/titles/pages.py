@@ -11,7 +11,7 @@ from datetime import date
 from flask import abort, url_for
 
 from registry.accounts.access import current_actor, requires
-from registry.domain import consequences
+from registry.domain import consequences, holders
 from registry.domain.actors import Action
 from registry.domain.lifecycle import EVENT_NAMES, LIVE, STATUS_NAMES, Event, check_transition
 from registry.domain.policy import Tier
@@ -28,6 +28,7 @@ from registry.titles.services import (
     check_grant_allowed,
     get_certification,
     grant_certification,
+    main_product_before,
     refuse_same_title,
     tier_in_force,
 )
@@ -59,6 +60,8 @@ def grant(enterprise_id: int):
     def consequence() -> list[str]:
         rule = tier_in_force(rules(), form.tier.data, form.recognized_on.data)
         refuse_same_title(record, rule, form.recognized_on.data)  # a double submit: 409, as the API says
+        holders.check_product(rule, holders.Product(form.product_name.data or main_product_before(
+            session, record.id, form.recognized_on.data), form.product_sales.data, form.product_share.data))
         check_grant_allowed(session, rules(), record, rule, form.recognized_on.data)
         return consequences.grant(rule, form.recognized_on.data)
 
@@ -66,7 +69,9 @@ def grant(enterprise_id: int):
         cert = grant_certification(
             session, actor=actor, rules=rules(), enterprise_id=record.id, tier=form.tier.data,
             recognized_on=form.recognized_on.data, at=utcnow(), today=today(), batch=form.batch.data or None,
-            document_no=form.document_no.data or None, authority=form.authority.data or None)
+            document_no=form.document_no.data or None, authority=form.authority.data or None,
+            product_name=form.product_name.data or None, product_sales=form.product_sales.data,
+            product_share=form.product_share.data)
         return f"已授予「{tier_name(cert.tier)}」称号，有效期至 {cert.valid_until or '下一批名单发布'}"
 
     hints = [(f"{t.name}（若于 {day} 认定）", consequences.grant(t, day)) for t in tiers]

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from registry.audit import trail as audit
-from registry.domain import deadlines, guards
+from registry.domain import deadlines, guards, holders
 from registry.domain.actors import PERSON_KINDS, Action, Actor, require
 from registry.domain.eligibility import Ban as BanRule
 from registry.domain.eligibility import ban_ends, check_grant
@@ -36,7 +36,7 @@ GRAVE_REVOCATION = ("撤销称号并禁止申报须两人办理：由一位业�
                     " / a revocation that carries a ban needs a second person's confirmation")
 
 CERT_FIELDS = ("tier", "status", "recognized_on", "batch", "document_no", "authority",
-               "valid_from", "valid_until", "policy_code")
+               "valid_from", "valid_until", "policy_code", "holder", *holders.PRODUCT_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -85,18 +85,38 @@ def tier_in_force(rules: Rules, tier: str, on: date) -> Tier:
 
 def check_grant_allowed(session: Session, rules: Rules, enterprise: Enterprise, rule: Tier, on: date) -> None:
     """Refuse a grant that a ban, a prerequisite or an exclusion blocks on `on`. :raises RuleViolation:"""
+    check_holder_allowed(rules, enterprise, rule, on)
     check_grant(rule, on, holdings_of([c for c in enterprise.certifications if c.status in LIVE]),
                 bans_for(session, enterprise.uscc), revenue_before(session, enterprise.id, on), rules.tier_names())
+
+
+def check_holder_allowed(rules: Rules, enterprise: Enterprise, rule: Tier, on: date) -> None:
+    """Refuse `rule` for a record of another holder kind, and a second product title. :raises RuleViolation:"""
+    holders.check_holder(rule, str(enterprise.holder_kind or holders.ENTERPRISE), enterprise.name)
+    held = [holders.HeldTitle(c.tier, c.programme, c.holder, c.valid_from, c.ended_on, c.product_name)
+            for c in enterprise.certifications if c.status in LIVE]
+    holders.check_one_product(rule, on, held, rules.tier_names())
+
+
+def main_product_before(session: Session, enterprise_id: int, on: date) -> str | None:
+    """Return the main product (主导产品) of the latest annual report for a year before `on`'s year."""
+    return session.scalar(sa.select(AnnualReport.main_product).where(
+        AnnualReport.enterprise_id == enterprise_id, AnnualReport.year < on.year,
+        AnnualReport.main_product.is_not(None)).order_by(AnnualReport.year.desc()).limit(1))
 
 
 def grant_certification(session: Session, *, actor: Actor, rules: Rules, enterprise_id: int,
                         tier: str, recognized_on: date, at: datetime, batch: str | None = None,
                         document_no: str | None = None, authority: str | None = None,
                         check: bool = True, why: audit.Why | None = None,
-                        today: date | None = None) -> Certification:
+                        today: date | None = None, product_name: str | None = None,
+                        product_sales: Decimal | None = None, product_share: Decimal | None = None) -> Certification:
     """Grant a title after checking bans, prerequisites and exclusions on the recognition date.
 
     `today` (Asia/Shanghai) defaults to the day of `at`: a grant is a fact, never dated after it.
+    The tier goes to its holder kind only; a product title names its product — given, else the
+    main product of the last annual report (a batch's grant); a downgrade (`check` off) without
+    either is granted without a name — and an enterprise holds one live product title per programme.
     """
     why = why or audit.Why(document_no=document_no)
     require(actor, Action.WRITE)
@@ -105,10 +125,18 @@ def grant_certification(session: Session, *, actor: Actor, rules: Rules, enterpr
     enterprise = get_enterprise(session, actor, enterprise_id)
     rule = tier_in_force(rules, tier, recognized_on)
     refuse_same_title(enterprise, rule, recognized_on)
+    product = holders.Product((product_name or "").strip() or None, product_sales, product_share)
+    if rule.holder == holders.PRODUCT and product.name is None:
+        product = holders.Product(main_product_before(session, enterprise.id, recognized_on), product_sales,
+                                  product_share)
+    holders.check_product(rule, product, required=check)
     if check:
         check_grant_allowed(session, rules, enterprise, rule, recognized_on)
+    else:
+        check_holder_allowed(rules, enterprise, rule, recognized_on)
     cert = _new_certification(session, enterprise, rule, recognized_on, at, batch=batch,
-                              document_no=document_no, authority=authority)
+                              document_no=document_no, authority=authority, product_name=product.name,
+                              product_sales=product.sales, product_share=product.share)
     _log_event(session, actor, cert, action="grant", effective_on=recognized_on, before=None,
                document_no=document_no, note=why.note, at=at)
     audit.record(session, actor=actor, action="certification.granted", entity_type="certification",
@@ -129,13 +157,14 @@ def granted_fields(rule: Tier, recognized_on: date, at: datetime) -> dict[str, o
     """Return a newly granted title's columns (its first term) under `rule`."""
     until = deadlines.validity_end(rule, recognized_on)
     return dict(tier=rule.code, programme=rule.programme, policy_code=rule.policy_code, status=Status.ACTIVE,
+                holder=rule.holder,
                 recognized_on=recognized_on, valid_from=recognized_on, valid_until=until,
                 review_window_opens_on=deadlines.review_window_opens(rule, until),
                 review_eligible=True, prerequisite_lost=False, created_at=at, updated_at=at)
 
 
 def _new_certification(session: Session, enterprise: Enterprise, rule: Tier, recognized_on: date,
-                       at: datetime, **details: str | None) -> Certification:
+                       at: datetime, **details: object) -> Certification:
     cert = Certification(enterprise=enterprise, region_code=enterprise.region_code,
                          **granted_fields(rule, recognized_on, at), **details)
     session.add(cert)

@@ -24,6 +24,7 @@ from registry.reminders.models import OutboxMessage
 from registry.titles.services import EventInput, apply_event
 from tests.audit.helpers import events_after, last_id
 from tests.conftest import NOW, d
+from tests.enterprises.test_zone_holders import make_zone
 from tests.factories import grant, make_enterprise, report
 from tests.jobs.conftest import scan
 from tests.web.deliveries import BOUNCE, holder, settle
@@ -186,6 +187,9 @@ def test_every_field_and_action_has_a_chinese_name(session, admin, rules):
                          occurred_on=d("2024-01-06"), reported_on=d("2024-09-01"), details="x", at=NOW)
     innovative = grant(session, admin, rules, ent, "innovative_sme", d("2023-06-15"), batch="1", authority="x")
     grant(session, admin, rules, ent, "specialized_sme", d("2023-08-15"))
+    grant(session, admin, rules, ent, "champion_product", d("2024-03-01"), product_name="轴承", product_sales=1,
+          product_share=50)  # issue 17: a product title's fields
+    make_zone(session, admin, serial=61)  # issue 17: a zone's kind, type and managing body
     apply(session, admin, rules, innovative, "revoke", "2025-03-01", reason_code="fraud")
     users.create_user(session, actor=admin, username="wang", role="auditor", region_code="330000",
                       email="w@gov.example.cn", password="long-enough-1", at=NOW)

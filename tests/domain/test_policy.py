@@ -38,7 +38,9 @@ def test_every_shipped_file_loads(policies):
         "national-2013", "national-2018", "national-2022", "single-champion-2016", "single-champion-2021",
         "single-champion-2023", "zhejiang-hidden-champion-2016", "sichuan-specialized-2021",
         # issue 17: the yearly lists and pools of the seeds
-        "zhejiang-key-little-giant-2021", "zhejiang-eagle-2019", "green-factory-2024", "chongqing-leading-2021"}
+        "zhejiang-key-little-giant-2021", "zhejiang-eagle-2019", "green-factory-2024", "chongqing-leading-2021",
+        # issue 17: the zone programmes of seed 000
+        "cooperation-zone-2024", "quality-brand-zone-2024"}
 
 
 def test_national_numbers(policies):

@@ -36,6 +36,7 @@ class Column:
     header: str = ""  #: what the export writes: the label with its unit (营业收入（元）)
     max_value: Any = None  #: counts and percentages: the largest plausible value
     min_value: Any = None  #: years: the earliest plausible one
+    choices: tuple[tuple[str, str], ...] = ()  #: a choice column's (code, Chinese name)s
 
 
 #: how the import reads a catalogue kind (registry/platform/catalogue.py) where the name differs
@@ -45,9 +46,11 @@ _READ_AS = {"industry": "code", "choice": "size", "long_text": "text"}
 def column(field: Field, entity: str) -> Column:
     """Return the import column of a catalogue field: its label (then its aliases) as headers, its bounds."""
     kind = _READ_AS.get(field.kind, field.kind)
+    if field.kind == "choice" and field.name != "size_class":
+        kind = "choice"  # read by its choices (code or Chinese name); 企业规模 keeps its own reader
     return Column(field.name, (field.label, *field.aliases, field.name), kind, entity,
                   field.max_length if kind in ("text", "email") else None, field.title,
-                  field.max_value, field.min_value)
+                  field.max_value, field.min_value, field.choices)
 
 
 def _info(name: str, header: str, *aliases: str) -> Column:
@@ -69,6 +72,9 @@ def build_columns() -> tuple[Column, ...]:
         *(column(r[n], REPORT) for n in ("year", "revenue", "main_business_revenue", "rd_expense", "employees",
                                          "rd_staff", "debt_ratio", "invention_patents", "audit_report_code",
                                          "audit_firm", "main_product", "main_product_revenue", "submitted_on")),
+        # issue 17 (docs/holders.md): a zone's kind, type and managing body; a product title's product
+        *(column(e[n], ENTERPRISE) for n in ("holder_kind", "zone_type", "managing_body")),
+        *(column(t[n], TITLE) for n in ("product_name", "product_sales", "product_share")),
     )
 
 

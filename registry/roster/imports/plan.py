@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from registry.domain import holders as holder_rules
 from registry.domain import uscc as uscc_rules
 from registry.domain.actors import Actor, in_scope
 from registry.domain.deadlines import validity_end
@@ -27,7 +28,9 @@ from registry.roster.imports.problems import Problem
 from registry.roster.imports.rows import Row, RowReader
 from registry.titles.services import tier_in_force
 
-TITLE_DETAILS = ("batch", "document_no", "authority")
+TITLE_DETAILS = ("batch", "document_no", "authority", *holder_rules.PRODUCT_FIELDS)
+#: what the record's kind decides (registry/domain/holders.py): checked on the merged values
+_SHAPE = ("holder_kind", "zone_type", "managing_body", "size_class", "industry_code")
 _OWN_FIELDS = tuple(f for f in ENTERPRISE_FIELDS if f != "uscc")  #: merged per row (the USCC groups them)
 
 
@@ -78,6 +81,7 @@ class Planner:
         self.ranks = {t.code: t.rank for p in rules.policies.policies for t in p.tiers}
         self.names = rules.tier_names()
         self._rules_on: dict[tuple[str, date], tuple[Tier, date | None]] = {}
+        self._has_titles = False
 
     def error(self, row: int, field_name: str | None, message: str) -> None:
         """Record an error at a row and a field's column."""
@@ -146,6 +150,7 @@ class Planner:
                                                    " / the enterprise is managed by another region")
                 continue
             group.existing = existing.enterprises.get(group.uscc)
+            self._has_titles = bool(group.existing and existing.titles.get(group.existing["id"]))
             self._check_enterprise(group)
             self._check_titles(group, existing)
 
@@ -159,6 +164,20 @@ class Planner:
                                                " / outside your region")
             elif moved and (warning := uscc_rules.region_warning(group.uscc, region)) is not None:
                 self.warn(row, "region_code", warning)  # once, when the region is set or changed
+        if any(name in group.fields for name in _SHAPE) or group.existing is None:
+            values = {name: group.value(name) for name in _SHAPE}
+            kind = str(values["holder_kind"] or holder_rules.ENTERPRISE)
+            try:
+                holder_rules.check_record(kind, values)
+            except RuleViolation as exc:
+                for name, messages in exc.errors.items():
+                    spot = group.fields.get(name, (None, first))[1]
+                    for message in messages:
+                        self.error(spot, name, message)
+            if (group.existing is not None and "holder_kind" in group.fields
+                    and kind != str(group.existing["holder_kind"]) and self._has_titles):
+                self.error(group.fields["holder_kind"][1], "holder_kind",
+                           "该记录已有称号，不能变更登记类型 / a record with titles keeps its holder kind")
         if group.existing is None:
             for name, label in (("name", "企业名称"), ("region_code", "所在地区")):
                 if name not in group.fields and not any(name in r.bad for r in group.rows):
@@ -171,6 +190,9 @@ class Planner:
                     for t in held if t["status"] in LIVE]
         revenue = self._revenues(group, existing)
         bans = existing.bans.get(group.uscc, [])
+        kind = str(group.value("holder_kind") or holder_rules.ENTERPRISE)
+        products = [holder_rules.HeldTitle(t["tier"], t["programme"], t["holder"], t["valid_from"], t["ended_on"],
+                                           t["product_name"]) for t in held if t["status"] in LIVE]
         titles = group.titles if len(group.titles) < 2 else sorted(
             group.titles, key=lambda t: (t.recognized_on, self.ranks.get(t.tier, 0), t.row.number))
         for title in titles:
@@ -182,14 +204,21 @@ class Planner:
             try:
                 rule, until = self._rule(title.tier, title.recognized_on)
                 earlier = [y for y in revenue if y < title.recognized_on.year]
+                holder_rules.check_holder(rule, kind, str(group.value("name") or ""))
+                holder_rules.check_product(rule, holder_rules.Product(*(title.details.get(k) for k in
+                                                                        holder_rules.PRODUCT_FIELDS)))
+                holder_rules.check_one_product(rule, title.recognized_on, products, self.names)
                 check_grant(rule, title.recognized_on, holdings, bans,
                             revenue[max(earlier)] if earlier else None, self.names)
             except RuleViolation as exc:
                 for name, messages in exc.errors.items():
                     for message in messages:
-                        self.error(title.row.number, name if name in ("uscc", "tier") else "tier", message)
+                        self.error(title.row.number, name if name in ("uscc", "tier", *holder_rules.PRODUCT_FIELDS)
+                                   else "tier", message)
                 continue
             holdings.append(Holding(title.tier, title.recognized_on, until))
+            products.append(holder_rules.HeldTitle(title.tier, rule.programme, rule.holder, title.recognized_on,
+                                                   None, title.details.get("product_name")))
 
     def _rule(self, tier: str, on: date) -> tuple[Tier, date | None]:
         """Return the rules of `tier` in force on `on` and the last day of a title granted then.

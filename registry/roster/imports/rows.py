@@ -18,7 +18,7 @@ from registry.roster.imports.problems import Problem
 _READERS = {"size": v.size_class, "code": v.industry_code}
 #: the dates that cannot lie ahead, named by their columns' labels
 FUTURE_CHECKED = {name: BY_FIELD[name].aliases[0] for name in ("recognized_on", "founded_on", "submitted_on")}
-_REPEATING = frozenset({"region", "tier", "size", "code", "year"})
+_REPEATING = frozenset({"region", "tier", "size", "code", "year", "choice"})
 _TITLE_DETAILS = frozenset(TITLE_FIELDS) - {"tier"}
 _REPORT = frozenset(REPORT_FIELDS)
 
@@ -101,6 +101,8 @@ class RowReader:
             read = partial(v.percent, most=column.max_value)
         elif kind in ("email", "text"):
             read = partial(v.email if kind == "email" else v.text, max_len=column.max_len)
+        elif kind == "choice":
+            read = partial(v.choice, choices=column.choices, label=column.aliases[0])
         else:
             read = _READERS[kind]
         return _remembering(read) if kind in _REPEATING else read

@@ -146,6 +146,17 @@ def size_class(value: Any) -> SizeClass:
     return found
 
 
+def choice(value: Any, choices: tuple[tuple[str, str], ...], label: str) -> str:
+    """Read a choice by its code or its Chinese name (登记类型: 企业 / 园区（区域） / zone …)."""
+    written = text(value)
+    folded = written.lower().replace("(", "（").replace(")", "）")
+    for code, name in choices:
+        if folded in (code, name.lower(), name.split("（")[0].lower()):
+            return code
+    allowed = "、".join(name for _, name in choices)
+    raise CellError(f"{label}应为 {allowed} 之一，实为「{value}」 / not one of the choices")
+
+
 def email(value: Any, max_len: int | None = None) -> str:
     """Read an e-mail address (a light shape check)."""
     result = text(value, max_len)

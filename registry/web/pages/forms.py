@@ -161,6 +161,11 @@ def _optional_text(label: str, size: int) -> StringField:
     return StringField(label, validators=[Optional(), Length(max=size)], filters=[lambda v: v.strip() if v else v])
 
 
+#: the roster's holder-kind filter (registry/enterprises/queries.py RosterFilter.holder, docs/holders.md)
+HOLDER_CHOICES = choices([("", "全部"), ("enterprise", "企业"), ("zone", "园区（区域）"),
+                          ("product", "产品（持有产品称号的企业）")])
+
+
 class RosterFilterForm(PageForm):
     """The roster's filters, read from the query string (GET: no CSRF needed)."""
 
@@ -169,6 +174,7 @@ class RosterFilterForm(PageForm):
 
     q = _optional_text("名称、统一社会信用代码或联系人电话、邮箱", 100)
     region = SelectField("地区", validators=[Optional()])
+    holder = SelectField("持有者类型", choices=HOLDER_CHOICES, validators=[Optional()])
     tier = SelectField("称号层级", validators=[Optional()])
     programme = SelectField("称号项目", validators=[Optional()])
     status = SelectField("称号状态", validators=[Optional()])
