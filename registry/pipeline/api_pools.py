@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from registry.accounts.access import current_actor, requires
 from registry.domain.actors import Action
+from registry.enterprises.models import Enterprise
 from registry.pipeline import services as pipeline
 from registry.pipeline.common import overlaps
 from registry.pipeline.export import write_pool_xlsx
@@ -21,11 +22,13 @@ from registry.pipeline.schemas import (
     PoolArgs,
     PoolOut,
     PoolRunIn,
+    PoolVerdictOut,
     ReasonIn,
     VerdictArgs,
     VerdictOut,
     dump_member,
     dump_pool,
+    dump_pool_verdict,
     dump_verdict,
     tier_label,
 )
@@ -105,6 +108,17 @@ def pool_verdicts(pool_id: int):
     rows, total = pipeline.pool_verdicts(get_session(), actor=current_actor(), pool_id=pool_id,
                                          standing=args["standing"], page=args["page"], per_page=args["per_page"])
     return jsonify(page_of([dump_verdict(*row) for row in rows], total, args["page"], args["per_page"]))
+
+
+@bp.get("/enterprises/<int:enterprise_id>/pool-verdicts")
+@doc("企业在各培育库的最新核查结论（新的培育库在前）", response=PoolVerdictOut, many=True)
+@requires(Action.READ)
+def enterprise_pool_verdicts(enterprise_id: int):
+    """Return the enterprise's verdict in each pool that evaluated it, newest pool first (at most 20)."""
+    session = get_session()
+    rows = pipeline.enterprise_verdicts(session, actor=current_actor(), enterprise_id=enterprise_id)
+    enterprise = session.get(Enterprise, enterprise_id)  # in the caller's region: enterprise_verdicts checked
+    return jsonify({"items": [dump_pool_verdict(enterprise, *row) for row in rows]})
 
 
 @bp.post("/pools/<int:pool_id>/rerun")

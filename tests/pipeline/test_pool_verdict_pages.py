@@ -96,3 +96,13 @@ def test_the_enterprise_page_shows_its_verdict_in_each_pool(app, make_user, pool
     page = client.get(f"/enterprises/{pool['out'][0]}").get_data(as_text=True)
     assert "培育库核查结论" in page and "未入库" in page and "主营业务收入占营业收入比重" in page
     assert f"/pools/{pool['id']}" in page
+
+
+def test_api_lists_an_enterprises_verdict_in_each_pool(pool, api_as):
+    answer = pool["api"].get(f"/api/v1/enterprises/{pool['out'][0]}/pool-verdicts")
+    assert answer.status_code == 200
+    [item] = answer.get_json()["items"]
+    assert item["pool_id"] == pool["id"] and item["standing_name"] == "未入库" and item["tier_name"]
+    assert item["enterprise"]["id"] == pool["out"][0] and item["reasons"]["criteria"]
+    assert api_as("officer", "330100").get(f"/api/v1/enterprises/{pool['out'][0]}/pool-verdicts").status_code == 404
+    assert pool["api"].get("/api/v1/enterprises/999999/pool-verdicts").status_code == 404
