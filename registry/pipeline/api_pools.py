@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import IO, Any, TypeVar
 
 import sqlalchemy as sa
@@ -157,7 +157,7 @@ def remove_member(pool_id: int, enterprise_id: int):
 
 
 @bp.get("/pools/<int:pool_id>/export.xlsx")
-@doc("导出培育库（Excel：每家企业每项条件一行）", response=PoolOut, content=XLSX)
+@doc("导出培育库（Excel：在库企业每项条件一行；“未入库”表每家未入库企业每条原因一行）", response=PoolOut, content=XLSX)
 @requires(Action.READ)
 def export_pool(pool_id: int):
     """Download the pool's members in the caller's region with their criteria reports."""
@@ -167,8 +167,16 @@ def export_pool(pool_id: int):
 
     def produce(session: Session, out: IO[bytes]) -> int:
         """Write the workbook from the download's own session; return its rows."""
+        def left_out() -> Iterator[tuple[Any, ...]]:
+            for page in range(1, 10**6):
+                rows, _ = pipeline.pool_verdicts(session, actor=actor, pool_id=pool_id, standing="out", page=page,
+                                                 per_page=1000)
+                yield from rows
+                if len(rows) < 1000:
+                    return
+
         return write_pool_xlsx(pipeline.get_pool(session, actor, pool_id),
-                        pipeline.pool_members(session, actor=actor, pool_id=pool_id), label, out)
+                               pipeline.pool_members(session, actor=actor, pool_id=pool_id), label, out, left_out())
 
     return spooled_download(produce, region_code=actor.region_code, name=name, fallback=name,
                             audited=Audited(actor, "export.pool", "pool", pool_id))
