@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import IO, Any, TypeVar
 
 import sqlalchemy as sa
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from registry.accounts.access import current_actor, requires
 from registry.domain.actors import Action
+from registry.enterprises.models import Enterprise
 from registry.pipeline import services as pipeline
 from registry.pipeline.common import overlaps
 from registry.pipeline.export import write_pool_xlsx
@@ -21,11 +22,13 @@ from registry.pipeline.schemas import (
     PoolArgs,
     PoolOut,
     PoolRunIn,
+    PoolVerdictOut,
     ReasonIn,
     VerdictArgs,
     VerdictOut,
     dump_member,
     dump_pool,
+    dump_pool_verdict,
     dump_verdict,
     tier_label,
 )
@@ -107,6 +110,17 @@ def pool_verdicts(pool_id: int):
     return jsonify(page_of([dump_verdict(*row) for row in rows], total, args["page"], args["per_page"]))
 
 
+@bp.get("/enterprises/<int:enterprise_id>/pool-verdicts")
+@doc("企业在各培育库的最新核查结论（新的培育库在前）", response=PoolVerdictOut, many=True)
+@requires(Action.READ)
+def enterprise_pool_verdicts(enterprise_id: int):
+    """Return the enterprise's verdict in each pool that evaluated it, newest pool first (at most 20)."""
+    session = get_session()
+    rows = pipeline.enterprise_verdicts(session, actor=current_actor(), enterprise_id=enterprise_id)
+    enterprise = session.get(Enterprise, enterprise_id)  # in the caller's region: enterprise_verdicts checked
+    return jsonify({"items": [dump_pool_verdict(enterprise, *row) for row in rows]})
+
+
 @bp.post("/pools/<int:pool_id>/rerun")
 @doc("重新核查培育库（同一年度和基准日，按现有数据；替换核查结论）", response=PoolOut, errors=WRITE_ERRORS)
 @requires(Action.WRITE)
@@ -143,7 +157,7 @@ def remove_member(pool_id: int, enterprise_id: int):
 
 
 @bp.get("/pools/<int:pool_id>/export.xlsx")
-@doc("导出培育库（Excel：每家企业每项条件一行）", response=PoolOut, content=XLSX)
+@doc("导出培育库（Excel：在库企业每项条件一行；“未入库”表每家未入库企业每条原因一行）", response=PoolOut, content=XLSX)
 @requires(Action.READ)
 def export_pool(pool_id: int):
     """Download the pool's members in the caller's region with their criteria reports."""
@@ -153,8 +167,16 @@ def export_pool(pool_id: int):
 
     def produce(session: Session, out: IO[bytes]) -> int:
         """Write the workbook from the download's own session; return its rows."""
+        def left_out() -> Iterator[tuple[Any, ...]]:
+            for page in range(1, 10**6):
+                rows, _ = pipeline.pool_verdicts(session, actor=actor, pool_id=pool_id, standing="out", page=page,
+                                                 per_page=1000)
+                yield from rows
+                if len(rows) < 1000:
+                    return
+
         return write_pool_xlsx(pipeline.get_pool(session, actor, pool_id),
-                        pipeline.pool_members(session, actor=actor, pool_id=pool_id), label, out)
+                               pipeline.pool_members(session, actor=actor, pool_id=pool_id), label, out, left_out())
 
     return spooled_download(produce, region_code=actor.region_code, name=name, fallback=name,
                             audited=Audited(actor, "export.pool", "pool", pool_id))

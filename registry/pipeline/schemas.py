@@ -123,6 +123,15 @@ class VerdictOut(Schema):
     evaluated_at = fields.AwareDateTime()
 
 
+class PoolVerdictOut(VerdictOut):
+    """An enterprise's verdict in one pool (GET /enterprises/{id}/pool-verdicts)."""
+
+    pool_id = fields.Integer()
+    pool_year = fields.Integer()
+    tier = fields.String()
+    tier_name = fields.String()
+
+
 class PoolOut(Schema):
     """A candidate pool; GET /pools/{id} adds its members."""
 
@@ -364,14 +373,23 @@ def dump_member(member: PoolMember) -> dict[str, Any]:
                              "enterprise": _ref(member.enterprise)})
 
 
+def _verdict(verdict: PoolVerdict, member: PoolMember | None, enterprise: Any) -> dict[str, Any]:
+    inside = member is not None and member.included
+    return {"enterprise": _ref(enterprise), "verdict": verdict.verdict.value,
+            "verdict_name": VERDICT_NAMES[verdict.verdict], "admitted": verdict.admitted, "by_run": verdict.by_run,
+            "in_pool": inside, "standing_name": "在库" if inside else "未入库", "reasons": verdict.reasons,
+            "manual_reason": member.reason if member is not None else None, "evaluated_at": verdict.evaluated_at}
+
+
 def dump_verdict(verdict: PoolVerdict, member: PoolMember | None, enterprise: Any) -> dict[str, Any]:
     """Return an evaluated enterprise's verdict as the API shows it."""
-    inside = member is not None and member.included
-    return VerdictOut().dump({
-        "enterprise": _ref(enterprise), "verdict": verdict.verdict.value,
-        "verdict_name": VERDICT_NAMES[verdict.verdict], "admitted": verdict.admitted, "by_run": verdict.by_run,
-        "in_pool": inside, "standing_name": "在库" if inside else "未入库", "reasons": verdict.reasons,
-        "manual_reason": member.reason if member is not None else None, "evaluated_at": verdict.evaluated_at})
+    return VerdictOut().dump(_verdict(verdict, member, enterprise))
+
+
+def dump_pool_verdict(enterprise: Any, pool: Pool, verdict: PoolVerdict, member: PoolMember | None) -> dict[str, Any]:
+    """Return an enterprise's verdict in `pool` (the enterprise's own list of pools)."""
+    return PoolVerdictOut().dump({**_verdict(verdict, member, enterprise), "pool_id": pool.id, "pool_year": pool.year,
+                                  "tier": pool.tier, "tier_name": tier_label(pool.tier, pool.policy_code)})
 
 
 def dump_pool(pool: Pool, members: list[PoolMember] | None = None) -> dict[str, Any]:

@@ -96,3 +96,29 @@ def test_the_enterprise_page_shows_its_verdict_in_each_pool(app, make_user, pool
     page = client.get(f"/enterprises/{pool['out'][0]}").get_data(as_text=True)
     assert "培育库核查结论" in page and "未入库" in page and "主营业务收入占营业收入比重" in page
     assert f"/pools/{pool['id']}" in page
+
+
+def test_api_lists_an_enterprises_verdict_in_each_pool(pool, api_as):
+    answer = pool["api"].get(f"/api/v1/enterprises/{pool['out'][0]}/pool-verdicts")
+    assert answer.status_code == 200
+    [item] = answer.get_json()["items"]
+    assert item["pool_id"] == pool["id"] and item["standing_name"] == "未入库" and item["tier_name"]
+    assert item["enterprise"]["id"] == pool["out"][0] and item["reasons"]["criteria"]
+    assert api_as("officer", "330100").get(f"/api/v1/enterprises/{pool['out'][0]}/pool-verdicts").status_code == 404
+    assert pool["api"].get("/api/v1/enterprises/999999/pool-verdicts").status_code == 404
+
+
+def test_the_export_lists_those_left_out_with_each_reason(pool):
+    import io
+
+    from openpyxl import load_workbook
+
+    answer = pool["api"].get(f"/api/v1/pools/{pool['id']}/export.xlsx")
+    assert answer.status_code == 200
+    book = load_workbook(io.BytesIO(answer.data), read_only=True)
+    assert book.sheetnames == ["培育库", "未入库"]
+    rows = [list(r) for r in book["未入库"].iter_rows(values_only=True)]
+    assert rows[0][:6] == ["序号", "企业名称", "统一社会信用代码", "地区代码", "总体结论", "未入库原因"]
+    assert {r[1] for r in rows[1:]} == {"椒江弱势制造有限公司"} and {r[0] for r in rows[1:]} == {1, 2, 3}
+    failed = [r for r in rows[1:] if r[5] == "未通过的条件" and r[7] == "不符合"]
+    assert failed and all(r[10] for r in failed) and "主营业务收入占营业收入比重" in failed[0][8]
