@@ -176,6 +176,59 @@ def update_enterprise(session: Session, *, actor: Actor, enterprise_id: int, dat
     return enterprise, [w for w in (moved, warning) if w]
 
 
+def planned_changes(session: Session, enterprise: Enterprise, data: dict[str, Any]) -> dict[str, list[Any]]:
+    """Return what `update_enterprise` would change, {field: [before, after]} as the trail stores them, without
+    changing anything: the fields whose value differs (a USCC compared normalised, a region by the code in force).
+    The preview of an edit shows exactly these, and only these are written."""
+    updates = {k: v for k, v in data.items() if k in ENTERPRISE_FIELDS}
+    if isinstance(updates.get("uscc"), str):
+        updates["uscc"] = uscc.normalize(updates["uscc"])
+    if isinstance(updates.get("region_code"), str):
+        updates["region_code"], _ = current_region(session, updates["region_code"])
+    return {k: [audit.plain(getattr(enterprise, k)), audit.plain(v)] for k, v in updates.items()
+            if audit.plain(getattr(enterprise, k)) != audit.plain(v)}
+
+
+#: the most enterprises one bulk assignment may touch (a selection, or every one matching a filter)
+MAX_BULK = 5000
+
+
+def assign_officer(session: Session, *, actor: Actor, enterprise_ids: list[int], officer_id: int | None,
+                   at: datetime, why: audit.Why = audit.NO_WHY) -> list[Enterprise]:
+    """Make `officer_id` (None: nobody) the 服务专员 of each enterprise; return those whose officer changed.
+
+    All or nothing: every enterprise must lie in the actor's region and the officer must be an active
+    officer or business admin whose region covers each of them (never an auditor, a leader or an
+    administrator of the 三员); one refused refuses the whole set, naming it. Each change is its own
+    audited `enterprise.updated` event (officer_id before → after) with the reason given.
+    :raises RuleViolation: on `officer_id` or `enterprise_ids`. :raises NotFound: an enterprise not in scope.
+    """
+    require(actor, Action.WRITE)
+    ids = sorted(set(enterprise_ids))
+    if not ids:
+        raise RuleViolation.on("enterprise_ids", "请先选择企业 / no enterprise selected")
+    if len(ids) > MAX_BULK:
+        raise RuleViolation.on("enterprise_ids", f"一次最多为 {MAX_BULK} 家企业指定服务专员（已选 {len(ids)} 家），"
+                                                 "请缩小筛选范围 / too many enterprises")
+    officer = session.get(User, officer_id) if officer_id is not None else None
+    if officer_id is not None and officer is None:
+        raise RuleViolation.on("officer_id", "所选服务专员不存在 / no such user")
+    changed = []
+    for enterprise_id in ids:
+        lock_enterprise(session, enterprise_id)
+        enterprise = get_enterprise(session, actor, enterprise_id)
+        if officer is not None and not may_be_officer(officer, enterprise.region_code):
+            raise RuleViolation.on("officer_id", f"{officer.display_name or officer.username}不能担任"
+                                                 f"「{enterprise.name}」的服务专员：服务专员须为企业所在地区"
+                                                 "的在岗业务人员或业务管理员 / not an officer of that region")
+        if enterprise.officer_id == officer_id:
+            continue
+        update_enterprise(session, actor=actor, enterprise_id=enterprise.id, data={"officer_id": officer_id},
+                          version=enterprise.version, at=at, why=why)
+        changed.append(enterprise)
+    return changed
+
+
 def record_annual_report(session: Session, *, actor: Actor, enterprise_id: int, year: int,
                          data: dict[str, Any], at: datetime, why: audit.Why = audit.NO_WHY,
                          today: date | None = None, warnings: list[str] | None = None) -> tuple[AnnualReport, bool]:
