@@ -19,6 +19,7 @@ from registry.domain.actors import Action, can
 from registry.domain.errors import Conflict, RuleViolation, StaleVersion
 from registry.domain.lifecycle import LIVE, Event
 from registry.domain.personal import CONTACT_FIELDS, mask_field
+from registry.enterprises import assigning
 from registry.enterprises.fields import ENTERPRISE
 from registry.enterprises.models import CHANGE_KIND_NAMES, SIZE_NAMES, Enterprise
 from registry.enterprises.services import (
@@ -104,6 +105,8 @@ def render_page(enterprise: Enterprise, form: EnterpriseForm | None = None, stat
         lift_form=lift_form(today()) if writable else None,
         history=history, history_total=history_total, contacts=unmask.contacts(enterprise, unmasked),
         unmasked=unmasked, may_unmask=unmask.may_unmask(actor),
+        officer_choices=assigning.officer_choices(officer_candidates(get_session(), enterprise.region_code))
+        if writable else [],
         title_actions=title_actions, reason_name=reason_name, cause_names=CAUSE_NAMES,
         change_kinds=CHANGE_KIND_NAMES, size_names=SIZE_NAMES), status
 
@@ -253,3 +256,19 @@ def enterprise_edit(enterprise_id: int):
     for warning in warnings:
         flash(warning.split(" / ")[0], "error")
     return redirect(url_for("pages.enterprise", enterprise_id=record.id))
+
+
+@bp.post("/enterprises/<int:enterprise_id>/officer")
+@requires(Action.WRITE)
+def enterprise_officer(enterprise_id: int):
+    """指定服务专员 of one enterprise: the picked officer (by name), a preview (now → then), then the assignment."""
+    record = get_enterprise(get_session(), current_actor(), enterprise_id)
+    back = url_for("pages.enterprise", enterprise_id=record.id)
+    result = assigning.assignment([record.id], request.form.get("officer_id"), request.form.get("reason", ""),
+                                  confirmed=request.form.get("confirmed") == "1", heading=f"指定「{record.name}」的服务专员",
+                                  back_url=back)
+    if not isinstance(result, assigning.Assigned):
+        return result
+    get_session().commit()
+    flash(result.message)
+    return redirect(back)

@@ -68,6 +68,8 @@ class RosterFilter:
     expiring_within_days: int | None = None
     as_of: date | None = None
     sort: str = "name"
+    #: only these enterprises (the roster's selection, exported); None: no such restriction
+    ids: tuple[int, ...] | None = None
 
 
 SORTS = {"name": (Enterprise.name, Enterprise.id), "uscc": (Enterprise.uscc,), "region": (Enterprise.region_code, Enterprise.id),
@@ -132,6 +134,8 @@ def _text_search(q: str) -> sa.ColumnElement[bool] | None:
 def roster_select(f: RosterFilter, today: date) -> sa.Select:
     """Select enterprises matching the filter (region scoping is added by the session)."""
     stmt = sa.select(Enterprise).where(in_region(Enterprise.region_code, f.region))
+    if f.ids is not None:
+        stmt = stmt.where(Enterprise.id.in_(f.ids))
     found = _text_search(f.q) if f.q else None
     if found is not None:
         stmt = stmt.where(found)

@@ -88,6 +88,16 @@ def officer_candidates(session: Session, region_code: str) -> list[User]:
     return [u for u in users if may_be_officer(u, region_code)]
 
 
+def officer_choices(session: Session, actor: Actor) -> list[User]:
+    """Return the users who may be chosen as 服务专员 by `actor` for enterprises of its region, by name: active
+    officers and business admins of the actor's subtree or of a region above it (each enterprise is
+    checked against its own region when assigned, see `assign_officer`)."""
+    users = session.scalars(sa.select(User).where(User.is_active).order_by(User.display_name, User.id))
+    return [u for u in users if may_be_officer(u, u.region_code)
+            and (in_scope(actor, u.region_code) or u.region_code == "000000"
+                 or contains(u.region_code, actor.region_code))]
+
+
 def _check_officer(session: Session, officer_id: int | None, region_code: str) -> None:
     """Refuse an officer from another region (reminders with contact data would be mailed there)."""
     if officer_id is None:
