@@ -117,7 +117,9 @@ ENTITY_NAMES: dict[str, str] = {
 ACTION_NAMES: dict[str, str] = {
     "enterprise.created": "登记企业", "enterprise.updated": "修改企业信息",
     "annual_report.recorded": "填报年度信息", "annual_report.corrected": "更正年度信息",
-    "change_report.recorded": "登记重大变化", "certification.granted": "授予称号",
+    "change_report.recorded": "登记重大变化", "change_report.corrected": "更正重大变化",
+    "change_report.withdrawn": "撤回误登记的重大变化", "certification.granted": "授予称号",
+    "certification.review_eligibility_restored": "恢复复核资格",
     "certification.review_ineligible": "丧失复核资格", "certification.prerequisite_lost": "前置称号丧失",
     "ban.created": "禁止申报", "ban.lifted": "解除禁止申报", "import.applied": "导入名单", "job.scan_completed": "每日扫描完成", "user.created": "创建用户", "user.locked": "账户锁定",
     "token.created": "创建 API 令牌", "token.revoked": "吊销 API 令牌",
