@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from registry.accounts.models import User
 from registry.audit.models import AuditEvent
 from registry.audit.trail import redacted
 from registry.domain.actors import ROLE_NAMES, Action, Actor, can
@@ -163,7 +164,7 @@ class AuditFilter:
     entity_type: str | None = None
     entity_id: int | None = None
     enterprise_id: int | None = None
-    actor: str | None = None  #: a substring of the actor's name (or exact: name or kind:name)
+    actor: str | None = None  #: a substring of the actor's name or the user's 姓名 (or exact: name or kind:name)
     actor_exact: bool = False
     action: str | None = None  #: a prefix: "certification." matches every title event
     since: date | None = None  #: Beijing date, inclusive
@@ -202,7 +203,8 @@ def _actor_condition(f: AuditFilter) -> sa.ColumnElement[bool]:
     text = (f.actor or "").strip()
     if f.actor_exact:
         return sa.or_(AuditEvent.actor_name == text, AuditEvent.actor_kind + ":" + AuditEvent.actor_name == text)
-    return AuditEvent.actor_name.icontains(text, autoescape=True)
+    named = sa.select(User.id).where(User.display_name.icontains(text, autoescape=True))  # by a person's name too
+    return sa.or_(AuditEvent.actor_name.icontains(text, autoescape=True), AuditEvent.actor_user_id.in_(named))
 
 
 def conditions(actor: Actor, f: AuditFilter) -> list[sa.ColumnElement[bool]]:
