@@ -113,7 +113,7 @@ ENTITY_NAMES: dict[str, str] = {
     "ban": "禁止申报记录", "user": "用户", "api_token": "API 令牌", "holiday": "节假日调整",
     "holiday_year": "节假日年度", "import": "导入", "reminder": "提醒", "outbox_message": "提醒邮件",
     "audit_event": "审计日志", "pool": "培育库", "pool_member": "培育库成员", "batch": "申报批次", "application": "申报", "objection": "异议",
-    "proposal": "待确认申请", "deadline_override": "截止日期调整",
+    "proposal": "待确认申请", "deadline_override": "截止日期调整", "saved_filter": "保存的筛选",
 }
 ACTION_NAMES: dict[str, str] = {
     "enterprise.created": "登记企业", "enterprise.updated": "修改企业信息",
@@ -135,6 +135,7 @@ ACTION_NAMES: dict[str, str] = {
     "user.2fa_reset": "重置双因素认证", "user.2fa_recovery_renewed": "重新生成恢复码",
     "personal_data.unmasked": "查看个人信息明文",
     "audit.archived": "归档审计日志", "audit.anchored": "锚定审计链",
+    "saved_filter.created": "保存筛选", "saved_filter.deleted": "删除保存的筛选",
     "export.roster": "导出企业名录", "export.audit": "导出审计日志", "export.pool": "导出培育库",
     "export.enterprise_record": "下载企业档案（PDF）", "export.publicity_list": "下载公示名单（PDF）",
     "export.results_list": "下载认定名单（PDF）",

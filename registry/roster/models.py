@@ -59,3 +59,16 @@ class ImportRun(Base):
     heartbeat_at: Mapped[datetime | None]  #: the worker's last sign of life; stale → failed by the reaper
     worker: Mapped[str | None] = mapped_column(sa.String(120))  #: host:pid of the claiming worker
 
+
+
+class SavedFilter(Base):
+    """A roster filter a user saved under a name (保存的筛选): theirs alone, applied as the roster's query string."""
+
+    __tablename__ = "saved_filters"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+    #: the roster's query string (q, region, tier, status, expiring_within_days, as_of, sort), as validated
+    query: Mapped[str] = mapped_column(sa.String(1000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (sa.UniqueConstraint("user_id", "name"),)

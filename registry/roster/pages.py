@@ -12,6 +12,7 @@ selection, contacts masked, audited as export.roster).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import selectinload
@@ -19,14 +20,16 @@ from werkzeug.datastructures import MultiDict
 
 from registry.accounts.access import current_actor, requires
 from registry.domain.actors import Action, Actor, can
-from registry.domain.errors import RuleViolation
+from registry.domain.errors import Conflict, NotFound, RuleViolation
 from registry.domain.lifecycle import STATUS_NAMES
 from registry.enterprises import assigning
 from registry.enterprises.models import Enterprise
 from registry.enterprises.queries import RosterFilter, paginate, roster_select
 from registry.enterprises.services import MAX_BULK, officer_choices
+from registry.platform.db import utcnow
 from registry.platform.extensions import get_session
 from registry.roster import export as roster_export
+from registry.roster.saved_filters import delete_filter, save_filter, saved_filters
 from registry.web.downloads import CSV, Audited, criteria, spooled_download
 from registry.web.pages import bp
 from registry.web.pages.choices import region_choices, tier_choices
@@ -80,8 +83,53 @@ def roster():
                if endpoint in current_app.view_functions}
     actor = current_actor()
     officers = assigning.officer_choices(officer_choices(get_session(), actor)) if can(actor, Action.WRITE) else []
+    saved = [(s, url_for("pages.roster") + (f"?{s.query}" if s.query else "")) for s in saved_filters(get_session(), actor)]
     return render_template("roster.html", form=form, rows=rows, total=total, page=page,
-                           pages=pages, args=args, exports=exports, officers=officers, max_bulk=MAX_BULK)
+                           pages=pages, args=args, exports=exports, officers=officers, max_bulk=MAX_BULK,
+                           saved=saved, current_query=urlencode(args))
+
+
+def normalised_query(actor: Actor, query: str) -> str:
+    """A query string as the roster reads it (invalid or unknown parts dropped), for saving."""
+    form = RosterFilterForm(formdata=MultiDict(parse_qsl(query or "", keep_blank_values=False)[:20]))
+    form.region.choices = region_choices(actor)
+    form.tier.choices = choices([("", "全部层级"), *tier_choices()])
+    form.status.choices = choices([("", "全部状态"), *[(s.value, name) for s, name in STATUS_NAMES.items()]])
+    return urlencode(query_args(roster_filter(form)))
+
+
+@bp.post("/enterprises/filters")
+@requires(Action.READ)
+def save_roster_filter():
+    """保存当前筛选: the roster's current filter under a name, for the signed-in user."""
+    session, actor = get_session(), current_actor()
+    query = normalised_query(actor, request.form.get("query", ""))
+    back = url_for("pages.roster") + (f"?{query}" if query else "")
+    try:
+        saved = save_filter(session, actor=actor, name=request.form.get("name", ""), query=query, at=utcnow())
+        session.commit()
+    except (RuleViolation, Conflict) as exc:
+        session.rollback()
+        message = exc.message if isinstance(exc, Conflict) else "；".join(m for ms in exc.errors.values() for m in ms)
+        flash(f"保存筛选失败（筛选名称）：{message.split(' / ')[0]}", "error")
+        return redirect(back)
+    flash(f"已保存筛选「{saved.name}」")
+    return redirect(back)
+
+
+@bp.post("/enterprises/filters/<int:filter_id>/delete")
+@requires(Action.READ)
+def delete_roster_filter(filter_id: int):
+    """Delete one of the user's saved filters."""
+    session, actor = get_session(), current_actor()
+    try:
+        name = delete_filter(session, actor=actor, filter_id=filter_id, at=utcnow())
+        session.commit()
+    except NotFound:
+        session.rollback()
+        abort(404)
+    flash(f"已删除筛选「{name}」")
+    return redirect(url_for("pages.roster"))
 
 
 def posted_filter(actor: Actor) -> RosterFilter:
