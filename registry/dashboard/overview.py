@@ -60,10 +60,10 @@ def _with_enterprise(*conditions: sa.ColumnElement[bool]) -> sa.Select:
             .order_by(Enterprise.name, Certification.id))
 
 
-def flagged_titles(session: Session, limit: int = 100) -> tuple[list[Certification], int]:
-    """Live titles that lost a prerequisite or their review eligibility."""
+def flagged_titles(session: Session, limit: int = 100, page: int = 1) -> tuple[list[Certification], int]:
+    """Live titles that lost a prerequisite or their review eligibility (one page of `limit`, and the total)."""
     stmt = _with_enterprise(sa.or_(Certification.prerequisite_lost, sa.not_(Certification.review_eligible)))
-    return paginate(session, stmt, 1, limit)
+    return paginate(session, stmt, page, limit)
 
 
 @dataclass(frozen=True)
