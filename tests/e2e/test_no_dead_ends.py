@@ -113,3 +113,21 @@ def test_the_audit_filter_finds_an_enterprise_by_name(page):
     page.get_by_role("button", name="查询").click()
     content = page.content()
     assert f"只看企业：{name}" in content or "有多家企业符合" in content
+
+
+def test_a_saved_filter_is_applied_and_deleted(page):
+    login(page, "tz_officer")
+    taizhou_roster(page)
+    page.get_by_label("称号层级").select_option("specialized_sme")
+    page.get_by_role("button", name="查询").click()
+    page.get_by_label("将当前筛选保存为").fill("台州 专精特新")
+    page.get_by_role("button", name="保存筛选").click()
+    assert "已保存筛选「台州 专精特新」" in page.content()
+    page.goto("/enterprises")
+    assert page.get_by_label("称号层级").input_value() == ""
+    page.get_by_role("link", name="台州 专精特新").click()
+    assert page.get_by_label("称号层级").input_value() == "specialized_sme"
+    assert page.get_by_label("地区").input_value() == "331000"
+    screenshot(page, "saved-filters", full_page=False)
+    page.get_by_role("button", name="删除筛选「台州 专精特新」").click()
+    assert "已删除筛选「台州 专精特新」" in page.content()
