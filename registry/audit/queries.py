@@ -106,6 +106,7 @@ ENTITY_FIELD_NAMES: dict[tuple[str, str], str] = {
     ("deadline_override", "region_code"): "地区", ("deadline_override", "year"): "年度",
     ("deadline_override", "due_on"): "截止日期", ("deadline_override", "document_no"): "文号",
     ("deadline_override", "note"): "说明", ("deadline_override", "kind"): "截止事项",
+    ("saved_filter", "name"): "筛选名称", ("saved_filter", "query"): "筛选条件",
 }
 ENTITY_NAMES: dict[str, str] = {
     "enterprise": "企业", "certification": "称号", "certification_term": "称号期次",

@@ -39,6 +39,8 @@ def test_save_apply_and_delete(login_as, session):
     assert re.search(r'<option[^>]*selected[^>]*value="specialized_sme"', applied) and 'value="90"' in applied
     events = session.scalars(sa.select(AuditEvent.action).where(AuditEvent.entity_type == "saved_filter")).all()
     assert events == ["saved_filter.created"]
+    trail = page(officer, "/audit?entity_type=saved_filter")
+    assert "保存筛选" in trail and "筛选名称" in trail and "筛选条件" in trail  # named, not codes
     token = csrf_from(roster)
     deleted = officer.post(f"/enterprises/filters/{row.id}/delete", data={"csrf_token": token}, follow_redirects=True)
     assert "已删除筛选「椒江 专精特新 90天」" in deleted.get_data(as_text=True) and rows(session) == []
