@@ -29,11 +29,14 @@ from registry.audit.queries import (
     entity_name,
     search,
 )
-from registry.domain.actors import Action, Actor
+from registry.domain.actors import Action, Actor, in_scope
+from registry.enterprises.models import Enterprise
+from registry.enterprises.queries import RosterFilter, roster_select
 from registry.platform.extensions import get_session
 from registry.regions.scoping import unscoped
 from registry.web.pages import bp
 from registry.web.pages.choices import region_choices
+from registry.web.pages.flow import today
 from registry.web.pages.forms import PageForm, _optional_text, choices
 from registry.web.pages.helpers import clamped_page
 
@@ -57,8 +60,9 @@ class AuditFilterForm(PageForm):
 
     entity_type = SelectField("对象类型", validators=[Optional()])
     entity_id = IntegerField("对象编号", validators=[Optional(), NumberRange(1, MAX_ID)])
-    enterprise_id = IntegerField("企业编号", validators=[Optional(), NumberRange(1, MAX_ID)])
-    actor = _optional_text("操作人（用户名，可部分匹配）", 128)
+    enterprise_id = IntegerField("企业编号", validators=[Optional(), NumberRange(1, MAX_ID)])  #: links carry it (hidden)
+    enterprise = _optional_text("企业（名称或统一社会信用代码）", 100)
+    actor = _optional_text("操作人（姓名或用户名，可部分匹配）", 128)
     action = SelectField("操作", validators=[Optional()])
     since = DateField("起始日期（北京时间）", validators=[Optional(), in_range])
     until = DateField("截止日期（北京时间）", validators=[Optional(), in_range])
@@ -95,16 +99,48 @@ def filter_form(actor: Actor) -> AuditFilterForm:
     return form
 
 
+#: the enterprises a typed name or USCC may match before the page asks which one is meant
+MAX_MATCHES = 10
+
+
+def enterprise_matches(form: AuditFilterForm) -> list[Enterprise]:
+    """The enterprises of the actor's region whose name or USCC contains what was typed in 企业 (the roster's search:
+    any part, full-width folded, every word); none when nothing was typed or an id was given."""
+    text = (form.enterprise.data or "").strip()
+    if not text or form.enterprise.errors or form.enterprise_id.data:
+        return []
+    stmt = roster_select(RosterFilter(q=text), today()).limit(MAX_MATCHES + 1)
+    return list(get_session().scalars(stmt))
+
+
+def chosen_enterprise(actor: Actor, enterprise_id: int | None) -> Enterprise | None:
+    """The enterprise the trail is narrowed to, named on the page only when it lies in the actor's region."""
+    found = get_session().get(Enterprise, enterprise_id) if enterprise_id else None
+    return found if found is not None and in_scope(actor, found.region_code) else None
+
+
 def audit_filter(form: AuditFilterForm) -> AuditFilter:
-    """Turn the valid fields of the form into an AuditFilter (an invalid one is ignored and shown)."""
+    """Turn the valid fields of the form into an AuditFilter (an invalid one is ignored and shown). An enterprise
+    typed by name or USCC narrows to it when exactly one matches; several are offered to choose from."""
     form.validate()
-    return AuditFilter(**{name: None if form[name].errors or form[name].data in ("", None) else form[name].data
-                          for name in FILTERS})
+    values = {name: None if form[name].errors or form[name].data in ("", None) else form[name].data
+              for name in FILTERS}
+    if form.enterprise_id.errors:  # the id is carried hidden: its error is shown beside 企业
+        form.enterprise.errors = [*form.enterprise.errors, "企业编号无效，请按名称或统一社会信用代码查找"]
+    found = enterprise_matches(form)
+    if (form.enterprise.data or "").strip() and not form.enterprise_id.data:
+        if not found:
+            form.enterprise.errors = [*form.enterprise.errors, "没有找到名称或统一社会信用代码包含该内容的企业（本地区）"]
+        elif len(found) == 1:
+            values["enterprise_id"] = found[0].id
+    return AuditFilter(**values)
 
 
 def query_args(f: AuditFilter) -> dict[str, Any]:
     """Return the filter as query-string arguments (for paging, the chain check and the export links)."""
     args = {name: getattr(f, name) for name in FILTERS if getattr(f, name) not in (None, "")}
+    if (request.args.get("enterprise") or "").strip() and "enterprise_id" not in args:
+        args["enterprise"] = request.args["enterprise"].strip()[:100]
     return {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in args.items()}
 
 
@@ -130,6 +166,10 @@ def audit_trail():
     events, total, page, pages = clamped_page(lambda n: search(session, actor, f, n, PER_PAGE), page, PER_PAGE)
     args = query_args(f)
     exports = {fmt: url_for("api.export_audit", fmt=fmt, **args) for fmt in ("xlsx", "csv")}
+    found = enterprise_matches(form) if f.enterprise_id is None else []
     return render_template("audit.html", form=form, rows=event_views(session, events), total=total, page=page,
-                           pages=pages, args=args, exports=exports,
+                           pages=pages, args=args, exports=exports, matches=[(m, url_for("pages.audit", **{k: v for k, v in args.items() if k != "enterprise"}, enterprise_id=m.id))
+                                    for m in found[:MAX_MATCHES]] if len(found) > 1 else [],
+                           more_matches=len(found) > MAX_MATCHES,
+                           chosen=chosen_enterprise(actor, f.enterprise_id),
                            verification=verification())

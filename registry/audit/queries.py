@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from registry.accounts.models import User
 from registry.audit.models import AuditEvent
 from registry.audit.trail import redacted
 from registry.domain.actors import ROLE_NAMES, Action, Actor, can
@@ -111,6 +112,7 @@ ENTITY_FIELD_NAMES: dict[tuple[str, str], str] = {
     ("deadline_override", "note"): "说明", ("deadline_override", "kind"): "截止事项",
     ("name_list", "granted"): "授予称号数", ("name_list", "created"): "新建企业数", ("name_list", "skipped"): "跳过行数",
     ("name_list", "counts"): "匹配情况",
+    ("saved_filter", "name"): "筛选名称", ("saved_filter", "query"): "筛选条件",
 }
 ENTITY_NAMES: dict[str, str] = {
     "enterprise": "企业", "certification": "称号", "certification_term": "称号期次",
@@ -118,12 +120,14 @@ ENTITY_NAMES: dict[str, str] = {
     "ban": "禁止申报记录", "user": "用户", "api_token": "API 令牌", "holiday": "节假日调整",
     "holiday_year": "节假日年度", "import": "导入", "reminder": "提醒", "outbox_message": "提醒邮件",
     "audit_event": "审计日志", "pool": "培育库", "pool_member": "培育库成员", "batch": "申报批次", "application": "申报", "objection": "异议",
-    "proposal": "待确认申请", "deadline_override": "截止日期调整", "name_list": "公告名单",
+    "proposal": "待确认申请", "deadline_override": "截止日期调整", "name_list": "公告名单", "saved_filter": "保存的筛选",
 }
 ACTION_NAMES: dict[str, str] = {
     "enterprise.created": "登记企业", "enterprise.updated": "修改企业信息",
     "annual_report.recorded": "填报年度信息", "annual_report.corrected": "更正年度信息",
-    "change_report.recorded": "登记重大变化", "certification.granted": "授予称号",
+    "change_report.recorded": "登记重大变化", "change_report.corrected": "更正重大变化",
+    "change_report.withdrawn": "撤回误登记的重大变化", "certification.granted": "授予称号",
+    "certification.review_eligibility_restored": "恢复复核资格",
     "certification.review_ineligible": "丧失复核资格", "certification.prerequisite_lost": "前置称号丧失",
     "ban.created": "禁止申报", "ban.lifted": "解除禁止申报", "import.applied": "导入名单", "job.scan_completed": "每日扫描完成", "user.created": "创建用户", "user.locked": "账户锁定",
     "token.created": "创建 API 令牌", "token.revoked": "吊销 API 令牌",
@@ -140,6 +144,7 @@ ACTION_NAMES: dict[str, str] = {
     "user.2fa_reset": "重置双因素认证", "user.2fa_recovery_renewed": "重新生成恢复码",
     "personal_data.unmasked": "查看个人信息明文",
     "audit.archived": "归档审计日志", "audit.anchored": "锚定审计链",
+    "saved_filter.created": "保存筛选", "saved_filter.deleted": "删除保存的筛选",
     "export.roster": "导出企业名录", "export.audit": "导出审计日志", "export.pool": "导出培育库",
     "export.enterprise_record": "下载企业档案（PDF）", "export.publicity_list": "下载公示名单（PDF）",
     "export.results_list": "下载认定名单（PDF）",
@@ -147,7 +152,8 @@ ACTION_NAMES: dict[str, str] = {
     "pool.run": "运行资格预审", "pool.rerun": "重新核查培育库", "pool.member_added": "加入培育库", "pool.member_removed": "移出培育库",
     "batch.created": "创建申报批次", "batch.publicity": "开始公示", "batch.finalised": "办结批次",
     "application.created": "企业申报", "application.recommend": "推荐", "application.return": "退回补正",
-    "application.reject": "不予推荐", "application.resubmitted": "补正后重新提交", "application.granted": "予以认定",
+    "application.reject": "不予推荐", "application.resubmitted": "补正后重新提交",
+    "application.withdrawn": "撤回误登记的申请", "application.granted": "予以认定",
     "application.not_granted": "未予认定", "objection.filed": "登记异议", "objection.upheld": "异议成立",
     "objection.rejected": "异议不成立", "objection.not_accepted": "匿名异议不予受理",
     **{f"certification.{event.value}": name for event, name in EVENT_NAMES.items()},
@@ -170,7 +176,7 @@ class AuditFilter:
     entity_type: str | None = None
     entity_id: int | None = None
     enterprise_id: int | None = None
-    actor: str | None = None  #: a substring of the actor's name (or exact: name or kind:name)
+    actor: str | None = None  #: a substring of the actor's name or the user's 姓名 (or exact: name or kind:name)
     actor_exact: bool = False
     action: str | None = None  #: a prefix: "certification." matches every title event
     since: date | None = None  #: Beijing date, inclusive
@@ -209,7 +215,8 @@ def _actor_condition(f: AuditFilter) -> sa.ColumnElement[bool]:
     text = (f.actor or "").strip()
     if f.actor_exact:
         return sa.or_(AuditEvent.actor_name == text, AuditEvent.actor_kind + ":" + AuditEvent.actor_name == text)
-    return AuditEvent.actor_name.icontains(text, autoescape=True)
+    named = sa.select(User.id).where(User.display_name.icontains(text, autoescape=True))  # by a person's name too
+    return sa.or_(AuditEvent.actor_name.icontains(text, autoescape=True), AuditEvent.actor_user_id.in_(named))
 
 
 def conditions(actor: Actor, f: AuditFilter) -> list[sa.ColumnElement[bool]]:

@@ -77,12 +77,13 @@ def _with_enterprise(*conditions: sa.ColumnElement[bool]) -> sa.Select:
             .order_by(Enterprise.name, Certification.id))
 
 
-def flagged_titles(session: Session, limit: int = 100,
+def flagged_titles(session: Session, limit: int = 100, page: int = 1,
                    programme: str | None = None) -> tuple[list[Certification], int]:
-    """Live titles that lost a prerequisite or their review eligibility."""
+    """Live titles that lost a prerequisite or their review eligibility (one page of `limit`, and the total;
+    of one programme, when given)."""
     stmt = _with_enterprise(sa.or_(Certification.prerequisite_lost, sa.not_(Certification.review_eligible)),
                             of_programme(programme))
-    return paginate(session, stmt, 1, limit)
+    return paginate(session, stmt, page, limit)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,9 @@ from registry.web.labels import JOB_NAMES
 from registry.web.pages import bp
 from registry.web.pages.choices import programme_choices
 from registry.web.pages.flow import rules, today
-from registry.web.pages.helpers import region_name, tier_name
+from registry.web.pages.helpers import clamped_page, page_arg, region_name, tier_name
+
+FLAGGED_PER_PAGE = 50  #: the dashboard's list of flagged titles, paged
 
 
 def tier_status_city(rows: list[tuple[str, str, str, int]]) -> dict:
@@ -84,12 +86,16 @@ def _dashboard():  # noqa: ANN202
     if actor.role == Role.ADMIN:
         backlog = outbox.backlog(session, now=now, alarm_minutes=current_app.config["REGISTRY"].outbox_alarm_minutes,
                                  region_code=actor.region_code)
+    flagged, flagged_total, flagged_page, flagged_pages = clamped_page(
+        lambda n: overview.flagged_titles(session, limit=FLAGGED_PER_PAGE, page=n, programme=programme), page_arg("flagged_page"),
+        FLAGGED_PER_PAGE)
     return render_template(
         "dashboard.html", today=day, pivot=tier_status_city(overview.titles_by_city(session, programme, holder)),
         holder=holder, holder_names=overview.HOLDERS,
         months=months, chart_months=chart_months,
         overdue=overview.overdue_annual_updates(session, rules(), day, programme=programme),
-        flagged=overview.flagged_titles(session, programme=programme), outbox=overview.outbox_counts(session),
+        flagged=(flagged, flagged_total), flagged_page=flagged_page, flagged_pages=flagged_pages,
+        outbox=overview.outbox_counts(session),
         programmes=programmes, programme=programme, programme_error=programme_error,
         outbox_names=MESSAGE_STATUS_NAMES, cause_names=CAUSE_NAMES, jobs=jobs, scan_job=jobruns.SCAN,
         job_names=JOB_NAMES, scan_stale=jobruns.scan_is_late(session, now),

@@ -71,6 +71,8 @@ class RosterFilter:
     programme: str | None = None  #: the titles of one programme (national, zhejiang_key_little_giant, …)
     #: holder kind (docs/holders.md): enterprise or zone (the record's kind), product (holds a product title)
     holder: str | None = None
+    #: only these enterprises (the roster's selection, exported); None: no such restriction
+    ids: tuple[int, ...] | None = None
 
 
 HOLDER_FILTERS = ("enterprise", "zone", "product")
@@ -144,6 +146,8 @@ def roster_select(f: RosterFilter, today: date) -> sa.Select:
     stmt = sa.select(Enterprise).where(in_region(Enterprise.region_code, f.region))
     if f.holder in ("enterprise", "zone"):
         stmt = stmt.where(Enterprise.holder_kind == f.holder)
+    if f.ids is not None:
+        stmt = stmt.where(Enterprise.id.in_(f.ids))
     found = _text_search(f.q) if f.q else None
     if found is not None:
         stmt = stmt.where(found)

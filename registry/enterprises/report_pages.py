@@ -15,6 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from flask import flash, request, url_for
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
 
 from registry.accounts.access import current_actor, requires
 from registry.domain import consequences
@@ -22,14 +24,24 @@ from registry.domain.actors import Action
 from registry.domain.deadlines import DueDate, annual_due_in_region
 from registry.domain.lifecycle import LIVE
 from registry.domain.policy import Tier
+from registry.enterprises.fields import CHANGE_REPORT
 from registry.enterprises.models import CHANGE_KIND_NAMES, AnnualReport, Enterprise
-from registry.enterprises.services import change_report_due, get_enterprise, record_annual_report, record_change_report
+from registry.enterprises.services import (
+    MAX_REASON,
+    change_report_due,
+    correct_change_report,
+    get_change_report,
+    get_enterprise,
+    record_annual_report,
+    record_change_report,
+    withdraw_change_report,
+)
 from registry.platform.db import utcnow
 from registry.platform.extensions import get_session
 from registry.web.labels import money
 from registry.web.pages import bp
 from registry.web.pages.flow import Step, rules, run, today
-from registry.web.pages.forms import AnnualReportForm, ChangeReportForm
+from registry.web.pages.forms import REQUIRED, AnnualReportForm, ChangeReportForm, PageForm
 
 
 def live_tiers(enterprise: Enterprise) -> list[Tier]:
@@ -179,3 +191,91 @@ def change_report(enterprise_id: int):
     context = {"heading": "登记重大变化", "subject": record.name, "enterprise": record, "hints": hints}
     lines = lambda: change_lines(record, form.occurred_on.data, form.reported_on.data)  # noqa: E731
     return run(Step(form, "action_form.html", context, lines, apply, _back(record.id)))
+
+
+class ChangeCorrectionForm(ChangeReportForm):
+    """A change report's fields as filed, to correct, and why."""
+
+    reason = TextAreaField("更正原因（记入审计日志）", validators=[DataRequired(REQUIRED), Length(max=MAX_REASON)])
+
+
+class WithdrawForm(PageForm):
+    """Why a change report registered by mistake is withdrawn."""
+
+    reason = TextAreaField("撤回原因（记入审计日志）", validators=[DataRequired(REQUIRED), Length(max=MAX_REASON)])
+
+
+def _kind_name(kind: str) -> str:
+    return CHANGE_KIND_NAMES.get(kind, kind)  # type: ignore[call-overload]
+
+
+@bp.route("/change-reports/<int:change_report_id>/correct", methods=["GET", "POST"])
+@requires(Action.WRITE)
+def correct_change(change_report_id: int):
+    """Correct a mistaken change report (prefilled with what was registered): a new occurrence date moves the
+    deadline; a report that becomes late, or no longer is, changes review eligibility; audited with the reason."""
+    session, actor, day = get_session(), current_actor(), today()
+    report = get_change_report(session, actor, change_report_id)
+    record = report.enterprise
+    form = ChangeCorrectionForm()
+    if not form.is_submitted():
+        form.kind.data, form.occurred_on.data = report.kind, report.occurred_on
+        form.reported_on.data, form.details.data = report.reported_on, report.details
+    filed = {"kind": report.kind, "occurred_on": report.occurred_on, "reported_on": report.reported_on,
+             "details": report.details or ""}
+
+    def typed() -> dict[str, Any]:
+        return {"kind": form.kind.data, "occurred_on": form.occurred_on.data, "reported_on": form.reported_on.data,
+                "details": form.details.data or ""}
+
+    def consequence() -> list[str]:
+        values = typed()
+        changed = [k for k in values if values[k] != filed[k]]
+        if not changed:
+            return ["没有修改任何内容"]
+        def said(k: str, v: Any) -> str:
+            return _kind_name(v) if k == "kind" and v else shown(v)
+        lines = [f"{CHANGE_REPORT[k].label}：{said(k, filed[k])} → {said(k, values[k])}" for k in changed]
+        lines += change_lines(record, values["occurred_on"], values["reported_on"])
+        lines.append("原登记内容保留在审计日志中；若复核资格仅因原登记而丧失，将予恢复")
+        return lines
+
+    def apply() -> str:
+        _, changes, warnings = correct_change_report(
+            session, actor=actor, rules=rules(), change_report_id=report.id, data=typed(),
+            reason=form.reason.data or "", at=utcnow(), today=day)
+        for warning in warnings:
+            flash(warning.split(" / ")[0], "error" if "逾期" in warning else "message")
+        return "已更正重大变化报告" if changes else "与已登记的内容一致，未作修改"
+
+    context = {"heading": f"更正重大变化（{_kind_name(report.kind)}，{report.occurred_on} 发生）",
+               "subject": record.name, "enterprise": record, "hints": []}
+    return run(Step(form, "action_form.html", context, consequence, apply, _back(record.id)))
+
+
+@bp.route("/change-reports/<int:change_report_id>/withdraw", methods=["GET", "POST"])
+@requires(Action.WRITE)
+def withdraw_change(change_report_id: int):
+    """Withdraw a change report registered by mistake: previewed, confirmed with a reason, audited (the trail keeps
+    what it said); its reminders stop and review eligibility lost only for it comes back."""
+    session, actor, day = get_session(), current_actor(), today()
+    report = get_change_report(session, actor, change_report_id)
+    record, report_id = report.enterprise, report.id
+    form = WithdrawForm()
+    described = (f"{_kind_name(report.kind)}，{report.occurred_on} 发生，报告期限 {report.deadline_on}，"
+                 + (f"{report.reported_on} 报告" if report.reported_on else "尚未报告"))
+
+    def consequence() -> list[str]:
+        return [f"撤回误登记的重大变化（{described}）：该记录从企业档案中删除，原内容保留在审计日志中",
+                "其报告期限不再提醒，待办中不再列出",
+                "若相关称号的复核资格仅因该记录而丧失，将予恢复"]
+
+    def apply() -> str:
+        for line in withdraw_change_report(session, actor=actor, change_report_id=report_id,
+                                           reason=form.reason.data or "", at=utcnow(), today=day):
+            flash(line)
+        return "已撤回误登记的重大变化"
+
+    context = {"heading": "撤回误登记的重大变化", "subject": f"{record.name}：{described}", "enterprise": record,
+               "hints": []}
+    return run(Step(form, "action_form.html", context, consequence, apply, _back(record.id)))

@@ -25,7 +25,7 @@ from registry.proposals.services import FourEyes, SecondPersonRequired
 from registry.regions.models import Region
 from registry.regions.reference import successor
 from registry.regions.scoping import unscoped
-from registry.titles.flags import mark_review_ineligible
+from registry.titles.flags import mark_review_ineligible, restore_review_eligibility
 
 GRAVE_USCC = ("变更统一社会信用代码须两人办理：由一位业务人员提出，同地区另一位业务人员或业务管理员确认后生效"
               " / a USCC change needs a second person's confirmation")
@@ -109,6 +109,16 @@ def officer_candidates(session: Session, region_code: str) -> list[User]:
     """Return the users who may be the officer of an enterprise in `region_code`, by name."""
     users = session.scalars(sa.select(User).where(User.is_active).order_by(User.display_name, User.id))
     return [u for u in users if may_be_officer(u, region_code)]
+
+
+def officer_choices(session: Session, actor: Actor) -> list[User]:
+    """Return the users who may be chosen as 服务专员 by `actor` for enterprises of its region, by name: active
+    officers and business admins of the actor's subtree or of a region above it (each enterprise is
+    checked against its own region when assigned, see `assign_officer`)."""
+    users = session.scalars(sa.select(User).where(User.is_active).order_by(User.display_name, User.id))
+    return [u for u in users if may_be_officer(u, u.region_code)
+            and (in_scope(actor, u.region_code) or u.region_code == "000000"
+                 or contains(u.region_code, actor.region_code))]
 
 
 def _check_officer(session: Session, officer_id: int | None, region_code: str) -> None:
@@ -203,6 +213,59 @@ def update_enterprise(session: Session, *, actor: Actor, enterprise_id: int, dat
                      region_code=enterprise.region_code, changes=changes, at=at, why=why)
     warning = uscc.region_warning(enterprise.uscc, enterprise.region_code)
     return enterprise, [w for w in (moved, warning) if w]
+
+
+def planned_changes(session: Session, enterprise: Enterprise, data: dict[str, Any]) -> dict[str, list[Any]]:
+    """Return what `update_enterprise` would change, {field: [before, after]} as the trail stores them, without
+    changing anything: the fields whose value differs (a USCC compared normalised, a region by the code in force).
+    The preview of an edit shows exactly these, and only these are written."""
+    updates = {k: v for k, v in data.items() if k in ENTERPRISE_FIELDS}
+    if isinstance(updates.get("uscc"), str):
+        updates["uscc"] = uscc.normalize(updates["uscc"])
+    if isinstance(updates.get("region_code"), str):
+        updates["region_code"], _ = current_region(session, updates["region_code"])
+    return {k: [audit.plain(getattr(enterprise, k)), audit.plain(v)] for k, v in updates.items()
+            if audit.plain(getattr(enterprise, k)) != audit.plain(v)}
+
+
+#: the most enterprises one bulk assignment may touch (a selection, or every one matching a filter)
+MAX_BULK = 5000
+
+
+def assign_officer(session: Session, *, actor: Actor, enterprise_ids: list[int], officer_id: int | None,
+                   at: datetime, why: audit.Why = audit.NO_WHY) -> list[Enterprise]:
+    """Make `officer_id` (None: nobody) the 服务专员 of each enterprise; return those whose officer changed.
+
+    All or nothing: every enterprise must lie in the actor's region and the officer must be an active
+    officer or business admin whose region covers each of them (never an auditor, a leader or an
+    administrator of the 三员); one refused refuses the whole set, naming it. Each change is its own
+    audited `enterprise.updated` event (officer_id before → after) with the reason given.
+    :raises RuleViolation: on `officer_id` or `enterprise_ids`. :raises NotFound: an enterprise not in scope.
+    """
+    require(actor, Action.WRITE)
+    ids = sorted(set(enterprise_ids))
+    if not ids:
+        raise RuleViolation.on("enterprise_ids", "请先选择企业 / no enterprise selected")
+    if len(ids) > MAX_BULK:
+        raise RuleViolation.on("enterprise_ids", f"一次最多为 {MAX_BULK} 家企业指定服务专员（已选 {len(ids)} 家），"
+                                                 "请缩小筛选范围 / too many enterprises")
+    officer = session.get(User, officer_id) if officer_id is not None else None
+    if officer_id is not None and officer is None:
+        raise RuleViolation.on("officer_id", "所选服务专员不存在 / no such user")
+    changed = []
+    for enterprise_id in ids:
+        lock_enterprise(session, enterprise_id)
+        enterprise = get_enterprise(session, actor, enterprise_id)
+        if officer is not None and not may_be_officer(officer, enterprise.region_code):
+            raise RuleViolation.on("officer_id", f"{officer.display_name or officer.username}不能担任"
+                                                 f"「{enterprise.name}」的服务专员：服务专员须为企业所在地区"
+                                                 "的在岗业务人员或业务管理员 / not an officer of that region")
+        if enterprise.officer_id == officer_id:
+            continue
+        update_enterprise(session, actor=actor, enterprise_id=enterprise.id, data={"officer_id": officer_id},
+                          version=enterprise.version, at=at, why=why)
+        changed.append(enterprise)
+    return changed
 
 
 def record_annual_report(session: Session, *, actor: Actor, enterprise_id: int, year: int,
@@ -321,3 +384,113 @@ def mark_change_reported(session: Session, *, actor: Actor, rules: Rules, change
                  changes=changes, at=at)
     return report, _late_report_consequences(session, actor, rules, report, at)
 
+
+
+CHANGE_FIELDS = ("kind", "occurred_on", "reported_on", "details")
+MAX_REASON = 500
+
+
+def _reason(reason: str | None) -> str:
+    """The reason a correction or withdrawal must give. :raises RuleViolation: on `reason`."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise RuleViolation.on("reason", "请填写更正或撤回的原因 / a reason is required")
+    if len(reason) > MAX_REASON:
+        raise RuleViolation.on("reason", f"原因最多 {MAX_REASON} 个字（现有 {len(reason)} 个）")
+    return reason
+
+
+def get_change_report(session: Session, actor: Actor, change_report_id: int) -> ChangeReport:
+    """Load a change report of an enterprise in the actor's region. :raises NotFound:"""
+    report = session.get(ChangeReport, change_report_id)
+    if report is None:
+        raise NotFound("重大变化报告不存在 / no such change report", field="change_report_id")
+    get_enterprise(session, actor, report.enterprise_id)  # region scope
+    return report
+
+
+def _is_late(report: ChangeReport, today: date) -> bool:
+    """Whether a change report costs review eligibility: reported after its deadline, or unreported past it."""
+    return (report.reported_on > report.deadline_on) if report.reported_on is not None else today > report.deadline_on
+
+
+def _restore_if_cleared(session: Session, actor: Actor, enterprise: Enterprise, today: date, at: datetime,
+                        note: str) -> list[str]:
+    """Give back the review eligibility lost for a change report when no change report of the enterprise
+    still costs it (the late one was the mistaken entry)."""
+    session.flush()
+    session.expire(enterprise, ["change_reports"])
+    restored = []
+    for cert in enterprise.certifications:
+        still = any(_is_late(r, today) and cert.recognized_on <= r.deadline_on for r in enterprise.change_reports)
+        if not still and restore_review_eligibility(session, actor=actor, cert=cert, cause="change_not_reported",
+                                                    at=at, note=note):
+            restored.append(cert)
+    return ["相关称号的复核资格已恢复（丧失原因系误登记的重大变化）"] if restored else []
+
+
+def correct_change_report(session: Session, *, actor: Actor, rules: Rules, change_report_id: int,
+                          data: dict[str, Any], reason: str, at: datetime,
+                          today: date | None = None) -> tuple[ChangeReport, dict[str, list[Any]], list[str]]:
+    """Correct a mistaken change report (kind, dates, details) with a reason: the deadline follows a new
+    occurrence date; a report that becomes late costs review eligibility, one that no longer is gives it back.
+    The original values stay in the trail (`change_report.corrected`, before → after). Returns the report, the
+    changes and warnings. :raises RuleViolation: naming the field. :raises Conflict: a duplicate. :raises NotFound:"""
+    require(actor, Action.WRITE)
+    day = today or guards.local_today(at)
+    reason = _reason(reason)
+    report = get_change_report(session, actor, change_report_id)
+    lock_enterprise(session, report.enterprise_id)
+    enterprise = get_enterprise(session, actor, report.enterprise_id)
+    values = {k: data[k] for k in CHANGE_FIELDS if k in data}
+    occurred_on = values.get("occurred_on", report.occurred_on)
+    reported_on = values.get("reported_on", report.reported_on)
+    guards.check_not_future("occurred_on", "变化发生日期", occurred_on, day)
+    if reported_on is not None:
+        guards.check_not_future("reported_on", "报告日期", reported_on, day)
+        if reported_on < occurred_on:
+            raise RuleViolation.on("reported_on", "报告日期不能早于变化发生日期 / reported before it occurred")
+    kind = values.get("kind", report.kind)
+    same = session.scalar(sa.select(ChangeReport.id).where(
+        ChangeReport.enterprise_id == enterprise.id, ChangeReport.kind == kind,
+        ChangeReport.occurred_on == occurred_on, ChangeReport.id != report.id).limit(1))
+    if same is not None:
+        raise Conflict(f"该企业 {occurred_on.isoformat()} 发生的这项变化已另有登记 / duplicate change report",
+                       field="occurred_on")
+    if occurred_on != report.occurred_on:
+        live = [c for c in enterprise.certifications if c.status in LIVE]
+        due = change_report_due(rules, [rules.policies.tier(c.tier, policy_code=c.policy_code) for c in live],
+                                occurred_on)
+        values |= {"deadline_on": due.on, "deadline_provisional": due.provisional}
+    changes = audit.diff(report, values)
+    if not changes:
+        return report, {}, []
+    session.flush()
+    audit.record(session, actor=actor, action="change_report.corrected", entity_type="change_report",
+                 entity_id=report.id, enterprise_id=enterprise.id, region_code=enterprise.region_code,
+                 changes=changes, at=at, why=audit.Why(note=reason))
+    warnings = _late_report_consequences(session, actor, rules, report, at)
+    warnings += _restore_if_cleared(session, actor, enterprise, day, at, f"重大变化报告已更正：{reason}")
+    return report, changes, warnings
+
+
+def withdraw_change_report(session: Session, *, actor: Actor, change_report_id: int, reason: str, at: datetime,
+                           today: date | None = None) -> list[str]:
+    """Withdraw a change report registered by mistake, with a reason: the record goes (its reminders are retired
+    by the next scan, the 待办 no longer lists it), the trail keeps every value it had (`change_report.withdrawn`),
+    and review eligibility lost only for it comes back. :raises RuleViolation, NotFound:"""
+    require(actor, Action.WRITE)
+    day = today or guards.local_today(at)
+    reason = _reason(reason)
+    report = get_change_report(session, actor, change_report_id)
+    lock_enterprise(session, report.enterprise_id)
+    enterprise = get_enterprise(session, actor, report.enterprise_id)
+    fields = ("kind", "occurred_on", "reported_on", "deadline_on", "deadline_provisional", "details")
+    changes = {f: [audit.plain(getattr(report, f)), None] for f in fields if getattr(report, f) not in (None, "")}
+    report_id = report.id
+    session.delete(report)
+    session.flush()
+    audit.record(session, actor=actor, action="change_report.withdrawn", entity_type="change_report",
+                 entity_id=report_id, enterprise_id=enterprise.id, region_code=enterprise.region_code,
+                 changes=changes, at=at, why=audit.Why(note=reason))
+    return _restore_if_cleared(session, actor, enterprise, day, at, f"误登记的重大变化已撤回：{reason}")

@@ -365,3 +365,37 @@ def quota_usage(session: Session, *, actor: Actor, batch_id: int) -> list[dict[s
         rows.append({"region_code": code, "region_name": region.name if region else code, "level": level,
                      "quota": quota, "used": len(holders), "held_by": [a.id for a in holders]})
     return rows
+
+
+def withdraw_application(session: Session, *, actor: Actor, application_id: int, reason: str,
+                         at: datetime) -> tuple[int, str]:
+    """Withdraw an application registered by mistake (wrong enterprise, wrong batch), with a reason; return the
+    batch's id and the enterprise's name.
+
+    Only while the batch still takes applications and before any level has given an opinion: once an office
+    has judged it, the way out is that office's opinion (不予推荐), which the chain and the quotas account for.
+    The record goes; the trail keeps what it was (`application.withdrawn`, each field before → empty, with the
+    reason); reminders of opinions due on it are retired by the next scan.
+    :raises RuleViolation: no reason. :raises Conflict: the batch or the application is past that point.
+    """
+    require(actor, Action.WRITE)
+    reason = (reason or "").strip()
+    if not reason:
+        raise RuleViolation.on("reason", "请填写撤回原因 / a reason is required")
+    if len(reason) > 2000:
+        raise RuleViolation.on("reason", "撤回原因最多 2000 个字 / reason too long")
+    application = get_application(session, actor, application_id)
+    lock_enterprise(session, application.enterprise_id)
+    _require_open(application.batch)
+    if application.opinions or application.status != ApplicationStatus.IN_REVIEW:
+        raise Conflict("该申请已有推荐意见，不能撤回；如不应推荐，请由当前层级出具“不予推荐”意见"
+                       " / an application with an opinion cannot be withdrawn", field="application")
+    changes = {f: [v, None] for f, (_, v) in audit.snapshot(application, APPLICATION_FIELDS).items()}
+    batch_id, name = application.batch_id, application.enterprise.name
+    enterprise_id, region_code = application.enterprise_id, application.region_code
+    session.delete(application)
+    session.flush()
+    audit.record(session, actor=actor, action="application.withdrawn", entity_type="application",
+                 entity_id=application_id, enterprise_id=enterprise_id, region_code=region_code,
+                 changes=changes, at=at, why=audit.Why(note=reason))
+    return batch_id, name

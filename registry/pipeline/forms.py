@@ -123,6 +123,12 @@ class FinaliseForm(PageForm):
     document_no = StringField("公布文号", validators=[Optional(), Length(max=128)])
 
 
+class WithdrawalForm(PageForm):
+    """Withdraw an application registered by mistake."""
+
+    reason = TextAreaField("撤回原因（记入审计）", validators=[DataRequired("此项必填"), Length(max=2000)])
+
+
 class ResubmissionForm(PageForm):
     """Resubmit a returned application once the enterprise has corrected it."""
 

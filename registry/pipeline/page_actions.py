@@ -18,7 +18,14 @@ from registry.domain import consequences
 from registry.domain.actors import Action
 from registry.pipeline import services as pipeline
 from registry.pipeline.common import LEVEL_NAMES, acting_level
-from registry.pipeline.forms import FinaliseForm, OpinionForm, PublicityForm, ResolutionForm, ResubmissionForm
+from registry.pipeline.forms import (
+    FinaliseForm,
+    OpinionForm,
+    PublicityForm,
+    ResolutionForm,
+    ResubmissionForm,
+    WithdrawalForm,
+)
 from registry.pipeline.models import Application, ApplicationStatus, Decision, ObjectionStatus
 from registry.pipeline.schemas import DECISION_NAMES, OBJECTION_NAMES
 from registry.pipeline.services import (
@@ -160,6 +167,29 @@ def record_opinion(application_id: int):
     context = {"heading": f"出具{LEVEL_NAMES[level]}意见", "subject": _who(application),
                "back": _application_url(application_id), "danger": form.decision.data == "reject"}
     return run(Step(form, TEMPLATE, context, lines, apply, _application_url(application_id)))
+
+
+@bp.route("/applications/<int:application_id>/withdrawal", methods=["GET", "POST"])
+@requires(Action.WRITE)
+def withdraw_application(application_id: int):
+    """Withdraw an application registered by mistake, before any opinion: previewed, confirmed with a reason."""
+    session, actor, form = get_session(), current_actor(), WithdrawalForm()
+    application = pipeline.get_application(session, actor, application_id)
+    who, batch_id = _who(application), application.batch_id
+
+    def apply() -> str:
+        pipeline.withdraw_application(session, actor=actor, application_id=application_id,
+                                      reason=form.reason.data or "", at=utcnow())
+        return f"已撤回误登记的{who}"
+
+    def lines() -> list[str]:
+        return [f"撤回误登记的{who}：该申请从批次中删除，原内容保留在审计日志中",
+                "不占用任何推荐名额；该申请的推荐意见提醒不再发送",
+                "只能在批次受理期内、尚无任何推荐意见时撤回；已有意见的，请由当前层级出具“不予推荐”意见"]
+
+    context = {"heading": "撤回误登记的申请", "subject": who, "back": _application_url(application_id),
+               "danger": True}
+    return run(Step(form, TEMPLATE, context, lines, apply, url_for("pages.batch", batch_id=batch_id)))
 
 
 @bp.route("/applications/<int:application_id>/resubmission", methods=["GET", "POST"])

@@ -31,6 +31,7 @@ from registry.pipeline.applications import (
     quota_usage,
     record_opinion,
     resubmit,
+    withdraw_application,
 )
 from registry.pipeline.batches import (
     FinalisePlan,
@@ -67,6 +68,7 @@ __all__ = [
     "FinalisePlan", "OpinionPlan", "PublicityPlan", "QuotaSlot", "ResolutionPlan", "ResubmissionPlan", "Settlement",
     "acting_level", "add_candidate", "apply", "chain_for", "create_batch", "enterprise_verdicts", "facts_for", "file_objection",
     "finalise_batch", "get_application", "get_batch", "get_objection", "get_pool", "held_slots", "judge",
+    "withdraw_application",
     "plan_finalise", "plan_opinion", "plan_publicity", "plan_resolution", "plan_resubmission", "pool_members",
     "pool_verdicts", "rerun_pool",
     "public_view", "quota_holders", "quota_usage", "record_opinion", "remove_candidate", "resolve_objection",

@@ -96,3 +96,16 @@ class NameList(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     applied_at: Mapped[datetime | None]
     applied_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+
+
+class SavedFilter(Base):
+    """A roster filter a user saved under a name (保存的筛选): theirs alone, applied as the roster's query string."""
+
+    __tablename__ = "saved_filters"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+    #: the roster's query string (q, region, tier, status, expiring_within_days, as_of, sort), as validated
+    query: Mapped[str] = mapped_column(sa.String(1000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (sa.UniqueConstraint("user_id", "name"),)

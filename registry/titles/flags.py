@@ -34,6 +34,21 @@ def mark_review_ineligible(session: Session, *, actor: Actor, cert: Certificatio
     return True
 
 
+def restore_review_eligibility(session: Session, *, actor: Actor, cert: Certification, cause: str,
+                               at: datetime, note: str) -> bool:
+    """Give a live title back the review eligibility it lost for `cause` when that cause is gone (the late or
+    missing report it was lost for was a mistaken entry, corrected or withdrawn); return whether it changed."""
+    if cert.review_eligible or cert.review_ineligible_cause != cause or cert.status not in LIVE:
+        return False
+    changes = audit.diff(cert, {"review_eligible": True, "review_ineligible_cause": None})
+    cert.updated_at = at
+    session.flush()
+    audit.record(session, actor=actor, action="certification.review_eligibility_restored",
+                 entity_type="certification", entity_id=cert.id, enterprise_id=cert.enterprise_id,
+                 region_code=cert.region_code, changes=changes, at=at, why=audit.Why(reason_code=cause, note=note))
+    return True
+
+
 def holdings_of(certs: list[Certification]) -> list[Holding]:
     """Describe an enterprise's titles for the eligibility rules."""
     return [Holding(c.tier, c.valid_from, c.valid_until, c.ended_on) for c in certs]

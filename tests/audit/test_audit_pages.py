@@ -17,8 +17,7 @@ from registry.audit.models import AuditEvent
 from registry.enterprises.services import update_enterprise
 from tests.conftest import NOW, officer_of
 from tests.factories import make_enterprise
-from tests.web.fixtures import csrf_from
-from tests.web.pages import hidden_fields, page, unlabelled
+from tests.web.pages import edit_enterprise, hidden_fields, page, unlabelled
 
 IP = "10.1.2.3"
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -38,9 +37,9 @@ def edited(login_as, ent, session):
     """An officer of 台州 changes the contact e-mail through the enterprise page's form, from IP."""
     officer = login_as("officer", "331000")
     html = page(officer, f"/enterprises/{ent.id}")
-    data = {"csrf_token": csrf_from(html), "edit-version": hidden_fields(html)["edit-version"], "edit-name": ent.name,
+    data = {"edit-version": hidden_fields(html)["edit-version"], "edit-name": ent.name,
             "edit-uscc": ent.uscc, "edit-region_code": ent.region_code, "edit-contact_email": "new@mould.cn"}
-    done = officer.post(f"/enterprises/{ent.id}", data=data, environ_base={"REMOTE_ADDR": IP})
+    _, done = edit_enterprise(officer, ent.id, data, environ_base={"REMOTE_ADDR": IP})
     assert done.status_code == 302
     return session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "enterprise.updated",
                                                        AuditEvent.enterprise_id == ent.id)).one()

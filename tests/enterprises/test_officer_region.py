@@ -9,7 +9,7 @@ from registry.enterprises.services import register_enterprise
 from tests.conftest import NOW
 from tests.factories import make_enterprise, make_uscc
 from tests.web.fixtures import csrf_from
-from tests.web.pages import hidden_fields
+from tests.web.pages import edit_enterprise, hidden_fields
 
 
 @pytest.fixture
@@ -67,7 +67,7 @@ def test_the_page_offers_only_the_regions_officers_and_refuses_another(login_as,
             "edit-uscc": ent.uscc, "edit-region_code": ent.region_code}
     refused = client.post(f"/enterprises/{ent.id}", data={**form, "edit-officer_id": str(people["hz"].id)})
     assert refused.status_code == 422 and "服务专员须为企业所在地区" in refused.get_data(as_text=True)
-    saved = client.post(f"/enterprises/{ent.id}", data={**form, "edit-officer_id": str(people["tz"].id)})
+    _, saved = edit_enterprise(client, ent.id, {**form, "edit-officer_id": str(people["tz"].id)})
     assert saved.status_code == 302
     session.refresh(ent)
     assert ent.officer_id == people["tz"].id

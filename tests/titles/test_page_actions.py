@@ -19,7 +19,7 @@ from registry.titles.models import Ban, Certification
 from tests.conftest import NOW, d
 from tests.factories import grant, make_enterprise, report
 from tests.web.fixtures import csrf_from
-from tests.web.pages import page, post, submit, submit_as_browser
+from tests.web.pages import edit_enterprise, page, post, submit, submit_as_browser
 
 
 @pytest.fixture
@@ -207,9 +207,9 @@ def edit_data(enterprise, **changes):
 def test_edit_saves_with_the_current_version(officer, ent, session):
     bad = post(officer, f"/enterprises/{ent.id}", edit_data(ent, contact_email="not-an-address"))
     assert bad.status_code == 422 and "邮箱地址格式不正确" in bad.get_data(as_text=True)
-    response = post(officer, f"/enterprises/{ent.id}",
-                    edit_data(ent, name="台州精密模具股份有限公司", contact_email="wang@mould.cn"))
-    assert response.status_code == 302
+    preview, response = edit_enterprise(officer, ent.id,
+                                        edit_data(ent, name="台州精密模具股份有限公司", contact_email="wang@mould.cn"))
+    assert "台州精密模具股份有限公司" in preview and response.status_code == 302
     session.expire_all()
     saved = session.get(Enterprise, ent.id)
     assert (saved.name, saved.contact_email, saved.version) == ("台州精密模具股份有限公司", "wang@mould.cn", 2)

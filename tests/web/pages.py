@@ -118,3 +118,18 @@ def submit_as_browser(client: FlaskClient, url: str, changes: dict[str, object])
     assert first.status_code == 200 and "请确认" in text, (first.status_code, text[:2000])
     second = client.post(url, data={"csrf_token": csrf_from(text), "confirmed": "1", **values})
     return text, second
+
+
+def edit_enterprise(client: FlaskClient, enterprise_id: int, data: dict[str, object], *, reason: str = "原登记有误",
+                    environ_base: dict[str, str] | None = None) -> tuple[str, TestResponse]:
+    """Submit the enterprise page's 修改基本信息 form the way a browser does: the form, then the preview of the
+    changes (asserted), then 确认保存 with the reason; return (preview HTML, final response)."""
+    url = f"/enterprises/{enterprise_id}"
+    html = page(client, url)
+    values = {k: str(v) for k, v in data.items() if k != "csrf_token"}
+    first = client.post(url, data={"csrf_token": csrf_from(html), **values}, environ_base=environ_base or {})
+    text = first.get_data(as_text=True)
+    assert first.status_code == 200 and "请确认：修改基本信息" in text, (first.status_code, text[:2000])
+    second = client.post(url, data={"csrf_token": csrf_from(text), **values, "confirmed": "1", "reason": reason},
+                         environ_base=environ_base or {})
+    return text, second

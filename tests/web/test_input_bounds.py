@@ -16,7 +16,7 @@ from registry.enterprises.models import AnnualReport, Enterprise
 from registry.platform.bounds import MAX_PAGE
 from registry.web.api import MAX_JSON_DEPTH
 from tests.factories import make_enterprise, make_uscc
-from tests.web.pages import page, post
+from tests.web.pages import edit_enterprise, page, post
 
 INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u202e\u2066\x00\x07"
 
@@ -183,7 +183,7 @@ def test_edit_form_refuses_an_invisible_name_and_cleans_a_visible_one(officer, e
     assert bad.status_code == 422 and "此项必填" in bad.get_data(as_text=True)
     huge_version = post(officer, f"/enterprises/{ent.id}", edit_data(ent, version=str(2**63)))
     assert huge_version.status_code == 422
-    ok = post(officer, f"/enterprises/{ent.id}", edit_data(ent, name="台州\u200b精密\u202e模具股份有限公司"))
+    _, ok = edit_enterprise(officer, ent.id, edit_data(ent, name="台州\u200b精密\u202e模具股份有限公司"))
     assert ok.status_code == 302
     session.expire_all()
     assert session.get(Enterprise, ent.id).name == "台州精密模具股份有限公司"

@@ -39,7 +39,8 @@ from registry.regions.reference import sync_regions
 from tests.conftest import ROOT, backends, fresh_database
 from tests.factories import make_enterprise
 from tests.roster.files import roster_rows, xlsx
-from tests.web.fixtures import PASSWORD, csrf_from, login
+from tests.web.fixtures import PASSWORD, login
+from tests.web.pages import edit_enterprise
 from tests.web.pipeline_data import candidate
 
 EXPORT_LINK = re.compile(r'href="([^"]*/exports/roster\.csv[^"]*)"')
@@ -164,7 +165,7 @@ def test_a_write_right_after_a_download_is_saved_at_once(live, name):
 
 
 def test_roster_page_export_then_edit_on_the_page_client(live):
-    """Acceptance: 导出 CSV from the roster page, then edit an enterprise on its page — saved at once."""
+    """Acceptance: 导出 CSV from the roster page, then edit an enterprise on its page — previewed, then saved."""
     roster = live.page.get("/enterprises")
     assert roster.status_code == 200
     link = EXPORT_LINK.search(roster.get_data(as_text=True))
@@ -177,9 +178,8 @@ def test_roster_page_export_then_edit_on_the_page_client(live):
         ent = session.get(Enterprise, live.enterprise_id)
         fields = {"edit-version": ent.version, "edit-name": ent.name, "edit-uscc": ent.uscc,
                   "edit-region_code": ent.region_code, "edit-contact_name": "导出后修改"}
-    form = live.page.get(url).get_data(as_text=True)
     started = time.perf_counter()
-    saved = live.page.post(url, data={"csrf_token": csrf_from(form), **{k: str(v) for k, v in fields.items()}})
+    _, saved = edit_enterprise(live.page, live.enterprise_id, fields, reason="导出后核对更正联系人")
     assert saved.status_code == 302, saved.get_data(as_text=True)[:500]
     assert time.perf_counter() - started < PROMPT
     assert "导****" in live.page.get(url).get_data(as_text=True)  # saved; shown masked (issue 16 §6)

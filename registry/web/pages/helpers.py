@@ -31,9 +31,9 @@ NAV = [
 ]
 
 
-def page_arg() -> int:
-    """The `page` query argument, clamped to 1 … MAX_PAGE (a bookmarked or typed page never errs)."""
-    return min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+def page_arg(name: str = "page") -> int:
+    """The `page` (or `name`) query argument, clamped to 1 … MAX_PAGE (a bookmarked or typed page never errs)."""
+    return min(max(request.args.get(name, 1, type=int), 1), MAX_PAGE)
 
 
 def year_arg(name: str = "year") -> int | None:
