@@ -105,6 +105,10 @@ ENTITY_FIELD_NAMES: dict[tuple[str, str], str] = {
     ("deadline_override", "region_code"): "地区", ("deadline_override", "year"): "年度",
     ("deadline_override", "due_on"): "截止日期", ("deadline_override", "document_no"): "文号",
     ("deadline_override", "note"): "说明", ("deadline_override", "kind"): "截止事项",
+    ("channel_target", "kind"): "渠道类型", ("channel_target", "label"): "名称", ("channel_target", "address"): "地址",
+    ("channel_target", "secret"): "加签密钥", ("channel_target", "include_subregions"): "含下级地区",
+    ("channel_target", "is_active"): "启用", ("inbox_message", "read_at"): "已读时间",
+    ("inbox_message", "count"): "标为已读的消息数",
 }
 ENTITY_NAMES: dict[str, str] = {
     "enterprise": "企业", "certification": "称号", "certification_term": "称号期次",
@@ -112,7 +116,8 @@ ENTITY_NAMES: dict[str, str] = {
     "ban": "禁止申报记录", "user": "用户", "api_token": "API 令牌", "holiday": "节假日调整",
     "holiday_year": "节假日年度", "import": "导入", "reminder": "提醒", "outbox_message": "提醒邮件",
     "audit_event": "审计日志", "pool": "培育库", "pool_member": "培育库成员", "batch": "申报批次", "application": "申报", "objection": "异议",
-    "proposal": "待确认申请", "deadline_override": "截止日期调整",
+    "proposal": "待确认申请", "deadline_override": "截止日期调整", "channel_target": "提醒渠道",
+    "inbox_message": "站内消息",
 }
 ACTION_NAMES: dict[str, str] = {
     "enterprise.created": "登记企业", "enterprise.updated": "修改企业信息",
@@ -127,6 +132,8 @@ ACTION_NAMES: dict[str, str] = {
     "account.proposed": "提出账号变更", "account.approved": "批准账号变更", "account.rejected": "驳回账号变更",
     "proposal.created": "提出待确认事项", "proposal.confirmed": "确认事项（第二人）", "proposal.rejected": "驳回待确认事项",
     "outbox.resent": "重发提醒邮件",
+    "channel.added": "新增提醒渠道", "channel.changed": "修改提醒渠道", "channel.removed": "停用提醒渠道",
+    "inbox.read": "站内消息标为已读",
     "deadline_override.added": "登记截止日期调整", "deadline_override.removed": "删除截止日期调整",
     "user.2fa_enrolled": "绑定双因素认证", "user.2fa_failed": "动态验证码错误", "user.2fa_recovery_used": "使用恢复码登录",
     "user.2fa_reset": "重置双因素认证", "user.2fa_recovery_renewed": "重新生成恢复码",
