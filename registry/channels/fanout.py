@@ -3,14 +3,15 @@
 For each reminder the scan queues (registry/reminders/services.py `queue_due`):
 
 - every **user** it reaches — the enterprise's responsible officer, or the officers of the office whose step
-  is due — gets it in their **inbox** (站内消息, the full text), and on each of their own active channel
+  is due — gets it in their **inbox** (站内消息) and on each of their own active channel
   targets (the channel text, `reminders/templates/emails/channel_reminder.txt`; an officer taking the daily
   digest gets one channel digest instead);
 - every active **office** target whose region is the reminder's (or, with `include_subregions`, above it), or
   the office whose step is due, gets the channel text.
 
 The channel text names the enterprise, the title, the deadline and what to do, never the contact person's
-name, phone or e-mail: a robot's group and a chat platform are not the place for personal information.
+name, phone or e-mail: a robot's group and a chat platform are not the place for personal information, and the
+inbox, a page, shows contacts no more than other pages do (masked until asked for, audited).
 Each delivery is an outbox row under its own dedupe key (`<the e-mail's key>:<channel>:<target id>`), so the
 ledger sends it once whatever reruns, and the inbox row is unique per (user, reminder).
 """

@@ -22,7 +22,9 @@ statement per scan (outbox.MessageBatch).
 
 Recipients, as the kind declares: the enterprise's contact and its responsible officer — or, for a
 reminder about an office's own step (a level's recommendation deadline in a batch), that office's officers; an
-officer who chose a daily digest gets one e-mail listing the day's reminders instead.
+officer who chose a daily digest gets one e-mail listing the day's reminders instead. Every user reached
+also gets the reminder in their 站内消息 and on their own channels, and the offices' channels get it too
+(registry/channels/fanout.py; the channel ledger is registry/channels/ledger.py).
 """
 
 from __future__ import annotations
@@ -245,14 +247,15 @@ def _mail_one(mail: MessageBatch, reminder: Reminder, entry: emails.DueEntry, di
                  subject=text.subject, body=text.body, reminder_id=reminder.id, region_code=reminder.region_code)
     if officer is None:
         return
-    text = emails.reminder(entry, officer, to_officer=True)
-    fan.inbox(officer.id, reminder_id=reminder.id, subject=text.subject, body=text.body,
+    # The inbox shows the text without the contact's details: pages show them masked until asked for (audited).
+    chat = emails.channel_reminder(entry)
+    fan.inbox(officer.id, reminder_id=reminder.id, subject=chat.subject, body=chat.body,
               region_code=reminder.region_code)
     by_mail = bool(officer.email) and officer.email != enterprise.contact_email
     if officer.wants_daily_digest:
         digests[officer].append((reminder, entry, by_mail))
         return
-    chat = emails.channel_reminder(entry)
+    text = emails.reminder(entry, officer, to_officer=True)
     fan.to_user(officer.id, key=f"reminder:{reminder.id}:officer", subject=chat.subject, body=chat.body,
                 reminder_id=reminder.id, region_code=reminder.region_code)
     if by_mail:

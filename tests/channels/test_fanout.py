@@ -44,7 +44,8 @@ def test_a_reminder_reaches_a_fake_dingtalk_robot_with_a_valid_signature_once(se
     for secret in ("王总", "13800138000", "boss@factory.cn"):  # no contact details on a chat platform
         assert secret not in robot_row.body_text and secret not in robot_row.subject
     [entry] = session.scalars(sa.select(InboxMessage)).all()
-    assert entry.user_id == li.id and "王总" in entry.body_text and entry.read_at is None  # the full text, in-app
+    assert entry.user_id == li.id and ent.name in entry.subject and "复核" in entry.body_text and entry.read_at is None
+    assert "王总" not in entry.body_text and "13800138000" not in entry.body_text  # masked on every page: not here
     report = sending.deliver(sessions, channel_settings, clock=lambda: NOW)
     assert (report.sent, report.failed, fake.refused) == (3, 0, [])
     assert len(fake.dingtalk) == 1 and len(fake.wecom) == 2
