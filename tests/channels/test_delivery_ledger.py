@@ -165,3 +165,23 @@ def test_email_rows_are_left_to_the_mail_sender_and_channel_rows_to_this_one(ses
     assert [c.id for c in outbox.claim_batch(session, NOW, 50)] != [row.id]
     assert len(outbox.claim_batch(session, NOW, 50)) == 0  # the mail was claimed once, the delivery never
     assert sending.deliver(sessions, channel_settings, clock=Clock()).sent == 1
+
+
+def test_a_failed_delivery_is_resent_from_the_reminders_api_and_then_delivered_once(session, sessions, fake,
+                                                                                  channel_settings, api_as):
+    target = add_target(session, ChannelKind.DINGTALK, address="no-such-token", secret=ROBOT_SECRET,
+                        region_code="331000")
+    row = queue(session, target)
+    row.region_code = "331002"
+    session.commit()
+    assert sending.deliver(sessions, channel_settings, clock=Clock()).failed == 1
+    client = api_as("officer", "331000")
+    target.address = ROBOT_TOKEN  # the office fixes the robot's token
+    session.commit()
+    answer = client.post(f"/api/v1/outbox/{row.id}/resend")
+    assert answer.status_code == 200 and answer.get_json()["status"] == "pending"
+    assert client.post(f"/api/v1/outbox/{row.id}/resend").status_code == 409  # queued already: not twice
+    clock = Clock()
+    clock.now = reload(session, row).next_attempt_at
+    assert sending.deliver(sessions, channel_settings, clock=clock).sent == 1
+    assert len(fake.dingtalk) == 1 and reload(session, row).status == OutboxStatus.SENT
