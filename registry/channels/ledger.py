@@ -98,11 +98,16 @@ def claim_deliveries(session: Session, now: datetime, settings: ChannelSettings,
     return claimed
 
 
+def recent_attempts(session: Session, target_id: int, now: datetime) -> list[datetime]:
+    """When the target's attempts of the last minute were claimed, oldest first (its rate limit's window)."""
+    return list(session.scalars(sa.select(OutboxMessage.attempted_at).where(
+        OutboxMessage.target_id == target_id, OutboxMessage.attempted_at > now - WINDOW)
+        .order_by(OutboxMessage.attempted_at)))
+
+
 def _claim_for(session: Session, target: ChannelTarget, now: datetime, rate: int, limit: int,
                report: DeliveryReport) -> list[ClaimedDelivery]:
-    recent = list(session.scalars(sa.select(OutboxMessage.attempted_at).where(
-        OutboxMessage.target_id == target.id, OutboxMessage.attempted_at > now - WINDOW)
-        .order_by(OutboxMessage.attempted_at)))
+    recent = recent_attempts(session, target.id, now)
     room = max(rate - len(recent), 0)
     mine = (OutboxMessage.target_id == target.id, OutboxMessage.status == OutboxStatus.PENDING,
             OutboxMessage.next_attempt_at <= now)
