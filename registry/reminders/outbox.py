@@ -125,9 +125,14 @@ class Backlog:
 
 
 def backlog(session: Session, *, now: datetime, alarm_minutes: int, region_code: str | None = None) -> Backlog:
-    """Count the unsent mail (of `region_code`'s subtree, or all) and age its oldest message."""
+    """Count the unsent mail (of `region_code`'s subtree, or all) and age its oldest message.
+
+    E-mail only: the alarm points at the SMTP relay; a chat channel's deliveries wait by design (its rate
+    limit) and those that fail are listed in 待办.
+    """
     query = sa.select(sa.func.count(), sa.func.min(OutboxMessage.created_at)).where(
-        OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
+        OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+        OutboxMessage.channel == OutboxChannel.EMAIL)
     if region_code and region_code != "000000":
         low, high = code_range(region_code)
         query = query.where(OutboxMessage.region_code.between(low, high))

@@ -185,3 +185,13 @@ def test_a_failed_delivery_is_resent_from_the_reminders_api_and_then_delivered_o
     clock.now = reload(session, row).next_attempt_at
     assert sending.deliver(sessions, channel_settings, clock=clock).sent == 1
     assert len(fake.dingtalk) == 1 and reload(session, row).status == OutboxStatus.SENT
+
+
+def test_the_mail_backlog_alarm_counts_e_mail_only(session, fake):
+    target = add_target(session, ChannelKind.WECOM, address=WECOM_KEY, region_code="331000")
+    queue(session, target)
+    later = NOW + timedelta(hours=2)
+    assert outbox.backlog(session, now=later, alarm_minutes=30).count == 0  # a robot's queue is no SMTP trouble
+    outbox.enqueue(session, dedupe_key="mail:1", to_addr="a@b.cn", subject="s", body="b", at=NOW, domain="x.cn")
+    found = outbox.backlog(session, now=later, alarm_minutes=30)
+    assert found.count == 1 and found.alarm
