@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from config.channels import ChannelSettingError, ChannelSettings
 from config.import_limits import ImportLimitError, ImportLimits
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +60,8 @@ class Settings:
     password_history: int = 5
     password_max_age_days: int = 90
     import_limits: ImportLimits = field(default_factory=ImportLimits)  #: REGISTRY_IMPORT_MAX_*
+    #: the delivery channels beside e-mail (config/channels.py): REGISTRY_DINGTALK_URL, REGISTRY_ZZD_* …
+    channels: ChannelSettings = field(default_factory=ChannelSettings)
     #: REGISTRY_2FA_REQUIRED_FOR_ALL: the second factor is mandatory for business roles too (the three
     #: administrator roles always need it)
     second_factor_required_for_all: bool = False
@@ -107,6 +110,10 @@ class Settings:
             import_limits = ImportLimits.from_env(env)
         except ImportLimitError as exc:
             raise SettingsError(str(exc)) from None
+        try:
+            channels = ChannelSettings.from_env(env)
+        except ChannelSettingError as exc:
+            raise SettingsError(str(exc)) from None
         url = env.get("REGISTRY_DATABASE_URL") or cls.database_url
         if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
             url = f"sqlite:///{ROOT / url.removeprefix('sqlite:///')}"  # relative to the project
@@ -142,7 +149,7 @@ class Settings:
             mail_from=env.get("REGISTRY_MAIL_FROM", cls.mail_from),
             policy_dir=Path(env.get("REGISTRY_POLICY_DIR", str(cls.policy_dir))),
             timezone=env.get("REGISTRY_TIMEZONE", cls.timezone),
-            base_url=env.get("REGISTRY_BASE_URL", cls.base_url), import_limits=import_limits,
+            base_url=env.get("REGISTRY_BASE_URL", cls.base_url), import_limits=import_limits, channels=channels,
             trusted_proxies=proxies, outbox_alarm_minutes=alarm, import_heartbeat_minutes=heartbeat,
             **{name: _count(env, f"REGISTRY_{name.upper()}", getattr(cls, name), low=1) for name in _INT_SETTINGS},
             **{name: _count(env, f"REGISTRY_{name.upper()}", getattr(cls, name), low=low, high=high)

@@ -1,4 +1,5 @@
-"""CLI of the jobs (SPEC §3): `scan [--today D] [--dry-run]`, `send-reminders [--limit N]`, `jobs run`."""
+"""CLI of the jobs (SPEC §3): `scan [--today D] [--dry-run]`, `send-reminders [--limit N]`,
+`send-channels [--limit N]`, `jobs run`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from jobs import channels as channel_sender
 from jobs.outbox import drain
 from jobs.scan import ScanReport, scan_once
 from registry.cli.base import DATE, fail, now, today_in
@@ -75,6 +77,17 @@ def send_reminders(limit: int | None) -> None:
              f"SMTP relay unreachable, messages kept for retry: {report.errors[-1]}")
 
 
+@click.command("send-channels")
+@with_appcontext
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="send at most N messages / 最多发送 N 条")
+def send_channels(limit: int | None) -> None:
+    """发送到期的钉钉、企业微信、浙政钉消息一次（按各渠道限速） / deliver the due channel messages once."""
+    settings = current_app.config["REGISTRY"]
+    report = channel_sender.drain(current_app.extensions["registry.sessionmaker"], settings.channels, clock=now,
+                                  today=today_in(settings.timezone), limit=limit)
+    click.echo(str(report))
+
+
 jobs_group = AppGroup("jobs", help="定时任务进程 / the scheduler process.")
 
 
@@ -90,4 +103,4 @@ def jobs_run() -> None:
     sys.exit(run(ctx))
 
 
-COMMANDS = (scan, send_reminders, jobs_group)
+COMMANDS = (scan, send_reminders, send_channels, jobs_group)

@@ -23,6 +23,8 @@ class JobSpec:
 JOBS: tuple[JobSpec, ...] = (
     JobSpec("daily-scan", tasks.daily_scan, "cron", {"hour": 1, "minute": 0}, "每日扫描 / daily scan"),
     JobSpec("send-outbox", tasks.send_outbox, "interval", {"minutes": 2}, "发送邮件 / outbox sender"),
+    JobSpec("send-channels", tasks.send_channels, "interval", {"minutes": 1},
+            "发送钉钉、企业微信、浙政钉消息 / channel sender"),
     JobSpec("officer-digest", tasks.officer_digest, "cron", {"day_of_week": "mon", "hour": 8, "minute": 0},
             "业务人员周报 / weekly officer digest"),
     JobSpec("import-reaper", tasks.reap_imports, "interval", {"minutes": 1},

@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
+from jobs import channels as channel_sender
 from jobs.digests import watchdog_once, weekly_digest_once
 from jobs.imports import Executor
 from jobs.outbox import drain
@@ -51,6 +52,12 @@ def send_outbox(ctx: JobContext) -> None:
     """Send the e-mails that are due."""
     report = drain(ctx.sessions, ctx.settings, clock=utcnow, today=ctx.today())
     log.info("outbox: %s", report)
+
+
+def send_channels(ctx: JobContext) -> None:
+    """Deliver the due DingTalk, WeCom and 浙政钉 messages within each target's rate limit."""
+    report = channel_sender.drain(ctx.sessions, ctx.settings.channels, clock=utcnow, today=ctx.today())
+    log.info("channels: %s", report)
 
 
 def officer_digest(ctx: JobContext) -> None:

@@ -12,6 +12,8 @@ from registry.accounts import api as accounts_api
 from registry.accounts import pages as accounts_pages
 from registry.audit import api as audit_api
 from registry.audit import pages as audit_pages
+from registry.channels import api as channels_api
+from registry.channels import pages as channels_pages
 from registry.dashboard import pages as dashboard_pages
 from registry.enterprises import api as enterprises_api
 from registry.enterprises import pages as enterprises_pages
@@ -33,6 +35,6 @@ from registry.titles import pages as titles_pages
 from registry.todo import pages as todo_pages
 from registry.web.api import meta
 
-MODULES = (printing_pages, accounts_api, accounts_pages, second_factor_pages, security_pages, admin_api, admin_pages, proposals_api, proposals_pages, audit_api, audit_pages, dashboard_pages, enterprises_api, enterprises_pages,
+MODULES = (printing_pages, accounts_api, accounts_pages, second_factor_pages, security_pages, admin_api, admin_pages, proposals_api, proposals_pages, audit_api, audit_pages, channels_api, channels_pages, dashboard_pages, enterprises_api, enterprises_pages,
            report_pages, api_batches, api_pools, page_actions, page_board, pipeline_pages, policies_api, policies_pages, reminders_api,
            reminders_pages, roster_api, import_pages, api_namelists, namelist_pages, roster_pages, titles_api, titles_pages, todo_pages, meta)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from registry.accounts import models as accounts
 from registry.audit import models as audit
+from registry.channels import models as channels
 from registry.enterprises import models as enterprises
 from registry.pipeline import models as pipeline
 from registry.platform.db import Base
@@ -20,7 +21,7 @@ from registry.roster import models as roster
 from registry.runs import models as runs
 from registry.titles import models as titles
 
-FEATURE_MODELS = (accounts, audit, enterprises, runs, pipeline, policies, proposals, regions, reminders, roster, titles)
+FEATURE_MODELS = (accounts, audit, channels, enterprises, runs, pipeline, policies, proposals, regions, reminders, roster, titles)
 metadata = Base.metadata
 
 __all__ = ["FEATURE_MODELS", "Base", "metadata"]

@@ -29,6 +29,7 @@ AUDITED_TABLES = {
     "certification_terms": "certification_term", "certification_events": "certification_event",
     "annual_reports": "annual_report", "change_reports": "change_report", "bans": "ban",
     "users": "user", "api_tokens": "api_token", "deadline_overrides": "deadline_override",
+    "channel_targets": "channel_target",
 }
 IMMUTABLE_TABLES = frozenset({"audit_events", "audit_chain_head"})
 _TEXT_DML = re.compile(r"\b(?:UPDATE|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)\s+(?:ONLY\s+)?[\"`\[]?(\w+)",

@@ -113,6 +113,10 @@ ENTITY_FIELD_NAMES: dict[tuple[str, str], str] = {
     ("name_list", "granted"): "授予称号数", ("name_list", "created"): "新建企业数", ("name_list", "skipped"): "跳过行数",
     ("name_list", "counts"): "匹配情况",
     ("saved_filter", "name"): "筛选名称", ("saved_filter", "query"): "筛选条件",
+    ("channel_target", "kind"): "渠道类型", ("channel_target", "label"): "名称", ("channel_target", "address"): "地址",
+    ("channel_target", "secret"): "加签密钥", ("channel_target", "include_subregions"): "含下级地区",
+    ("channel_target", "is_active"): "启用", ("inbox_message", "read_at"): "已读时间",
+    ("inbox_message", "count"): "标为已读的消息数",
 }
 ENTITY_NAMES: dict[str, str] = {
     "enterprise": "企业", "certification": "称号", "certification_term": "称号期次",
@@ -121,6 +125,7 @@ ENTITY_NAMES: dict[str, str] = {
     "holiday_year": "节假日年度", "import": "导入", "reminder": "提醒", "outbox_message": "提醒邮件",
     "audit_event": "审计日志", "pool": "培育库", "pool_member": "培育库成员", "batch": "申报批次", "application": "申报", "objection": "异议",
     "proposal": "待确认申请", "deadline_override": "截止日期调整", "name_list": "公告名单", "saved_filter": "保存的筛选",
+    "channel_target": "提醒渠道", "inbox_message": "站内消息",
 }
 ACTION_NAMES: dict[str, str] = {
     "enterprise.created": "登记企业", "enterprise.updated": "修改企业信息",
@@ -137,6 +142,8 @@ ACTION_NAMES: dict[str, str] = {
     "account.proposed": "提出账号变更", "account.approved": "批准账号变更", "account.rejected": "驳回账号变更",
     "proposal.created": "提出待确认事项", "proposal.confirmed": "确认事项（第二人）", "proposal.rejected": "驳回待确认事项",
     "outbox.resent": "重发提醒邮件",
+    "channel.added": "新增提醒渠道", "channel.changed": "修改提醒渠道", "channel.removed": "停用提醒渠道",
+    "inbox.read": "站内消息标为已读",
     "deadline_override.added": "登记截止日期调整", "deadline_override.removed": "删除截止日期调整",
     "name_list.uploaded": "上传公告名单（待核对）", "name_list.applied": "确认公告名单",
     "name_list.discarded": "放弃公告名单",

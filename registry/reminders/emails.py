@@ -71,6 +71,16 @@ def reminder(entry: DueEntry, officer: User | None, *, to_officer: bool) -> Rend
                   officer=officer, to_officer=to_officer)
 
 
+def channel_reminder(entry: DueEntry) -> Rendered:
+    """One reminder for a chat channel (a robot's group, a 浙政钉 work notice): no contact person's details."""
+    return render("channel_reminder.txt", item=entry.item, enterprise=entry.enterprise, days=entry.days)
+
+
+def channel_digest(entries: Sequence[DueEntry], today: date) -> Rendered:
+    """An officer's reminders of the day as one chat message: no contact person's details."""
+    return render("channel_digest.txt", entries=entries, today=today)
+
+
 def office_reminder(entry: DueEntry, officer: User) -> Rendered:
     """A reminder of an office's own step (a level's opinion in a batch) to one of its officers."""
     return render("office_reminder.txt", item=entry.item, enterprise=entry.enterprise, days=entry.days,

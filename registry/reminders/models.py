@@ -54,8 +54,23 @@ class OutboxStatus(StrEnum):
 
 
 
+class OutboxChannel(StrEnum):
+    """How an outbox row is delivered (issue 18 §8): one row per message × channel target."""
+
+    EMAIL = "email"
+    DINGTALK = "dingtalk"  #: a DingTalk custom robot (signed webhook)
+    WECOM = "wecom"  #: a WeCom (企业微信/政务微信) group robot
+    ZZD = "zzd"  #: a 浙政钉 work notice
+
+
+
 class OutboxMessage(Base):
-    """A rendered e-mail waiting to be sent; written in the same transaction as its cause."""
+    """A rendered message waiting to be sent; written in the same transaction as its cause.
+
+    E-mail rows carry the address in `to_addr`; the other channels name their target
+    (registry/channels/models.py `ChannelTarget`, whose secrets are encrypted) in `target_id` and
+    keep only its label in `to_addr`.
+    """
 
     __tablename__ = "outbox_messages"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -73,5 +88,11 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
-    __table_args__ = (sa.Index("ix_outbox_messages_status_next", "status", "next_attempt_at"),)
+    channel: Mapped[OutboxChannel] = mapped_column(str_enum(OutboxChannel, "outbox_channel", length=16),
+                                                   default=OutboxChannel.EMAIL, server_default="email")
+    target_id: Mapped[int | None] = mapped_column(sa.ForeignKey("channel_targets.id"))
+    #: when the last attempt was claimed: a robot's rate limit counts the attempts of the last minute
+    attempted_at: Mapped[datetime | None]
+    __table_args__ = (sa.Index("ix_outbox_messages_status_next", "status", "next_attempt_at"),
+                      sa.Index("ix_outbox_messages_target_attempted", "target_id", "attempted_at"))
 

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from registry.domain.regions import code_range
 from registry.platform.mail import ConnectionFailed, MailError, RelayDown
 from registry.platform.sqlutil import insert_ignore
-from registry.reminders.models import OutboxMessage, OutboxStatus
+from registry.reminders.models import OutboxChannel, OutboxMessage, OutboxStatus
 
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(minutes=1)
@@ -59,10 +59,12 @@ def mail_domain(mail_from: str) -> str:
 
 
 def _row(*, dedupe_key: str, to_addr: str, subject: str, body: str, at: datetime, domain: str,
-         reminder_id: int | None = None, region_code: str | None = None) -> dict[str, object]:
+         reminder_id: int | None = None, region_code: str | None = None, channel: str = OutboxChannel.EMAIL.value,
+         target_id: int | None = None) -> dict[str, object]:
     return {"dedupe_key": dedupe_key, "message_id": message_id(dedupe_key, domain), "reminder_id": reminder_id,
             "region_code": region_code, "to_addr": to_addr, "subject": subject, "body_text": body,
-            "status": OutboxStatus.PENDING.value, "attempts": 0, "next_attempt_at": at, "created_at": at}
+            "status": OutboxStatus.PENDING.value, "attempts": 0, "next_attempt_at": at, "created_at": at,
+            "channel": str(channel), "target_id": target_id}
 
 
 def enqueue(session: Session, *, dedupe_key: str, to_addr: str, subject: str, body: str, at: datetime,
@@ -84,10 +86,12 @@ class MessageBatch:
         self.rows: list[dict[str, object]] = []
 
     def add(self, *, dedupe_key: str, to_addr: str, subject: str, body: str, reminder_id: int | None = None,
-            region_code: str | None = None) -> None:
-        """Set a rendered message aside for `flush`."""
+            region_code: str | None = None, channel: str = OutboxChannel.EMAIL.value,
+            target_id: int | None = None) -> None:
+        """Set a rendered message aside for `flush` (an e-mail, or a delivery to a channel target)."""
         self.rows.append(_row(dedupe_key=dedupe_key, to_addr=to_addr, subject=subject, body=body, at=self.at,
-                              domain=self.domain, reminder_id=reminder_id, region_code=region_code))
+                              domain=self.domain, reminder_id=reminder_id, region_code=region_code,
+                              channel=channel, target_id=target_id))
 
     def flush(self) -> int:
         """Queue the messages set aside, in order, each once per dedupe key; return how many were new."""
@@ -121,9 +125,14 @@ class Backlog:
 
 
 def backlog(session: Session, *, now: datetime, alarm_minutes: int, region_code: str | None = None) -> Backlog:
-    """Count the unsent mail (of `region_code`'s subtree, or all) and age its oldest message."""
+    """Count the unsent mail (of `region_code`'s subtree, or all) and age its oldest message.
+
+    E-mail only: the alarm points at the SMTP relay; a chat channel's deliveries wait by design (its rate
+    limit) and those that fail are listed in 待办.
+    """
     query = sa.select(sa.func.count(), sa.func.min(OutboxMessage.created_at)).where(
-        OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)))
+        OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+        OutboxMessage.channel == OutboxChannel.EMAIL)
     if region_code and region_code != "000000":
         low, high = code_range(region_code)
         query = query.where(OutboxMessage.region_code.between(low, high))
@@ -180,9 +189,14 @@ def release_expired(session: Session, now: datetime) -> int:
 
 
 def claim_batch(session: Session, now: datetime, limit: int) -> list[Claimed]:
-    """Claim up to `limit` due messages: status sending, a lease, one more attempt."""
+    """Claim up to `limit` due e-mails: status sending, a lease, one more attempt.
+
+    Only e-mail: the other channels are claimed by `registry.channels.ledger.claim_deliveries`, target by
+    target within each target's rate limit.
+    """
     candidates = (sa.select(OutboxMessage.id).where(
-        OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now)
+        OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now,
+        OutboxMessage.channel == OutboxChannel.EMAIL)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
         .with_for_update(skip_locked=True))  # renders nothing on SQLite: the CAS below decides
     ids = list(session.scalars(candidates))

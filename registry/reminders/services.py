@@ -22,7 +22,9 @@ statement per scan (outbox.MessageBatch).
 
 Recipients, as the kind declares: the enterprise's contact and its responsible officer — or, for a
 reminder about an office's own step (a level's recommendation deadline in a batch), that office's officers; an
-officer who chose a daily digest gets one e-mail listing the day's reminders instead.
+officer who chose a daily digest gets one e-mail listing the day's reminders instead. Every user reached
+also gets the reminder in their 站内消息 and on their own channels, and the offices' channels get it too
+(registry/channels/fanout.py; the channel ledger is registry/channels/ledger.py).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from registry.accounts.models import User
+from registry.channels.fanout import Fanout
 from registry.domain.actors import Role
 from registry.enterprises.models import Enterprise
 from registry.platform.sqlutil import insert_ignore
@@ -47,7 +50,8 @@ from registry.reminders.outbox import MessageBatch
 
 IN_SLICE = 10_000  #: ids per IN (...) list
 Key = tuple[str, int, str, date]  #: (subject_type, subject_id, kind, reference_on)
-Digests = dict[User, list[tuple[Reminder, emails.DueEntry]]]  #: the day's reminders per officer taking a digest
+#: the day's reminders per officer taking a digest, each with whether the digest e-mail lists it
+Digests = dict[User, list[tuple[Reminder, emails.DueEntry, bool]]]
 RowKey = tuple[str, int, str, int, date]  #: the ledger's unique key
 
 
@@ -192,20 +196,26 @@ def queue_due(session: Session, items: dict[Key, dd.DueItem], today: date, at: d
     enterprises = _enterprises(session, {r.enterprise_id for r in send})
     digests: Digests = defaultdict(list)
     offices, mail = _Offices(session), MessageBatch(session, at=at, domain=domain)
+    fan = Fanout(session, mail, at)
     for reminder in send:
         item = items[(reminder.subject_type, reminder.subject_id, reminder.kind, reminder.reference_on)]
         entry = emails.DueEntry(item, enterprises[reminder.enterprise_id], (item.reference_on - today).days)
         report.queued += 1
         report.lines.append(f"提醒 #{reminder.id} {entry.enterprise.name}：{item.what}（{item.reference_on}，"
                             f"{emails.days_phrase(entry.days)}）")
-        if kinds.get(item.kind).recipients == kinds.OFFICE:
-            _mail_office(mail, reminder, entry, offices(item.office_code) if item.office_code else [], digests)
+        office = kinds.get(item.kind).recipients == kinds.OFFICE
+        chat = emails.channel_reminder(entry)
+        fan.to_offices(reminder_id=reminder.id, region_code=reminder.region_code,
+                       office_code=item.office_code if office else None, subject=chat.subject, body=chat.body)
+        if office:
+            _mail_office(mail, reminder, entry, offices(item.office_code) if item.office_code else [], digests, fan)
         else:
-            _mail_one(mail, reminder, entry, digests)
+            _mail_one(mail, reminder, entry, digests, fan)
     for officer, batch in digests.items():
-        _mail_digest(mail, officer, batch, today)
+        _mail_digest(mail, officer, batch, today, fan)
     _set_status(session, [r.id for r in send], status=ReminderStatus.QUEUED, queued_at=at)  # before their mail
     report.messages += mail.flush()
+    fan.flush()
     session.flush()
 
 
@@ -221,25 +231,36 @@ def _enterprises(session: Session, ids: set[int]) -> dict[int, Enterprise]:
 
 
 def _officer(enterprise: Enterprise) -> User | None:
+    """The enterprise's responsible officer when active (an e-mail address or not)."""
     officer = enterprise.officer
-    return officer if officer is not None and officer.is_active and officer.email else None
+    return officer if officer is not None and officer.is_active else None
 
 
-def _mail_one(mail: MessageBatch, reminder: Reminder, entry: emails.DueEntry, digests: Digests) -> None:
-    """Queue the enterprise's mail and the officer's (or set it aside for the digest)."""
+def _mail_one(mail: MessageBatch, reminder: Reminder, entry: emails.DueEntry, digests: Digests,
+              fan: Fanout) -> None:
+    """Queue the enterprise's mail and the officer's (or set it aside for the digest), and the officer's channels."""
     enterprise, officer = entry.enterprise, _officer(entry.enterprise)
+    mailed = officer if officer is not None and officer.email else None  # the one the mail names
     if enterprise.contact_email:
-        text = emails.reminder(entry, officer, to_officer=False)
+        text = emails.reminder(entry, mailed, to_officer=False)
         mail.add(dedupe_key=f"reminder:{reminder.id}:enterprise", to_addr=enterprise.contact_email,
                  subject=text.subject, body=text.body, reminder_id=reminder.id, region_code=reminder.region_code)
-    if officer is None or officer.email == enterprise.contact_email:
+    if officer is None:
         return
+    # The inbox shows the text without the contact's details: pages show them masked until asked for (audited).
+    chat = emails.channel_reminder(entry)
+    fan.inbox(officer.id, reminder_id=reminder.id, subject=chat.subject, body=chat.body,
+              region_code=reminder.region_code)
+    by_mail = bool(officer.email) and officer.email != enterprise.contact_email
     if officer.wants_daily_digest:
-        digests[officer].append((reminder, entry))
+        digests[officer].append((reminder, entry, by_mail))
         return
     text = emails.reminder(entry, officer, to_officer=True)
-    mail.add(dedupe_key=f"reminder:{reminder.id}:officer", to_addr=officer.email, subject=text.subject,
-             body=text.body, reminder_id=reminder.id, region_code=reminder.region_code)
+    fan.to_user(officer.id, key=f"reminder:{reminder.id}:officer", subject=chat.subject, body=chat.body,
+                reminder_id=reminder.id, region_code=reminder.region_code)
+    if by_mail:
+        mail.add(dedupe_key=f"reminder:{reminder.id}:officer", to_addr=officer.email, subject=text.subject,
+                 body=text.body, reminder_id=reminder.id, region_code=reminder.region_code)
 
 
 class _Offices:
@@ -251,25 +272,38 @@ class _Offices:
     def __call__(self, code: str) -> list[User]:
         if code not in self.seen:
             self.seen[code] = list(self.session.scalars(sa.select(User).where(
-                User.region_code == code, User.is_active.is_(True), User.role.in_([Role.OFFICER, Role.ADMIN]),
-                User.email != "").order_by(User.id)))
+                User.region_code == code, User.is_active.is_(True), User.role.in_([Role.OFFICER, Role.ADMIN]))
+                .order_by(User.id)))
         return self.seen[code]
 
 
 def _mail_office(mail: MessageBatch, reminder: Reminder, entry: emails.DueEntry, officers: list[User],
-                 digests: Digests) -> None:
+                 digests: Digests, fan: Fanout) -> None:
     """Queue a reminder about an office's own step (a level's opinion) to that office's officers."""
+    chat = emails.channel_reminder(entry)
     for officer in officers:
-        if officer.wants_daily_digest:
-            digests[officer].append((reminder, entry))
-            continue
         text = emails.office_reminder(entry, officer)
-        mail.add(dedupe_key=f"reminder:{reminder.id}:user:{officer.id}", to_addr=officer.email,
-                 subject=text.subject, body=text.body, reminder_id=reminder.id, region_code=reminder.region_code)
+        fan.inbox(officer.id, reminder_id=reminder.id, subject=text.subject, body=text.body,
+                  region_code=reminder.region_code)
+        if officer.wants_daily_digest:
+            digests[officer].append((reminder, entry, bool(officer.email)))
+            continue
+        fan.to_user(officer.id, key=f"reminder:{reminder.id}:user:{officer.id}", subject=chat.subject,
+                    body=chat.body, reminder_id=reminder.id, region_code=reminder.region_code)
+        if officer.email:
+            mail.add(dedupe_key=f"reminder:{reminder.id}:user:{officer.id}", to_addr=officer.email,
+                     subject=text.subject, body=text.body, reminder_id=reminder.id, region_code=reminder.region_code)
 
 
-def _mail_digest(mail: MessageBatch, officer: User, batch: list[tuple[Reminder, emails.DueEntry]], today: date) -> None:
-    text = emails.daily_digest(officer, [entry for _, entry in batch], today)
-    first = min(reminder.id for reminder, _ in batch)  # each reminder is queued once: a unique key
-    mail.add(dedupe_key=f"digest:{officer.id}:{today}:{first}", to_addr=officer.email, subject=text.subject,
-             body=text.body, region_code=officer.region_code)
+def _mail_digest(mail: MessageBatch, officer: User, batch: list[tuple[Reminder, emails.DueEntry, bool]], today: date,
+                 fan: Fanout) -> None:
+    mailed = [(reminder, entry) for reminder, entry, by_mail in batch if by_mail]
+    if mailed:
+        text = emails.daily_digest(officer, [entry for _, entry in mailed], today)
+        first = min(reminder.id for reminder, _ in mailed)  # each reminder is queued once: a unique key
+        mail.add(dedupe_key=f"digest:{officer.id}:{today}:{first}", to_addr=officer.email, subject=text.subject,
+                 body=text.body, region_code=officer.region_code)
+    chat = emails.channel_digest([entry for _, entry, _ in batch], today)
+    first = min(reminder.id for reminder, _, _ in batch)
+    fan.to_user(officer.id, key=f"digest:{officer.id}:{today}:{first}", subject=chat.subject, body=chat.body,
+                reminder_id=None, region_code=officer.region_code)

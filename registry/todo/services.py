@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from registry.channels.models import CHANNEL_NAMES
 from registry.domain.actors import Action, Actor, can
 from registry.domain.lifecycle import Status
 from registry.enterprises.models import Enterprise
@@ -127,12 +128,17 @@ def _objections(session: Session, actor: Actor) -> list[TodoItem]:
 
 
 def _failed_mail(session: Session) -> list[TodoItem]:
-    count = session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.status == OutboxStatus.FAILED)) or 0
-    if not count:
+    rows = session.execute(sa.select(OutboxMessage.channel, sa.func.count()).where(
+        OutboxMessage.status == OutboxStatus.FAILED).group_by(OutboxMessage.channel)).all()
+    counts = {str(getattr(channel, "value", channel)): n for channel, n in rows}
+    if not counts:
         return []
-    return [TodoItem("mail", f"{count} 封提醒邮件发送失败", "请在提醒页面查看原因并重新发送。", None,
-                     "pages.reminders", {"status": "failed"})]
+    if set(counts) == {"email"}:
+        return [TodoItem("mail", f"{counts['email']} 封提醒邮件发送失败", "请在提醒页面查看原因并重新发送。", None,
+                         "pages.reminders", {"status": "failed"})]
+    parts = "，".join(f"{CHANNEL_NAMES.get(c, c)} {n}" for c, n in sorted(counts.items()))
+    return [TodoItem("mail", f"{sum(counts.values())} 条提醒发送失败（{parts}）",
+                     "请在提醒页面查看原因，核对渠道设置后重新发送。", None, "pages.reminders", {"status": "failed"})]
 
 
 def _imports(session: Session, actor: Actor) -> list[TodoItem]:

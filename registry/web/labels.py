@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, g
 
 from registry.accounts.models import User
+from registry.channels import ledger as channel_ledger
 from registry.domain.criteria_report import VERDICT_NAMES as _VERDICTS
 from registry.domain.lifecycle import STATUS_NAMES
 from registry.domain.text import plain_source
@@ -31,7 +32,7 @@ from registry.titles.flags import CAUSE_NAMES
 
 #: the scheduled jobs by name (the dashboard's health table, the trail's "定时任务" actors)
 JOB_NAMES = {jobruns.SCAN: "每日扫描", outbox.SENDER: "发送提醒邮件", digests.DIGEST: "每周汇总邮件",
-             digests.WATCHDOG: "运行监控", "import": "后台导入"}
+             digests.WATCHDOG: "运行监控", "import": "后台导入", channel_ledger.SENDER: "发送钉钉、企业微信、浙政钉消息"}
 
 #: CLI commands whose actions reach the trail
 COMMAND_NAMES = {"seed-demo": "生成演示数据", "import": "命令行导入", "create-user": "创建用户",

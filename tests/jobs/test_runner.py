@@ -31,13 +31,14 @@ def test_scheduler_has_every_job_with_explicit_ids_triggers_and_safe_defaults(se
     scheduler = build_scheduler(ctx)
     assert scheduler.timezone == SHANGHAI and not scheduler.running
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"daily-scan", "send-outbox", "officer-digest", "watchdog", "import-reaper"}
+    assert set(jobs) == {"daily-scan", "send-outbox", "send-channels", "officer-digest", "watchdog", "import-reaper"}
     for job in jobs.values():
         assert (job.coalesce, job.max_instances, job.misfire_grace_time) == (True, 1, 6 * 3600)
         assert job.args == (ctx,)
     assert isinstance(jobs["send-outbox"].trigger, IntervalTrigger)
     assert jobs["send-outbox"].trigger.interval == timedelta(minutes=2)
     assert jobs["import-reaper"].trigger.interval == timedelta(minutes=1)  # a dead import is failed within minutes
+    assert jobs["send-channels"].trigger.interval == timedelta(minutes=1)  # a robot's rate limit is per minute
     night = datetime(2026, 6, 1, 0, 30, tzinfo=SHANGHAI)  # a Monday, 00:30 in Beijing
     expected = {"daily-scan": datetime(2026, 6, 1, 1, 0, tzinfo=SHANGHAI),
                 "officer-digest": datetime(2026, 6, 1, 8, 0, tzinfo=SHANGHAI),
@@ -101,7 +102,7 @@ def test_jobs_run_catches_up_lets_a_second_one_idle_and_stops_on_sigterm(tmp_pat
         for log in logs:
             log.close()
     text = (tmp_path / "jobs1.log").read_text()
-    assert "scheduler started: daily-scan, send-outbox, officer-digest, import-reaper, watchdog" in text
+    assert "scheduler started: daily-scan, send-outbox, send-channels, officer-digest, import-reaper, watchdog" in text
     assert "signal 15: stopping" in text
     assert "scheduler started" not in (tmp_path / "jobs2.log").read_text()
 

@@ -94,6 +94,7 @@ def main_pages(session, office) -> list[str]:
             f"/enterprises/{office['enterprise']}", "/audit", "/audit?page=999", "/reminders", "/reminders?page=999",
             "/pools", f"/pools/{office['pool']}", "/batches", f"/batches/{office['batch']}",
             f"/applications/{office['application']}", "/imports", f"/imports/{office['import']}",
+            "/inbox", "/inbox?page=999", "/channels",
             *FORMS(ents[0], session.scalar(sa.select(Certification.id).where(Certification.enterprise_id == ents[0])))]
 
 

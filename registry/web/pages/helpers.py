@@ -20,6 +20,7 @@ NAV = [
     ("pages.todo", "待办", (Action.WRITE,)),
     ("pages.roster", "企业名录", (Action.READ,)),
     ("pages.reminders", "提醒", (Action.READ,)),
+    ("pages.inbox", "站内消息", (Action.READ,)),
     ("pages.imports", "导入", (Action.IMPORT,)),
     ("pages.proposals", "待确认事项", (Action.CONFIRM,)),
     ("pages.audit", "审计日志", (Action.READ_AUDIT, Action.READ_SECURITY)),

@@ -1,0 +1,172 @@
+"""The 站内消息 page (with the unread count in the menu) and the 提醒渠道 settings page (issue 18 §8).
+
+站内消息: every reminder that reached the signed-in user, whatever channel carried it, newest first,
+paged; each can be marked read, or all at once. 提醒渠道: the user's own DingTalk / WeCom robots and
+浙政钉 account, and — for a 业务管理员 — the channels of the offices in their region. Addresses and
+secrets are never shown back, only their last four characters. A refusal is shown beside its field and
+changes nothing.
+"""
+
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.validators import Length, Optional
+
+from registry.accounts.access import current_actor, requires
+from registry.channels import services
+from registry.channels.models import CHANNEL_NAMES
+from registry.domain.actors import Action, Role
+from registry.domain.errors import NotFound, PermissionDenied, RuleViolation
+from registry.platform.bounds import MAX_PAGE
+from registry.platform.extensions import get_session
+from registry.regions.reference import region_names
+from registry.web.clock import now
+from registry.web.pages import bp
+from registry.web.pages.choices import region_choices
+from registry.web.pages.flow import attach_errors
+from registry.web.pages.forms import PageForm, choices
+from registry.web.pages.helpers import clamped_page
+
+PER_PAGE = 20
+
+
+class ChannelForm(PageForm):
+    """A channel to add (the user's own, or an office's when `region_code` is chosen)."""
+
+    kind = SelectField("渠道类型", choices=choices(list(services.KIND_NAMES.items())))
+    label = StringField("名称", validators=[Length(max=services.LABEL_MAX)])
+    address = StringField("地址", validators=[Length(max=500)])
+    secret = PasswordField("加签密钥（仅钉钉机器人）", validators=[Optional(), Length(max=128)])
+    region_code = SelectField("单位", choices=[], validate_choice=False)
+    include_subregions = BooleanField("也接收下级地区的提醒")
+
+
+class ButtonForm(PageForm):
+    """A button's form (CSRF only)."""
+
+
+@bp.app_template_global("inbox_unread")
+def inbox_unread() -> int:
+    """The signed-in user's unread messages, counted once per request (the menu shows it)."""
+    if "inbox_unread" not in g:
+        actor = g.get("actor")
+        g.inbox_unread = services.unread_count(get_session(), actor.user_id) if actor is not None else 0
+    return g.inbox_unread
+
+
+@bp.get("/inbox")
+@requires(Action.READ)
+def inbox():
+    """The user's messages, newest first, 20 a page; `?unread=1` only the unread ones."""
+    session, actor = get_session(), current_actor()
+    unread_only = request.args.get("unread") == "1"
+    page = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    rows, total, page, pages = clamped_page(
+        lambda n: services.inbox_page(session, actor, page=n, per_page=PER_PAGE, unread_only=unread_only),
+        page, PER_PAGE)
+    return render_template("inbox.html", rows=rows, total=total, page=page, pages=pages, unread_only=unread_only,
+                           unread=services.unread_count(session, actor.user_id), button=ButtonForm(),
+                           is_user=actor.user_id is not None)
+
+
+@bp.post("/inbox/<int:message_id>/read")
+@requires(Action.READ)
+def inbox_read_page(message_id: int):
+    """Mark one message read; back to where the user was."""
+    return _mark(message_id)
+
+
+@bp.post("/inbox/read-all")
+@requires(Action.READ)
+def inbox_read_all_page():
+    """Mark every message read."""
+    return _mark(None)
+
+
+def _mark(message_id: int | None):  # noqa: ANN202
+    session = get_session()
+    back = url_for("pages.inbox", page=request.args.get("page", 1, type=int),
+                   **({"unread": "1"} if request.args.get("unread") == "1" else {}))
+    if not ButtonForm().validate_on_submit():
+        flash("页面已过期，请刷新后重试", "error")
+        return redirect(back)
+    try:
+        marked = services.mark_read(session, actor=current_actor(), message_id=message_id, at=now())
+    except NotFound:
+        session.rollback()
+        flash("该消息不存在或不属于您", "error")
+        return redirect(back)
+    session.commit()
+    if message_id is None:
+        flash(f"已将 {marked} 条消息标为已读" if marked else "没有未读消息")
+    return redirect(back)
+
+
+def _render(form: ChannelForm, status: int = 200):  # noqa: ANN202
+    session, actor = get_session(), current_actor()
+    names = region_names(session)
+    return render_template(
+        "channels.html", form=form, button=ButtonForm(), channel_names=CHANNEL_NAMES,
+        own=[services.view(t) for t in services.own_targets(session, actor)],
+        offices=[services.view(t) for t in services.office_targets(session, actor)], region_names=names,
+        is_admin=actor.role == Role.ADMIN, is_user=actor.user_id is not None), status
+
+
+def _form() -> ChannelForm:
+    form = ChannelForm()
+    actor = current_actor()
+    form.region_code.choices = (region_choices(actor, blank="本人（我自己的渠道）", districts=True)
+                                if actor.role == Role.ADMIN else choices([("", "本人（我自己的渠道）")]))
+    return form
+
+
+@bp.get("/channels")
+@requires(Action.READ)
+def channels():
+    """The user's own channels and, for admins, their offices' channels, with the form to add one."""
+    return _render(_form())
+
+
+@bp.post("/channels")
+@requires(Action.READ)
+def add_channel_page():
+    """Add a channel; re-render with the refusal beside its field."""
+    session, form = get_session(), _form()
+    if not form.validate_on_submit():
+        return _render(form, 422)
+    try:
+        target = services.add_target(session, actor=current_actor(), kind=form.kind.data, label=form.label.data,
+                                     address=form.address.data, secret=form.secret.data,
+                                     region_code=form.region_code.data or None,
+                                     include_subregions=form.include_subregions.data, at=now())
+    except RuleViolation as exc:
+        session.rollback()
+        attach_errors(form, exc)
+        return _render(form, 422)
+    except PermissionDenied as exc:
+        session.rollback()
+        form.form_errors.append(exc.message.split(" / ")[0])
+        return _render(form, 403)
+    session.commit()
+    flash(f"已添加{services.KIND_NAMES[target.kind.value]}：{target.label}。此后的提醒也会发到这里。")
+    return redirect(url_for("pages.channels"))
+
+
+@bp.post("/channels/<int:target_id>/remove")
+@requires(Action.READ)
+def remove_channel_page(target_id: int):
+    """Stop using a channel."""
+    session = get_session()
+    if not ButtonForm().validate_on_submit():
+        flash("页面已过期，请刷新后重试", "error")
+        return redirect(url_for("pages.channels"))
+    try:
+        target = services.remove_target(session, actor=current_actor(), target_id=target_id, at=now())
+    except NotFound:
+        session.rollback()
+        flash("该渠道不存在或您无权停用", "error")
+        return redirect(url_for("pages.channels"))
+    session.commit()
+    flash(f"已停用：{target.label}。尚未发出的消息将记为发送失败并列入待办。")
+    return redirect(url_for("pages.channels"))
