@@ -26,6 +26,10 @@ from registry.platform.db import Base, UTCDateTime
 BENCH_DB = os.environ.get("REGISTRY_BENCH_DB", "registry_bench")  #: another name keeps parallel runs apart
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_URL = f"sqlite:///{DATA_DIR / 'registry-bench.db'}"
+#: the per-connection part of docs/operations.md's PostgreSQL settings (the server-wide ones —
+#: shared_buffers, effective_cache_size — are the server's own: a shared server is not reconfigured)
+SESSION_SETTINGS = ("-c work_mem=32MB -c maintenance_work_mem=512MB -c random_page_cost=1.1 "
+                    "-c effective_io_concurrency=200 -c jit=off")
 
 
 def bench_url(url: str | None) -> tuple[str, str | None]:
@@ -36,7 +40,10 @@ def bench_url(url: str | None) -> tuple[str, str | None]:
         return url, None
     admin_db = parsed.database if parsed.database and parsed.database != BENCH_DB else "postgres"
     admin = parsed.set(database=admin_db).render_as_string(hide_password=False)
-    return parsed.set(database=BENCH_DB).render_as_string(hide_password=False), admin
+    bench = parsed.set(database=BENCH_DB)
+    if "options" not in bench.query:  # the session-level settings docs/operations.md gives for 1M
+        bench = bench.update_query_dict({"options": SESSION_SETTINGS})
+    return bench.render_as_string(hide_password=False), admin
 
 
 def recreate(url: str, admin: str | None) -> None:
