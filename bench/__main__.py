@@ -25,7 +25,7 @@ from registry.accounts.users import create_token
 from registry.audit.models import AuditEvent
 from registry.domain.actors import system_actor
 
-GROUPS = ("roster", "asof", "audit", "scan", "export", "import", "mail", "contention")
+GROUPS = ("roster", "asof", "audit", "scan", "export", "import", "mail", "contention", "load")
 
 
 def _token(app, username: str) -> str:  # noqa: ANN001
@@ -37,8 +37,9 @@ def _token(app, username: str) -> str:  # noqa: ANN001
     return plain
 
 
-def _figures(app, groups: set[str], scale: int, echo: Callable[[str], None]) -> list[Figure]:  # noqa: ANN001
-    from bench import asof, audit_chain, contention, exports, imports, mailing, roster, scan
+def _figures(app, groups: set[str], scale: int, echo: Callable[[str], None],  # noqa: ANN001
+             url: str = "", load_seconds: int = 60) -> list[Figure]:
+    from bench import asof, audit_chain, contention, exports, imports, loadrun, mailing, roster, scan
 
     officer = _token(app, officer_name("33"))
     plan: list[tuple[str, Callable[[], Figure | list[Figure]]]] = [
@@ -55,6 +56,10 @@ def _figures(app, groups: set[str], scale: int, echo: Callable[[str], None]) -> 
         ("import", lambda: imports.measure(app, rows=min(100_000, scale))),
         ("mail", lambda: mailing.measure(app)),
         ("contention", lambda: contention.measure(app, officer, rows=min(10_000, scale))),
+        # issue 19 point 4: PostgreSQL with 50 officers; the embedded SQLite with 10 while an import applies
+        ("load", lambda: loadrun.measure(app, url, officer, users=50, seconds=load_seconds)
+         if app.extensions["registry.engine"].dialect.name == "postgresql" else
+         loadrun.measure(app, url, officer, users=10, seconds=load_seconds, import_rows=min(20_000, scale))),
     ]
     figures: list[Figure] = []
     for group, fn in plan:
@@ -100,6 +105,7 @@ def main(argv: list[str] | None = None) -> list[Figure]:
     parser.add_argument("--skip-generate", action="store_true", help="reuse the bench database as it is")
     parser.add_argument("--keep", action="store_true", help=f"keep {load.BENCH_DB} afterwards (PostgreSQL)")
     parser.add_argument("--only", default=",".join(GROUPS), help=f"comma-separated subset of {', '.join(GROUPS)}")
+    parser.add_argument("--load-seconds", type=int, default=60, help="how long the locust load runs (default 60)")
     args = parser.parse_args(argv)
     url, admin = load.bench_url(args.db)
     generated = None
@@ -113,7 +119,8 @@ def main(argv: list[str] | None = None) -> list[Figure]:
             AuditEvent.actor_name == GENERATOR[1], AuditEvent.action == "enterprise.created")).scalar_one()
     machine = describe(engine)
     print("measuring …", flush=True)
-    figures = _figures(app, set(args.only.split(",")), scale, lambda s: print(s, flush=True))
+    figures = _figures(app, set(args.only.split(",")), scale, lambda s: print(s, flush=True), url=url,
+                       load_seconds=args.load_seconds)
     print()
     print(report.table(figures))
     kind = "PostgreSQL" if engine.dialect.name == "postgresql" else "SQLite"

@@ -27,6 +27,7 @@ class Figure:
     details: dict[str, Any] = field(default_factory=dict)
     memory: int | None = None  #: peak growth of the process's resident memory while the figure ran, bytes
     floor_memory: int | None = None  #: the same for the floor
+    errors: int | None = None  #: failed requests of a load figure (any is a miss)
 
     @property
     def ratio(self) -> float | None:
@@ -38,10 +39,10 @@ class Figure:
     @property
     def met(self) -> bool | None:
         """Whether the targets hold (None: no target, or not measured)."""
-        if self.value is None or (self.target_ratio is None and self.target_value is None):
+        if self.value is None or (self.target_ratio is None and self.target_value is None and self.errors is None):
             return None
         ok = self.target_ratio is None or (self.ratio is not None and self.ratio <= self.target_ratio)
-        return ok and (self.target_value is None or self.value <= self.target_value)
+        return ok and (self.target_value is None or self.value <= self.target_value) and not self.errors
 
 
 def not_measured(name: str, why: str) -> Figure:
