@@ -51,14 +51,18 @@ def rows(session: Session, actor: Actor, f: AuditFilter) -> Iterator[list[Any]]:
     """Yield the export's rows (without the header), safe for a spreadsheet."""
     result = session.execute(_select(actor, f).execution_options(yield_per=BATCH))
     for event in result:
-        head = [event.occurred_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
-                actor_label(event.actor_kind, event.actor_name), action_name(event.action),
-                entity_name(event.entity_type), event.entity_id, event.enterprise_name, event.region_name]
-        tail = [event.reason_code, event.document_no, event.note, event.request_id, event.ip]
+        # the event's own cells made safe once, not once per changed field
+        head = [safe_cell(v) for v in (
+            event.occurred_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
+            actor_label(event.actor_kind, event.actor_name), action_name(event.action),
+            entity_name(event.entity_type), event.entity_id, event.enterprise_name, event.region_name)]
+        tail = [safe_cell(v) for v in (event.reason_code, event.document_no, event.note, event.request_id, event.ip)]
         changes = field_changes(event.entity_type, event.changes or {}) or [None]
         for change in changes:
-            middle = [change.label, change.before, change.after] if change else [None, None, None]
-            yield [safe_cell(v) for v in (*head, *middle, *tail)]
+            if change is None:
+                yield [*head, None, None, None, *tail]
+            else:
+                yield [*head, safe_cell(change.label), safe_cell(change.before), safe_cell(change.after), *tail]
 
 
 def write_xlsx(session: Session, actor: Actor, f: AuditFilter, out: IO[bytes]) -> int:

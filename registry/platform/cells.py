@@ -22,14 +22,24 @@ def safe_cell(value: Any) -> Any:
     """Return `value` fit for a cell: text stripped of illegal characters and defused of formulas.
 
     Text that would start a formula gets a leading apostrophe, which Excel shows as text; numbers,
-    dates and None pass unchanged.
+    dates and None pass unchanged. Called for every cell of an export, so the common case — printable
+    text not starting a formula — costs two C-level checks (issue 19).
     """
     if not isinstance(value, str):
         return value
-    text = ILLEGAL_CHARACTERS.sub("", value)[:MAX_CELL_CHARS]
-    if text.lstrip(" ").startswith(FORMULA_STARTS) and not PLAIN_NUMBER.match(text.strip()):
+    # isprintable() is False for every illegal character (and for a few legal ones: then the regex decides)
+    text = value if value.__class__ is str and value.isprintable() else ILLEGAL_CHARACTERS.sub("", value)
+    if len(text) > MAX_CELL_CHARS:
+        text = text[:MAX_CELL_CHARS]
+    first = text[:1]
+    if first == " ":
+        first = text.lstrip(" ")[:1]
+    if first in _FORMULA_FIRST and not PLAIN_NUMBER.match(text.strip()):
         return ("'" + text)[:MAX_CELL_CHARS]
     return text
+
+
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)  #: each start is one character
 
 
 def drain(buffer: io.StringIO) -> bytes:

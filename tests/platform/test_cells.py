@@ -9,6 +9,7 @@ import tracemalloc
 import zipfile
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -99,3 +100,19 @@ def test_rows_stream_through_the_writer_in_constant_memory():
     small, big = peak(2_000), peak(40_000)
     assert (small[1], big[1]) == (2_000, 40_000)
     assert big[0] < 3 * small[0] + 2_000_000, (small, big)  # 20× the rows, not 20× the Python heap
+
+
+class Tier(StrEnum):
+    FORMULA = "=1+1"
+    PLAIN = "创新型中小企业"
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("\x01=1", "'=1"),  # an illegal character removed first: what remains would start a formula
+    ("\r=1", "'\r=1"), (" ", " "), ("", ""), ("a\tb\nc", "a\tb\nc"),  # legal control characters stay
+    ("中\u3000文", "中\u3000文"), ("\u3000=1", "\u3000=1"),  # not printable for Python, legal for Excel
+    (Tier.FORMULA, "'=1+1"), (Tier.PLAIN, "创新型中小企业"),
+])
+def test_safe_cell_fast_path_keeps_the_rules(value, expected):
+    result = safe_cell(value)
+    assert result == expected and type(result) is str
