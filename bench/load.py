@@ -152,7 +152,17 @@ class BulkLoader:
         cols = self.columns[table]
         self.counts[table] = self.counts.get(table, 0) + len(rows)
         if self.postgres:
-            json_at = [i for i, c in enumerate(cols) if isinstance(Base.metadata.tables[table].c[c].type, sa.JSON)]
+            types = [Base.metadata.tables[table].c[c].type for c in cols]
+            json_at = [i for i, kind in enumerate(types) if isinstance(kind, sa.JSON)]
+            # the encrypted contacts (registry/platform/pi_crypto.py) are stored as the app stores them
+            sealed = [(i, kind) for i, kind in enumerate(types)
+                      if isinstance(kind, sa.types.TypeDecorator) and not isinstance(kind, UTCDateTime)]
+            if sealed:
+                dialect = self.engine.dialect
+                rows = [list(row) for row in rows]
+                for row in rows:
+                    for i, kind in sealed:
+                        row[i] = kind.process_bind_param(row[i], dialect)
             with self.driver.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
                 for row in rows:
                     if json_at:
