@@ -38,7 +38,8 @@ def _token(app, username: str) -> str:  # noqa: ANN001
 
 
 def _figures(app, groups: set[str], scale: int, echo: Callable[[str], None],  # noqa: ANN001
-             url: str = "", load_seconds: int = 60) -> list[Figure]:
+             url: str = "", load_seconds: int = 60,
+             on_group: Callable[[list[Figure]], None] | None = None) -> list[Figure]:
     from bench import asof, audit_chain, contention, exports, imports, loadrun, mailing, roster, scan
 
     officer = _token(app, officer_name("33"))
@@ -76,6 +77,8 @@ def _figures(app, groups: set[str], scale: int, echo: Callable[[str], None],  # 
             figures.append(f)
             echo(f"  {f.name}: {fmt(f.value, f.unit)} (floor {fmt(f.floor, f.unit)}) "
                  f"[{time.perf_counter() - started:.0f} s]")
+        if on_group is not None:
+            on_group(figures)
     return figures
 
 
@@ -118,19 +121,25 @@ def main(argv: list[str] | None = None) -> list[Figure]:
         scale = conn.execute(sa.select(sa.func.count()).select_from(AuditEvent).where(
             AuditEvent.actor_name == GENERATOR[1], AuditEvent.action == "enterprise.created")).scalar_one()
     machine = describe(engine)
-    print("measuring …", flush=True)
-    figures = _figures(app, set(args.only.split(",")), scale, lambda s: print(s, flush=True), url=url,
-                       load_seconds=args.load_seconds)
-    print()
-    print(report.table(figures))
     kind = "PostgreSQL" if engine.dialect.name == "postgresql" else "SQLite"
     groups = [g for g in GROUPS if g in args.only.split(",")]
     partial = "" if len(groups) == len(GROUPS) else f" — {', '.join(groups)} only"
     key = f"{engine.dialect.name}-{scale}" + (f"-{'-'.join(groups)}" if partial else "")
-    report.write(key, report.section(
-        key=key, title=f"{kind}, {scale:,} enterprises{partial}", when=datetime.now().astimezone(),
-        database=make_url(url).render_as_string(), scale=scale, machine=machine,
-        generation=_generation_lines(generated, engine.dialect.name), figures=figures))
+    generation = _generation_lines(generated, engine.dialect.name)
+
+    def save(figures: list[Figure], done: bool) -> None:
+        """Write the run's section; after each group too, so a run stopped midway keeps what it measured."""
+        report.write(key, report.section(
+            key=key, title=f"{kind}, {scale:,} enterprises{partial}" + ("" if done else " (run in progress)"),
+            when=datetime.now().astimezone(), database=make_url(url).render_as_string(), scale=scale,
+            machine=machine, generation=generation, figures=figures))
+
+    print("measuring …", flush=True)
+    figures = _figures(app, set(args.only.split(",")), scale, lambda s: print(s, flush=True), url=url,
+                       load_seconds=args.load_seconds, on_group=lambda figs: save(figs, done=False))
+    print()
+    print(report.table(figures))
+    save(figures, done=True)
     print(f"\nwritten to {report.RESULTS}")
     engine.dispose()
     if not args.keep:
