@@ -25,7 +25,7 @@ from registry.accounts.users import create_token
 from registry.audit.models import AuditEvent
 from registry.domain.actors import system_actor
 
-GROUPS = ("roster", "asof", "audit", "scan", "export", "import", "mail", "contention")
+GROUPS = ("roster", "asof", "audit", "scan", "export", "import", "mail", "contention", "load")
 
 
 def _token(app, username: str) -> str:  # noqa: ANN001
@@ -37,8 +37,10 @@ def _token(app, username: str) -> str:  # noqa: ANN001
     return plain
 
 
-def _figures(app, groups: set[str], scale: int, echo: Callable[[str], None]) -> list[Figure]:  # noqa: ANN001
-    from bench import asof, audit_chain, contention, exports, imports, mailing, roster, scan
+def _figures(app, groups: set[str], scale: int, echo: Callable[[str], None],  # noqa: ANN001
+             url: str = "", load_seconds: int = 60,
+             on_group: Callable[[list[Figure]], None] | None = None) -> list[Figure]:
+    from bench import asof, audit_chain, contention, exports, imports, loadrun, mailing, roster, scan
 
     officer = _token(app, officer_name("33"))
     plan: list[tuple[str, Callable[[], Figure | list[Figure]]]] = [
@@ -55,6 +57,10 @@ def _figures(app, groups: set[str], scale: int, echo: Callable[[str], None]) -> 
         ("import", lambda: imports.measure(app, rows=min(100_000, scale))),
         ("mail", lambda: mailing.measure(app)),
         ("contention", lambda: contention.measure(app, officer, rows=min(10_000, scale))),
+        # issue 19 point 4: PostgreSQL with 50 officers; the embedded SQLite with 10 while an import applies
+        ("load", lambda: loadrun.measure(app, url, officer, users=50, seconds=load_seconds)
+         if app.extensions["registry.engine"].dialect.name == "postgresql" else
+         loadrun.measure(app, url, officer, users=10, seconds=load_seconds, import_rows=min(20_000, scale))),
     ]
     figures: list[Figure] = []
     for group, fn in plan:
@@ -71,6 +77,8 @@ def _figures(app, groups: set[str], scale: int, echo: Callable[[str], None]) -> 
             figures.append(f)
             echo(f"  {f.name}: {fmt(f.value, f.unit)} (floor {fmt(f.floor, f.unit)}) "
                  f"[{time.perf_counter() - started:.0f} s]")
+        if on_group is not None:
+            on_group(figures)
     return figures
 
 
@@ -100,6 +108,7 @@ def main(argv: list[str] | None = None) -> list[Figure]:
     parser.add_argument("--skip-generate", action="store_true", help="reuse the bench database as it is")
     parser.add_argument("--keep", action="store_true", help=f"keep {load.BENCH_DB} afterwards (PostgreSQL)")
     parser.add_argument("--only", default=",".join(GROUPS), help=f"comma-separated subset of {', '.join(GROUPS)}")
+    parser.add_argument("--load-seconds", type=int, default=60, help="how long the locust load runs (default 60)")
     args = parser.parse_args(argv)
     url, admin = load.bench_url(args.db)
     generated = None
@@ -112,18 +121,25 @@ def main(argv: list[str] | None = None) -> list[Figure]:
         scale = conn.execute(sa.select(sa.func.count()).select_from(AuditEvent).where(
             AuditEvent.actor_name == GENERATOR[1], AuditEvent.action == "enterprise.created")).scalar_one()
     machine = describe(engine)
-    print("measuring …", flush=True)
-    figures = _figures(app, set(args.only.split(",")), scale, lambda s: print(s, flush=True))
-    print()
-    print(report.table(figures))
     kind = "PostgreSQL" if engine.dialect.name == "postgresql" else "SQLite"
     groups = [g for g in GROUPS if g in args.only.split(",")]
     partial = "" if len(groups) == len(GROUPS) else f" — {', '.join(groups)} only"
     key = f"{engine.dialect.name}-{scale}" + (f"-{'-'.join(groups)}" if partial else "")
-    report.write(key, report.section(
-        key=key, title=f"{kind}, {scale:,} enterprises{partial}", when=datetime.now().astimezone(),
-        database=make_url(url).render_as_string(), scale=scale, machine=machine,
-        generation=_generation_lines(generated, engine.dialect.name), figures=figures))
+    generation = _generation_lines(generated, engine.dialect.name)
+
+    def save(figures: list[Figure], done: bool) -> None:
+        """Write the run's section; after each group too, so a run stopped midway keeps what it measured."""
+        report.write(key, report.section(
+            key=key, title=f"{kind}, {scale:,} enterprises{partial}" + ("" if done else " (run in progress)"),
+            when=datetime.now().astimezone(), database=make_url(url).render_as_string(), scale=scale,
+            machine=machine, generation=generation, figures=figures))
+
+    print("measuring …", flush=True)
+    figures = _figures(app, set(args.only.split(",")), scale, lambda s: print(s, flush=True), url=url,
+                       load_seconds=args.load_seconds, on_group=lambda figs: save(figs, done=False))
+    print()
+    print(report.table(figures))
+    save(figures, done=True)
     print(f"\nwritten to {report.RESULTS}")
     engine.dispose()
     if not args.keep:

@@ -1,4 +1,4 @@
-"""Audit verify over the whole chain, against SHA-256 over the same canonical bytes alone.
+"""Audit verify over the whole chain, against SHA-256 (and SM3) over the same canonical bytes alone.
 
 The floor is computed the way the issue states it: the canonical encodings of every event are
 built first (fetch and encode are timed too, and reported as the breakdown), then only the
@@ -12,8 +12,10 @@ import time
 
 from flask import Flask
 
+from bench import timing
 from bench.timing import Figure, once
 from registry.audit import trail as audit
+from registry.platform.digests import HEX_DIGESTS, SM3, sm3_available
 
 
 def _canonical_bytes(app: Flask) -> tuple[list[bytes], list[str], float, float]:
@@ -33,7 +35,7 @@ def _canonical_bytes(app: Flask) -> tuple[list[bytes], list[str], float, float]:
                 break
             started = time.perf_counter()
             blobs.extend(audit.stored_canonical(row) for row in rows)
-            hashes.extend(row[-1] for row in rows)
+            hashes.extend(row[audit._HASH] for row in rows)  # the stored hash (hash_alg follows it)
             encoding += time.perf_counter() - started
     return blobs, hashes, fetching, encoding
 
@@ -42,17 +44,22 @@ def measure(app: Flask) -> Figure:
     """Time registry.audit.trail.verify against hashing alone."""
     with app.extensions["registry.sessionmaker"]() as session:
         seconds, result = once(lambda: audit.verify(session))
+        memory = timing.last_peak
     if not result.ok:
         raise RuntimeError(f"the bench audit chain does not verify: {result}")
     blobs, hashes, fetching, encoding = _canonical_bytes(app)
     sha256 = hashlib.sha256
     hashing, digests = once(lambda: [sha256(b).hexdigest() for b in blobs])
+    floor_memory = timing.last_peak
+    sm3 = HEX_DIGESTS[SM3] if sm3_available() else None
+    sm3_s = once(lambda: [sm3(b) for b in blobs])[0] if sm3 else None
     if digests != hashes:
         raise RuntimeError("recomputed hashes differ from the stored ones")
     size = sum(map(len, blobs))
     return Figure(
         f"audit verify over {result.checked:,} events", seconds, hashing, "sha256 over the same canonical bytes",
-        target_ratio=2.0,
+        target_ratio=3.0, memory=memory, floor_memory=floor_memory,
         note=f"{size / 1e6:,.0f} MB hashed; fetching the rows took {fetching:.2f} s and encoding them "
-             f"{encoding:.2f} s outside verify",
-        details={"fetch_s": fetching, "encode_s": encoding, "hash_s": hashing, "bytes": size})
+             f"{encoding:.2f} s outside verify; SM3 over the same bytes "
+             + (f"{sm3_s:.2f} s ({seconds / sm3_s:.1f}× against it)" if sm3_s else "not available"),
+        details={"fetch_s": fetching, "encode_s": encoding, "hash_s": hashing, "sm3_s": sm3_s, "bytes": size})

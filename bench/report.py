@@ -10,7 +10,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from bench.timing import Figure, fmt
+from bench.timing import Figure, fmt, mb
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 HEADER = "# Benchmark results\n\nWritten by `python -m bench`; see the findings below the runs.\n"
@@ -35,9 +35,9 @@ def _ratio(f: Figure) -> str:
 
 def table(figures: list[Figure]) -> str:
     """A plain-text table for the terminal."""
-    rows = [("figure", "value", "floor", "ratio", "target", "met")]
-    rows += [(f.name, fmt(f.value, f.unit), fmt(f.floor, f.unit), _ratio(f), _target(f), _met(f).strip("*"))
-             for f in figures]
+    rows = [("figure", "value", "memory", "floor", "floor memory", "floor is", "ratio", "target", "met")]
+    rows += [(f.name, fmt(f.value, f.unit), mb(f.memory), fmt(f.floor, f.unit), mb(f.floor_memory), f.floor_name,
+              _ratio(f), _target(f), _met(f).strip("*")) for f in figures]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
@@ -53,9 +53,12 @@ def section(*, key: str, title: str, when: datetime, database: str, scale: int, 
            "| machine | |", "|---|---|", *[f"| {k} | {v} |" for k, v in machine.items()], ""]
     if generation:
         out += ["Generation:", "", *generation, ""]
-    out += ["| figure | value | floor | floor is | ratio | target | met |", "|---|---|---|---|---|---|---|"]
-    out += [f"| {f.name} | {fmt(f.value, f.unit)} | {fmt(f.floor, f.unit)} | {f.floor_name or '–'} | {_ratio(f)} "
-            f"| {_target(f)} | {_met(f)} |" for f in figures]
+    out += ["Memory is the growth of the bench process's resident set while the figure (or its floor) ran, "
+            "sampled every 5 ms; memory already held from an earlier figure is not counted again.", "",
+            "| figure | value | memory | floor | floor memory | floor is | ratio | target | met |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    out += [f"| {f.name} | {fmt(f.value, f.unit)} | {mb(f.memory)} | {fmt(f.floor, f.unit)} | {mb(f.floor_memory)} "
+            f"| {f.floor_name or '–'} | {_ratio(f)} | {_target(f)} | {_met(f)} |" for f in figures]
     out += ["", *[f"- **{f.name}**: {f.note}" for f in figures if f.note], ""]
     for f in figures:
         for i, (sql, plan) in enumerate(zip(f.details.get("statements", []), f.details.get("plans", []), strict=False)):

@@ -1,7 +1,7 @@
 """Export a filtered audit trail to .xlsx or CSV: one row per changed field, Beijing time, Chinese headers.
 
 Rows stream from the database in batches (plain column rows, no ORM identity map) into an
-openpyxl write-only workbook or CSV chunks, so a large trail never sits in memory at once. Every
+constant-memory workbook (rustpy-xlsxwriter, registry/platform/cells.py) or CSV chunks, so a large trail never sits in memory at once. Every
 text cell passes `safe_cell` (no formula injection). The CSV starts with a BOM so Excel reads it
 as UTF-8.
 """
@@ -14,8 +14,6 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 import sqlalchemy as sa
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
 from registry.audit.models import AuditEvent
@@ -30,7 +28,7 @@ from registry.audit.queries import (
 )
 from registry.domain.actors import Actor
 from registry.enterprises.models import Enterprise
-from registry.platform.cells import drain, safe_cell
+from registry.platform.cells import drain, safe_cell, write_sheet
 from registry.regions.models import Region
 
 HEADERS = ("时间(北京时间)", "操作人", "操作", "对象", "对象编号", "企业", "地区", "字段", "原值", "新值",
@@ -53,30 +51,23 @@ def rows(session: Session, actor: Actor, f: AuditFilter) -> Iterator[list[Any]]:
     """Yield the export's rows (without the header), safe for a spreadsheet."""
     result = session.execute(_select(actor, f).execution_options(yield_per=BATCH))
     for event in result:
-        head = [event.occurred_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
-                actor_label(event.actor_kind, event.actor_name), action_name(event.action),
-                entity_name(event.entity_type), event.entity_id, event.enterprise_name, event.region_name]
-        tail = [event.reason_code, event.document_no, event.note, event.request_id, event.ip]
+        # the event's own cells made safe once, not once per changed field
+        head = [safe_cell(v) for v in (
+            event.occurred_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
+            actor_label(event.actor_kind, event.actor_name), action_name(event.action),
+            entity_name(event.entity_type), event.entity_id, event.enterprise_name, event.region_name)]
+        tail = [safe_cell(v) for v in (event.reason_code, event.document_no, event.note, event.request_id, event.ip)]
         changes = field_changes(event.entity_type, event.changes or {}) or [None]
         for change in changes:
-            middle = [change.label, change.before, change.after] if change else [None, None, None]
-            yield [safe_cell(v) for v in (*head, *middle, *tail)]
+            if change is None:
+                yield [*head, None, None, None, *tail]
+            else:
+                yield [*head, safe_cell(change.label), safe_cell(change.before), safe_cell(change.after), *tail]
 
 
 def write_xlsx(session: Session, actor: Actor, f: AuditFilter, out: IO[bytes]) -> int:
     """Write the filtered trail as a workbook to `out`; return the number of data rows."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("审计记录")
-    for index, width in enumerate(WIDTHS):
-        sheet.column_dimensions[get_column_letter(index + 1)].width = width
-    sheet.freeze_panes = "A2"
-    sheet.append(HEADERS)
-    count = 0
-    for row in rows(session, actor, f):
-        sheet.append(row)
-        count += 1
-    workbook.save(out)
-    return count
+    return write_sheet(out, sheet="审计记录", headers=HEADERS, rows=rows(session, actor, f), widths=WIDTHS)
 
 
 def csv_chunks(session: Session, actor: Actor, f: AuditFilter, batch: int = 500) -> Iterator[bytes]:

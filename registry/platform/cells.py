@@ -1,10 +1,13 @@
-"""Make a value safe for a spreadsheet cell: no formula injection, no characters Excel rejects; stream CSV text."""
+"""Make a value safe for a spreadsheet cell (no formula injection, no characters Excel rejects); stream CSV text;
+write an .xlsx sheet with the fastest writer installed (rustpy-xlsxwriter, constant memory)."""
 
 from __future__ import annotations
 
 import io
+import itertools
 import re
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import IO, Any
 
 #: control characters that XML 1.0 (and so .xlsx) cannot hold; the same set as openpyxl's
 ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -19,14 +22,24 @@ def safe_cell(value: Any) -> Any:
     """Return `value` fit for a cell: text stripped of illegal characters and defused of formulas.
 
     Text that would start a formula gets a leading apostrophe, which Excel shows as text; numbers,
-    dates and None pass unchanged.
+    dates and None pass unchanged. Called for every cell of an export, so the common case — printable
+    text not starting a formula — costs two C-level checks (issue 19).
     """
     if not isinstance(value, str):
         return value
-    text = ILLEGAL_CHARACTERS.sub("", value)[:MAX_CELL_CHARS]
-    if text.lstrip(" ").startswith(FORMULA_STARTS) and not PLAIN_NUMBER.match(text.strip()):
+    # isprintable() is False for every illegal character (and for a few legal ones: then the regex decides)
+    text = value if value.__class__ is str and value.isprintable() else ILLEGAL_CHARACTERS.sub("", value)
+    if len(text) > MAX_CELL_CHARS:
+        text = text[:MAX_CELL_CHARS]
+    first = text[:1]
+    if first == " ":
+        first = text.lstrip(" ")[:1]
+    if first in _FORMULA_FIRST and not PLAIN_NUMBER.match(text.strip()):
         return ("'" + text)[:MAX_CELL_CHARS]
     return text
+
+
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)  #: each start is one character
 
 
 def drain(buffer: io.StringIO) -> bytes:
@@ -35,3 +48,36 @@ def drain(buffer: io.StringIO) -> bytes:
     buffer.seek(0)
     buffer.truncate()
     return text.encode("utf-8")
+
+
+def write_sheet(out: IO[bytes], *, sheet: str, headers: Sequence[str], rows: Iterable[Sequence[Any]],
+                widths: Sequence[float], freeze_col: int = 0, date_format: str = "yyyy-mm-dd") -> int:
+    """Write one worksheet — `headers`, then `rows` (already `safe_cell`ed) — as .xlsx to `out`; return the rows.
+
+    The writer is rust_xlsxwriter (the rustpy-xlsxwriter wheel) in its constant-memory mode: rows
+    are pulled from the iterator one at a time and flushed to a temporary file as they come, so a
+    large export holds one row in memory, not the sheet (issue 19: about a tenth of openpyxl's time
+    for the same cells). Text is written as inline strings (never a formula); dates take
+    `date_format`; the header row stays frozen and the first `freeze_col` columns too.
+    """
+    from rustpy_xlsxwriter import write_worksheet  # a compiled wheel: only the export paths need it
+
+    keys = tuple(headers)
+    if not keys or len(set(keys)) != len(keys):
+        raise ValueError("a sheet needs distinct headers: the writer keys each row's cells by its header")
+    data = iter(rows)
+    first = next(data, None)
+    count = 0
+
+    def records() -> Iterator[dict[str, Any]]:
+        nonlocal count
+        if first is None:  # the writer takes the header row from the records' keys: an empty export
+            yield dict.fromkeys(keys)  # gets a row of empty cells (not written) to carry it
+            return
+        for row in itertools.chain((first,), data):
+            count += 1
+            yield dict(zip(keys, row, strict=True))
+
+    write_worksheet(records(), out, sheet_name=sheet, freeze_row=1, freeze_col=freeze_col or None,
+                    column_widths=list(widths), datetime_format=date_format)
+    return count
