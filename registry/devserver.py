@@ -11,22 +11,22 @@ import signal
 import subprocess
 import sys
 
-DEMO_LOGINS = """
-演示账号 / demo logins (password for all: printed once by seed-demo above, random unless
-REGISTRY_DEMO_PASSWORD was set):
-  admin        管理员（浙江省 330000）
-  zj_officer   业务人员（浙江省 330000）
-  tz_officer   业务人员（台州市 331000）
-  hz_officer   业务人员（杭州市 330100）
-  auditor      审计人员（浙江省 330000）
-"""
+
+def demo_logins() -> str:
+    """The demo's logins, every one of them (registry/cli/demo.py USERS), for the console."""
+    from registry.cli.demo import USERS  # noqa: PLC0415  (the shell imports the demo only to list it)
+
+    lines = [f"  {username:<13}{name}" for username, _role, _region, name, _email in USERS]
+    return ("\n演示账号 / demo logins (password for all: printed once by seed-demo above, random unless\n"
+            "REGISTRY_DEMO_PASSWORD was set; the administrator roles enrol a second factor at their first login):\n"
+            + "\n".join(lines) + "\n")
 
 
 def main() -> int:
     """Start the scheduler and the web server; stop both on Ctrl-C."""
     flask = [sys.executable, "-m", "flask", "--app", "app"]
     port = os.environ.get("REGISTRY_PORT", "5000")
-    print(DEMO_LOGINS, flush=True)
+    print(demo_logins(), flush=True)
     children = [
         subprocess.Popen([*flask, "jobs", "run"]),
         subprocess.Popen([*flask, "run", "--host", "127.0.0.1", "--port", port, "--no-reload"]),
