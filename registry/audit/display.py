@@ -95,7 +95,7 @@ class EventView:
     changes: list[FieldChange]
     reason: str
     subject: str = ""  #: the object by name: the enterprise (and its USCC), the user, the batch, the pool
-    summary: str = ""  #: one line: the reason or note, else the first changes
+    summary: str = ""  #: one line: the first changes, then the reason or note
 
 
 SUMMARY_FIELDS = 3  #: changes named in a row's summary before "等 N 项"
@@ -123,14 +123,13 @@ def actor_display(e: AuditEvent) -> str:
 
 
 def summary_of(reason: str, e: AuditEvent, changes: list[FieldChange]) -> str:
-    """One line for the compact row: the reason and note, else the first changes."""
-    said = "；".join(t for t in (reason, e.note or "") if t)
-    if said:
-        return said
+    """One line for the compact row: the first changes, then the reason and note (what changed, then why)."""
     parts = [f"{c.label}：{c.before or '（空）'} → {c.after or '（空）'}" if c.before else f"{c.label}：{c.after or '（空）'}"
              for c in changes[:SUMMARY_FIELDS]]
     more = len(changes) - SUMMARY_FIELDS
-    return "；".join(parts) + (f" 等 {len(changes)} 项" if more > 0 else "")
+    what = "；".join(parts) + (f" 等 {len(changes)} 项" if more > 0 else "")
+    said = "；".join(t for t in (reason, e.note or "") if t)
+    return f"{what}（{said}）" if what and said else what or said
 
 
 def _subjects(session: Session, events: list[AuditEvent]) -> dict[tuple[str, int], str]:

@@ -44,7 +44,11 @@ EXPORTS = (("api.export_roster", "导出 Excel"), ("api.export_roster_csv", "导
 
 def filter_form(actor: Actor) -> RosterFilterForm:
     """Build the filter form from the query string with its choices."""
-    form = RosterFilterForm(formdata=request.args)
+    return with_choices(RosterFilterForm(formdata=request.args), actor)
+
+
+def with_choices(form: RosterFilterForm, actor: Actor) -> RosterFilterForm:
+    """Give the filter form its choices: the actor's regions, tiers, programmes and statuses."""
     form.region.choices = region_choices(actor)
     form.tier.choices = choices([("", "全部层级"), *tier_choices()])
     form.programme.choices = choices([("", "全部项目"), *programme_choices()])
@@ -93,10 +97,7 @@ def roster():
 def normalised_query(actor: Actor, query: str) -> str:
     """A query string as the roster reads it (invalid or unknown parts dropped), for saving."""
     form = RosterFilterForm(formdata=MultiDict(parse_qsl(query or "", keep_blank_values=False)[:20]))
-    form.region.choices = region_choices(actor)
-    form.tier.choices = choices([("", "全部层级"), *tier_choices()])
-    form.status.choices = choices([("", "全部状态"), *[(s.value, name) for s, name in STATUS_NAMES.items()]])
-    return urlencode(query_args(roster_filter(form)))
+    return urlencode(query_args(roster_filter(with_choices(form, actor))))
 
 
 @bp.post("/enterprises/filters")
@@ -136,10 +137,7 @@ def delete_roster_filter(filter_id: int):
 def posted_filter(actor: Actor) -> RosterFilter:
     """The roster filter the bulk form carries (its fields prefixed f_), read as the page reads its query."""
     form = RosterFilterForm(formdata=MultiDict({name: request.form.get(f"f_{name}", "") for name in FILTERS}))
-    form.region.choices = region_choices(actor)
-    form.tier.choices = choices([("", "全部层级"), *tier_choices()])
-    form.status.choices = choices([("", "全部状态"), *[(s.value, name) for s, name in STATUS_NAMES.items()]])
-    return roster_filter(form)
+    return roster_filter(with_choices(form, actor))
 
 
 def selection(actor: Actor, f: RosterFilter) -> list[int]:

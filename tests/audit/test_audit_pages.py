@@ -72,7 +72,7 @@ def test_trail_shows_who_when_old_new_and_ip_of_a_page_edit(auditor, ent, edited
     assert re.search(r'<th scope="row">联系邮箱</th><td>o\*\*\*@mould\.cn</td><td>n\*\*\*@mould\.cn</td>', shown)
     assert f"<dt>IP</dt><dd>{IP}</dd>" in shown and f"<code>{edited.request_id}</code>" in shown
     assert f'<a href="/enterprises/{ent.id}">台州精密模具有限公司（{ent.uscc}）</a>' in shown
-    assert "联系邮箱：o***@mould.cn → n***@mould.cn" in shown  # the row's summary
+    assert "联系邮箱：o***@mould.cn → n***@mould.cn（原登记有误）" in shown  # the row's summary: what, then why
     assert "<details>" in shown and "<summary>详情（1 项变更）</summary>" in shown
     assert listed(auditor, f"?enterprise_id={ent.id}")[0] == edited.id  # newest first
 
