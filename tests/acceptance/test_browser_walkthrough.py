@@ -109,7 +109,7 @@ def test_an_all_tiers_revocation_shows_the_ban_end_and_the_audit_entry(page, bro
     assert revocations, history[:5]
     page.get_by_role("link", name=re.compile("在审计日志中查看全部")).click()
     page.wait_for_url(re.compile(r"/audit\?"))
-    trail = page.locator("article").all_inner_texts()
+    trail = page.locator("main table tbody tr").all_text_contents()  # a row each, its details folded in
     assert any("tz_officer" in entry and "台经信〔2026〕验收撤2号" in entry for entry in trail)
 
 
