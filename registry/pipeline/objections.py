@@ -217,8 +217,8 @@ class CorrectionPlan:
 
 
 def _shown(objection: Objection, name: str, value: Any) -> str:
-    if name in ("submitter_name", "contact") and objection.confidential:
-        return _HIDDEN
+    if name == "contact" or (name == "submitter_name" and objection.confidential):
+        return _HIDDEN  # a contact is personal information (encrypted at rest): never in the trail
     if name == "submitter_identity":
         return IDENTITY_NAMES[SubmitterIdentity(value)]
     return str(value)
@@ -255,7 +255,7 @@ def plan_objection_correction(session: Session, *, actor: Actor, objection_id: i
 def correct_objection(session: Session, *, actor: Actor, objection_id: int, reason: str | None, today: date,
                       at: datetime, **fields: Any) -> Objection:
     """Correct a mistaken objection's grounds, submitter or received date, with a reason (the note of
-    `objection.corrected`; a confidential submitter's name and contact are shown as （保密） before and after).
+    `objection.corrected`; a contact, and a confidential submitter's name, are shown as （保密） before and after).
     A correction that leaves no reachable name records it as anonymous and not accepted, as filing does."""
     lock_enterprise_of(session, Objection, objection_id)  # a second identical correction finds nothing to do
     plan = plan_objection_correction(session, actor=actor, objection_id=objection_id, reason=reason, today=today,
@@ -288,7 +288,7 @@ def withdraw_objection(session: Session, *, actor: Actor, objection_id: int, rea
     A withdrawn objection no longer holds up finalising, upholds nothing and leaves 待办."""
     lock_enterprise_of(session, Objection, objection_id)  # a second identical withdrawal finds it withdrawn
     objection, text = plan_objection_withdrawal(session, actor=actor, objection_id=objection_id, reason=reason)
-    changes = audit.diff(objection, {"status": ObjectionStatus.WITHDRAWN, "resolution_note": f"误登记，已撤回：{text}",
+    changes = audit.diff(objection, {"status": ObjectionStatus.WITHDRAWN, "resolution_note": f"误登记，撤回原因：{text}",
                                      "resolved_on": on, "resolved_by": actor.label})
     session.flush()
     audit.record(session, actor=actor, action="objection.withdrawn", entity_type="objection",

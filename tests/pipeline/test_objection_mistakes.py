@@ -147,3 +147,14 @@ def test_a_correction_to_no_reachable_name_records_it_as_not_accepted(session, r
     done = correct(session, officers.province, objection, reason="原件实为匿名信", submitter_name="知情人士")
     assert done.status == ObjectionStatus.NOT_ACCEPTED and "匿名异议" in done.resolution_note
     finalise(session, rules, officers, board[0])  # it holds nothing up
+
+
+def test_a_disclosed_submitter_is_corrected_by_name_but_the_contact_never_enters_the_trail(session, officers, board):
+    batch, winners, _, _ = board
+    publicise(session, officers, batch)
+    disclosed = object_to(session, officers, batch, winners[1], confidential=False)
+    correct(session, officers.province, disclosed, reason="姓名笔误", submitter_name="王建华", contact="13900000000")
+    [event] = events(session, disclosed, "objection.corrected")
+    assert event.changes["submitter_name"] == ["王建国", "王建华"]
+    assert event.changes["contact"] == ["（保密）", "（保密）"]
+    assert "138" not in str(event.changes) and "139" not in str(event.changes)
