@@ -90,7 +90,7 @@ def file_objection(session: Session, *, actor: Actor, batch_id: int, application
         raise RuleViolation.on("application_id", "该申请不在公示名单中 / the application is not publicised")
     same = session.scalar(sa.select(Objection.id).where(
         Objection.application_id == application.id, Objection.submitter_name == name, Objection.grounds == reasons,
-        Objection.received_on == received_on).limit(1))
+        Objection.received_on == received_on, Objection.status != ObjectionStatus.WITHDRAWN).limit(1))
     if same is not None:
         raise Conflict("同一异议人对该申请的同一异议已登记（可能是重复提交），请刷新后查看"
                        " / this objection is already recorded", field="grounds")

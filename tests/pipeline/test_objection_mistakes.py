@@ -158,3 +158,12 @@ def test_a_disclosed_submitter_is_corrected_by_name_but_the_contact_never_enters
     assert event.changes["submitter_name"] == ["王建国", "王建华"]
     assert event.changes["contact"] == ["（保密）", "（保密）"]
     assert "138" not in str(event.changes) and "139" not in str(event.changes)
+
+
+def test_after_a_withdrawal_the_same_objection_may_be_registered_again(session, officers, board, objection):
+    batch, winners, _, _ = board
+    with pytest.raises(Conflict, match="已登记"):
+        object_to(session, officers, batch, winners[0])  # a duplicate of the open one
+    withdraw(session, officers.province, objection, reason="登记到了错误的申请，重新登记")
+    again = object_to(session, officers, batch, winners[0])
+    assert again.id != objection.id and again.status == ObjectionStatus.OPEN
