@@ -163,6 +163,7 @@ ACTION_NAMES: dict[str, str] = {
     "application.withdrawn": "撤回误登记的申请", "application.granted": "予以认定",
     "application.not_granted": "未予认定", "objection.filed": "登记异议", "objection.upheld": "异议成立",
     "objection.rejected": "异议不成立", "objection.not_accepted": "匿名异议不予受理",
+    "objection.withdrawn": "撤回误登记的异议", "objection.corrected": "更正异议",
     **{f"certification.{event.value}": name for event, name in EVENT_NAMES.items()},
 }
 ACTOR_KINDS: dict[str, str] = {"user": "用户", "token": "API 令牌", "cli": "命令行", "job": "定时任务",

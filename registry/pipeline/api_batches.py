@@ -22,8 +22,10 @@ from registry.pipeline.schemas import (
     FinaliseIn,
     FinalisePreviewArgs,
     FinalisePreviewOut,
+    ObjectionCorrectionIn,
     ObjectionIn,
     ObjectionOut,
+    ObjectionWithdrawalIn,
     OpinionIn,
     OpinionOut,
     PoolArgs,
@@ -174,6 +176,32 @@ def resolve_objection(objection_id: int):
     data, session = load(ResolutionIn()), get_session()
     objection = pipeline.resolve_objection(session, actor=current_actor(), objection_id=objection_id,
                                            outcome=data["outcome"], note=data["note"], on=today(), at=utcnow())
+    session.commit()
+    return jsonify(dump_objection(objection, current_actor()))
+
+
+@bp.post("/objections/<int:objection_id>/withdrawal")
+@doc("撤回误登记的异议（仍待处理、批次未办结时，由发布公示名单的单位撤回，须说明原因；记录保留，状态为已撤回）",
+     body=ObjectionWithdrawalIn, response=ObjectionOut, errors=WRITE_ERRORS)
+@requires(Action.WRITE)
+def withdraw_objection(objection_id: int):
+    """Withdraw an objection registered by mistake: 已撤回, with the reason; it no longer holds up finalising."""
+    data, session = load(ObjectionWithdrawalIn()), get_session()
+    objection = pipeline.withdraw_objection(session, actor=current_actor(), objection_id=objection_id,
+                                            reason=data["reason"], on=today(), at=utcnow())
+    session.commit()
+    return jsonify(dump_objection(objection, current_actor()))
+
+
+@bp.post("/objections/<int:objection_id>/correction")
+@doc("更正误登记的异议（事实和理由、异议人、签署方式、联系方式、收到日期；未提供的字段不变；须说明原因）",
+     body=ObjectionCorrectionIn, response=ObjectionOut, errors=WRITE_ERRORS)
+@requires(Action.WRITE)
+def correct_objection(objection_id: int):
+    """Correct a mistaken objection's grounds, submitter or received date, with a reason."""
+    data, session = load(ObjectionCorrectionIn()), get_session()
+    objection = pipeline.correct_objection(session, actor=current_actor(), objection_id=objection_id,
+                                           today=today(), at=utcnow(), **data)
     session.commit()
     return jsonify(dump_objection(objection, current_actor()))
 

@@ -116,6 +116,25 @@ class ResolutionForm(PageForm):
     note = TextAreaField("处理意见", validators=[DataRequired(REQUIRED), Length(max=4000)])
 
 
+class ObjectionCorrectionForm(PageForm):
+    """Correct an objection registered by mistake (prefilled with what was registered)."""
+
+    grounds = TextAreaField("异议的事实和理由", validators=[DataRequired(REQUIRED), Length(max=8000)])
+    submitter_name = StringField("异议人姓名或单位名称（须实名）", validators=[Optional(), Length(max=128)])
+    submitter_identity = SelectField("签署方式", choices=choices([("real_name", "本人签名（实名）"),
+                                                                 ("seal", "单位盖章"), ("anonymous", "未署名（匿名）")]),
+                                     validators=[DataRequired(REQUIRED)])
+    contact = StringField("联系电话或地址（实名异议须能联系到本人）", validators=[Optional(), Length(max=200)])
+    received_on = DateField("收到日期", validators=[InputRequired(REQUIRED)])
+    reason = TextAreaField("更正原因（记入审计）", validators=[DataRequired(REQUIRED), Length(max=2000)])
+
+
+class ObjectionWithdrawalForm(PageForm):
+    """Withdraw an objection registered by mistake."""
+
+    reason = TextAreaField("撤回原因（记入审计）", validators=[DataRequired(REQUIRED), Length(max=2000)])
+
+
 class FinaliseForm(PageForm):
     """Finalise a batch on its publication date."""
 

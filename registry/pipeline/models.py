@@ -60,6 +60,7 @@ class ObjectionStatus(StrEnum):
     UPHELD = "upheld"
     REJECTED = "rejected"
     NOT_ACCEPTED = "not_accepted"
+    WITHDRAWN = "withdrawn"  #: registered by mistake and withdrawn with a reason (issue 18 §3)
 
 
 

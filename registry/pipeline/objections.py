@@ -40,7 +40,7 @@ from registry.pipeline.models import (
 )
 
 STATUS_NAMES = {ObjectionStatus.OPEN: "待处理", ObjectionStatus.UPHELD: "异议成立", ObjectionStatus.REJECTED: "异议不成立",
-                ObjectionStatus.NOT_ACCEPTED: "匿名，不予受理"}
+                ObjectionStatus.NOT_ACCEPTED: "匿名，不予受理", ObjectionStatus.WITHDRAWN: "已撤回"}
 PUBLIC_FIELDS = ("id", "batch_id", "application_id", "grounds", "received_on", "status", "resolution_note",
                  "resolved_on")
 
@@ -90,7 +90,7 @@ def file_objection(session: Session, *, actor: Actor, batch_id: int, application
         raise RuleViolation.on("application_id", "该申请不在公示名单中 / the application is not publicised")
     same = session.scalar(sa.select(Objection.id).where(
         Objection.application_id == application.id, Objection.submitter_name == name, Objection.grounds == reasons,
-        Objection.received_on == received_on).limit(1))
+        Objection.received_on == received_on, Objection.status != ObjectionStatus.WITHDRAWN).limit(1))
     if same is not None:
         raise Conflict("同一异议人对该申请的同一异议已登记（可能是重复提交），请刷新后查看"
                        " / this objection is already recorded", field="grounds")
@@ -168,3 +168,130 @@ def public_view(objection: Objection) -> dict[str, Any]:
     if not objection.confidential:
         view["submitter_name"] = objection.submitter_name
     return view
+
+
+# -- a mistaken entry: corrected or withdrawn (issue 18 §3) -----------------------------------------
+
+CORRECTABLE = ("grounds", "submitter_name", "submitter_identity", "contact", "received_on")
+FIELD_NAMES = {"grounds": "异议的事实和理由", "submitter_name": "异议人姓名或单位名称", "submitter_identity": "签署方式",
+               "contact": "联系电话或地址", "received_on": "收到日期", "status": "状态"}
+IDENTITY_NAMES = {SubmitterIdentity.REAL_NAME: "本人签名（实名）", SubmitterIdentity.SEAL: "单位盖章",
+                  SubmitterIdentity.ANONYMOUS: "未署名（匿名）"}
+_HIDDEN = "（保密）"
+
+
+def _reason(reason: str | None) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise RuleViolation.on("reason", "请填写原因（记入审计） / a reason is required")
+    if len(text) > 2000:
+        raise RuleViolation.on("reason", "原因最多 2000 个字 / reason too long")
+    return text
+
+
+def _open_for_change(session: Session, actor: Actor, objection_id: int, what: str) -> Objection:
+    """The objection, if the actor's office published its list and it is still open. :raises NotFound,
+    PermissionDenied, Conflict:"""
+    require(actor, Action.WRITE)
+    objection = get_objection(session, actor, objection_id)
+    if actor.region_code != objection.batch.region_code:
+        raise PermissionDenied(f"只有发布公示名单的单位（{office_name(session, objection.batch.region_code)}）"
+                               f"可以{what}该异议")
+    if objection.batch.status == BatchStatus.FINALISED:
+        raise Conflict(f"批次已办结，不能{what}异议 / the batch is finalised", status=objection.batch.status.value)
+    if objection.status != ObjectionStatus.OPEN:
+        raise Conflict(f"该异议已不是待处理状态（{STATUS_NAMES[objection.status]}），不能再{what}（可能是重复提交）"
+                       f" / the objection is no longer open", status=objection.status.value, field="reason")
+    return objection
+
+
+@dataclass(frozen=True)
+class CorrectionPlan:
+    """What correcting an objection will change: (field, shown before, shown after) and the new values."""
+
+    objection: Objection
+    changes: tuple[tuple[str, str, str], ...]
+    values: dict[str, Any]
+    anonymous_why: str  #: non-empty when the corrected signature is no name: the objection is not accepted
+    reason: str
+
+
+def _shown(objection: Objection, name: str, value: Any) -> str:
+    if name == "contact" or (name == "submitter_name" and objection.confidential):
+        return _HIDDEN  # a contact is personal information (encrypted at rest): never in the trail
+    if name == "submitter_identity":
+        return IDENTITY_NAMES[SubmitterIdentity(value)]
+    return str(value)
+
+
+def plan_objection_correction(session: Session, *, actor: Actor, objection_id: int, reason: str | None,
+                              today: date, grounds: str | None = None, submitter_name: str | None = None,
+                              submitter_identity: str | None = None, contact: str | None = None,
+                              received_on: date | None = None) -> CorrectionPlan:
+    """Check a correction as `correct_objection` does and return old → new; nothing is written. A field left
+    out (None) keeps its value. :raises RuleViolation, Conflict (nothing changes), PermissionDenied, NotFound:"""
+    objection = _open_for_change(session, actor, objection_id, "更正")
+    text = _reason(reason)
+    name = objection.submitter_name if submitter_name is None else submitter_name.strip()[:128]
+    identity = objection.submitter_identity.value if submitter_identity is None else submitter_identity
+    reach = objection.contact if contact is None else contact.strip()
+    signature = _submitter(name, identity, reach)
+    values: dict[str, Any] = {
+        "grounds": objection.grounds if grounds is None else required_text("grounds", grounds, "异议的事实和理由"),
+        "submitter_name": name or "（未署名）", "submitter_identity": SubmitterIdentity(signature.identity),
+        "contact": reach, "received_on": objection.received_on if received_on is None else received_on}
+    on = values["received_on"]
+    guards.check_not_future("received_on", "异议收到日期", on, today)
+    starts, ends = objection.batch.publicity_starts_on, objection.batch.publicity_ends_on
+    if starts is None or ends is None or not starts <= on <= ends:
+        raise RuleViolation.on("received_on", f"异议应在公示期（{starts} 至 {ends}）内提出 / outside the publicity window")
+    changes = tuple((f, _shown(objection, f, getattr(objection, f)), _shown(objection, f, values[f]))
+                    for f in CORRECTABLE if audit.plain(getattr(objection, f)) != audit.plain(values[f]))
+    if not changes:
+        raise Conflict("没有修改任何内容，未保存（可能已更正过） / nothing to correct", field="grounds")
+    return CorrectionPlan(objection, changes, values, signature.why if signature.anonymous else "", text)
+
+
+def correct_objection(session: Session, *, actor: Actor, objection_id: int, reason: str | None, today: date,
+                      at: datetime, **fields: Any) -> Objection:
+    """Correct a mistaken objection's grounds, submitter or received date, with a reason (the note of
+    `objection.corrected`; a contact, and a confidential submitter's name, are shown as （保密） before and after).
+    A correction that leaves no reachable name records it as anonymous and not accepted, as filing does."""
+    lock_enterprise_of(session, Objection, objection_id)  # a second identical correction finds nothing to do
+    plan = plan_objection_correction(session, actor=actor, objection_id=objection_id, reason=reason, today=today,
+                                     **fields)
+    objection = plan.objection
+    shown = {f: [before, after] for f, before, after in plan.changes}
+    for f in CORRECTABLE:
+        setattr(objection, f, plan.values[f])
+    if plan.anonymous_why:
+        shown.update(audit.diff(objection, {"status": ObjectionStatus.NOT_ACCEPTED,
+                                            "resolution_note": f"匿名异议，不予受理：{plan.anonymous_why}",
+                                            "resolved_on": today, "resolved_by": actor.label}))
+    session.flush()
+    audit.record(session, actor=actor, action="objection.corrected", entity_type="objection",
+                 entity_id=objection.id, enterprise_id=objection.application.enterprise_id,
+                 region_code=objection.region_code, at=at, changes=shown, why=audit.Why(note=plan.reason))
+    return objection
+
+
+def plan_objection_withdrawal(session: Session, *, actor: Actor, objection_id: int,
+                              reason: str | None) -> tuple[Objection, str]:
+    """Check a withdrawal as `withdraw_objection` does; nothing is written."""
+    objection = _open_for_change(session, actor, objection_id, "撤回")
+    return objection, _reason(reason)
+
+
+def withdraw_objection(session: Session, *, actor: Actor, objection_id: int, reason: str | None, on: date,
+                       at: datetime) -> Objection:
+    """Withdraw an objection registered by mistake: status 已撤回 with the reason; the record and its trail stay.
+    A withdrawn objection no longer holds up finalising, upholds nothing and leaves 待办."""
+    lock_enterprise_of(session, Objection, objection_id)  # a second identical withdrawal finds it withdrawn
+    objection, text = plan_objection_withdrawal(session, actor=actor, objection_id=objection_id, reason=reason)
+    changes = audit.diff(objection, {"status": ObjectionStatus.WITHDRAWN, "resolution_note": f"误登记，撤回原因：{text}",
+                                     "resolved_on": on, "resolved_by": actor.label})
+    session.flush()
+    audit.record(session, actor=actor, action="objection.withdrawn", entity_type="objection",
+                 entity_id=objection.id, enterprise_id=objection.application.enterprise_id,
+                 region_code=objection.region_code, at=at, changes=changes, why=audit.Why(note=text))
+    return objection

@@ -20,15 +20,19 @@ from registry.pipeline import services as pipeline
 from registry.pipeline.common import LEVEL_NAMES, acting_level
 from registry.pipeline.forms import (
     FinaliseForm,
+    ObjectionCorrectionForm,
+    ObjectionWithdrawalForm,
     OpinionForm,
     PublicityForm,
     ResolutionForm,
     ResubmissionForm,
     WithdrawalForm,
 )
-from registry.pipeline.models import Application, ApplicationStatus, Decision, ObjectionStatus
+from registry.pipeline.models import Application, ApplicationStatus, Decision, Objection, ObjectionStatus
+from registry.pipeline.objections import FIELD_NAMES
 from registry.pipeline.schemas import DECISION_NAMES, OBJECTION_NAMES
 from registry.pipeline.services import (
+    CorrectionPlan,
     FinalisePlan,
     OpinionPlan,
     PublicityPlan,
@@ -116,6 +120,16 @@ def resolution_lines(plan: ResolutionPlan) -> list[str]:
     else:
         lines.append(f"处理后本批次异议全部处理完毕，公示期（至 {objection.batch.publicity_ends_on}）结束后即可办结")
     return [*lines, f"处理意见：{plan.note}"]
+
+
+def correction_lines(plan: CorrectionPlan) -> list[str]:
+    """Say what correcting the objection changes: each field old → new, and what becomes of it."""
+    lines = [f"更正异议 #{plan.objection.id}：{FIELD_NAMES[f]}：{before} → {after}" for f, before, after in plan.changes]
+    if plan.anonymous_why:
+        lines.append(f"更正后为匿名异议，不予受理（{plan.anonymous_why}），不再影响办结")
+    else:
+        lines.append("异议仍为待处理，由发布公示名单的单位处理；原登记内容保留在审计日志中")
+    return [*lines, f"更正原因：{plan.reason}"]
 
 
 def finalise_lines(plan: FinalisePlan) -> list[str]:
@@ -254,6 +268,69 @@ def resolve_objection(objection_id: int):
 
     context = {"heading": f"处理异议 #{objection_id}", "subject": _who(objection.application),
                "back": _batch_url(objection.batch_id)}
+    return run(Step(form, TEMPLATE, context, lines, apply, _batch_url(objection.batch_id)))
+
+
+def correction_form(objection: Objection) -> ObjectionCorrectionForm:
+    """Return the correction form, prefilled with what was registered until the officer submits."""
+    form = ObjectionCorrectionForm()
+    if not form.is_submitted():
+        for name in ("grounds", "submitter_name", "contact", "received_on"):
+            getattr(form, name).data = getattr(objection, name)
+        form.submitter_identity.data = objection.submitter_identity.value
+    return form
+
+
+@bp.route("/objections/<int:objection_id>/correction", methods=["GET", "POST"])
+@requires(Action.WRITE)
+def correct_objection(objection_id: int):
+    """Correct an objection registered by mistake: old → new previewed, confirmed with a reason."""
+    session, actor = get_session(), current_actor()
+    objection = pipeline.get_objection(session, actor, objection_id)
+    form = correction_form(objection)
+
+    def fields() -> dict:
+        return dict(actor=actor, objection_id=objection_id, reason=form.reason.data, today=today(),
+                    grounds=form.grounds.data or "", submitter_name=form.submitter_name.data or "",
+                    submitter_identity=form.submitter_identity.data, contact=form.contact.data or "",
+                    received_on=form.received_on.data)
+
+    def apply() -> str:
+        pipeline.correct_objection(session, **fields(), at=utcnow())
+        return f"已更正异议 #{objection_id}"
+
+    def lines() -> list[str]:
+        return correction_lines(pipeline.plan_objection_correction(session, **fields()))
+
+    context = {"heading": f"更正误登记的异议 #{objection_id}", "subject": _who(objection.application),
+               "back": _batch_url(objection.batch_id)}
+    return run(Step(form, TEMPLATE, context, lines, apply, _batch_url(objection.batch_id)))
+
+
+@bp.route("/objections/<int:objection_id>/withdrawal", methods=["GET", "POST"])
+@requires(Action.WRITE)
+def withdraw_objection(objection_id: int):
+    """Withdraw an objection registered by mistake: previewed, confirmed with a reason."""
+    session, actor, form = get_session(), current_actor(), ObjectionWithdrawalForm()
+    objection = pipeline.get_objection(session, actor, objection_id)
+
+    def apply() -> str:
+        pipeline.withdraw_objection(session, actor=actor, objection_id=objection_id, reason=form.reason.data,
+                                    on=today(), at=utcnow())
+        return f"已撤回误登记的异议 #{objection_id}"
+
+    def lines() -> list[str]:
+        done, reason = pipeline.plan_objection_withdrawal(session, actor=actor, objection_id=objection_id,
+                                                          reason=form.reason.data)
+        others = [o.id for o in done.batch.objections if o.status == ObjectionStatus.OPEN and o.id != done.id]
+        after = (f"本批次尚有 {len(others)} 件异议待处理（{'、'.join(f'#{i}' for i in others)}）" if others
+                 else "本批次不再有待处理的异议，公示期结束后即可办结")
+        return [f"撤回误登记的异议 #{done.id}（{_who(done.application)}）：状态改为“已撤回”，记录和原内容保留在审计日志中",
+                "撤回后该异议不再影响办结，也不再列入待办；撤回不能恢复，如确有异议请重新登记", after,
+                f"撤回原因：{reason}"]
+
+    context = {"heading": f"撤回误登记的异议 #{objection_id}", "subject": _who(objection.application),
+               "back": _batch_url(objection.batch_id), "danger": True}
     return run(Step(form, TEMPLATE, context, lines, apply, _batch_url(objection.batch_id)))
 
 

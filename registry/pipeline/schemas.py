@@ -218,6 +218,24 @@ class ResolutionIn(InSchema):
     note = _text(4000)
 
 
+class ObjectionWithdrawalIn(InSchema):
+    """POST /objections/{id}/withdrawal: an objection registered by mistake becomes 已撤回 (the record stays)."""
+
+    reason = _text(2000, metadata={"description": "撤回原因（记入审计）"})
+
+
+class ObjectionCorrectionIn(InSchema):
+    """POST /objections/{id}/correction: correct a mistaken objection; a field left out keeps its value."""
+
+    reason = _text(2000, metadata={"description": "更正原因（记入审计）"})
+    grounds = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=8000))
+    submitter_name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=128))
+    submitter_identity = fields.String(load_default=None, allow_none=True,
+                                       validate=_one_of([s.value for s in SubmitterIdentity]))
+    contact = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    received_on = fields.Date(load_default=None, allow_none=True, metadata={"description": "收到日期"})
+
+
 class FinaliseIn(InSchema):
     """POST /batches/{id}/finalise."""
 

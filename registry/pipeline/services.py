@@ -12,6 +12,8 @@ never commits; the SPEC §5 pipeline endpoints are thin wrappers over these func
     POST /batches/{id}/publicity         start_publicity
     POST /batches/{id}/objections        file_objection
     POST /objections/{id}/resolution     resolve_objection
+    POST /objections/{id}/correction     correct_objection (a mistaken entry, with a reason)
+    POST /objections/{id}/withdrawal     withdraw_objection (a mistaken entry: 已撤回, with a reason)
     POST /batches/{id}/finalise          finalise_batch      (board: quota_usage)
 
 Each write with consequences has a `plan_*` twin that runs the same checks and says what the
@@ -46,12 +48,17 @@ from registry.pipeline.batches import (
 from registry.pipeline.common import acting_level, chain_for, get_batch, get_pool
 from registry.pipeline.facts import facts_for, judge
 from registry.pipeline.objections import (
+    CorrectionPlan,
     ResolutionPlan,
+    correct_objection,
     file_objection,
     get_objection,
+    plan_objection_correction,
+    plan_objection_withdrawal,
     plan_resolution,
     public_view,
     resolve_objection,
+    withdraw_objection,
 )
 from registry.pipeline.pools import (
     add_candidate,
@@ -66,7 +73,8 @@ from registry.pipeline.pools import (
 
 __all__ = [
     "FinalisePlan", "OpinionPlan", "PublicityPlan", "QuotaSlot", "ResolutionPlan", "ResubmissionPlan", "Settlement",
-    "acting_level", "add_candidate", "apply", "chain_for", "create_batch", "enterprise_verdicts", "facts_for", "file_objection",
+    "acting_level", "add_candidate", "apply", "chain_for", "create_batch", "enterprise_verdicts", "facts_for", "file_objection", "CorrectionPlan", "correct_objection",
+    "plan_objection_correction", "plan_objection_withdrawal", "withdraw_objection",
     "finalise_batch", "get_application", "get_batch", "get_objection", "get_pool", "held_slots", "judge",
     "withdraw_application",
     "plan_finalise", "plan_opinion", "plan_publicity", "plan_resolution", "plan_resubmission", "pool_members",

@@ -44,7 +44,8 @@ APPLICATION_STATUS_NAMES = {ApplicationStatus.IN_REVIEW: "推荐中", Applicatio
                             ApplicationStatus.REJECTED: "不予推荐", ApplicationStatus.RECOMMENDED: "已获推荐",
                             ApplicationStatus.GRANTED: "已认定", ApplicationStatus.NOT_GRANTED: "未认定"}
 OBJECTION_STATUS_NAMES = {ObjectionStatus.OPEN: "待处理", ObjectionStatus.UPHELD: "异议成立",
-                          ObjectionStatus.REJECTED: "异议不成立", ObjectionStatus.NOT_ACCEPTED: "匿名，不予受理"}
+                          ObjectionStatus.REJECTED: "异议不成立", ObjectionStatus.NOT_ACCEPTED: "匿名，不予受理",
+                          ObjectionStatus.WITHDRAWN: "已撤回"}
 IDENTITY_NAMES = {SubmitterIdentity.REAL_NAME: "实名", SubmitterIdentity.SEAL: "单位盖章",
                   SubmitterIdentity.ANONYMOUS: "匿名"}
 LEVEL_NAMES = {"district": "区县级", "city": "市级", "province": "省级", "ministry": "部级"}
