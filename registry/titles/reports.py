@@ -151,3 +151,27 @@ def record_filing(session: Session, *, actor: Actor, rules: Rules, certification
                  entity_id=filing.id, enterprise_id=cert.enterprise_id, region_code=cert.region_code,
                  changes={"certification_id": [None, cert.id], **audit.snapshot(filing, FILING_FIELDS)}, at=at)
     return filing
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One declared report of one title on the enterprise page: its next due period and its filings."""
+
+    certification: Certification
+    tier: Tier
+    report: PeriodicReport
+    due: DueReport | None  #: None: the title has ended, or a once-only report is filed
+    filings: list[ReportFiling]
+
+
+def report_rows(session: Session, rules: Rules, certifications: list[Certification]) -> list[ReportRow]:
+    """Each declared report of each title of an enterprise (titles whose tier declares none are left out)."""
+    titles = [(c, tier_of(rules, c)) for c in certifications]
+    titles = [(c, t) for c, t in titles if t.reports]
+    due = {(d.certification.id, d.report.code): d
+           for d in due_reports(session, rules, titles=[(c, t) for c, t in titles if c.status in LIVE])}
+    filed: dict[tuple[int, str], list[ReportFiling]] = {}
+    for filing in filings_of(session, [c.id for c, _ in titles]):
+        filed.setdefault((filing.certification_id, filing.report_code), []).append(filing)
+    return [ReportRow(c, t, r, due.get((c.id, r.code)), filed.get((c.id, r.code), []))
+            for c, t in titles for r in t.reports]
