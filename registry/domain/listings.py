@@ -128,10 +128,10 @@ def parse_period(report: PeriodicReport, text: str) -> tuple[int, int | None]:
             raise RuleViolation.on("period", f"“{report.name}”入选后只报一次，报告期应留空；得到 {text}")
         return 0, None
     if report.every == "year":
-        if len(text) == 4 and text.isdigit() and int(text) >= 1990:
+        if len(text) == 4 and text.isdecimal() and int(text) >= 1990:
             return int(text), None
         raise RuleViolation.on("period", f"“{report.name}”按年报送，报告期应为年份，如 2027；得到 {text or '空'}")
-    if len(text) == 6 and text[:4].isdigit() and text[4] == "Q" and text[5] in "1234" and int(text[:4]) >= 1990:
+    if len(text) == 6 and text[:4].isdecimal() and text[4] == "Q" and text[5] in "1234" and int(text[:4]) >= 1990:
         return int(text[:4]), int(text[5])
     raise RuleViolation.on("period", f"“{report.name}”按季度报送，报告期应写作 2027Q1；得到 {text or '空'}")
 

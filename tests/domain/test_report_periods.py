@@ -66,6 +66,7 @@ def test_period_keys_are_read(report, text, parsed):
 @pytest.mark.parametrize(("report", "text", "words"), [
     (QUARTERLY, "2027Q5", "2027Q1"), (QUARTERLY, "2027", "2027Q1"), (QUARTERLY, "", "空"),
     (YEARLY, "2027Q1", "年份"), (YEARLY, "27", "年份"), (YEARLY, "<script>", "年份"), (ONCE, "2027", "留空"),
+    (YEARLY, "²⁰²⁷", "年份"), (QUARTERLY, "²⁰²⁷Q1", "2027Q1"), (YEARLY, "1989", "年份"),
 ])
 def test_a_bad_period_is_refused_naming_the_field(report, text, words):
     with pytest.raises(RuleViolation, match=words) as caught:
