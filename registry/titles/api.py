@@ -26,6 +26,7 @@ from registry.web.api.schemas import (
     ProposalOut,
     ReportFilingIn,
     ReportFilingOut,
+    ReportFilingsOut,
 )
 
 
@@ -70,7 +71,7 @@ def post_event(certification_id: int):
 
 
 @bp.get("/certifications/<int:certification_id>/report-filings")
-@doc("称号的定期报告：各项报告的下一报告期、截止日期和已登记的报送", response=ReportFilingOut, many=True)
+@doc("称号的定期报告：各项报告的下一报告期、截止日期和已登记的报送", response=ReportFilingsOut, errors=(401, 403, 404))
 @requires(Action.READ)
 def list_report_filings(certification_id: int):
     """Return the title's filings and, for a live title, each declared report's next due period."""

@@ -173,6 +173,13 @@ class DueReportOut(Schema):
     overdue = fields.Boolean()
 
 
+class ReportFilingsOut(Schema):
+    """A title's declared reports with their next due period (none once ended), and its filings."""
+
+    due = fields.List(fields.Nested(DueReportOut))
+    filings = fields.List(fields.Nested(ReportFilingOut))
+
+
 class ListArgs(InSchema):
     """Query string of GET /enterprises and GET /certifications."""
 
