@@ -92,3 +92,12 @@ def test_a_title_without_declared_reports_owes_none(session, admin, rules):
     with pytest.raises(RuleViolation, match="没有报告") as caught:
         _file(session, rules, admin, cert, "quarterly_progress", "2027Q1", "2027-04-15")
     assert list(caught.value.errors) == ["report_code"]
+
+
+def test_the_trail_names_a_filing_and_its_fields_in_chinese():
+    from registry.audit.queries import ENTITY_NAMES, action_name, field_name
+
+    assert action_name("report_filing.recorded") == "登记定期报告报送"
+    assert ENTITY_NAMES["report_filing"] == "定期报告报送"
+    assert [field_name("report_filing", f) for f in ("report_code", "period", "filed_on", "certification_id")] == [
+        "报告", "报告期", "报送日期", "称号编号"]
