@@ -25,14 +25,14 @@ from registry.domain.lifecycle import EVENT_NAMES, STATUS_NAMES
 from registry.enterprises.fields import ANNUAL_REPORT, CHANGE_REPORT, ENTERPRISE
 from registry.enterprises.queries import in_region, paginate
 from registry.platform.catalogue import Catalogue
-from registry.titles.fields import CERTIFICATION, CERTIFICATION_EVENT
+from registry.titles.fields import CERTIFICATION, CERTIFICATION_EVENT, REPORT_FILING
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
 #: the field catalogues (registry/platform/catalogue.py) by the entity type their records are audited as:
 #: a field of these is named by its catalogue's label (with its unit), looked up when shown
 CATALOGUES: dict[str, Catalogue] = {c.entity: c for c in (ENTERPRISE, ANNUAL_REPORT, CHANGE_REPORT, CERTIFICATION,
-                                                           CERTIFICATION_EVENT)}
+                                                           CERTIFICATION_EVENT, REPORT_FILING)}
 
 
 def _titles(catalogue: Catalogue, *names: str) -> dict[str, str]:
@@ -125,7 +125,7 @@ ENTITY_NAMES: dict[str, str] = {
     "holiday_year": "节假日年度", "import": "导入", "reminder": "提醒", "outbox_message": "提醒邮件",
     "audit_event": "审计日志", "pool": "培育库", "pool_member": "培育库成员", "batch": "申报批次", "application": "申报", "objection": "异议",
     "proposal": "待确认申请", "deadline_override": "截止日期调整", "name_list": "公告名单", "saved_filter": "保存的筛选",
-    "channel_target": "提醒渠道", "inbox_message": "站内消息",
+    "channel_target": "提醒渠道", "inbox_message": "站内消息", "report_filing": "定期报告报送",
 }
 ACTION_NAMES: dict[str, str] = {
     "enterprise.created": "登记企业", "enterprise.updated": "修改企业信息",
@@ -141,7 +141,7 @@ ACTION_NAMES: dict[str, str] = {
     "user.disabled": "停用账号", "user.enabled": "启用账号", "user.unlocked": "解除锁定", "user.updated": "变更角色或地区",
     "account.proposed": "提出账号变更", "account.approved": "批准账号变更", "account.rejected": "驳回账号变更",
     "proposal.created": "提出待确认事项", "proposal.confirmed": "确认事项（第二人）", "proposal.rejected": "驳回待确认事项",
-    "outbox.resent": "重发提醒邮件",
+    "outbox.resent": "重发提醒邮件", "report_filing.recorded": "登记定期报告报送",
     "channel.added": "新增提醒渠道", "channel.changed": "修改提醒渠道", "channel.removed": "停用提醒渠道",
     "inbox.read": "站内消息标为已读",
     "deadline_override.added": "登记截止日期调整", "deadline_override.removed": "删除截止日期调整",

@@ -106,6 +106,67 @@ class PeriodicReport:
         return (filed_on or today) > due
 
 
+def report_period(report: PeriodicReport, year: int, quarter: int | None = None) -> str:
+    """Return the key of a filing period: "once", "2027" or "2027Q1"."""
+    if report.every == "once":
+        return "once"
+    if report.every == "year":
+        return str(year)
+    if quarter not in (1, 2, 3, 4):
+        raise RuleViolation.on("quarter", f"季度应为1至4；得到 {quarter}")
+    return f"{year}Q{quarter}"
+
+
+def parse_period(report: PeriodicReport, text: str) -> tuple[int, int | None]:
+    """Read a period key written by an officer ("2027", "2027Q1", "once") for `report`.
+
+    :raises RuleViolation: on the field `period`, the text does not fit the report's rhythm.
+    """
+    text = (text or "").strip().upper()
+    if report.every == "once":
+        if text not in ("", "ONCE"):
+            raise RuleViolation.on("period", f"“{report.name}”入选后只报一次，报告期应留空；得到 {text}")
+        return 0, None
+    if report.every == "year":
+        if len(text) == 4 and text.isdecimal() and int(text) >= 1990:
+            return int(text), None
+        raise RuleViolation.on("period", f"“{report.name}”按年报送，报告期应为年份，如 2027；得到 {text or '空'}")
+    if len(text) == 6 and text[:4].isdecimal() and text[4] == "Q" and text[5] in "1234" and int(text[:4]) >= 1990:
+        return int(text[:4]), int(text[5])
+    raise RuleViolation.on("period", f"“{report.name}”按季度报送，报告期应写作 2027Q1；得到 {text or '空'}")
+
+
+def period_begun(report: PeriodicReport, year: int, quarter: int | None, today: date) -> bool:
+    """Tell whether the period has begun by `today`; a filing for a period still in the future is refused."""
+    if report.every == "once":
+        return True
+    if report.every == "year":
+        return today >= date(year, 1, 1)
+    assert quarter is not None
+    return today >= date(year, 3 * quarter - 2, 1)
+
+
+def next_due_report(report: PeriodicReport, listed_on: date, filed: set[str] | frozenset[str],
+                    today: date) -> tuple[str, date] | None:
+    """Return the earliest unfiled period of `report` for a title listed on `listed_on`, and its due day.
+
+    Periods start with the one the listing falls in (a quarter ending after the listing, the listing's
+    year); a once-only report is due `days_after` days after the listing. None once a once-only report
+    is filed. The period returned may be overdue (its day before `today`) or still to come.
+    """
+    if report.every == "once":
+        return None if "once" in filed else ("once", report.due_on(0, listed_on=listed_on))
+    if report.every == "year":
+        year = listed_on.year
+        while str(year) in filed:
+            year += 1
+        return str(year), report.due_on(year)
+    year, quarter = listed_on.year, (listed_on.month - 1) // 3 + 1
+    while f"{year}Q{quarter}" in filed:
+        year, quarter = (year + 1, 1) if quarter == 4 else (year, quarter + 1)
+    return f"{year}Q{quarter}", report.due_on(year, quarter)
+
+
 def _leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 

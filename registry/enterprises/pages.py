@@ -18,6 +18,7 @@ from registry.domain import uscc
 from registry.domain.actors import Action, can
 from registry.domain.errors import Conflict, RuleViolation, StaleVersion
 from registry.domain.lifecycle import LIVE, Event
+from registry.domain.listings import REPORT_BY_NAMES, REPORT_EVERY_NAMES
 from registry.domain.personal import CONTACT_FIELDS, mask_field
 from registry.enterprises import assigning
 from registry.enterprises.fields import ENTERPRISE
@@ -33,6 +34,7 @@ from registry.platform.extensions import get_session, policies
 from registry.privacy import unmask
 from registry.proposals import four_eyes
 from registry.proposals.forms import lift_form
+from registry.titles import reports as periodic_reports
 from registry.titles.flags import CAUSE_NAMES
 from registry.titles.models import Ban, Certification
 from registry.titles.services import OFFICER_EVENTS, allowed_actions
@@ -108,7 +110,9 @@ def render_page(enterprise: Enterprise, form: EnterpriseForm | None = None, stat
         officer_choices=assigning.officer_choices(officer_candidates(get_session(), enterprise.region_code))
         if writable else [],
         title_actions=title_actions, reason_name=reason_name, cause_names=CAUSE_NAMES,
-        change_kinds=CHANGE_KIND_NAMES, size_names=SIZE_NAMES), status
+        change_kinds=CHANGE_KIND_NAMES, size_names=SIZE_NAMES,
+        periodic=periodic_reports.report_rows(get_session(), rules(), list(enterprise.certifications)),
+        period_name=periodic_reports.period_name, report_every=REPORT_EVERY_NAMES, report_by=REPORT_BY_NAMES), status
 
 
 @bp.get("/enterprises/<int:enterprise_id>")

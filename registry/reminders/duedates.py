@@ -38,12 +38,14 @@ from sqlalchemy.orm import Session
 
 from registry.domain.deadlines import DueDate, RegionClass, annual_due_in_region
 from registry.domain.lifecycle import LIVE, Status
+from registry.domain.listings import REPORT_BY_NAMES
 from registry.domain.policy import Tier
 from registry.enterprises.models import CHANGE_KIND_NAMES, AnnualReport, ChangeReport, Enterprise
 from registry.enterprises.queries import in_region
 from registry.pipeline.common import LEVEL_NAMES, office_code
 from registry.pipeline.models import Application, ApplicationStatus, Batch, BatchStatus
 from registry.policies.rules import Rules
+from registry.titles import reports
 from registry.titles.models import Certification
 
 __all__ = ["CHANGE_KIND_NAMES"]  # re-exported: the reminders' subject names use it
@@ -235,6 +237,34 @@ def publicity_ends(kind: Kind, session: Session, tiers: TierCache, start: date, 
                 "由主管部门核实处理；公示结束且异议处理完毕后，由组织部门确认结果并认定称号，此前请勿对外宣称已获认定。")
         yield DueItem("application", application.id, kind.code, due, application.enterprise_id,
                       application.region_code, tier.name, what, todo, kind.milestones_for(tier))
+
+
+def periodic_reports(kind: Kind, session: Session, tiers: TierCache, start: date, end: date,
+                     region: str | None = None, ids: Collection[int] | None = None) -> Iterator[DueItem]:
+    """The next due period of each report a live title's tier declares (`[[tiers.reports]]`), dated in [start, end].
+
+    Subject: the certification; reports of one title due the same day make one item. The report is the
+    office's (by = "office"): the officers of the office at the tier's authority level are reminded. Once
+    the period is filed its item is gone (the scan retires the reminder) and the next period's appears.
+    Few titles declare reports: always built from the declaring tiers' live titles.
+    """
+    titles = reports.reporting_titles(session, tiers.rules, region)
+    if ids is not None:
+        wanted = set(ids)
+        titles = [(c, t) for c, t in titles if c.id in wanted]
+    grouped: dict[tuple[int, date], list[reports.DueReport]] = defaultdict(list)
+    for due in reports.due_reports(session, tiers.rules, titles=titles):
+        if start <= due.due_on <= end:
+            grouped[(due.certification.id, due.due_on)].append(due)
+    for (_, on), dues in sorted(grouped.items(), key=lambda kv: kv[0]):
+        cert, tier = dues[0].certification, dues[0].tier
+        names = "、".join(f"{d.report.name}（{d.period_name}）" for d in dues)
+        by = "、".join(sorted({REPORT_BY_NAMES.get(d.report.by, d.report.by) for d in dues}))
+        todo = (f"{tier.name}的定期报告：{names}，由{by}于 {cn_date(on)} 前报送；报送后请在企业页面登记报送日期，"
+                "逾期未登记的将列入待办。")
+        yield DueItem("certification", cert.id, kind.code, on, cert.enterprise_id, cert.region_code, tier.name,
+                      f"{tier.name}定期报告截止：{names}", todo, kind.milestones_for(tier),
+                      office_code=office_code(cert.region_code, tier.authority))
 
 
 def annual_due_dates(rules: Rules, year: int, region_code: str | None = None) -> dict[tuple[int, int], DueDate]:

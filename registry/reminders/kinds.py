@@ -182,3 +182,7 @@ CHANGE_REPORT = register(DeadlineKind(
 OPINION_DUE = register(DeadlineKind("opinion_due", "推荐意见截止", "application", dd.opinion_deadlines,
                                     recipients=OFFICE))
 PUBLICITY_END = register(DeadlineKind("publicity_end", "公示期截止", "application", dd.publicity_ends))
+#: the periodic reports a tier declares ([[tiers.reports]]: 一企一策, 季度梳理, 年度评估); the policy files state
+#: no reminder days for them: 15 and 3 days before, assumed (docs/programmes.md)
+PERIODIC_REPORT = register(DeadlineKind("periodic_report", "定期报告报送", "certification", dd.periodic_reports,
+                                        recipients=OFFICE, milestones=(15, 3)))

@@ -33,3 +33,12 @@ CERTIFICATION_EVENT = Catalogue(
     Field("document_no", "依据文号", "text", max_length=128),
     Field("note", "备注", "long_text", max_length=4000),
 )
+
+#: a filing of a periodic report a title's tier declares (`[[tiers.reports]]`, docs/programmes.md)
+REPORT_FILING = Catalogue(
+    "report_filing",
+    Field("report_code", "报告", "pick", required=True, max_length=64),
+    Field("period", "报告期", "text", max_length=8, hint="按年填 2027，按季度填 2027Q1，入选后一次的留空"),
+    Field("filed_on", "报送日期", "date", required=True),
+    Field("note", "备注", "long_text", max_length=4000),
+)

@@ -155,3 +155,25 @@ class Ban(Base):
         return BanRule(self.starts_on, self.ends_on, self.reason, self.document_no or "", self.lifted_on,
                        self.blocks, self.tier, self.programme, self.ladder)
 
+
+
+class ReportFiling(Base):
+    """One filing of a periodic report a title's tier declares (`[[tiers.reports]]`, registry.domain.listings).
+
+    `period` is "2027" (yearly), "2027Q1" (quarterly) or "once" (the 一企一策 plan); one filing per title,
+    report and period.
+    """
+
+    __tablename__ = "report_filings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certification_id: Mapped[int] = mapped_column(sa.ForeignKey("certifications.id"), index=True)
+    report_code: Mapped[str] = mapped_column(sa.String(64))
+    period: Mapped[str] = mapped_column(sa.String(8))
+    filed_on: Mapped[date]
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    certification: Mapped[Certification] = relationship()
+    __table_args__ = (
+        sa.UniqueConstraint("certification_id", "report_code", "period"),  # one filing per period
+        sa.CheckConstraint("period = 'once' OR length(period) IN (4, 6)", name="period_shape"),
+    )

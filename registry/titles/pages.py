@@ -14,11 +14,14 @@ from registry.accounts.access import current_actor, requires
 from registry.domain import consequences, holders
 from registry.domain.actors import Action
 from registry.domain.lifecycle import EVENT_NAMES, LIVE, STATUS_NAMES, Event, check_transition
+from registry.domain.listings import REPORT_EVERY_NAMES
 from registry.domain.policy import Tier
 from registry.enterprises.services import get_enterprise
 from registry.platform.db import utcnow
 from registry.platform.extensions import get_session, policies
 from registry.proposals import four_eyes
+from registry.titles import reports
+from registry.titles.fields import REPORT_FILING
 from registry.titles.flags import CAUSE_NAMES, losing_prerequisite
 from registry.titles.models import Certification
 from registry.titles.services import (
@@ -35,7 +38,7 @@ from registry.titles.services import (
 from registry.web.labels import policy_document
 from registry.web.pages import bp
 from registry.web.pages.flow import Step, rules, run, today
-from registry.web.pages.forms import EventForm, GrantForm, RevokeForm, choices
+from registry.web.pages.forms import EventForm, GrantForm, RevokeForm, catalogue_form, choices
 from registry.web.pages.helpers import tier_name
 
 DANGEROUS = {Event.REVOKE, Event.FAIL_REVIEW, Event.WITHDRAW}
@@ -155,4 +158,43 @@ def certification_event(certification_id: int, action: str):
     context = {"heading": f"{EVENT_NAMES[event]}：{tier.name}", "subject": cert.enterprise.name,
                "enterprise": cert.enterprise, "certification": cert, "hints": hints, "danger": event in DANGEROUS}
     lines = lambda: describe(event, cert, tier, form.effective_on.data, reason())  # noqa: E731
+    return run(Step(form, "action_form.html", context, lines, apply, _back(cert.enterprise_id)))
+
+
+ReportFilingForm = catalogue_form("ReportFilingForm", REPORT_FILING, __doc__="A filing of a periodic report (定期报告报送).")
+
+
+@bp.route("/certifications/<int:certification_id>/report-filing", methods=["GET", "POST"])
+@requires(Action.WRITE)
+def report_filing(certification_id: int):
+    """Record that a periodic report the title's tier declares was filed for a period, after confirming."""
+    session, actor = get_session(), current_actor()
+    cert = get_certification(session, actor, certification_id)
+    tier = reports.tier_of(rules(), cert)
+    if not tier.reports:
+        abort(404)
+    form = ReportFilingForm()
+    form.report_code.choices = choices([(r.code, f"{r.name}（{REPORT_EVERY_NAMES[r.every]}）") for r in tier.reports])
+    if not form.is_submitted():
+        form.filed_on.data = today()
+    due = {r.report.code: r for r in reports.due_reports(session, rules(), titles=[(cert, tier)])} \
+        if cert.status in LIVE else {}
+
+    def lines() -> list[str]:
+        report = next((r for r in tier.reports if r.code == form.report_code.data), None)
+        if report is None:
+            return []
+        return [f"登记“{report.name}”报告期「{form.period.data or '入选后'}」于 {form.filed_on.data} 报送"]
+
+    def apply() -> str:
+        filing = reports.record_filing(session, actor=actor, rules=rules(), certification_id=cert.id,
+                                       report_code=form.report_code.data, period=form.period.data,
+                                       filed_on=form.filed_on.data, at=utcnow(), today=today(),
+                                       note=form.note.data or None)
+        return f"已登记{tier.name}的定期报告：{reports.period_name(filing.period)}于 {filing.filed_on} 报送"
+
+    hints = [(r.name, [f"下一报告期：{due[r.code].period_name}，截止 {due[r.code].due_on}" if r.code in due
+                       else "已报送，无下一报告期"]) for r in tier.reports]
+    context = {"heading": f"登记定期报告：{tier.name}", "subject": cert.enterprise.name,
+               "enterprise": cert.enterprise, "certification": cert, "hints": hints}
     return run(Step(form, "action_form.html", context, lines, apply, _back(cert.enterprise_id)))

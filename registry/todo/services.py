@@ -4,7 +4,8 @@ Read live, not from the reminder ledger, so a change report registered a minute 
 once. Every query goes through the request's session, which is scoped to the actor's region: a city
 officer sees the city and its districts. Items, most pressing first:
 
-- deadlines already passed and not met (annual updates not filed, change reports not reported);
+- deadlines already passed and not met (annual updates not filed, change reports not reported, a
+  tier's periodic reports — 一企一策, 季度梳理, 年度评估 — not filed for their period);
 - deadlines within the horizon (default 30 days): expiries, review windows, annual updates, change
   reports, publicity ends, and recommendation opinions due at the actor's own office;
 - titles under review waiting for a conclusion; four-eyes proposals waiting for a second person;
@@ -77,6 +78,10 @@ def _deadlines(session: Session, actor: Actor, rules: Rules, today: date, horizo
                               {"enterprise_id": due.enterprise_id}))
     for due in kinds.get("change_report").due(session, tiers, today.replace(year=today.year - LOOKBACK_YEARS, day=1),
                                               today - timedelta(days=1)):
+        items.append(TodoItem("overdue", f"{due.what}（已逾期）", due.todo, due.reference_on, "pages.enterprise",
+                              {"enterprise_id": due.enterprise_id}))
+    for due in kinds.get("periodic_report").due(session, tiers, today.replace(year=today.year - LOOKBACK_YEARS, day=1),
+                                                today - timedelta(days=1)):  # the earliest unfiled period
         items.append(TodoItem("overdue", f"{due.what}（已逾期）", due.todo, due.reference_on, "pages.enterprise",
                               {"enterprise_id": due.enterprise_id}))
     for due in due_between(session, rules, today, today + timedelta(days=horizon)):

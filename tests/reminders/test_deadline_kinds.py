@@ -113,6 +113,6 @@ def test_a_declaration_that_cannot_work_is_refused():
 
 def test_the_kinds_are_declared_once_and_the_ledger_reads_them():
     assert list(kinds.names()) == ["expiry", "review_window", "annual_update", "change_report", "opinion_due",
-                                   "publicity_end"]
+                                   "publicity_end", "periodic_report"]
     assert {k.code for k in kinds.in_sql()} == {"expiry", "review_window", "annual_update", "change_report"}
-    assert [k.code for k in kinds.all_kinds() if k.recipients == kinds.OFFICE] == ["opinion_due"]
+    assert [k.code for k in kinds.all_kinds() if k.recipients == kinds.OFFICE] == ["opinion_due", "periodic_report"]

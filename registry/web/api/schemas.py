@@ -16,7 +16,7 @@ from registry.domain.lifecycle import Event, Status
 from registry.enterprises.fields import ANNUAL_REPORT, CHANGE_REPORT, ENTERPRISE
 from registry.platform.bounds import InSchema, page_field, per_page_field
 from registry.platform.catalogue import Catalogue, Field
-from registry.titles.fields import CERTIFICATION, CERTIFICATION_EVENT
+from registry.titles.fields import CERTIFICATION, CERTIFICATION_EVENT, REPORT_FILING
 
 REGION = validate.Regexp(r"^\d{6}$", error="应为6位行政区划代码 / must be a 6-digit GB/T 2260 code")
 DECIMAL_DOC = {"type": "string", "format": "decimal", "pattern": r"^\d{1,16}(\.\d{1,2})?$"}
@@ -141,6 +141,43 @@ def event_in() -> type[InSchema]:
 
 CertificationIn = certification_in()
 EventIn = event_in()
+
+
+def report_filing_in() -> type[InSchema]:
+    """POST /certifications/{id}/report-filings."""
+    return catalogue_schema("ReportFilingIn", REPORT_FILING)
+
+
+ReportFilingIn = report_filing_in()
+
+
+class ReportFilingOut(Schema):
+    """A filing of a periodic report a title's tier declares."""
+
+    id = fields.Integer()
+    certification_id = fields.Integer()
+    report_code = fields.String()
+    period = fields.String(metadata={"description": "2027（按年）、2027Q1（按季度）或 once（入选后一次）"})
+    filed_on = fields.Date()
+    note = fields.String(allow_none=True)
+
+
+class DueReportOut(Schema):
+    """A declared report of a title and its next due period."""
+
+    report_code = fields.String()
+    report_name = fields.String()
+    period = fields.String()
+    period_name = fields.String()
+    due_on = fields.Date()
+    overdue = fields.Boolean()
+
+
+class ReportFilingsOut(Schema):
+    """A title's declared reports with their next due period (none once ended), and its filings."""
+
+    due = fields.List(fields.Nested(DueReportOut))
+    filings = fields.List(fields.Nested(ReportFilingOut))
 
 
 class ListArgs(InSchema):
