@@ -5,7 +5,7 @@ Only the objections' status CHECK is widened. Downgrade refuses while any withdr
 what finalising the batch does); export and handle them first.
 
 Revision ID: 0031
-Revises: 0027
+Revises: 0030
 Create Date: 2026-12-06 13:30:00+00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0031'
-down_revision = '0027'
+down_revision = '0030'
 branch_labels = None
 depends_on = None
 
