@@ -79,9 +79,9 @@ def send_reminders(limit: int | None) -> None:
 
 @click.command("send-channels")
 @with_appcontext
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="send at most N messages / 最多发送 N 条")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="send at most N messages")
 def send_channels(limit: int | None) -> None:
-    """发送到期的钉钉、企业微信、浙政钉消息一次（按各渠道限速） / deliver the due channel messages once."""
+    """Deliver the due DingTalk, WeCom and 浙政钉 messages once (each channel's rate limit holds)."""
     settings = current_app.config["REGISTRY"]
     report = channel_sender.drain(current_app.extensions["registry.sessionmaker"], settings.channels, clock=now,
                                   today=today_in(settings.timezone), limit=limit)

@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "pi rekey": "用 REGISTRY_PI_KEY 重新加密仍在旧密钥下的个人信息。",
     "scan": "运行一次每日扫描：状态转换、资格标记、禁止申报期满解除、提醒。",
     "send-reminders": "发送一次待发提醒（清空发件箱）。",
+    "send-channels": "发送一次到期的钉钉、企业微信、浙政钉消息（按各渠道限速）。",
     "jobs": "定时任务进程。",
     "jobs run": "运行定时任务进程（阻塞）：每日扫描、提醒发送、每周汇总、看门狗。",
 }
@@ -74,6 +75,7 @@ OPTIONS: dict[tuple[str, str], str] = {
     ("scan", "--today"): "扫描哪一天（默认今天，Asia/Shanghai）",
     ("scan", "--dry-run"): "只打印将发生的变化，不做任何改动",
     ("send-reminders", "--limit"): "最多发送 N 条",
+    ("send-channels", "--limit"): "最多发送 N 条",
 }
 
 
