@@ -219,7 +219,8 @@ def test_a_change_report_marked_filed_later_has_the_consequence_of_its_real_date
     assert change.reported_on == d(reported) and cert.review_eligible is eligible
     assert bool(warnings) is not eligible
     assert session.scalars(sa.select(AuditEvent.action).where(AuditEvent.entity_type == "change_report",
-                                                              AuditEvent.entity_id == change.id)).all() == [
+                                                              AuditEvent.entity_id == change.id)
+                           .order_by(AuditEvent.id)).all() == [
         "change_report.recorded", "change_report.reported"]
     with pytest.raises(Conflict):
         mark_change_reported(session, actor=admin, rules=rules, change_report_id=change.id,
