@@ -6,10 +6,10 @@ import sqlalchemy as sa
 
 from registry.platform.db import make_engine
 from registry.platform.migrate import downgrade, upgrade
-from tests.pipeline.test_verdict_migration import CHECK, OBJECTION, plain, unchecked_keys, url  # noqa: F401
+from tests.pipeline.test_verdict_migration import CHECK, OBJECTION, plain, unchecked_keys
 
 
-def insert(url, row_id, status):  # noqa: F811
+def insert(url, row_id, status):
     with plain(url).connect() as conn:
         unchecked_keys(conn)
         conn.execute(sa.text(OBJECTION.replace("(1,", f"({row_id},")),
@@ -17,7 +17,8 @@ def insert(url, row_id, status):  # noqa: F811
         conn.commit()
 
 
-def test_withdrawn_is_storable_and_downgrade_refuses_to_lose_it(url):  # noqa: F811
+def test_withdrawn_is_storable_and_downgrade_refuses_to_lose_it(empty_url):
+    url = empty_url
     upgrade(url)
     insert(url, 1, "withdrawn")
     with pytest.raises(RuntimeError, match="已撤回的异议"):
