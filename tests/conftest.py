@@ -186,6 +186,15 @@ def cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(params=backends())
+def empty_url(request, tmp_path):
+    """The URL of an empty database (no tables) on each backend, dropped afterwards: for migration tests."""
+    url, pg = fresh_database(request.param, tmp_path)
+    yield url
+    if pg is not None:
+        pg.drop()
+
+
+@pytest.fixture(params=backends())
 def committed_factory(request, tmp_path):
     """A session factory on a fresh, migrated, committed database (no SAVEPOINT wrapper): for tests of
     concurrent transactions, which the shared rolled-back test session cannot show."""

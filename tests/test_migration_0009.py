@@ -4,20 +4,10 @@ The rows are written at 0006 (the revision 0009 follows) and read at head."""
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from registry.platform.db import make_engine
 from registry.platform.migrate import downgrade, upgrade
-from tests.conftest import backends, fresh_database
-
-
-@pytest.fixture(params=backends())
-def empty_url(request, tmp_path):
-    url, pg = fresh_database(request.param, tmp_path)
-    yield url
-    if pg is not None:
-        pg.drop()
 
 
 def test_existing_tokens_get_write_scope_and_a_90_day_grace(empty_url):

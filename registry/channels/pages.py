@@ -17,14 +17,14 @@ from registry.accounts.access import current_actor, requires
 from registry.channels import services
 from registry.channels.models import CHANNEL_NAMES
 from registry.domain.actors import Action, Role
-from registry.domain.errors import NotFound, PermissionDenied, RuleViolation
+from registry.domain.errors import NotFound
 from registry.platform.bounds import MAX_PAGE
 from registry.platform.extensions import get_session
 from registry.regions.reference import region_names
 from registry.web.clock import now
 from registry.web.pages import bp
 from registry.web.pages.choices import region_choices
-from registry.web.pages.flow import attach_errors
+from registry.web.pages.flow import saved
 from registry.web.pages.forms import PageForm, choices
 from registry.web.pages.helpers import clamped_page
 
@@ -132,23 +132,13 @@ def channels():
 @requires(Action.READ)
 def add_channel_page():
     """Add a channel; re-render with the refusal beside its field."""
-    session, form = get_session(), _form()
-    if not form.validate_on_submit():
-        return _render(form, 422)
-    try:
-        target = services.add_target(session, actor=current_actor(), kind=form.kind.data, label=form.label.data,
-                                     address=form.address.data, secret=form.secret.data,
-                                     region_code=form.region_code.data or None,
-                                     include_subregions=form.include_subregions.data, at=now())
-    except RuleViolation as exc:
-        session.rollback()
-        attach_errors(form, exc)
-        return _render(form, 422)
-    except PermissionDenied as exc:
-        session.rollback()
-        form.form_errors.append(exc.message.split(" / ")[0])
-        return _render(form, 403)
-    session.commit()
+    form = _form()
+    target, refused = saved(form, _render, lambda: services.add_target(
+        get_session(), actor=current_actor(), kind=form.kind.data, label=form.label.data, address=form.address.data,
+        secret=form.secret.data, region_code=form.region_code.data or None,
+        include_subregions=form.include_subregions.data, at=now()))
+    if refused is not None:
+        return refused
     flash(f"已添加{services.KIND_NAMES[target.kind.value]}：{target.label}。此后的提醒也会发到这里。")
     return redirect(url_for("pages.channels"))
 

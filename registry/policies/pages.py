@@ -12,12 +12,12 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from registry.accounts.access import current_actor, requires
 from registry.domain.actors import SYSTEM_KINDS, Action, Role, can
-from registry.domain.errors import NotFound, PermissionDenied, RuleViolation
+from registry.domain.errors import NotFound, PermissionDenied
 from registry.platform.extensions import get_session
 from registry.policies import overrides
 from registry.web.clock import now, today
 from registry.web.pages import bp
-from registry.web.pages.flow import attach_errors, rules
+from registry.web.pages.flow import rules, saved
 from registry.web.pages.forms import PageForm
 
 
@@ -72,21 +72,12 @@ def deadline_overrides():
 def add_deadline_override_page():
     """Record an override; re-render with the refusal beside its field."""
     session, form = get_session(), _form()
-    if not form.validate_on_submit():
-        return _render(form, 422)
-    try:
-        row = overrides.add_override(session, actor=current_actor(), rules=rules(), region_code=form.region_code.data,
-                                     year=form.year.data, due_on=form.due_on.data, policy_date=form.policy_date.data,
-                                     document_no=form.document_no.data, note=form.note.data or "", at=now())
-    except RuleViolation as exc:
-        session.rollback()
-        attach_errors(form, exc)
-        return _render(form, 422)
-    except PermissionDenied as exc:
-        session.rollback()
-        form.form_errors.append(exc.message.split(" / ")[0])
-        return _render(form, 403)
-    session.commit()
+    row, refused = saved(form, _render, lambda: overrides.add_override(
+        session, actor=current_actor(), rules=rules(), region_code=form.region_code.data, year=form.year.data,
+        due_on=form.due_on.data, policy_date=form.policy_date.data, document_no=form.document_no.data,
+        note=form.note.data or "", at=now()))
+    if refused is not None:
+        return refused
     flash(f"已登记：{row.year} 年度信息更新截止日期调整为 {row.due_on}（{row.document_no}）")
     return redirect(url_for("pages.deadline_overrides"))
 

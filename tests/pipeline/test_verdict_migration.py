@@ -5,7 +5,6 @@ import sqlalchemy as sa
 
 from registry.platform.db import make_engine
 from registry.platform.migrate import downgrade, upgrade
-from tests.conftest import backends, fresh_database
 
 OBJECTION = ("INSERT INTO objections (id, batch_id, application_id, region_code, submitter_name, submitter_identity,"
              " contact, grounds, evidence, confidential, received_on, status, resolution_note, resolved_on, created_at)"
@@ -27,15 +26,8 @@ def unchecked_keys(conn):
         conn.execute(sa.text("SET session_replication_role = replica"))
 
 
-@pytest.fixture(params=backends())
-def url(request, tmp_path):
-    url, pg = fresh_database(request.param, tmp_path)
-    yield url
-    if pg is not None:
-        pg.drop()
-
-
-def test_anonymous_objection_is_storable_and_downgrade_refuses_to_drop_it(url):
+def test_anonymous_objection_is_storable_and_downgrade_refuses_to_drop_it(empty_url):
+    url = empty_url
     upgrade(url)
     engine = make_engine(url)
     cols = {c["name"] for c in sa.inspect(engine).get_columns("pool_verdicts")}

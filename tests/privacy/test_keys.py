@@ -10,7 +10,6 @@ from config.settings import Settings, SettingsError
 from registry.platform import pi_crypto
 from registry.platform.db import make_engine
 from registry.platform.migrate import downgrade, upgrade
-from tests.conftest import backends, fresh_database
 
 KEY = "k7:" + "11" * 16
 INDEX = "22" * 32
@@ -48,14 +47,6 @@ def test_development_gets_a_generated_keyring_kept_in_the_checkout(tmp_path):
     first = pi_crypto.development_keyring(path)
     assert first.keys == pi_crypto.development_keyring(path).keys and len(first.keys[first.current_id]) == 16
     assert first.keys != pi_crypto.development_keyring(tmp_path / "other.json").keys  # never a fixed key
-
-
-@pytest.fixture(params=backends())
-def empty_url(request, tmp_path):
-    url, pg = fresh_database(request.param, tmp_path)
-    yield url
-    if pg is not None:
-        pg.drop()
 
 
 def test_migration_0016_encrypts_existing_rows_and_its_downgrade_decrypts_them(empty_url):

@@ -3,21 +3,11 @@ and the downgrade takes back what the earlier data did not have (keeping codes s
 
 from datetime import UTC, datetime
 
-import pytest
 import sqlalchemy as sa
 
 from registry.platform.db import make_engine
 from registry.platform.migrate import downgrade, upgrade
 from registry.regions.reference import REGIONS_VERSION, load_reference, read_regions
-from tests.conftest import backends, fresh_database
-
-
-@pytest.fixture(params=backends())
-def url(request, tmp_path):
-    url, pg = fresh_database(request.param, tmp_path)
-    yield url
-    if pg is not None:
-        pg.drop()
 
 
 def old_shape(row):
@@ -31,7 +21,8 @@ def counts(conn):
     return dict(conn.execute(sa.text("SELECT level, COUNT(*) FROM regions GROUP BY level")).all())
 
 
-def test_upgrade_adds_every_county_idempotently_and_downgrade_takes_them_back(url):
+def test_upgrade_adds_every_county_idempotently_and_downgrade_takes_them_back(empty_url):
+    url = empty_url
     upgrade(url, "0008")
     engine = make_engine(url)
     old = [r for r in read_regions() if old_shape(r)]

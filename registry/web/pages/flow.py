@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, flash, g, redirect, render_template, request
 from flask_wtf import FlaskForm
 
-from registry.domain.errors import Conflict, RuleViolation
+from registry.domain.errors import Conflict, PermissionDenied, RuleViolation
 from registry.platform.extensions import get_session
 from registry.policies.rules import Rules
 from registry.policies.rules import current_rules as load_rules
@@ -57,6 +57,27 @@ def attach_errors(form: FlaskForm, exc: RuleViolation | Conflict) -> None:
             target.errors = [*target.errors, *messages]
         else:
             form.form_errors.extend(messages)
+
+
+def saved(form: FlaskForm, render: Callable[[FlaskForm, int], Any], action: Callable[[], Any]) -> tuple[Any, Any]:
+    """Validate `form` and run `action` (a service call) and commit: (its result, None). On invalid input or a
+    refusal, roll back and render the form again with the message beside its field (422) or above it when
+    not permitted (403): (None, the response)."""
+    if not form.validate_on_submit():
+        return None, render(form, 422)
+    session = get_session()
+    try:
+        result = action()
+    except RuleViolation as exc:
+        session.rollback()
+        attach_errors(form, exc)
+        return None, render(form, 422)
+    except PermissionDenied as exc:
+        session.rollback()
+        form.form_errors.append(exc.message.split(" / ")[0])
+        return None, render(form, 403)
+    session.commit()
+    return result, None
 
 
 @dataclass
