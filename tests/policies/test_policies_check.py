@@ -29,4 +29,4 @@ def test_policies_check_lists_each_programme_and_each_rule_with_its_source(tmp_p
     assert re.search(r"年度信息更新截止（annual_update.due） = 03-31 ← 浙经信企创〔2016〕234号（seed 001） 四（四）：「隐形冠军培育企", out)
     assert re.search(r"定期报告 quarterly_progress：.* = 每季度结束后15日内，由主管部门报送（每季度） ← assumed：", out)
     assert re.search(r"\[key_little_giant\] 重点\"小巨人\"企业\n(    - .*\n)*    - 名单（list） = 年度遴选名单", out)
-    assert "12 个政策文件有效" in out
+    assert "14 个政策文件有效" in out
