@@ -1,4 +1,4 @@
-"""The scheduler process: one BlockingScheduler (Asia/Shanghai), held to a single instance.
+"""The scheduler process: one scheduler (Asia/Shanghai) beside the main thread, held to a single instance.
 
 Jobs live in memory (declared in jobs/schedule.py) and every body works out what is due from
 the database, so nothing is lost while the process is down: on start, and hourly in the
@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.pool import NullPool
 
@@ -40,9 +40,9 @@ ADVISORY_KEY = 2_026_112_204  #: pg_advisory_lock key of the scheduler process
 IDLE_POLL_SECONDS = 30.0
 
 
-def build_scheduler(ctx: tasks.JobContext) -> BlockingScheduler:
+def build_scheduler(ctx: tasks.JobContext) -> BackgroundScheduler:
     """Return the configured scheduler with every job of JOBS (not started)."""
-    scheduler = BlockingScheduler(timezone=ZoneInfo(ctx.settings.timezone), job_defaults=JOB_DEFAULTS,
+    scheduler = BackgroundScheduler(timezone=ZoneInfo(ctx.settings.timezone), job_defaults=JOB_DEFAULTS,
                                   executors={"default": ThreadPoolExecutor(max_workers=2)})
     for spec in JOBS:
         scheduler.add_job(spec.func, spec.trigger, args=[ctx], id=spec.id, name=spec.name,
@@ -119,14 +119,11 @@ class InstanceLock:
 
 def run(ctx: tasks.JobContext) -> int:
     """Be the scheduler until SIGINT/SIGTERM; return the exit status."""
-    stop, running = threading.Event(), []
+    stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s: stopping", signum)
-        stop.set()
-        for scheduler in running:
-            if scheduler.running:
-                scheduler.shutdown(wait=False)
+        stop.set()  # the main thread shuts the scheduler down
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
@@ -141,9 +138,12 @@ def run(ctx: tasks.JobContext) -> int:
         if stop.is_set():
             return 0
         scheduler = build_scheduler(ctx)
-        running.append(scheduler)
         log.info("scheduler started: %s", ", ".join(job.id for job in scheduler.get_jobs()))
         scheduler.start()
+        # the main thread waits for the signal: a SIGTERM that came while the scheduler was being built is not
+        # lost (it was when start() blocked this thread and the handler found no scheduler running to stop)
+        stop.wait()
+        scheduler.shutdown(wait=False)
     finally:
         executor.stop()  # stop claiming; an import in hand finishes and commits
         lock.release()
