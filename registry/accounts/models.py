@@ -32,6 +32,8 @@ class User(Base):
     locked_until: Mapped[datetime | None]
     #: officers may take one digest a day instead of single reminder mails
     wants_daily_digest: Mapped[bool] = mapped_column(default=False)
+    #: reminders also go to the user's e-mail address (issue 18 §8); off: only the inbox and their channels
+    wants_reminder_email: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: when the current password was set (expiry counts from here); None: before migration 0011
     password_changed_at: Mapped[datetime | None]

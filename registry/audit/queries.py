@@ -66,7 +66,7 @@ FIELD_NAMES: dict[str, str] = {
     # users and tokens
     "username": "用户名", "display_name": "姓名", "email": "邮箱", "role": "角色", "is_active": "启用",
     "password": "密码", "failed_login_count": "连续登录失败次数", "locked_until": "锁定至",
-    "wants_daily_digest": "每日汇总邮件", "user": "用户", "revoked_at": "吊销时间",
+    "wants_daily_digest": "每日汇总邮件", "wants_reminder_email": "提醒也发邮件", "user": "用户", "revoked_at": "吊销时间",
     "must_change_password": "须修改密码", "sessions_ended": "结束的会话数",
     "scope": "权限范围", "expires_at": "到期时间", "ip": "IP 地址", "session_started_at": "会话开始时间",
     # second factor (issue 16 §3)
@@ -143,6 +143,7 @@ ACTION_NAMES: dict[str, str] = {
     "proposal.created": "提出待确认事项", "proposal.confirmed": "确认事项（第二人）", "proposal.rejected": "驳回待确认事项",
     "outbox.resent": "重发提醒邮件", "report_filing.recorded": "登记定期报告报送",
     "channel.added": "新增提醒渠道", "channel.changed": "修改提醒渠道", "channel.removed": "停用提醒渠道",
+    "channel.email_off": "关闭邮件提醒", "channel.email_on": "开启邮件提醒",
     "inbox.read": "站内消息标为已读",
     "deadline_override.added": "登记截止日期调整", "deadline_override.removed": "删除截止日期调整",
     "name_list.uploaded": "上传公告名单（待核对）", "name_list.applied": "确认公告名单",

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+import typing
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from flask import jsonify, request
+from flask import Response, jsonify, request
 from marshmallow import Schema, fields, validate
+from sqlalchemy.orm import Mapped, Session
 
 from registry.accounts.access import current_actor, requires
 from registry.channels import services
 from registry.channels.models import ChannelKind, InboxMessage
-from registry.domain.actors import Action
+from registry.domain.actors import Action, Actor
 from registry.platform.bounds import InSchema, page_field, per_page_field
 from registry.platform.extensions import get_session
 from registry.web.api import bp, load, page_of
@@ -26,22 +32,35 @@ class InboxArgs(InSchema):
     per_page = per_page_field()
 
 
-class InboxOut(Schema):
-    """One message of the inbox."""
+def out_schema(name: str, source: type, *names: str, **described: str) -> type[Schema]:
+    """An output schema with the fields `names` of `source` (a dataclass or a model), typed as `source` types them.
 
-    id = fields.Integer()
-    reminder_id = fields.Integer(allow_none=True)
-    subject = fields.String()
-    body_text = fields.String()
-    created_at = fields.AwareDateTime()
-    read_at = fields.AwareDateTime(allow_none=True)
+    One place maps Python types to marshmallow fields, so an output schema never repeats its source's field list;
+    `described` adds an OpenAPI description to a field.
+    """
+    hints = inspect.get_annotations(source, eval_str=True)
+    built: dict[str, fields.Field] = {}
+    for field_name in names or [f.name for f in dataclasses.fields(source)]:
+        hint = hints[field_name]
+        hint = typing.get_args(hint)[0] if typing.get_origin(hint) is Mapped else hint
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        plain = args[0] if args else hint
+        meta = {"description": described[field_name]} if field_name in described else {}
+        built[field_name] = FIELD_TYPES[plain](allow_none=bool(args), metadata=meta)
+    return Schema.from_dict(built, name=name)
 
 
-class ReadOut(Schema):
-    """How many messages a mark-read changed, and how many are left unread."""
-
-    marked = fields.Integer()
-    unread = fields.Integer()
+FIELD_TYPES: dict[type, type[fields.Field]] = {int: fields.Integer, str: fields.String, bool: fields.Boolean,
+                                                datetime: fields.AwareDateTime}
+InboxOut = out_schema("InboxOut", InboxMessage, "id", "reminder_id", "subject", "body_text", "created_at", "read_at")
+InboxOut.__doc__ = "One message of the inbox."
+ReadOut = out_schema("ReadOut", services.ReadCount)
+ReadOut.__doc__ = "How many messages a mark-read changed, and how many are left unread."
+EmailOut = out_schema("EmailOut", services.EmailChoice, address="本人邮箱（部分隐去）",
+                      enabled="提醒是否也发邮件", has_address="是否有邮箱地址")
+EmailOut.__doc__ = "Whether the caller's reminders also go by e-mail."
+ChannelOut = out_schema("ChannelOut", services.TargetView, address="仅显示末四位")
+ChannelOut.__doc__ = "A channel with its address masked (never shown in full)."
 
 
 class ChannelIn(InSchema):
@@ -89,6 +108,13 @@ class ChannelsOut(Schema):
 
     own = fields.List(fields.Nested(ChannelOut))
     offices = fields.List(fields.Nested(ChannelOut))
+    email = fields.Nested(EmailOut, allow_none=True)
+
+
+class EmailIn(InSchema):
+    """PUT /channels/email: whether the caller's reminders also go by e-mail."""
+
+    enabled = fields.Boolean(required=True, metadata={"description": "true 提醒也发到本人邮箱；false 只发站内消息和本人的渠道"})
 
 
 def dump_inbox(message: InboxMessage) -> dict[str, Any]:
@@ -99,6 +125,16 @@ def dump_inbox(message: InboxMessage) -> dict[str, Any]:
 def dump_channel(target: Any) -> dict[str, Any]:  # noqa: ANN401
     """A channel as the API shows it (masked)."""
     return ChannelOut().dump(services.view(target))
+
+
+def written(change: Callable[[Session, Actor, datetime, dict[str, Any]], Any], dump: Callable[[Any], dict[str, Any]],
+            body: Schema | None = None, status: int = 200) -> tuple[Response, int]:
+    """The shape of every write here: load the body, call the service, commit once, dump what it returned."""
+    data = load(body) if body is not None else {}
+    session = get_session()
+    result = change(session, current_actor(), now(), data)
+    session.commit()
+    return jsonify(dump(result)), status
 
 
 @bp.get("/inbox")
@@ -118,10 +154,7 @@ def list_inbox():
 @requires(Action.READ)
 def read_inbox_message(message_id: int):
     """Mark one message read."""
-    session, actor = get_session(), current_actor()
-    marked = services.mark_read(session, actor=actor, message_id=message_id, at=now())
-    session.commit()
-    return jsonify(ReadOut().dump({"marked": marked, "unread": services.unread_count(session, actor.user_id)}))
+    return written(lambda s, actor, at, _: services.read(s, actor=actor, message_id=message_id, at=at), ReadOut().dump)
 
 
 @bp.post("/inbox/read-all")
@@ -129,21 +162,30 @@ def read_inbox_message(message_id: int):
 @requires(Action.READ)
 def read_all_inbox():
     """Mark every message read."""
-    session, actor = get_session(), current_actor()
-    marked = services.mark_read(session, actor=actor, message_id=None, at=now()) if actor.user_id else 0
-    session.commit()
-    return jsonify(ReadOut().dump({"marked": marked, "unread": services.unread_count(session, actor.user_id)}))
+    return written(lambda s, actor, at, _: services.read(s, actor=actor, message_id=None, at=at), ReadOut().dump)
 
 
 @bp.get("/channels")
-@doc("提醒渠道：本人的渠道，以及（业务管理员）本地区各单位的渠道；地址与密钥只显示末四位", response=ChannelsOut,
-     errors=(401, 403))
+@doc("提醒渠道：本人的渠道，以及（业务管理员）本地区各单位的渠道；地址与密钥只显示末四位；email 为本人是否也收邮件",
+     response=ChannelsOut, errors=(401, 403))
 @requires(Action.READ)
 def list_channels():
-    """The caller's channels and the office channels they manage."""
+    """The caller's channels, the office channels they manage, and their e-mail choice."""
     session, actor = get_session(), current_actor()
+    email = services.email_choice(session, actor)
     return jsonify(own=[dump_channel(t) for t in services.own_targets(session, actor)],
-                   offices=[dump_channel(t) for t in services.office_targets(session, actor)])
+                   offices=[dump_channel(t) for t in services.office_targets(session, actor)],
+                   email=EmailOut().dump(email) if email is not None else None)
+
+
+@bp.put("/channels/email")
+@doc("开启或关闭本人的邮件提醒（关闭后提醒只发到站内消息和本人的渠道；已排队的邮件照常发出）；审计留痕", body=EmailIn,
+     response=EmailOut, errors=(401, 403, 422))
+@requires(Action.READ)
+def set_email():
+    """Switch the caller's reminder e-mail on or off."""
+    return written(lambda s, actor, at, data: services.set_email(s, actor=actor, enabled=data["enabled"], at=at),
+                   EmailOut().dump, EmailIn())
 
 
 @bp.post("/channels")
@@ -152,11 +194,8 @@ def list_channels():
 @requires(Action.READ)
 def add_channel():
     """Add a channel."""
-    session = get_session()
-    data = load(ChannelIn())
-    target = services.add_target(session, actor=current_actor(), at=now(), **data)
-    session.commit()
-    return jsonify(dump_channel(target)), 201
+    return written(lambda s, actor, at, data: services.add_target(s, actor=actor, at=at, **data), dump_channel,
+                   ChannelIn(), 201)
 
 
 @bp.patch("/channels/<int:target_id>")
@@ -165,11 +204,8 @@ def add_channel():
 @requires(Action.READ)
 def change_channel(target_id: int):
     """Change a channel."""
-    session = get_session()
-    data = load(ChannelPatch())
-    target = services.update_target(session, actor=current_actor(), target_id=target_id, at=now(), **data)
-    session.commit()
-    return jsonify(dump_channel(target))
+    return written(lambda s, actor, at, data: services.update_target(s, actor=actor, target_id=target_id, at=at,
+                                                                     **data), dump_channel, ChannelPatch())
 
 
 @bp.delete("/channels/<int:target_id>")
@@ -177,7 +213,5 @@ def change_channel(target_id: int):
 @requires(Action.READ)
 def remove_channel(target_id: int):
     """Stop using a channel."""
-    session = get_session()
-    services.remove_target(session, actor=current_actor(), target_id=target_id, at=now())
-    session.commit()
-    return jsonify(ok=True)
+    return written(lambda s, actor, at, _: services.remove_target(s, actor=actor, target_id=target_id, at=at),
+                   lambda _: {"ok": True})

@@ -8,6 +8,10 @@ the token or key is kept — the sender builds the address from the configured h
 at rest with the secret. Neither is ever shown back in full: `masked` keeps the last four characters; the
 audit trail records the masked forms. Removing a target deactivates it.
 
+**E-mail.** Reminders go to a user's e-mail address unless they switch it off (`set_email`, their own
+choice only; audited as `channel.email_off` / `channel.email_on`). The inbox always receives every reminder,
+and their channels keep theirs. E-mail goes to users only: an office has channels, not an address.
+
 **Inbox.** Each user reads their own 站内消息; marking read is audited (one event per click, however many
 messages it marks).
 """
@@ -22,6 +26,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from registry.accounts.models import User
 from registry.audit import trail as audit
 from registry.channels.models import CHANNEL_NAMES, ChannelKind, ChannelTarget, InboxMessage
 from registry.domain.actors import Actor, Role, in_scope
@@ -253,6 +258,57 @@ def office_targets(session: Session, actor: Actor) -> list[ChannelTarget]:
     return [t for t in rows if in_scope(actor, t.region_code or "")]
 
 
+@dataclass(frozen=True)
+class EmailChoice:
+    """Whether the user's reminders also go by e-mail, and to which address (masked)."""
+
+    enabled: bool
+    has_address: bool
+    address: str  #: masked: the part before @ shortened
+
+    @property
+    def delivers(self) -> bool:
+        """Whether e-mail reminders actually leave: switched on and an address to send to."""
+        return self.enabled and self.has_address
+
+
+def _masked_email(address: str) -> str:
+    name, _, host = address.partition("@")
+    return f"{name[:1]}•••@{host}" if host else masked(address)
+
+
+def _choice(user: User) -> EmailChoice:
+    return EmailChoice(user.wants_reminder_email, bool(user.email), _masked_email(user.email or ""))
+
+
+def email_choice(session: Session, actor: Actor) -> EmailChoice | None:
+    """The actor's e-mail choice (None for a token or the command line: no person, no address)."""
+    user = session.get(User, actor.user_id) if actor.user_id is not None else None
+    return None if user is None else _choice(user)
+
+
+def set_email(session: Session, *, actor: Actor, enabled: object, at: datetime) -> EmailChoice:
+    """Switch the actor's reminder e-mail on or off; setting what is already set changes and records nothing.
+
+    Mails already queued are sent: the switch governs what the daily scan queues from now on (docs/channels.md).
+    :raises RuleViolation: `enabled` is not a yes/no. :raises PermissionDenied: no user behind the actor.
+    """
+    if not isinstance(enabled, bool):
+        raise RuleViolation.on("enabled", "邮件提醒：请选择开启或关闭 / enabled: true or false")
+    user = session.get(User, actor.user_id) if actor.user_id is not None else None
+    if user is None:
+        raise PermissionDenied("只有以个人账号登录时才能设置邮件提醒 / only a user chooses their e-mail")
+    if user.wants_reminder_email != enabled:
+        user.wants_reminder_email = enabled
+        session.flush()
+        note = ("开启邮件提醒：此后的提醒也发到本人邮箱" if enabled else
+                "关闭邮件提醒：此后的提醒不再发邮件，只发到站内消息和本人设置的渠道；已排队的邮件照常发出")
+        audit.record(session, actor=actor, action="channel.email_on" if enabled else "channel.email_off",
+                     entity_type="user", entity_id=user.id, region_code=user.region_code, at=at,
+                     changes={"wants_reminder_email": [not enabled, enabled]}, why=audit.Why(note=note))
+    return _choice(user)
+
+
 # ---- the inbox ---------------------------------------------------------------------------------------------
 
 def inbox_page(session: Session, actor: Actor, *, page: int, per_page: int,
@@ -275,6 +331,22 @@ def unread_count(session: Session, user_id: int | None) -> int:
         return 0
     return session.scalar(sa.select(sa.func.count()).select_from(InboxMessage).where(
         InboxMessage.user_id == user_id, InboxMessage.read_at.is_(None))) or 0
+
+
+@dataclass(frozen=True)
+class ReadCount:
+    """How many messages a mark-read changed, and how many are left unread."""
+
+    marked: int
+    unread: int
+
+
+def read(session: Session, *, actor: Actor, message_id: int | None, at: datetime) -> ReadCount:
+    """Mark one or all of the actor's messages read (`mark_read`); a caller without a user marks none."""
+    if message_id is None and actor.user_id is None:
+        return ReadCount(0, 0)
+    marked = mark_read(session, actor=actor, message_id=message_id, at=at)
+    return ReadCount(marked, unread_count(session, actor.user_id))
 
 
 def mark_read(session: Session, *, actor: Actor, message_id: int | None, at: datetime) -> int:

@@ -24,7 +24,9 @@ Recipients, as the kind declares: the enterprise's contact and its responsible o
 reminder about an office's own step (a level's recommendation deadline in a batch), that office's officers; an
 officer who chose a daily digest gets one e-mail listing the day's reminders instead. Every user reached
 also gets the reminder in their 站内消息 and on their own channels, and the offices' channels get it too
-(registry/channels/fanout.py; the channel ledger is registry/channels/ledger.py).
+(registry/channels/fanout.py; the channel ledger is registry/channels/ledger.py). A user who switched reminder
+e-mail off (`User.wants_reminder_email`, `mails_user`) gets no e-mail, only the inbox and their channels; the
+enterprise contact's e-mail is the enterprise's and goes regardless.
 """
 
 from __future__ import annotations
@@ -236,6 +238,11 @@ def _officer(enterprise: Enterprise) -> User | None:
     return officer if officer is not None and officer.is_active else None
 
 
+def mails_user(user: User) -> bool:
+    """Whether the scan e-mails this user: they have an address and have not switched reminder e-mail off."""
+    return bool(user.email) and user.wants_reminder_email
+
+
 def _mail_one(mail: MessageBatch, reminder: Reminder, entry: emails.DueEntry, digests: Digests,
               fan: Fanout) -> None:
     """Queue the enterprise's mail and the officer's (or set it aside for the digest), and the officer's channels."""
@@ -251,7 +258,7 @@ def _mail_one(mail: MessageBatch, reminder: Reminder, entry: emails.DueEntry, di
     chat = emails.channel_reminder(entry)
     fan.inbox(officer.id, reminder_id=reminder.id, subject=chat.subject, body=chat.body,
               region_code=reminder.region_code)
-    by_mail = bool(officer.email) and officer.email != enterprise.contact_email
+    by_mail = mails_user(officer) and officer.email != enterprise.contact_email
     if officer.wants_daily_digest:
         digests[officer].append((reminder, entry, by_mail))
         return
@@ -286,11 +293,11 @@ def _mail_office(mail: MessageBatch, reminder: Reminder, entry: emails.DueEntry,
         fan.inbox(officer.id, reminder_id=reminder.id, subject=text.subject, body=text.body,
                   region_code=reminder.region_code)
         if officer.wants_daily_digest:
-            digests[officer].append((reminder, entry, bool(officer.email)))
+            digests[officer].append((reminder, entry, mails_user(officer)))
             continue
         fan.to_user(officer.id, key=f"reminder:{reminder.id}:user:{officer.id}", subject=chat.subject,
                     body=chat.body, reminder_id=reminder.id, region_code=reminder.region_code)
-        if officer.email:
+        if mails_user(officer):
             mail.add(dedupe_key=f"reminder:{reminder.id}:user:{officer.id}", to_addr=officer.email,
                      subject=text.subject, body=text.body, reminder_id=reminder.id, region_code=reminder.region_code)
 
