@@ -9,15 +9,15 @@ changes nothing.
 
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
-from wtforms import BooleanField, PasswordField, SelectField, StringField
-from wtforms.validators import Length, Optional
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import AnyOf, Length, Optional
 
 from registry.accounts.access import current_actor, requires
 from registry.channels import services
 from registry.channels.models import CHANNEL_NAMES
 from registry.domain.actors import Action, Role
-from registry.domain.errors import NotFound
+from registry.domain.errors import NotFound, PermissionDenied
 from registry.platform.bounds import MAX_PAGE
 from registry.platform.extensions import get_session
 from registry.regions.reference import region_names
@@ -42,6 +42,21 @@ class ChannelForm(PageForm):
     include_subregions = BooleanField("也接收下级地区的提醒")
 
 
+class EditForm(PageForm):
+    """A channel's changes: a blank address or secret keeps the stored one (never shown back in full)."""
+
+    label = StringField("名称", validators=[Length(max=services.LABEL_MAX)])
+    address = StringField("地址", validators=[Length(max=500)])
+    secret = PasswordField("加签密钥（仅钉钉机器人）", validators=[Optional(), Length(max=128)])
+    include_subregions = BooleanField("也接收下级地区的提醒")
+
+
+class EmailForm(PageForm):
+    """Reminder e-mail on ("1") or off ("0")."""
+
+    enabled = HiddenField(validators=[AnyOf(["0", "1"], message="邮件提醒：请选择开启或关闭")])
+
+
 class ButtonForm(PageForm):
     """A button's form (CSRF only)."""
 
@@ -53,6 +68,14 @@ def inbox_unread() -> int:
         actor = g.get("actor")
         g.inbox_unread = services.unread_count(get_session(), actor.user_id) if actor is not None else 0
     return g.inbox_unread
+
+
+@bp.app_template_global("reminder_email_off")
+def reminder_email_off() -> bool:
+    """Whether the signed-in user switched reminder e-mail off (the 待办 and 提醒 pages say so)."""
+    actor = g.get("actor")
+    choice = services.email_choice(get_session(), actor) if actor is not None else None
+    return choice is not None and not choice.enabled
 
 
 @bp.get("/inbox")
@@ -110,7 +133,8 @@ def _render(form: ChannelForm, status: int = 200):  # noqa: ANN202
         "channels.html", form=form, button=ButtonForm(), channel_names=CHANNEL_NAMES,
         own=[services.view(t) for t in services.own_targets(session, actor)],
         offices=[services.view(t) for t in services.office_targets(session, actor)], region_names=names,
-        is_admin=actor.role == Role.ADMIN, is_user=actor.user_id is not None), status
+        is_admin=actor.role == Role.ADMIN, is_user=actor.user_id is not None,
+        email=services.email_choice(session, actor), email_form=EmailForm()), status
 
 
 def _form() -> ChannelForm:
@@ -159,4 +183,72 @@ def remove_channel_page(target_id: int):
         return redirect(url_for("pages.channels"))
     session.commit()
     flash(f"已停用：{target.label}。尚未发出的消息将记为发送失败并列入待办。")
+    return redirect(url_for("pages.channels"))
+
+
+@bp.post("/channels/email")
+@requires(Action.READ)
+def channel_email_page():
+    """Switch the user's reminder e-mail on or off; a repeated click (a stale page) changes nothing."""
+    session, form = get_session(), EmailForm()
+    if not form.validate_on_submit():
+        flash("页面已过期，请刷新后重试" if form.csrf_token.errors else "邮件提醒：请选择开启或关闭", "error")
+        return redirect(url_for("pages.channels"))
+    enabled = form.enabled.data == "1"
+    before = services.email_choice(session, current_actor())
+    try:
+        choice = services.set_email(session, actor=current_actor(), enabled=enabled, at=now())
+    except PermissionDenied as exc:
+        session.rollback()
+        flash(exc.message.split(" / ")[0], "error")
+        return redirect(url_for("pages.channels"))
+    session.commit()
+    if before is not None and before.enabled == enabled:
+        flash("邮件提醒本已开启，未作更改。" if enabled else "邮件提醒本已关闭，未作更改。")
+    elif enabled:
+        flash("已开启邮件提醒：此后的提醒也发到您的邮箱。" + ("" if choice.has_address else "您的账号还没有邮箱地址，请联系管理员填写。"))
+    else:
+        flash("已关闭邮件提醒：此后的提醒只发到站内消息和您设置的渠道；已排队的邮件仍会发出。")
+    return redirect(url_for("pages.channels"))
+
+
+def _render_edit(form: EditForm, status: int = 200, *, target_id: int):  # noqa: ANN202
+    session = get_session()
+    try:
+        target = services.editable(session, actor=current_actor(), target_id=target_id)
+    except NotFound:
+        abort(404)
+    return render_template("channel_edit.html", form=form, t=services.view(target),
+                           region_names=region_names(session)), status
+
+
+@bp.get("/channels/<int:target_id>/edit")
+@requires(Action.READ)
+def edit_channel_page(target_id: int):
+    """The form to change a channel: name and reach prefilled; address and secret blank (typed only to replace)."""
+    try:
+        target = services.editable(get_session(), actor=current_actor(), target_id=target_id)
+    except NotFound:
+        abort(404)
+    form = EditForm(data={"label": target.label, "include_subregions": target.include_subregions})
+    return _render_edit(form, target_id=target_id)
+
+
+@bp.post("/channels/<int:target_id>/edit")
+@requires(Action.READ)
+def change_channel_page(target_id: int):
+    """Change a channel as the API does (same service, guards and audit); a refusal is shown beside its field."""
+    form = EditForm()
+    try:
+        target, refused = saved(form, lambda f, status=200: _render_edit(f, status, target_id=target_id),
+                                lambda: services.update_target(
+                                    get_session(), actor=current_actor(), target_id=target_id, label=form.label.data,
+                                    address=form.address.data or None, secret=form.secret.data or None,
+                                    include_subregions=form.include_subregions.data, at=now()))
+    except NotFound:
+        get_session().rollback()
+        abort(404)
+    if refused is not None:
+        return refused
+    flash(f"已保存：{target.label}。")
     return redirect(url_for("pages.channels"))

@@ -31,6 +31,7 @@ from registry.audit import trail as audit
 from registry.channels.models import CHANNEL_NAMES, ChannelKind, ChannelTarget, InboxMessage
 from registry.domain.actors import Actor, Role, in_scope
 from registry.domain.errors import NotFound, PermissionDenied, RuleViolation
+from registry.domain.text import clean_text
 from registry.regions.models import Region
 
 LABEL_MAX = 64
@@ -72,7 +73,7 @@ def view(target: ChannelTarget) -> TargetView:
 
 
 def _text(value: object) -> str:
-    return "" if value is None else str(value).strip()
+    return "" if value is None else clean_text(str(value))  # zero-width and control characters dropped
 
 
 def parse_address(kind: str, written: str) -> str:
@@ -199,6 +200,14 @@ def _load(session: Session, actor: Actor, target_id: int) -> ChannelTarget:
     except PermissionDenied:
         raise NotFound("提醒渠道不存在 / channel not found") from None  # another's channel: as if absent
     return target
+
+
+def editable(session: Session, *, actor: Actor, target_id: int) -> ChannelTarget:
+    """A channel the actor may change (their own, or an office's in an admin's region), still in use.
+
+    :raises NotFound: no such channel, another's, or one already removed.
+    """
+    return _load(session, actor, target_id)
 
 
 def update_target(session: Session, *, actor: Actor, target_id: int, label: object = None, address: object = None,

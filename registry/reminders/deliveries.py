@@ -25,6 +25,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from registry.accounts.models import User
 from registry.audit import trail as audit
 from registry.domain.actors import Action, Actor, in_scope, require
 from registry.domain.errors import Conflict, NotFound
@@ -63,6 +64,8 @@ class ReminderView:
     subject_name: str
     state: str
     messages: list[OutboxMessage]
+    #: the enterprise's 服务专员 switched reminder e-mail off: their copy goes to the inbox and channels only
+    officer_email_off: bool = False
 
     @property
     def kind_name(self) -> str:
@@ -129,8 +132,18 @@ def list_reminders(session: Session, actor: Actor, flt: ReminderFilter, *, page:
     reminders = [row[0] for row in rows]
     messages = messages_of(session, [r.id for r in reminders])
     names = subject_names(session, reminders, policies)
-    return [ReminderView(r, name, names.get((r.subject_type, r.subject_id), ""), state, messages.get(r.id, []))
+    off = _email_off(session, {r.enterprise_id for r in reminders})
+    return [ReminderView(r, name, names.get((r.subject_type, r.subject_id), ""), state, messages.get(r.id, []),
+                         r.enterprise_id in off and kinds.get(r.kind).recipients != kinds.OFFICE)
             for r, name, state in rows], total
+
+
+def _email_off(session: Session, enterprise_ids: set[int]) -> set[int]:
+    """The enterprises (of `enterprise_ids`) whose responsible officer switched reminder e-mail off."""
+    if not enterprise_ids:
+        return set()
+    return set(session.scalars(sa.select(Enterprise.id).join(User, User.id == Enterprise.officer_id).where(
+        Enterprise.id.in_(enterprise_ids), User.wants_reminder_email.is_(False))))
 
 
 def messages_of(session: Session, reminder_ids: list[int]) -> dict[int, list[OutboxMessage]]:
