@@ -15,7 +15,7 @@ from wtforms.validators import AnyOf, Length, Optional
 
 from registry.accounts.access import current_actor, requires
 from registry.channels import services
-from registry.channels.models import CHANNEL_NAMES
+from registry.channels.models import CHANNEL_NAMES, ChannelTarget
 from registry.domain.actors import Action, Role
 from registry.domain.errors import NotFound, PermissionDenied
 from registry.platform.bounds import MAX_PAGE
@@ -29,26 +29,25 @@ from registry.web.pages.forms import PageForm, choices
 from registry.web.pages.helpers import clamped_page
 
 PER_PAGE = 20
-
-
-class ChannelForm(PageForm):
-    """A channel to add (the user's own, or an office's when `region_code` is chosen)."""
-
-    kind = SelectField("渠道类型", choices=choices(list(services.KIND_NAMES.items())))
-    label = StringField("名称", validators=[Length(max=services.LABEL_MAX)])
-    address = StringField("地址", validators=[Length(max=500)])
-    secret = PasswordField("加签密钥（仅钉钉机器人）", validators=[Optional(), Length(max=128)])
-    region_code = SelectField("单位", choices=[], validate_choice=False)
-    include_subregions = BooleanField("也接收下级地区的提醒")
+LABEL_TOO_LONG = f"名称：最多 {services.LABEL_MAX} 个字"
+ADDRESS_TOO_LONG = "地址：最多 500 个字符，请只粘贴机器人的 webhook 地址或账号 ID"
+SECRET_TOO_LONG = "加签密钥：最多 128 个字符"
 
 
 class EditForm(PageForm):
     """A channel's changes: a blank address or secret keeps the stored one (never shown back in full)."""
 
-    label = StringField("名称", validators=[Length(max=services.LABEL_MAX)])
-    address = StringField("地址", validators=[Length(max=500)])
-    secret = PasswordField("加签密钥（仅钉钉机器人）", validators=[Optional(), Length(max=128)])
+    label = StringField("名称", validators=[Length(max=services.LABEL_MAX, message=LABEL_TOO_LONG)])
+    address = StringField("地址", validators=[Length(max=500, message=ADDRESS_TOO_LONG)])
+    secret = PasswordField("加签密钥（仅钉钉机器人）", validators=[Optional(), Length(max=128, message=SECRET_TOO_LONG)])
     include_subregions = BooleanField("也接收下级地区的提醒")
+
+
+class ChannelForm(EditForm):
+    """A channel to add (the user's own, or an office's when `region_code` is chosen)."""
+
+    kind = SelectField("渠道类型", choices=choices(list(services.KIND_NAMES.items())))
+    region_code = SelectField("单位", choices=[], validate_choice=False)
 
 
 class EmailForm(PageForm):
@@ -212,24 +211,24 @@ def channel_email_page():
     return redirect(url_for("pages.channels"))
 
 
-def _render_edit(form: EditForm, status: int = 200, *, target_id: int):  # noqa: ANN202
-    session = get_session()
+def _editable(target_id: int) -> ChannelTarget:
+    """The channel the signed-in user may change, or a 404 (another's, removed or unknown: as if absent)."""
     try:
-        target = services.editable(session, actor=current_actor(), target_id=target_id)
+        return services.editable(get_session(), actor=current_actor(), target_id=target_id)
     except NotFound:
         abort(404)
-    return render_template("channel_edit.html", form=form, t=services.view(target),
-                           region_names=region_names(session)), status
+
+
+def _render_edit(form: EditForm, status: int = 200, *, target_id: int):  # noqa: ANN202
+    return render_template("channel_edit.html", form=form, t=services.view(_editable(target_id)),
+                           region_names=region_names(get_session())), status
 
 
 @bp.get("/channels/<int:target_id>/edit")
 @requires(Action.READ)
 def edit_channel_page(target_id: int):
     """The form to change a channel: name and reach prefilled; address and secret blank (typed only to replace)."""
-    try:
-        target = services.editable(get_session(), actor=current_actor(), target_id=target_id)
-    except NotFound:
-        abort(404)
+    target = _editable(target_id)
     form = EditForm(data={"label": target.label, "include_subregions": target.include_subregions})
     return _render_edit(form, target_id=target_id)
 
