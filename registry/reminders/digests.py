@@ -1,5 +1,8 @@
 """Mail that is not a reminder: the Monday officer digest and the watchdog's alerts.
 
+An officer who switched reminder e-mail off gets no Monday digest; the watchdog's alerts to admins are
+operational alarms (the scan is late, mail piles up), not reminders, and go regardless.
+
 All go through the outbox like every other e-mail; nothing here commits — the jobs process's
 runners (jobs/digests.py) own the transactions. The weekly digest claims ("officer-digest",
 Monday) in the run ledger; the alerts ("the scan is late", "mail is piling up in the outbox") are
@@ -34,9 +37,15 @@ def _users(session: Session, role: Role) -> list[User]:
 
 
 def weekly_officer_digests(session: Session, *, rules: Rules, today: date, at: datetime, domain: str) -> int:
-    """Queue, for each active officer, what falls due in their region in the next 30 days."""
+    """Queue, for each active officer, what falls due in their region in the next 30 days.
+
+    Not for an officer who switched reminder e-mail off (docs/channels.md): the digest exists only as e-mail, and
+    what it lists is on their 待办 and 提醒 pages and reaches their inbox as each reminder falls due.
+    """
     until, names, queued = today + timedelta(days=DIGEST_DAYS), region_names(session), 0
     for officer in _users(session, Role.OFFICER):
+        if not officer.wants_reminder_email:
+            continue
         items = due_between(session, rules, today, until, officer.region_code)
         if not items:
             continue

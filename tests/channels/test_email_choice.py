@@ -13,10 +13,12 @@ from registry.channels.models import ChannelKind, InboxMessage
 from registry.domain.actors import Actor, Role
 from registry.domain.errors import PermissionDenied, RuleViolation
 from registry.reminders.deliveries import ReminderFilter, list_reminders
+from registry.reminders.digests import weekly_officer_digests
 from registry.reminders.models import OutboxMessage, OutboxStatus
 from tests.channels.conftest import ROBOT_SECRET, ROBOT_TOKEN, add_target
 from tests.channels.test_channel_settings import events, person
 from tests.conftest import NOW, d, officer_of
+from tests.factories import grant, make_enterprise
 from tests.jobs.conftest import scan
 from tests.jobs.test_pipeline_reminders import officers, offices, opinion_mail, waiting  # noqa: F401 (fixtures)
 from tests.jobs.test_reminders import holder, officer
@@ -137,3 +139,11 @@ def test_the_api_reads_and_sets_the_e_mail_choice(session, api_as):
         refused = client.put("/api/v1/channels/email", json=body)
         assert refused.status_code == 422, body
     assert client.put("/api/v1/channels/email", data="x", content_type="application/json").status_code in (400, 422)
+
+
+def test_an_officer_with_e_mail_off_gets_no_monday_digest_while_the_others_do(session, admin, rules):
+    quiet, loud = officer(session, admin, "quiet"), officer(session, admin, "loud")
+    quiet.wants_reminder_email = False
+    grant(session, admin, rules, make_enterprise(session, admin), "innovative_sme", d("2023-06-20"))
+    assert weekly_officer_digests(session, rules=rules, today=d("2026-06-01"), at=NOW, domain="x.cn") == 1
+    assert {m.to_addr for m in rows(session)} == {loud.email}
