@@ -32,11 +32,15 @@ class InboxArgs(InSchema):
     per_page = per_page_field()
 
 
-def out_schema(name: str, source: type, *names: str, **described: str) -> type[Schema]:
-    """An output schema with the fields `names` of `source` (a dataclass or a model), typed as `source` types them.
+FIELD_TYPES: dict[type, type[fields.Field]] = {int: fields.Integer, str: fields.String, bool: fields.Boolean,
+                                                datetime: fields.AwareDateTime}
+
+
+def out_schema(name: str, summary: str, source: type, *names: str, **described: str) -> type[Schema]:
+    """An output schema with the fields `names` (default: all) of `source`, a dataclass or a model, typed as it is.
 
     One place maps Python types to marshmallow fields, so an output schema never repeats its source's field list;
-    `described` adds an OpenAPI description to a field.
+    `described` adds an OpenAPI description to a field, `summary` is the schema's own.
     """
     hints = inspect.get_annotations(source, eval_str=True)
     built: dict[str, fields.Field] = {}
@@ -44,23 +48,21 @@ def out_schema(name: str, source: type, *names: str, **described: str) -> type[S
         hint = hints[field_name]
         hint = typing.get_args(hint)[0] if typing.get_origin(hint) is Mapped else hint
         args = [a for a in typing.get_args(hint) if a is not type(None)]
-        plain = args[0] if args else hint
         meta = {"description": described[field_name]} if field_name in described else {}
-        built[field_name] = FIELD_TYPES[plain](allow_none=bool(args), metadata=meta)
-    return Schema.from_dict(built, name=name)
+        built[field_name] = FIELD_TYPES[args[0] if args else hint](allow_none=bool(args), metadata=meta)
+    schema = Schema.from_dict(built, name=name)
+    schema.__doc__ = summary
+    return schema
 
 
-FIELD_TYPES: dict[type, type[fields.Field]] = {int: fields.Integer, str: fields.String, bool: fields.Boolean,
-                                                datetime: fields.AwareDateTime}
-InboxOut = out_schema("InboxOut", InboxMessage, "id", "reminder_id", "subject", "body_text", "created_at", "read_at")
-InboxOut.__doc__ = "One message of the inbox."
-ReadOut = out_schema("ReadOut", services.ReadCount)
-ReadOut.__doc__ = "How many messages a mark-read changed, and how many are left unread."
-EmailOut = out_schema("EmailOut", services.EmailChoice, address="本人邮箱（部分隐去）",
-                      enabled="提醒是否也发邮件", has_address="是否有邮箱地址")
-EmailOut.__doc__ = "Whether the caller's reminders also go by e-mail."
-ChannelOut = out_schema("ChannelOut", services.TargetView, address="仅显示末四位")
-ChannelOut.__doc__ = "A channel with its address masked (never shown in full)."
+InboxOut = out_schema("InboxOut", "One message of the inbox.", InboxMessage,
+                      "id", "reminder_id", "subject", "body_text", "created_at", "read_at")
+ReadOut = out_schema("ReadOut", "How many messages a mark-read changed, and how many are left unread.",
+                     services.ReadCount)
+EmailOut = out_schema("EmailOut", "Whether the caller's reminders also go by e-mail.", services.EmailChoice,
+                      address="本人邮箱（部分隐去）", enabled="提醒是否也发邮件", has_address="是否有邮箱地址")
+ChannelOut = out_schema("ChannelOut", "A channel with its address masked (never shown in full).", services.TargetView,
+                        address="仅显示末四位")
 
 
 class ChannelIn(InSchema):
@@ -86,21 +88,6 @@ class ChannelPatch(InSchema):
     address = fields.String(validate=validate.Length(max=500))
     secret = fields.String(allow_none=True, validate=validate.Length(max=128))
     include_subregions = fields.Boolean()
-
-
-class ChannelOut(Schema):
-    """A channel with its address masked (never shown in full)."""
-
-    id = fields.Integer()
-    kind = fields.String()
-    kind_name = fields.String()
-    label = fields.String()
-    address = fields.String(metadata={"description": "仅显示末四位"})
-    has_secret = fields.Boolean()
-    user_id = fields.Integer(allow_none=True)
-    region_code = fields.String(allow_none=True)
-    include_subregions = fields.Boolean()
-    is_active = fields.Boolean()
 
 
 class ChannelsOut(Schema):

@@ -2,9 +2,10 @@
 
 站内消息: every reminder that reached the signed-in user, whatever channel carried it, newest first,
 paged; each can be marked read, or all at once. 提醒渠道: the user's own DingTalk / WeCom robots and
-浙政钉 account, and — for a 业务管理员 — the channels of the offices in their region. Addresses and
-secrets are never shown back, only their last four characters. A refusal is shown beside its field and
-changes nothing.
+浙政钉 account, and — for a 业务管理员 — the channels of the offices in their region, each added, edited
+(`/channels/<id>/edit`: the same service, guards and audit as the API's PATCH) or removed; and the user's
+switch for reminder e-mail. Addresses and secrets are never shown back, only their last four characters,
+and are replaced only when typed. A refusal is shown beside its field and changes nothing.
 """
 
 from __future__ import annotations
