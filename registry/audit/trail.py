@@ -14,6 +14,11 @@ function, so relabelling an event changes what is hashed. The chain head is anch
 HMAC-SM3 under REGISTRY_AUDIT_ANCHOR_KEY (a key kept apart from the database): whoever rewrites
 the tail and the head together cannot renew the anchor without the key. Both settings reach the
 trail through the session (`ChainConfig` in `session.info`, set by the app's session factory).
+
+Verify lets the database write each event's canonical encoding from the stored columns and only
+hashes it (`_quick_sql`; `changes` is stored as canonical text, see `CanonicalJSON`); an event
+whose text does not hash to its hash is re-encoded from its columns in Python, which names it
+exactly as verify always has (issue 19; what is hashed is unchanged, so existing chains verify).
 """
 
 from __future__ import annotations
@@ -395,9 +400,10 @@ def pages(session: Session, after: int = 0) -> Iterator[list[tuple[Any, ...]]]:
 # Python's encoder makes with ensure_ascii=False: \" \\ \b \f \n \r \t, other controls \u00xx),
 # integers as digits, NULL as null, the timestamp as isoformat() of the UTC instant, and the
 # `changes` text as it is stored (CanonicalJSON writes it canonically). Python then only hashes
-# what the cursor returns. Each piece is injective (and `changes` must be valid JSON text, which
-# makes the whole a JSON object parsed one way only), so bytes that hash to the stored hash come
-# from the very column values that were hashed. When they do not hash to it — an event written
+# what the cursor returns. No two different stored values give the same piece (a real never
+# gives the digits of an integer; a blob or a timestamp in another form gives NULL: re-encode),
+# and `changes` must be valid JSON text, so the whole is a JSON object parsed one way only: bytes
+# that hash to the stored hash come from the very column values that were hashed. When they do not hash to it — an event written
 # before `changes` was stored canonically, or by another path, or a tampered one — verify
 # re-encodes that event from its columns in Python (`stored_canonical`), exactly as before, and
 # reports what that finds: the quick path can only accept an event the Python path accepts too.
@@ -439,19 +445,27 @@ def _object_sql(value: Any) -> str:
 
 
 def _quick_sql(dialect: sa.Dialect) -> sa.TextClause | None:
-    """The quick path's page query: id, prev_hash, hash, hash_alg and the canonical text (None: this backend has none)."""
+    """The quick path's page query (None: this backend has none).
+
+    Its rows: id, prev_hash, hash, hash_alg, the canonical text, and whether the database itself
+    found the text's SHA-256 equal to the hash. PostgreSQL hashes SHA-256 events itself (its
+    sha256(): no text crosses the wire, nothing is hashed in Python) and sends the text of the
+    others (SM3, or an unknown function) for Python to hash; SQLite sends every text.
+    """
     if dialect.name == "sqlite":  # NULL (re-encode in Python) for values json_quote refuses or cannot write canonically
         scalars = [f for f in HASHED_FIELDS if f not in ("changes", "occurred_at")] + ["hash_alg"]
         guard = " AND ".join([f"typeof({f}) <> 'blob'" for f in scalars]
                              + ["typeof(changes) = 'text'", "json_valid(changes)", f"occurred_at GLOB '{_SQLITE_ISO}'"])
-        text = f"CASE WHEN {guard} THEN {_object_sql(_sqlite_value)} END"
+        columns = f"CASE WHEN {guard} THEN {_object_sql(_sqlite_value)} END, 0"
         source = "audit_events"
     elif dialect.name == "postgresql":
-        text = _object_sql(_postgresql_value)
-        source = "audit_events, LATERAL (SELECT occurred_at AT TIME ZONE 'UTC' AS utc) AS t"
+        columns = (f"CASE WHEN hash_alg = '{SHA256}' THEN NULL ELSE c.text END, hash_alg = '{SHA256}' "
+                   "AND encode(sha256(convert_to(c.text, 'UTF8')), 'hex') = hash")
+        source = ("audit_events, LATERAL (SELECT occurred_at AT TIME ZONE 'UTC' AS utc) AS t, "
+                  f"LATERAL (SELECT {_object_sql(_postgresql_value)} AS text) AS c")
     else:
         return None
-    return sa.text(f"SELECT id, prev_hash, hash, hash_alg, {text} FROM {source} "
+    return sa.text(f"SELECT id, prev_hash, hash, hash_alg, {columns} FROM {source} "
                    "WHERE id > :after ORDER BY id LIMIT :size")
 
 
@@ -546,7 +560,7 @@ class _Walk:
         return None
 
     def quick(self, rows: Iterable[tuple[Any, ...]]) -> Verification | int | None:
-        """Walk on through rows of the quick page query (id, prev_hash, hash, hash_alg, canonical text).
+        """Walk on through rows of the quick page query (id, prev_hash, hash, hash_alg, canonical text, hashed).
 
         Returns the Verification of the first row that is missing, unlinked or off its anchor as
         `steps` would; the id of the first whose text does not hash to its hash (its columns are
@@ -554,14 +568,14 @@ class _Walk:
         """
         anchors, sha256, digests = self.anchors, hashlib.sha256, HEX_DIGESTS
         last_id, last_hash, outcome = self.last_id, self.last_hash, None
-        for event_id, prev_hash, stored, alg, text in rows:
+        for event_id, prev_hash, stored, alg, text, hashed in rows:
             if event_id != last_id + 1:
                 outcome = (last_id + 1, _MISSING.format(last_id + 1))
             elif prev_hash != last_hash:
                 outcome = (event_id, _UNLINKED)
-            elif text is None or (sha256(text.encode()).hexdigest() != stored if alg == SHA256 else
-                                  alg not in digests or digests[alg](text.encode()) != stored):
-                outcome = event_id
+            elif not hashed and (text is None or (sha256(text.encode()).hexdigest() != stored if alg == SHA256 else
+                                                  alg not in digests or digests[alg](text.encode()) != stored)):
+                outcome = event_id  # (hashed: the database found the text's SHA-256 equal to the hash)
             elif anchors and anchors.pop(event_id, stored) != stored:
                 outcome = (event_id, _UNANCHORED)
             if outcome is not None:
