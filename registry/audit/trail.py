@@ -450,13 +450,14 @@ def _quick_sql(dialect: sa.Dialect) -> sa.TextClause | None:
     Its rows: id, prev_hash, hash, hash_alg, the canonical text, and whether the database itself
     found the text's SHA-256 equal to the hash. PostgreSQL hashes SHA-256 events itself (its
     sha256(): no text crosses the wire, nothing is hashed in Python) and sends the text of the
-    others (SM3, or an unknown function) for Python to hash; SQLite sends every text.
+    others (SM3, or an unknown function) for Python to hash; SQLite sends every text, as its UTF-8
+    bytes (no decoding into str to encode again).
     """
     if dialect.name == "sqlite":  # NULL (re-encode in Python) for values json_quote refuses or cannot write canonically
         scalars = [f for f in HASHED_FIELDS if f not in ("changes", "occurred_at")] + ["hash_alg"]
         guard = " AND ".join([f"typeof({f}) <> 'blob'" for f in scalars]
                              + ["typeof(changes) = 'text'", "json_valid(changes)", f"occurred_at GLOB '{_SQLITE_ISO}'"])
-        columns = f"CASE WHEN {guard} THEN {_object_sql(_sqlite_value)} END, 0"
+        columns = f"CAST(CASE WHEN {guard} THEN {_object_sql(_sqlite_value)} END AS BLOB), 0"  # UTF-8 bytes as they are
         source = "audit_events"
     elif dialect.name == "postgresql":
         columns = (f"CASE WHEN hash_alg = '{SHA256}' THEN NULL ELSE c.text END, hash_alg = '{SHA256}' "
@@ -524,6 +525,10 @@ def _hash_of(row: Sequence[Any], _sha256: Any = hashlib.sha256) -> str | None:
     return None if encoded is None else HEX_DIGESTS[alg](encoded)
 
 
+def _utf8(text: bytes | str) -> bytes:
+    return text if text.__class__ is bytes else text.encode()  # type: ignore[union-attr]
+
+
 _MISSING = "事件 #{0} 缺失 / event {0} is missing"
 _UNLINKED = "与前一事件的哈希链接断开 / previous-hash link broken"
 _ALTERED = "内容与其哈希不符（记录被改动） / content does not match its hash"
@@ -573,8 +578,8 @@ class _Walk:
                 outcome = (last_id + 1, _MISSING.format(last_id + 1))
             elif prev_hash != last_hash:
                 outcome = (event_id, _UNLINKED)
-            elif not hashed and (text is None or (sha256(text.encode()).hexdigest() != stored if alg == SHA256 else
-                                                  alg not in digests or digests[alg](text.encode()) != stored)):
+            elif not hashed and (text is None or (sha256(_utf8(text)).hexdigest() != stored if alg == SHA256 else
+                                                  alg not in digests or digests[alg](_utf8(text)) != stored)):
                 outcome = event_id  # (hashed: the database found the text's SHA-256 equal to the hash)
             elif anchors and anchors.pop(event_id, stored) != stored:
                 outcome = (event_id, _UNANCHORED)

@@ -59,7 +59,7 @@ def quick_texts(session) -> dict[int, str | None]:
     if conn.dialect.name == "postgresql":
         return dict(conn.execute(sa.text(f"SELECT id, {audit._object_sql(audit._postgresql_value)} FROM audit_events,"
                                          " LATERAL (SELECT occurred_at AT TIME ZONE 'UTC' AS utc) AS t")).all())
-    return {event_id: row[4] for event_id, row in quick_rows(session).items()}
+    return {event_id: row[4].decode() for event_id, row in quick_rows(session).items()}  # (bytes on SQLite)
 
 
 @pytest.fixture
