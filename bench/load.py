@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
+from registry.audit.models import STORED_JSON, CanonicalJSON
 from registry.platform.db import Base, UTCDateTime
 
 BENCH_DB = os.environ.get("REGISTRY_BENCH_DB", "registry_bench")  #: another name keeps parallel runs apart
@@ -101,11 +102,17 @@ def _fast(column: sa.Column, dialect: sa.Dialect) -> Callable[[Any], Any] | None
         return lambda v: None if v is None else v.isoformat()
     if isinstance(kind, sa.Numeric):
         return lambda v: None if v is None else float(v)
+    if isinstance(kind, CanonicalJSON):  # the audit trail's changes: as the app writes it (verify's quick path)
+        return STORED_JSON.encode
     if isinstance(kind, sa.JSON):
         return lambda v: None if v is None else json.dumps(v)
     if isinstance(kind, sa.Boolean | sa.Enum | sa.String | sa.Integer):
         return None  # sqlite3 binds these Python values as the processor would
     return kind.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _converters(dialect: sa.Dialect, table: str, columns: tuple[str, ...]) -> list[Callable[[Any], Any] | None]:
@@ -119,7 +126,7 @@ def _check(dialect: sa.Dialect, table: str, columns: tuple[str, ...], row: tuple
     table_ = Base.metadata.tables[table]
     for name, value, fast in zip(columns, row, converted, strict=True):
         kind = table_.c[name].type
-        if isinstance(kind, sa.types.TypeDecorator) and not isinstance(kind, UTCDateTime):
+        if isinstance(kind, sa.types.TypeDecorator) and not isinstance(kind, UTCDateTime | CanonicalJSON):
             # an encrypted column (registry/platform/pi_crypto.py) binds a fresh nonce every time:
             # compare what the app reads back instead
             if kind.process_result_value(fast, dialect) != value:
@@ -153,10 +160,11 @@ class BulkLoader:
         self.counts[table] = self.counts.get(table, 0) + len(rows)
         if self.postgres:
             types = [Base.metadata.tables[table].c[c].type for c in cols]
-            json_at = [i for i, kind in enumerate(types) if isinstance(kind, sa.JSON)]
+            json_at = [(i, STORED_JSON.encode if isinstance(kind, CanonicalJSON) else _dumps)
+                       for i, kind in enumerate(types) if isinstance(kind, sa.JSON | CanonicalJSON)]
             # the encrypted contacts (registry/platform/pi_crypto.py) are stored as the app stores them
             sealed = [(i, kind) for i, kind in enumerate(types)
-                      if isinstance(kind, sa.types.TypeDecorator) and not isinstance(kind, UTCDateTime)]
+                      if isinstance(kind, sa.types.TypeDecorator) and not isinstance(kind, UTCDateTime | CanonicalJSON)]
             if sealed:
                 dialect = self.engine.dialect
                 rows = [list(row) for row in rows]
@@ -167,8 +175,8 @@ class BulkLoader:
                 for row in rows:
                     if json_at:
                         row = list(row)
-                        for i in json_at:
-                            row[i] = json.dumps(row[i], ensure_ascii=False)
+                        for i, dumps in json_at:
+                            row[i] = dumps(row[i])
                     copy.write_row(row)
             return
         convert = [(i, f) for i, f in enumerate(self._convert[table]) if f is not None]

@@ -171,7 +171,7 @@ class Roster:
             id=event_id, occurred_at=ent["created_at"], actor_kind=GENERATOR[0], actor_name=GENERATOR[1],
             actor_user_id=None, action="enterprise.created", entity_type="enterprise", entity_id=ent["id"],
             enterprise_id=ent["id"], region_code=ent["region_code"],
-            changes={f: [None, _plain(ent[f])] for f in ENTERPRISE_FIELDS if ent[f] is not None},
+            changes={f: [None, _plain(ent[f])] for f in ENTERPRISE_FIELDS if ent.get(f) is not None},
             reason_code=None, document_no=None, note=None, request_id=None, ip=None, prev_hash=self.prev_hash)
         values["hash"] = self.prev_hash = event_hash(values)
         self.tables["audit_events"].append(tuple(values[c] for c in COLUMNS["audit_events"]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +11,31 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from registry.platform.db import Base
+
+#: how an event's `changes` is stored: as the trail hashes it (sorted keys at every depth, no spaces,
+#: UTF-8 kept), so verify can put the stored text into the hashed bytes as it is (registry/audit/trail.py)
+STORED_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+class CanonicalJSON(sa.types.TypeDecorator[Any]):
+    """A JSON column (json on PostgreSQL, text on SQLite) whose text is written canonically.
+
+    Reading is the JSON type's; only the text written differs from `json.dumps`'s: the same
+    value, the same bytes as its part of the event's hashed encoding. Another driver than
+    psycopg or sqlite3 gets the JSON type's own serialisation (verify then re-encodes in Python).
+    """
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def bind_processor(self, dialect: sa.Dialect) -> Callable[[Any], Any] | None:
+        encode, null = STORED_JSON.encode, sa.JSON.NULL
+        if dialect.name == "sqlite":
+            return lambda value: encode(None if value is null else value)
+        if dialect.name == "postgresql" and dialect.driver == "psycopg":
+            wrap = dialect._psycopg_Json  # type: ignore[attr-defined]  # psycopg.types.json.Json
+            return lambda value: wrap(None if value is null else value, dumps=encode)
+        return super().bind_processor(dialect)
 
 
 class AuditEvent(Base):
@@ -25,7 +52,7 @@ class AuditEvent(Base):
     entity_id: Mapped[int | None]
     enterprise_id: Mapped[int | None] = mapped_column(index=True)
     region_code: Mapped[str | None] = mapped_column(sa.String(6), index=True)
-    changes: Mapped[dict[str, Any]] = mapped_column(sa.JSON)  #: {field: [before, after]}
+    changes: Mapped[dict[str, Any]] = mapped_column(CanonicalJSON)  #: {field: [before, after]}
     reason_code: Mapped[str | None] = mapped_column(sa.String(64))
     document_no: Mapped[str | None] = mapped_column(sa.String(200))
     note: Mapped[str | None] = mapped_column(sa.Text)

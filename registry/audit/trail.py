@@ -14,6 +14,11 @@ function, so relabelling an event changes what is hashed. The chain head is anch
 HMAC-SM3 under REGISTRY_AUDIT_ANCHOR_KEY (a key kept apart from the database): whoever rewrites
 the tail and the head together cannot renew the anchor without the key. Both settings reach the
 trail through the session (`ChainConfig` in `session.info`, set by the app's session factory).
+
+Verify lets the database write each event's canonical encoding from the stored columns and only
+hashes it (`_quick_sql`; `changes` is stored as canonical text, see `CanonicalJSON`); an event
+whose text does not hash to its hash is re-encoded from its columns in Python, which names it
+exactly as verify always has (issue 19; what is hashed is unchanged, so existing chains verify).
 """
 
 from __future__ import annotations
@@ -363,6 +368,14 @@ _PAGE = (sa.select(*[_stored(f) for f in (*HASHED_FIELDS, "hash", "hash_alg")])
          .limit(sa.bindparam("size")))
 
 
+def _fetch(cursor: Any, compiled: Any, after: int, size: int) -> list[tuple[Any, ...]]:
+    """One keyset page of a compiled page query: the rows after id `after`, `size` at most."""
+    params = compiled.construct_params({"after": after, "size": size})
+    cursor.execute(compiled.string, [params[k] for k in compiled.positiontup or ()]
+                   if compiled.positional else params)
+    return cursor.fetchall()
+
+
 def pages(session: Session, after: int = 0) -> Iterator[list[tuple[Any, ...]]]:
     """The events after `after` as the driver's tuples, in id order, a page at a time.
 
@@ -373,17 +386,88 @@ def pages(session: Session, after: int = 0) -> Iterator[list[tuple[Any, ...]]]:
     compiled = _PAGE.compile(dialect=conn.dialect)
     cursor, last = conn.connection.dbapi_connection.cursor(), after  # type: ignore[union-attr]
     try:
-        while True:
-            params = compiled.construct_params({"after": last, "size": _PAGE_SIZE})
-            cursor.execute(compiled.string, [params[k] for k in compiled.positiontup or ()]
-                           if compiled.positional else params)
-            rows = cursor.fetchall()
-            if not rows:
-                return
+        while rows := _fetch(cursor, compiled, last, _PAGE_SIZE):
             yield rows
             last = rows[-1][0]
     finally:
         cursor.close()
+
+
+# The hashed bytes built by the database (verify's quick path) -----------------------------------
+#
+# canonical() of an event is a JSON object with the hashed fields in sorted order. The database
+# writes the same bytes from the stored columns: strings by json_quote / to_json (the escapes
+# Python's encoder makes with ensure_ascii=False: \" \\ \b \f \n \r \t, other controls \u00xx),
+# integers as digits, NULL as null, the timestamp as isoformat() of the UTC instant, and the
+# `changes` text as it is stored (CanonicalJSON writes it canonically). Python then only hashes
+# what the cursor returns. No two different stored values give the same piece (a real never
+# gives the digits of an integer; a blob or a timestamp in another form gives NULL: re-encode),
+# and `changes` must be valid JSON text, so the whole is a JSON object parsed one way only: bytes
+# that hash to the stored hash come from the very column values that were hashed. When they do not hash to it — an event written
+# before `changes` was stored canonically, or by another path, or a tampered one — verify
+# re-encodes that event from its columns in Python (`stored_canonical`), exactly as before, and
+# reports what that finds: the quick path can only accept an event the Python path accepts too.
+
+_KEYS = sorted((*HASHED_FIELDS, "hash_alg"))  #: the canonical order (hash_alg only for non-SHA-256 events)
+_SQLITE_ISO = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]"
+
+
+def _sqlite_value(name: str) -> str:
+    if name == "changes":
+        return "changes"
+    if name == "occurred_at":  # SQLAlchemy stores 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC): isoformat() of it
+        return ("'\"' || substr(occurred_at, 1, 10) || 'T' || substr(occurred_at, 12, 8) || CASE WHEN "
+                "substr(occurred_at, 21) = '000000' THEN '' ELSE substr(occurred_at, 20) END || '+00:00\"'")
+    return f"json_quote({name})"
+
+
+def _postgresql_value(name: str) -> str:
+    column = AuditEvent.__table__.c[name]
+    if name == "changes":
+        return "COALESCE(changes::text, 'null')"
+    if name == "occurred_at":  # NULL (the whole text) for a time Python's datetime cannot hold: BC
+        return ("CASE WHEN occurred_at IS NULL THEN 'null' WHEN to_char(t.utc, 'BC') = 'AD' THEN '\"' || "
+                "to_char(t.utc, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN to_char(t.utc, 'US') = '000000' "
+                "THEN '' ELSE '.' || to_char(t.utc, 'US') END || '+00:00\"' END")
+    if isinstance(column.type, sa.Integer):
+        return f"COALESCE({name}::text, 'null')"
+    return f"COALESCE(to_json({name})::text, 'null')"
+
+
+def _object_sql(value: Any) -> str:
+    """The SQL text of an event's canonical encoding: '{"action":…,…}' (with hash_alg unless SHA-256)."""
+    parts, first = [], True
+    for key in _KEYS:
+        piece = f"'{',' if not first else '{'}\"{key}\":' || {value(key)}"
+        parts.append(f"CASE WHEN hash_alg = '{SHA256}' THEN '' ELSE {piece} END" if key == "hash_alg" else piece)
+        first = False
+    return " || ".join(parts) + " || '}'"
+
+
+def _quick_sql(dialect: sa.Dialect) -> sa.TextClause | None:
+    """The quick path's page query (None: this backend has none).
+
+    Its rows: id, prev_hash, hash, hash_alg, the canonical text, and whether the database itself
+    found the text's SHA-256 equal to the hash. PostgreSQL hashes SHA-256 events itself (its
+    sha256(): no text crosses the wire, nothing is hashed in Python) and sends the text of the
+    others (SM3, or an unknown function) for Python to hash; SQLite sends every text, as its UTF-8
+    bytes (no decoding into str to encode again).
+    """
+    if dialect.name == "sqlite":  # NULL (re-encode in Python) for a text that is not JSON or a timestamp in another form
+        # (json_quote refuses a blob: the statement fails and `_walk_on` re-encodes that page in Python;
+        # testing every column's type instead cost a quarter of the query)
+        guard = f"typeof(changes) = 'text' AND json_valid(changes) AND occurred_at GLOB '{_SQLITE_ISO}'"
+        columns = f"CAST(CASE WHEN {guard} THEN {_object_sql(_sqlite_value)} END AS BLOB), 0"  # UTF-8 bytes as they are
+        source = "audit_events"
+    elif dialect.name == "postgresql":
+        columns = (f"CASE WHEN hash_alg = '{SHA256}' THEN NULL ELSE c.text END, hash_alg = '{SHA256}' "
+                   "AND encode(sha256(convert_to(c.text, 'UTF8')), 'hex') = hash")
+        source = ("audit_events, LATERAL (SELECT occurred_at AT TIME ZONE 'UTC' AS utc) AS t, "
+                  f"LATERAL (SELECT {_object_sql(_postgresql_value)} AS text) AS c")
+    else:
+        return None
+    return sa.text(f"SELECT id, prev_hash, hash, hash_alg, {columns} FROM {source} "
+                   "WHERE id > :after ORDER BY id LIMIT :size")
 
 
 def _utc_iso(value: datetime | str | None) -> str | None:
@@ -441,6 +525,16 @@ def _hash_of(row: Sequence[Any], _sha256: Any = hashlib.sha256) -> str | None:
     return None if encoded is None else HEX_DIGESTS[alg](encoded)
 
 
+def _utf8(text: bytes | str) -> bytes:
+    return text if text.__class__ is bytes else text.encode()  # type: ignore[union-attr]
+
+
+_MISSING = "事件 #{0} 缺失 / event {0} is missing"
+_UNLINKED = "与前一事件的哈希链接断开 / previous-hash link broken"
+_ALTERED = "内容与其哈希不符（记录被改动） / content does not match its hash"
+_UNANCHORED = "哈希与外部留存的锚点不符（链尾被重算） / hash differs from the anchored value"
+
+
 class _Walk:
     """The expected next link while walking the chain from the genesis."""
 
@@ -458,17 +552,42 @@ class _Walk:
             event_id, stored, expected = row[0], row[_HASH], self.last_id + 1
             problem = None
             if event_id != expected:
-                event_id, problem = expected, f"事件 #{expected} 缺失 / event {expected} is missing"
+                event_id, problem = expected, _MISSING.format(expected)
             elif row[_PREV_HASH] != self.last_hash:
-                problem = "与前一事件的哈希链接断开 / previous-hash link broken"
+                problem = _UNLINKED
             elif hash_of(row) != stored:
-                problem = "内容与其哈希不符（记录被改动） / content does not match its hash"
+                problem = _ALTERED
             elif anchors and anchors.pop(event_id, stored) != stored:
-                problem = "哈希与外部留存的锚点不符（链尾被重算） / hash differs from the anchored value"
+                problem = _UNANCHORED
             if problem is not None:
                 return self.bad(event_id, problem)
             self.last_id, self.last_hash = event_id, stored
         return None
+
+    def quick(self, rows: Iterable[tuple[Any, ...]]) -> Verification | int | None:
+        """Walk on through rows of the quick page query (id, prev_hash, hash, hash_alg, canonical text, hashed).
+
+        Returns the Verification of the first row that is missing, unlinked or off its anchor as
+        `steps` would; the id of the first whose text does not hash to its hash (its columns are
+        then re-encoded in Python by `steps`, which decides); None when every row fits.
+        """
+        anchors, sha256, digests = self.anchors, hashlib.sha256, HEX_DIGESTS
+        last_id, last_hash, outcome = self.last_id, self.last_hash, None
+        for event_id, prev_hash, stored, alg, text, hashed in rows:
+            if event_id != last_id + 1:
+                outcome = (last_id + 1, _MISSING.format(last_id + 1))
+            elif prev_hash != last_hash:
+                outcome = (event_id, _UNLINKED)
+            elif not hashed and (text is None or (sha256(_utf8(text)).hexdigest() != stored if alg == SHA256 else
+                                                  alg not in digests or digests[alg](_utf8(text)) != stored)):
+                outcome = event_id  # (hashed: the database found the text's SHA-256 equal to the hash)
+            elif anchors and anchors.pop(event_id, stored) != stored:
+                outcome = (event_id, _UNANCHORED)
+            if outcome is not None:
+                break
+            last_id, last_hash = event_id, stored
+        self.last_id, self.last_hash = last_id, last_hash
+        return self.bad(*outcome) if isinstance(outcome, tuple) else outcome
 
     def finish(self, head_id: int, head_hash: str) -> Verification:
         if head_id > self.last_id:
@@ -485,6 +604,48 @@ class _Walk:
             return self.bad(first, f"锚定的事件 #{first} 不存在 / anchored event {first} is missing")
         return Verification(True, self.last_id - self.base_id, None, head_id=head_id, head_hash=head_hash,
                             base_id=self.base_id or None)
+
+
+_PROBE_SIZE = 100  #: a quick page after one the Python path had to finish: events written before come in runs
+
+
+def _walk_on(session: Session, walk: _Walk) -> Verification | None:
+    """Walk on from `walk.last_id` through the last event (None: every one fits).
+
+    Quick pages (the database writes each event's canonical text, Python hashes it); from an
+    event whose text does not hash to its hash, a page re-encoded from the columns in Python
+    (`pages`' rows, `_Walk.steps`), which accepts or names the event exactly as verify always has.
+    """
+    conn = session.connection()
+    full, quick = _PAGE.compile(dialect=conn.dialect), _quick_sql(conn.dialect)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if quick is None:
+            while rows := _fetch(cursor, full, walk.last_id, _PAGE_SIZE):
+                if (bad := walk.steps(rows)) is not None:
+                    return bad
+            return None
+        quick_page, size = quick.compile(dialect=conn.dialect), _PAGE_SIZE
+        # SQLite's json_quote refuses a blob (only a tampered row holds one): re-encode that page in Python
+        refused = conn.dialect.loaded_dbapi.OperationalError if conn.dialect.name == "sqlite" else ()
+        while True:
+            try:
+                rows = _fetch(cursor, quick_page, walk.last_id, size)
+                if not rows:
+                    return None
+                outcome = walk.quick(rows)
+            except refused:
+                outcome = walk.last_id + 1
+            if isinstance(outcome, Verification):
+                return outcome
+            if outcome is None:
+                size = _PAGE_SIZE
+                continue
+            if (bad := walk.steps(_fetch(cursor, full, walk.last_id, _PAGE_SIZE))) is not None:
+                return bad
+            size = _PROBE_SIZE
+    finally:
+        cursor.close()
 
 
 _UNSET: Any = object()
@@ -515,9 +676,8 @@ def verify(session: Session, anchors: Mapping[int, str] | None = None, *,
         if walk is None:
             walk = _Walk(anchors or {}, head.base_event_id or 0, head.base_hash or GENESIS)
         head_id = head.last_event_id or 0
-        for rows in pages(session, after=walk.last_id):
-            if (bad := walk.steps(rows)) is not None:
-                return bad
+        if (bad := _walk_on(session, walk)) is not None:
+            return bad
         if walk.last_id > head_id != seen_head:
             seen_head = head_id
             continue  # appended while we walked: read the newer head and walk on (a head that
