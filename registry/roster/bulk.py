@@ -121,7 +121,7 @@ def _insert(session: Session, model: type, rows: list[dict[str, Any]]) -> list[i
 
 
 def _created(row: dict[str, Any], fields: tuple[str, ...]) -> dict[str, list[Any]]:
-    """audit.snapshot of a row written from `row` (without building an object to read it from)."""
+    """audit.snapshot of a row written from `row` (without building an object to read it from): plain values."""
     return {f: [None, audit.plain(row[f])] for f in fields if row[f] is not None}
 
 
@@ -141,7 +141,7 @@ def register_enterprises(session: Session, *, actor: Actor, items: list[tuple[di
     ids = _insert(session, Enterprise, rows)
     audit.record_many(session, actor=actor, at=at, entries=(
         audit.Entry("enterprise.created", "enterprise", eid, _created(row, ENTERPRISE_FIELDS), enterprise_id=eid,
-                    region_code=row["region_code"], why=why)
+                    region_code=row["region_code"], why=why, plain=True)
         for eid, row, (_, why) in zip(ids, rows, items, strict=True)))
     return ids
 
@@ -195,8 +195,9 @@ def record_annual_reports(session: Session, *, actor: Actor, items: list[NewRepo
     ids = _insert(session, AnnualReport, rows)
     audit.record_many(session, actor=actor, at=at, entries=(
         audit.Entry("annual_report.recorded", "annual_report", rid,
-                    {"year": [None, row["year"]], **_created(_all(row), REPORT_FIELDS)},
-                    enterprise_id=row["enterprise_id"], region_code=regions[row["enterprise_id"]], why=item.why)
+                    {"year": [None, audit.plain(row["year"])], **_created(_all(row), REPORT_FIELDS)},
+                    enterprise_id=row["enterprise_id"], region_code=regions[row["enterprise_id"]], why=item.why,
+                    plain=True)
         for rid, row, item in zip(ids, rows, items, strict=True)))
     return ids
 
@@ -226,7 +227,7 @@ def grant_certifications(session: Session, *, actor: Actor, rules: Rules, items:
     audit.record_many(session, actor=actor, at=at, entries=(
         audit.Entry("certification.granted", "certification", cid,
                     _created(row, CERT_FIELDS), enterprise_id=row["enterprise_id"],
-                    region_code=row["region_code"], why=item.why)
+                    region_code=row["region_code"], why=item.why, plain=True)
         for cid, row, item in zip(ids, rows, items, strict=True)))
     return ids
 

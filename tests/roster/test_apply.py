@@ -168,6 +168,35 @@ def test_record_many_stores_and_hashes_each_event_as_record_would(session, admin
     assert stored[1].prev_hash == stored[0].hash and audit.verify(session).ok
 
 
+@pytest.mark.parametrize("alg", ["sha256", "sm3"])
+def test_record_many_spliced_encoding_is_the_canonical_one(session, admin, alg):
+    """record_many hashes an encoding spliced from parts and stores the changes' own text: both must be
+    what `canonical` and the JSON column give for the whole event, for either hash function, with
+    entries given plain or not, contacts masked, and each action (the cached opening) in turn."""
+    session.info[audit.CHAIN_KEY] = audit.ChainConfig(alg)
+    why = audit.Why("r", "文号\"引号\"", "导入 名单.xlsx 第2行\n换行")
+    entries = [
+        audit.Entry("enterprise.created", "enterprise", 9, {"contact_phone": [None, "13800001234"],
+                                                           "name": [None, "甲"]}, 9, "331002", why, plain=True),
+        audit.Entry("annual_report.recorded", "annual_report", 3, {"year": [None, 2025], "revenue": [None, "1.50"]},
+                    9, "331002", why, plain=True),
+        audit.Entry("enterprise.created", "enterprise", 10, {"founded_on": [None, d("2010-03-08")],
+                                                            "size_class": [None, "small"]}, 10, None),
+        audit.Entry("certification.granted", "certification", 4, {}, 10, "331002")]
+    try:
+        assert audit.record_many(session, actor=admin, entries=entries, at=NOW) == 4
+    finally:
+        session.info.pop(audit.CHAIN_KEY)
+    stored = session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(4)).all()[::-1]
+    assert [e.hash_alg for e in stored] == [alg] * 4
+    assert [e.changes for e in stored] == [
+        {"contact_phone": [None, "138****1234"], "name": [None, "甲"]}, {"year": [None, 2025], "revenue": [None, "1.50"]},
+        {"founded_on": [None, "2010-03-08"], "size_class": [None, "small"]}, {}]
+    assert [e.hash for e in stored] == [audit.event_hash({f: getattr(e, f) for f in audit.HASHED_FIELDS}, alg)
+                                        for e in stored]
+    assert audit.verify(session).ok
+
+
 @pytest.mark.parametrize("enabled", [True, False])
 def test_the_garbage_collector_rests_during_an_import_and_is_left_as_it_was(do_import, enabled):
     import gc
