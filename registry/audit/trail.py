@@ -107,6 +107,12 @@ def snapshot(obj: object, fields: tuple[str, ...]) -> dict[str, list[Any]]:
     return {f: [None, plain(getattr(obj, f))] for f in fields if getattr(obj, f) is not None}
 
 
+def created(row: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, list[Any]]:
+    """`snapshot` of a record given as a dict of its values (the bulk writers build no objects): plain values."""
+    as_is = _AS_IS
+    return {f: [None, v if v.__class__ in as_is else plain(v)] for f in fields if (v := row[f]) is not None}
+
+
 def canonical(values: Mapping[str, Any], alg: str = SHA256) -> bytes:
     """Encode an event's content canonically: sorted keys at every depth, no spaces, UTF-8.
 

@@ -120,11 +120,6 @@ def _insert(session: Session, model: type, rows: list[dict[str, Any]]) -> list[i
     return ids
 
 
-def _created(row: dict[str, Any], fields: tuple[str, ...]) -> dict[str, list[Any]]:
-    """audit.snapshot of a row written from `row` (without building an object to read it from): plain values."""
-    return {f: [None, audit.plain(row[f])] for f in fields if row[f] is not None}
-
-
 def register_enterprises(session: Session, *, actor: Actor, items: list[tuple[dict[str, Any], audit.Why]],
                          at: datetime) -> list[int]:
     """Add enterprises (data as register_enterprise takes it); return their ids in order."""
@@ -140,7 +135,7 @@ def register_enterprises(session: Session, *, actor: Actor, items: list[tuple[di
     _check_usccs_free(session, [r["uscc"] for r in rows])
     ids = _insert(session, Enterprise, rows)
     audit.record_many(session, actor=actor, at=at, entries=(
-        audit.Entry("enterprise.created", "enterprise", eid, _created(row, ENTERPRISE_FIELDS), enterprise_id=eid,
+        audit.Entry("enterprise.created", "enterprise", eid, audit.created(row, ENTERPRISE_FIELDS), enterprise_id=eid,
                     region_code=row["region_code"], why=why, plain=True)
         for eid, row, (_, why) in zip(ids, rows, items, strict=True)))
     return ids
@@ -195,7 +190,7 @@ def record_annual_reports(session: Session, *, actor: Actor, items: list[NewRepo
     ids = _insert(session, AnnualReport, rows)
     audit.record_many(session, actor=actor, at=at, entries=(
         audit.Entry("annual_report.recorded", "annual_report", rid,
-                    {"year": [None, audit.plain(row["year"])], **_created(_all(row), REPORT_FIELDS)},
+                    {"year": [None, audit.plain(row["year"])], **audit.created(_all(row), REPORT_FIELDS)},
                     enterprise_id=row["enterprise_id"], region_code=regions[row["enterprise_id"]], why=item.why,
                     plain=True)
         for rid, row, item in zip(ids, rows, items, strict=True)))
@@ -226,7 +221,7 @@ def grant_certifications(session: Session, *, actor: Actor, rules: Rules, items:
     _insert_children(session, actor, ids, rows, items, at)
     audit.record_many(session, actor=actor, at=at, entries=(
         audit.Entry("certification.granted", "certification", cid,
-                    _created(row, CERT_FIELDS), enterprise_id=row["enterprise_id"],
+                    audit.created(row, CERT_FIELDS), enterprise_id=row["enterprise_id"],
                     region_code=row["region_code"], why=item.why, plain=True)
         for cid, row, item in zip(ids, rows, items, strict=True)))
     return ids
