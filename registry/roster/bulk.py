@@ -23,10 +23,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from registry.audit import trail as audit
-from registry.domain import uscc
+from registry.domain import guards, uscc
 from registry.domain.actors import Action, Actor, in_scope, require
 from registry.domain.errors import Conflict, NotFound, RuleViolation
 from registry.domain.holders import PRODUCT_FIELDS
+from registry.enterprises.locks import lock_enterprises
 from registry.enterprises.models import AnnualReport, Enterprise, index_columns
 from registry.enterprises.services import ENTERPRISE_FIELDS, REPORT_FIELDS, holder_shape
 from registry.platform.bulkwrite import insert_rows
@@ -195,6 +196,44 @@ def record_annual_reports(session: Session, *, actor: Actor, items: list[NewRepo
                     plain=True)
         for rid, row, item in zip(ids, rows, items, strict=True)))
     return ids
+
+
+def correct_annual_reports(session: Session, *, actor: Actor, items: list[NewReport], at: datetime) -> int:
+    """Correct recorded years' figures (as record_annual_report does for a year already recorded), in
+    the items' order: each year's merged figures checked, only what differs written and audited
+    (annual_report.corrected). Returns how many reports changed. :raises Conflict: a year not recorded.
+    """
+    require(actor, Action.WRITE)
+    if not items:
+        return 0
+    regions = _regions_of(session, actor, [i.enterprise_id for i in items])
+    lock_enterprises(session, list(regions))  # as record_annual_report locks each: a racing write waits
+    table, conn = AnnualReport.__table__, session.connection()
+    stored: dict[tuple[int, int], dict[str, Any]] = {}  #: the reports as they stand, each correction applied
+    for condition in where_in(conn, table.c.enterprise_id, sorted(regions)):
+        stored.update({(r.enterprise_id, r.year): dict(r._mapping) for r in conn.execute(sa.select(table).where(condition))})
+    today = guards.local_today(at)
+    updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    entries = []
+    for i in items:
+        row = stored.get((i.enterprise_id, i.year))
+        if row is None:
+            raise Conflict(f"企业 #{i.enterprise_id} 的 {i.year} 年度数据尚未登记 / no report to correct")
+        values = {k: i.data[k] for k in REPORT_FIELDS if k in i.data}
+        guards.check_annual_figures(i.year, {**{k: row[k] for k in REPORT_FIELDS}, **values}, today)
+        changes = {k: [old, new] for k, v in values.items() if (old := audit.plain(row[k])) != (new := audit.plain(v))}
+        if changes:
+            changed = {k: values[k] for k in changes}
+            row.update(changed)
+            updates.setdefault(tuple(changes), []).append({"_id": row["id"], **changed})
+            entries.append(audit.Entry("annual_report.corrected", "annual_report", row["id"], changes,
+                                       enterprise_id=i.enterprise_id, region_code=regions[i.enterprise_id],
+                                       why=i.why, plain=True))
+    for columns, rows in updates.items():  # one executemany per set of changed columns
+        conn.execute(table.update().where(table.c.id == sa.bindparam("_id"))
+                     .values({c: sa.bindparam(c) for c in columns}), rows)
+    audit.record_many(session, actor=actor, at=at, entries=entries)
+    return len(entries)
 
 
 def _all(row: dict[str, Any]) -> dict[str, Any]:

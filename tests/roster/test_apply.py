@@ -253,3 +253,37 @@ def test_the_bulk_services_refuse_what_the_single_services_refuse(session, admin
     with pytest.raises(NotFound):
         bulk.grant_certifications(session, actor=taizhou, rules=rules, at=NOW, items=[bulk.NewTitle(
             hangzhou.id, "innovative_sme", d("2024-06-15"))])
+    report(session, admin, hangzhou, 2025, revenue=Decimal("100"), employees=10, rd_staff=5)
+    with pytest.raises(NotFound):  # outside the officer's region, as record_annual_report refuses it
+        bulk.correct_annual_reports(session, actor=taizhou, at=NOW, items=[bulk.NewReport(hangzhou.id, 2025, {})])
+    with pytest.raises(Conflict):  # a year not recorded is not corrected
+        bulk.correct_annual_reports(session, actor=admin, at=NOW, items=[bulk.NewReport(ent.id, 2024, {})])
+    with pytest.raises(RuleViolation) as refused:  # the merged figures are checked: 20 R&D staff of 10 employed
+        bulk.correct_annual_reports(session, actor=admin, at=NOW, items=[bulk.NewReport(hangzhou.id, 2025,
+                                                                                        {"rd_staff": 20})])
+    with pytest.raises(RuleViolation) as single:
+        record_annual_report(session, actor=admin, enterprise_id=hangzhou.id, year=2025, data={"rd_staff": 20},
+                             at=NOW)
+    assert refused.value.errors == single.value.errors
+
+
+def test_bulk_corrections_write_and_audit_what_record_annual_report_would(session, admin):
+    ents = [make_enterprise(session, admin, uscc=make_uscc("331002", 700_091 + n)) for n in range(2)]
+    for ent in ents:
+        report(session, admin, ent, 2025, revenue=Decimal("1000"), employees=10, debt_ratio=Decimal("40"))
+    why = audit.Why(document_no="文号", note="导入 x.xlsx 第3行")
+    record_annual_report(session, actor=admin, enterprise_id=ents[0].id, year=2025, at=NOW, why=why,
+                         data={"revenue": Decimal("1000"), "employees": 12, "debt_ratio": Decimal("41.5")})
+    assert bulk.correct_annual_reports(session, actor=admin, at=NOW, items=[
+        bulk.NewReport(ents[1].id, 2025, {"revenue": Decimal("1000"), "employees": 12, "debt_ratio": Decimal("41.5")},
+                       why),
+        bulk.NewReport(ents[1].id, 2025, {"employees": 12}, why)]) == 1  # the second changes nothing
+    session.expire_all()
+    assert (_rows_of(session, AnnualReport, AnnualReport.enterprise_id == ents[0].id)
+            == _rows_of(session, AnnualReport, AnnualReport.enterprise_id == ents[1].id))
+    trails = [session.execute(sa.select(AuditEvent.action, AuditEvent.changes, AuditEvent.note, AuditEvent.document_no)
+                              .where(AuditEvent.enterprise_id == e.id, AuditEvent.action == "annual_report.corrected"))
+              .all() for e in ents]
+    assert trails[0] == trails[1] and len(trails[0]) == 1
+    assert trails[0][0].changes == {"revenue": ["1000.00", "1000"], "employees": [10, 12], "debt_ratio": ["40.00", "41.5"]}
+    assert audit.verify(session).ok

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from registry.audit import trail as audit
 from registry.domain.actors import Actor
 from registry.enterprises.models import Enterprise
-from registry.enterprises.services import record_annual_report, update_enterprise
+from registry.enterprises.services import update_enterprise
 from registry.policies.rules import Rules
 from registry.roster import bulk
 from registry.roster.imports.diff import Changes
@@ -76,11 +76,12 @@ def _update_enterprises(session: Session, actor: Actor, decided: list[tuple[Grou
 
 def _record_reports(session: Session, actor: Actor, decided: list[tuple[Group, Changes]],
                     enterprise_id: dict[str, int], why: Basis, at: datetime) -> None:
-    new_reports = []
+    new_reports, corrected = [], []
     for group, changes in decided:
         eid = enterprise_id[group.uscc]
         for year, (row, data) in sorted(changes.new_reports.items()):
             new_reports.append(bulk.NewReport(eid, year, data, why(row)))
         for year, (row, data) in sorted(changes.report_updates.items()):
-            record_annual_report(session, actor=actor, enterprise_id=eid, year=year, data=data, at=at, why=why(row))
+            corrected.append(bulk.NewReport(eid, year, data, why(row)))
+    bulk.correct_annual_reports(session, actor=actor, items=corrected, at=at)
     bulk.record_annual_reports(session, actor=actor, items=new_reports, at=at)
