@@ -27,9 +27,18 @@ from registry.domain import guards, uscc
 from registry.domain.actors import Action, Actor, in_scope, require
 from registry.domain.errors import Conflict, NotFound, RuleViolation
 from registry.domain.holders import PRODUCT_FIELDS
+from registry.domain.personal import INDEXED
 from registry.enterprises.locks import lock_enterprises
 from registry.enterprises.models import AnnualReport, Enterprise, index_columns
-from registry.enterprises.services import ENTERPRISE_FIELDS, REPORT_FIELDS, holder_shape
+from registry.enterprises.services import (
+    ENTERPRISE_FIELDS,
+    REPORT_FIELDS,
+    SHAPE_FIELDS,
+    check_officer,
+    check_region,
+    current_region,
+    holder_shape,
+)
 from registry.platform.bulkwrite import insert_rows
 from registry.policies.rules import Rules
 from registry.regions.models import Region
@@ -37,6 +46,7 @@ from registry.titles.models import Certification, CertificationEvent, Certificat
 from registry.titles.services import CERT_FIELDS, granted_fields, tier_in_force
 
 CHUNK = 2000
+INDEXED_FIELDS = frozenset(INDEXED)  #: contacts with a blind index to keep in step
 T = TypeVar("T")
 
 
@@ -140,6 +150,89 @@ def register_enterprises(session: Session, *, actor: Actor, items: list[tuple[di
                     region_code=row["region_code"], why=why, plain=True)
         for eid, row, (_, why) in zip(ids, rows, items, strict=True)))
     return ids
+
+
+@dataclass(frozen=True)
+class EnterpriseUpdate:
+    """Fields to change on a registered enterprise (as update_enterprise takes them), and why."""
+
+    enterprise_id: int
+    data: dict[str, Any]
+    why: audit.Why = audit.Why()
+
+
+def update_enterprises(session: Session, *, actor: Actor, items: list[EnterpriseUpdate], at: datetime) -> int:
+    """Change registered enterprises' fields as update_enterprise does, one item after another in order
+    (the version each was read at is the one it is written over: the rows are locked first); return
+    how many changed. Each item that changes something counts a version, sets updated_at, moves the
+    enterprise's titles with its region and is audited (enterprise.updated), as the service does; the
+    same guards apply: scope, the holder's shape and kind, the region in force and in scope, the
+    officer. A USCC is not changed here (a person's change of it needs a second person).
+    """
+    require(actor, Action.WRITE)
+    if not items:
+        return 0
+    if any("uscc" in i.data for i in items):
+        raise RuleViolation.on("uscc", "统一社会信用代码不能批量变更 / the USCC is not changed in bulk")
+    _regions_of(session, actor, [i.enterprise_id for i in items])
+    lock_enterprises(session, [i.enterprise_id for i in items])
+    table, conn = Enterprise.__table__, session.connection()
+    current: dict[int, dict[str, Any]] = {}  #: each enterprise as it stands, earlier items applied
+    for condition in where_in(conn, table.c.id, sorted({i.enterprise_id for i in items})):
+        current.update({r.id: dict(r._mapping) for r in conn.execute(sa.select(table).where(condition))})
+    titled = _with_titles(conn, [i.enterprise_id for i in items if "holder_kind" in i.data])
+    regions: dict[str, str] = {}  #: a code as given → the code in force, checked
+    writes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    moved: list[dict[str, Any]] = []
+    entries = []
+    for item in items:
+        ent = current[item.enterprise_id]
+        updates = {k: v for k, v in item.data.items() if k in ENTERPRISE_FIELDS}
+        if any(k in updates for k in SHAPE_FIELDS):
+            updates = holder_shape(updates, {k: ent[k] for k in SHAPE_FIELDS})
+            if updates.get("holder_kind", ent["holder_kind"]) != ent["holder_kind"] and ent["id"] in titled:
+                raise RuleViolation.on("holder_kind", "该记录已有称号，不能变更登记类型（企业与园区、区域的称号不同）"
+                                                      " / a record with titles keeps its holder kind")
+        if "region_code" in updates:
+            code = updates["region_code"]
+            if code not in regions:
+                regions[code], _ = current_region(session, code)
+                check_region(session, actor, regions[code])
+            updates["region_code"] = regions[code]
+        if "region_code" in updates or "officer_id" in updates:
+            check_officer(session, updates.get("officer_id", ent["officer_id"]),
+                          updates.get("region_code", ent["region_code"]))
+        changes = {k: [old, new] for k, v in updates.items() if (old := audit.plain(ent[k])) != (new := audit.plain(v))}
+        if not changes:
+            continue
+        values = {k: updates[k] for k in changes}
+        if INDEXED_FIELDS & values.keys():
+            values.update(index_columns({**ent, **values}))
+        values.update(version=ent["version"] + 1, updated_at=at)
+        ent.update(values)
+        writes.setdefault(tuple(values), []).append({"_id": ent["id"], **values})
+        if "region_code" in changes:
+            moved.append({"_eid": ent["id"], "region_code": ent["region_code"]})
+        entries.append(audit.Entry("enterprise.updated", "enterprise", ent["id"], changes, enterprise_id=ent["id"],
+                                   region_code=ent["region_code"], why=item.why, plain=True))
+    for columns, rows in writes.items():  # one executemany per set of changed columns
+        conn.execute(table.update().where(table.c.id == sa.bindparam("_id"))
+                     .values({c: sa.bindparam(c) for c in columns}), rows)
+    if moved:  # the titles follow their holder's region (a version each, as the ORM counts it)
+        certs = Certification.__table__
+        conn.execute(certs.update().where(certs.c.enterprise_id == sa.bindparam("_eid"),
+                                          certs.c.region_code != sa.bindparam("region_code"))
+                     .values(region_code=sa.bindparam("region_code"), version=certs.c.version + 1), moved)
+    audit.record_many(session, actor=actor, at=at, entries=entries)
+    return len(entries)
+
+
+def _with_titles(conn: Connection, enterprise_ids: list[int]) -> set[int]:
+    """The enterprises among `enterprise_ids` that hold any title."""
+    certs, found = Certification.__table__, set()
+    for condition in where_in(conn, certs.c.enterprise_id, sorted(set(enterprise_ids))):
+        found.update(conn.execute(sa.select(certs.c.enterprise_id).where(condition).distinct()).scalars())
+    return found
 
 
 def _check_regions(session: Session, actor: Actor, codes: set[str]) -> None:

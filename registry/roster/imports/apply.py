@@ -1,9 +1,11 @@
-"""Writing a checked file: changes through the services, creations set-based; every change audited with its row.
+"""Writing a checked file set-based: a few statements per table, every change audited with its row.
 
-The basis of each audit event is the file and the row (note "导入 <file> 第N行") and the row's
-文号 when it has one. Existing enterprises and reports are changed one by one through
-update_enterprise and record_annual_report; new enterprises, reports and titles — nearly all of
-a first import — go through registry.roster.bulk, which writes the same rows and events.
+The rows were validated and planned in Python (check.py, plan.py, diff.py); here they are written
+through registry.roster.bulk, the set-based twins of the services (update_enterprise,
+register_enterprise, record_annual_report, grant_certification) that write the same rows and the
+same audit events, in the same order, as the row-by-row apply did (tests/roster/test_apply_golden.py):
+changed enterprises, new enterprises, corrected reports, new reports, new titles. The basis of
+each audit event is the file and the row (note "导入 <file> 第N行") and the row's 文号 when it has one.
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ from sqlalchemy.orm import Session
 
 from registry.audit import trail as audit
 from registry.domain.actors import Actor
-from registry.enterprises.models import Enterprise
-from registry.enterprises.services import update_enterprise
 from registry.policies.rules import Rules
 from registry.roster import bulk
 from registry.roster.imports.diff import Changes
@@ -65,13 +65,9 @@ def _order(title: Title) -> tuple[object, ...]:
 
 def _update_enterprises(session: Session, actor: Actor, decided: list[tuple[Group, Changes]],
                         why: Basis, at: datetime) -> None:
-    for group, changes in decided:
-        if changes.new:
-            continue
-        for row, data in sorted(changes.updates.items()):
-            current = session.get(Enterprise, group.existing["id"])
-            update_enterprise(session, actor=actor, enterprise_id=current.id, data=data,
-                              version=current.version, at=at, why=why(row))
+    bulk.update_enterprises(session, actor=actor, at=at, items=[
+        bulk.EnterpriseUpdate(group.existing["id"], data, why(row))
+        for group, changes in decided if not changes.new for row, data in sorted(changes.updates.items())])
 
 
 def _record_reports(session: Session, actor: Actor, decided: list[tuple[Group, Changes]],
