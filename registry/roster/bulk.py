@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from registry.audit import trail as audit
 from registry.domain import guards, uscc
 from registry.domain.actors import Action, Actor, in_scope, require
-from registry.domain.errors import Conflict, NotFound, RuleViolation
+from registry.domain.errors import Conflict, NotFound, RuleViolation, StaleVersion
 from registry.domain.holders import PRODUCT_FIELDS
 from registry.domain.personal import INDEXED
 from registry.enterprises.locks import lock_enterprises
@@ -159,6 +159,8 @@ class EnterpriseUpdate:
     enterprise_id: int
     data: dict[str, Any]
     why: audit.Why = audit.Why()
+    #: the version the change was planned against: another (someone changed the enterprise since) is stale
+    version: int | None = None
 
 
 def update_enterprises(session: Session, *, actor: Actor, items: list[EnterpriseUpdate], at: datetime) -> int:
@@ -168,6 +170,7 @@ def update_enterprises(session: Session, *, actor: Actor, items: list[Enterprise
     enterprise's titles with its region and is audited (enterprise.updated), as the service does; the
     same guards apply: scope, the holder's shape and kind, the region in force and in scope, the
     officer. A USCC is not changed here (a person's change of it needs a second person).
+    :raises StaleVersion: an enterprise's version, once locked, is not the one its first item names.
     """
     require(actor, Action.WRITE)
     if not items:
@@ -185,8 +188,15 @@ def update_enterprises(session: Session, *, actor: Actor, items: list[Enterprise
     writes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     moved: list[dict[str, Any]] = []
     entries = []
+    seen: set[int] = set()
     for item in items:
         ent = current[item.enterprise_id]
+        if item.enterprise_id not in seen:  # the items of one enterprise were planned together
+            seen.add(item.enterprise_id)
+            if item.version is not None and item.version != ent["version"]:
+                raise StaleVersion(f"企业 {ent['uscc']} 在核对之后已被他人修改（当前版本 {ent['version']}），请重新导入"
+                                   f" / stale version {item.version}, current is {ent['version']}",
+                                   current_version=ent["version"])
         updates = {k: v for k, v in item.data.items() if k in ENTERPRISE_FIELDS}
         if any(k in updates for k in SHAPE_FIELDS):
             updates = holder_shape(updates, {k: ent[k] for k in SHAPE_FIELDS})

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from registry.audit import trail as audit
 from registry.audit.models import AuditEvent
-from registry.domain.errors import Conflict, NotFound, RuleViolation
+from registry.domain.errors import Conflict, NotFound, RuleViolation, StaleVersion
 from registry.domain.lifecycle import Status
 from registry.enterprises.models import AnnualReport, Enterprise
 from registry.enterprises.services import record_annual_report, register_enterprise
@@ -287,3 +287,31 @@ def test_bulk_corrections_write_and_audit_what_record_annual_report_would(sessio
     assert trails[0] == trails[1] and len(trails[0]) == 1
     assert trails[0][0].changes == {"revenue": ["1000.00", "1000"], "employees": [10, 12], "debt_ratio": ["40.00", "41.5"]}
     assert audit.verify(session).ok
+
+
+def test_bulk_enterprise_updates_refuse_what_update_enterprise_refuses(session, admin, rules):
+    from registry.enterprises.services import update_enterprise
+
+    titled = make_enterprise(session, admin, uscc=make_uscc("331002", 700_101))
+    grant_certification(session, actor=admin, rules=rules, enterprise_id=titled.id, tier="innovative_sme",
+                        recognized_on=d("2024-06-15"), at=NOW)
+    hangzhou = make_enterprise(session, admin, uscc=make_uscc("330106", 700_102), region_code="330106")
+    taizhou = officer_of("331000")
+    refusals = [  # (actor, enterprise, data): each refused alike by the service and the bulk writer
+        (admin, titled, {"holder_kind": "zone", "zone_type": "park", "managing_body": "管委会"}),
+        (admin, titled, {"region_code": "999999"}),
+        (taizhou, titled, {"region_code": "330106"}),
+        (taizhou, hangzhou, {"name": "越权"}),
+        (admin, titled, {"holder_kind": "zone"}),
+    ]
+    for actor, ent, data in refusals:
+        with pytest.raises((RuleViolation, NotFound)) as single:
+            update_enterprise(session, actor=actor, enterprise_id=ent.id, data=data, version=ent.version, at=NOW)
+        with pytest.raises(single.type) as refused:
+            bulk.update_enterprises(session, actor=actor, at=NOW, items=[bulk.EnterpriseUpdate(ent.id, data)])
+        assert getattr(refused.value, "errors", None) == getattr(single.value, "errors", None), data
+    planned = titled.version
+    update_enterprise(session, actor=admin, enterprise_id=titled.id, data={"name": "改"}, version=planned, at=NOW)
+    with pytest.raises(StaleVersion):  # planned against the version before, changed since
+        bulk.update_enterprises(session, actor=admin, at=NOW, items=[bulk.EnterpriseUpdate(titled.id, {"name": "再改"},
+                                                                                            version=planned)])

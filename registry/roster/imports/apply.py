@@ -66,7 +66,7 @@ def _order(title: Title) -> tuple[object, ...]:
 def _update_enterprises(session: Session, actor: Actor, decided: list[tuple[Group, Changes]],
                         why: Basis, at: datetime) -> None:
     bulk.update_enterprises(session, actor=actor, at=at, items=[
-        bulk.EnterpriseUpdate(group.existing["id"], data, why(row))
+        bulk.EnterpriseUpdate(group.existing["id"], data, why(row), group.existing["version"])
         for group, changes in decided if not changes.new for row, data in sorted(changes.updates.items())])
 
 
