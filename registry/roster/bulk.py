@@ -1,12 +1,15 @@
-"""Set-based twins of register_enterprise, record_annual_report and grant_certification, for imports.
+"""Set-based twins of update_enterprise, register_enterprise, record_annual_report (a new year and a
+correction) and grant_certification, for imports.
 
 They write the same rows and the same audit events as the one-at-a-time services (the import
-tests compare the two), with a few statements per thousand records instead of a dozen per
-record — the difference between seconds and many minutes for a 50,000-row roster. They check
-what can be checked for a whole set at once: permission, region scope, region exists, USCC not
-yet registered, report year not yet recorded. Eligibility (bans, prerequisites, exclusions)
-depends on the order of grants and is the caller's job: the import runs `check_grant` over the
-whole file before it writes anything.
+tests compare the two, and tests/roster/test_apply_golden.py a whole mixed file), with a few
+statements per thousand records instead of a dozen per record — the difference between seconds
+and many minutes for a 50,000-row roster. They check what can be checked for a whole set at
+once: permission, region scope, region exists, USCC not yet registered, report year not yet
+recorded; changes take the services' guards item by item (holder shape, region, officer, merged
+figures) over rows locked in id order and read once. Eligibility (bans, prerequisites,
+exclusions) depends on the order of grants and is the caller's job: the import runs `check_grant`
+over the whole file before it writes anything.
 """
 
 from __future__ import annotations
