@@ -89,6 +89,7 @@ def region_names_of(session: Session, codes: list[str]) -> dict[str, str]:
 
 
 def check_region(session: Session, actor: Actor, region_code: str) -> None:
+    """Refuse a region code that does not exist or lies outside the actor's region. :raises RuleViolation:"""
     if session.get(Region, region_code) is None:
         raise RuleViolation.on("region_code", f"行政区划代码 {region_code} 不存在 / unknown region code")
     try:
@@ -196,7 +197,7 @@ def update_enterprise(session: Session, *, actor: Actor, enterprise_id: int, dat
         check_region(session, actor, updates["region_code"])
     if "region_code" in updates or "officer_id" in updates:
         check_officer(session, updates.get("officer_id", enterprise.officer_id),
-                       updates.get("region_code", enterprise.region_code))
+                      updates.get("region_code", enterprise.region_code))
     changes = audit.diff(enterprise, updates)
     if "uscc" in changes and four_eyes is None and actor.kind in PERSON_KINDS:
         raise SecondPersonRequired(GRAVE_USCC)
