@@ -35,7 +35,7 @@ ENTERPRISE_FIELDS = ("uscc", "name", "region_code", "industry_code", "size_class
                      "holder_kind", "zone_type", "managing_body")
 #: what a record is and, for a zone, its type and managing body (registry/domain/holders.py)
 HOLDER_FIELDS = ("holder_kind", "zone_type", "managing_body")
-_SHAPE_FIELDS = (*HOLDER_FIELDS, *holders.ENTERPRISE_ONLY)
+SHAPE_FIELDS = (*HOLDER_FIELDS, *holders.ENTERPRISE_ONLY)  #: what holder_shape checks together
 
 
 def holder_shape(data: dict[str, Any], current: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -52,7 +52,7 @@ def holder_shape(data: dict[str, Any], current: dict[str, Any] | None = None) ->
         out["holder_kind"] = out.get("holder_kind") or holders.ENTERPRISE
     elif "holder_kind" in out and not out["holder_kind"]:
         del out["holder_kind"]  # an update's blank kind leaves it as it is
-    merged = {**(current or {}), **{k: out[k] for k in _SHAPE_FIELDS if k in out}}
+    merged = {**(current or {}), **{k: out[k] for k in SHAPE_FIELDS if k in out}}
     holders.check_record(str(merged.get("holder_kind") or holders.ENTERPRISE), merged)
     return out
 REPORT_FIELDS = ("revenue", "main_business_revenue", "rd_expense", "employees", "rd_staff",
@@ -88,7 +88,8 @@ def region_names_of(session: Session, codes: list[str]) -> dict[str, str]:
     return dict(session.execute(sa.select(Region.code, Region.name).where(Region.code.in_(codes))).all())
 
 
-def _check_region(session: Session, actor: Actor, region_code: str) -> None:
+def check_region(session: Session, actor: Actor, region_code: str) -> None:
+    """Refuse a region code that does not exist or lies outside the actor's region. :raises RuleViolation:"""
     if session.get(Region, region_code) is None:
         raise RuleViolation.on("region_code", f"行政区划代码 {region_code} 不存在 / unknown region code")
     try:
@@ -121,7 +122,7 @@ def officer_choices(session: Session, actor: Actor) -> list[User]:
                  or contains(u.region_code, actor.region_code))]
 
 
-def _check_officer(session: Session, officer_id: int | None, region_code: str) -> None:
+def check_officer(session: Session, officer_id: int | None, region_code: str) -> None:
     """Refuse an officer from another region (reminders with contact data would be mailed there)."""
     if officer_id is None:
         return
@@ -150,8 +151,8 @@ def register_enterprise(session: Session, *, actor: Actor, data: dict[str, Any],
     data = holder_shape(data)
     region_code, moved = current_region(session, data["region_code"])
     data = {**data, "region_code": region_code}
-    _check_region(session, actor, data["region_code"])
-    _check_officer(session, data.get("officer_id"), data["region_code"])
+    check_region(session, actor, data["region_code"])
+    check_officer(session, data.get("officer_id"), data["region_code"])
     _check_uscc_free(session, actor, code)
     enterprise = Enterprise(**{**{k: data.get(k) for k in ENTERPRISE_FIELDS}, "uscc": code},
                             created_at=at, updated_at=at)
@@ -182,8 +183,8 @@ def update_enterprise(session: Session, *, actor: Actor, enterprise_id: int, dat
                            f" / stale version {version}, current is {enterprise.version}",
                            current_version=enterprise.version)
     updates = {k: v for k, v in data.items() if k in ENTERPRISE_FIELDS}
-    if any(k in updates for k in _SHAPE_FIELDS):
-        updates = holder_shape(updates, {k: getattr(enterprise, k) for k in _SHAPE_FIELDS})
+    if any(k in updates for k in SHAPE_FIELDS):
+        updates = holder_shape(updates, {k: getattr(enterprise, k) for k in SHAPE_FIELDS})
         if updates.get("holder_kind", enterprise.holder_kind) != enterprise.holder_kind and enterprise.certifications:
             raise RuleViolation.on("holder_kind", "该记录已有称号，不能变更登记类型（企业与园区、区域的称号不同）"
                                                   " / a record with titles keeps its holder kind")
@@ -193,10 +194,10 @@ def update_enterprise(session: Session, *, actor: Actor, enterprise_id: int, dat
     moved = None
     if "region_code" in updates:
         updates["region_code"], moved = current_region(session, updates["region_code"])
-        _check_region(session, actor, updates["region_code"])
+        check_region(session, actor, updates["region_code"])
     if "region_code" in updates or "officer_id" in updates:
-        _check_officer(session, updates.get("officer_id", enterprise.officer_id),
-                       updates.get("region_code", enterprise.region_code))
+        check_officer(session, updates.get("officer_id", enterprise.officer_id),
+                      updates.get("region_code", enterprise.region_code))
     changes = audit.diff(enterprise, updates)
     if "uscc" in changes and four_eyes is None and actor.kind in PERSON_KINDS:
         raise SecondPersonRequired(GRAVE_USCC)

@@ -13,7 +13,7 @@ for the server than one INSERT per row), `executemany` on SQLite.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,12 +22,14 @@ from sqlalchemy.orm import Session
 _NOTHING = object()
 
 
-def insert_rows(session: Session, table: sa.Table, rows: Sequence[Mapping[str, Any]]) -> None:
+def insert_rows(session: Session, table: sa.Table, rows: Sequence[Mapping[str, Any]],
+                as_is: Collection[str] = ()) -> None:
     """INSERT `rows` (all with the keys of the first) into `table` in the session's transaction.
 
     Columns a row leaves out get their constant default, as INSERT would give them. Triggers,
     constraints and foreign keys apply as to any INSERT. Nothing is returned: give the ids in the
-    rows when they are needed afterwards.
+    rows when they are needed afterwards. The columns named in `as_is` are given as the driver
+    takes them (a JSON column as its JSON text): their type's bind processor is skipped.
     """
     if not rows:
         return
@@ -39,7 +41,7 @@ def insert_rows(session: Session, table: sa.Table, rows: Sequence[Mapping[str, A
     quote = dialect.identifier_preparer.quote
     columns = ", ".join(quote(table.c[n].name) for n in (*given, *defaults))
     target = dialect.identifier_preparer.format_table(table)
-    convert = _converter(table, given, defaults, dialect)
+    convert = _converter(table, given, defaults, dialect, as_is)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     statement = f"COPY {target} ({columns}) FROM STDIN"
     try:
@@ -74,13 +76,15 @@ def _defaults(table: sa.Table, given: list[str]) -> dict[str, Any]:
     return defaults
 
 
-def _converter(table: sa.Table, given: list[str], defaults: dict[str, Any],
-               dialect: sa.Dialect) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+def _converter(table: sa.Table, given: list[str], defaults: dict[str, Any], dialect: sa.Dialect,
+               as_is: Collection[str] = ()) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
     """Return a function turning a row into the tuple of driver values: `given` columns, then `defaults`.
 
-    Each value goes through its column type's bind processor, as SQLAlchemy's own INSERT does.
+    Each value goes through its column type's bind processor, as SQLAlchemy's own INSERT does
+    (but those of `as_is`, already the driver's values).
     """
-    processors = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in (*given, *defaults)]
+    processors = [None if n in as_is else table.c[n].type.dialect_impl(dialect).bind_processor(dialect)
+                  for n in (*given, *defaults)]
     constant = tuple(v if p is None else p(v) for v, p in zip(defaults.values(), processors[len(given):], strict=True))
     typed = [(i, p) for i, p in enumerate(processors[:len(given)]) if p is not None]
     pick = operator.itemgetter(*given) if len(given) > 1 else lambda row: (row[given[0]],)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from registry.audit import trail as audit
 from registry.audit.models import AuditEvent
-from registry.domain.errors import Conflict, NotFound, RuleViolation
+from registry.domain.errors import Conflict, NotFound, RuleViolation, StaleVersion
 from registry.domain.lifecycle import Status
 from registry.enterprises.models import AnnualReport, Enterprise
 from registry.enterprises.services import record_annual_report, register_enterprise
@@ -168,6 +168,35 @@ def test_record_many_stores_and_hashes_each_event_as_record_would(session, admin
     assert stored[1].prev_hash == stored[0].hash and audit.verify(session).ok
 
 
+@pytest.mark.parametrize("alg", ["sha256", "sm3"])
+def test_record_many_spliced_encoding_is_the_canonical_one(session, admin, alg):
+    """record_many hashes an encoding spliced from parts and stores the changes' own text: both must be
+    what `canonical` and the JSON column give for the whole event, for either hash function, with
+    entries given plain or not, contacts masked, and each action (the cached opening) in turn."""
+    session.info[audit.CHAIN_KEY] = audit.ChainConfig(alg)
+    why = audit.Why("r", "文号\"引号\"", "导入 名单.xlsx 第2行\n换行")
+    entries = [
+        audit.Entry("enterprise.created", "enterprise", 9, {"contact_phone": [None, "13800001234"],
+                                                           "name": [None, "甲"]}, 9, "331002", why, plain=True),
+        audit.Entry("annual_report.recorded", "annual_report", 3, {"year": [None, 2025], "revenue": [None, "1.50"]},
+                    9, "331002", why, plain=True),
+        audit.Entry("enterprise.created", "enterprise", 10, {"founded_on": [None, d("2010-03-08")],
+                                                            "size_class": [None, "small"]}, 10, None),
+        audit.Entry("certification.granted", "certification", 4, {}, 10, "331002")]
+    try:
+        assert audit.record_many(session, actor=admin, entries=entries, at=NOW) == 4
+    finally:
+        session.info.pop(audit.CHAIN_KEY)
+    stored = session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(4)).all()[::-1]
+    assert [e.hash_alg for e in stored] == [alg] * 4
+    assert [e.changes for e in stored] == [
+        {"contact_phone": [None, "138****1234"], "name": [None, "甲"]}, {"year": [None, 2025], "revenue": [None, "1.50"]},
+        {"founded_on": [None, "2010-03-08"], "size_class": [None, "small"]}, {}]
+    assert [e.hash for e in stored] == [audit.event_hash({f: getattr(e, f) for f in audit.HASHED_FIELDS}, alg)
+                                        for e in stored]
+    assert audit.verify(session).ok
+
+
 @pytest.mark.parametrize("enabled", [True, False])
 def test_the_garbage_collector_rests_during_an_import_and_is_left_as_it_was(do_import, enabled):
     import gc
@@ -224,3 +253,65 @@ def test_the_bulk_services_refuse_what_the_single_services_refuse(session, admin
     with pytest.raises(NotFound):
         bulk.grant_certifications(session, actor=taizhou, rules=rules, at=NOW, items=[bulk.NewTitle(
             hangzhou.id, "innovative_sme", d("2024-06-15"))])
+    report(session, admin, hangzhou, 2025, revenue=Decimal("100"), employees=10, rd_staff=5)
+    with pytest.raises(NotFound):  # outside the officer's region, as record_annual_report refuses it
+        bulk.correct_annual_reports(session, actor=taizhou, at=NOW, items=[bulk.NewReport(hangzhou.id, 2025, {})])
+    with pytest.raises(Conflict):  # a year not recorded is not corrected
+        bulk.correct_annual_reports(session, actor=admin, at=NOW, items=[bulk.NewReport(ent.id, 2024, {})])
+    with pytest.raises(RuleViolation) as refused:  # the merged figures are checked: 20 R&D staff of 10 employed
+        bulk.correct_annual_reports(session, actor=admin, at=NOW, items=[bulk.NewReport(hangzhou.id, 2025,
+                                                                                        {"rd_staff": 20})])
+    with pytest.raises(RuleViolation) as single:
+        record_annual_report(session, actor=admin, enterprise_id=hangzhou.id, year=2025, data={"rd_staff": 20},
+                             at=NOW)
+    assert refused.value.errors == single.value.errors
+
+
+def test_bulk_corrections_write_and_audit_what_record_annual_report_would(session, admin):
+    ents = [make_enterprise(session, admin, uscc=make_uscc("331002", 700_091 + n)) for n in range(2)]
+    for ent in ents:
+        report(session, admin, ent, 2025, revenue=Decimal("1000"), employees=10, debt_ratio=Decimal("40"))
+    why = audit.Why(document_no="文号", note="导入 x.xlsx 第3行")
+    record_annual_report(session, actor=admin, enterprise_id=ents[0].id, year=2025, at=NOW, why=why,
+                         data={"revenue": Decimal("1000"), "employees": 12, "debt_ratio": Decimal("41.5")})
+    assert bulk.correct_annual_reports(session, actor=admin, at=NOW, items=[
+        bulk.NewReport(ents[1].id, 2025, {"revenue": Decimal("1000"), "employees": 12, "debt_ratio": Decimal("41.5")},
+                       why),
+        bulk.NewReport(ents[1].id, 2025, {"employees": 12}, why)]) == 1  # the second changes nothing
+    session.expire_all()
+    assert (_rows_of(session, AnnualReport, AnnualReport.enterprise_id == ents[0].id)
+            == _rows_of(session, AnnualReport, AnnualReport.enterprise_id == ents[1].id))
+    trails = [session.execute(sa.select(AuditEvent.action, AuditEvent.changes, AuditEvent.note, AuditEvent.document_no)
+                              .where(AuditEvent.enterprise_id == e.id, AuditEvent.action == "annual_report.corrected"))
+              .all() for e in ents]
+    assert trails[0] == trails[1] and len(trails[0]) == 1
+    assert trails[0][0].changes == {"revenue": ["1000.00", "1000"], "employees": [10, 12], "debt_ratio": ["40.00", "41.5"]}
+    assert audit.verify(session).ok
+
+
+def test_bulk_enterprise_updates_refuse_what_update_enterprise_refuses(session, admin, rules):
+    from registry.enterprises.services import update_enterprise
+
+    titled = make_enterprise(session, admin, uscc=make_uscc("331002", 700_101))
+    grant_certification(session, actor=admin, rules=rules, enterprise_id=titled.id, tier="innovative_sme",
+                        recognized_on=d("2024-06-15"), at=NOW)
+    hangzhou = make_enterprise(session, admin, uscc=make_uscc("330106", 700_102), region_code="330106")
+    taizhou = officer_of("331000")
+    refusals = [  # (actor, enterprise, data): each refused alike by the service and the bulk writer
+        (admin, titled, {"holder_kind": "zone", "zone_type": "park", "managing_body": "管委会"}),
+        (admin, titled, {"region_code": "999999"}),
+        (taizhou, titled, {"region_code": "330106"}),
+        (taizhou, hangzhou, {"name": "越权"}),
+        (admin, titled, {"holder_kind": "zone"}),
+    ]
+    for actor, ent, data in refusals:
+        with pytest.raises((RuleViolation, NotFound)) as single:
+            update_enterprise(session, actor=actor, enterprise_id=ent.id, data=data, version=ent.version, at=NOW)
+        with pytest.raises(single.type) as refused:
+            bulk.update_enterprises(session, actor=actor, at=NOW, items=[bulk.EnterpriseUpdate(ent.id, data)])
+        assert getattr(refused.value, "errors", None) == getattr(single.value, "errors", None), data
+    planned = titled.version
+    update_enterprise(session, actor=admin, enterprise_id=titled.id, data={"name": "改"}, version=planned, at=NOW)
+    with pytest.raises(StaleVersion):  # planned against the version before, changed since
+        bulk.update_enterprises(session, actor=admin, at=NOW, items=[bulk.EnterpriseUpdate(titled.id, {"name": "再改"},
+                                                                                            version=planned)])

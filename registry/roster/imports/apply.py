@@ -1,9 +1,11 @@
-"""Writing a checked file: changes through the services, creations set-based; every change audited with its row.
+"""Writing a checked file set-based: a few statements per table, every change audited with its row.
 
-The basis of each audit event is the file and the row (note "导入 <file> 第N行") and the row's
-文号 when it has one. Existing enterprises and reports are changed one by one through
-update_enterprise and record_annual_report; new enterprises, reports and titles — nearly all of
-a first import — go through registry.roster.bulk, which writes the same rows and events.
+The rows were validated and planned in Python (check.py, plan.py, diff.py); here they are written
+through registry.roster.bulk, the set-based twins of the services (update_enterprise,
+register_enterprise, record_annual_report, grant_certification) that write the same rows and the
+same audit events, in the same order, as the row-by-row apply did (tests/roster/test_apply_golden.py):
+changed enterprises, new enterprises, corrected reports, new reports, new titles. The basis of
+each audit event is the file and the row (note "导入 <file> 第N行") and the row's 文号 when it has one.
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ from sqlalchemy.orm import Session
 
 from registry.audit import trail as audit
 from registry.domain.actors import Actor
-from registry.enterprises.models import Enterprise
-from registry.enterprises.services import record_annual_report, update_enterprise
 from registry.policies.rules import Rules
 from registry.roster import bulk
 from registry.roster.imports.diff import Changes
@@ -65,22 +65,19 @@ def _order(title: Title) -> tuple[object, ...]:
 
 def _update_enterprises(session: Session, actor: Actor, decided: list[tuple[Group, Changes]],
                         why: Basis, at: datetime) -> None:
-    for group, changes in decided:
-        if changes.new:
-            continue
-        for row, data in sorted(changes.updates.items()):
-            current = session.get(Enterprise, group.existing["id"])
-            update_enterprise(session, actor=actor, enterprise_id=current.id, data=data,
-                              version=current.version, at=at, why=why(row))
+    bulk.update_enterprises(session, actor=actor, at=at, items=[
+        bulk.EnterpriseUpdate(group.existing["id"], data, why(row), group.existing["version"])
+        for group, changes in decided if not changes.new for row, data in sorted(changes.updates.items())])
 
 
 def _record_reports(session: Session, actor: Actor, decided: list[tuple[Group, Changes]],
                     enterprise_id: dict[str, int], why: Basis, at: datetime) -> None:
-    new_reports = []
+    new_reports, corrected = [], []
     for group, changes in decided:
         eid = enterprise_id[group.uscc]
         for year, (row, data) in sorted(changes.new_reports.items()):
             new_reports.append(bulk.NewReport(eid, year, data, why(row)))
         for year, (row, data) in sorted(changes.report_updates.items()):
-            record_annual_report(session, actor=actor, enterprise_id=eid, year=year, data=data, at=at, why=why(row))
+            corrected.append(bulk.NewReport(eid, year, data, why(row)))
+    bulk.correct_annual_reports(session, actor=actor, items=corrected, at=at)
     bulk.record_annual_reports(session, actor=actor, items=new_reports, at=at)
