@@ -58,15 +58,11 @@ def shown(field: str, value: Any, unmasked: bool) -> Any:  # noqa: ANN401
 
 
 def contacts(enterprise: object, unmasked: bool) -> dict[str, Any]:
-    """The enterprise's contact fields as shown."""
-    return {f: shown(f, getattr(enterprise, f), unmasked) for f in CONTACT_FIELDS}
-
-
-def masked_row(row: dict[str, Any], unmasked: bool) -> dict[str, Any]:
-    """A dumped enterprise (API) with its contact fields as shown."""
+    """The enterprise's contact fields as shown: in full (decrypted) when unmasked, else the masked forms stored
+    beside the ciphertext (registry/enterprises/models.py), which a list reads without decrypting (issue 19)."""
     if unmasked:
-        return row
-    return {k: mask_field(k, v) if k in CONTACT_FIELDS else v for k, v in row.items()}
+        return {f: getattr(enterprise, f) for f in CONTACT_FIELDS}
+    return {f: getattr(enterprise, f"{f}_masked") for f in CONTACT_FIELDS}
 
 
 def record(session: Session, actor: Actor, *, purpose: str, at: datetime, enterprises: Iterable[Any] = (),

@@ -27,7 +27,7 @@ from registry.domain import uscc
 from registry.domain.actors import Action, Actor, in_scope, require
 from registry.domain.errors import Conflict, NotFound, RuleViolation
 from registry.domain.holders import PRODUCT_FIELDS
-from registry.enterprises.models import AnnualReport, Enterprise, index_columns
+from registry.enterprises.models import AnnualReport, Enterprise, contact_columns
 from registry.enterprises.services import ENTERPRISE_FIELDS, REPORT_FIELDS, holder_shape
 from registry.platform.bulkwrite import insert_rows
 from registry.policies.rules import Rules
@@ -135,7 +135,7 @@ def register_enterprises(session: Session, *, actor: Actor, items: list[tuple[di
              "version": 1, "created_at": at, "updated_at": at}
             for data, _ in items for shaped in (holder_shape(data),)]  # a blank kind is an enterprise
     for row in rows:
-        row.update(index_columns(row))  # the blind indexes the ORM keeps (registry/enterprises/models.py)
+        row.update(contact_columns(row))  # the masked forms and blind indexes the ORM keeps (enterprises/models.py)
     _check_regions(session, actor, {r["region_code"] for r in rows})
     _check_usccs_free(session, [r["uscc"] for r in rows])
     ids = _insert(session, Enterprise, rows)
