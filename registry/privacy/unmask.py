@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from registry.audit import trail as audit
 from registry.domain.actors import ROLE_NAMES, Action, Actor, can
 from registry.domain.errors import PermissionDenied
-from registry.domain.personal import CONTACT_FIELDS, mask_field
+from registry.domain.personal import CONTACT_FIELDS
 
 ACTION = "pi.unmask"
 FIELD_NAMES = {"contact_name": "联系人", "contact_phone": "联系电话", "contact_email": "联系邮箱"}
@@ -50,11 +50,6 @@ def check(actor: Actor, wanted: bool) -> bool:
 def requested(actor: Actor) -> bool:
     """`check(actor, asked())`: whether this request unmasks. :raises PermissionDenied:"""
     return check(actor, asked())
-
-
-def shown(field: str, value: Any, unmasked: bool) -> Any:  # noqa: ANN401
-    """A contact field's value as shown: in full when unmasked, else masked (other fields as they are)."""
-    return value if unmasked else mask_field(field, value)
 
 
 def contacts(enterprise: object, unmasked: bool) -> dict[str, Any]:
