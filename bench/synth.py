@@ -24,12 +24,14 @@ from registry.cli.demo import TRADES
 from registry.domain.deadlines import annual_update_due, change_report_deadline
 from registry.domain.policy import PolicySet
 from registry.domain.workdays import WorkdayCalendar
+from registry.enterprises.models import MASKED_COLUMNS, contact_columns
 from registry.enterprises.services import ENTERPRISE_FIELDS
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "enterprises": ("id", "uscc", "name", "region_code", "industry_code", "size_class", "founded_on",
                     "contact_name", "contact_email", "contact_phone", "officer_id", "holder_kind", "version",
-                    "created_at", "updated_at"),
+                    "created_at", "updated_at", *MASKED_COLUMNS,
+                    "contact_phone_index", "contact_email_index"),
     "certifications": ("id", "enterprise_id", "region_code", "tier", "programme", "policy_code", "status",
                        "recognized_on", "batch", "document_no", "authority", "valid_from", "valid_until",
                        "review_window_opens_on", "ended_on", "review_eligible", "review_ineligible_cause",
@@ -154,8 +156,9 @@ class Roster:
             founded_on=date(rng.randint(1995, 2019), rng.randint(1, 12), rng.randint(1, 28)),
             contact_name=rng.choice("王李张刘陈杨赵黄周吴") + rng.choice(("伟", "芳", "娜", "敏", "静", "强", "磊")),
             contact_email=f"contact{n}@example-enterprise.cn", contact_phone=f"0{rng.randint(10, 999)}-8{n % 10**7:07d}",
-            officer_id=self.officers.get(province), holder_kind="enterprise", zone_type=None,
-            managing_body=None, version=1, created_at=self.clock, updated_at=self.clock)
+            officer_id=self.officers.get(province), holder_kind="enterprise", zone_type=None, managing_body=None,
+            version=1, created_at=self.clock, updated_at=self.clock)
+        values.update(contact_columns(values))  # the masked forms and blind indexes, as the app keeps them
         self.tables["enterprises"].append(tuple(values[c] for c in COLUMNS["enterprises"]))
         self._audit(values)
         height = rng.choices((1, 2, 3, 4), HEIGHT_WEIGHTS)[0]

@@ -31,7 +31,7 @@ from registry.audit.queries import (
 )
 from registry.domain.actors import Action, Actor, in_scope
 from registry.enterprises.models import Enterprise
-from registry.enterprises.queries import RosterFilter, roster_select
+from registry.enterprises.queries import RosterFilter, masked_only, roster_select
 from registry.platform.extensions import get_session
 from registry.regions.scoping import unscoped
 from registry.web.pages import bp
@@ -109,7 +109,7 @@ def enterprise_matches(form: AuditFilterForm) -> list[Enterprise]:
     text = (form.enterprise.data or "").strip()
     if not text or form.enterprise.errors or form.enterprise_id.data:
         return []
-    stmt = roster_select(RosterFilter(q=text), today()).limit(MAX_MATCHES + 1)
+    stmt = roster_select(RosterFilter(q=text), today()).options(*masked_only()).limit(MAX_MATCHES + 1)  # no contacts
     return list(get_session().scalars(stmt))
 
 

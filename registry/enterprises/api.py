@@ -7,7 +7,7 @@ from flask import jsonify, request
 from registry.accounts.access import current_actor, requires
 from registry.domain.actors import Action
 from registry.enterprises import services as enterprises
-from registry.enterprises.queries import paginate, roster_select
+from registry.enterprises.queries import masked_only, paginate, roster_select
 from registry.platform.db import utcnow
 from registry.platform.extensions import get_session
 from registry.policies.rules import current_rules as rules
@@ -44,8 +44,9 @@ def list_enterprises():
     flt, page, per_page = list_args()
     actor, session = current_actor(), get_session()
     unmasked = unmask.requested(actor)
-    rows, total = paginate(session, roster_select(flt, today()), page, per_page)
-    data = [unmask.masked_row(dump_enterprise(e), unmasked) for e in rows]
+    stmt = roster_select(flt, today())
+    rows, total = paginate(session, stmt if unmasked else stmt.options(*masked_only()), page, per_page)
+    data = [dump_enterprise(e, unmasked=unmasked) for e in rows]
     if unmasked and rows:
         recorded(session, actor, purpose="接口：企业名录", enterprises=rows, at=utcnow(),
                       detail={"filter": criteria(flt)})
@@ -60,7 +61,7 @@ def create_enterprise():
     session = get_session()
     ent, warnings = enterprises.register_enterprise(session, actor=current_actor(), data=load(EnterpriseIn()), at=utcnow())
     session.commit()
-    return jsonify(unmask.masked_row(dump_enterprise(ent, detail=True, warnings=warnings), False)), 201
+    return jsonify(dump_enterprise(ent, detail=True, warnings=warnings)), 201
 
 
 @bp.get("/enterprises/<int:enterprise_id>")
@@ -73,7 +74,7 @@ def get_enterprise(enterprise_id: int):
     ent = enterprises.get_enterprise(session, actor, enterprise_id)
     if unmasked:
         recorded(session, actor, purpose="接口：企业详情", enterprises=[ent], at=utcnow())
-    return jsonify(unmask.masked_row(dump_enterprise(ent, detail=True), unmasked))
+    return jsonify(dump_enterprise(ent, detail=True, unmasked=unmasked))
 
 
 @bp.patch("/enterprises/<int:enterprise_id>")
@@ -86,7 +87,7 @@ def patch_enterprise(enterprise_id: int):
     ent, warnings = enterprises.update_enterprise(session, actor=current_actor(), enterprise_id=enterprise_id,
                                                   data=data, version=version, at=utcnow())
     session.commit()
-    return jsonify(unmask.masked_row(dump_enterprise(ent, detail=True, warnings=warnings), False))
+    return jsonify(dump_enterprise(ent, detail=True, warnings=warnings))
 
 
 @bp.post("/enterprises/<int:enterprise_id>/annual-reports")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from registry.domain.personal import CONTACT_FIELDS, INDEXED
+from registry.domain.personal import CONTACT_FIELDS, INDEXED, mask_field
 from registry.platform.db import MONEY, Base, str_enum, utcnow
 from registry.platform.pi_crypto import EncryptedText, blind_index
 
@@ -95,6 +96,11 @@ class Enterprise(Base):
     #: HMAC-SM3 blind indexes of the normalised phone and e-mail: exact search without decrypting
     contact_phone_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     contact_email_index: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    #: the contacts as shown by default (138****1234, z***@example.org, 张*; registry/domain/personal.py), stored
+    #: beside the ciphertext so that lists and exports show them without decrypting anything (issue 19)
+    contact_name_masked: Mapped[str | None] = mapped_column(sa.Text)
+    contact_email_masked: Mapped[str | None] = mapped_column(sa.Text)
+    contact_phone_masked: Mapped[str | None] = mapped_column(sa.Text)
     officer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -116,16 +122,35 @@ class Enterprise(Base):
         sa.CheckConstraint(HOLDER_SHAPE, name="holder_shape"),
         sa.Index("ix_enterprises_holder_kind", "holder_kind"))
 
-    @validates(*INDEXED)
-    def _keep_index(self, key: str, value: str | None) -> str | None:
-        """Keep the blind index in step with the phone or e-mail set."""
-        setattr(self, f"{key}_index", blind_index(CONTACT_FIELDS[key], value))
+    @validates(*CONTACT_FIELDS)
+    def _keep_derived(self, key: str, value: str | None) -> str | None:
+        """Keep the masked form (and, for the phone and e-mail, the blind index) in step with the contact set."""
+        for column, derived in contact_columns({key: value}).items():
+            setattr(self, column, derived)
         return value
 
 
-def index_columns(row: dict[str, object]) -> dict[str, object]:
-    """The blind-index columns of a row written without the ORM (the import's bulk inserts)."""
-    return {f"{f}_index": blind_index(CONTACT_FIELDS[f], row.get(f)) for f in INDEXED}  # type: ignore[arg-type]
+#: the stored masked forms: what a list or a default (masked) export reads instead of the encrypted columns
+MASKED_COLUMNS = tuple(f"{f}_masked" for f in CONTACT_FIELDS)
+
+
+def contact_columns(row: Mapping[str, object]) -> dict[str, object]:
+    """The columns kept in step with the contact fields `row` carries, for a row written without the ORM (the
+    import's bulk writes, the bench generator): each one's masked form, the phone's and e-mail's blind indexes.
+
+    Only the contact fields present in `row` are derived (a partial update leaves the others' columns alone).
+    """
+    out: dict[str, object] = {}
+    for field in CONTACT_FIELDS.keys() & row.keys():
+        value = row[field]
+        out[f"{field}_masked"] = mask_field(field, value)
+        if field in INDEXED:
+            out[f"{field}_index"] = blind_index(CONTACT_FIELDS[field], value)  # type: ignore[arg-type]
+    return out
+
+
+#: the former name (blind indexes only), kept for bulk writers written against it: they get the masked forms too
+index_columns = contact_columns
 
 
 

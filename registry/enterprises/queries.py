@@ -7,12 +7,12 @@ from datetime import date, timedelta
 from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, defer
 
 from registry.domain.actors import Actor, require_scope
 from registry.domain.errors import NotFound
 from registry.domain.lifecycle import LIVE
-from registry.domain.personal import looks_like_email, looks_like_phone
+from registry.domain.personal import CONTACT_FIELDS, looks_like_email, looks_like_phone
 from registry.domain.regions import code_range
 from registry.domain.text import clean_text, narrow, search_terms, widen
 from registry.enterprises.models import Enterprise
@@ -139,6 +139,12 @@ def _text_search(q: str) -> sa.ColumnElement[bool] | None:
     if len(words) > 1 and looks_like_phone(whole):
         exact.append(Enterprise.contact_phone_index == blind_index("phone", whole))
     return sa.or_(every, *exact) if exact else every
+
+
+def masked_only() -> tuple[sa.orm.interfaces.LoaderOption, ...]:
+    """The loader options of a list that shows contacts masked (or not at all): the encrypted contact columns are
+    left unread, so nothing is decrypted; the stored masked forms are read instead (issue 19)."""
+    return tuple(defer(getattr(Enterprise, field)) for field in CONTACT_FIELDS)
 
 
 def roster_select(f: RosterFilter, today: date) -> sa.Select:

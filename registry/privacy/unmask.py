@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from registry.audit import trail as audit
 from registry.domain.actors import ROLE_NAMES, Action, Actor, can
 from registry.domain.errors import PermissionDenied
-from registry.domain.personal import CONTACT_FIELDS, mask_field
+from registry.domain.personal import CONTACT_FIELDS
 
 ACTION = "pi.unmask"
 FIELD_NAMES = {"contact_name": "联系人", "contact_phone": "联系电话", "contact_email": "联系邮箱"}
@@ -52,21 +52,12 @@ def requested(actor: Actor) -> bool:
     return check(actor, asked())
 
 
-def shown(field: str, value: Any, unmasked: bool) -> Any:  # noqa: ANN401
-    """A contact field's value as shown: in full when unmasked, else masked (other fields as they are)."""
-    return value if unmasked else mask_field(field, value)
-
-
 def contacts(enterprise: object, unmasked: bool) -> dict[str, Any]:
-    """The enterprise's contact fields as shown."""
-    return {f: shown(f, getattr(enterprise, f), unmasked) for f in CONTACT_FIELDS}
-
-
-def masked_row(row: dict[str, Any], unmasked: bool) -> dict[str, Any]:
-    """A dumped enterprise (API) with its contact fields as shown."""
+    """The enterprise's contact fields as shown: in full (decrypted) when unmasked, else the masked forms stored
+    beside the ciphertext (registry/enterprises/models.py), which a list reads without decrypting (issue 19)."""
     if unmasked:
-        return row
-    return {k: mask_field(k, v) if k in CONTACT_FIELDS else v for k, v in row.items()}
+        return {f: getattr(enterprise, f) for f in CONTACT_FIELDS}
+    return {f: getattr(enterprise, f"{f}_masked") for f in CONTACT_FIELDS}
 
 
 def record(session: Session, actor: Actor, *, purpose: str, at: datetime, enterprises: Iterable[Any] = (),

@@ -30,9 +30,9 @@ from registry.domain import guards, uscc
 from registry.domain.actors import Action, Actor, in_scope, require
 from registry.domain.errors import Conflict, NotFound, RuleViolation, StaleVersion
 from registry.domain.holders import PRODUCT_FIELDS
-from registry.domain.personal import INDEXED
+from registry.domain.personal import CONTACT_FIELDS
 from registry.enterprises.locks import lock_enterprises
-from registry.enterprises.models import AnnualReport, Enterprise, index_columns
+from registry.enterprises.models import AnnualReport, Enterprise, contact_columns
 from registry.enterprises.services import (
     ENTERPRISE_FIELDS,
     REPORT_FIELDS,
@@ -49,7 +49,6 @@ from registry.titles.models import Certification, CertificationEvent, Certificat
 from registry.titles.services import CERT_FIELDS, granted_fields, tier_in_force
 
 CHUNK = 2000
-INDEXED_FIELDS = frozenset(INDEXED)  #: contacts with a blind index to keep in step
 T = TypeVar("T")
 
 
@@ -144,7 +143,7 @@ def register_enterprises(session: Session, *, actor: Actor, items: list[tuple[di
              "version": 1, "created_at": at, "updated_at": at}
             for data, _ in items for shaped in (holder_shape(data),)]  # a blank kind is an enterprise
     for row in rows:
-        row.update(index_columns(row))  # the blind indexes the ORM keeps (registry/enterprises/models.py)
+        row.update(contact_columns(row))  # the masked forms and blind indexes the ORM keeps (enterprises/models.py)
     _check_regions(session, actor, {r["region_code"] for r in rows})
     _check_usccs_free(session, [r["uscc"] for r in rows])
     ids = _insert(session, Enterprise, rows)
@@ -219,8 +218,8 @@ def update_enterprises(session: Session, *, actor: Actor, items: list[Enterprise
         if not changes:
             continue
         values = {k: updates[k] for k in changes}
-        if INDEXED_FIELDS & values.keys():
-            values.update(index_columns({**ent, **values}))
+        if CONTACT_FIELDS.keys() & values.keys():  # the masked forms and blind indexes of the changed contacts
+            values.update(contact_columns(values))
         values.update(version=ent["version"] + 1, updated_at=at)
         ent.update(values)
         writes.setdefault(tuple(values), []).append({"_id": ent["id"], **values})

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from registry.domain.actors import Action, Actor, require
 from registry.domain.lifecycle import STATUS_NAMES
-from registry.domain.personal import CONTACT_FIELDS, mask_field
+from registry.domain.personal import CONTACT_FIELDS
 from registry.enterprises.models import HOLDER_KIND_NAMES, SIZE_NAMES, ZONE_TYPE_NAMES, AnnualReport, Enterprise
 from registry.enterprises.queries import SORTS, RosterFilter, certification_conditions, in_region, roster_select
 from registry.platform.cells import drain, safe_cell, write_sheet
@@ -55,13 +55,16 @@ def _source(field: str) -> Any:
 
 
 COLUMNS = [_source(c.field).label(c.field) for c in EXPORT_COLUMNS if c.field != "no"]
+#: the default (masked) export's columns: the contacts' stored masked forms, no encrypted column read (issue 19)
+MASKED = [getattr(Enterprise, f"{c.field}_masked").label(c.field) if c.field in CONTACT_FIELDS
+          else _source(c.field).label(c.field) for c in EXPORT_COLUMNS if c.field != "no"]
 _NO = [c.field for c in EXPORT_COLUMNS].index("no")  #: where the row number goes
 
 
-def _select(actor: Actor, f: RosterFilter, today: date) -> sa.Select[Any]:
+def _select(actor: Actor, f: RosterFilter, today: date, unmasked: bool) -> sa.Select[Any]:
     conditions = certification_conditions(f, today)
     wanted = roster_select(f, today).with_only_columns(Enterprise.id).order_by(None)
-    stmt = sa.select(*COLUMNS).select_from(Enterprise).outerjoin(Region, Region.code == Enterprise.region_code)
+    stmt = sa.select(*(COLUMNS if unmasked else MASKED)).select_from(Enterprise).outerjoin(Region, Region.code == Enterprise.region_code)
     join = stmt.join if conditions else stmt.outerjoin  # a title filter lists matching titles only
     stmt = join(Certification, Certification.enterprise_id == Enterprise.id)
     stmt = (stmt.outerjoin(_LATEST, _LATEST.c.enterprise_id == Enterprise.id)
@@ -93,16 +96,17 @@ def rows(session: Session, *, actor: Actor, names: dict[str, str], f: RosterFilt
          today: date, unmasked: bool = False) -> Iterator[list[Any]]:
     """Yield the export's data rows (without the header), safe for a spreadsheet.
 
-    The contact's name, phone and e-mail are masked (138****1234) unless `unmasked` — which the
-    caller allows only to a role that may (registry/privacy/unmask.py) and records as pi.unmask.
+    The contact's name, phone and e-mail are masked (138****1234: the masked forms stored beside the
+    ciphertext, so nothing is decrypted) unless `unmasked` — which the caller allows only to a role
+    that may (registry/privacy/unmask.py) and records as pi.unmask.
     A masked file re-imports without touching the contacts: the import reads a masked value that
     matches the stored one as unchanged (registry/roster/imports/diff.py).
     """
     require(actor, Action.READ)
     if unmasked:
         require(actor, Action.UNMASK_PI)
-    shown = [_cell(c.field, names, unmasked) for c in EXPORT_COLUMNS if c.field != "no"]
-    result = session.execute(_select(actor, f, today).execution_options(yield_per=BATCH))
+    shown = [_cell(c.field, names) for c in EXPORT_COLUMNS if c.field != "no"]
+    result = session.execute(_select(actor, f, today, unmasked).execution_options(yield_per=BATCH))
     # positional tuples, one prepared function per column: the per-cell work is what the row needs
     for number, row in enumerate(result, start=1):
         cells = [show(value) for show, value in zip(shown, row, strict=True)]
@@ -110,12 +114,10 @@ def rows(session: Session, *, actor: Actor, names: dict[str, str], f: RosterFilt
         yield cells
 
 
-def _cell(field: str, names: dict[str, str], unmasked: bool) -> Any:
-    """The function that turns a stored value of `field` into its cell (shown, masked, made safe)."""
+def _cell(field: str, names: dict[str, str]) -> Any:
+    """The function that turns a stored value of `field` into its cell (shown, made safe)."""
     if field in ("tier", "status", "size_class", "holder_kind", "zone_type"):
         return lambda value: safe_cell(_shown(field, value, names))
-    if field in CONTACT_FIELDS and not unmasked:
-        return lambda value: safe_cell(mask_field(field, value))
     return safe_cell
 
 

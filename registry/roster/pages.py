@@ -24,7 +24,7 @@ from registry.domain.errors import Conflict, NotFound, RuleViolation
 from registry.domain.lifecycle import STATUS_NAMES
 from registry.enterprises import assigning
 from registry.enterprises.models import Enterprise
-from registry.enterprises.queries import RosterFilter, paginate, roster_select
+from registry.enterprises.queries import RosterFilter, masked_only, paginate, roster_select
 from registry.enterprises.services import MAX_BULK, officer_choices
 from registry.platform.db import utcnow
 from registry.platform.extensions import get_session
@@ -81,7 +81,7 @@ def roster():
     form = filter_form(current_actor())
     f = roster_filter(form)
     page = page_arg()
-    stmt = roster_select(f, today()).options(selectinload(Enterprise.certifications))
+    stmt = roster_select(f, today()).options(*masked_only(), selectinload(Enterprise.certifications))  # no contacts
     rows, total, page, pages = clamped_page(lambda n: paginate(get_session(), stmt, n, PER_PAGE), page, PER_PAGE)
     args = query_args(f)
     exports = {label: url_for(endpoint, **args) for endpoint, label in EXPORTS

@@ -9,9 +9,11 @@ from flask import request
 from marshmallow import Schema
 from sqlalchemy.orm import object_session
 
+from registry.domain.personal import CONTACT_FIELDS
 from registry.enterprises.models import Enterprise
 from registry.enterprises.queries import RosterFilter
 from registry.platform.extensions import policies
+from registry.privacy import unmask
 from registry.regions.models import Region
 from registry.regions.reference import successor
 from registry.titles.models import Certification
@@ -50,10 +52,13 @@ def dump_certification(cert: Certification, *, detail: bool = False) -> dict[str
     return schema(CertificationOut, ("terms", "events")).dump(data)
 
 
-def dump_enterprise(ent: Enterprise, *, detail: bool = False, warnings: list[str] | None = None) -> dict[str, Any]:
-    """Return an enterprise as the API shows it."""
+def dump_enterprise(ent: Enterprise, *, detail: bool = False, warnings: list[str] | None = None,
+                    unmasked: bool = False) -> dict[str, Any]:
+    """Return an enterprise as the API shows it: contacts masked (read from the stored masked forms, nothing
+    decrypted) unless `unmasked` — which the view allows only to a role that may, and records (pi.unmask)."""
     exclude = () if detail else ("certifications", "annual_reports", "change_reports")
-    data = schema(EnterpriseOut, (*exclude, "certifications", "warnings")).dump(ent)
+    data = schema(EnterpriseOut, (*exclude, "certifications", "warnings", *CONTACT_FIELDS)).dump(ent)
+    data.update(unmask.contacts(ent, unmasked))
     if detail:
         data["certifications"] = [dump_certification(c) for c in ent.certifications]
         session = object_session(ent)
