@@ -5,7 +5,7 @@ user has switched e-mail off: the old schema cannot hold the choice, and droppin
 e-mail to people who asked to stop. Switch them back on (or export the list) first.
 
 Revision ID: 0034
-Revises: 0031
+Revises: 0032
 Create Date: 2026-12-06 15:00:00+00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0034'
-down_revision = '0031'
+down_revision = '0032'
 branch_labels = None
 depends_on = None
 

@@ -19,7 +19,7 @@ def columns(engine):
 
 def test_existing_users_keep_e_mail_and_downgrade_refuses_to_drop_an_opt_out(empty_url):
     url = empty_url
-    upgrade(url, "0031")
+    upgrade(url, "0032")
     engine = make_engine(url)
     with engine.begin() as conn:
         for uid in (1, 2):
@@ -34,13 +34,13 @@ def test_existing_users_keep_e_mail_and_downgrade_refuses_to_drop_an_opt_out(emp
         conn.execute(sa.text("UPDATE users SET wants_reminder_email = :off WHERE id = 2"), {"off": False})
     engine.dispose()
     with pytest.raises(RuntimeError, match="1 位用户已关闭邮件提醒"):
-        downgrade(url, "0031")
+        downgrade(url, "0032")
     engine = make_engine(url)
     assert "wants_reminder_email" in columns(engine)
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE users SET wants_reminder_email = :on"), {"on": True})
     engine.dispose()
-    downgrade(url, "0031")
+    downgrade(url, "0032")
     engine = make_engine(url)
     assert "wants_reminder_email" not in columns(engine) and "email" in columns(engine)
     engine.dispose()
