@@ -28,8 +28,8 @@ from registry.enterprises.services import ENTERPRISE_FIELDS
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "enterprises": ("id", "uscc", "name", "region_code", "industry_code", "size_class", "founded_on",
-                    "contact_name", "contact_email", "contact_phone", "officer_id", "version", "created_at",
-                    "updated_at"),
+                    "contact_name", "contact_email", "contact_phone", "officer_id", "holder_kind", "version",
+                    "created_at", "updated_at"),
     "certifications": ("id", "enterprise_id", "region_code", "tier", "programme", "policy_code", "status",
                        "recognized_on", "batch", "document_no", "authority", "valid_from", "valid_until",
                        "review_window_opens_on", "ended_on", "review_eligible", "review_ineligible_cause",
@@ -154,7 +154,8 @@ class Roster:
             founded_on=date(rng.randint(1995, 2019), rng.randint(1, 12), rng.randint(1, 28)),
             contact_name=rng.choice("王李张刘陈杨赵黄周吴") + rng.choice(("伟", "芳", "娜", "敏", "静", "强", "磊")),
             contact_email=f"contact{n}@example-enterprise.cn", contact_phone=f"0{rng.randint(10, 999)}-8{n % 10**7:07d}",
-            officer_id=self.officers.get(province), version=1, created_at=self.clock, updated_at=self.clock)
+            officer_id=self.officers.get(province), holder_kind="enterprise", version=1, created_at=self.clock,
+            updated_at=self.clock)
         self.tables["enterprises"].append(tuple(values[c] for c in COLUMNS["enterprises"]))
         self._audit(values)
         height = rng.choices((1, 2, 3, 4), HEIGHT_WEIGHTS)[0]
@@ -171,7 +172,7 @@ class Roster:
             id=event_id, occurred_at=ent["created_at"], actor_kind=GENERATOR[0], actor_name=GENERATOR[1],
             actor_user_id=None, action="enterprise.created", entity_type="enterprise", entity_id=ent["id"],
             enterprise_id=ent["id"], region_code=ent["region_code"],
-            changes={f: [None, _plain(ent[f])] for f in ENTERPRISE_FIELDS if ent[f] is not None},
+            changes={f: [None, _plain(ent[f])] for f in ENTERPRISE_FIELDS if ent.get(f) is not None},
             reason_code=None, document_no=None, note=None, request_id=None, ip=None, prev_hash=self.prev_hash)
         values["hash"] = self.prev_hash = event_hash(values)
         self.tables["audit_events"].append(tuple(values[c] for c in COLUMNS["audit_events"]))
