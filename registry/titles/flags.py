@@ -20,30 +20,44 @@ CAUSE_NAMES = {
 }
 
 
+def _ineligible(cert: Certification, cause: str, at: datetime) -> audit.Entry | None:
+    """Set review_eligible=false with its cause on `cert` (unless already); return the audit event to append."""
+    if not cert.review_eligible:
+        return None
+    changes = audit.diff(cert, {"review_eligible": False, "review_ineligible_cause": cause})
+    cert.updated_at = at
+    return audit.Entry("certification.review_ineligible", "certification", cert.id, changes, cert.enterprise_id,
+                       cert.region_code, audit.Why(reason_code=cause, note=CAUSE_NAMES.get(cause, cause)))
+
+
 def mark_review_ineligible(session: Session, *, actor: Actor, cert: Certification, cause: str,
                            at: datetime) -> bool:
     """Set review_eligible=false with its cause (once); return whether it changed."""
-    return bool(mark_many_review_ineligible(session, actor=actor, flags=[(cert, cause)], at=at))
+    entry = _ineligible(cert, cause, at)
+    if entry is None:
+        return False
+    session.flush()
+    audit.record(session, actor=actor, action=entry.action, entity_type=entry.entity_type, entity_id=entry.entity_id,
+                 enterprise_id=entry.enterprise_id, region_code=entry.region_code, changes=entry.changes, at=at,
+                 why=entry.why)
+    return True
 
 
 def mark_many_review_ineligible(session: Session, *, actor: Actor, flags: Iterable[tuple[Certification, str]],
                                 at: datetime) -> list[Certification]:
     """`mark_review_ineligible` for many titles at one instant: one flush, the events appended together.
 
-    The same rows and the same audit events (in the order given) as one call per title; a title
-    named twice, or no longer eligible, is left alone. Returns the titles flagged. The daily scan
-    flags hundreds of titles in a catch-up: a flush and an audit append each was most of its statements.
+    The same rows and the same audit events (in the order given, hashes included) as one call per
+    title; a title named twice, or no longer eligible, is left alone. Returns the titles flagged.
+    The daily scan flags hundreds of titles in a catch-up: a flush and a chain-head lock and update
+    per title were most of its statements (bench/RESULTS.md).
     """
     flagged, entries = [], []
     for cert, cause in flags:
-        if not cert.review_eligible:
-            continue
-        changes = audit.diff(cert, {"review_eligible": False, "review_ineligible_cause": cause})
-        cert.updated_at = at
-        flagged.append(cert)
-        entries.append(audit.Entry("certification.review_ineligible", "certification", cert.id, changes,
-                                   cert.enterprise_id, cert.region_code,
-                                   audit.Why(reason_code=cause, note=CAUSE_NAMES.get(cause, cause))))
+        entry = _ineligible(cert, cause, at)
+        if entry is not None:
+            flagged.append(cert)
+            entries.append(entry)
     if entries:
         session.flush()
         audit.record_many(session, actor=actor, entries=entries, at=at)
