@@ -16,7 +16,8 @@ days catches up in one run, and a second run finds nothing left to do:
 (d) reminders are armed, retired and queued with their e-mails (services/reminders.py).
 
 Each step asks SQL for the rows that need action on D and loads only those; every change still
-goes through the services (apply_event, mark_review_ineligible, audit.record) one by one.
+goes through the services (apply_event, audit.record one by one; the flags of a step together,
+mark_many_review_ineligible, with the same rows and events as one by one).
 
 Dates counted without a year's holiday data (provisional) are not acted on: the scan warns
 that the year's State Council notice must be loaded. One failing title does not stop the scan:
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from registry.audit import trail as audit
 from registry.domain.actors import Actor, system_actor
@@ -46,7 +47,7 @@ from registry.reminders import duedates as dd
 from registry.reminders import kinds, wanted
 from registry.reminders import services as reminders
 from registry.runs import ledger as jobruns
-from registry.titles.flags import mark_review_ineligible
+from registry.titles.flags import mark_many_review_ineligible
 from registry.titles.models import Ban, Certification
 from registry.titles.services import EventInput, apply_event
 
@@ -112,12 +113,24 @@ def end_missed_reviews(session: Session, *, actor: Actor, rules: Rules, today: d
                                       f"（生效 {effective}）")
 
 
-def _lose_eligibility(session: Session, actor: Actor, cert: Certification, tier: Tier, cause: str, at: datetime,
-                      report: ScanReport, why: str) -> None:
-    label = f"#{cert.id} {cert.enterprise.name} {tier.name}"
-    if _guarded(session, report, label, lambda: mark_review_ineligible(
-            session, actor=actor, cert=cert, cause=cause, at=at)):
-        report.flags.append(f"{label}：丧失复核资格（{why}）")
+def _lose_eligibility(session: Session, actor: Actor, flags: list[tuple[Certification, Tier, str, str]], at: datetime,
+                      report: ScanReport) -> None:
+    """Flag (title, tier, cause, why) in the order given, all at once (one flush, the events appended together)."""
+    flagged = {c.id for c in mark_many_review_ineligible(session, actor=actor, flags=[(c, cause) for c, _, cause, _
+                                                                                      in flags], at=at)}
+    for cert, tier, _, why in flags:
+        if cert.id in flagged:
+            flagged.discard(cert.id)  # a title named twice is flagged (and reported) once
+            report.flags.append(f"#{cert.id} {cert.enterprise.name} {tier.name}：丧失复核资格（{why}）")
+
+
+def _titles(session: Session, ids: list[int]) -> list[Certification]:
+    """The titles of `ids` with their enterprises, in the order of `ids` (one query a slice, not one a title)."""
+    found: dict[int, Certification] = {}
+    for part in dd.slices(ids):
+        found.update((c.id, c) for c in session.scalars(sa.select(Certification).where(Certification.id.in_(part))
+                                                        .options(selectinload(Certification.enterprise))))
+    return [found[i] for i in ids]
 
 
 def flag_missed_annual_updates(session: Session, *, actor: Actor, rules: Rules, today: date, at: datetime,
@@ -162,11 +175,10 @@ def _flag_missed_annual(session: Session, actor: Actor, rules: Rules, tiers: dd.
     by_enterprise: dict[int, list[int]] = defaultdict(list)
     for cert_id, enterprise_id in rows:
         by_enterprise[enterprise_id].append(cert_id)
-    for cert_id in (i for ids in by_enterprise.values() for i in ids):
-        cert = session.get(Certification, cert_id)
-        assert cert is not None
-        _lose_eligibility(session, actor, cert, tiers(cert.tier, cert.policy_code), "annual_update_missed",
-                          at, report, f"{year} 年度信息更新 {due.on} 截止前未按要求报送")
+    why = f"{year} 年度信息更新 {due.on} 截止前未按要求报送"
+    _lose_eligibility(session, actor, [(cert, tiers(cert.tier, cert.policy_code), "annual_update_missed", why)
+                                       for cert in _titles(session, [i for ids in by_enterprise.values() for i in ids])],
+                      at, report)
 
 
 def flag_unreported_changes(session: Session, *, actor: Actor, rules: Rules, today: date, at: datetime,
@@ -188,6 +200,7 @@ def flag_unreported_changes(session: Session, *, actor: Actor, rules: Rules, tod
             sa.and_(ChangeReport.deadline_provisional.is_(True), sa.exists(eligible)),
             sa.and_(ChangeReport.deadline_provisional.is_not(True), sa.exists(to_flag))))
         .order_by(ChangeReport.id)).all()
+    flags: list[tuple[Certification, Tier, str, str]] = []
     for change in overdue:
         if change.deadline_provisional:
             report.warnings.append(f"重大变化报告 #{change.id} 截止日 {change.deadline_on} 为暂定，暂不处理")
@@ -196,8 +209,8 @@ def flag_unreported_changes(session: Session, *, actor: Actor, rules: Rules, tod
             tier = tiers(cert.tier, cert.policy_code)
             if (cert.status in LIVE and cert.review_eligible and cert.recognized_on <= change.deadline_on
                     and tier.missed_change_report == "lose_review_eligibility"):
-                _lose_eligibility(session, actor, cert, tier, "change_not_reported", at, report,
-                                  f"重大变化报告 {change.deadline_on} 截止未报")
+                flags.append((cert, tier, "change_not_reported", f"重大变化报告 {change.deadline_on} 截止未报"))
+    _lose_eligibility(session, actor, flags, at, report)
 
 
 def lift_ended_bans(session: Session, *, actor: Actor, today: date, at: datetime, report: ScanReport) -> None:

@@ -161,6 +161,9 @@ def _arm(session: Session, rows: dict[RowKey, dict], today: date) -> int:
     return armed + len(revive)
 
 
+_DUE = (*_KEY, Reminder.enterprise_id, Reminder.region_code)  #: what queue_due reads of a due reminder
+
+
 def _choose(session: Session, due: list[Reminder]) -> tuple[list[Reminder], list[Reminder]]:
     """Split due rows into those to send and those superseded by a nearer milestone."""
     nearest: dict[Key, Reminder] = {}
@@ -190,7 +193,8 @@ def _sent_milestones(session: Session, keys: set[Key]) -> dict[Key, int]:
 def queue_due(session: Session, items: dict[Key, dd.DueItem], today: date, at: datetime, *,
               domain: str, report: ReminderReport) -> None:
     """Queue every pending reminder due by `today` with its e-mails; retire superseded ones."""
-    due = list(session.scalars(sa.select(Reminder).where(
+    # plain rows, not ORM objects: only read here, and a catch-up scan queues thousands
+    due = list(session.execute(sa.select(*_DUE).where(
         Reminder.status == ReminderStatus.PENDING, Reminder.due_on <= today).order_by(Reminder.id)))
     send, superseded = _choose(session, due)
     _set_status(session, [r.id for r in superseded], status=ReminderStatus.RETIRED, retired_at=at)
@@ -206,13 +210,14 @@ def queue_due(session: Session, items: dict[Key, dd.DueItem], today: date, at: d
         report.lines.append(f"提醒 #{reminder.id} {entry.enterprise.name}：{item.what}（{item.reference_on}，"
                             f"{emails.days_phrase(entry.days)}）")
         office = kinds.get(item.kind).recipients == kinds.OFFICE
-        chat = emails.channel_reminder(entry)
+        chat = emails.channel_reminder(entry)  # rendered once: the offices', the inbox's and the officer's channels
         fan.to_offices(reminder_id=reminder.id, region_code=reminder.region_code,
                        office_code=item.office_code if office else None, subject=chat.subject, body=chat.body)
         if office:
-            _mail_office(mail, reminder, entry, offices(item.office_code) if item.office_code else [], digests, fan)
+            _mail_office(mail, reminder, entry, offices(item.office_code) if item.office_code else [], digests, fan,
+                         chat)
         else:
-            _mail_one(mail, reminder, entry, digests, fan)
+            _mail_one(mail, reminder, entry, digests, fan, chat)
     for officer, batch in digests.items():
         _mail_digest(mail, officer, batch, today, fan)
     _set_status(session, [r.id for r in send], status=ReminderStatus.QUEUED, queued_at=at)  # before their mail
@@ -244,7 +249,7 @@ def mails_user(user: User) -> bool:
 
 
 def _mail_one(mail: MessageBatch, reminder: Reminder, entry: emails.DueEntry, digests: Digests,
-              fan: Fanout) -> None:
+              fan: Fanout, chat: emails.Rendered) -> None:
     """Queue the enterprise's mail and the officer's (or set it aside for the digest), and the officer's channels."""
     enterprise, officer = entry.enterprise, _officer(entry.enterprise)
     mailed = officer if officer is not None and officer.email else None  # the one the mail names
@@ -255,7 +260,6 @@ def _mail_one(mail: MessageBatch, reminder: Reminder, entry: emails.DueEntry, di
     if officer is None:
         return
     # The inbox shows the text without the contact's details: pages show them masked until asked for (audited).
-    chat = emails.channel_reminder(entry)
     fan.inbox(officer.id, reminder_id=reminder.id, subject=chat.subject, body=chat.body,
               region_code=reminder.region_code)
     by_mail = mails_user(officer) and officer.email != enterprise.contact_email
@@ -285,9 +289,8 @@ class _Offices:
 
 
 def _mail_office(mail: MessageBatch, reminder: Reminder, entry: emails.DueEntry, officers: list[User],
-                 digests: Digests, fan: Fanout) -> None:
+                 digests: Digests, fan: Fanout, chat: emails.Rendered) -> None:
     """Queue a reminder about an office's own step (a level's opinion) to that office's officers."""
-    chat = emails.channel_reminder(entry)
     for officer in officers:
         text = emails.office_reminder(entry, officer)
         fan.inbox(officer.id, reminder_id=reminder.id, subject=text.subject, body=text.body,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
@@ -19,19 +20,48 @@ CAUSE_NAMES = {
 }
 
 
+def _ineligible(cert: Certification, cause: str, at: datetime) -> audit.Entry | None:
+    """Set review_eligible=false with its cause on `cert` (unless already); return the audit event to append."""
+    if not cert.review_eligible:
+        return None
+    changes = audit.diff(cert, {"review_eligible": False, "review_ineligible_cause": cause})
+    cert.updated_at = at
+    return audit.Entry("certification.review_ineligible", "certification", cert.id, changes, cert.enterprise_id,
+                       cert.region_code, audit.Why(reason_code=cause, note=CAUSE_NAMES.get(cause, cause)))
+
+
 def mark_review_ineligible(session: Session, *, actor: Actor, cert: Certification, cause: str,
                            at: datetime) -> bool:
     """Set review_eligible=false with its cause (once); return whether it changed."""
-    if not cert.review_eligible:
+    entry = _ineligible(cert, cause, at)
+    if entry is None:
         return False
-    changes = audit.diff(cert, {"review_eligible": False, "review_ineligible_cause": cause})
-    cert.updated_at = at
     session.flush()
-    audit.record(session, actor=actor, action="certification.review_ineligible",
-                 entity_type="certification", entity_id=cert.id, enterprise_id=cert.enterprise_id,
-                 region_code=cert.region_code, changes=changes, at=at,
-                 why=audit.Why(reason_code=cause, note=CAUSE_NAMES.get(cause, cause)))
+    audit.record(session, actor=actor, action=entry.action, entity_type=entry.entity_type, entity_id=entry.entity_id,
+                 enterprise_id=entry.enterprise_id, region_code=entry.region_code, changes=entry.changes, at=at,
+                 why=entry.why)
     return True
+
+
+def mark_many_review_ineligible(session: Session, *, actor: Actor, flags: Iterable[tuple[Certification, str]],
+                                at: datetime) -> list[Certification]:
+    """`mark_review_ineligible` for many titles at one instant: one flush, the events appended together.
+
+    The same rows and the same audit events (in the order given, hashes included) as one call per
+    title; a title named twice, or no longer eligible, is left alone. Returns the titles flagged.
+    The daily scan flags hundreds of titles in a catch-up: a flush and a chain-head lock and update
+    per title were most of its statements (bench/RESULTS.md).
+    """
+    flagged, entries = [], []
+    for cert, cause in flags:
+        entry = _ineligible(cert, cause, at)
+        if entry is not None:
+            flagged.append(cert)
+            entries.append(entry)
+    if entries:
+        session.flush()
+        audit.record_many(session, actor=actor, entries=entries, at=at)
+    return flagged
 
 
 def restore_review_eligibility(session: Session, *, actor: Actor, cert: Certification, cause: str,

@@ -1,10 +1,14 @@
 """The relay's failures are told in Chinese first (what the 提醒 page shows), the technical detail after " / "."""
 
+import email
+import email.policy
 import smtplib
+from email.generator import BytesGenerator
+from io import BytesIO
 
 import pytest
 
-from registry.platform.mail import ConnectionFailed, PermanentMailError, classify
+from registry.platform.mail import ConnectionFailed, PermanentMailError, _build_email_message, build_message, classify
 
 
 @pytest.mark.parametrize(("exc", "said"), [
@@ -25,3 +29,32 @@ def test_a_relay_that_cannot_be_used_is_said_in_chinese_with_the_detail_after(ex
 def test_a_refused_recipient_keeps_its_smtp_code():
     error = classify(smtplib.SMTPRecipientsRefused({"a@b.cn": (550, b"no such user")}))
     assert isinstance(error, PermanentMailError) and "550" in str(error)
+
+
+def _read_back(message):
+    """What a recipient's client reads: the message as sent on the wire, parsed again."""
+    wire = BytesIO()
+    BytesGenerator(wire, policy=message.policy.clone(linesep="\r\n")).flatten(message)
+    parsed = email.message_from_bytes(wire.getvalue(), policy=email.policy.default)
+    return ({k: str(parsed[k]) for k in ("From", "To", "Subject", "Message-ID")},
+            parsed.get_content().replace("\r\n", "\n"), parsed.get_content_charset())
+
+
+@pytest.mark.parametrize("from_addr", ["registry@zj.example.cn", "浙江省梯度培育平台 <registry@zj.example.cn>"])
+def test_a_message_reads_back_as_written_whichever_way_it_is_built(from_addr):
+    subject = "【梯度培育提醒】台州精工机械有限公司：专精特新中小企业称号有效期届满（还有 30 天）" * 2
+    body = "王总您好：\n\n贵企业的称号将于 2026年9月1日 届满。\n" + "很长的一行" * 300 + "\n"
+    fields = dict(from_addr=from_addr, to_addr="boss@factory.cn", subject=subject, body=body,
+                  message_id="<reminder.1.enterprise.abc@zj.example.cn>")
+    built = build_message(**fields)
+    headers, text, charset = _read_back(built)
+    assert headers == {"From": from_addr, "To": "boss@factory.cn", "Subject": subject,
+                       "Message-ID": "<reminder.1.enterprise.abc@zj.example.cn>"}
+    assert (text, charset) == (body, "utf-8")
+    assert _read_back(_build_email_message(**fields)) == (headers, text, charset)
+
+
+def test_a_bad_address_is_refused_before_any_message_is_built():
+    with pytest.raises(PermanentMailError):
+        build_message(from_addr="registry@zj.example.cn", to_addr="not an address", subject="s", body="b",
+                      message_id="<x@y.cn>")

@@ -1,0 +1,132 @@
+"""The sender marks a batch's deliveries together: what a crash mid-batch can resend, and nothing more.
+
+A real SMTP server (aiosmtpd) counts what arrives; the "crash" is a sender whose process dies right
+after the relay accepted a message: from then on it reaches neither the relay nor the database.
+"""
+
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from jobs import outbox as sending
+from registry.platform.mail import Mailer
+from registry.reminders import outbox
+from registry.reminders.models import OutboxMessage, OutboxStatus
+from tests.conftest import NOW
+
+FROM = "registry@zj.example.cn"
+
+
+class Crash(BaseException):
+    """The process dies (BaseException: no `except Exception` of the app stops it)."""
+
+
+class Dying:
+    """A sessionmaker whose process dies once `dead` is set: no transaction begins after that."""
+
+    def __init__(self, sessions):
+        self.sessions, self.dead = sessions, False
+
+    def begin(self):
+        if self.dead:
+            raise Crash("the process is gone")
+        return self.sessions.begin()
+
+
+class DiesAfter(Mailer):
+    """Sends through the real session; dies right after the relay accepted its `n`-th message."""
+
+    def __init__(self, settings, n, dying):
+        super().__init__(settings)
+        self.n, self.dying, self.accepted = n, dying, 0
+
+    def send(self, msg):
+        super().send(msg)
+        self.accepted += 1
+        if self.accepted == self.n:
+            self.dying.dead = True
+            raise Crash("killed after the relay's 250")
+
+
+def _queue(session, count):
+    for n in range(count):
+        outbox.enqueue(session, dedupe_key=f"reminder:{n}:enterprise", to_addr=f"boss{n}@factory.cn",
+                       subject=f"提醒 {n}", body="请及时提交复核材料。\n", at=NOW, domain="zj.example.cn")
+    session.flush()
+
+
+def _statuses(session):
+    session.expire_all()
+    return Counter(str(s) for s in session.scalars(sa.select(OutboxMessage.status)))
+
+
+@pytest.mark.parametrize("dies_after", [1, outbox.MAIL_BATCH + 7, 2 * outbox.MAIL_BATCH])
+def test_a_crash_mid_batch_resends_at_most_that_batch_and_loses_nothing(session, sessions, smtp_server,
+                                                                       mail_settings, dies_after):
+    handler, _ = smtp_server
+    total = 2 * outbox.MAIL_BATCH + 13
+    _queue(session, total)
+    dying = Dying(sessions)
+    with DiesAfter(mail_settings, dies_after, dying) as mailer, pytest.raises(Crash):
+        sending.send_pending(dying, mailer, from_addr=FROM, clock=lambda: NOW)
+    assert len(handler.messages) == dies_after
+    done_batches = (dies_after - 1) // outbox.MAIL_BATCH  # batches finished (and marked) before the crash
+    in_flight = dies_after - done_batches * outbox.MAIL_BATCH  # accepted in the crashed batch, never marked
+    assert _statuses(session) == Counter({"sent": done_batches * outbox.MAIL_BATCH,
+                                          "sending": outbox.MAIL_BATCH,
+                                          "pending": total - (done_batches + 1) * outbox.MAIL_BATCH})
+    # A sender started before the lease ends leaves the crashed batch alone …
+    later = NOW + outbox.LEASE - timedelta(seconds=1)
+    with Mailer(mail_settings) as mailer:
+        first = sending.send_pending(sessions, mailer, from_addr=FROM, clock=lambda: later)
+    # … and one after it sends the crashed batch again.
+    after = NOW + outbox.LEASE + timedelta(seconds=1)
+    with Mailer(mail_settings) as mailer:
+        second = sending.send_pending(sessions, mailer, from_addr=FROM, clock=lambda: after)
+    assert (first.released, second.released) == (0, outbox.MAIL_BATCH)
+    assert first.sent + second.sent == total - done_batches * outbox.MAIL_BATCH
+    assert _statuses(session) == Counter({"sent": total})
+    arrived = Counter(str(m["Message-ID"]) for _, _, m in handler.messages)
+    assert len(arrived) == total  # nothing lost
+    repeated = [mid for mid, n in arrived.items() if n > 1]
+    assert all(arrived[mid] == 2 for mid in repeated)
+    assert len(repeated) == in_flight <= outbox.MAIL_BATCH  # only what the crashed batch had delivered
+
+
+def test_an_error_that_does_not_kill_the_process_still_records_what_was_accepted(session, sessions, smtp_server,
+                                                                                mail_settings):
+    handler, _ = smtp_server
+    _queue(session, 5)
+
+    class Breaks(Mailer):
+        sent = 0
+
+        def send(self, msg):
+            if self.sent == 3:
+                raise RuntimeError("a bug in the middle of a batch")
+            super().send(msg)
+            self.sent += 1
+
+    with Breaks(mail_settings) as mailer, pytest.raises(RuntimeError):
+        sending.send_pending(sessions, mailer, from_addr=FROM, clock=lambda: NOW)
+    assert len(handler.messages) == 3
+    assert _statuses(session) == Counter({"sent": 3, "sending": 2})
+    with Mailer(mail_settings) as mailer:
+        report = sending.send_pending(sessions, mailer, from_addr=FROM,
+                                      clock=lambda: NOW + outbox.LEASE + timedelta(seconds=1))
+    assert (report.released, report.sent) == (2, 2)
+    assert len(handler.messages) == 5 and len({str(m["Message-ID"]) for _, _, m in handler.messages}) == 5
+
+
+def test_each_message_keeps_the_time_the_relay_accepted_it(session, sessions, smtp_server, mail_settings):
+    _queue(session, 3)
+    ticks = iter(NOW + timedelta(seconds=s) for s in range(100))
+    with Mailer(mail_settings) as mailer:
+        report = sending.send_pending(sessions, mailer, from_addr=FROM, clock=lambda: next(ticks))
+    assert report.sent == 3
+    session.expire_all()
+    sent_at = [m.sent_at for m in session.query(OutboxMessage).order_by(OutboxMessage.id)]
+    assert len(set(sent_at)) == 3 and sent_at == sorted(sent_at)
+    assert all(m.status == OutboxStatus.SENT for m in session.query(OutboxMessage))
