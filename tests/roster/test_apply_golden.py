@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from registry.audit import trail as audit
 from registry.audit.models import AuditEvent
 from registry.enterprises.models import AnnualReport, Enterprise
+from registry.platform.pi_crypto import blind_index
 from registry.roster.models import ImportRun
 from registry.titles.models import Certification, CertificationEvent, CertificationTerm
 from tests.factories import make_enterprise, make_uscc, report
@@ -74,6 +75,15 @@ def _plain_row(obj: object, columns: list[str], keys: dict[str, Any]) -> dict[st
     return {**keys, **{c: audit.plain(getattr(obj, c)) for c in columns if c not in SKIP}}
 
 
+def _enterprise_row(e: Enterprise) -> dict[str, Any]:
+    """An enterprise's columns; its blind indexes as whether they are the current keyring's index of the
+    contact (their value depends on the index key the run has, as hashes depend on ids)."""
+    row = _plain_row(e, _columns(Enterprise), {})
+    for field, kind in (("contact_phone", "phone"), ("contact_email", "email")):
+        row[f"{field}_index"] = row[f"{field}_index"] == blind_index(kind, getattr(e, field))
+    return row
+
+
 def _columns(model: type) -> list[str]:
     return [a.key for a in sa.inspect(model).column_attrs]
 
@@ -100,7 +110,7 @@ def snapshot(session, after_event: int) -> dict[str, Any]:
 
     events = session.scalars(sa.select(AuditEvent).where(AuditEvent.id > after_event).order_by(AuditEvent.id)).all()
     return {
-        "enterprises": [_plain_row(e, _columns(Enterprise), {}) for e in ents],
+        "enterprises": [_enterprise_row(e) for e in ents],
         "certifications": sorted((_plain_row(c, _columns(Certification), {"key": cert_key[c.id]}) for c in certs),
                                  key=lambda r: r["key"]),
         "terms": sorted((_plain_row(t, _columns(CertificationTerm), {"cert": cert_key[t.certification_id]})
