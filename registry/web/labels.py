@@ -314,7 +314,7 @@ def field_value(entity_type: str, field: str, raw: Any, shown: str) -> str:
         return DECISION_NAMES.get(text, shown)
     if field == "verdict":
         return VERDICT_NAMES.get(text, shown)
-    if field == "changed_by":
+    if field in ("changed_by", "resolved_by"):
         return event_actor(text)
     if field == "programme":
         return programme_name(text)
