@@ -42,6 +42,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.skip(reason=MISSING))
 
 
+#: the environment each running server was started with, by its URL (a test adds data through the services)
+SERVER_ENVS: dict[str, dict[str, str]] = {}
+
+
+def seed_with_services(server: str, function: str) -> str:
+    """Run `module:function` (no arguments; it builds the app from the environment and commits) against the
+    running server's database, in its own process as a CLI command would; return what it printed."""
+    module, name = function.split(":")
+    done = subprocess.run([sys.executable, "-c", f"from {module} import {name}; {name}()"], cwd=ROOT,
+                          env=SERVER_ENVS[server], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
 def free_port() -> int:
     """Return a port nothing listens on."""
     with socket.socket() as s:
@@ -77,6 +91,7 @@ def running_server(workdir: Path) -> Iterator[str]:
     process = subprocess.Popen([sys.executable, "-m", "registry.devserver"], cwd=ROOT, env=env, stdout=log,
                                stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
+    SERVER_ENVS[url] = env
     try:
         _wait_for(f"{url}/api/v1/health", process)
         yield url
