@@ -20,6 +20,7 @@ from flask import Flask, current_app, g
 from registry.accounts.models import User
 from registry.channels import ledger as channel_ledger
 from registry.domain.criteria_report import VERDICT_NAMES as _VERDICTS
+from registry.domain.holders import HOLDER_NAMES, RECORD_KIND_NAMES, ZONE_TYPE_NAMES
 from registry.domain.lifecycle import STATUS_NAMES
 from registry.domain.text import plain_source
 from registry.enterprises.models import SIZE_NAMES, ChangeKind
@@ -314,6 +315,12 @@ def field_value(entity_type: str, field: str, raw: Any, shown: str) -> str:
         return DECISION_NAMES.get(text, shown)
     if field == "verdict":
         return VERDICT_NAMES.get(text, shown)
+    if field == "holder":
+        return HOLDER_NAMES.get(text, shown)
+    if field == "holder_kind":
+        return RECORD_KIND_NAMES.get(text, shown)
+    if field == "zone_type":
+        return ZONE_TYPE_NAMES.get(text, shown)
     if field in ("changed_by", "resolved_by"):
         return event_actor(text)
     if field == "programme":
