@@ -4,8 +4,8 @@ inspector, and the three administrators of 三员分立, who enrol a second fact
 followed one level deep (GET only; logout and downloads skipped). It fails on:
 
 - a 5xx answer to any request a page makes, and a followed link answering 404 or 5xx;
-- English words or identifiers in the visible text, beyond an allow-list (USCC, PDF, CSV, Excel, API …,
-  e-mail addresses and login names — data a person typed);
+- English words or identifiers in the visible text (a linked page's closed 详情 included), beyond an
+  allow-list (USCC, PDF, CSV, Excel, API …; e-mail addresses, login names and other data);
 - raw codes (policy ids like national-2022, snake_case enum or reason codes, dotted audit actions, raw JSON
   objects, user ids) on the navigation pages and on the pages their links lead to;
 - a page wider than a 390 px screen (it would scroll sideways).
@@ -42,13 +42,16 @@ ALLOWED_WORDS = {w.lower() for w in ("USCC", "PDF", "CSV", "xlsx", "Excel", "UTF
 #: links that end a session or download a file
 SKIP = re.compile(r"logout|/export|download|\.(csv|xlsx|pdf|zip)\b|/record\.pdf|/results\.pdf|/errors\.xlsx", re.I)
 USCC = re.compile(r"\b[0-9A-HJ-NP-RTUWXY]{2}\d{6}[0-9A-HJ-NP-RTUWXY]{10}\b")
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+EMAIL = re.compile(r"[\w*.+-]+@[\w-]+(?:\.[\w-]+)+")  # masked ones too (c***@demo-enterprise.cn)
 LOGINS = re.compile("|".join(sorted((re.escape(u[0]) for u in USERS), key=len, reverse=True)))
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*")
 #: who acted, stored as "kind:name": a person reads the name (labels.event_actor), never the key
 ACTOR_KEY = re.compile(r"\b(user|job|cli|token|api):[\w.@-]+")
-#: data, not words: the server account a command ran under, a second factor's secret written out for typing
-DATA = re.compile(r"服务器账户 [\w.-]+|(?:[A-Z2-7]{4} ){3,}[A-Z2-7]{1,4}")
+#: data, not words: the server account a command ran under, a second factor's secret written out for typing,
+#: an industry code beside its name (化学纤维制造业（C28）), the standard's number, an audit report's
+#: verification code (ZJ2024000101), a request id in the trail's 详情
+DATA = re.compile(r"服务器账户 [\w.-]+|(?:[A-Z2-7]{4} ){3,}[A-Z2-7]{1,4}|（[A-T]\d{0,4}）|GB/T \d+|\b[A-Z]{2}\d{8,}\b"
+                  r"|\b[0-9a-f]{16}\b")
 
 
 def english_in(text: str) -> list[str]:
@@ -125,7 +128,9 @@ def walk(browser, server: str, username: str, problems: list[str]) -> int:  # no
             if response.status == 404 or response.status >= 500:
                 problems.append(f"{where}: HTTP {response.status}")
             elif "text/html" in response.headers.get("content-type", ""):
-                problems += [f"{where}: {hit}" for hit in raw_codes(visible_text(response.text()))[:5]]
+                text = visible_text(response.text())  # closed 详情 included
+                problems += [f"{where}: English: …{hit}…" for hit in english_in(text)[:5]]
+                problems += [f"{where}: {hit}" for hit in raw_codes(text)[:5]]
         problems += [f"{username}: a request answered {e}" for e in errors]
         return len(nav) + len(followed)
     finally:
