@@ -19,6 +19,7 @@ from flask import Flask, current_app, g
 
 from registry.accounts.models import User
 from registry.channels import ledger as channel_ledger
+from registry.channels.models import CHANNEL_NAMES
 from registry.domain.criteria_report import VERDICT_NAMES as _VERDICTS
 from registry.domain.holders import HOLDER_NAMES, RECORD_KIND_NAMES, ZONE_TYPE_NAMES
 from registry.domain.lifecycle import STATUS_NAMES
@@ -266,6 +267,10 @@ def plain_region(code: str) -> str:
 SESSION_END_NAMES = {"logout": "主动退出", "replaced": "同一账号在其他地方登录", "idle": "长时间未操作",
                      "expired": "超过最长有效期", "revoked": "被管理员注销", "credentials": "密码或权限已变更",
                      "second_factor": "须使用双因素认证"}
+#: why a login or a second factor was refused, why an account was locked (registry/accounts/auth.py, second_factor.py)
+REFUSAL_NAMES = {"password": "密码错误", "unknown": "用户名不存在", "inactive": "账号已停用", "locked": "账号已锁定",
+                 "ip_throttled": "该地址登录失败次数过多", "wrong": "验证码错误", "replayed": "验证码已用过",
+                 "recovery": "恢复码错误", "2fa": "双因素认证多次失败"}
 SECOND_FACTOR_NAMES = {"totp": "动态验证码", "recovery": "恢复码"}
 
 
@@ -288,7 +293,7 @@ def field_value(entity_type: str, field: str, raw: Any, shown: str) -> str:
         return json_text(raw)
     text = str(raw)
     if entity_type == "user" and field == "reason":
-        return SESSION_END_NAMES.get(text, shown)
+        return SESSION_END_NAMES.get(text) or REFUSAL_NAMES.get(text, shown)
     if field == "second_factor":
         return SECOND_FACTOR_NAMES.get(text, shown)
     if field.endswith("_at") and (instant := instant_text(text)):
@@ -315,6 +320,8 @@ def field_value(entity_type: str, field: str, raw: Any, shown: str) -> str:
         return DECISION_NAMES.get(text, shown)
     if field == "verdict":
         return VERDICT_NAMES.get(text, shown)
+    if field == "kind" and entity_type == "channel_target":
+        return CHANNEL_NAMES.get(text, shown)
     if field == "holder":
         return HOLDER_NAMES.get(text, shown)
     if field == "holder_kind":

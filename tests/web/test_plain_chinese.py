@@ -188,6 +188,9 @@ def test_the_trail_and_the_pipeline_name_people_sessions_and_instants(app, sessi
     with app.test_request_context():
         assert labels.event_actor("user:tz_named") == "台州市经信局张三（tz_named）"
         assert labels.actor_name("user", "tz_named") == "台州市经信局张三（tz_named）"
+        assert labels.field_value("channel_target", "kind", "wecom", "wecom") == "企业微信机器人"
+        assert labels.field_value("user", "reason", "password", "password") == "密码错误"
+        assert labels.field_value("user", "reason", "replayed", "replayed") == "验证码已用过"
         assert labels.field_value("certification", "holder", "enterprise", "enterprise") == "企业"
         assert labels.field_value("enterprise", "holder_kind", "zone", "zone") == "园区（区域）"
         assert labels.field_value("enterprise", "zone_type", "park", "park") == "园区"
