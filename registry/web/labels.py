@@ -250,6 +250,25 @@ def json_text(value: Any) -> str:
     return str(value)
 
 
+#: a roster filter's criteria as an export's trail records them (registry/enterprises/queries.py RosterFilter)
+FILTER_KEY_NAMES = {"q": "搜索", "region": "地区", "tier": "称号层级", "status": "称号状态",
+                    "expiring_within_days": "到期天数以内", "as_of": "截至日期", "sort": "排序", "programme": "项目",
+                    "holder": "称号持有者", "ids": "所选记录"}
+SORT_NAMES = {"name": "按名称", "uscc": "按统一社会信用代码", "region": "按地区", "id": "按登记先后", "-id": "按登记先后（新在前）"}
+
+
+def filter_text(value: dict[str, Any]) -> str:
+    """A stored filter as short Chinese text: each criterion by its name, codes by theirs."""
+    from registry.web.pages.helpers import tier_name  # noqa: PLC0415  (helpers imports the app's pages)
+
+    named = {"region": plain_region, "tier": tier_name, "status": lambda c: CERT_STATUS_NAMES.get(c, c),
+             "sort": lambda c: SORT_NAMES.get(c, c), "programme": programme_name,
+             "holder": lambda c: HOLDER_NAMES.get(c, c)}
+    parts = [f"{FILTER_KEY_NAMES.get(str(k), '其他')}：{named[k](str(v)) if k in named else json_text(v)}"
+             for k, v in value.items()]
+    return "；".join(parts) or "（空）"
+
+
 def key_name(key: str) -> str:
     """Name a key of a stored mapping: a region code by its region, a known key by its name."""
     if key.isdigit():
@@ -289,6 +308,8 @@ def field_value(entity_type: str, field: str, raw: Any, shown: str) -> str:
     """Name a before/after value of the trail for a person; `shown` is the services' rendering."""
     if raw is None or raw == "":
         return ""
+    if field == "filter" and isinstance(raw, dict) and set(raw) <= set(FILTER_KEY_NAMES):
+        return filter_text(raw)
     if isinstance(raw, list | dict):
         return json_text(raw)
     text = str(raw)

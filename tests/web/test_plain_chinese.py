@@ -188,6 +188,8 @@ def test_the_trail_and_the_pipeline_name_people_sessions_and_instants(app, sessi
     with app.test_request_context():
         assert labels.event_actor("user:tz_named") == "台州市经信局张三（tz_named）"
         assert labels.actor_name("user", "tz_named") == "台州市经信局张三（tz_named）"
+        assert labels.field_value("import", "filter", {"q": "浏览器导入测试", "sort": "name", "region": "331000"},
+                                  "x") == "搜索：浏览器导入测试；排序：按名称；地区：台州市"
         assert labels.field_value("channel_target", "kind", "wecom", "wecom") == "企业微信机器人"
         assert labels.field_value("user", "reason", "password", "password") == "密码错误"
         assert labels.field_value("user", "reason", "replayed", "replayed") == "验证码已用过"
