@@ -49,9 +49,9 @@ WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*")
 ACTOR_KEY = re.compile(r"\b(user|job|cli|token|api):[\w.@-]+")
 #: data, not words: the server account a command ran under, a second factor's secret written out for typing,
 #: an industry code beside its name (化学纤维制造业（C28）), the standard's number, an audit report's
-#: verification code (ZJ2024000101), a request id in the trail's 详情
+#: verification code (ZJ2024000101), a request id in the trail's 详情, the visible end of a masked robot address
 DATA = re.compile(r"服务器账户 [\w.-]+|(?:[A-Z2-7]{4} ){3,}[A-Z2-7]{1,4}|（[A-T]\d{0,4}）|GB/T \d+|\b[A-Z]{2}\d{8,}\b"
-                  r"|\b[0-9a-f]{16}\b")
+                  r"|\b[0-9a-f]{16}\b|•+\w+")
 
 
 def english_in(text: str) -> list[str]:
