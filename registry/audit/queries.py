@@ -99,6 +99,7 @@ FIELD_NAMES: dict[str, str] = {
     "channel": "推荐渠道", "channel_unit": "推荐单位", "outside_quota": "不占推荐单位名额",
     "outcome_note": "结果说明", "confidential": "提出人信息保密", "grounds": "异议理由", "received_on": "收到日期",
     "submitter": "提出人", "submitter_identity": "提出人身份", "resolution_note": "处理意见", "resolved_on": "处理日期",
+    "resolved_by": "处理人",
     # proposals: account changes and four-eyes actions (issue 16 §4)
     "summary": "申请内容", "proposal_id": "申请编号", "proposed_by": "提出人", "confirmed_by": "确认人",
     "decided_by": "处理人",

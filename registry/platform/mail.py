@@ -108,8 +108,8 @@ def _build_email_message(from_addr: str, to_addr: str, subject: str, body: str, 
 def _code_error(code: int, text: object) -> MailError:
     detail = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
     if code in CONFIGURATION_CODES:
-        return RelayDown(f"SMTP {code} {detail}：邮件服务器要求登录或 STARTTLS，请检查 REGISTRY_SMTP_* 设置 / "
-                                "the relay requires authentication or TLS: check the REGISTRY_SMTP_* settings")
+        return RelayDown(f"邮件服务器要求登录或加密连接（错误码 {code}），请系统管理员检查邮件服务器设置 / SMTP {code} "
+                         f"{detail}: the relay requires authentication or TLS: {SETTINGS_HINT}")
     cls = TransientMailError if 400 <= code < 500 else PermanentMailError
     return cls(f"SMTP {code} {detail}".strip())
 
@@ -120,24 +120,28 @@ def classify(exc: Exception) -> MailError:
         code, text = next(iter(exc.recipients.values()), (550, b"recipient refused"))
         return _code_error(code, text)
     if isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError | smtplib.SMTPAuthenticationError):
-        return ConnectionFailed(f"{_what_failed(exc)} / {exc.__class__.__name__}: {exc}")
+        return ConnectionFailed(f"{_what_failed(exc)} / {exc.__class__.__name__}: {exc}; {SETTINGS_HINT}")
     if isinstance(exc, smtplib.SMTPResponseException):
         return _code_error(exc.smtp_code, exc.smtp_error)
     if isinstance(exc, smtplib.SMTPNotSupportedError):
         return PermanentMailError(f"邮件服务器不支持该操作 / not supported by the relay: {exc}")
     if isinstance(exc, OSError | smtplib.SMTPException):
-        return ConnectionFailed(f"{_what_failed(exc)} / {exc.__class__.__name__}: {exc}")
+        return ConnectionFailed(f"{_what_failed(exc)} / {exc.__class__.__name__}: {exc}; {SETTINGS_HINT}")
     raise exc
+
+
+#: the operator's hint, in the technical detail after " / " (an officer reading the 提醒 page cannot act on it)
+SETTINGS_HINT = "check the REGISTRY_SMTP_* settings"
 
 
 def _what_failed(exc: Exception) -> str:
     """Say in Chinese why the relay could not be used (the technical detail follows after " / ")."""
     if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return "邮件服务器登录失败，请检查 REGISTRY_SMTP_* 的用户名和密码"
+        return "邮件服务器登录失败，请系统管理员检查邮件服务器的用户名和密码设置"
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return "邮件服务器断开了连接，将稍后重试"
     if isinstance(exc, ConnectionRefusedError):
-        return "无法连接邮件服务器（连接被拒绝），请检查 REGISTRY_SMTP_* 设置或邮件服务器是否运行，将稍后重试"
+        return "无法连接邮件服务器（连接被拒绝），请系统管理员检查邮件服务器设置及其是否运行，将稍后重试"
     if isinstance(exc, TimeoutError):
         return "连接邮件服务器超时，将稍后重试"
     return "无法连接邮件服务器，将稍后重试"

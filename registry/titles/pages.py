@@ -13,8 +13,9 @@ from flask import abort, url_for
 from registry.accounts.access import current_actor, requires
 from registry.domain import consequences, holders
 from registry.domain.actors import Action
+from registry.domain.errors import DomainError
 from registry.domain.lifecycle import EVENT_NAMES, LIVE, STATUS_NAMES, Event, check_transition
-from registry.domain.listings import REPORT_EVERY_NAMES
+from registry.domain.listings import REPORT_EVERY_NAMES, PeriodicReport, parse_period, report_period
 from registry.domain.policy import Tier
 from registry.enterprises.services import get_enterprise
 from registry.platform.db import utcnow
@@ -161,6 +162,15 @@ def certification_event(certification_id: int, action: str):
     return run(Step(form, "action_form.html", context, lines, apply, _back(cert.enterprise_id)))
 
 
+def shown_period(report: PeriodicReport, typed: str | None) -> str:
+    """The period an officer typed (2027Q1) as a person reads it (2027年第1季度); unreadable input as typed."""
+    try:
+        year, quarter = parse_period(report, typed or "")
+    except DomainError:
+        return typed or "入选后"
+    return reports.period_name(report_period(report, year, quarter))
+
+
 ReportFilingForm = catalogue_form("ReportFilingForm", REPORT_FILING, __doc__="A filing of a periodic report (定期报告报送).")
 
 
@@ -184,7 +194,7 @@ def report_filing(certification_id: int):
         report = next((r for r in tier.reports if r.code == form.report_code.data), None)
         if report is None:
             return []
-        return [f"登记“{report.name}”报告期「{form.period.data or '入选后'}」于 {form.filed_on.data} 报送"]
+        return [f"登记“{report.name}”报告期「{shown_period(report, form.period.data)}」于 {form.filed_on.data} 报送"]
 
     def apply() -> str:
         filing = reports.record_filing(session, actor=actor, rules=rules(), certification_id=cert.id,

@@ -84,7 +84,8 @@ def _deadlines(session: Session, actor: Actor, rules: Rules, today: date, horizo
                                                 today - timedelta(days=1)):  # the earliest unfiled period
         items.append(TodoItem("overdue", f"{due.what}（已逾期）", due.todo, due.reference_on, "pages.enterprise",
                               {"enterprise_id": due.enterprise_id}))
-    for due in due_between(session, rules, today, today + timedelta(days=horizon)):
+    # the region explicitly: not every record a deadline comes from is scoped by the session (applications are not)
+    for due in due_between(session, rules, today, today + timedelta(days=horizon), region=actor.region_code):
         if due.kind == "opinion_due":
             if due.office_code != actor.region_code:
                 continue  # another office's opinion

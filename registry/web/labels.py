@@ -19,7 +19,9 @@ from flask import Flask, current_app, g
 
 from registry.accounts.models import User
 from registry.channels import ledger as channel_ledger
+from registry.channels.models import CHANNEL_NAMES
 from registry.domain.criteria_report import VERDICT_NAMES as _VERDICTS
+from registry.domain.holders import HOLDER_NAMES, RECORD_KIND_NAMES, ZONE_TYPE_NAMES
 from registry.domain.lifecycle import STATUS_NAMES
 from registry.domain.text import plain_source
 from registry.enterprises.models import SIZE_NAMES, ChangeKind
@@ -248,6 +250,25 @@ def json_text(value: Any) -> str:
     return str(value)
 
 
+#: a roster filter's criteria as an export's trail records them (registry/enterprises/queries.py RosterFilter)
+FILTER_KEY_NAMES = {"q": "搜索", "region": "地区", "tier": "称号层级", "status": "称号状态",
+                    "expiring_within_days": "到期天数以内", "as_of": "截至日期", "sort": "排序", "programme": "项目",
+                    "holder": "称号持有者", "ids": "所选记录"}
+SORT_NAMES = {"name": "按名称", "uscc": "按统一社会信用代码", "region": "按地区", "id": "按登记先后", "-id": "按登记先后（新在前）"}
+
+
+def filter_text(value: dict[str, Any]) -> str:
+    """A stored filter as short Chinese text: each criterion by its name, codes by theirs."""
+    from registry.web.pages.helpers import tier_name  # noqa: PLC0415  (helpers imports the app's pages)
+
+    named = {"region": plain_region, "tier": tier_name, "status": lambda c: CERT_STATUS_NAMES.get(c, c),
+             "sort": lambda c: SORT_NAMES.get(c, c), "programme": programme_name,
+             "holder": lambda c: HOLDER_NAMES.get(c, c)}
+    parts = [f"{FILTER_KEY_NAMES.get(str(k), '其他')}：{named[k](str(v)) if k in named else json_text(v)}"
+             for k, v in value.items()]
+    return "；".join(parts) or "（空）"
+
+
 def key_name(key: str) -> str:
     """Name a key of a stored mapping: a region code by its region, a known key by its name."""
     if key.isdigit():
@@ -265,6 +286,10 @@ def plain_region(code: str) -> str:
 SESSION_END_NAMES = {"logout": "主动退出", "replaced": "同一账号在其他地方登录", "idle": "长时间未操作",
                      "expired": "超过最长有效期", "revoked": "被管理员注销", "credentials": "密码或权限已变更",
                      "second_factor": "须使用双因素认证"}
+#: why a login or a second factor was refused, why an account was locked (registry/accounts/auth.py, second_factor.py)
+REFUSAL_NAMES = {"password": "密码错误", "unknown": "用户名不存在", "inactive": "账号已停用", "locked": "账号已锁定",
+                 "ip_throttled": "该地址登录失败次数过多", "wrong": "验证码错误", "replayed": "验证码已用过",
+                 "recovery": "恢复码错误", "2fa": "双因素认证多次失败"}
 SECOND_FACTOR_NAMES = {"totp": "动态验证码", "recovery": "恢复码"}
 
 
@@ -283,11 +308,13 @@ def field_value(entity_type: str, field: str, raw: Any, shown: str) -> str:
     """Name a before/after value of the trail for a person; `shown` is the services' rendering."""
     if raw is None or raw == "":
         return ""
+    if field == "filter" and isinstance(raw, dict) and set(raw) <= set(FILTER_KEY_NAMES):
+        return filter_text(raw)
     if isinstance(raw, list | dict):
         return json_text(raw)
     text = str(raw)
     if entity_type == "user" and field == "reason":
-        return SESSION_END_NAMES.get(text, shown)
+        return SESSION_END_NAMES.get(text) or REFUSAL_NAMES.get(text, shown)
     if field == "second_factor":
         return SECOND_FACTOR_NAMES.get(text, shown)
     if field.endswith("_at") and (instant := instant_text(text)):
@@ -314,7 +341,15 @@ def field_value(entity_type: str, field: str, raw: Any, shown: str) -> str:
         return DECISION_NAMES.get(text, shown)
     if field == "verdict":
         return VERDICT_NAMES.get(text, shown)
-    if field == "changed_by":
+    if field == "kind" and entity_type == "channel_target":
+        return CHANNEL_NAMES.get(text, shown)
+    if field == "holder":
+        return HOLDER_NAMES.get(text, shown)
+    if field == "holder_kind":
+        return RECORD_KIND_NAMES.get(text, shown)
+    if field == "zone_type":
+        return ZONE_TYPE_NAMES.get(text, shown)
+    if field in ("changed_by", "resolved_by"):
         return event_actor(text)
     if field == "programme":
         return programme_name(text)

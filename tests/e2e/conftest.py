@@ -17,6 +17,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,29 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "e2e" in item.nodeid:
             item.add_marker(pytest.mark.skip(reason=MISSING))
+
+
+#: the environment each running server was started with, by its URL (a test adds data through the services)
+SERVER_ENVS: dict[str, dict[str, str]] = {}
+#: when (this machine's clock) each server was started: its own clock started at REGISTRY_CLOCK then
+SERVER_STARTED: dict[str, float] = {}
+
+
+def server_now(server: str) -> datetime:
+    """The server's "now" (REGISTRY_CLOCK when it started, ticking on), to within the seconds it took to start:
+    what a phone's authenticator would read in the server's world."""
+    started_at = datetime.fromisoformat(SERVER_ENVS[server]["REGISTRY_CLOCK"])
+    return started_at + timedelta(seconds=time.time() - SERVER_STARTED[server])
+
+
+def seed_with_services(server: str, function: str) -> str:
+    """Run `module:function` (no arguments; it builds the app from the environment and commits) against the
+    running server's database, in its own process as a CLI command would; return what it printed."""
+    module, name = function.split(":")
+    done = subprocess.run([sys.executable, "-c", f"from {module} import {name}; {name}()"], cwd=ROOT,
+                          env=SERVER_ENVS[server], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
 
 
 def free_port() -> int:
@@ -74,9 +98,11 @@ def running_server(workdir: Path) -> Iterator[str]:
     subprocess.run([*flask, "init-db"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run([*flask, "seed-demo", "--size", DEMO_SIZE, "--if-empty"], cwd=ROOT, env=env, check=True, capture_output=True)
     log = (workdir / "server.log").open("w")
+    SERVER_STARTED[f"http://127.0.0.1:{port}"] = time.time()
     process = subprocess.Popen([sys.executable, "-m", "registry.devserver"], cwd=ROOT, env=env, stdout=log,
                                stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
+    SERVER_ENVS[url] = env
     try:
         _wait_for(f"{url}/api/v1/health", process)
         yield url

@@ -23,7 +23,15 @@ def test_a_relay_that_cannot_be_used_is_said_in_chinese_with_the_detail_after(ex
     assert isinstance(error, ConnectionFailed)
     chinese, sep, detail = str(error).partition(" / ")
     assert said in chinese and sep and exc.__class__.__name__ in detail
-    assert not any(c.isascii() and c.isalpha() for c in chinese.replace("REGISTRY_SMTP_", ""))
+    assert not any(c.isascii() and c.isalpha() for c in chinese)  # an officer reads it: no setting names
+    assert "REGISTRY_SMTP_*" in detail  # the operator finds the setting in the log and the export
+
+
+def test_a_relay_asking_for_login_is_said_in_chinese_and_the_setting_named_after():
+    error = classify(smtplib.SMTPSenderRefused(530, b"5.7.0 Authentication required", "a@b.cn"))
+    chinese, _, detail = str(error).partition(" / ")
+    assert "要求登录" in chinese and "530" in chinese and not any(c.isascii() and c.isalpha() for c in chinese)
+    assert "REGISTRY_SMTP_*" in detail and "Authentication required" in detail
 
 
 def test_a_refused_recipient_keeps_its_smtp_code():

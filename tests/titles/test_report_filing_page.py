@@ -41,7 +41,7 @@ def test_the_page_lists_each_report_and_a_filing_made_on_the_page(session, leade
     body = {"csrf_token": csrf_from(form.get_data(as_text=True)), "report_code": "quarterly_progress",
             "period": "2026Q1", "filed_on": "2026-04-10", "note": ""}
     preview = officer.post(url, data=body)
-    assert preview.status_code == 200 and "报告期「2026Q1」于 2026-04-10 报送" in preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "报告期「2026年第1季度」于 2026-04-10 报送" in preview.get_data(as_text=True)
     done = officer.post(url, data={**body, "confirmed": "1"})
     assert done.status_code == 302
     html = officer.get(f"/enterprises/{leader.enterprise_id}").get_data(as_text=True)

@@ -188,6 +188,15 @@ def test_the_trail_and_the_pipeline_name_people_sessions_and_instants(app, sessi
     with app.test_request_context():
         assert labels.event_actor("user:tz_named") == "台州市经信局张三（tz_named）"
         assert labels.actor_name("user", "tz_named") == "台州市经信局张三（tz_named）"
+        assert labels.field_value("import", "filter", {"q": "浏览器导入测试", "sort": "name", "region": "331000"},
+                                  "x") == "搜索：浏览器导入测试；排序：按名称；地区：台州市"
+        assert labels.field_value("channel_target", "kind", "wecom", "wecom") == "企业微信机器人"
+        assert labels.field_value("user", "reason", "password", "password") == "密码错误"
+        assert labels.field_value("user", "reason", "replayed", "replayed") == "验证码已用过"
+        assert labels.field_value("certification", "holder", "enterprise", "enterprise") == "企业"
+        assert labels.field_value("enterprise", "holder_kind", "zone", "zone") == "园区（区域）"
+        assert labels.field_value("enterprise", "zone_type", "park", "park") == "园区"
+        assert labels.field_value("objection", "resolved_by", "user:tz_named", "user:tz_named") == "台州市经信局张三（tz_named）"
         assert labels.actor_name("user", "nobody-here") == "nobody-here（用户）"
         assert labels.field_value("user", "reason", "replaced", "replaced") == "同一账号在其他地方登录"
         assert labels.field_value("user", "second_factor", "totp", "totp") == "动态验证码"
