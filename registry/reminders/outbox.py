@@ -22,8 +22,8 @@ again with the same Message-ID, so mail clients that deduplicate show it once. E
 (reruns, two senders, relay down, 4xx) sends once. **The bound**: a sender killed at any point
 resends at most the one message in flight — the rest of its claimed batch was either marked sent
 already or never reached the relay, and returns with the lease (`tests/jobs/test_outbox_batches.py`).
-The mark's commit does not wait for the disk (`registry.platform.db.relax_commit`: PostgreSQL
-`synchronous_commit` off for that transaction; SQLite's WAL with synchronous=NORMAL never waits):
+The mark's commit does not wait for the disk (`registry.platform.db.quick_commits`: on PostgreSQL
+one autocommitted UPDATE with `synchronous_commit` off; SQLite's WAL with synchronous=NORMAL never waits):
 a killed process, PostgreSQL's included, loses no committed mark, but an OS crash or power loss of
 the database host can lose the marks of its last fraction of a second (PostgreSQL: ~0.6 s, 3 ×
 `wal_writer_delay`), whose messages are then sent once more. That, and no database round trip per

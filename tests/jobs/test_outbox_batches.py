@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from jobs import outbox as sending
+from registry.platform.db import quick_commits
 from registry.platform.mail import Mailer
 from registry.reminders import outbox
 from registry.reminders.models import OutboxMessage, OutboxStatus
@@ -135,3 +136,20 @@ def test_each_message_keeps_the_time_the_relay_accepted_it(session, sessions, sm
     sent_at = [m.sent_at for m in session.query(OutboxMessage).order_by(OutboxMessage.id)]
     assert len(set(sent_at)) == 3 and sent_at == sorted(sent_at)
     assert all(m.status == OutboxStatus.SENT for m in session.query(OutboxMessage))
+
+
+def test_the_marks_connection_commits_without_waiting_for_the_disk_and_goes_back_to_the_pool_as_it_was(engine):
+    with quick_commits(engine) as quick:
+        if engine.dialect.name == "postgresql":
+            assert quick.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
+            assert quick.connection.dbapi_connection.autocommit  # each UPDATE its own transaction
+        else:  # WAL with synchronous=NORMAL: no commit waits for an fsync
+            assert quick.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert quick.exec_driver_sql("PRAGMA synchronous").scalar() == 1
+            quick.rollback()
+        raw = quick.connection.dbapi_connection
+    with engine.connect() as again:
+        assert again.connection.dbapi_connection is raw  # the same pooled connection …
+        if engine.dialect.name == "postgresql":  # … with the server's durable commits again
+            assert again.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+            assert not again.connection.dbapi_connection.autocommit
