@@ -244,10 +244,12 @@ def quick_commits(engine: Engine) -> Iterator[sa.Connection]:
             return
         quick = connection.execution_options(isolation_level="AUTOCOMMIT")
         quick.exec_driver_sql("SET synchronous_commit TO OFF")
+        quick.commit()  # ends SQLAlchemy's autobegun transaction (nothing to send): callers begin their own
         try:
             yield quick
         finally:
             quick.exec_driver_sql("RESET synchronous_commit")
+            quick.commit()
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

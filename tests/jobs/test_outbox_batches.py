@@ -140,13 +140,16 @@ def test_each_message_keeps_the_time_the_relay_accepted_it(session, sessions, sm
 
 def test_the_marks_connection_commits_without_waiting_for_the_disk_and_goes_back_to_the_pool_as_it_was(engine):
     with quick_commits(engine) as quick:
+        assert not quick.in_transaction()  # the caller's `begin()` is the mark's own (not a SAVEPOINT)
         if engine.dialect.name == "postgresql":
             assert quick.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
             assert quick.connection.dbapi_connection.autocommit  # each UPDATE its own transaction
         else:  # WAL with synchronous=NORMAL: no commit waits for an fsync
             assert quick.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert quick.exec_driver_sql("PRAGMA synchronous").scalar() == 1
-            quick.rollback()
+        quick.rollback()
+        with quick.begin():  # what the sender does for each mark
+            assert quick.exec_driver_sql("SELECT 1").scalar() == 1
         raw = quick.connection.dbapi_connection
     with engine.connect() as again:
         assert again.connection.dbapi_connection is raw  # the same pooled connection …
