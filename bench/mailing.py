@@ -1,8 +1,8 @@
 """Reminder sending: the outbox sender to a local aiosmtpd server (messages/s), against a bare smtplib loop.
 
 The messages are the ones the scan queued (or, without a scan, reminders enqueued here); the
-sender claims them in batches, sends over one SMTP session and marks each batch's deliveries
-sent together, as `flask send-reminders` does. The floor sends the same number of the same
+sender claims them in batches, sends over one SMTP session and marks each delivery sent as the
+relay accepts it, as `flask send-reminders` does. The floor sends the same number of the same
 messages over one smtplib session to the same server, with no database at all.
 """
 

@@ -2,8 +2,8 @@
 
 The steps are commit-free services in registry/channels/ledger.py (claim within the rate limits, record an
 outcome); this runner gives each its own short transaction — the claim is committed before any network
-call, each outcome in a transaction of its own (the e-mail sender, jobs/outbox.py, records a batch's
-deliveries together). See the ledger's docstring for the guarantees.
+call, each outcome in a transaction of its own — like the e-mail sender (jobs/outbox.py). See the ledger's
+docstring for the guarantees.
 """
 
 from __future__ import annotations

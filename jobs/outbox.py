@@ -2,20 +2,23 @@
 
 The steps are commit-free services in registry/reminders/outbox.py (claim a batch, mark it sent,
 put it back, record a failure); this runner gives each its own short transaction: the claim is
-committed *before* talking to SMTP, so no database lock is held during the network call, and the
-deliveries of a batch are recorded together in one transaction — after its last message, or
-with the first failure the batch must record, or before an unexpected error is raised. See
-registry/reminders/outbox.py for the delivery guarantees and the bound on what a crash resends.
+committed *before* talking to SMTP, so no database lock is held during the network call; a batch
+goes over one SMTP session, and each delivery is recorded the moment the relay accepts it, in a
+transaction of its own whose commit does not wait for the disk. See registry/reminders/outbox.py
+for the delivery guarantees and the bound on what a crash resends.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings
+from registry.platform.db import quick_commits
 from registry.platform.mail import ConnectionFailed, Mailer, MailError, RelayDown, build_message
 from registry.reminders.models import OutboxStatus
 from registry.reminders.outbox import (
@@ -24,8 +27,8 @@ from registry.reminders.outbox import (
     Claimed,
     SendReport,
     claim_batch,
-    mark_all_sent,
     mark_failure,
+    mark_sent,
     put_back,
     release_expired,
 )
@@ -55,49 +58,53 @@ def _send_batch(sessions: sessionmaker[Session], mailer: Mailer, batch: list[Cla
                 clock: Callable[[], datetime], report: SendReport) -> bool:
     """Send a claimed batch over the mailer's session; return False when the relay could not be reached.
 
-    The relay's acceptances are recorded together: with the batch's end, or in the transaction of
-    the first failure to record, or — an unexpected error — before it is raised. Only a process that
-    dies meanwhile leaves them unrecorded: at most this batch is sent again (registry/reminders/outbox.py).
+    Each message the relay accepts is marked sent at once, in a short transaction of its own whose
+    commit does not wait for the disk (`quick_commits`): a process killed meanwhile resends only the
+    message in flight (registry/reminders/outbox.py).
     """
-    accepted: list[tuple[Claimed, datetime]] = []
-    try:
-        for position, message in enumerate(batch):
-            try:
-                mailer.send(build_message(from_addr=from_addr, to_addr=message.to_addr, subject=message.subject,
-                                          body=message.body_text, message_id=message.message_id))
-            except RelayDown as error:  # nothing is wrong with the messages: stop, charge none of them
-                _defer(sessions, batch[position:], error, report, accepted)
+    with _connection(sessions) as marks:
+        return _send_each(sessions, marks, mailer, batch, from_addr, clock, report)
+
+
+def _send_each(sessions: sessionmaker[Session], marks: Connection, mailer: Mailer, batch: list[Claimed],
+               from_addr: str, clock: Callable[[], datetime], report: SendReport) -> bool:
+    for position, message in enumerate(batch):
+        try:
+            mailer.send(build_message(from_addr=from_addr, to_addr=message.to_addr, subject=message.subject,
+                                      body=message.body_text, message_id=message.message_id))
+        except RelayDown as error:  # nothing is wrong with the messages: stop, charge none of them
+            _defer(sessions, batch[position:], error, report)
+            return False
+        except MailError as error:  # this message's failure (4xx, 5xx, the session broke sending it) …
+            if isinstance(error, ConnectionFailed) and (down := _relay_down(mailer)) is not None:
+                _defer(sessions, batch[position:], down, report)  # … unless the relay went away meanwhile
                 return False
-            except MailError as error:  # this message's failure (4xx, 5xx, the session broke sending it) …
-                if isinstance(error, ConnectionFailed) and (down := _relay_down(mailer)) is not None:
-                    _defer(sessions, batch[position:], down, report, accepted)  # … unless the relay went away
-                    return False
-                _record_failures(sessions, [message], error, clock(), report, accepted)
-                continue
-            accepted.append((message, clock()))  # the at-least-once window opens: recorded below
-    finally:
-        if accepted:  # the batch's end, or an unexpected error on its way out
-            _record_sent(sessions, accepted, report)
+            _record_failures(sessions, [message], error, clock(), report)
+            continue
+        # The at-least-once window: a crash between the relay's 250 and this commit resends this message.
+        with marks.begin_nested() if marks.in_transaction() else marks.begin():
+            mark_sent(marks, message, clock())
+        report.sent += 1
     return True
 
 
-def _record_sent(sessions: sessionmaker[Session], accepted: list[tuple[Claimed, datetime]], report: SendReport,
-                 session: Session | None = None) -> None:
-    """Mark the accepted messages sent (in `session`, else a transaction of their own) and empty the list."""
-    if session is None:
-        with sessions.begin() as own:
-            mark_all_sent(own, accepted)
-    else:
-        mark_all_sent(session, accepted)
-    report.sent += len(accepted)
-    accepted.clear()
+@contextmanager
+def _connection(sessions: sessionmaker[Session]) -> Iterator[Connection]:
+    """A connection held for a batch's marks, committing without waiting for the disk (`quick_commits`; no
+    transaction is held between marks). A factory bound to a connection already inside a transaction (the
+    tests') lends that one: each mark is then a SAVEPOINT."""
+    with sessions() as probe:
+        bind = probe.get_bind()
+    if isinstance(bind, Connection):
+        yield bind
+        return
+    with quick_commits(bind) as connection:
+        yield connection
 
 
-def _defer(sessions: sessionmaker[Session], messages: list[Claimed], error: RelayDown, report: SendReport,
-           accepted: list[tuple[Claimed, datetime]]) -> None:
-    """Put messages back uncharged because the relay is down (recording what it accepted), and say so."""
+def _defer(sessions: sessionmaker[Session], messages: list[Claimed], error: RelayDown, report: SendReport) -> None:
+    """Put messages back uncharged because the relay is down, and say so in the report."""
     with sessions.begin() as session:
-        _record_sent(sessions, accepted, report, session)
         put_back(session, messages, error)
     report.deferred += len(messages)
     report.errors.append(str(error))
@@ -114,9 +121,8 @@ def _relay_down(mailer: Mailer) -> RelayDown | None:
 
 
 def _record_failures(sessions: sessionmaker[Session], messages: list[Claimed], error: MailError,
-                     now: datetime, report: SendReport, accepted: list[tuple[Claimed, datetime]]) -> None:
+                     now: datetime, report: SendReport) -> None:
     with sessions.begin() as session:
-        _record_sent(sessions, accepted, report, session)
         for message in messages:
             status = mark_failure(session, message, error, now)
             if status == OutboxStatus.FAILED.value:

@@ -224,6 +224,34 @@ def writing(session: Session, *, wait: bool = True) -> Iterator[Session]:
             set_read_only(session, was)
 
 
+@contextmanager
+def quick_commits(engine: Engine) -> Iterator[sa.Connection]:
+    """A connection whose commits do not wait for their log to reach the disk, for a record that is cheap
+    to lose on a power cut and costly to wait for, many times a second (the outbox sender's mark of each
+    message the relay accepted).
+
+    PostgreSQL: the connection runs in autocommit (each statement its own transaction, one round trip)
+    with `synchronous_commit` off, reset before it returns to the pool. A commit is visible at once and
+    survives the death of any process, PostgreSQL's own included; only an OS crash or power loss can lose
+    the last such commits (those of the last ~0.6 s: 3 × `wal_writer_delay`), never corrupting anything.
+    SQLite: a plain connection, each transaction begun and committed by the caller; in WAL mode with
+    synchronous=NORMAL (`_configure_sqlite`) no commit waits for an fsync, the same trade for every
+    transaction.
+    """
+    with engine.connect() as connection:
+        if connection.dialect.name != "postgresql":
+            yield connection
+            return
+        quick = connection.execution_options(isolation_level="AUTOCOMMIT")
+        quick.exec_driver_sql("SET synchronous_commit TO OFF")
+        quick.commit()  # ends SQLAlchemy's autobegun transaction (nothing to send): callers begin their own
+        try:
+            yield quick
+        finally:
+            quick.exec_driver_sql("RESET synchronous_commit")
+            quick.commit()
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """Return a session factory on `engine` (the app's adds the audit trail's bulk-DML guard:
     registry.audit.guard.guarded_sessionmaker)."""

@@ -5,8 +5,8 @@ with a stable Message-ID derived from that key. The steps here never commit; the
 drains the outbox is a job and owns its transactions (jobs/outbox.py `drain`): it claims a batch —
 `FOR UPDATE SKIP LOCKED` on PostgreSQL, and on both backends a compare-and-set `UPDATE … WHERE status = 'pending' RETURNING` — and commits the
 claim *before* talking to SMTP, so no database lock is held during the network call. Then it
-sends the batch over one SMTP session and records the deliveries together, in one transaction
-after the batch's last message (or earlier, with the first failure it must record). Transient failures go back to
+sends the batch over one SMTP session and records each delivery the moment the relay accepts it,
+in a short transaction of its own. Transient failures go back to
 `pending` with exponential backoff (`next_attempt_at`); permanent ones, and messages the relay
 answered 4xx too often, are marked `failed` with the reason. When the relay itself is down
 (unreachable, TLS/login refused, 530/538 — `RelayDown`) the drain stops and the claimed messages
@@ -19,12 +19,16 @@ message and the sender never recorded it — the process died between the relay'
 committed `sent` mark (the lease then expires), or the connection dropped after the last line of
 the message and before the 250 arrived (a transient failure). Either way the message is sent
 again with the same Message-ID, so mail clients that deduplicate show it once. Every other path
-(reruns, two senders, relay down, 4xx) sends once. **The bound**: the marks of a batch are
-committed together, so a sender killed mid-batch resends at most the messages of that one batch
-the relay had already accepted — at most `MAIL_BATCH` (50) messages per crash, each once
-(`tests/jobs/test_outbox_batches.py`). An error that does not kill the process (the database
-refusing a statement, a bug) still commits the marks of what was accepted before it is raised.
-A mark per message cost two commits per message, most of the sender's time (bench/RESULTS.md).
+(reruns, two senders, relay down, 4xx) sends once. **The bound**: a sender killed at any point
+resends at most the one message in flight — the rest of its claimed batch was either marked sent
+already or never reached the relay, and returns with the lease (`tests/jobs/test_outbox_batches.py`).
+The mark's commit does not wait for the disk (`registry.platform.db.quick_commits`: on PostgreSQL
+one autocommitted UPDATE with `synchronous_commit` off; SQLite's WAL with synchronous=NORMAL never waits):
+a killed process, PostgreSQL's included, loses no committed mark, but an OS crash or power loss of
+the database host can lose the last marks (PostgreSQL: those of the last ~0.6 s, 3 ×
+`wal_writer_delay`; SQLite: those since the WAL was last synced, at a checkpoint), whose messages
+are then sent once more. The mark costs ~0.25–0.45 ms a message on the bench machine; the
+sender stays within ~1.6–1.7× of a bare smtplib loop (bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ BACKOFF_MAX = timedelta(hours=12)
 RELAY_RETRY_MAX = timedelta(hours=1)
 LEASE = timedelta(minutes=15)
 BATCH = 20  #: channel deliveries claimed at a time (jobs/channels.py)
-#: e-mails claimed, sent over one SMTP session and marked sent together: also the most a crash can resend
+#: e-mails claimed at a time and sent over one SMTP session (each marked sent as the relay accepts it)
 MAIL_BATCH = 50
 SENDER = "send-reminders"  #: the sender's name in the run ledger
 
@@ -225,27 +229,17 @@ def _mark(session: Session, message_id_: int, **values: object) -> None:
         .values(lease_until=None, **values).execution_options(synchronize_session=False))
 
 
-def mark_sent(session: Session, message: Claimed, now: datetime) -> None:
-    """Record a delivery."""
-    _mark(session, message.id, status=OutboxStatus.SENT, sent_at=now, last_error=None)
+_T = OutboxMessage.__table__
+#: built once: the sender runs it for every message, and building it each time was a measurable part of its cost
+_MARK_SENT = (sa.update(_T).where(_T.c.id == sa.bindparam("mark_id"), _T.c.status == OutboxStatus.SENDING)
+              .values(status=OutboxStatus.SENT, sent_at=sa.bindparam("mark_at", type_=_T.c.sent_at.type),
+                      lease_until=None, last_error=None))
 
 
-_SENT_AT = OutboxMessage.__table__.c.sent_at.type  #: its bind conversion (aware → stored UTC) applies to each time
-
-
-def mark_all_sent(session: Session, delivered: list[tuple[Claimed, datetime]]) -> None:
-    """Record deliveries in one statement, each with the time the relay accepted it.
-
-    One UPDATE (sent_at by a CASE on the id), not one per row: executed for many rows, PostgreSQL
-    took ~12 ms for a batch of 50 on the bench machine under load.
-    """
-    if not delivered:
-        return
-    session.execute(sa.update(OutboxMessage).where(
-        OutboxMessage.id.in_([m.id for m, _ in delivered]), OutboxMessage.status == OutboxStatus.SENDING)
-        .values(status=OutboxStatus.SENT, lease_until=None, last_error=None,
-                sent_at=sa.case({m.id: sa.literal(at, _SENT_AT) for m, at in delivered}, value=OutboxMessage.id))
-        .execution_options(synchronize_session=False))
+def mark_sent(session: Session | sa.Connection, message: Claimed, now: datetime) -> None:
+    """Record a delivery (the sender records each on a bare connection: a Session's own work per
+    transaction cost more than the UPDATE and its commit)."""
+    session.execute(_MARK_SENT, {"mark_id": message.id, "mark_at": now})
 
 
 def put_back(session: Session, messages: list[Claimed], error: RelayDown) -> None:

@@ -1,4 +1,5 @@
-"""The sender marks a batch's deliveries together: what a crash mid-batch can resend, and nothing more.
+"""The sender claims and sends in batches but marks each delivery at once: a crash resends the message in
+flight, and nothing more.
 
 A real SMTP server (aiosmtpd) counts what arrives; the "crash" is a sender whose process dies right
 after the relay accepted a message: from then on it reaches neither the relay nor the database.
@@ -11,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from jobs import outbox as sending
+from registry.platform.db import quick_commits
 from registry.platform.mail import Mailer
 from registry.reminders import outbox
 from registry.reminders.models import OutboxMessage, OutboxStatus
@@ -24,14 +26,21 @@ class Crash(BaseException):
 
 
 class Dying:
-    """A sessionmaker whose process dies once `dead` is set: no transaction begins after that."""
+    """A sessionmaker whose process dies once `dead` is set: no session or transaction begins after that."""
 
     def __init__(self, sessions):
         self.sessions, self.dead = sessions, False
 
-    def begin(self):
+    def _alive(self):
         if self.dead:
             raise Crash("the process is gone")
+
+    def __call__(self):
+        self._alive()
+        return self.sessions()
+
+    def begin(self):
+        self._alive()
         return self.sessions.begin()
 
 
@@ -63,8 +72,8 @@ def _statuses(session):
 
 
 @pytest.mark.parametrize("dies_after", [1, outbox.MAIL_BATCH + 7, 2 * outbox.MAIL_BATCH])
-def test_a_crash_mid_batch_resends_at_most_that_batch_and_loses_nothing(session, sessions, smtp_server,
-                                                                       mail_settings, dies_after):
+def test_a_crash_resends_at_most_the_message_in_flight_and_loses_nothing(session, sessions, smtp_server,
+                                                                        mail_settings, dies_after):
     handler, _ = smtp_server
     total = 2 * outbox.MAIL_BATCH + 13
     _queue(session, total)
@@ -72,27 +81,24 @@ def test_a_crash_mid_batch_resends_at_most_that_batch_and_loses_nothing(session,
     with DiesAfter(mail_settings, dies_after, dying) as mailer, pytest.raises(Crash):
         sending.send_pending(dying, mailer, from_addr=FROM, clock=lambda: NOW)
     assert len(handler.messages) == dies_after
-    done_batches = (dies_after - 1) // outbox.MAIL_BATCH  # batches finished (and marked) before the crash
-    in_flight = dies_after - done_batches * outbox.MAIL_BATCH  # accepted in the crashed batch, never marked
-    assert _statuses(session) == Counter({"sent": done_batches * outbox.MAIL_BATCH,
-                                          "sending": outbox.MAIL_BATCH,
-                                          "pending": total - (done_batches + 1) * outbox.MAIL_BATCH})
+    claimed = ((dies_after - 1) // outbox.MAIL_BATCH + 1) * outbox.MAIL_BATCH  # the batches claimed so far
+    unmarked = claimed - (dies_after - 1)  # the message in flight and the rest of its batch, never sent
+    assert _statuses(session) == Counter({"sent": dies_after - 1, "sending": unmarked, "pending": total - claimed})
     # A sender started before the lease ends leaves the crashed batch alone …
     later = NOW + outbox.LEASE - timedelta(seconds=1)
     with Mailer(mail_settings) as mailer:
         first = sending.send_pending(sessions, mailer, from_addr=FROM, clock=lambda: later)
-    # … and one after it sends the crashed batch again.
+    assert (first.released, first.sent) == (0, total - claimed)
+    # … and one after it sends the crashed batch's unmarked messages: the one in flight again.
     after = NOW + outbox.LEASE + timedelta(seconds=1)
     with Mailer(mail_settings) as mailer:
         second = sending.send_pending(sessions, mailer, from_addr=FROM, clock=lambda: after)
-    assert (first.released, second.released) == (0, outbox.MAIL_BATCH)
-    assert first.sent + second.sent == total - done_batches * outbox.MAIL_BATCH
+    assert (second.released, second.sent) == (unmarked, unmarked)
     assert _statuses(session) == Counter({"sent": total})
     arrived = Counter(str(m["Message-ID"]) for _, _, m in handler.messages)
     assert len(arrived) == total  # nothing lost
-    repeated = [mid for mid, n in arrived.items() if n > 1]
-    assert all(arrived[mid] == 2 for mid in repeated)
-    assert len(repeated) == in_flight <= outbox.MAIL_BATCH  # only what the crashed batch had delivered
+    in_flight = str(handler.messages[dies_after - 1][2]["Message-ID"])
+    assert {mid: n for mid, n in arrived.items() if n > 1} == {in_flight: 2}  # only the message in flight, once
 
 
 def test_an_error_that_does_not_kill_the_process_still_records_what_was_accepted(session, sessions, smtp_server,
@@ -130,3 +136,23 @@ def test_each_message_keeps_the_time_the_relay_accepted_it(session, sessions, sm
     sent_at = [m.sent_at for m in session.query(OutboxMessage).order_by(OutboxMessage.id)]
     assert len(set(sent_at)) == 3 and sent_at == sorted(sent_at)
     assert all(m.status == OutboxStatus.SENT for m in session.query(OutboxMessage))
+
+
+def test_the_marks_connection_commits_without_waiting_for_the_disk_and_goes_back_to_the_pool_as_it_was(engine):
+    with quick_commits(engine) as quick:
+        assert not quick.in_transaction()  # the caller's `begin()` is the mark's own (not a SAVEPOINT)
+        if engine.dialect.name == "postgresql":
+            assert quick.exec_driver_sql("SHOW synchronous_commit").scalar() == "off"
+            assert quick.connection.dbapi_connection.autocommit  # each UPDATE its own transaction
+        else:  # WAL with synchronous=NORMAL: no commit waits for an fsync
+            assert quick.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert quick.exec_driver_sql("PRAGMA synchronous").scalar() == 1
+        quick.rollback()
+        with quick.begin():  # what the sender does for each mark
+            assert quick.exec_driver_sql("SELECT 1").scalar() == 1
+        raw = quick.connection.dbapi_connection
+    with engine.connect() as again:
+        assert again.connection.dbapi_connection is raw  # the same pooled connection …
+        if engine.dialect.name == "postgresql":  # … with the server's durable commits again
+            assert again.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+            assert not again.connection.dbapi_connection.autocommit
