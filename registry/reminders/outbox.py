@@ -24,10 +24,10 @@ resends at most the one message in flight — the rest of its claimed batch was 
 already or never reached the relay, and returns with the lease (`tests/jobs/test_outbox_batches.py`).
 The mark's commit does not wait for the disk (`registry.platform.db.quick_commits`: on PostgreSQL
 one autocommitted UPDATE with `synchronous_commit` off; SQLite's WAL with synchronous=NORMAL never waits):
-a killed process, PostgreSQL's included, loses no committed mark, but an OS crash or power loss of
-the database host can lose the last marks (PostgreSQL: those of the last ~0.6 s, 3 ×
-`wal_writer_delay`; SQLite: those since the WAL was last synced, at a checkpoint), whose messages
-are then sent once more. The mark costs ~0.25–0.45 ms a message on the bench machine; the
+a killed sender loses no committed mark, but a crash of the PostgreSQL server (its WAL buffers not
+yet written) or an OS crash or power loss of the database host can lose the last marks (PostgreSQL:
+those of the last ~0.6 s, 3 × `wal_writer_delay`; SQLite: an OS crash, those since the WAL was last
+synced, at a checkpoint), whose messages are then sent once more. The mark costs ~0.25–0.45 ms a message on the bench machine; the
 sender stays within ~1.6–1.7× of a bare smtplib loop (bench/RESULTS.md).
 """
 
