@@ -8,14 +8,12 @@ from registry.pipeline.models import Decision, Opinion
 from registry.pipeline.services import record_opinion
 from registry.policies.rules import load_rules
 from tests.conftest import NOW, ROOT, officer_of
-from tests.pipeline.conftest import TODAY, Officers, applied, giant_batch, giant_candidate, opinion
+from tests.pipeline.conftest import TODAY, applied, giant_batch, giant_candidate, opinion
 from tests.racing import committed, race
 
 
-def test_the_last_slot_goes_to_exactly_one_of_two_simultaneous_recommendations(committed_factory, admin):
+def test_the_last_slot_goes_to_exactly_one_of_two_simultaneous_recommendations(committed_factory, admin, officers):
     policies = load_policies(ROOT / "config" / "policies")
-    officers = Officers(district=officer_of("331002"), city=officer_of("331000"), province=officer_of("330000"),
-                        ministry=admin, hangzhou=officer_of("330100"))
     with committed_factory() as session:
         rules = load_rules(session, policies)
         batch = giant_batch(session, rules, officers, quotas={"331000": 1})
@@ -64,7 +62,8 @@ def test_two_simultaneous_reruns_of_a_pool_leave_one_set_of_verdicts(committed_f
     assert (verdicts, members) == (3, 3)
 
 
-def test_the_last_place_of_a_channel_goes_to_exactly_one_of_two_simultaneous_applications(committed_factory, admin):
+def test_the_last_place_of_a_channel_goes_to_exactly_one_of_two_simultaneous_applications(committed_factory, admin,
+                                                                                           officers):
     """2021 notice: "中央企业每家推荐数量不超过 3 家" — the third place, asked for twice at once."""
     from registry.domain.errors import RuleViolation
     from registry.pipeline.models import Application
@@ -74,8 +73,6 @@ def test_the_last_place_of_a_channel_goes_to_exactly_one_of_two_simultaneous_app
     from tests.pipeline.test_yearly_lists import central, champion_batch
 
     policies = load_policies(ROOT / "config" / "policies")
-    officers = Officers(district=officer_of("331002"), city=officer_of("331000"), province=officer_of("330000"),
-                        ministry=admin, hangzhou=officer_of("330100"))
     with committed_factory() as session:
         rules = load_rules(session, policies)
         batch = champion_batch(session, rules, officers)
