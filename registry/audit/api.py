@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import jsonify, request
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from registry.accounts.access import current_actor, requires
 from registry.audit import export as audit_export
@@ -21,6 +21,7 @@ from registry.audit.queries import (
 from registry.domain.actors import Action
 from registry.platform.bounds import InSchema, page_field, per_page_field
 from registry.platform.extensions import get_session
+from registry.platform.outputs import out_schema
 from registry.regions.scoping import unscoped
 from registry.web.api import bp, page_of
 from registry.web.api.docs import doc
@@ -43,38 +44,15 @@ class AuditArgs(InSchema):
     per_page = per_page_field()
 
 
-class AuditEventOut(Schema):
-    """One audit event with a readable per-field view."""
-
-    id = fields.Integer()
-    occurred_at = fields.AwareDateTime()
-    actor_kind = fields.String()
-    actor_name = fields.String()
-    actor = fields.String()
-    action = fields.String()
-    action_name = fields.String()
-    entity_type = fields.String()
-    entity_id = fields.Integer(allow_none=True)
-    enterprise_id = fields.Integer(allow_none=True)
-    region_code = fields.String(allow_none=True)
-    changes = fields.Dict()
-    fields_changed = fields.List(fields.Dict())
-    reason_code = fields.String(allow_none=True)
-    document_no = fields.String(allow_none=True)
-    note = fields.String(allow_none=True)
-    request_id = fields.String(allow_none=True)
-    ip = fields.String(allow_none=True)
-    prev_hash = fields.String()
-    hash = fields.String()
+AuditEventOut = out_schema(
+    "AuditEventOut", "One audit event with a readable per-field view.",
+    "id:int occurred_at:time actor_kind actor_name actor action action_name entity_type entity_id:int? "
+    "enterprise_id:int? region_code? changes:dict fields_changed reason_code? document_no? note? request_id? ip? "
+    "prev_hash hash", fields_changed=fields.List(fields.Dict()))
 
 
-class VerifyOut(Schema):
-    """The result of walking the chain."""
-
-    ok = fields.Boolean()
-    checked = fields.Integer()
-    first_bad_id = fields.Integer(allow_none=True)
-    problem = fields.String(allow_none=True)
+VerifyOut = out_schema("VerifyOut", "The result of walking the chain.",
+                       "ok:bool checked:int first_bad_id:int? problem?")
 
 
 def _filter() -> tuple[AuditFilter, int, int]:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from registry.domain.errors import RuleViolation
+from registry.domain.provenance import Provenance
 
 LIST_KINDS = ("yearly_selection", "pool")
 REPORT_EVERY = ("once", "year", "quarter")
@@ -33,22 +34,12 @@ REPORT_BY_NAMES = {"enterprise": "企业", "office": "主管部门", "associatio
 
 
 @dataclass(frozen=True)
-class Cited:
-    """Where an item comes from (the same four facts as `policy.Provenance`, kept here to stay acyclic)."""
-
-    source: str = ""
-    quote: str = ""
-    assumed: bool = False
-    note: str = ""
-
-
-@dataclass(frozen=True)
 class Listing:
     """A tier that is a list: a yearly selection, or a pool with entry and exit."""
 
     kind: str
     exit: str = ""  #: when an enterprise leaves the list (besides the end of its listing)
-    cited: Cited = field(default_factory=Cited)
+    cited: Provenance = field(default_factory=Provenance)
 
     @property
     def kind_name(self) -> str:
@@ -64,7 +55,7 @@ class Channel:
     unit: str  #: the kind of recommending unit, e.g. 中央企业, 行业协会
     quota: int | None  #: at most this many per unit and batch (None: no quota)
     outside_quota: str = ""  #: who applies through the channel without using its quota ("" : nobody)
-    cited: Cited = field(default_factory=Cited)
+    cited: Provenance = field(default_factory=Provenance)
 
 
 @dataclass(frozen=True)
@@ -77,7 +68,7 @@ class PeriodicReport:
     by: str  #: enterprise | office | association
     due: tuple[int, int] | None = None  #: (month, day) of the year, for `every = "year"`
     days_after: int | None = None  #: days after the quarter's end or the listing, for quarter / once
-    cited: Cited = field(default_factory=Cited)
+    cited: Provenance = field(default_factory=Provenance)
 
     def due_on(self, year: int, quarter: int | None = None, *, listed_on: date | None = None) -> date:
         """Return the last day to file the report for `year` (and `quarter`), or after `listed_on`.

@@ -19,7 +19,8 @@ from typing import Any
 
 from registry.domain.criteria import Criteria, parse_criteria
 from registry.domain.errors import NotFound, PolicyError
-from registry.domain.listings import LIST_KINDS, REPORT_BY, REPORT_EVERY, Channel, Cited, Listing, PeriodicReport
+from registry.domain.listings import LIST_KINDS, REPORT_BY, REPORT_EVERY, Channel, Listing, PeriodicReport
+from registry.domain.provenance import Provenance
 
 AUTHORITIES = ("district", "city", "province", "ministry")
 EXPIRY_SEMANTICS = ("fixed_term", "year_end", "until_superseded")
@@ -56,16 +57,6 @@ class Period:
     def __str__(self) -> str:
         names = {"months": "个月", "days": "日", "working_days": "个工作日", "years": "年"}
         return f"{self.amount}{names[self.unit]}"
-
-
-@dataclass(frozen=True)
-class Provenance:
-    """Where a rule comes from: a document and article or quote; or `assumed` with a note why."""
-
-    source: str = ""
-    quote: str = ""
-    assumed: bool = False
-    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -325,10 +316,15 @@ def _month_day(reader: _Reader, key: str) -> tuple[int, int]:
     return month, day
 
 
+def _four_facts(item: _Reader) -> Provenance:
+    """Read `source`, `quote`, `assumed`, `note` of a table, unchecked."""
+    return Provenance(item.get("source", str, ""), item.get("quote", str, ""),
+                      item.get("assumed", bool, False), item.get("note", str, ""))
+
+
 def _provenance_of(item: _Reader) -> Provenance:
-    """Read `source`, `quote`, `assumed`, `note` of a rule table (a prerequisite)."""
-    found = Provenance(item.get("source", str, ""), item.get("quote", str, ""),
-                       item.get("assumed", bool, False), item.get("note", str, ""))
+    """Read the provenance of a rule table (a prerequisite): an assumed rule needs a note."""
+    found = _four_facts(item)
     if found.assumed and not found.note:
         raise item.fail("note", "an assumed rule needs a note saying why (what is known, what is not)")
     return found
@@ -351,11 +347,8 @@ def _sources(reader: _Reader, allowed: tuple[str, ...]) -> dict[str, Provenance]
         if key not in allowed:
             raise table.fail(key, f"not a rule key; one of {', '.join(allowed)}")
         entry = table.sub(key)
-        found = Provenance(entry.get("source", str, ""), entry.get("quote", str, ""),
-                           entry.get("assumed", bool, False), entry.get("note", str, ""))
-        _check_provenance(entry, "source", found)
+        out[key] = _cited(entry)
         entry.done()
-        out[key] = found
     table.done()
     return out
 
@@ -474,11 +467,10 @@ def _tier(reader: _Reader, policy: tuple[str, str], ladder: str | None = None) -
     return tier
 
 
-def _cited(item: _Reader) -> Cited:
-    """Read the source of a list, channel or report: a source, or `assumed` with a note."""
-    found = Cited(item.get("source", str, ""), item.get("quote", str, ""),
-                  item.get("assumed", bool, False), item.get("note", str, ""))
-    _check_provenance(item, "source", found)  # type: ignore[arg-type]  # Cited has Provenance's four facts
+def _cited(item: _Reader) -> Provenance:
+    """Read the source of a rule in `sources`, a list, channel or report: a source, or `assumed` with a note."""
+    found = _four_facts(item)
+    _check_provenance(item, "source", found)
     return found
 
 

@@ -12,7 +12,7 @@ from registry.accounts.access import current_actor, requires
 from registry.domain.actors import Action
 from registry.enterprises.queries import in_region
 from registry.pipeline import services as pipeline
-from registry.pipeline.api_pools import WRITE_ERRORS, list_args, visible
+from registry.pipeline.api_pools import WRITE_ERRORS, list_args, visible, written
 from registry.pipeline.models import Application, Batch, Objection
 from registry.pipeline.schemas import (
     ApplicationIn,
@@ -62,17 +62,17 @@ def board(batch: Batch) -> dict[str, Any]:
             "objections": [dump_objection(o, actor) for o in objections]}
 
 
+def objection_for_caller(objection: Objection) -> dict[str, Any]:
+    """Return an objection as the caller may see it (its submitter only for the officers who handle it)."""
+    return dump_objection(objection, current_actor())
+
+
 @bp.post("/batches")
 @doc("创建申报批次（各地推荐名额、各级截止日期）", body=BatchIn, response=BatchOut, status=201, errors=WRITE_ERRORS)
 @requires(Action.WRITE)
 def create_batch():
     """Open a batch for a tier with quotas per region and deadlines per level."""
-    data, session = load(BatchIn()), get_session()
-    batch = pipeline.create_batch(session, actor=current_actor(), rules=rules(), tier=data["tier"], year=data["year"],
-                                  name=data["name"], quotas=data["quotas"], deadlines=data["deadlines"],
-                                  region_code=data["region_code"], today=today(), at=utcnow())
-    session.commit()
-    return jsonify(board(batch)), 201
+    return written(BatchIn, pipeline.create_batch, board, 201, rules=rules(), today=today(), at=utcnow())
 
 
 @bp.get("/batches")
@@ -98,13 +98,8 @@ def get_batch(batch_id: int):
 @requires(Action.WRITE)
 def apply(batch_id: int):
     """Record an enterprise's application in the batch."""
-    data, session = load(ApplicationIn()), get_session()
-    application = pipeline.apply(session, actor=current_actor(), rules=rules(), batch_id=batch_id,
-                                 enterprise_id=data["enterprise_id"], today=today(), at=utcnow(),
-                                 channel=data["channel"], channel_unit=data["channel_unit"],
-                                 outside_quota=data["outside_quota"])
-    session.commit()
-    return jsonify(dump_application(application)), 201
+    return written(ApplicationIn, pipeline.apply, dump_application, 201, rules=rules(), batch_id=batch_id,
+                   today=today(), at=utcnow())
 
 
 @bp.get("/applications/<int:application_id>")
@@ -121,12 +116,8 @@ def get_application(application_id: int):
 @requires(Action.WRITE)
 def record_opinion(application_id: int):
     """Record the caller's level's opinion on the application."""
-    data, session = load(OpinionIn()), get_session()
-    opinion = pipeline.record_opinion(session, actor=current_actor(), rules=rules(), application_id=application_id,
-                                      level=data["level"], decision=data["decision"], note=data["note"],
-                                      on=today(), at=utcnow())
-    session.commit()
-    return jsonify(dump_opinion(opinion)), 201
+    return written(OpinionIn, pipeline.record_opinion, dump_opinion, 201, rules=rules(),
+                   application_id=application_id, on=today(), at=utcnow())
 
 
 @bp.post("/applications/<int:application_id>/resubmission")
@@ -135,11 +126,8 @@ def record_opinion(application_id: int):
 @requires(Action.WRITE)
 def resubmit(application_id: int):
     """Put a returned, corrected application back at the bottom of its chain (the body is optional)."""
-    data, session = load(ResubmissionIn(), request.get_json(silent=True) or {}), get_session()
-    application = pipeline.resubmit(session, actor=current_actor(), rules=rules(), application_id=application_id,
-                                    on=today(), at=utcnow(), note=data["note"])
-    session.commit()
-    return jsonify(dump_application(application))
+    return written(ResubmissionIn, pipeline.resubmit, dump_application, optional_body=True, rules=rules(),
+                   application_id=application_id, on=today(), at=utcnow())
 
 
 @bp.post("/batches/<int:batch_id>/publicity")
@@ -147,11 +135,7 @@ def resubmit(application_id: int):
 @requires(Action.WRITE)
 def start_publicity(batch_id: int):
     """Publish the fully recommended applications for objections."""
-    data, session = load(PublicityIn()), get_session()
-    batch = pipeline.start_publicity(session, actor=current_actor(), batch_id=batch_id, at=utcnow(), rules=rules(),
-                                     **data)
-    session.commit()
-    return jsonify(board(batch))
+    return written(PublicityIn, pipeline.start_publicity, board, batch_id=batch_id, at=utcnow(), rules=rules())
 
 
 @bp.post("/batches/<int:batch_id>/objections")
@@ -165,7 +149,7 @@ def file_objection(batch_id: int):
     objection = pipeline.file_objection(session, actor=current_actor(), batch_id=batch_id, received_on=received,
                                         at=utcnow(), today=today(), **data)
     session.commit()
-    return jsonify(dump_objection(objection, current_actor())), 201
+    return jsonify(objection_for_caller(objection)), 201
 
 
 @bp.post("/objections/<int:objection_id>/resolution")
@@ -173,11 +157,8 @@ def file_objection(batch_id: int):
 @requires(Action.WRITE)
 def resolve_objection(objection_id: int):
     """Close an objection as upheld or rejected, with the reasoning."""
-    data, session = load(ResolutionIn()), get_session()
-    objection = pipeline.resolve_objection(session, actor=current_actor(), objection_id=objection_id,
-                                           outcome=data["outcome"], note=data["note"], on=today(), at=utcnow())
-    session.commit()
-    return jsonify(dump_objection(objection, current_actor()))
+    return written(ResolutionIn, pipeline.resolve_objection, objection_for_caller, objection_id=objection_id,
+                   on=today(), at=utcnow())
 
 
 @bp.post("/objections/<int:objection_id>/withdrawal")
@@ -186,11 +167,8 @@ def resolve_objection(objection_id: int):
 @requires(Action.WRITE)
 def withdraw_objection(objection_id: int):
     """Withdraw an objection registered by mistake: 已撤回, with the reason; it no longer holds up finalising."""
-    data, session = load(ObjectionWithdrawalIn()), get_session()
-    objection = pipeline.withdraw_objection(session, actor=current_actor(), objection_id=objection_id,
-                                            reason=data["reason"], on=today(), at=utcnow())
-    session.commit()
-    return jsonify(dump_objection(objection, current_actor()))
+    return written(ObjectionWithdrawalIn, pipeline.withdraw_objection, objection_for_caller,
+                   objection_id=objection_id, on=today(), at=utcnow())
 
 
 @bp.post("/objections/<int:objection_id>/correction")
@@ -199,11 +177,8 @@ def withdraw_objection(objection_id: int):
 @requires(Action.WRITE)
 def correct_objection(objection_id: int):
     """Correct a mistaken objection's grounds, submitter or received date, with a reason."""
-    data, session = load(ObjectionCorrectionIn()), get_session()
-    objection = pipeline.correct_objection(session, actor=current_actor(), objection_id=objection_id,
-                                           today=today(), at=utcnow(), **data)
-    session.commit()
-    return jsonify(dump_objection(objection, current_actor()))
+    return written(ObjectionCorrectionIn, pipeline.correct_objection, objection_for_caller,
+                   objection_id=objection_id, today=today(), at=utcnow())
 
 
 @bp.post("/batches/<int:batch_id>/finalise")
@@ -212,11 +187,8 @@ def correct_objection(objection_id: int):
 @requires(Action.WRITE)
 def finalise(batch_id: int):
     """Grant the recommended, unchallenged applications; refused while publicity or an objection is open."""
-    data, session = load(FinaliseIn()), get_session()
-    batch = pipeline.finalise_batch(session, actor=current_actor(), rules=rules(), batch_id=batch_id,
-                                    today=today(), at=utcnow(), **data)
-    session.commit()
-    return jsonify(board(batch))
+    return written(FinaliseIn, pipeline.finalise_batch, board, rules=rules(), batch_id=batch_id, today=today(),
+                   at=utcnow())
 
 
 @bp.get("/batches/<int:batch_id>/finalise/preview")

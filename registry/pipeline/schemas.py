@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from registry.domain.actors import Action, Actor, can
 from registry.domain.criteria_report import VERDICT_NAMES
@@ -26,6 +26,7 @@ from registry.pipeline.objections import STATUS_NAMES
 from registry.pipeline.services import FinalisePlan, Settlement, chain_for, public_view
 from registry.platform.bounds import InSchema, page_field, per_page_field, year_field
 from registry.platform.extensions import policies
+from registry.platform.outputs import out_schema
 
 LEVELS = list(LEVEL_NAMES)
 REGION = validate.Regexp(r"^\d{6}$", error="应为6位行政区划代码 / must be a 6-digit GB/T 2260 code")
@@ -83,70 +84,41 @@ class ReasonIn(InSchema):
     reason = _text(2000)
 
 
-class ApplicantRef(Schema):
-    """The enterprise a pool member or application concerns."""
-
-    id = fields.Integer()
-    name = fields.String()
-    uscc = fields.String()
-    region_code = fields.String()
+ApplicantRef = out_schema("ApplicantRef", "The enterprise a pool member or application concerns.",
+                          "id:int name uscc region_code")
 
 
-class MemberOut(Schema):
-    """A pool member with its criteria report."""
-
-    id = fields.Integer()
-    enterprise = fields.Nested(ApplicantRef)
-    region_code = fields.String()
-    verdict = fields.String(metadata={"description": "pass 符合, fail 不符合, manual 待人工核实"})
-    included = fields.Boolean()
-    added_manually = fields.Boolean()
-    reason = fields.String(allow_none=True)
-    changed_by = fields.String(allow_none=True)
-    changed_at = fields.AwareDateTime(allow_none=True)
-    evaluation = fields.Dict(metadata=REPORT_DOC)
+MemberOut = out_schema(
+    "MemberOut", "A pool member with its criteria report.",
+    "id:int enterprise region_code verdict included:bool added_manually:bool reason? changed_by? changed_at:time? "
+    "evaluation", enterprise=fields.Nested(ApplicantRef),
+    verdict=fields.String(metadata={"description": "pass 符合, fail 不符合, manual 待人工核实"}),
+    evaluation=fields.Dict(metadata=REPORT_DOC))
 
 
-class VerdictOut(Schema):
-    """One evaluated enterprise's verdict in a pool: in or out, and what did not pass."""
-
-    enterprise = fields.Nested(ApplicantRef)
-    verdict = fields.String(metadata={"description": "pass 符合, fail 不符合, unknown 待人工核实"})
-    verdict_name = fields.String()
-    admitted = fields.Boolean(metadata={"description": "本次核查是否列为候选"})
-    by_run = fields.Boolean(metadata={"description": "false：不在核查范围内、由工作人员手工加入时核查"})
-    in_pool = fields.Boolean(metadata={"description": "现在是否在库"})
-    standing_name = fields.String(metadata={"description": "在库 / 未入库"})
-    reasons = fields.Dict(metadata={"description": "criteria：未通过或待核实的条件（name 规则、values 所用数值、"
-                                                   "source 依据）；blocking：不能授予的情形"})
-    manual_reason = fields.String(allow_none=True, metadata={"description": "工作人员加入或移出的理由"})
-    evaluated_at = fields.AwareDateTime()
+VerdictOut = out_schema(
+    "VerdictOut", "One evaluated enterprise's verdict in a pool: in or out, and what did not pass.",
+    "enterprise verdict verdict_name admitted by_run in_pool standing_name reasons manual_reason evaluated_at:time",
+    enterprise=fields.Nested(ApplicantRef),
+    verdict=fields.String(metadata={"description": "pass 符合, fail 不符合, unknown 待人工核实"}),
+    admitted=fields.Boolean(metadata={"description": "本次核查是否列为候选"}),
+    by_run=fields.Boolean(metadata={"description": "false：不在核查范围内、由工作人员手工加入时核查"}),
+    in_pool=fields.Boolean(metadata={"description": "现在是否在库"}),
+    standing_name=fields.String(metadata={"description": "在库 / 未入库"}),
+    reasons=fields.Dict(metadata={"description": "criteria：未通过或待核实的条件（name 规则、values 所用数值、"
+                                                 "source 依据）；blocking：不能授予的情形"}),
+    manual_reason=fields.String(allow_none=True, metadata={"description": "工作人员加入或移出的理由"}))
 
 
-class PoolVerdictOut(VerdictOut):
-    """An enterprise's verdict in one pool (GET /enterprises/{id}/pool-verdicts)."""
-
-    pool_id = fields.Integer()
-    pool_year = fields.Integer()
-    tier = fields.String()
-    tier_name = fields.String()
+PoolVerdictOut = out_schema("PoolVerdictOut",
+                            "An enterprise's verdict in one pool (GET /enterprises/{id}/pool-verdicts).",
+                            "pool_id:int pool_year:int tier tier_name", base=VerdictOut)
 
 
-class PoolOut(Schema):
-    """A candidate pool; GET /pools/{id} adds its members."""
-
-    id = fields.Integer()
-    tier = fields.String()
-    tier_name = fields.String()
-    policy_code = fields.String()
-    year = fields.Integer()
-    figures_year = fields.Integer()
-    reference_on = fields.Date()
-    region_code = fields.String()
-    evaluated = fields.Integer()
-    created_by = fields.String()
-    created_at = fields.AwareDateTime()
-    members = fields.List(fields.Nested(MemberOut))
+PoolOut = out_schema(
+    "PoolOut", "A candidate pool; GET /pools/{id} adds its members.",
+    "id:int tier tier_name policy_code year:int figures_year:int reference_on:date region_code evaluated:int "
+    "created_by created_at:time members", members=fields.List(fields.Nested(MemberOut)))
 
 
 class BatchIn(InSchema):
@@ -250,126 +222,58 @@ class FinalisePreviewArgs(InSchema):
     published_on = fields.Date(required=True, metadata={"description": "拟定的名单公布日期（即认定日期）"})
 
 
-class SettlementOut(Schema):
-    """One application's outcome if the batch is finalised."""
-
-    application_id = fields.Integer()
-    enterprise = fields.Nested(ApplicantRef)
-    grant = fields.Boolean()
-    note = fields.String(allow_none=True, metadata={"description": "不予认定的原因"})
+SettlementOut = out_schema(
+    "SettlementOut", "One application's outcome if the batch is finalised.", "application_id:int enterprise grant:bool note",
+    enterprise=fields.Nested(ApplicantRef),
+    note=fields.String(allow_none=True, metadata={"description": "不予认定的原因"}))
 
 
-class FinalisePreviewOut(Schema):
-    """What finalising on the given date will do; nothing is written."""
-
-    batch_id = fields.Integer()
-    published_on = fields.Date()
-    tier = fields.String()
-    policy_code = fields.String()
-    valid_until = fields.Date(allow_none=True, metadata={"description": "认定称号的有效期届满日（按政策）"})
-    granted = fields.List(fields.Nested(SettlementOut))
-    not_granted = fields.List(fields.Nested(SettlementOut))
+FinalisePreviewOut = out_schema(
+    "FinalisePreviewOut", "What finalising on the given date will do; nothing is written.",
+    "batch_id:int published_on:date tier policy_code valid_until granted not_granted",
+    valid_until=fields.Date(allow_none=True, metadata={"description": "认定称号的有效期届满日（按政策）"}),
+    granted=fields.List(fields.Nested(SettlementOut)), not_granted=fields.List(fields.Nested(SettlementOut)))
 
 
-class OpinionOut(Schema):
-    """One level's opinion."""
-
-    id = fields.Integer()
-    round = fields.Integer()
-    level = fields.String()
-    level_name = fields.String()
-    decision = fields.String()
-    decision_name = fields.String()
-    officer = fields.String()
-    region_code = fields.String()
-    decided_on = fields.Date()
-    note = fields.String()
+OpinionOut = out_schema("OpinionOut", "One level's opinion.",
+                        "id:int round:int level level_name decision decision_name officer region_code "
+                        "decided_on:date note")
 
 
-class ChainStepOut(Schema):
-    """A level of the application's chain in the current round."""
-
-    level = fields.String()
-    level_name = fields.String()
-    state = fields.String(metadata={"description": "recommend/return/reject (已出具), pending (待本级), waiting (待下级)"})
-    opinion = fields.Nested(OpinionOut, allow_none=True)
+ChainStepOut = out_schema(
+    "ChainStepOut", "A level of the application's chain in the current round.", "level level_name state opinion",
+    state=fields.String(metadata={"description": "recommend/return/reject (已出具), pending (待本级), waiting (待下级)"}),
+    opinion=fields.Nested(OpinionOut, allow_none=True))
 
 
-class ApplicationOut(Schema):
-    """An application with its chain and opinions."""
-
-    id = fields.Integer()
-    batch_id = fields.Integer()
-    enterprise = fields.Nested(ApplicantRef)
-    region_code = fields.String()
-    status = fields.String()
-    current_level = fields.String(allow_none=True)
-    round = fields.Integer()
-    applied_on = fields.Date()
-    channel = fields.String(allow_none=True)
-    channel_unit = fields.String(allow_none=True)
-    outside_quota = fields.Boolean()
-    outcome_note = fields.String(allow_none=True)
-    certification_id = fields.Integer(allow_none=True)
-    chain = fields.List(fields.Nested(ChainStepOut))
-    opinions = fields.List(fields.Nested(OpinionOut))
-    evaluation = fields.Dict(allow_none=True, metadata=REPORT_DOC)
+ApplicationOut = out_schema(
+    "ApplicationOut", "An application with its chain and opinions.",
+    "id:int batch_id:int enterprise region_code status current_level:str? round:int applied_on:date channel:str? "
+    "channel_unit:str? outside_quota:bool outcome_note:str? certification_id:int? chain opinions evaluation",
+    enterprise=fields.Nested(ApplicantRef), chain=fields.List(fields.Nested(ChainStepOut)),
+    opinions=fields.List(fields.Nested(OpinionOut)), evaluation=fields.Dict(allow_none=True, metadata=REPORT_DOC))
 
 
-class QuotaOut(Schema):
-    """A quota of the batch and its use."""
-
-    region_code = fields.String()
-    region_name = fields.String()
-    level = fields.String()
-    quota = fields.Integer()
-    used = fields.Integer()
-    held_by = fields.List(fields.Integer())
+QuotaOut = out_schema("QuotaOut", "A quota of the batch and its use.",
+                      "region_code region_name level quota:int used:int held_by:int[]")
 
 
-class ObjectionOut(Schema):
-    """An objection; the submitter's identity only for the officers who handle it."""
-
-    id = fields.Integer()
-    batch_id = fields.Integer()
-    application_id = fields.Integer()
-    grounds = fields.String()
-    received_on = fields.Date()
-    status = fields.String()
-    resolution_note = fields.String(allow_none=True)
-    resolved_on = fields.Date(allow_none=True)
-    submitter_name = fields.String()
-    submitter_identity = fields.String()
-    contact = fields.String()
-    evidence = fields.String()
-    confidential = fields.Boolean()
-    resolved_by = fields.String(allow_none=True)
+ObjectionOut = out_schema(
+    "ObjectionOut", "An objection; the submitter's identity only for the officers who handle it.",
+    "id:int batch_id:int application_id:int grounds received_on:date status resolution_note:str? resolved_on:date? "
+    "submitter_name submitter_identity contact evidence confidential:bool resolved_by:str?")
 
 
-class BatchOut(Schema):
-    """A batch; GET /batches/{id} adds quotas used, applications and objections."""
-
-    id = fields.Integer()
-    tier = fields.String()
-    tier_name = fields.String()
-    policy_code = fields.String()
-    year = fields.Integer()
-    name = fields.String()
-    region_code = fields.String()
-    quotas = fields.Dict(keys=fields.String(), values=fields.Integer())
-    deadlines = fields.Dict(keys=fields.String(), values=fields.String())
-    status = fields.String(metadata={"description": "open, publicity, finalised"})
-    publicity_starts_on = fields.Date(allow_none=True)
-    publicity_ends_on = fields.Date(allow_none=True)
-    published_where = fields.String(allow_none=True)
-    published_on = fields.Date(allow_none=True)
-    document_no = fields.String(allow_none=True)
-    created_by = fields.String()
-    created_at = fields.AwareDateTime()
-    finalised_at = fields.AwareDateTime(allow_none=True)
-    quota_usage = fields.List(fields.Nested(QuotaOut))
-    applications = fields.List(fields.Nested(ApplicationOut))
-    objections = fields.List(fields.Nested(ObjectionOut))
+BatchOut = out_schema(
+    "BatchOut", "A batch; GET /batches/{id} adds quotas used, applications and objections.",
+    "id:int tier tier_name policy_code year:int name region_code quotas deadlines status "
+    "publicity_starts_on:date? publicity_ends_on:date? published_where:str? published_on:date? document_no:str? "
+    "created_by created_at:time finalised_at:time? quota_usage applications objections",
+    quotas=fields.Dict(keys=fields.String(), values=fields.Integer()),
+    deadlines=fields.Dict(keys=fields.String(), values=fields.String()),
+    status=fields.String(metadata={"description": "open, publicity, finalised"}),
+    quota_usage=fields.List(fields.Nested(QuotaOut)), applications=fields.List(fields.Nested(ApplicationOut)),
+    objections=fields.List(fields.Nested(ObjectionOut)))
 
 
 def tier_label(code: str, policy_code: str) -> str:

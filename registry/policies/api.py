@@ -7,12 +7,13 @@ within their own region (the service refuses everyone else, and names the field 
 from __future__ import annotations
 
 from flask import jsonify, request
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from registry.accounts.access import current_actor, requires
 from registry.domain.actors import Action
 from registry.platform.bounds import InSchema
 from registry.platform.extensions import get_session
+from registry.platform.outputs import out_schema
 from registry.policies import overrides
 from registry.policies.rules import current_rules
 from registry.web.api import bp, load
@@ -38,21 +39,10 @@ class DeadlineOverrideArgs(InSchema):
     year = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(2000, 2100))
 
 
-class DeadlineOverrideOut(Schema):
-    """An override as listed."""
-
-    id = fields.Integer()
-    kind = fields.String()
-    region_code = fields.String()
-    region_name = fields.String()
-    year = fields.Integer()
-    policy_date = fields.String()
-    due_on = fields.Date()
-    policy_due_on = fields.Date(allow_none=True)
-    document_no = fields.String()
-    note = fields.String()
-    created_by = fields.String()
-    created_at = fields.DateTime()
+DeadlineOverrideOut = out_schema(
+    "DeadlineOverrideOut", "An override as listed.",
+    "id:int kind region_code region_name year:int policy_date due_on:date policy_due_on:date? document_no note "
+    "created_by created_at:datetime")
 
 
 @bp.get("/deadline-overrides")

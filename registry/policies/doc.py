@@ -143,16 +143,16 @@ def list_rows(tier: Tier) -> list[Row]:
     """Return the rows of a tier's list, recommendation channels and periodic reports (registry.domain.listings)."""
     out = []
     if tier.listing is not None:
-        source, assumed, note = _from(tier.listing.cited)  # type: ignore[arg-type]
+        source, assumed, note = _from(tier.listing.cited)
         out.append(Row("名单（list）", f"{tier.listing.kind_name}；出库：{tier.listing.exit or '未规定'}", source,
                        assumed, note))
     for ch in tier.channels:
-        source, assumed, note = _from(ch.cited)  # type: ignore[arg-type]
+        source, assumed, note = _from(ch.cited)
         quota = f"每家{ch.unit}每批不超过{ch.quota}家" if ch.quota is not None else f"{ch.unit}推荐，名额不限"
         outside = f"；不占名额：{ch.outside_quota}" if ch.outside_quota else ""
         out.append(Row(f"推荐渠道 {ch.code}：{ch.name}", quota + outside, source, assumed, note))
     for rep in tier.reports:
-        source, assumed, note = _from(rep.cited)  # type: ignore[arg-type]
+        source, assumed, note = _from(rep.cited)
         if rep.every == "year" and rep.due is not None:
             due = f"每年{rep.due[0]}月{rep.due[1]}日前"
         elif rep.every == "quarter":

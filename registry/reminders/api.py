@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify, request
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from registry.accounts.access import current_actor, requires
 from registry.domain.actors import Action
 from registry.platform.bounds import InSchema, page_field, per_page_field
 from registry.platform.db import utcnow
 from registry.platform.extensions import get_session, policies
+from registry.platform.outputs import out_schema
 from registry.reminders.deliveries import (
     MESSAGE_STATUS_NAMES,
     STATES,
@@ -42,51 +43,27 @@ class ReminderArgs(InSchema):
     per_page = per_page_field()
 
 
-class MessageOut(Schema):
-    """One e-mail of a reminder and its delivery."""
-
-    id = fields.Integer()
-    to_addr = fields.String()
-    subject = fields.String()
-    status = fields.String(metadata={"description": "pending, sending, sent, failed"})
-    status_name = fields.String()
-    attempts = fields.Integer()
-    last_error = fields.String(allow_none=True)
-    next_attempt_at = fields.AwareDateTime()
-    sent_at = fields.AwareDateTime(allow_none=True)
-    created_at = fields.AwareDateTime()
-    message_id = fields.String(metadata={"description": "稳定的 Message-ID 邮件头"})
+MessageOut = out_schema(
+    "MessageOut", "One e-mail of a reminder and its delivery.",
+    "id:int to_addr subject status status_name attempts:int last_error? next_attempt_at:time sent_at:time? "
+    "created_at:time message_id", status=fields.String(metadata={"description": "pending, sending, sent, failed"}),
+    message_id=fields.String(metadata={"description": "稳定的 Message-ID 邮件头"}))
 
 
-class EnterpriseRef(Schema):
-    """The enterprise a reminder concerns."""
-
-    id = fields.Integer()
-    name = fields.String()
+EnterpriseRef = out_schema("EnterpriseRef", "The enterprise a reminder concerns.", "id:int name")
 
 
-class ReminderOut(Schema):
-    """A reminder: what it is about, when it is sent, where it stands, and its e-mails."""
-
-    id = fields.Integer()
-    enterprise = fields.Nested(EnterpriseRef)
-    region_code = fields.String()
-    subject_type = fields.String(metadata={
-        "description": "certification, enterprise (年度信息), change_report or application (推荐意见)"})
-    subject_id = fields.Integer()
-    subject_name = fields.String()
-    kind = fields.String()
-    kind_name = fields.String()
-    milestone = fields.Integer(metadata={"description": "提前天数（-1：逾期次日提醒）"})
-    reference_on = fields.Date()
-    due_on = fields.Date()
-    status = fields.String(metadata={"description": "台账状态：pending, queued, retired"})
-    state = fields.String(metadata={"description": "pending, due, queued, sent, failed, retired"})
-    state_name = fields.String()
-    created_at = fields.AwareDateTime()
-    queued_at = fields.AwareDateTime(allow_none=True)
-    retired_at = fields.AwareDateTime(allow_none=True)
-    messages = fields.List(fields.Nested(MessageOut))
+ReminderOut = out_schema(
+    "ReminderOut", "A reminder: what it is about, when it is sent, where it stands, and its e-mails.",
+    "id:int enterprise region_code subject_type subject_id:int subject_name kind kind_name milestone "
+    "reference_on:date due_on:date status state state_name created_at:time queued_at:time? retired_at:time? messages",
+    enterprise=fields.Nested(EnterpriseRef),
+    subject_type=fields.String(metadata={
+        "description": "certification, enterprise (年度信息), change_report or application (推荐意见)"}),
+    milestone=fields.Integer(metadata={"description": "提前天数（-1：逾期次日提醒）"}),
+    status=fields.String(metadata={"description": "台账状态：pending, queued, retired"}),
+    state=fields.String(metadata={"description": "pending, due, queued, sent, failed, retired"}),
+    messages=fields.List(fields.Nested(MessageOut)))
 
 
 def dump_message(message: OutboxMessage) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import IO, Any
 
 import sqlalchemy as sa
 from flask import current_app, jsonify, request, url_for
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate
 from sqlalchemy.orm import Session
 
 from registry.accounts.access import current_actor, requires
@@ -23,6 +23,7 @@ from registry.enterprises.queries import paginate
 from registry.platform.bounds import InSchema, page_field, per_page_field
 from registry.platform.db import utcnow
 from registry.platform.extensions import get_session
+from registry.platform.outputs import out_schema
 from registry.policies.rules import current_rules as rules
 from registry.privacy import unmask
 from registry.roster import export as roster_export
@@ -61,23 +62,15 @@ class ImportArgs(InSchema):
     per_page = per_page_field()
 
 
-class ImportOut(Schema):
-    """An import run: its status, counts, errors (row, column, message), diff and warnings."""
-
-    id = fields.Integer()
-    filename = fields.String()
-    mode = fields.String(metadata={"enum": list(MODES)})
-    status = fields.String(metadata={"enum": ["queued", "running", "failed", "validated", "applied"]})
-    programme = fields.String(allow_none=True)
-    region_code = fields.String()
-    created_at = fields.AwareDateTime()
-    finished_at = fields.AwareDateTime(allow_none=True)
-    counts = fields.Dict()
-    errors = fields.List(fields.Dict())
-    warnings = fields.List(fields.Dict())
-    diff = fields.Dict()
-    progress = fields.Dict(metadata={"description": "{processed_rows, total_rows}"})
-    errors_url = fields.String(metadata={"description": "错误清单 .xlsx（仅在有错误时）"})
+ImportOut = out_schema(
+    "ImportOut", "An import run: its status, counts, errors (row, column, message), diff and warnings.",
+    "id:int filename mode status programme? region_code created_at:time finished_at:time? counts:dict errors "
+    "warnings diff:dict progress errors_url",
+    mode=fields.String(metadata={"enum": list(MODES)}),
+    status=fields.String(metadata={"enum": ["queued", "running", "failed", "validated", "applied"]}),
+    errors=fields.List(fields.Dict()), warnings=fields.List(fields.Dict()),
+    progress=fields.Dict(metadata={"description": "{processed_rows, total_rows}"}),
+    errors_url=fields.String(metadata={"description": "错误清单 .xlsx（仅在有错误时）"}))
 
 
 SUMMARY = ("errors", "warnings", "diff", "errors_url")

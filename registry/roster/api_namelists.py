@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, jsonify, request
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from registry.accounts.access import current_actor, requires
 from registry.domain.actors import Action
@@ -20,6 +20,7 @@ from registry.enterprises.queries import paginate
 from registry.platform.bounds import INT_MAX, InSchema, page_field, per_page_field
 from registry.platform.db import utcnow
 from registry.platform.extensions import get_session
+from registry.platform.outputs import out_schema
 from registry.policies.rules import current_rules as rules
 from registry.roster.api import FILE_EMPTY, FILE_REQUIRED, hostile
 from registry.roster.models import NameList
@@ -71,26 +72,17 @@ class NameListArgs(InSchema):
     per_page = per_page_field()
 
 
-class NameListOut(Schema):
-    """A list: the title it grants, each row's match and candidates, and (applied) what each row became."""
-
-    id = fields.Integer()
-    filename = fields.String()
-    status = fields.String(metadata={"enum": ["reviewing", "applied", "discarded"]})
-    tier = fields.String()
-    recognized_on = fields.Date()
-    batch = fields.String(allow_none=True)
-    document_no = fields.String(allow_none=True)
-    authority = fields.String(allow_none=True)
-    region_code = fields.String()
-    created_at = fields.AwareDateTime()
-    applied_at = fields.AwareDateTime(allow_none=True)
-    counts = fields.Dict(metadata={"description": "{rows, match, candidates, none}"})
-    rows = fields.List(fields.Dict(), metadata={
+NameListOut = out_schema(
+    "NameListOut", "A list: the title it grants, each row's match and candidates, and (applied) what each row became.",
+    "id:int filename status tier recognized_on:date batch? document_no? authority? region_code created_at:time "
+    "applied_at:time? counts rows outcome",
+    status=fields.String(metadata={"enum": ["reviewing", "applied", "discarded"]}),
+    counts=fields.Dict(metadata={"description": "{rows, match, candidates, none}"}),
+    rows=fields.List(fields.Dict(), metadata={
         "description": "每行：row、seq、region_text、region_code、name、kind（match/candidates/none）、match_id、"
-                       "candidates [{id, name, uscc, region_code, score}]、notes"})
-    outcome = fields.Dict(metadata={"description": "确认后：rows [{row, choice, enterprise_id, certification_id}]、granted、"
-                                                   "created、skipped"})
+                       "candidates [{id, name, uscc, region_code, score}]、notes"}),
+    outcome=fields.Dict(metadata={"description": "确认后：rows [{row, choice, enterprise_id, certification_id}]、granted、"
+                                                 "created、skipped"}))
 
 
 def dump_name_list(name_list: NameList, *, summary: bool = False) -> dict[str, Any]:

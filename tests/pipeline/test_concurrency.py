@@ -1,7 +1,5 @@
 """Two officers recommending at once cannot both take a batch's last quota slot (committed database)."""
 
-import threading
-
 import sqlalchemy as sa
 
 from registry.domain.errors import Conflict
@@ -10,13 +8,12 @@ from registry.pipeline.models import Decision, Opinion
 from registry.pipeline.services import record_opinion
 from registry.policies.rules import load_rules
 from tests.conftest import NOW, ROOT, officer_of
-from tests.pipeline.conftest import TODAY, Officers, applied, giant_batch, giant_candidate, opinion
+from tests.pipeline.conftest import TODAY, applied, giant_batch, giant_candidate, opinion
+from tests.racing import committed, race
 
 
-def test_the_last_slot_goes_to_exactly_one_of_two_simultaneous_recommendations(committed_factory, admin):
+def test_the_last_slot_goes_to_exactly_one_of_two_simultaneous_recommendations(committed_factory, admin, officers):
     policies = load_policies(ROOT / "config" / "policies")
-    officers = Officers(district=officer_of("331002"), city=officer_of("331000"), province=officer_of("330000"),
-                        ministry=admin, hangzhou=officer_of("330100"))
     with committed_factory() as session:
         rules = load_rules(session, policies)
         batch = giant_batch(session, rules, officers, quotas={"331000": 1})
@@ -26,28 +23,14 @@ def test_the_last_slot_goes_to_exactly_one_of_two_simultaneous_recommendations(c
             opinion(session, rules, officers, application, "district")
             ids.append(application.id)
         session.commit()
-    start, outcomes = threading.Barrier(2), []
 
-    def recommend(application_id: int) -> None:
-        start.wait(timeout=30)  # before any transaction: SQLite's writer lock is taken at BEGIN
-        with committed_factory() as session:
-            try:
-                record_opinion(session, actor=officers.city, rules=rules, application_id=application_id,
-                               level="city", decision="recommend", note=None, on=TODAY, at=NOW)
-                session.commit()
-                outcomes.append("recommended")
-            except Conflict as exc:
-                session.rollback()
-                outcomes.append("quota" if exc.details.get("quota") == 1 else repr(exc))
-            except Exception as exc:  # noqa: BLE001  reported by the assertion below
-                outcomes.append(repr(exc))
+    def recommend(application_id: int) -> str:
+        return committed(committed_factory, lambda session: record_opinion(
+            session, actor=officers.city, rules=rules, application_id=application_id, level="city",
+            decision="recommend", note=None, on=TODAY, at=NOW), "recommended",
+            Conflict, lambda exc: "quota" if exc.details.get("quota") == 1 else repr(exc))
 
-    threads = [threading.Thread(target=recommend, args=(i,)) for i in ids]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert sorted(outcomes) == ["quota", "recommended"]
+    assert sorted(race(recommend, ids)) == ["quota", "recommended"]
     with committed_factory() as session:
         city = session.scalar(sa.select(sa.func.count()).select_from(Opinion).where(
             Opinion.level == "city", Opinion.decision == Decision.RECOMMEND))
@@ -67,32 +50,20 @@ def test_two_simultaneous_reruns_of_a_pool_leave_one_set_of_verdicts(committed_f
         pool = run_pool(session, actor=city, rules=rules, tier="little_giant", year=2026, on=TODAY, at=NOW)
         session.commit()
         pool_id = pool.id
-    start, outcomes = threading.Barrier(2), []
 
-    def rerun() -> None:
-        start.wait(timeout=30)
-        with committed_factory() as session:
-            try:
-                rerun_pool(session, actor=city, rules=rules, pool_id=pool_id, at=NOW)
-                session.commit()
-                outcomes.append("done")
-            except Exception as exc:  # noqa: BLE001  reported by the assertion below
-                session.rollback()
-                outcomes.append(repr(exc))
+    def rerun(_: int) -> str:
+        return committed(committed_factory, lambda session: rerun_pool(
+            session, actor=city, rules=rules, pool_id=pool_id, at=NOW), "done")
 
-    threads = [threading.Thread(target=rerun) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert outcomes == ["done", "done"]  # the second waits for the first, then replaces its verdicts
+    assert race(rerun, range(2)) == ["done", "done"]  # the second waits for the first, then replaces its verdicts
     with committed_factory() as session:
         verdicts = session.scalar(sa.select(sa.func.count()).where(PoolVerdict.pool_id == pool_id))
         members = session.scalar(sa.select(sa.func.count()).where(PoolMember.pool_id == pool_id))
     assert (verdicts, members) == (3, 3)
 
 
-def test_the_last_place_of_a_channel_goes_to_exactly_one_of_two_simultaneous_applications(committed_factory, admin):
+def test_the_last_place_of_a_channel_goes_to_exactly_one_of_two_simultaneous_applications(committed_factory, admin,
+                                                                                           officers):
     """2021 notice: "中央企业每家推荐数量不超过 3 家" — the third place, asked for twice at once."""
     from registry.domain.errors import RuleViolation
     from registry.pipeline.models import Application
@@ -102,8 +73,6 @@ def test_the_last_place_of_a_channel_goes_to_exactly_one_of_two_simultaneous_app
     from tests.pipeline.test_yearly_lists import central, champion_batch
 
     policies = load_policies(ROOT / "config" / "policies")
-    officers = Officers(district=officer_of("331002"), city=officer_of("331000"), province=officer_of("330000"),
-                        ministry=admin, hangzhou=officer_of("330100"))
     with committed_factory() as session:
         rules = load_rules(session, policies)
         batch = champion_batch(session, rules, officers)
@@ -112,28 +81,14 @@ def test_the_last_place_of_a_channel_goes_to_exactly_one_of_two_simultaneous_app
             central(session, rules, officers, batch, firm)
         session.commit()
         batch_id, racers = batch.id, [f.id for f in firms[2:]]
-    start, outcomes = threading.Barrier(2), []
 
-    def ask(enterprise_id: int) -> None:
-        start.wait(timeout=30)
-        with committed_factory() as session:
-            try:
-                apply(session, actor=admin, rules=rules, batch_id=batch_id, enterprise_id=enterprise_id,
-                      today=d("2022-06-02"), at=NOW, channel="central_enterprise", channel_unit="中国某某集团有限公司")
-                session.commit()
-                outcomes.append("applied")
-            except RuleViolation as exc:
-                session.rollback()
-                outcomes.append("full" if "上限 3 家" in str(exc.errors) else repr(exc))
-            except Exception as exc:  # noqa: BLE001  reported by the assertion below
-                outcomes.append(repr(exc))
+    def ask(enterprise_id: int) -> str:
+        return committed(committed_factory, lambda session: apply(
+            session, actor=admin, rules=rules, batch_id=batch_id, enterprise_id=enterprise_id, today=d("2022-06-02"),
+            at=NOW, channel="central_enterprise", channel_unit="中国某某集团有限公司"), "applied",
+            RuleViolation, lambda exc: "full" if "上限 3 家" in str(exc.errors) else repr(exc))
 
-    threads = [threading.Thread(target=ask, args=(i,)) for i in racers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert sorted(outcomes) == ["applied", "full"]
+    assert sorted(race(ask, racers)) == ["applied", "full"]
     with committed_factory() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(Application).where(
             Application.batch_id == batch_id, Application.channel_unit == "中国某某集团有限公司")) == 3

@@ -41,6 +41,7 @@ from registry.titles.models import Certification, CertificationEvent, Certificat
 from registry.titles.services import EventInput, apply_event
 from tests.conftest import ROOT
 from tests.factories import grant, make_enterprise, make_uscc
+from tests.racing import race
 from tests.roster.files import csv_bytes
 from tests.web.fixtures import PASSWORD, csrf_from, login
 from tests.web.pipeline_data import LEVELS, candidate, new_batch, recommend
@@ -80,25 +81,12 @@ class Live:
     def race(self, send, level: str = "province", n: int = N) -> list[tuple[int, Any]]:  # noqa: ANN001
         """Call `send(client)` from n threads at once, each with its own client of `level`; return
         (status, json) per thread."""
-        clients = [self.client(level) for _ in range(n)]
-        start, results = threading.Barrier(n), []
+        def one(client: FlaskClient) -> tuple[int, Any]:
+            response = send(client)
+            body = response.get_json(silent=True)
+            return response.status_code, response.get_data(as_text=True) if body is None else body
 
-        def one(client: FlaskClient) -> None:
-            start.wait(timeout=30)
-            try:
-                response = send(client)
-                body = response.get_json(silent=True)
-                results.append((response.status_code, response.get_data(as_text=True) if body is None else body))
-            except Exception as exc:  # noqa: BLE001  reported by the assertions
-                results.append((599, repr(exc)))
-
-        threads = [threading.Thread(target=one, args=(c,)) for c in clients]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
-        assert len(results) == n, "a request did not finish"
-        return results
+        return race(one, [self.client(level) for _ in range(n)], failed=lambda exc: (599, repr(exc)), timeout=120)
 
     def count(self, model: type, *where: sa.ColumnElement[bool]) -> int:
         """Count committed rows of `model`."""

@@ -16,10 +16,10 @@ from registry.domain.lifecycle import Event, Status
 from registry.enterprises.fields import ANNUAL_REPORT, CHANGE_REPORT, ENTERPRISE
 from registry.platform.bounds import InSchema, page_field, per_page_field
 from registry.platform.catalogue import Catalogue, Field
+from registry.platform.outputs import DECIMAL_DOC, out_schema
 from registry.titles.fields import CERTIFICATION, CERTIFICATION_EVENT, REPORT_FILING
 
 REGION = validate.Regexp(r"^\d{6}$", error="应为6位行政区划代码 / must be a 6-digit GB/T 2260 code")
-DECIMAL_DOC = {"type": "string", "format": "decimal", "pattern": r"^\d{1,16}(\.\d{1,2})?$"}
 
 
 def _not_negative(value: object) -> None:
@@ -151,26 +151,14 @@ def report_filing_in() -> type[InSchema]:
 ReportFilingIn = report_filing_in()
 
 
-class ReportFilingOut(Schema):
-    """A filing of a periodic report a title's tier declares."""
-
-    id = fields.Integer()
-    certification_id = fields.Integer()
-    report_code = fields.String()
-    period = fields.String(metadata={"description": "2027（按年）、2027Q1（按季度）或 once（入选后一次）"})
-    filed_on = fields.Date()
-    note = fields.String(allow_none=True)
+ReportFilingOut = out_schema(
+    "ReportFilingOut", "A filing of a periodic report a title's tier declares.",
+    "id:int certification_id:int report_code period filed_on:date note?",
+    period=fields.String(metadata={"description": "2027（按年）、2027Q1（按季度）或 once（入选后一次）"}))
 
 
-class DueReportOut(Schema):
-    """A declared report of a title and its next due period."""
-
-    report_code = fields.String()
-    report_name = fields.String()
-    period = fields.String()
-    period_name = fields.String()
-    due_on = fields.Date()
-    overdue = fields.Boolean()
+DueReportOut = out_schema("DueReportOut", "A declared report of a title and its next due period.",
+                          "report_code report_name period period_name due_on:date overdue:bool")
 
 
 class ReportFilingsOut(Schema):
@@ -233,189 +221,81 @@ class OwnerArgs(Schema):
     all = fields.Boolean(load_default=False)
 
 
-class TokenOut(Schema):
-    """An API token as listed (never the token itself)."""
-
-    id = fields.Integer()
-    name = fields.String()
-    username = fields.Function(lambda t: t.user.username)
-    scope = fields.Function(lambda t: t.scope.value)
-    created_at = fields.DateTime()
-    expires_at = fields.DateTime()
-    last_used_at = fields.DateTime(allow_none=True)
-    revoked_at = fields.DateTime(allow_none=True)
+TokenOut = out_schema(
+    "TokenOut", "An API token as listed (never the token itself).",
+    "id:int name username scope created_at:datetime expires_at:datetime last_used_at:datetime? revoked_at:datetime?",
+    username=fields.Function(lambda t: t.user.username), scope=fields.Function(lambda t: t.scope.value))
 
 
-class TokenCreatedOut(TokenOut):
-    """The new token: `token` is shown this once."""
-
-    token = fields.String()
+TokenCreatedOut = out_schema("TokenCreatedOut", "The new token: `token` is shown this once.", "token",
+                             base=TokenOut)
 
 
-class SessionOut(Schema):
-    """An open browser session (the id is a hash of the cookie's secret, not usable as a cookie)."""
-
-    id = fields.String()
-    username = fields.Function(lambda s: s.user.username)
-    created_at = fields.DateTime()
-    last_seen_at = fields.DateTime()
-    ip = fields.String(allow_none=True)
-    user_agent = fields.String(allow_none=True)
+SessionOut = out_schema(
+    "SessionOut", "An open browser session (the id is a hash of the cookie's secret, not usable as a cookie).",
+    "id username created_at:datetime last_seen_at:datetime ip? user_agent?",
+    username=fields.Function(lambda s: s.user.username))
 
 
 # ------------------------------------------------------------------------------------ output
 
-class TermOut(Schema):
-    """One validity term."""
-
-    seq = fields.Integer()
-    valid_from = fields.Date()
-    valid_until = fields.Date(allow_none=True)
-    policy_code = fields.String()
-    decided_on = fields.Date()
-    document_no = fields.String(allow_none=True)
+TermOut = out_schema("TermOut", "One validity term.",
+                     "seq:int valid_from:date valid_until:date? policy_code decided_on:date document_no?")
 
 
-class EventOut(Schema):
-    """One lifecycle event."""
-
-    id = fields.Integer()
-    action = fields.String()
-    effective_on = fields.Date()
-    from_status = fields.String(allow_none=True)
-    to_status = fields.String()
-    reason_code = fields.String(allow_none=True)
-    incident_on = fields.Date(allow_none=True)
-    document_no = fields.String(allow_none=True)
-    note = fields.String(allow_none=True)
-    actor = fields.String()
-    created_at = fields.AwareDateTime()
+EventOut = out_schema("EventOut", "One lifecycle event.",
+                      "id:int action effective_on:date from_status? to_status reason_code? incident_on:date? "
+                      "document_no? note? actor created_at:time")
 
 
-class CertificationOut(Schema):
-    """A title as GET /certifications/{id} returns it (terms and events only in detail)."""
-
-    id = fields.Integer()
-    enterprise_id = fields.Integer()
-    region_code = fields.String()
-    tier = fields.String()
-    tier_name = fields.String()
-    programme = fields.String()
-    policy_code = fields.String()
-    status = fields.String()
-    recognized_on = fields.Date()
-    batch = fields.String(allow_none=True)
-    document_no = fields.String(allow_none=True)
-    authority = fields.String(allow_none=True)
-    valid_from = fields.Date()
-    valid_until = fields.Date(allow_none=True)
-    review_window_opens_on = fields.Date(allow_none=True)
-    review_window_open = fields.Boolean()
-    review_eligible = fields.Boolean()
-    review_ineligible_cause = fields.String(allow_none=True)
-    prerequisite_lost = fields.Boolean()
-    ended_on = fields.Date(allow_none=True)
-    holder = fields.String()
-    product_name = fields.String(allow_none=True)
-    product_sales = fields.Decimal(allow_none=True, as_string=True)
-    product_share = fields.Decimal(allow_none=True, as_string=True)
-    version = fields.Integer()
-    terms = fields.List(fields.Nested(TermOut))
-    events = fields.List(fields.Nested(EventOut))
+CertificationOut = out_schema(
+    "CertificationOut", "A title as GET /certifications/{id} returns it (terms and events only in detail).",
+    "id:int enterprise_id:int region_code tier tier_name programme policy_code status recognized_on:date batch? "
+    "document_no? authority? valid_from:date valid_until:date? review_window_opens_on:date? review_window_open:bool "
+    "review_eligible:bool review_ineligible_cause? prerequisite_lost:bool ended_on:date? holder product_name? "
+    "product_sales:decimal? product_share:decimal? version:int terms events",
+    terms=fields.List(fields.Nested(TermOut)), events=fields.List(fields.Nested(EventOut)))
 
 
-class AnnualReportOut(Schema):
-    """One year's figures."""
-
-    id = fields.Integer()
-    year = fields.Integer()
-    revenue = fields.Decimal(places=2, as_string=True, allow_none=True, metadata=DECIMAL_DOC)
-    main_business_revenue = fields.Decimal(places=2, as_string=True, allow_none=True, metadata=DECIMAL_DOC)
-    rd_expense = fields.Decimal(places=2, as_string=True, allow_none=True, metadata=DECIMAL_DOC)
-    employees = fields.Integer(allow_none=True)
-    rd_staff = fields.Integer(allow_none=True)
-    debt_ratio = fields.Decimal(places=2, as_string=True, allow_none=True, metadata=DECIMAL_DOC)
-    invention_patents = fields.Integer(allow_none=True)
-    audit_report_code = fields.String(allow_none=True)
-    audit_firm = fields.String(allow_none=True)
-    main_product = fields.String(allow_none=True)
-    main_product_revenue = fields.Decimal(places=2, as_string=True, allow_none=True, metadata=DECIMAL_DOC)
-    submitted_on = fields.Date()
+AnnualReportOut = out_schema(
+    "AnnualReportOut", "One year's figures.",
+    "id:int year:int revenue:money? main_business_revenue:money? rd_expense:money? employees:int? rd_staff:int? "
+    "debt_ratio:money? invention_patents:int? audit_report_code? audit_firm? main_product? "
+    "main_product_revenue:money? submitted_on:date")
 
 
-class ChangeReportOut(Schema):
-    """A major change report."""
-
-    id = fields.Integer()
-    kind = fields.String()
-    occurred_on = fields.Date()
-    reported_on = fields.Date(allow_none=True)
-    deadline_on = fields.Date()
-    deadline_provisional = fields.Boolean()
-    details = fields.String()
-    warnings = fields.List(fields.String(), metadata={"description": "提示（如已超过报告期限），仅在录入时返回"})
+ChangeReportOut = out_schema(
+    "ChangeReportOut", "A major change report.",
+    "id:int kind occurred_on:date reported_on:date? deadline_on:date deadline_provisional:bool details warnings",
+    warnings=fields.List(fields.String(), metadata={"description": "提示（如已超过报告期限），仅在录入时返回"}))
 
 
-class EnterpriseOut(Schema):
-    """An enterprise (with its titles and reports in detail)."""
-
-    id = fields.Integer()
-    uscc = fields.String()
-    name = fields.String()
-    region_code = fields.String()
-    industry_code = fields.String(allow_none=True)
-    size_class = fields.String(allow_none=True)
-    founded_on = fields.Date(allow_none=True)
-    contact_name = fields.String(allow_none=True)
-    contact_email = fields.String(allow_none=True)
-    contact_phone = fields.String(allow_none=True)
-    officer_id = fields.Integer(allow_none=True)
-    holder_kind = fields.String()
-    zone_type = fields.String(allow_none=True)
-    managing_body = fields.String(allow_none=True)
-    version = fields.Integer()
-    created_at = fields.AwareDateTime()
-    updated_at = fields.AwareDateTime()
-    warnings = fields.List(fields.String())
-    certifications = fields.List(fields.Nested(CertificationOut(exclude=("terms", "events"))))
-    annual_reports = fields.List(fields.Nested(AnnualReportOut))
-    change_reports = fields.List(fields.Nested(ChangeReportOut))
+EnterpriseOut = out_schema(
+    "EnterpriseOut", "An enterprise (with its titles and reports in detail).",
+    "id:int uscc name region_code industry_code? size_class? founded_on:date? contact_name? contact_email? "
+    "contact_phone? officer_id:int? holder_kind zone_type? managing_body? version:int created_at:time "
+    "updated_at:time warnings:str[] certifications annual_reports change_reports",
+    certifications=fields.List(fields.Nested(CertificationOut(exclude=("terms", "events")))),
+    annual_reports=fields.List(fields.Nested(AnnualReportOut)),
+    change_reports=fields.List(fields.Nested(ChangeReportOut)))
 
 
-class ReasonOut(Schema):
-    """A revocation reason."""
-
-    code = fields.String()
-    name = fields.String()
-    ban_years = fields.Integer()
-    scope = fields.String()
-    ban_blocks = fields.String()  #: tier | programme | ladder | all: what the ban bars
+ReasonOut = out_schema(  # ban_blocks: tier | programme | ladder | all: what the ban bars
+    "ReasonOut", "A revocation reason.", "code name ban_years:int scope ban_blocks")
 
 
-class TierOut(Schema):
-    """A tier with its rules."""
-
-    code = fields.String()
-    name = fields.String()
-    rank = fields.Integer()
-    programme = fields.String()
-    policy_code = fields.String()
-    authority = fields.String()
-    prerequisites = fields.List(fields.Dict())
-    validity = fields.Dict()
-    review_window_days = fields.Integer(allow_none=True)
-    review_follows_expiry = fields.Boolean()
-    post_expiry_review_days = fields.Integer(allow_none=True)
-    missed_review = fields.String()
-    annual_update_due = fields.String(allow_none=True)
-    change_deadline = fields.String(allow_none=True)
-    revocation_reasons = fields.List(fields.Nested(ReasonOut))
-    list_kind = fields.String(allow_none=True, metadata={
-        "description": "名单类型：yearly_selection（年度遴选名单）、pool（培育库）；称号为空"})
-    channels = fields.List(fields.Dict(), metadata={
-        "description": "推荐渠道：code、name、unit（推荐单位类别）、quota（每家每批上限，空为不限）、outside_quota（不占名额的情形）"})
-    reports = fields.List(fields.Dict(), metadata={
-        "description": "主管部门定期报告：every（once/year/quarter）、due（每年月-日）、days_after（季度末或入选后日数）"})
+TierOut = out_schema(
+    "TierOut", "A tier with its rules.",
+    "code name rank:int programme policy_code authority prerequisites validity:dict review_window_days:int? "
+    "review_follows_expiry:bool post_expiry_review_days:int? missed_review annual_update_due? change_deadline? "
+    "revocation_reasons list_kind channels reports",
+    prerequisites=fields.List(fields.Dict()), revocation_reasons=fields.List(fields.Nested(ReasonOut)),
+    list_kind=fields.String(allow_none=True, metadata={
+        "description": "名单类型：yearly_selection（年度遴选名单）、pool（培育库）；称号为空"}),
+    channels=fields.List(fields.Dict(), metadata={
+        "description": "推荐渠道：code、name、unit（推荐单位类别）、quota（每家每批上限，空为不限）、outside_quota（不占名额的情形）"}),
+    reports=fields.List(fields.Dict(), metadata={
+        "description": "主管部门定期报告：every（once/year/quarter）、due（每年月-日）、days_after（季度末或入选后日数）"}))
 
 
 class ErrorOut(Schema):
@@ -443,20 +323,10 @@ def today_flag(cert: object, today: date) -> bool:
 
 # ------------------------------------------------------------------------ accounts and proposals (issue 16 §4)
 
-class UserOut(Schema):
-    """An account as administrators see it (never its password hash)."""
-
-    id = fields.Integer()
-    username = fields.String()
-    display_name = fields.String()
-    email = fields.String()
-    role = fields.Function(lambda u: u.role.value)
-    region_code = fields.String()
-    is_active = fields.Boolean()
-    locked_until = fields.DateTime(allow_none=True)
-    failed_login_count = fields.Integer()
-    must_change_password = fields.Boolean()
-    created_at = fields.DateTime()
+UserOut = out_schema(
+    "UserOut", "An account as administrators see it (never its password hash).",
+    "id:int username display_name email role region_code is_active:bool locked_until:datetime? "
+    "failed_login_count:int must_change_password:bool created_at:datetime", role=fields.Function(lambda u: u.role.value))
 
 
 class AccountIn(InSchema):
@@ -514,19 +384,8 @@ class ProposalArgs(InSchema):
     status = fields.String(load_default="pending", validate=_choices(["pending", "confirmed", "rejected", "all"]))
 
 
-class ProposalOut(Schema):
-    """A change waiting for (or decided by) a second person; the payload is never shown (it may hold a hash)."""
-
-    id = fields.Integer()
-    kind = fields.String()
-    status = fields.Function(lambda p: p.status.value)
-    region_code = fields.String()
-    target_type = fields.String()
-    target_id = fields.Integer(allow_none=True)
-    summary = fields.String()
-    note = fields.String(allow_none=True)
-    proposed_by = fields.String()
-    proposed_at = fields.DateTime()
-    decided_by = fields.String(allow_none=True)
-    decided_at = fields.DateTime(allow_none=True)
-    decision_note = fields.String(allow_none=True)
+ProposalOut = out_schema(
+    "ProposalOut",
+    "A change waiting for (or decided by) a second person; the payload is never shown (it may hold a hash).",
+    "id:int kind status region_code target_type target_id:int? summary note? proposed_by proposed_at:datetime "
+    "decided_by? decided_at:datetime? decision_note?", status=fields.Function(lambda p: p.status.value))
