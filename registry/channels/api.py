@@ -2,25 +2,21 @@
 
 from __future__ import annotations
 
-import dataclasses
-import inspect
-import typing
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import jsonify, request
 from marshmallow import Schema, fields, validate
-from sqlalchemy.orm import Mapped, Session
 
 from registry.accounts.access import current_actor, requires
 from registry.channels import services
 from registry.channels.models import ChannelKind, InboxMessage
-from registry.domain.actors import Action, Actor
+from registry.domain.actors import Action
 from registry.platform.bounds import InSchema, page_field, per_page_field
 from registry.platform.extensions import get_session
+from registry.platform.outputs import out_schema_of
 from registry.web.api import bp, load, page_of
 from registry.web.api.docs import doc
+from registry.web.api.writes import written
 from registry.web.clock import now
 
 
@@ -32,36 +28,13 @@ class InboxArgs(InSchema):
     per_page = per_page_field()
 
 
-FIELD_TYPES: dict[type, type[fields.Field]] = {int: fields.Integer, str: fields.String, bool: fields.Boolean,
-                                                datetime: fields.AwareDateTime}
-
-
-def out_schema(name: str, summary: str, source: type, *names: str, **described: str) -> type[Schema]:
-    """An output schema with the fields `names` (default: all) of `source`, a dataclass or a model, typed as it is.
-
-    One place maps Python types to marshmallow fields, so an output schema never repeats its source's field list;
-    `described` adds an OpenAPI description to a field, `summary` is the schema's own.
-    """
-    hints = inspect.get_annotations(source, eval_str=True)
-    built: dict[str, fields.Field] = {}
-    for field_name in names or [f.name for f in dataclasses.fields(source)]:
-        hint = hints[field_name]
-        hint = typing.get_args(hint)[0] if typing.get_origin(hint) is Mapped else hint
-        args = [a for a in typing.get_args(hint) if a is not type(None)]
-        meta = {"description": described[field_name]} if field_name in described else {}
-        built[field_name] = FIELD_TYPES[args[0] if args else hint](allow_none=bool(args), metadata=meta)
-    schema = Schema.from_dict(built, name=name)
-    schema.__doc__ = summary
-    return schema
-
-
-InboxOut = out_schema("InboxOut", "One message of the inbox.", InboxMessage,
+InboxOut = out_schema_of("InboxOut", "One message of the inbox.", InboxMessage,
                       "id", "reminder_id", "subject", "body_text", "created_at", "read_at")
-ReadOut = out_schema("ReadOut", "How many messages a mark-read changed, and how many are left unread.",
+ReadOut = out_schema_of("ReadOut", "How many messages a mark-read changed, and how many are left unread.",
                      services.ReadCount)
-EmailOut = out_schema("EmailOut", "Whether the caller's reminders also go by e-mail.", services.EmailChoice,
+EmailOut = out_schema_of("EmailOut", "Whether the caller's reminders also go by e-mail.", services.EmailChoice,
                       address="本人邮箱（部分隐去）", enabled="提醒是否也发邮件", has_address="是否有邮箱地址")
-ChannelOut = out_schema("ChannelOut", "A channel with its address masked (never shown in full).", services.TargetView,
+ChannelOut = out_schema_of("ChannelOut", "A channel with its address masked (never shown in full).", services.TargetView,
                         address="仅显示末四位")
 
 
@@ -114,16 +87,6 @@ def dump_channel(target: Any) -> dict[str, Any]:  # noqa: ANN401
     return ChannelOut().dump(services.view(target))
 
 
-def written(change: Callable[[Session, Actor, datetime, dict[str, Any]], Any], dump: Callable[[Any], dict[str, Any]],
-            body: Schema | None = None, status: int = 200) -> tuple[Response, int]:
-    """The shape of every write here: load the body, call the service, commit once, dump what it returned."""
-    data = load(body) if body is not None else {}
-    session = get_session()
-    result = change(session, current_actor(), now(), data)
-    session.commit()
-    return jsonify(dump(result)), status
-
-
 @bp.get("/inbox")
 @doc("站内消息（本人收到的每条提醒，新的在前；可只列未读）", query=InboxArgs, response=InboxOut, many=True,
      errors=(401, 403, 422))
@@ -141,7 +104,7 @@ def list_inbox():
 @requires(Action.READ)
 def read_inbox_message(message_id: int):
     """Mark one message read."""
-    return written(lambda s, actor, at, _: services.read(s, actor=actor, message_id=message_id, at=at), ReadOut().dump)
+    return written(None, services.read, ReadOut().dump, message_id=message_id, at=now())
 
 
 @bp.post("/inbox/read-all")
@@ -149,7 +112,7 @@ def read_inbox_message(message_id: int):
 @requires(Action.READ)
 def read_all_inbox():
     """Mark every message read."""
-    return written(lambda s, actor, at, _: services.read(s, actor=actor, message_id=None, at=at), ReadOut().dump)
+    return written(None, services.read, ReadOut().dump, message_id=None, at=now())
 
 
 @bp.get("/channels")
@@ -171,8 +134,7 @@ def list_channels():
 @requires(Action.READ)
 def set_email():
     """Switch the caller's reminder e-mail on or off."""
-    return written(lambda s, actor, at, data: services.set_email(s, actor=actor, enabled=data["enabled"], at=at),
-                   EmailOut().dump, EmailIn())
+    return written(EmailIn, services.set_email, EmailOut().dump, at=now())
 
 
 @bp.post("/channels")
@@ -181,8 +143,7 @@ def set_email():
 @requires(Action.READ)
 def add_channel():
     """Add a channel."""
-    return written(lambda s, actor, at, data: services.add_target(s, actor=actor, at=at, **data), dump_channel,
-                   ChannelIn(), 201)
+    return written(ChannelIn, services.add_target, dump_channel, 201, at=now())
 
 
 @bp.patch("/channels/<int:target_id>")
@@ -191,8 +152,7 @@ def add_channel():
 @requires(Action.READ)
 def change_channel(target_id: int):
     """Change a channel."""
-    return written(lambda s, actor, at, data: services.update_target(s, actor=actor, target_id=target_id, at=at,
-                                                                     **data), dump_channel, ChannelPatch())
+    return written(ChannelPatch, services.update_target, dump_channel, target_id=target_id, at=now())
 
 
 @bp.delete("/channels/<int:target_id>")
@@ -200,5 +160,4 @@ def change_channel(target_id: int):
 @requires(Action.READ)
 def remove_channel(target_id: int):
     """Stop using a channel."""
-    return written(lambda s, actor, at, _: services.remove_target(s, actor=actor, target_id=target_id, at=at),
-                   lambda _: {"ok": True})
+    return written(None, services.remove_target, lambda _: {"ok": True}, target_id=target_id, at=now())

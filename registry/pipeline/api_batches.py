@@ -12,7 +12,7 @@ from registry.accounts.access import current_actor, requires
 from registry.domain.actors import Action
 from registry.enterprises.queries import in_region
 from registry.pipeline import services as pipeline
-from registry.pipeline.api_pools import WRITE_ERRORS, list_args, visible, written
+from registry.pipeline.api_pools import WRITE_ERRORS, list_args, visible
 from registry.pipeline.models import Application, Batch, Objection
 from registry.pipeline.schemas import (
     ApplicationIn,
@@ -44,6 +44,7 @@ from registry.policies.rules import current_rules as rules
 from registry.web.api import bp, load, page_of
 from registry.web.api.common import schema, today
 from registry.web.api.docs import doc
+from registry.web.api.writes import written
 
 
 def board(batch: Batch) -> dict[str, Any]:

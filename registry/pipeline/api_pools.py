@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import IO, Any, TypeVar
 
 import sqlalchemy as sa
-from flask import Response, jsonify, request
-from marshmallow import Schema
+from flask import jsonify, request
 from sqlalchemy.orm import Session
 
 from registry.accounts.access import current_actor, requires
@@ -44,23 +43,6 @@ from registry.web.downloads import Audited, spooled_download
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WRITE_ERRORS = (401, 403, 404, 409)
 Record = TypeVar("Record", Pool, Batch)
-Written = TypeVar("Written")
-
-
-def written(body: type[Schema], service: Callable[..., Written], dump: Callable[[Written], dict[str, Any]],
-            status: int = 200, *, optional_body: bool = False, **given: Any) -> tuple[Response, int]:
-    """Run one write request: load the body, call `service` as the caller with `given` and the body's fields,
-    commit (the request owns the transaction), and answer `dump` of what the service returns.
-
-    With `optional_body`, a request without a JSON body is read as `{}`.
-    """
-    data = load(body(), request.get_json(silent=True) or {}) if optional_body else load(body())
-    session = get_session()
-    result = service(session, actor=current_actor(), **given, **data)
-    session.commit()
-    return jsonify(dump(result)), status
-
-
 def visible(model: type[Record], args: dict[str, Any]) -> tuple[list[Record], int, int, int]:
     """Return one page of the pools or batches that concern the actor (newest first), total, page, per_page.
 

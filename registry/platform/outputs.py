@@ -13,9 +13,14 @@ names them (or after the others when it does not), so the schema keeps the order
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+import typing
 from collections.abc import Callable
+from datetime import datetime
 
 from marshmallow import Schema, fields
+from sqlalchemy.orm import Mapped
 
 DECIMAL_DOC = {"type": "string", "format": "decimal", "pattern": r"^\d{1,16}(\.\d{1,2})?$"}
 
@@ -51,5 +56,26 @@ def out_schema(name: str, doc: str, statement: str, *, base: type[Schema] = Sche
             key, kind = key[:-1], "str?"
         made[key] = extra.pop(key) if key in extra and not kind else out_field(kind or "str")
     schema = base.from_dict({**made, **extra}, name=name)
+    schema.__doc__ = doc
+    return schema
+
+
+#: the kind of each Python type an output field may have (`out_schema_of`)
+TYPE_KINDS: dict[type, str] = {int: "int", str: "str", bool: "bool", datetime: "time"}
+
+
+def out_schema_of(name: str, doc: str, source: type, *names: str, **described: str) -> type[Schema]:
+    """The output schema `name` of the fields `names` (default: all) of `source`, a dataclass or a model, each
+    typed as `source` annotates it (Optional: may be null), so the schema never repeats its source's field list;
+    `described` gives a field its OpenAPI description."""
+    hints = inspect.get_annotations(source, eval_str=True)
+    made: dict[str, fields.Field] = {}
+    for key in names or [f.name for f in dataclasses.fields(source)]:
+        hint = hints[key]
+        hint = typing.get_args(hint)[0] if typing.get_origin(hint) is Mapped else hint
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        meta = {"description": described[key]} if key in described else {}
+        made[key] = KINDS[TYPE_KINDS[args[0] if args else hint]](allow_none=bool(args), metadata=meta)
+    schema = Schema.from_dict(made, name=name)
     schema.__doc__ = doc
     return schema
