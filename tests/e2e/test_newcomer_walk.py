@@ -42,7 +42,7 @@ ALLOWED_WORDS = {w.lower() for w in ("USCC", "PDF", "CSV", "xlsx", "Excel", "UTF
 #: links that end a session or download a file
 SKIP = re.compile(r"logout|/export|download|\.(csv|xlsx|pdf|zip)\b|/record\.pdf|/results\.pdf|/errors\.xlsx", re.I)
 USCC = re.compile(r"\b[0-9A-HJ-NP-RTUWXY]{2}\d{6}[0-9A-HJ-NP-RTUWXY]{10}\b")
-EMAIL = re.compile(r"[\w*.+-]+@[\w-]+(?:\.[\w-]+)+")  # masked ones too (c***@demo-enterprise.cn)
+EMAIL = re.compile(r"[\w*•.+-]+@[\w-]+(?:\.[\w-]+)+")  # masked ones too (c***@demo-enterprise.cn, j•••@demo.gov.cn)
 LOGINS = re.compile("|".join(sorted((re.escape(u[0]) for u in USERS), key=len, reverse=True)))
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*")
 #: who acted, stored as "kind:name": a person reads the name (labels.event_actor), never the key
@@ -141,6 +141,7 @@ def test_the_walk_would_see_what_it_looks_for():
     """The checks themselves catch the shapes issue 18 found (a check that cannot fail proves nothing)."""
     assert english_in("状态：active；每日扫描 scan") and not english_in("导出 CSV、Excel 或 PDF（统一社会信用代码 USCC）")
     assert english_in("政策 national-2022") and not english_in("企业 91331002MA0900001T，tz_officer@demo.gov.cn")
+    assert not english_in("已开启：提醒也发到您的邮箱（j•••@demo.gov.cn）。")
     for bad in ("national-2022", "原因：annual_update_missed", "称号 innovative_sme", 'counts {"new": 3}',
                 "import.applied", "其他信息 user:tz_officer", "责任人员 → 4", "cli:seed-demo@root"):
         assert raw_codes(bad), bad
