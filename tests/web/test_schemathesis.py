@@ -11,6 +11,7 @@ so nothing it generates outlives the test.
 from __future__ import annotations
 
 import os
+import traceback
 from collections import Counter
 from datetime import UTC, datetime
 
@@ -18,7 +19,7 @@ import pytest
 import schemathesis
 import time_machine
 from hypothesis import HealthCheck, Phase, given, seed, settings
-from hypothesis.errors import Flaky
+from hypothesis.errors import Flaky, _WrappedBaseException
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.generation.stateful import run_state_machine_as_test
@@ -54,6 +55,20 @@ def bearer(session, admin, rules, make_user):
     return {"Authorization": f"Bearer {token}", "token_id": record.id}
 
 
+def described(exc: BaseException) -> str:
+    """What went wrong, with the errors inside a group: a Hypothesis FlakyFailure ("Inconsistent results")
+    only names them, and the error the case first met is the one to see."""
+    if isinstance(exc, _WrappedBaseException):  # how FlakyFailure holds a BaseException (FailureGroup is one)
+        exc = exc.__cause__
+    if isinstance(exc, FailureGroup):  # schemathesis' own report: the checks, the response, a curl command
+        return str(exc)
+    if isinstance(exc, BaseExceptionGroup):
+        inner = "\n".join(f"  [{n}] " + described(sub).replace("\n", "\n      ")
+                           for n, sub in enumerate(exc.exceptions, 1))
+        return f"{type(exc).__name__}: {exc}\n{inner}"
+    return "".join(traceback.format_exception(exc)).rstrip()  # an error raised in the call: where it came from
+
+
 def keep_own_token(case, token_id: int) -> None:
     """Let the run revoke any token but the one it runs on (that would log it out midway)."""
     if (case.path_parameters or {}).get("token_id") == token_id:
@@ -86,7 +101,7 @@ def test_every_operation_answers_within_its_schema(app, bearer, api_schema):
             except KeyboardInterrupt:
                 raise
             except BaseException as exc:  # noqa: BLE001  collected so one run lists every operation's failure
-                failures.append(f"{operation.label}: {exc}")
+                failures.append(f"{operation.label}: {described(exc)}")
     assert not failures, "\n\n".join(failures)
     # The user really is authenticated: only the login operations may answer 401, and most answer 2xx.
     unauthorised = {label for (label, code) in statuses if code == 401}
