@@ -57,7 +57,11 @@ def bearer(session, admin, rules, make_user):
 
 def described(exc: BaseException) -> str:
     """What went wrong, with the errors inside a group: a Hypothesis FlakyFailure ("Inconsistent results")
-    only names them, and the error the case first met is the one to see."""
+    only names them, and the error the case first met is the one to see.
+
+    A failed check (FailureGroup, a BaseException) ends Hypothesis' run at once, never replayed; so a
+    FlakyFailure holds an Exception that escaped the call or the checks (e.g. an error the app did not
+    map to a response: TESTING propagates it), and its traceback tells where it came from."""
     if isinstance(exc, _WrappedBaseException):  # how FlakyFailure holds a BaseException (FailureGroup is one)
         exc = exc.__cause__
     if isinstance(exc, FailureGroup):  # schemathesis' own report: the checks, the response, a curl command
