@@ -24,7 +24,7 @@ from config import Settings
 from registry.audit.guard import guarded_sessionmaker, install_audit_guard
 from registry.domain.actors import Actor, Role, system_actor
 from registry.domain.policy import PolicySet, load_policies
-from registry.platform.clock import parse_clock
+from registry.platform.clock import parse_clock, set_clock
 from registry.platform.db import make_engine
 from registry.platform.migrate import upgrade
 from registry.policies.rules import Rules, load_rules
@@ -208,3 +208,11 @@ def committed_factory(request, tmp_path):
     engine.dispose()
     if pg is not None:
         pg.drop()
+
+
+@pytest.fixture
+def clock_at_now():
+    """Pages and the API read "today" from the one clock: pinned to NOW (2026-06-01, Shanghai), restored after."""
+    set_clock(NOW)
+    yield
+    set_clock(None)

@@ -54,3 +54,11 @@ def report(session: Session, actor: Actor, enterprise: Enterprise, year: int, to
     data = {"submitted_on": date(year + 1, 3, 1), **figures}
     day = today or max(NOW.date(), data["submitted_on"])  # type: ignore[type-var]
     record_annual_report(session, actor=actor, enterprise_id=enterprise.id, year=year, data=data, at=NOW, today=day)
+
+
+def leading_title(session: Session, actor: Actor, rules: Rules, **overrides: object) -> Certification:
+    """A 重庆 领军企业 title (cq_leading, which declares periodic reports) granted on 2026-03-01, committed."""
+    firm = make_enterprise(session, actor, region_code="500103", **overrides)
+    cert = grant(session, actor, rules, firm, "cq_leading", date(2026, 3, 1))
+    session.commit()
+    return cert

@@ -5,28 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from registry.platform.clock import set_clock
-from tests.conftest import NOW, d
-from tests.factories import grant, make_enterprise
+from tests.conftest import d
+from tests.factories import grant, leading_title, make_enterprise
 from tests.web.fixtures import csrf_from
 
-pytestmark = pytest.mark.usefixtures("app")
-
-
-@pytest.fixture(autouse=True)
-def on_1_june_2026():
-    """The pages read "today" from the one clock: 2026-06-01 (Shanghai), restored after."""
-    set_clock(NOW)
-    yield
-    set_clock(None)
+pytestmark = pytest.mark.usefixtures("app", "clock_at_now")
 
 
 @pytest.fixture
 def leader(session, admin, rules):
-    firm = make_enterprise(session, admin, region_code="500103", name="页面领军测试有限公司")
-    cert = grant(session, admin, rules, firm, "cq_leading", d("2026-03-01"))
-    session.commit()
-    return cert
+    return leading_title(session, admin, rules, name="页面领军测试有限公司")
 
 
 def test_the_page_lists_each_report_and_a_filing_made_on_the_page(session, leader, login_as):

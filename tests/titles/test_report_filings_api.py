@@ -3,26 +3,16 @@
 import pytest
 
 from registry.domain.lifecycle import Event
-from registry.platform.clock import set_clock
 from registry.titles.services import EventInput, apply_event
 from tests.conftest import NOW, d
-from tests.factories import grant, make_enterprise
+from tests.factories import leading_title
 
-
-@pytest.fixture(autouse=True)
-def on_1_june_2026():
-    """The API reads "today" from the one clock: set to 2026-06-01 (Shanghai), restored after."""
-    set_clock(NOW)
-    yield
-    set_clock(None)
+pytestmark = pytest.mark.usefixtures("clock_at_now")
 
 
 @pytest.fixture
 def leader(session, admin, rules):
-    firm = make_enterprise(session, admin, region_code="500103")
-    cert = grant(session, admin, rules, firm, "cq_leading", d("2026-03-01"))
-    session.commit()
-    return cert
+    return leading_title(session, admin, rules)
 
 
 def test_a_filing_is_201_then_409_and_the_next_period_is_due(api_as, leader):

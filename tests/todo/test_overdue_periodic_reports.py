@@ -5,20 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from registry.platform.clock import set_clock
 from registry.titles.reports import record_filing
 from tests.conftest import NOW, d
 from tests.factories import grant, make_enterprise
 
-pytestmark = pytest.mark.usefixtures("app")
-
-
-@pytest.fixture(autouse=True)
-def on_1_june_2026():
-    """The page reads "today" from the one clock: 2026-06-01 (Shanghai), restored after."""
-    set_clock(NOW)
-    yield
-    set_clock(None)
+pytestmark = pytest.mark.usefixtures("app", "clock_at_now")
 
 
 def test_an_overdue_quarterly_summary_is_listed_until_filed(session, admin, rules, login_as):
