@@ -7,15 +7,6 @@ from alembic.script import ScriptDirectory
 
 from registry.platform.db import make_engine
 from registry.platform.migrate import alembic_config, downgrade, upgrade
-from tests.conftest import backends, fresh_database
-
-
-@pytest.fixture(params=backends())
-def empty_url(request, tmp_path):
-    url, pg = fresh_database(request.param, tmp_path)
-    yield url
-    if pg is not None:
-        pg.drop()
 
 
 def test_single_head():

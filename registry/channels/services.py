@@ -304,7 +304,9 @@ def set_email(session: Session, *, actor: Actor, enabled: object, at: datetime) 
     """
     if not isinstance(enabled, bool):
         raise RuleViolation.on("enabled", "邮件提醒：请选择开启或关闭 / enabled: true or false")
-    user = session.get(User, actor.user_id) if actor.user_id is not None else None
+    # the user's row locked and read afresh: N identical requests at once change it (and record it) once
+    user = session.scalar(sa.select(User).where(User.id == actor.user_id).with_for_update()
+                          .execution_options(populate_existing=True)) if actor.user_id is not None else None
     if user is None:
         raise PermissionDenied("只有以个人账号登录时才能设置邮件提醒 / only a user chooses their e-mail")
     if user.wants_reminder_email != enabled:
