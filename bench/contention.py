@@ -88,7 +88,7 @@ def measure(app: Flask, token: str, rows: int = 10_000) -> Figure:
     idle95, busy95 = percentile(idle, 95), percentile(busy, 95)
     return Figure(
         f"roster API p95 while a {rows:,}-row import applies ({engine.dialect.name})", busy95, idle95,
-        "the same request idle, p95", target_ratio=3.0,
+        "the same request idle, p95", target_ratio=2.0,  # issue 19: ≤ 2× idle
         note=f"{len(busy)} requests during the {applied:.1f} s apply (max {max(busy) * 1000:.0f} ms, "
              f"p50 {percentile(busy, 50) * 1000:.1f} ms) vs idle p50 {percentile(idle, 50) * 1000:.1f} ms; "
              "the import runs in another process",
