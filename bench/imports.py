@@ -153,8 +153,11 @@ def _floor(engine: sa.Engine, content: bytes, written: dict[str, tuple[list[str]
         if "audit_events" in written:
             cursor.execute("SELECT MAX(id) FROM audit_events")
             offset = cursor.fetchone()[0] - written["audit_events"][1][0][0] + 1
-        json_columns = {name: [i for i, c in enumerate(cols)
-                               if isinstance(Base.metadata.tables[name].c[c.strip('"')].type, sa.JSON)]
+        def is_json(column: sa.Column) -> bool:  # a TypeDecorator over JSON too (audit's CanonicalJSON)
+            kind = column.type
+            return isinstance(kind, sa.JSON) or isinstance(getattr(kind, "impl_instance", None), sa.JSON)
+
+        json_columns = {name: [i for i, c in enumerate(cols) if is_json(Base.metadata.tables[name].c[c.strip('"')])]
                         for name, (cols, _) in written.items()}
 
         def write() -> None:
