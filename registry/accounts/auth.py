@@ -161,13 +161,19 @@ def _locked_message(until: datetime) -> str:
 
 def user_for_token(session: Session, token: str, at: datetime) -> tuple[User, ApiToken] | None:
     """Return the user and token row for a valid bearer token: not revoked, not expired, user active."""
-    row = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == token_digest(token),
-                                                   ApiToken.revoked_at.is_(None), ApiToken.expires_at > at))
-    if row is None or not row.user.is_active:
+    # One statement for the token and its user (the user's row is then in the identity map, so `row.user`
+    # needs no second query); the token's SHA-256 is its lookup key — a token is 256 random bits, so a
+    # fast digest is safe where a password needs a slow hash.
+    found = session.execute(sa.select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(
+        ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None), ApiToken.expires_at > at)).first()
+    if found is None:
+        return None
+    row, user = found
+    if not user.is_active:
         return None
     if row.last_used_at is None or at - row.last_used_at >= LAST_USED_RESOLUTION:
         row.last_used_at = at
-    return row.user, row
+    return user, row
 
 
 def revoke_token(session: Session, *, actor: Actor, token_id: int, at: datetime) -> ApiToken:

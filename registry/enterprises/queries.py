@@ -178,8 +178,15 @@ def certification_select(f: RosterFilter, today: date) -> sa.Select:
     return stmt.order_by(Certification.valid_until.is_(None), Certification.valid_until, Certification.id)
 
 
-def paginate(session: Session, stmt: sa.Select, page: int, per_page: int) -> tuple[list, int]:
-    """Return one page of `stmt`'s rows and the total count."""
-    total = session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+def paginate(session: Session, stmt: sa.Select, page: int, per_page: int,
+             count_by: sa.ColumnElement | None = None) -> tuple[list, int]:
+    """Return one page of `stmt`'s rows and the total count.
+
+    `count_by`: `stmt` selects columns (not one entity), and the count selects only this one (the key);
+    the page's rows are then result rows, not objects.
+    """
+    counted = stmt if count_by is None else stmt.with_only_columns(count_by)
+    total = session.scalar(sa.select(sa.func.count()).select_from(counted.order_by(None).subquery()))
+    paged = stmt.limit(per_page).offset((page - 1) * per_page)
+    rows = session.scalars(paged).all() if count_by is None else session.execute(paged).all()
     return list(rows), total or 0
