@@ -51,7 +51,8 @@ def row_dumper(cls: type[Schema], exclude: tuple[str, ...] = ()) -> Callable[[Ma
     """
     made = schema(cls, exclude)
     plan = [(name, field._serialize) for name, field in made.dump_fields.items()]  # noqa: SLF001
-    assert all(field.data_key is None for field in made.dump_fields.values()), "row_dumper: no data_key"
+    if any(field.data_key is not None for field in made.dump_fields.values()):
+        raise ValueError(f"row_dumper: {cls.__name__} renames a field (data_key); dump it with the schema")
 
     def dump(row: Mapping[str, Any]) -> dict[str, Any]:
         return {name: serialize(row[name], name, row) for name, serialize in plan}
