@@ -50,6 +50,7 @@ def _figures(app, groups: set[str], scale: int, echo: Callable[[str], None],  # 
         ("roster", lambda: roster.measure(app, officer, {
             "tier": "specialized_sme", "status": "active", "expiring_within_days": "90"},
             label="all Zhejiang, specialized_sme, active, expiring ≤ 90 days")),
+        ("roster", lambda: roster.measure_search(app, officer, "330000")),  # issue 19: by name or USCC fragment
         ("asof", lambda: asof.measure(app, "specialized_sme", date(2025, 6, 30), "330000")),
         ("audit", lambda: audit_chain.measure(app)),
         ("scan", lambda: scan.measure(app)),

@@ -22,6 +22,8 @@ class Statement:
 
     sql: str
     params: Any
+    #: the app asked for it never to be prepared (registry/platform/db.py plan_each): replayed the same way
+    unprepared: bool = False
 
     @property
     def first_line(self) -> str:
@@ -36,7 +38,8 @@ def capture(engine: Engine) -> Iterator[list[Statement]]:
 
     def _record(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ARG001
         if not executemany:
-            seen.append(Statement(statement, parameters))
+            seen.append(Statement(statement, parameters,
+                                  bool(context is not None and context.execution_options.get("registry_plan_each"))))
 
     event.listen(engine, "before_cursor_execute", _record)
     try:
@@ -54,7 +57,10 @@ def replayer(engine: Engine, statements: list[Statement]) -> tuple[Callable[[], 
         fetched = 0
         cur = driver.cursor()
         for s in statements:
-            cur.execute(s.sql, s.params)
+            if s.unprepared and engine.dialect.name == "postgresql":
+                cur.execute(s.sql, s.params, prepare=False)  # as the app runs it: planned for its values
+            else:
+                cur.execute(s.sql, s.params)
             fetched += len(cur.fetchall())
         cur.close()
         return fetched

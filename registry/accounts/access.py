@@ -30,7 +30,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from sqlalchemy.orm import Session
 
 from registry.accounts import second_factor, sessions
-from registry.accounts.auth import user_for_token
+from registry.accounts.auth import stamp_due, token_holder, user_for_token
 from registry.accounts.models import ApiToken, TokenScope, User
 from registry.accounts.users import password_policy
 from registry.domain.actors import Action, Actor, can, require
@@ -212,13 +212,14 @@ def load_actor() -> Any:  # noqa: ANN401  None, or the redirect to the change-pa
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         plain, at = header.removeprefix("Bearer ").strip(), now()
-        found = user_for_token(session, plain, at)
-        if found is not None and session.dirty:  # its last_used_at is due
-            found = _stamped(session, plain, at)
-        if found is not None:
-            user, token = found
-            g.actor = _actor(user, kind="token", token_id=token.id)
-            if (token.scope != TokenScope.WRITE and request.method not in SAFE_METHODS
+        holder = token_holder(session, plain, at)  # columns, no ORM objects: most requests only read them
+        if holder is not None and stamp_due(holder.last_used_at, at) and _stamped(session, plain, at) is None:
+            holder = None  # revoked (or its user disabled) since it was read
+        if holder is not None:
+            g.actor = Actor(kind="token", name=holder.username, role=holder.role, region_code=holder.region_code,
+                            user_id=holder.id, token_id=holder.token_id, ip=request.remote_addr,
+                            request_id=g.request_id)
+            if (holder.scope != TokenScope.WRITE and request.method not in SAFE_METHODS
                     and request.endpoint not in READ_TOKEN_MAY):
                 raise PermissionDenied("只读令牌不能执行写操作 / read-only token: writes are refused")
     elif current_user.is_authenticated:

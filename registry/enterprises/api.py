@@ -7,14 +7,15 @@ from flask import jsonify, request
 from registry.accounts.access import current_actor, requires
 from registry.domain.actors import Action
 from registry.enterprises import services as enterprises
-from registry.enterprises.queries import masked_only, paginate, roster_select
+from registry.enterprises.models import Enterprise
+from registry.enterprises.queries import paginate, roster_select
 from registry.platform.db import utcnow
 from registry.platform.extensions import get_session
 from registry.policies.rules import current_rules as rules
 from registry.privacy import unmask
 from registry.titles import services as certifications
 from registry.web.api import bp, load, page_of
-from registry.web.api.common import dump_certification, dump_enterprise, list_args, today
+from registry.web.api.common import dump_certification, dump_enterprise, dump_listed, list_args, list_columns, today
 from registry.web.api.docs import doc
 from registry.web.api.schemas import (
     AnnualReportIn,
@@ -44,9 +45,10 @@ def list_enterprises():
     flt, page, per_page = list_args()
     actor, session = current_actor(), get_session()
     unmasked = unmask.requested(actor)
-    stmt = roster_select(flt, today())
-    rows, total = paginate(session, stmt if unmasked else stmt.options(*masked_only()), page, per_page)
-    data = [dump_enterprise(e, unmasked=unmasked) for e in rows]
+    # the listed columns only, not ORM objects: no identity map, no loader options, no schema dump per row
+    stmt = roster_select(flt, today()).with_only_columns(*list_columns(unmasked))
+    rows, total = paginate(session, stmt, page, per_page, count_by=Enterprise.id)
+    data = dump_listed(rows)
     if unmasked and rows:
         recorded(session, actor, purpose="接口：企业名录", enterprises=rows, at=utcnow(),
                       detail={"filter": criteria(flt)})

@@ -16,6 +16,7 @@ from registry.domain.personal import CONTACT_FIELDS, looks_like_email, looks_lik
 from registry.domain.regions import code_range
 from registry.domain.text import clean_text, narrow, search_terms, widen
 from registry.enterprises.models import Enterprise
+from registry.platform.db import plan_each
 from registry.platform.pi_crypto import blind_index
 from registry.titles.models import Certification, CertificationTerm
 
@@ -156,7 +157,7 @@ def roster_select(f: RosterFilter, today: date) -> sa.Select:
         stmt = stmt.where(Enterprise.id.in_(f.ids))
     found = _text_search(f.q) if f.q else None
     if found is not None:
-        stmt = stmt.where(found)
+        stmt = plan_each(stmt.where(found))  # a LIKE pattern: never a generic plan (registry/platform/db.py)
     conditions = certification_conditions(f, today)
     if conditions:
         # Titles carry their enterprise's region (kept in step when it moves): the same range on
@@ -174,12 +175,20 @@ def certification_select(f: RosterFilter, today: date) -> sa.Select:
             sa.select(Enterprise.id).where(Enterprise.holder_kind == f.holder)))
     found = _text_search(f.q) if f.q else None
     if found is not None:
-        stmt = stmt.join(Certification.enterprise).where(found)
+        stmt = plan_each(stmt.join(Certification.enterprise).where(found))
     return stmt.order_by(Certification.valid_until.is_(None), Certification.valid_until, Certification.id)
 
 
-def paginate(session: Session, stmt: sa.Select, page: int, per_page: int) -> tuple[list, int]:
-    """Return one page of `stmt`'s rows and the total count."""
-    total = session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+def paginate(session: Session, stmt: sa.Select, page: int, per_page: int,
+             count_by: sa.ColumnElement | None = None) -> tuple[list, int]:
+    """Return one page of `stmt`'s rows and the total count.
+
+    `count_by`: `stmt` selects columns (not one entity), and the count selects only this one (the key);
+    the page's rows are then result rows, not objects.
+    """
+    counted = stmt if count_by is None else stmt.with_only_columns(count_by)
+    total = session.scalar(sa.select(sa.func.count()).select_from(counted.order_by(None).subquery())
+                           .execution_options(**stmt.get_execution_options()))  # e.g. plan_each
+    paged = stmt.limit(per_page).offset((page - 1) * per_page)
+    rows = session.scalars(paged).all() if count_by is None else session.execute(paged).all()
     return list(rows), total or 0

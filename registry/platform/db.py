@@ -73,7 +73,35 @@ def make_engine(url: str, **kwargs: object) -> Engine:
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
+    elif engine.dialect.name == "postgresql":
+        _configure_postgresql(engine)
     return engine
+
+
+#: execution option of a statement PostgreSQL must plan for its own values each time (never prepared)
+PLAN_EACH = "registry_plan_each"
+
+
+def plan_each(stmt: sa.Select) -> sa.Select:
+    """Mark `stmt` to be planned for its own parameter values on every execution (PostgreSQL; a no-op on SQLite).
+
+    psycopg prepares a statement run five times on a connection, and PostgreSQL may then switch to a
+    generic plan made without the parameters' values. For the roster search that plan is ruinous: a generic
+    `name ILIKE $1` is costed as selective and served from the trigram index even for a two-character word,
+    which has no trigram — a scan of the whole index (20,000 enterprises: 14–27 ms instead of the custom
+    plan's 1.6 ms; bench/RESULTS.md, issue 19). Only such statements pay a planning per execution: setting
+    plan_cache_mode for every statement cost the roster page's two ~1 ms each.
+    """
+    return stmt.execution_options(**{PLAN_EACH: True})
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "do_execute")
+    def _unprepared(cursor, statement, parameters, context):  # noqa: ANN001, ANN202
+        if context.execution_options.get(PLAN_EACH):
+            cursor.execute(statement, parameters, prepare=False)  # unnamed each time: a custom plan
+            return True
+        return None
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -36,14 +37,17 @@ def scope_session(session: Session, region_code: str | None) -> None:
         session.info.pop(KEY, None)
 
 
+@lru_cache(maxsize=4096)  # one per region prefix (about 3,000 codes): built once, not on every statement
 def _criteria(prefix: str):  # noqa: ANN202
+    """The loader criteria of a prefix, a tuple of immutable options shared by every statement that needs them
+    (building the seven with_loader_criteria for each statement was ~0.4 ms of it under cProfile: bench/RESULTS.md, issue 19)."""
     low, high = code_range(prefix)  # a range, not LIKE: indexes on region_code can seek it
     options = [with_loader_criteria(model, lambda cls: cls.region_code.between(low, high), include_aliases=True)
                for model in SCOPED]
     # Audit events and outbox rows without a region are nationwide: hidden from regional users.
     options.append(with_loader_criteria(OutboxMessage, lambda cls: sa.and_(
         cls.region_code.is_not(None), cls.region_code.between(low, high)), include_aliases=True))
-    return options
+    return tuple(options)
 
 
 @event.listens_for(Session, "do_orm_execute")

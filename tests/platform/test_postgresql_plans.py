@@ -1,0 +1,32 @@
+"""PostgreSQL plans the roster search for its own values on every execution (registry/platform/db.py
+`plan_each`, issue 19): once prepared, a generic plan of `name ILIKE $1` scanned the whole trigram index for a
+two-character word. Other statements are still prepared (their generic plans serve them)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from registry.enterprises.queries import RosterFilter, roster_select
+from registry.platform.db import PLAN_EACH
+
+
+def _prepared(conn) -> list[str]:
+    return list(conn.execute(sa.text("SELECT statement FROM pg_prepared_statements")).scalars())
+
+
+def test_the_search_is_never_prepared_other_statements_are(engine):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no plan cache")
+    search = roster_select(RosterFilter(q="锦中"), date(2026, 1, 1))
+    plain = roster_select(RosterFilter(tier="innovative_sme"), date(2026, 1, 1))
+    assert search.get_execution_options().get(PLAN_EACH) and not plain.get_execution_options().get(PLAN_EACH)
+    with engine.connect() as conn:
+        for _ in range(8):  # psycopg prepares a statement from its fifth run
+            conn.execute(search).all()
+            conn.execute(plain).all()
+        prepared = _prepared(conn)
+    assert not [s for s in prepared if "ILIKE" in s]
+    assert [s for s in prepared if "certifications.tier" in s]
