@@ -90,7 +90,8 @@ def dump_certification(cert: Certification, *, detail: bool = False) -> dict[str
         name = policies().tier(cert.tier, policy_code=cert.policy_code).name
     except Exception:  # noqa: BLE001  a tier dropped from the policies keeps its code
         name = cert.tier
-    data = {c: getattr(cert, c) for c in schema(CertificationOut).fields if hasattr(cert, c) and c not in ("terms", "events")}
+    # terms and events tested first: hasattr() on a relationship loads it (two statements a title in a list)
+    data = {c: getattr(cert, c) for c in schema(CertificationOut).fields if c not in ("terms", "events") and hasattr(cert, c)}
     data.update(tier_name=name, review_window_open=today_flag(cert, today()))
     if detail:
         data.update(terms=cert.terms, events=cert.events)
