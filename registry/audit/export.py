@@ -12,7 +12,7 @@ import csv
 import functools
 import io
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, Any
 
 import sqlalchemy as sa
@@ -34,7 +34,7 @@ from registry.audit.queries import (
 )
 from registry.domain.actors import Actor
 from registry.enterprises.models import Enterprise
-from registry.platform.cells import drain, safe_cell, safe_rows, write_sheet
+from registry.platform.cells import drain, needs_care, safe_cell, write_sheet
 from registry.regions.models import Region
 from registry.regions.scoping import with_scope
 
@@ -55,10 +55,12 @@ def _select(actor: Actor, f: AuditFilter) -> sa.Select[Any]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _field(entity_type: str, key: str) -> tuple[tuple[int, str], str, Mapping[str, str]]:
-    """What a changed field needs, worked out once per kind of record and key (not once per event): its place
-    in the event's order, its Chinese name made safe, the names of its values (registry/audit/queries.py)."""
-    return (_FIELD_ORDER.get(key, len(_FIELD_ORDER)), key), safe_cell(field_name(entity_type, key)), _VALUE_NAMES.get(key, {})
+def _fields(entity_type: str, keys: tuple[str, ...]) -> tuple[tuple[str, str, Mapping[str, str]], ...]:
+    """An event's changed fields in the order field_changes shows them, each with its Chinese name made
+    safe and its value names (registry/audit/queries.py): worked out once per kind of record and set of keys
+    (an import's events all change the same fields), not once per event."""
+    order = sorted(keys, key=lambda k: (_FIELD_ORDER.get(k, len(_FIELD_ORDER)), k))
+    return tuple((key, safe_cell(field_name(entity_type, key)), _VALUE_NAMES.get(key, {})) for key in order)
 
 
 def _shown(key: str, names: Mapping[str, str], value: Any) -> str:
@@ -71,41 +73,35 @@ def _shown(key: str, names: Mapping[str, str], value: Any) -> str:
 def _changes(entity_type: str, changes: dict[str, Any]) -> list[tuple[str, str, str]]:
     """field_changes(entity_type, changes) as (label, before, after) for the file, per-field work cached."""
     changes = shown_changes(entity_type, changes)
-    fields = sorted((_field(entity_type, key), key) for key in changes)
     out = []
-    for (_, label, names), key in fields:
+    for key, label, names in _fields(entity_type, tuple(changes)):
         value = changes[key]
         before, after = value if isinstance(value, list) and len(value) == 2 else (None, value)
         out.append((label, _shown(key, names, before), _shown(key, names, after)))
     return out
 
 
-#: the cells that may hold text: all but the record's number (head 0–6, field, before, after, tail)
-_TEXT = [i for i in range(len(HEADERS)) if i != 4]
-
-
 def rows(session: Session, actor: Actor, f: AuditFilter) -> Iterator[Sequence[Any]]:
     """Yield the export's rows (without the header), safe for a spreadsheet.
 
     Plain rows from the session's connection (its region scope kept), each field's name and value names
-    looked up once per key, each row's text checked at once (safe_rows): no Python call per cell (issue 19).
+    looked up once per set of keys, an event's texts checked at once for all its rows (needs_care): no
+    Python call per cell (issue 19). An event that needs care goes through safe_cell cell by cell.
     """
     stmt = with_scope(session, _select(actor, f))
     result = session.connection().execute(stmt, execution_options={"yield_per": BATCH})
-    yield from safe_rows(_event_rows(result), _TEXT)
-
-
-def _event_rows(result: Iterable[Any]) -> Iterator[tuple[Any, ...]]:
     for (occurred_at, actor_kind, actor_name, action, entity_type, entity_id, changes, reason_code, document_no,
          note, request_id, ip, enterprise_name, region_name) in result:
-        head = (occurred_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S"), actor_label(actor_kind, actor_name),
-                action_name(action), entity_name(entity_type), entity_id, enterprise_name, region_name)
-        tail = (reason_code, document_no, note, request_id, ip)
-        shown = _changes(entity_type, changes or {})
-        if not shown:
-            yield (*head, None, None, None, *tail)
-        for change in shown:
-            yield (*head, *change, *tail)
+        when = occurred_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+        who, what, kind = actor_label(actor_kind, actor_name), action_name(action), entity_name(entity_type)
+        shown = _changes(entity_type, changes or {}) or [(None, None, None)]
+        texts = [when, who, what, kind, enterprise_name, region_name, reason_code, document_no, note, request_id, ip]
+        texts.extend(v for change in shown for v in change[1:])  # the labels are safe already
+        careful = needs_care(texts)
+        for label, before, after in shown:
+            row = (when, who, what, kind, entity_id, enterprise_name, region_name, label, before, after,
+                   reason_code, document_no, note, request_id, ip)
+            yield [safe_cell(v) for v in row] if careful else row
 
 
 def write_xlsx(session: Session, actor: Actor, f: AuditFilter, out: IO[bytes]) -> int:

@@ -48,11 +48,19 @@ _FORMULA_FIRST = frozenset(FORMULA_STARTS)  #: each start is one character
 _FORMULA_CELL = re.compile(r"\n *[=+\-@\t\r]")
 
 
+def needs_care(texts: Iterable[str | None]) -> bool:
+    """Tell whether `safe_cell` might change any of `texts` (None and "" never change): one join and two
+    C-speed searches for them all. False means every one of them is already fit for a cell; True may be
+    said of texts that are (a newline inside one, a long one): check those one by one."""
+    joined = "\n" + "\n".join(filter(None, texts))
+    return len(joined) > MAX_CELL_CHARS or bool(_FORMULA_CELL.search(joined) or ILLEGAL_CHARACTERS.search(joined))
+
+
 def safe_rows(rows: Iterable[Sequence[Any]], text: Sequence[int]) -> Iterator[Sequence[Any]]:
     """Yield each of `rows` with every cell as `safe_cell` makes it, without a Python call per cell.
 
     `text` gives the positions that may hold text (the others never hold a str: numbers, dates, None).
-    A row's texts are joined and searched once (_NEEDS_CARE, C speed); the rare row that needs care
+    A row's texts are joined and searched once (`needs_care`, inlined here); the rare row that needs care
     goes through `safe_cell` cell by cell, so every row comes out exactly as `[safe_cell(v) for v in row]`
     (issue 19: the exports' per-cell work was most of their time). A row needing no care is yielded as it is.
     """

@@ -127,8 +127,10 @@ def rows(session: Session, *, actor: Actor, names: dict[str, str], f: RosterFilt
         require(actor, Action.UNMASK_PI)
     stmt = with_scope(session, _select(actor, f, today, _columns(names, unmasked)))
     result = session.connection().execute(stmt, execution_options={"yield_per": BATCH})
-    numbered = ((number, *row) for number, row in enumerate(result, start=1))
-    yield from safe_rows(numbered, _TEXT)
+    done = 0
+    for part in result.partitions():  # BATCH rows a fetch
+        yield from safe_rows([(number, *row) for number, row in enumerate(part, start=done + 1)], _TEXT)
+        done += len(part)
 
 
 def write_xlsx(session: Session, *, actor: Actor, names: dict[str, str], f: RosterFilter, today: date,
