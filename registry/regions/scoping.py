@@ -57,6 +57,13 @@ def _add_region_criteria(state: ORMExecuteState) -> None:
         state.statement = state.statement.options(*_criteria(prefix))
 
 
+def with_scope(session: Session, stmt: sa.Select) -> sa.Select:  # type: ignore[type-arg]
+    """Return `stmt` with the region criteria `session` adds to its ORM reads, for running it on the
+    session's connection as plain rows (an export's fast path, no ORM loading): same rows, same scope."""
+    prefix = session.info.get(KEY)
+    return stmt.options(*_criteria(prefix)) if prefix else stmt
+
+
 @contextmanager
 def unscoped(session: Session) -> Iterator[Session]:
     """Lift the region restriction for a whole-database check (e.g. verifying the audit chain)."""

@@ -20,13 +20,13 @@ from flask import Flask, current_app, g
 from registry.accounts.models import User
 from registry.channels import ledger as channel_ledger
 from registry.channels.models import CHANNEL_NAMES
-from registry.domain.criteria_report import VERDICT_NAMES as _VERDICTS
-from registry.domain.holders import HOLDER_NAMES, RECORD_KIND_NAMES, ZONE_TYPE_NAMES
+from registry.domain.holders import HOLDER_NAMES
 from registry.domain.lifecycle import STATUS_NAMES
 from registry.domain.text import plain_source
 from registry.enterprises.models import SIZE_NAMES, ChangeKind
 from registry.pipeline.models import ApplicationStatus, BatchStatus, ObjectionStatus, SubmitterIdentity
 from registry.platform.extensions import get_session, policies
+from registry.platform.value_names import LEVEL_NAMES, VALUE_NAMES
 from registry.reminders import digests, outbox
 from registry.reminders.duedates import CHANGE_KIND_NAMES
 from registry.runs import ledger as jobruns
@@ -50,9 +50,6 @@ OBJECTION_STATUS_NAMES = {ObjectionStatus.OPEN: "待处理", ObjectionStatus.UPH
                           ObjectionStatus.WITHDRAWN: "已撤回"}
 IDENTITY_NAMES = {SubmitterIdentity.REAL_NAME: "实名", SubmitterIdentity.SEAL: "单位盖章",
                   SubmitterIdentity.ANONYMOUS: "匿名"}
-LEVEL_NAMES = {"district": "区县级", "city": "市级", "province": "省级", "ministry": "部级"}
-DECISION_NAMES = {"recommend": "推荐", "return": "退回补正", "reject": "不予推荐"}
-VERDICT_NAMES = {v.value: n for v, n in _VERDICTS.items()}
 ACTOR_KIND_NAMES = {"user": "用户", "token": "API 令牌", "cli": "命令行", "job": "定时任务", "anonymous": "未登录者"}
 
 #: the status names of each kind of record the trail shows
@@ -290,7 +287,6 @@ SESSION_END_NAMES = {"logout": "主动退出", "replaced": "同一账号在其�
 REFUSAL_NAMES = {"password": "密码错误", "unknown": "用户名不存在", "inactive": "账号已停用", "locked": "账号已锁定",
                  "ip_throttled": "该地址登录失败次数过多", "wrong": "验证码错误", "replayed": "验证码已用过",
                  "recovery": "恢复码错误", "2fa": "双因素认证多次失败"}
-SECOND_FACTOR_NAMES = {"totp": "动态验证码", "recovery": "恢复码"}
 
 
 def instant_text(text: str) -> str | None:
@@ -315,8 +311,6 @@ def field_value(entity_type: str, field: str, raw: Any, shown: str) -> str:
     text = str(raw)
     if entity_type == "user" and field == "reason":
         return SESSION_END_NAMES.get(text) or REFUSAL_NAMES.get(text, shown)
-    if field == "second_factor":
-        return SECOND_FACTOR_NAMES.get(text, shown)
     if field.endswith("_at") and (instant := instant_text(text)):
         return instant
     if field == "policy_code":
@@ -331,24 +325,14 @@ def field_value(entity_type: str, field: str, raw: Any, shown: str) -> str:
         return user_name(raw)
     if field in MONEY_FIELDS:
         return f"{money(raw)} 元"
-    if field == "status" and entity_type in STATUS_BY_ENTITY:
-        return STATUS_BY_ENTITY[entity_type].get(text, shown)
+    if field == "status":  # a batch's, an application's, an objection's (a title's is already in `shown`)
+        return STATUS_BY_ENTITY.get(entity_type, {}).get(text, shown)
     if field == "submitter_identity":
         return next((v for k, v in IDENTITY_NAMES.items() if k.value == text), shown)
-    if field in ("level", "current_level"):
-        return LEVEL_NAMES.get(text, shown)
-    if field == "decision":
-        return DECISION_NAMES.get(text, shown)
-    if field == "verdict":
-        return VERDICT_NAMES.get(text, shown)
     if field == "kind" and entity_type == "channel_target":
         return CHANNEL_NAMES.get(text, shown)
-    if field == "holder":
-        return HOLDER_NAMES.get(text, shown)
-    if field == "holder_kind":
-        return RECORD_KIND_NAMES.get(text, shown)
-    if field == "zone_type":
-        return ZONE_TYPE_NAMES.get(text, shown)
+    if (names := VALUE_NAMES.get(field)) is not None:  # the codes named alike everywhere (the roster export too)
+        return names.get(text, shown)
     if field in ("changed_by", "resolved_by"):
         return event_actor(text)
     if field == "programme":

@@ -12,11 +12,13 @@ from decimal import Decimal
 from enum import StrEnum
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
 
-from registry.platform.cells import safe_cell, write_sheet
+from registry.platform.cells import safe_cell, safe_rows, write_sheet
 
 HEADERS = ["序号", "企业名称", "认定日期", "营业收入（元）", "从业人数", "联系电话", "备注"]
 WIDTHS = [6, 36, 14, 14, 10, 14, 30]
@@ -116,3 +118,26 @@ class Tier(StrEnum):
 def test_safe_cell_fast_path_keeps_the_rules(value, expected):
     result = safe_cell(value)
     assert result == expected and type(result) is str
+
+
+_AWKWARD = st.text(alphabet=st.sampled_from(["=", "+", "-", "@", "\t", "\r", "\n", " ", "\x00", "\x01", "\x0b", "\x1f",
+                                             "\x7f", "\u2028", "1", ".", "a", "名"]), max_size=8)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.none(), _AWKWARD, st.integers(), st.decimals(allow_nan=False)), min_size=1, max_size=6),
+       st.data())
+def test_safe_rows_gives_each_cell_as_safe_cell_gives_it(row, data):
+    """The one-search-per-row check (issue 19) never lets through a cell that safe_cell would change."""
+    text = [i for i, v in enumerate(row) if not isinstance(v, int | Decimal)] if data.draw(st.booleans()) else [
+        i for i, v in enumerate(row) if v is None or isinstance(v, str)]
+    (out,) = list(safe_rows([tuple(row)], text))
+    assert list(out) == [safe_cell(v) for v in row]
+
+
+def test_safe_rows_sends_an_overlong_row_cell_by_cell():
+    row = ("x" * 20_000, "y" * 20_000, 5)
+    (out,) = list(safe_rows([row], [0, 1]))
+    assert list(out) == list(row)
+    (out,) = list(safe_rows([("z" * 40_000,)], [0]))
+    assert out == ["z" * 32_767]

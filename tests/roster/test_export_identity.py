@@ -1,0 +1,199 @@
+"""The fast roster export (issue 19: plain rows, codes named in SQL, one safety check per row) writes the very
+bytes the per-cell export wrote before it, on both backends: the earlier implementation is kept here as the
+reference and both run on the same seeded registry — formula-like, space-led, tab-led and control-character
+text in every kind of text column, missing values, every status, size, holder kind and zone type, unnamed
+codes — masked and unmasked, filtered and not, streamed and written."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from registry.domain.actors import Action, require
+from registry.domain.lifecycle import STATUS_NAMES
+from registry.enterprises.models import HOLDER_KIND_NAMES, SIZE_NAMES, ZONE_TYPE_NAMES, AnnualReport, Enterprise
+from registry.enterprises.queries import SORTS, RosterFilter, certification_conditions, in_region, roster_select
+from registry.platform.cells import PLAIN_NUMBER, drain, safe_cell
+from registry.regions.models import Region
+from registry.regions.scoping import scope_session
+from registry.roster import export
+from registry.roster.imports.columns import EXPORT_COLUMNS
+from registry.titles.models import Certification
+from tests.conftest import d, officer_of
+from tests.factories import grant, make_enterprise, make_uscc, report
+from tests.roster.conftest import TODAY
+
+# --- the export as it was before issue 19's fast path (registry/roster/export.py at 8991617), verbatim in effect
+
+
+def _old_select(actor, f, today, unmasked):
+    conditions = certification_conditions(f, today)
+    wanted = roster_select(f, today).with_only_columns(Enterprise.id).order_by(None)
+    stmt = sa.select(*(export.COLUMNS if unmasked else export.MASKED)).select_from(Enterprise).outerjoin(
+        Region, Region.code == Enterprise.region_code)
+    join = stmt.join if conditions else stmt.outerjoin
+    stmt = join(Certification, Certification.enterprise_id == Enterprise.id)
+    latest = export._LATEST
+    stmt = (stmt.outerjoin(latest, latest.c.enterprise_id == Enterprise.id)
+            .outerjoin(AnnualReport, sa.and_(AnnualReport.enterprise_id == Enterprise.id,
+                                             AnnualReport.year == latest.c.year)))
+    order = SORTS.get(f.sort, SORTS["name"])
+    return (stmt.where(Enterprise.id.in_(wanted), in_region(Enterprise.region_code, actor.region_code), *conditions)
+            .order_by(*order, Enterprise.id, Certification.recognized_on, Certification.id))
+
+
+def _old_shown(field, value, names):
+    if value is None:
+        return None
+    if field == "tier":
+        return names.get(value, value)
+    if field == "status":
+        return STATUS_NAMES.get(value, value)
+    if field == "size_class":
+        return SIZE_NAMES.get(value, value)
+    if field == "holder_kind":
+        return HOLDER_KIND_NAMES.get(value, value)
+    if field == "zone_type":
+        return ZONE_TYPE_NAMES.get(value, value)
+    return value
+
+
+def _old_cell(field, names):
+    if field in ("tier", "status", "size_class", "holder_kind", "zone_type"):
+        return lambda value: safe_cell(_old_shown(field, value, names))
+    return safe_cell
+
+
+def old_rows(session, *, actor, names, f, today, unmasked=False) -> Iterator[list[Any]]:
+    require(actor, Action.READ)
+    if unmasked:
+        require(actor, Action.UNMASK_PI)
+    shown = [_old_cell(c.field, names) for c in EXPORT_COLUMNS if c.field != "no"]
+    result = session.execute(_old_select(actor, f, today, unmasked).execution_options(yield_per=1000))
+    for number, row in enumerate(result, start=1):
+        cells = [show(value) for show, value in zip(shown, row, strict=True)]
+        cells.insert(0, number)
+        yield cells
+
+
+def old_csv(session, **kwargs) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write("\ufeff")
+    writer.writerow(export.HEADERS)
+    for row in old_rows(session, **kwargs):
+        writer.writerow(["" if v is None else v.isoformat() if isinstance(v, date) else v for v in row])
+    return drain(buffer)
+
+
+# --- a registry with every kind of awkward value
+
+AWKWARD = ['=HYPERLINK("http://evil.example","点我")', "  +86 576 8800", "-12.50", "-1+2", "@SUM(A1)",
+           "\tTab 开头", "\r回车开头", "中间\x01有\x1f控制字符", "行一\n=行二", "  ", "", "普通文字", " 空格开头",
+           "+", "-", "x" * 40_000]
+
+
+def fit(model, values: dict[str, Any]) -> dict[str, Any]:
+    """`values` cut to their columns' lengths (PostgreSQL holds a VARCHAR to it)."""
+    table = model.__table__
+    return {k: v[:table.c[k].type.length] if isinstance(v, str) and getattr(table.c[k].type, "length", None) else v
+            for k, v in values.items()}
+
+
+def seed(session, admin, rules) -> None:
+    """Enterprises and titles whose text columns hold AWKWARD values (written raw: no service cleans them)."""
+    enterprises = []
+    for i in range(len(AWKWARD)):
+        e = make_enterprise(session, admin, uscc=make_uscc("331002", 730_000 + i), name=f"台州样本{i}有限公司",
+                            contact_phone=f"1380000{i:04d}", contact_name=f"联系人{i}",
+                            size_class=("medium", "small", "micro", None)[i % 4], founded_on=d("2010-03-08"))
+        enterprises.append(e)
+        if i % 3:
+            grant(session, admin, rules, e, "innovative_sme", d("2024-06-15"), batch=f"第{i}批",
+                  document_no=f"浙经信〔2024〕{i}号")
+        if i % 2:
+            report(session, admin, e, 2025, revenue=Decimal("123456789.12") + i, employees=i,
+                   debt_ratio=Decimal("41.50"), audit_firm="台州会计师事务所", main_product="精密轴承")
+    session.flush()
+    raw = session.connection()  # below the services and their audit guard: values no service would store
+    # every text column of the export gets an awkward value somewhere (and the codes some unnamed ones)
+    texts = {"name", "managing_body", "industry_code", "contact_name_masked", "contact_email_masked",
+             "contact_phone_masked"}
+    for i, e in enumerate(enterprises):
+        text = AWKWARD[i]
+        values = {c: text for c in texts if (i + len(c)) % 3}
+        values["name"] = f"{text}{i}" if text.strip() else f"{i}{text}"  # names stay distinct (a unique key)
+        values.pop("managing_body", None)
+        if i % 5 == 0:  # a zone: its managing body, no size or industry (the holder_shape check)
+            values.update(holder_kind="zone", zone_type=("park", "area")[i % 2], managing_body=text,
+                          size_class=None, industry_code=None)
+        raw.execute(sa.update(Enterprise).where(Enterprise.id == e.id).values(**fit(Enterprise, values)))
+        raw.execute(sa.update(Certification).where(Certification.enterprise_id == e.id).values(**fit(
+            Certification, {"batch": text, "authority": text[::-1], "document_no": text or None,
+                            "status": list(STATUS_NAMES)[i % len(STATUS_NAMES)]})))
+        raw.execute(sa.update(AnnualReport).where(AnnualReport.enterprise_id == e.id).values(**fit(
+            AnnualReport, {"audit_report_code": text, "audit_firm": text, "main_product": text})))
+    raw.execute(sa.update(Enterprise).where(Enterprise.id == enterprises[1].id).values(
+        contact_name_masked=None, contact_email_masked=None, contact_phone_masked=None, industry_code=None))
+    session.expire_all()
+
+
+FILTERS = [RosterFilter(sort="uscc"), RosterFilter(sort="name"), RosterFilter(tier="innovative_sme", sort="region"),
+           RosterFilter(q="样本1", sort="-id"), RosterFilter(status="revoked"), RosterFilter(region="330100")]
+
+
+@pytest.mark.parametrize("f", FILTERS)
+@pytest.mark.parametrize("unmasked", [False, True])
+def test_the_fast_export_writes_the_bytes_the_per_cell_export_wrote(session, admin, rules, f, unmasked):
+    seed(session, admin, rules)
+    names = {**rules.tier_names(), "specialized_sme": "=专精特新"}  # a name that itself needs care
+    names.pop("innovative_sme", None)  # and a tier shown by its code
+    for actor in (admin, officer_of("331000"), officer_of("330100")):
+        kwargs = {"actor": actor, "names": names, "f": f, "today": TODAY}
+        before = old_csv(session, unmasked=unmasked, **kwargs)
+        out = io.BytesIO()
+        count = export.write_csv(session, out=out, unmasked=unmasked, **kwargs)
+        assert out.getvalue() == before
+        assert [list(r) for r in export.rows(session, unmasked=unmasked, **kwargs)] == list(
+            old_rows(session, unmasked=unmasked, **kwargs))  # the .xlsx's cells too
+        assert count == len(list(old_rows(session, unmasked=unmasked, **kwargs)))
+        if not unmasked:
+            assert b"".join(export.csv_chunks(session, batch=7, **kwargs)) == before
+
+
+def test_the_awkward_values_reach_the_file_made_safe(session, admin, rules):
+    """The reference is not vacuous: the seeded values are there, defused as safe_cell defuses them."""
+    seed(session, admin, rules)
+    out = io.BytesIO()
+    count = export.write_csv(session, actor=admin, names=rules.tier_names(), f=RosterFilter(sort="uscc"),
+                             today=TODAY, out=out)
+    rows = list(csv.reader(io.StringIO(out.getvalue().decode("utf-8-sig"))))
+    assert count == len(rows) - 1 >= len(AWKWARD)
+    cells = {c for r in rows[1:] for c in r}
+    assert "'" + AWKWARD[0] in cells and "中间有控制字符" in cells and "-12.50" in cells and "'@SUM(A1)" in cells
+    formulas = [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r")) and not PLAIN_NUMBER.match(c)]
+    assert formulas == []
+    assert max(len(c) for c in cells) == 32767
+
+
+def test_the_fast_export_keeps_the_sessions_region_scope(session, admin, rules):
+    """Plain rows from the session's connection still carry the region criteria a scoped session adds."""
+    seed(session, admin, rules)
+    make_enterprise(session, admin, uscc=make_uscc("330106", 731_000), region_code="330106", name="杭州某公司")
+    kwargs = {"actor": admin, "names": rules.tier_names(), "f": RosterFilter(sort="uscc"), "today": TODAY}
+    everything = old_csv(session, **kwargs)
+    scope_session(session, "331000")
+    try:
+        out = io.BytesIO()
+        export.write_csv(session, out=out, **kwargs)
+        assert out.getvalue() == old_csv(session, **kwargs) != everything
+        assert "杭州某公司".encode() not in out.getvalue()
+    finally:
+        scope_session(session, None)
