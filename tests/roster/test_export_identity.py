@@ -40,7 +40,8 @@ def _old_select(actor, f, today, unmasked):
         Region, Region.code == Enterprise.region_code)
     join = stmt.join if conditions else stmt.outerjoin
     stmt = join(Certification, Certification.enterprise_id == Enterprise.id)
-    latest = export._LATEST
+    latest = (sa.select(AnnualReport.enterprise_id, sa.func.max(AnnualReport.year).label("year"))
+              .group_by(AnnualReport.enterprise_id).subquery("latest"))
     stmt = (stmt.outerjoin(latest, latest.c.enterprise_id == Enterprise.id)
             .outerjoin(AnnualReport, sa.and_(AnnualReport.enterprise_id == Enterprise.id,
                                              AnnualReport.year == latest.c.year)))
@@ -118,6 +119,8 @@ def seed(session, admin, rules) -> None:
         if i % 3:
             grant(session, admin, rules, e, "innovative_sme", d("2024-06-15"), batch=f"第{i}批",
                   document_no=f"浙经信〔2024〕{i}号")
+        if i % 4 == 1:  # an earlier year too: the export shows the latest report only
+            report(session, admin, e, 2024, revenue=Decimal("1.00"), employees=999, main_product="旧产品")
         if i % 2:
             report(session, admin, e, 2025, revenue=Decimal("123456789.12") + i, employees=i,
                    debt_ratio=Decimal("41.50"), audit_firm="台州会计师事务所", main_product="精密轴承")
