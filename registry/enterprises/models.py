@@ -130,6 +130,12 @@ class Enterprise(Base):
         return value
 
 
+#: PostgreSQL: the name's distinct character pairs (lower-cased), GIN-indexed, serving a two-character search word,
+#: which has no trigram (migration 0035 creates `registry_bigrams(text)`; registry/enterprises/queries.py)
+sa.Index("ix_enterprises_name_bigrams", sa.func.registry_bigrams(Enterprise.name),
+         postgresql_using="gin").ddl_if(dialect="postgresql")
+
+
 #: the stored masked forms: what a list or a default (masked) export reads instead of the encrypted columns
 MASKED_COLUMNS = tuple(f"{f}_masked" for f in CONTACT_FIELDS)
 

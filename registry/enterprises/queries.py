@@ -7,7 +7,9 @@ from datetime import date, timedelta
 from typing import TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute, Session, defer
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from registry.domain.actors import Actor, require_scope
 from registry.domain.errors import NotFound
@@ -108,11 +110,54 @@ def _like(word: str) -> str:
     return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+#: the length of a word the name's bigram index serves (migration 0035): shorter has no pair, longer has
+#: trigrams, which narrow better (bench/RESULTS.md, issue 19)
+BIGRAM_LENGTHS = frozenset({2})
+
+
+class NameContains(sa.ColumnElement[bool]):
+    """`name ILIKE '%word%'` — the exact test, as SQLite runs it; on PostgreSQL, for a word of two characters,
+    with `registry_bigrams(name) @> registry_bigrams(word)` beside it, which the GIN index of migration 0035
+    serves (a two-character word has no trigram). ILIKE compares `lower()` of both sides on a UTF-8 database
+    and the pairs are taken from `lower()`: every name the ILIKE accepts passes the pair test, so the results
+    are the same with or without it (tests/enterprises/test_search_bigrams.py)."""
+
+    type = sa.Boolean()
+    inherit_cache = True
+    _is_implicitly_boolean = True  # a comparison: SQLite's WHERE gets no "= 1" (the same SQL as before)
+    _traverse_internals = [("like", InternalTraversal.dp_clauseelement),
+                           ("pairs", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, word: str) -> None:
+        self.like = Enterprise.name.ilike(_like(word), escape="\\")
+        self.pairs = sa.func.registry_bigrams(Enterprise.name).op("@>", is_comparison=True)(
+            sa.func.registry_bigrams(word))
+
+    @property
+    def _from_objects(self) -> list[sa.FromClause]:  # the FROM a statement derives from its WHERE
+        return self.like._from_objects
+
+
+@compiles(NameContains)
+def _scanned(element: NameContains, compiler: sa.sql.compiler.SQLCompiler, **kw: object) -> str:
+    return compiler.process(element.like, **kw)
+
+
+@compiles(NameContains, "postgresql")
+def _paired(element: NameContains, compiler: sa.sql.compiler.SQLCompiler, **kw: object) -> str:
+    return f"({compiler.process(element.like, **kw)} AND {compiler.process(element.pairs, **kw)})"
+
+
+def _name_contains(word: str) -> sa.ColumnElement[bool]:
+    if len(word) in BIGRAM_LENGTHS:
+        return NameContains(word)
+    return Enterprise.name.ilike(_like(word), escape="\\")
+
+
 def _word_matches(word: str) -> sa.ColumnElement[bool]:
     """One search word: inside the name (case-insensitive, as typed, or with its letters and digits in
     either width) or inside the USCC (letters and digits only)."""
-    found: list[sa.ColumnElement[bool]] = [
-        Enterprise.name.ilike(_like(form), escape="\\") for form in dict.fromkeys((word, widen(word)))]
+    found: list[sa.ColumnElement[bool]] = [_name_contains(form) for form in dict.fromkeys((word, widen(word)))]
     code = word.upper()
     if code.isascii() and code.isalnum():
         found.append(Enterprise.uscc.like(_like(code), escape="\\"))
@@ -129,7 +174,9 @@ def _text_search(q: str) -> sa.ColumnElement[bool] | None:
     through its blind index (the contact columns are ciphertext: no LIKE on them, issue 16 §6).
 
     PostgreSQL serves the substring matches from the trigram indexes of migration 0019 (words of
-    three characters or more narrow the scan; shorter ones are checked row by row); SQLite scans.
+    three characters or more) and a name's two-character words from the bigram index of migration 0035
+    (`NameContains`); a one-character word, or a two-character one that may also be part of a USCC (letters
+    and digits), is checked row by row. SQLite scans.
     """
     words = search_terms(q)
     if not words:
