@@ -93,6 +93,7 @@ class OutboxMessage(Base):
     target_id: Mapped[int | None] = mapped_column(sa.ForeignKey("channel_targets.id"))
     #: when the last attempt was claimed: a robot's rate limit counts the attempts of the last minute
     attempted_at: Mapped[datetime | None]
-    __table_args__ = (sa.Index("ix_outbox_messages_status_next", "status", "next_attempt_at"),
+    #: the senders' claims read due messages of one channel in their own order (migration 0036, issue 19)
+    __table_args__ = (sa.Index("ix_outbox_messages_due", "status", "channel", "next_attempt_at", "id"),
                       sa.Index("ix_outbox_messages_target_attempted", "target_id", "attempted_at"))
 
