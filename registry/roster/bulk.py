@@ -68,16 +68,18 @@ def where_in(conn: Connection, column: sa.ColumnElement[Any],
              values: Iterable[Any]) -> Iterator[sa.ColumnElement[bool]]:
     """Yield conditions that together select the rows whose `column` is one of `values` (a large set).
 
-    PostgreSQL: one condition, `column = ANY(:array)` — a single parameter, where IN lists of
-    CHUNK placeholders cost psycopg ~10 ms each to convert (long statements are not cached) and
-    leave the prepared statement's generic plan an array expression to evaluate row by row.
+    PostgreSQL: one condition, `column IN (SELECT unnest(:array))` — a single parameter, where IN lists
+    of CHUNK placeholders cost psycopg ~10 ms each to convert (long statements are not cached). Not
+    `column = ANY(:array)`: for 20,000 names the planner served that from the pg_trgm GIN index (which
+    answers equality too) and took 87 s at 1,000,000 enterprises; the semi-join probes the btree per
+    value (0.17 s) whatever the array's length (issue 19).
     Elsewhere: `column IN (…)` over CHUNK values at a time.
     """
     values = list(values)
     if not values:
         return
     if conn.dialect.name == "postgresql":
-        yield column == sa.any_(sa.literal(values, postgresql.ARRAY(column.type)))
+        yield column.in_(sa.select(sa.func.unnest(sa.literal(values, postgresql.ARRAY(column.type)))))
         return
     for batch in chunked(values):
         yield column.in_(batch)
