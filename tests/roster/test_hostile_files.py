@@ -47,11 +47,12 @@ HOSTILE = {
 
 
 def refused(filename: str, content: bytes, limits: ImportLimits | None = None) -> str:
-    """Read the file; assert it is refused within a second; return the message."""
-    started = time.perf_counter()
+    """Read the file; assert it is refused within a second of this thread's CPU (a bomb would burn it; a
+    shared machine's wait for a core does not count); return the message."""
+    started = time.thread_time()
     with pytest.raises(FileProblem) as caught:
         read_table(filename, content, limits)
-    elapsed = time.perf_counter() - started
+    elapsed = time.thread_time() - started
     assert elapsed < 1.0, f"refusing {filename} took {elapsed:.2f}s"
     return caught.value.message
 
@@ -174,10 +175,10 @@ def test_old_and_encrypted_formats_are_refused_with_a_way_forward():
 
 def test_long_lines_under_the_limit_are_checked_in_linear_time():
     line = b"a" * (ImportLimits().line_bytes - 10) + b"\n"
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU, not the wall clock of a shared machine
     with pytest.raises(FileProblem, match="单元格"):  # csv's own field limit, after the guard passed it
         read_table("long.csv", "企业名称\n".encode() + line * 15)
-    assert time.perf_counter() - started < 1.0
+    assert time.thread_time() - started < 1.0
 
 
 def test_utf16_text_is_named_as_such():
@@ -255,10 +256,10 @@ def test_reading_any_accepted_file_grows_memory_by_less_than_300_mb(tmp_path, bu
 
 def test_a_huge_text_node_or_tag_is_scanned_in_linear_time_and_exactly():
     text = h.workbook(h.HEADER + '<row r="2">' + h.cell("A2", "台" * (8 * MB)) + "</row>")
-    started = time.perf_counter()
+    started = time.thread_time()  # CPU, not the wall clock of a shared machine
     rows = read_table("text.xlsx", text, ImportLimits(ratio=10_000)).rows
     assert [(number, len(cells[0])) for number, cells in rows] == [(2, 8 * MB)]
-    assert time.perf_counter() - started < 5.0
+    assert time.thread_time() - started < 5.0
     attribute = h.workbook(h.HEADER + f'<row r="2"><c x="{"a" * (3 * MB)}" r="A1048576"><v>1</v></c></row>')
     assert "行数" in refused("attribute.xlsx", attribute, ImportLimits(ratio=10_000))
 

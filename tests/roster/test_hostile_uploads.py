@@ -33,10 +33,10 @@ def test_the_api_refuses_each_hostile_file_with_422_and_the_server_stays_up(offi
     build, words = HOSTILE[name]
     filename, content = build()
     before, counts = runs(session), registry_counts(session)
-    started = time.perf_counter()
+    started = time.thread_time()  # the request runs in this thread: its CPU, not a shared machine's wall clock
     response = officer.post("/api/v1/imports", data={"mode": "apply", "file": (io.BytesIO(content), filename)},
                             content_type="multipart/form-data")
-    elapsed = time.perf_counter() - started
+    elapsed = time.thread_time() - started
     assert response.status_code == 422, response.get_data(as_text=True)[:500]
     message = response.get_json()["errors"]["file"][0]
     assert all(word in message for word in words), message
