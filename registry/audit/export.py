@@ -8,10 +8,7 @@ as UTF-8.
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
-import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, Any
 
@@ -34,7 +31,7 @@ from registry.audit.queries import (
 )
 from registry.domain.actors import Actor
 from registry.enterprises.models import Enterprise
-from registry.platform.cells import drain, needs_care, safe_cell, write_sheet
+from registry.platform.cells import csv_stream, needs_care, safe_cell, write_sheet
 from registry.regions.models import Region
 from registry.regions.scoping import with_scope
 
@@ -111,29 +108,12 @@ def write_xlsx(session: Session, actor: Actor, f: AuditFilter, out: IO[bytes]) -
 
 def csv_chunks(session: Session, actor: Actor, f: AuditFilter, batch: int = 500) -> Iterator[bytes]:
     """Yield the filtered trail as UTF-8 CSV (with BOM) in chunks, for a streamed response."""
-    return _csv(rows(session, actor, f), batch)
-
-
-def _csv(data: Iterator[Sequence[Any]], batch: int = 500, counted: list[int] | None = None) -> Iterator[bytes]:
-    """The rows as CSV text in chunks of `batch` rows (writerows; None is written empty); `counted` gets the rows."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(HEADERS)
-    count = 0
-    while chunk := list(itertools.islice(data, batch)):
-        writer.writerows(chunk)
-        count += len(chunk)
-        yield drain(buffer)
-    if count == 0:
-        yield drain(buffer)
-    if counted is not None:
-        counted.append(count)
+    return csv_stream(HEADERS, rows(session, actor, f), batch)
 
 
 def write_csv(session: Session, actor: Actor, f: AuditFilter, out: IO[bytes]) -> int:
     """Write the filtered trail as CSV to a binary file; return the number of data rows."""
     counted: list[int] = []
-    for chunk in _csv(rows(session, actor, f), BATCH, counted):
+    for chunk in csv_stream(HEADERS, rows(session, actor, f), BATCH, counted):
         out.write(chunk)
     return counted[0]

@@ -10,9 +10,6 @@ passes safe_cell (formula injection, illegal characters).
 
 from __future__ import annotations
 
-import csv
-import io
-import itertools
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -25,7 +22,7 @@ from registry.domain.actors import Action, Actor, require
 from registry.domain.personal import CONTACT_FIELDS
 from registry.enterprises.models import AnnualReport, Enterprise
 from registry.enterprises.queries import SORTS, RosterFilter, certification_conditions, in_region, roster_select
-from registry.platform.cells import drain, safe_rows, write_sheet
+from registry.platform.cells import csv_stream, safe_rows, write_sheet
 from registry.platform.value_names import VALUE_NAMES
 from registry.regions.models import Region
 from registry.regions.scoping import with_scope
@@ -146,32 +143,14 @@ def write_xlsx(session: Session, *, actor: Actor, names: dict[str, str], f: Rost
 def csv_chunks(session: Session, *, actor: Actor, names: dict[str, str], f: RosterFilter, today: date,
                batch: int = 500) -> Iterator[bytes]:
     """Yield the roster as UTF-8 CSV with a BOM (so Excel reads it), in chunks for a streamed response."""
-    yield from _csv(rows(session, actor=actor, names=names, f=f, today=today), batch)
-
-
-def _csv(data: Iterator[Sequence[Any]], batch: int = 500, counted: list[int] | None = None) -> Iterator[bytes]:
-    """The rows as CSV text in chunks of `batch` rows (writerows: the csv module formats each value, None as
-    empty, a date as 2024-06-15, an amount as 123.45); `counted` gets the number of data rows."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    buffer.write("\ufeff")
-    writer.writerow(HEADERS)
-    count = 0
-    while chunk := list(itertools.islice(data, batch)):
-        writer.writerows(chunk)
-        count += len(chunk)
-        yield drain(buffer)
-    if count == 0:
-        yield drain(buffer)
-    if counted is not None:
-        counted.append(count)
+    yield from csv_stream(HEADERS, rows(session, actor=actor, names=names, f=f, today=today), batch)
 
 
 def write_csv(session: Session, *, actor: Actor, names: dict[str, str], f: RosterFilter, today: date,
               out: IO[bytes], unmasked: bool = False) -> int:
     """Write the roster as CSV (UTF-8 with BOM) to `out`; return the number of data rows."""
     counted: list[int] = []
-    for chunk in _csv(rows(session, actor=actor, names=names, f=f, today=today, unmasked=unmasked), BATCH, counted):
+    for chunk in csv_stream(HEADERS, rows(session, actor=actor, names=names, f=f, today=today, unmasked=unmasked), BATCH, counted):
         out.write(chunk)
     return counted[0]
 

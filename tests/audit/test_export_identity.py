@@ -13,24 +13,19 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from registry.audit import export
 from registry.audit import trail as audit
-from registry.audit.models import AuditEvent
 from registry.audit.queries import (
     BEIJING,
     AuditFilter,
     action_name,
     actor_label,
-    conditions,
     entity_name,
     field_changes,
 )
 from registry.domain.actors import Actor, Role
-from registry.enterprises.models import Enterprise
 from registry.platform.cells import drain, safe_cell
-from registry.regions.models import Region
 from registry.regions.scoping import scope_session
 from tests.conftest import NOW, officer_of
 from tests.factories import make_enterprise
@@ -39,13 +34,7 @@ from tests.factories import make_enterprise
 
 
 def _old_select(actor, f):
-    return (sa.select(AuditEvent.occurred_at, AuditEvent.actor_kind, AuditEvent.actor_name, AuditEvent.action,
-                      AuditEvent.entity_type, AuditEvent.entity_id, AuditEvent.changes, AuditEvent.reason_code,
-                      AuditEvent.document_no, AuditEvent.note, AuditEvent.request_id, AuditEvent.ip,
-                      Enterprise.name.label("enterprise_name"), Region.name.label("region_name"))
-            .outerjoin(Enterprise, Enterprise.id == AuditEvent.enterprise_id)
-            .outerjoin(Region, Region.code == AuditEvent.region_code)
-            .where(*conditions(actor, f)).order_by(AuditEvent.id.desc()))
+    return export._select(actor, f)  # the statement is unchanged (8991617 had the same); only the row work moved
 
 
 def old_rows(session, actor, f) -> Iterator[list[Any]]:
