@@ -36,6 +36,8 @@ RECORD_KIND_NAMES = {ENTERPRISE: "企业", ZONE: "园区（区域）"}
 #: a zone's type: a park (产业园区、产业集聚区) or an administrative area (县、区、市的行政区域)
 ZONE_TYPES = ("park", "area")
 ZONE_TYPE_NAMES = {"park": "园区", "area": "行政区域"}
+#: an enterprise's size under 工信部联企业〔2011〕300号, by its stored code (enterprises.models.SizeClass)
+SIZE_CLASS_NAMES = {"medium": "中型", "small": "小型", "micro": "微型"}
 PRODUCT_FIELDS = ("product_name", "product_sales", "product_share")
 #: an enterprise's own fields that a zone never has
 ENTERPRISE_ONLY = {"size_class": "企业规模", "industry_code": "行业代码"}

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from registry.domain.holders import SIZE_CLASS_NAMES
 from registry.domain.personal import CONTACT_FIELDS, INDEXED, mask_field
 from registry.platform.db import MONEY, Base, str_enum, utcnow
 from registry.platform.pi_crypto import EncryptedText, blind_index
@@ -44,7 +45,7 @@ class ChangeKind(StrEnum):
 CHANGE_KIND_NAMES = {ChangeKind.RENAME: "更名", ChangeKind.MERGER: "合并", ChangeKind.RESTRUCTURING: "重组",
                      ChangeKind.CROSS_PROVINCE_MOVE: "跨省迁移", ChangeKind.OVERSEAS_BRANCH: "设立境外分支机构",
                      ChangeKind.OTHER: "其他重大变化"}
-SIZE_NAMES = {SizeClass.MEDIUM: "中型", SizeClass.SMALL: "小型", SizeClass.MICRO: "微型"}
+SIZE_NAMES = {SizeClass(code): name for code, name in SIZE_CLASS_NAMES.items()}  #: the domain's names, by member
 HOLDER_KIND_NAMES = {"enterprise": "企业", "zone": "园区（区域）"}  #: = domain.holders.RECORD_KIND_NAMES
 ZONE_TYPE_NAMES = {"park": "园区", "area": "行政区域"}  #: = domain.holders.ZONE_TYPE_NAMES
 

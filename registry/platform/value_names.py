@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from registry.domain.criteria_report import VERDICT_NAMES
-from registry.domain.holders import HOLDER_NAMES, RECORD_KIND_NAMES, ZONE_TYPE_NAMES
+from registry.domain.holders import HOLDER_NAMES, RECORD_KIND_NAMES, SIZE_CLASS_NAMES, ZONE_TYPE_NAMES
 from registry.domain.lifecycle import STATUS_NAMES
-from registry.enterprises.models import SIZE_NAMES
 
 #: review levels of a recommendation (registry/pipeline/common.py LEVEL_ORDER)
 LEVEL_NAMES = {"district": "区县级", "city": "市级", "province": "省级", "ministry": "部级"}
@@ -26,7 +25,7 @@ SECOND_FACTOR_NAMES = {"totp": "动态验证码", "recovery": "恢复码"}
 #: field → {stored code: name}; a code missing from its field's names is shown as it is
 VALUE_NAMES: Mapping[str, Mapping[str, str]] = {
     "status": {str(k): v for k, v in STATUS_NAMES.items()},  # a title's status (the roster's 状态)
-    "size_class": {str(k): v for k, v in SIZE_NAMES.items()},
+    "size_class": SIZE_CLASS_NAMES,
     "holder_kind": RECORD_KIND_NAMES,
     "zone_type": ZONE_TYPE_NAMES,
     "holder": HOLDER_NAMES,
