@@ -176,21 +176,23 @@ def token_holder(session: Session, token: str, at: datetime) -> sa.Row | None:
     return session.execute(sa.select(
         User.id, User.username, User.role, User.region_code,
         ApiToken.id.label("token_id"), ApiToken.scope, ApiToken.last_used_at,
-    ).join(User, User.id == ApiToken.user_id).where(
-        ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None), ApiToken.expires_at > at,
-        User.is_active.is_(True))).first()
+    ).join(User, User.id == ApiToken.user_id).where(*_valid(token, at))).first()
+
+
+def _valid(token: str, at: datetime) -> tuple[sa.ColumnElement[bool], ...]:
+    """What makes a bearer token valid at `at`: its digest known, not revoked, not expired, its user active."""
+    return (ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None), ApiToken.expires_at > at,
+            User.is_active.is_(True))
 
 
 def user_for_token(session: Session, token: str, at: datetime) -> tuple[User, ApiToken] | None:
     """Return the user and token row for a valid bearer token: not revoked, not expired, user active."""
     # one statement for the token and its user (then in the identity map: `row.user` needs no second query)
-    found = session.execute(sa.select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(
-        ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None), ApiToken.expires_at > at)).first()
+    found = session.execute(sa.select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+                            .where(*_valid(token, at))).first()
     if found is None:
         return None
     row, user = found
-    if not user.is_active:
-        return None
     if stamp_due(row.last_used_at, at):
         row.last_used_at = at
     return user, row
