@@ -6,6 +6,7 @@ depend on the policy (tiers, revocation reasons) or on the actor's region are fi
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -95,6 +96,7 @@ def bounded(unbound: UnboundField, options: dict[str, Any]) -> UnboundField:
         lead = next((i for i, v in enumerate(validators) if not isinstance(v, Optional | InputRequired)), len(validators))
         validators = [*validators[:lead], _finite, *validators[lead:], NumberRange(max=MAX_AMOUNT)]
     elif issubclass(kind, DateField):
+        kind = DayField if kind is DateField else kind
         validators.append(_in_days)
     kwargs["validators"] = validators
     return UnboundField(kind, *unbound.args, name=unbound.name, **kwargs)
@@ -155,6 +157,35 @@ class PercentField(AmountField):
     def read(self, written: str) -> Any:  # noqa: ANN401, D102
         amount, _ = read_number(written, (("%", Decimal(1)),))
         return amount
+
+
+#: how officers write a day; the first is how the form shows one
+DAY_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日"]
+DAY_HINT = "如 2026-06-30"
+
+
+class DayField(DateField):
+    """A day typed as text, in Chinese order: 2026-06-30, 2026/6/30, 2026.6.30, 2026年6月30日, full-width
+    digits and spaces allowed. Every page date is one (`bounded` swaps a plain DateField for it): the
+    browser's own date box shows the pattern of the browser's language — mm/dd/yyyy in an English
+    Chromium, whatever the page's lang — and an officer cannot tell which order it wants."""
+
+    widget = TextInput(input_type="text")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("format", DAY_FORMATS)
+        kwargs["render_kw"] = {"placeholder": DAY_HINT, "autocomplete": "off", "maxlength": 20,
+                               **(kwargs.get("render_kw") or {})}
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:  # noqa: D102
+        if not valuelist:
+            return
+        written = "".join(unicodedata.normalize("NFKC", str(valuelist[0])).split())
+        try:
+            super().process_formdata([written])
+        except ValueError:
+            raise ValueError("不是有效的日期值，请按“年-月-日”填写，如 2026-06-30") from None
 
 
 def _optional_text(label: str, size: int) -> StringField:
