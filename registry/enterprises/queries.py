@@ -141,9 +141,9 @@ class NameContains(sa.ColumnElement[bool]):
     _traverse_internals = [("scanned", InternalTraversal.dp_clauseelement),
                            ("indexed", InternalTraversal.dp_clauseelement)]
 
-    def __init__(self, word: str) -> None:
+    def __init__(self, word: str, *, paired: bool = True) -> None:
         like = Enterprise.name.ilike(_like(word), escape="\\")
-        if len(word) in BIGRAM_LENGTHS:
+        if paired and len(word) in BIGRAM_LENGTHS:
             pairs = sa.func.registry_bigrams(Enterprise.name).op("@>", is_comparison=True)(
                 sa.func.registry_bigrams(word))
             self.indexed: sa.ColumnElement[bool] = sa.and_(like, pairs).self_group()
@@ -171,10 +171,16 @@ def _indexed(element: NameContains, compiler: sa.sql.compiler.SQLCompiler, **kw:
 
 def _word_matches(word: str) -> sa.ColumnElement[bool]:
     """One search word: inside the name (case-insensitive, as typed, or with its letters and digits in
-    either width) or inside the USCC (letters and digits only)."""
-    found: list[sa.ColumnElement[bool]] = [NameContains(form) for form in dict.fromkeys((word, widen(word)))]
+    either width) or inside the USCC (letters and digits only).
+
+    A word that may be part of a USCC is checked row by row on PostgreSQL whatever its name conditions (a USCC
+    fragment of one or two characters has no trigram), so its name conditions get no pair test: that would only
+    add `registry_bigrams(name)` for every row (tests/enterprises/test_search_bigrams.py)."""
     code = word.upper()
-    if code.isascii() and code.isalnum():
+    in_code = code.isascii() and code.isalnum()
+    found: list[sa.ColumnElement[bool]] = [NameContains(form, paired=not in_code)
+                                           for form in dict.fromkeys((word, widen(word)))]
+    if in_code:
         found.append(Enterprise.uscc.like(_like(code), escape="\\"))
     if looks_like_phone(word):
         found.append(Enterprise.contact_phone_index == blind_index("phone", word))
