@@ -74,6 +74,16 @@ def described(exc: BaseException) -> str:
     return "".join(traceback.format_exception(exc)).rstrip()  # an error raised in the call: where it came from
 
 
+def run_collecting(check, label: str, failures: list[str]) -> None:  # noqa: ANN001
+    """Run one operation's Hypothesis test; a failure is added to `failures`, so one run lists every operation's."""
+    try:
+        check()
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001  collected, reported by the caller's assertion
+        failures.append(f"{label}: {described(exc)}")
+
+
 def keep_own_token(case, token_id: int) -> None:
     """Let the run revoke any token but the one it runs on (that would log it out midway)."""
     if (case.path_parameters or {}).get("token_id") == token_id:
@@ -101,12 +111,7 @@ def test_every_operation_answers_within_its_schema(app, bearer, api_schema):
                 statuses[(operation.label, response.status_code)] += 1  # noqa: B023  (run within this iteration)
                 case.validate_response(response, checks=CHECKS)
 
-            try:
-                check()
-            except KeyboardInterrupt:
-                raise
-            except BaseException as exc:  # noqa: BLE001  collected so one run lists every operation's failure
-                failures.append(f"{operation.label}: {described(exc)}")
+            run_collecting(check, operation.label, failures)
     assert not failures, "\n\n".join(failures)
     # The user really is authenticated: only the login operations may answer 401, and most answer 2xx.
     unauthorised = {label for (label, code) in statuses if code == 401}
@@ -202,10 +207,5 @@ def test_the_searches_answer_hostile_words_within_their_schema(app, bearer, api_
                 if "q" in body.get("errors", {}):
                     assert any("\u4e00" <= c <= "\u9fff" for c in str(body["errors"]["q"])), body
 
-            try:
-                check()
-            except KeyboardInterrupt:
-                raise
-            except BaseException as exc:  # noqa: BLE001  collected so one run lists every operation's failure
-                failures.append(f"{operation.label}: {described(exc)}")
+            run_collecting(check, operation.label, failures)
     assert not failures, "\n\n".join(failures)
