@@ -115,51 +115,72 @@ def _like(word: str) -> str:
 BIGRAM_LENGTHS = frozenset({2})
 
 
+def _ascii_case_only(word: str) -> bool:
+    """True if SQLite's LIKE, which folds the case of ASCII letters only, compares `word` case-insensitively:
+    no letter outside ASCII has another case (hanzi, digits and punctuation have none; Ä, é, Ｂ do)."""
+    return all(c.isascii() or c.lower() == c.upper() for c in word)
+
+
 class NameContains(sa.ColumnElement[bool]):
-    """`name ILIKE '%word%'` — the exact test, as SQLite runs it; on PostgreSQL, for a word of two characters,
-    with `registry_bigrams(name) @> registry_bigrams(word)` beside it, which the GIN index of migration 0035
-    serves (a two-character word has no trigram). ILIKE compares `lower()` of both sides on a UTF-8 database
-    and the pairs are taken from `lower()`: every name the ILIKE accepts passes the pair test, so the results
-    are the same with or without it (tests/enterprises/test_search_bigrams.py)."""
+    """The name contains `word`, case-insensitively, wildcards literal — the same rows on both backends.
+
+    PostgreSQL: `name ILIKE '%word%'`, which compares `lower()` of both sides (every letter, Ä and Ｂ included,
+    on a UTF-8 database); for a word of two characters with `registry_bigrams(name) @> registry_bigrams(word)`
+    beside it, which the GIN index of migration 0035 serves (a two-character word has no trigram). The pairs
+    are taken from `lower()`: every name the ILIKE accepts passes the pair test, so the results are the same
+    with or without it (tests/enterprises/test_search_bigrams.py).
+
+    SQLite: its LIKE folds ASCII letters only (and its `lower()` too), so a word with a letter outside ASCII
+    that has a case (é, Ä, the full-width Ｂ of `widen`) is compared with Python's `str.lower` on both sides
+    (`registry_lower`, registered on each connection by registry/platform/db.py); any other word keeps the
+    plain LIKE, which costs less than half (tests/enterprises/test_search_property.py)."""
 
     type = sa.Boolean()
     inherit_cache = True
-    _is_implicitly_boolean = True  # a comparison: SQLite's WHERE gets no "= 1" (the same SQL as before)
-    _traverse_internals = [("like", InternalTraversal.dp_clauseelement),
-                           ("pairs", InternalTraversal.dp_clauseelement)]
+    _is_implicitly_boolean = True  # a comparison: SQLite's WHERE gets no "= 1"
+    _traverse_internals = [("scanned", InternalTraversal.dp_clauseelement),
+                           ("indexed", InternalTraversal.dp_clauseelement)]
 
-    def __init__(self, word: str) -> None:
-        self.like = Enterprise.name.ilike(_like(word), escape="\\")
-        self.pairs = sa.func.registry_bigrams(Enterprise.name).op("@>", is_comparison=True)(
-            sa.func.registry_bigrams(word))
+    def __init__(self, word: str, *, paired: bool = True) -> None:
+        like = Enterprise.name.ilike(_like(word), escape="\\")
+        if paired and len(word) in BIGRAM_LENGTHS:
+            pairs = sa.func.registry_bigrams(Enterprise.name).op("@>", is_comparison=True)(
+                sa.func.registry_bigrams(word))
+            self.indexed: sa.ColumnElement[bool] = sa.and_(like, pairs).self_group()
+        else:
+            self.indexed = like
+        if _ascii_case_only(word):
+            self.scanned: sa.ColumnElement[bool] = Enterprise.name.like(_like(word), escape="\\")
+        else:
+            self.scanned = sa.func.registry_lower(Enterprise.name).like(_like(word.lower()), escape="\\")
 
     @property
     def _from_objects(self) -> list[sa.FromClause]:  # the FROM a statement derives from its WHERE
-        return self.like._from_objects
+        return self.indexed._from_objects
 
 
 @compiles(NameContains)
 def _scanned(element: NameContains, compiler: sa.sql.compiler.SQLCompiler, **kw: object) -> str:
-    return compiler.process(element.like, **kw)
+    return compiler.process(element.scanned, **kw)
 
 
 @compiles(NameContains, "postgresql")
-def _paired(element: NameContains, compiler: sa.sql.compiler.SQLCompiler, **kw: object) -> str:
-    return f"({compiler.process(element.like, **kw)} AND {compiler.process(element.pairs, **kw)})"
-
-
-def _name_contains(word: str) -> sa.ColumnElement[bool]:
-    if len(word) in BIGRAM_LENGTHS:
-        return NameContains(word)
-    return Enterprise.name.ilike(_like(word), escape="\\")
+def _indexed(element: NameContains, compiler: sa.sql.compiler.SQLCompiler, **kw: object) -> str:
+    return compiler.process(element.indexed, **kw)
 
 
 def _word_matches(word: str) -> sa.ColumnElement[bool]:
     """One search word: inside the name (case-insensitive, as typed, or with its letters and digits in
-    either width) or inside the USCC (letters and digits only)."""
-    found: list[sa.ColumnElement[bool]] = [_name_contains(form) for form in dict.fromkeys((word, widen(word)))]
+    either width) or inside the USCC (letters and digits only).
+
+    A word that may be part of a USCC is checked row by row on PostgreSQL whatever its name conditions (a USCC
+    fragment of one or two characters has no trigram), so its name conditions get no pair test: that would only
+    add `registry_bigrams(name)` for every row (tests/enterprises/test_search_bigrams.py)."""
     code = word.upper()
-    if code.isascii() and code.isalnum():
+    in_code = code.isascii() and code.isalnum()
+    found: list[sa.ColumnElement[bool]] = [NameContains(form, paired=not in_code)
+                                           for form in dict.fromkeys((word, widen(word)))]
+    if in_code:
         found.append(Enterprise.uscc.like(_like(code), escape="\\"))
     if looks_like_phone(word):
         found.append(Enterprise.contact_phone_index == blind_index("phone", word))

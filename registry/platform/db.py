@@ -104,6 +104,10 @@ def _configure_postgresql(engine: Engine) -> None:
         return None
 
 
+def _lower(value: str | None) -> str | None:
+    return None if value is None else value.lower()
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # noqa: ANN001
@@ -113,6 +117,8 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        # Python's lower(): SQLite's folds ASCII letters only (the roster search, registry/enterprises/queries.py)
+        dbapi_connection.create_function("registry_lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):  # noqa: ANN001

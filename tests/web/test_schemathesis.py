@@ -19,6 +19,7 @@ import pytest
 import schemathesis
 import time_machine
 from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis import strategies as st
 from hypothesis.errors import Flaky, _WrappedBaseException
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
@@ -73,6 +74,16 @@ def described(exc: BaseException) -> str:
     return "".join(traceback.format_exception(exc)).rstrip()  # an error raised in the call: where it came from
 
 
+def run_collecting(check, label: str, failures: list[str]) -> None:  # noqa: ANN001
+    """Run one operation's Hypothesis test; a failure is added to `failures`, so one run lists every operation's."""
+    try:
+        check()
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001  collected, reported by the caller's assertion
+        failures.append(f"{label}: {described(exc)}")
+
+
 def keep_own_token(case, token_id: int) -> None:
     """Let the run revoke any token but the one it runs on (that would log it out midway)."""
     if (case.path_parameters or {}).get("token_id") == token_id:
@@ -100,12 +111,7 @@ def test_every_operation_answers_within_its_schema(app, bearer, api_schema):
                 statuses[(operation.label, response.status_code)] += 1  # noqa: B023  (run within this iteration)
                 case.validate_response(response, checks=CHECKS)
 
-            try:
-                check()
-            except KeyboardInterrupt:
-                raise
-            except BaseException as exc:  # noqa: BLE001  collected so one run lists every operation's failure
-                failures.append(f"{operation.label}: {described(exc)}")
+            run_collecting(check, operation.label, failures)
     assert not failures, "\n\n".join(failures)
     # The user really is authenticated: only the login operations may answer 401, and most answer 2xx.
     unauthorised = {label for (label, code) in statuses if code == 401}
@@ -169,3 +175,37 @@ def test_stateful_links_create_read_change(app, bearer, api_schema, session):
     # The links were followed: an operation on a created enterprise found it (anything but 404).
     linked = {label for (label, code) in calls if code != 404 and "{enterprise_id}" in label}
     assert linked, f"no linked operation reached a created enterprise: {sorted(calls)}"
+
+
+#: search words an outside checker would try (the roster search: tests/enterprises/test_search_property.py)
+HOSTILE_Q = ["a", "精", "精密", "精密机", " ", "\u3000精密\u3000", "\u200b", "\ufeff", "精\u200b密", "%", "_", "\\", "%%",
+             "\\%", "'", '"', "' OR 1=1 --", "\x00", "精\x00密", "😀", "臺州", "ab科", "äbc", "ＡＢ", "91331002", "91a",
+             "aa ba ca da ea fa ga ha ia ja", "x" * 200, "x" * 201, "精" * 10_000]
+SEARCHES = ("GET /api/v1/enterprises", "GET /api/v1/certifications", "GET /api/v1/exports/roster.csv",
+            "GET /api/v1/exports/roster.xlsx")
+
+
+def test_the_searches_answer_hostile_words_within_their_schema(app, bearer, api_schema):
+    """The search operations with generated query strings whose `q` is hostile: listed words, or any text (no
+    surrogates: a query string cannot carry one). No 5xx, a documented answer; a refused `q` is named in Chinese."""
+    failures: list[str] = []
+    headers = {"Authorization": bearer["Authorization"]}
+    words = st.one_of(st.sampled_from(HOSTILE_Q), st.text(st.characters(exclude_categories=["Cs"]), max_size=220))
+    operations = {op.label: op for op in (r.ok() for r in api_schema.get_all_operations()) if op.label in SEARCHES}
+    assert set(operations) == set(SEARCHES)
+    with time_machine.travel(FIXED, tick=False):
+        for operation in operations.values():
+            @given(case=operation.as_strategy(), q=words)
+            @settings(SETTINGS, max_examples=MAX_EXAMPLES * 4)
+            def check(case, q):
+                case.query = {**(case.query or {}), "q": q}
+                response = case.call(headers=headers)
+                case.validate_response(response, checks=CHECKS)
+                if response.status_code != 422:
+                    return
+                body = response.json()
+                if "q" in body.get("errors", {}):
+                    assert any("\u4e00" <= c <= "\u9fff" for c in str(body["errors"]["q"])), body
+
+            run_collecting(check, operation.label, failures)
+    assert not failures, "\n\n".join(failures)
