@@ -6,6 +6,7 @@ kept in process memory, so any number of gunicorn workers on any number of hosts
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -52,7 +53,18 @@ def init_app(app: Flask) -> None:
     headers.init_app(app)
     helpers.init_app(app)
     labels.init_app(app)
+    app.before_request(_search_statistics)
     csrf.exempt(api.bp)  # API writes are JSON or bearer-authenticated; see api.check_csrf
     app.url_map.converters["int"] = BoundedInt  # before the routes are added
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+
+
+def _search_statistics() -> None:
+    """Keep this process's view of the names' common character pairs fresh (at most one read of PostgreSQL's
+    statistics every ten minutes; registry/enterprises/queries.py CommonPairs)."""
+    from registry.enterprises.queries import COMMON_PAIRS
+    from registry.platform.extensions import get_session
+
+    if COMMON_PAIRS.due(time.monotonic()):
+        COMMON_PAIRS.refresh(get_session())
