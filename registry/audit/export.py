@@ -8,7 +8,9 @@ as UTF-8.
 
 from __future__ import annotations
 
+import csv
 import functools
+import io
 from collections.abc import Iterator, Mapping, Sequence
 from typing import IO, Any
 
@@ -31,7 +33,7 @@ from registry.audit.queries import (
 )
 from registry.domain.actors import Actor
 from registry.enterprises.models import Enterprise
-from registry.platform.cells import csv_stream, needs_care, safe_cell, write_sheet
+from registry.platform.cells import csv_head, needs_care, safe_cell, write_sheet
 from registry.regions.models import Region
 from registry.regions.scoping import with_scope
 
@@ -60,45 +62,88 @@ def _fields(entity_type: str, keys: tuple[str, ...]) -> tuple[tuple[str, str, Ma
     return tuple((key, safe_cell(field_name(entity_type, key)), _VALUE_NAMES.get(key, {})) for key in order)
 
 
-def _shown(key: str, names: Mapping[str, str], value: Any) -> str:
-    """display_value(key, value), the common case (text) without its checks."""
-    if value.__class__ is str:
-        return names.get(value, value)
-    return display_value(key, value)
-
-
-def _changes(entity_type: str, changes: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """field_changes(entity_type, changes) as (label, before, after) for the file, per-field work cached."""
+def _changes(entity_type: str, changes: dict[str, Any], texts: list[Any]) -> list[tuple[str, str, str]]:
+    """field_changes(entity_type, changes) as (label, before, after) for the file, per-field work cached; each
+    before and after is added to `texts` too. A value shows as display_value(key, value) shows it, the common
+    cases (none, text) inline."""
     changes = shown_changes(entity_type, changes)
     out = []
     for key, label, names in _fields(entity_type, tuple(changes)):
         value = changes[key]
         before, after = value if isinstance(value, list) and len(value) == 2 else (None, value)
-        out.append((label, _shown(key, names, before), _shown(key, names, after)))
+        before = "" if before is None else names.get(before, before) if before.__class__ is str else display_value(
+            key, before)
+        after = "" if after is None else names.get(after, after) if after.__class__ is str else display_value(
+            key, after)
+        out.append((label, before, after))
+        texts += (before, after)
     return out
 
 
-def rows(session: Session, actor: Actor, f: AuditFilter) -> Iterator[Sequence[Any]]:
-    """Yield the export's rows (without the header), safe for a spreadsheet.
-
-    Plain rows from the session's connection (its region scope kept), each field's name and value names
-    looked up once per set of keys, an event's texts checked at once for all its rows (needs_care): no
-    Python call per cell (issue 19). An event that needs care goes through safe_cell cell by cell.
-    """
+def _events(session: Session, actor: Actor, f: AuditFilter) -> Iterator[tuple[tuple[Any, ...], list[tuple[Any, ...]],
+                                                                         tuple[Any, ...], bool]]:
+    """Each event of the export as (its cells before the field's, its (field, before, after) rows, its cells after
+    them, whether its texts need care): plain rows from the session's connection (its region scope kept), each
+    field's name and value names looked up once per set of keys, an event's texts checked at once for all its
+    rows (needs_care): no Python call per cell (issue 19). The labels are safe already."""
     stmt = with_scope(session, _select(actor, f))
     result = session.connection().execute(stmt, execution_options={"yield_per": BATCH})
     for (occurred_at, actor_kind, actor_name, action, entity_type, entity_id, changes, reason_code, document_no,
          note, request_id, ip, enterprise_name, region_name) in result:
         when = occurred_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
         who, what, kind = actor_label(actor_kind, actor_name), action_name(action), entity_name(entity_type)
-        shown = _changes(entity_type, changes or {}) or [(None, None, None)]
         texts = [when, who, what, kind, enterprise_name, region_name, reason_code, document_no, note, request_id, ip]
-        texts.extend(v for change in shown for v in change[1:])  # the labels are safe already
-        careful = needs_care(texts)
-        for label, before, after in shown:
-            row = (when, who, what, kind, entity_id, enterprise_name, region_name, label, before, after,
-                   reason_code, document_no, note, request_id, ip)
+        shown = _changes(entity_type, changes or {}, texts) or [(None, None, None)]
+        yield ((when, who, what, kind, entity_id, enterprise_name, region_name), shown,
+               (reason_code, document_no, note, request_id, ip), needs_care(texts))
+
+
+def rows(session: Session, actor: Actor, f: AuditFilter) -> Iterator[Sequence[Any]]:
+    """Yield the export's rows (without the header), safe for a spreadsheet: one per changed field of each event
+    (`_events`); an event that needs care goes through safe_cell cell by cell."""
+    for head, shown, tail, careful in _events(session, actor, f):
+        for change in shown:
+            row = (*head, *change, *tail)
             yield [safe_cell(v) for v in row] if careful else row
+
+
+#: what ends a part of a row written on its own: the csv module quotes a field holding a character of its line
+#: terminator, so CR LF must be in it as in the file's; NUL is in no cell that needs no care (ILLEGAL_CHARACTERS)
+_PART_END = "\r\n\x00"
+
+
+def _csv(session: Session, actor: Actor, f: AuditFilter, batch: int, counted: list[int] | None = None,
+         ) -> Iterator[bytes]:
+    """The file in chunks of about `batch` rows: what csv_stream writes for `rows()`, with an event's cells
+    before and after its fields written once for all its rows (a row is three parts joined by commas, the
+    same bytes as the whole row written at once: no part is a single empty field)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator=_PART_END)
+    whole = csv.writer(buffer, lineterminator="\r\n")
+    yield csv_head(HEADERS)
+    lines: list[str] = []
+    count = 0
+    for head, shown, tail, careful in _events(session, actor, f):
+        count += len(shown)
+        if careful:
+            whole.writerows([safe_cell(v) for v in (*head, *change, *tail)] for change in shown)
+            lines.append(buffer.getvalue())
+        else:
+            writer.writerow(head)
+            writer.writerow(tail)
+            writer.writerows(shown)
+            first, last, *middle, _ = buffer.getvalue().split(_PART_END)
+            first, last = first + ",", "," + last + "\r\n"
+            lines.extend(first + part + last for part in middle)
+        buffer.seek(0)
+        buffer.truncate()
+        if len(lines) >= batch:
+            yield "".join(lines).encode()
+            lines.clear()
+    if lines:
+        yield "".join(lines).encode()
+    if counted is not None:
+        counted.append(count)
 
 
 def write_xlsx(session: Session, actor: Actor, f: AuditFilter, out: IO[bytes]) -> int:
@@ -108,12 +153,12 @@ def write_xlsx(session: Session, actor: Actor, f: AuditFilter, out: IO[bytes]) -
 
 def csv_chunks(session: Session, actor: Actor, f: AuditFilter, batch: int = 500) -> Iterator[bytes]:
     """Yield the filtered trail as UTF-8 CSV (with BOM) in chunks, for a streamed response."""
-    return csv_stream(HEADERS, rows(session, actor, f), batch)
+    return _csv(session, actor, f, batch)
 
 
 def write_csv(session: Session, actor: Actor, f: AuditFilter, out: IO[bytes]) -> int:
     """Write the filtered trail as CSV to a binary file; return the number of data rows."""
     counted: list[int] = []
-    for chunk in csv_stream(HEADERS, rows(session, actor, f), BATCH, counted):
+    for chunk in _csv(session, actor, f, BATCH, counted):
         out.write(chunk)
     return counted[0]
