@@ -225,12 +225,12 @@ def copy_csv_lines(connection: sa.Connection, stmt: sa.Select[Any], text: Sequen
     chunks of `batch` lines: what csv_stream writes for the same rows made safe, minus the header.
 
     `stmt`'s columns are the cells as `sql_cell` makes them. PostgreSQL's CSV quotes exactly what the csv
-    module quotes (a comma, a quote, CR or LF; quotes doubled) and sends each row as one message, so a row costs
-    one bytes formatting here, and a batch a translation and two substring searches (_risky) and a length
-    check for what safe_cell would change. In a batch that matches, each matching row is read back and written by the
-    csv module after safe_cell on its `text` positions (counted with the row number at 0): its bytes are
-    exactly the Python export's. Runs in the connection's transaction (its snapshot, its settings); streams:
-    memory holds one chunk.
+    module quotes (a comma, a quote, CR or LF; quotes doubled) and sends each row as one message, so a row
+    costs one bytes formatting here, and a batch a translation, two substring searches (_risky) and a length
+    check for what safe_cell would change. In a batch that matches, each matching row is read back and
+    written by the csv module after safe_cell on its `text` positions (counted with the row number at 0): its
+    bytes are exactly the Python export's. Runs in the connection's transaction (its snapshot, its settings);
+    streams: memory holds one chunk.
     """
     sql, params = driver_statement(connection, stmt)
     raw = connection.connection.driver_connection
