@@ -13,6 +13,7 @@ import functools
 import io
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import IO, Any
 
 import sqlalchemy as sa
@@ -49,11 +50,19 @@ BATCH = 1000
 _PG_WHEN = sa.func.to_char(sa.func.timezone(BEIJING.key, AuditEvent.occurred_at), "YYYY-MM-DD HH24:MI:SS")
 
 
-def _select(actor: Actor, f: AuditFilter, postgresql: bool = False) -> sa.Select[Any]:
-    """The export's statement; on PostgreSQL (`postgresql`) the time comes formatted and the changes as their
-    JSON text (json.loads here is cheaper than psycopg's jsonb loader)."""
-    when = _PG_WHEN if postgresql else AuditEvent.occurred_at
-    changes = sa.cast(AuditEvent.changes, sa.Text()) if postgresql else AuditEvent.changes
+#: the same on SQLite, which stores the UTC time as text (YYYY-MM-DD HH:MM:SS.ffffff): its seconds cut before
+#: adding Beijing's +8 hours, which it has been since 1991; an earlier time (summer time 1986–1991) comes as
+#: stored after "UTC ", for Python to convert
+_STORED = sa.type_coerce(AuditEvent.occurred_at, sa.String())
+_SQLITE_WHEN = sa.type_coerce(sa.case((_STORED >= "1992-01-01", sa.func.strftime(
+    "%Y-%m-%d %H:%M:%S", sa.func.substr(_STORED, 1, 19), "+8 hours")), else_="UTC " + _STORED), sa.String())
+
+
+def _select(actor: Actor, f: AuditFilter, dialect: str | None = None) -> sa.Select[Any]:
+    """The export's statement; for a `dialect` the time comes formatted (mostly, see _SQLITE_WHEN) and on
+    PostgreSQL the changes as their JSON text (json.loads here is cheaper than psycopg's jsonb loader)."""
+    when = {"postgresql": _PG_WHEN, "sqlite": _SQLITE_WHEN}.get(dialect or "", AuditEvent.occurred_at)
+    changes = sa.cast(AuditEvent.changes, sa.Text()) if dialect == "postgresql" else AuditEvent.changes
     return (sa.select(when, AuditEvent.actor_kind, AuditEvent.actor_name, AuditEvent.action,
                       AuditEvent.entity_type, AuditEvent.entity_id, changes, AuditEvent.reason_code,
                       AuditEvent.document_no, AuditEvent.note, AuditEvent.request_id, AuditEvent.ip,
@@ -96,14 +105,19 @@ def _events(session: Session, actor: Actor, f: AuditFilter) -> Iterator[tuple[tu
     them, whether its texts need care): plain rows from the session's connection (its region scope kept), each
     field's name and value names looked up once per set of keys, an event's texts checked at once for all its
     rows (needs_care): no Python call per cell (issue 19). The labels are safe already."""
-    stmt = with_scope(session, _select(actor, f, session.get_bind().dialect.name == "postgresql"))
+    stmt = with_scope(session, _select(actor, f, session.get_bind().dialect.name))
     result = session.connection().execute(stmt, execution_options={"yield_per": BATCH})
     for (occurred_at, actor_kind, actor_name, action, entity_type, entity_id, changes, reason_code, document_no,
          note, request_id, ip, enterprise_name, region_name) in result:
-        if occurred_at.__class__ is str:  # PostgreSQL: formatted there, the changes as text
-            when, changes = occurred_at, changes if changes is None else json.loads(changes)
-        else:
+        if occurred_at.__class__ is not str:  # a datetime: a dialect that does not format it
             when = occurred_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+        elif occurred_at.startswith("UTC "):  # SQLite, before 1992: the stored UTC time
+            when = datetime.fromisoformat(occurred_at[4:]).replace(tzinfo=UTC).astimezone(BEIJING).strftime(
+                "%Y-%m-%d %H:%M:%S")
+        else:
+            when = occurred_at
+        if changes.__class__ is str:  # PostgreSQL: the JSON text
+            changes = json.loads(changes)
         who, what, kind = actor_label(actor_kind, actor_name), action_name(action), entity_name(entity_type)
         texts = [when, who, what, kind, enterprise_name, region_name, reason_code, document_no, note, request_id, ip]
         shown = _changes(entity_type, changes or {}, texts) or [(None, None, None)]
