@@ -11,6 +11,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from operator import itemgetter
 from typing import IO, Any
 
+import sqlalchemy as sa
+
 #: control characters that XML 1.0 (and so .xlsx) cannot hold; the same set as openpyxl's
 ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 #: what Excel and LibreOffice read as the start of a formula (OWASP "CSV injection")
@@ -98,6 +100,14 @@ def csv_stream(headers: Sequence[str], data: Iterator[Sequence[Any]], batch: int
         counted.append(count)
 
 
+def csv_head(headers: Sequence[str]) -> bytes:
+    """What csv_stream writes before the rows: the BOM and the header line."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    csv.writer(buffer, lineterminator="\r\n").writerow(headers)
+    return drain(buffer)
+
+
 def drain(buffer: io.StringIO) -> bytes:
     """Return what a streaming CSV writer put in `buffer` as UTF-8, and empty it for the next chunk."""
     text = buffer.getvalue()
@@ -137,3 +147,112 @@ def write_sheet(out: IO[bytes], *, sheet: str, headers: Sequence[str], rows: Ite
     write_worksheet(records(), out, sheet_name=sheet, freeze_row=1, freeze_col=freeze_col or None,
                     column_widths=list(widths), datetime_format=date_format)
     return count
+
+
+# --- rows as the driver returns them, and CSV written by PostgreSQL (COPY … TO STDOUT): no SQLAlchemy
+# processing of each row, no Python value per cell (issue 19)
+
+
+def driver_statement(connection: sa.Connection, stmt: sa.Select[Any]) -> tuple[str, Any]:
+    """`stmt` as the driver takes it: its SQL for `connection`'s dialect and its parameters, each as the
+    statement's types bind it (a date as text on SQLite); an IN list expanded. An ORM statement's options
+    (the session's region criteria, registry/regions/scoping.py with_scope) are part of the SQL."""
+    dialect = connection.dialect
+    compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    params = {}
+    for name, value in compiled.construct_params().items():
+        bound = compiled.binds.get(name)
+        if bound is None:  # an IN list's nth value
+            bound = compiled.binds.get(name.rsplit("_", 1)[0])
+        process = bound.type.bind_processor(dialect) if bound is not None else None
+        params[name] = process(value) if process else value
+    if compiled.positiontup is not None:
+        return compiled.string, [params[name] for name in compiled.positiontup]
+    return compiled.string, params
+
+
+def driver_batches(connection: sa.Connection, stmt: sa.Select[Any], batch: int) -> Iterator[list[Any]]:
+    """The rows of `stmt` as the DB-API driver returns them (no SQLAlchemy result processing: on SQLite a
+    date is its stored text, a NUMERIC a float), `batch` at a time, in the connection's transaction."""
+    sql, params = driver_statement(connection, stmt)
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        while part := cursor.fetchmany(batch):
+            yield part
+    finally:
+        cursor.close()
+
+
+# --- CSV written by PostgreSQL
+
+#: a line of PostgreSQL's CSV read for what makes safe_cell change a cell, at C speed: each byte mapped to its
+#: role — "," a cell's start (a comma, a line's end, an opening quote), "=" a formula's first character or a
+#: space, "!" a character ILLEGAL_CHARACTERS removes, "a" anything else (a UTF-8 sequence's bytes are never ASCII)
+_ROLES = bytearray(b"a" * 256)
+for _c in ',\n"':
+    _ROLES[ord(_c)] = ord(",")
+for _c in "=+-@\t\r ":
+    _ROLES[ord(_c)] = ord("=")
+for _c in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)):
+    _ROLES[_c] = ord("!")
+_ROLES = bytes(_ROLES)
+
+
+def _risky(data: bytes) -> bool:
+    """Whether safe_cell might change a cell of `data`, CSV lines (a batch or one) as PostgreSQL writes them: a
+    cell starting (in quotes or not) with a formula's first character or a space, or an illegal character.
+    A quote or a separator inside a quoted cell, a negative number, may say so needlessly (the row then goes
+    through safe_cell, with the same result); a cell that safe_cell changes always does."""
+    roles = data.translate(_ROLES)
+    return roles[:1] == b"=" or b",=" in roles or b"!" in roles
+
+
+def sql_cell(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """`column` as COPY … (FORMAT csv) must write it to give the csv module's bytes: a date as 2024-06-15, an
+    empty text as nothing (COPY quotes it, the csv module does not); numbers as PostgreSQL writes them, which
+    is str() of the Decimal or int psycopg would return."""
+    if isinstance(column.type, sa.String):
+        return sa.func.nullif(column, "")
+    if isinstance(column.type, sa.Date):
+        return sa.func.to_char(column, "YYYY-MM-DD")
+    return column
+
+
+def copy_csv_lines(connection: sa.Connection, stmt: sa.Select[Any], text: Sequence[int], batch: int = 1000,
+                   counted: list[int] | None = None) -> Iterator[bytes]:
+    """The rows of `stmt` (PostgreSQL) as CSV lines (CRLF) written by the server, numbered from 1 in front, in
+    chunks of `batch` lines: what csv_stream writes for the same rows made safe, minus the header.
+
+    `stmt`'s columns are the cells as `sql_cell` makes them. PostgreSQL's CSV quotes exactly what the csv
+    module quotes (a comma, a quote, CR or LF; quotes doubled) and sends each row as one message, so a row
+    costs one bytes formatting here, and a batch a translation, two substring searches (_risky) and a length
+    check for what safe_cell would change. In a batch that matches, each matching row is read back and
+    written by the csv module after safe_cell on its `text` positions (counted with the row number at 0): its
+    bytes are exactly the Python export's. Runs in the connection's transaction (its snapshot, its settings);
+    streams: memory holds one chunk.
+    """
+    sql, params = driver_statement(connection, stmt)
+    raw = connection.connection.driver_connection
+    count = 0
+    with raw.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params) as copy:
+        while part := [bytes(data) for data in itertools.islice(copy, batch)]:  # a row a message, ending in LF
+            lines = [b"%d,%b\r\n" % (number, data[:-1]) for number, data in enumerate(part, start=count + 1)]
+            if _risky(b"".join(part)) or max(map(len, part)) > MAX_CELL_CHARS:
+                for i, data in enumerate(part):
+                    if _risky(data) or len(data) > MAX_CELL_CHARS:
+                        lines[i] = _careful_line(count + 1 + i, data, text)
+            count += len(part)
+            yield b"".join(lines)
+    if counted is not None:
+        counted.append(count)
+
+
+def _careful_line(number: int, data: bytes, text: Sequence[int]) -> bytes:
+    """A row that may need care, read back from the server's CSV and written as the Python export writes it."""
+    cells: list[Any] = [number, *next(csv.reader([data.decode()]))]
+    for i in text:
+        cells[i] = safe_cell(cells[i])
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(cells)
+    return buffer.getvalue().encode()

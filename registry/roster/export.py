@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
@@ -22,7 +23,15 @@ from registry.domain.actors import Action, Actor, require
 from registry.domain.personal import CONTACT_FIELDS
 from registry.enterprises.models import AnnualReport, Enterprise
 from registry.enterprises.queries import SORTS, RosterFilter, certification_conditions, in_region, roster_select
-from registry.platform.cells import csv_stream, safe_rows, write_sheet
+from registry.platform.cells import (
+    copy_csv_lines,
+    csv_head,
+    csv_stream,
+    driver_batches,
+    safe_rows,
+    sql_cell,
+    write_sheet,
+)
 from registry.platform.value_names import VALUE_NAMES
 from registry.regions.models import Region
 from registry.regions.scoping import with_scope
@@ -63,14 +72,28 @@ MASKED = [getattr(Enterprise, f"{c.field}_masked").label(c.field) if c.field in 
 assert EXPORT_COLUMNS[0].field == "no"  #: the row number comes first  # noqa: S101
 
 
-def _select(actor: Actor, f: RosterFilter, today: date, columns: list[Any]) -> sa.Select[Any]:
+def _latest_report() -> Any:
+    """Each enterprise's latest annual report as a LATERAL subquery (PostgreSQL): one backward step on the
+    (enterprise_id, year) key per enterprise. The correlated max(year) in the join condition above it was
+    evaluated twice per enterprise inside a hash join (200,000 times for 100,000 rows, ~40% of the query)."""
+    latest = (sa.select(AnnualReport).where(AnnualReport.enterprise_id == Enterprise.id)
+              .order_by(AnnualReport.year.desc()).limit(1).correlate(Enterprise).lateral("latest_report"))
+    return sa.orm.aliased(AnnualReport, latest)
+
+
+def _select(actor: Actor, f: RosterFilter, today: date, columns: list[Any], report: Any = AnnualReport,
+            ) -> sa.Select[Any]:
+    """The export's statement; `report` is AnnualReport (joined on the latest year) or `_latest_report()`."""
     conditions = certification_conditions(f, today)
     wanted = roster_select(f, today).with_only_columns(Enterprise.id).order_by(None)
     stmt = sa.select(*columns).select_from(Enterprise).outerjoin(Region, Region.code == Enterprise.region_code)
     join = stmt.join if conditions else stmt.outerjoin  # a title filter lists matching titles only
     stmt = join(Certification, Certification.enterprise_id == Enterprise.id)
-    stmt = stmt.outerjoin(AnnualReport, sa.and_(AnnualReport.enterprise_id == Enterprise.id,
-                                                AnnualReport.year == _LATEST_YEAR))
+    if report is AnnualReport:
+        stmt = stmt.outerjoin(AnnualReport, sa.and_(AnnualReport.enterprise_id == Enterprise.id,
+                                                    AnnualReport.year == _LATEST_YEAR))
+    else:
+        stmt = stmt.outerjoin(report, sa.true())
     order = SORTS.get(f.sort, SORTS["name"])
     return (stmt.where(Enterprise.id.in_(wanted), in_region(Enterprise.region_code, actor.region_code), *conditions)
             .order_by(*order, Enterprise.id, Certification.recognized_on, Certification.id))
@@ -92,10 +115,13 @@ def _named(field: str, column: Any, names: Mapping[str, str]) -> Any:
                           sa.String())
 
 
-def _columns(names: Mapping[str, str], unmasked: bool) -> list[Any]:
-    """The select list: every export column but the row number, codes named in SQL."""
+def _columns(names: Mapping[str, str], unmasked: bool, report: Any = AnnualReport) -> list[Any]:
+    """The select list: every export column but the row number, codes named in SQL, the annual figures read
+    from `report` (see _select)."""
     out = []
     for c, column in zip((c for c in EXPORT_COLUMNS if c.field != "no"), COLUMNS if unmasked else MASKED, strict=True):
+        if report is not AnnualReport and column.element.table is AnnualReport.__table__:
+            column = getattr(report, c.field).label(c.field)
         if c.field in NAMED:
             out.append(_named(c.field, column.element, names).label(c.field))
         else:
@@ -124,7 +150,8 @@ def rows(session: Session, *, actor: Actor, names: dict[str, str], f: RosterFilt
     require(actor, Action.READ)
     if unmasked:
         require(actor, Action.UNMASK_PI)
-    stmt = with_scope(session, _select(actor, f, today, _columns(names, unmasked)))
+    report = _latest_report() if session.get_bind().dialect.name == "postgresql" else AnnualReport
+    stmt = with_scope(session, _select(actor, f, today, _columns(names, unmasked, report), report))
     result = session.connection().execute(stmt, execution_options={"yield_per": BATCH})
     done = 0
     for part in result.partitions():  # BATCH rows a fetch
@@ -140,17 +167,69 @@ def write_xlsx(session: Session, *, actor: Actor, names: dict[str, str], f: Rost
                        widths=[WIDE.get(c.field, 14) for c in EXPORT_COLUMNS], freeze_col=2)
 
 
+def _copy_columns(names: Mapping[str, str], report: Any) -> list[Any]:
+    """The masked export's select list for COPY (PostgreSQL): every cell as the server writes it
+    (registry/platform/cells.py copy_csv_lines)."""
+    return [sql_cell(c.element).label(c.name) for c in _columns(names, unmasked=False, report=report)]
+
+
+def _csv(session: Session, *, actor: Actor, names: dict[str, str], f: RosterFilter, today: date,
+         unmasked: bool, batch: int, counted: list[int] | None = None) -> Iterator[bytes]:
+    """The CSV file in chunks. On PostgreSQL the default (masked) file is written by the server (COPY): the
+    rows never become Python values, which cost more than writing them (issue 19); the same bytes."""
+    if unmasked:
+        yield from csv_stream(HEADERS, rows(session, actor=actor, names=names, f=f, today=today, unmasked=True),
+                              batch, counted)
+        return
+    require(actor, Action.READ)
+    if session.get_bind().dialect.name != "postgresql":
+        yield from csv_stream(HEADERS, _driver_rows(session, actor=actor, names=names, f=f, today=today), batch,
+                              counted)
+        return
+    report = _latest_report()
+    stmt = with_scope(session, _select(actor, f, today, _copy_columns(names, report), report))
+    yield csv_head(HEADERS)
+    yield from copy_csv_lines(session.connection(), stmt, _TEXT, batch, counted)
+
+
+#: (position in a data row, format) of the NUMERIC columns: SQLite returns a float (or an int), which SQLAlchemy
+#: makes Decimal("%.2f" % value) and the csv module writes as that same text
+_NUMBERS = [(i + 1, f"%.{col.type.scale}f") for i, col in enumerate(MASKED)
+            if isinstance(col.type, sa.Numeric) and col.type.scale is not None]
+
+
+def _driver_rows(session: Session, *, actor: Actor, names: dict[str, str], f: RosterFilter,
+                 today: date) -> Iterator[Sequence[Any]]:
+    """`rows()` of the masked export for the csv module, read on the driver (SQLite): the values as stored — a
+    date is its stored text, 2024-06-15 — but the numbers, formatted here as SQLAlchemy's Decimal would print
+    (no SQLAlchemy result processing, no date object per cell: issue 19)."""
+    stmt = with_scope(session, _select(actor, f, today, _columns(names, unmasked=False)))
+    done = 0
+    for part in driver_batches(session.connection(), stmt, BATCH):
+        data = []
+        for number, values in enumerate(part, start=done + 1):
+            row = [number, *values]
+            for i, shape in _NUMBERS:
+                if row[i] is not None:
+                    text = shape % row[i]
+                    row[i] = text if text[-1].isdigit() else str(Decimal(text))  # inf, nan: Decimal's names
+            data.append(row)
+        yield from safe_rows(data, _TEXT)
+        done += len(part)
+
+
 def csv_chunks(session: Session, *, actor: Actor, names: dict[str, str], f: RosterFilter, today: date,
                batch: int = 500) -> Iterator[bytes]:
     """Yield the roster as UTF-8 CSV with a BOM (so Excel reads it), in chunks for a streamed response."""
-    yield from csv_stream(HEADERS, rows(session, actor=actor, names=names, f=f, today=today), batch)
+    yield from _csv(session, actor=actor, names=names, f=f, today=today, unmasked=False, batch=batch)
 
 
 def write_csv(session: Session, *, actor: Actor, names: dict[str, str], f: RosterFilter, today: date,
               out: IO[bytes], unmasked: bool = False) -> int:
     """Write the roster as CSV (UTF-8 with BOM) to `out`; return the number of data rows."""
     counted: list[int] = []
-    for chunk in csv_stream(HEADERS, rows(session, actor=actor, names=names, f=f, today=today, unmasked=unmasked), BATCH, counted):
+    for chunk in _csv(session, actor=actor, names=names, f=f, today=today, unmasked=unmasked, batch=BATCH,
+                      counted=counted):
         out.write(chunk)
     return counted[0]
 

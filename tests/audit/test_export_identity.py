@@ -130,3 +130,18 @@ def test_the_fast_export_keeps_the_sessions_region_scope(session, admin, trail):
         assert out.getvalue() == old_csv(session, admin, AuditFilter()) != everything
     finally:
         scope_session(session, None)
+
+
+def test_the_time_is_beijings_to_the_second_in_any_year(session, admin):
+    """The time formatted by the database (issue 19) is the one Python formats: seconds cut, not rounded
+    (999,999 µs), and Beijing's summer time of 1986–1991 (SQLite leaves those to Python)."""
+    ent = make_enterprise(session, admin, name="台州丙有限公司")
+    for at in (datetime(2026, 3, 5, 15, 59, 59, 999_999, tzinfo=UTC), datetime(1988, 7, 1, 1, 2, 3, tzinfo=UTC),
+               datetime(1991, 12, 31, 23, 59, 59, 500_000, tzinfo=UTC)):
+        audit.record(session, actor=admin, action="enterprise.updated", entity_type="enterprise", entity_id=ent.id,
+                     enterprise_id=ent.id, region_code="331002", changes={"name": ["甲", "乙"]}, at=at)
+    out = io.BytesIO()
+    export.write_csv(session, admin, AuditFilter(), out)
+    assert out.getvalue() == old_csv(session, admin, AuditFilter())
+    text = out.getvalue().decode("utf-8-sig")
+    assert "2026-03-05 23:59:59" in text and "1988-07-01 10:02:03" in text and "1992-01-01 07:59:59" in text

@@ -4,6 +4,7 @@ Each case writes the same rows both ways and reads both files back with openpyxl
 values, cell types, date formats, the frozen panes and the column widths must agree.
 """
 
+import csv
 import io
 import tracemalloc
 import zipfile
@@ -18,7 +19,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
 
-from registry.platform.cells import safe_cell, safe_rows, write_sheet
+from registry.platform.cells import _risky, safe_cell, safe_rows, write_sheet
 
 HEADERS = ["序号", "企业名称", "认定日期", "营业收入（元）", "从业人数", "联系电话", "备注"]
 WIDTHS = [6, 36, 14, 14, 10, 14, 30]
@@ -141,3 +142,20 @@ def test_safe_rows_sends_an_overlong_row_cell_by_cell():
     assert list(out) == list(row)
     (out,) = list(safe_rows([("z" * 40_000,)], [0]))
     assert out == ["z" * 32_767]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.none(), _AWKWARD, st.integers(min_value=-99, max_value=99)), min_size=1, max_size=6),
+       st.integers(min_value=0, max_value=3))
+def test_the_copy_check_flags_every_line_safe_cell_would_change(row, before):
+    """The byte check of COPY's lines (issue 19) never passes a line with a cell that safe_cell would change.
+    PostgreSQL's CSV quotes as the csv module does, so its lines stand in; a batch is lines one after another."""
+    cells_ = ["" if v is None else str(v).replace("\x00", "") for v in row]  # a PostgreSQL text holds no NUL
+    def csv_text(rows: list[list[str]]) -> bytes:
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(rows)
+        return buffer.getvalue().encode()
+
+    if any(safe_cell(v) != v for v in cells_):
+        assert _risky(csv_text([cells_]))  # the row alone, as COPY sends it
+        assert _risky(csv_text([["普通", "1"]] * before + [cells_]))  # in a batch
