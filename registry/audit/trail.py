@@ -435,10 +435,10 @@ def pages(session: Session, after: int = 0) -> Iterator[list[tuple[Any, ...]]]:
 # (`stored_canonical`), exactly as before, and reports what that finds: the quick path can only
 # accept an event the Python path accepts too.
 #
-# On PostgreSQL the whole check runs as one statement (`_sparse_sql`): the database hashes each
-# event's text (sha256()), compares each event with the one before it in id order (lag()) and
-# returns only the events that do not fit there — plus the last one, and any anchored — each with
-# the id and hash of the event before it, so Python touches no event that verifies. SQLite sends
+# On PostgreSQL the check runs as one statement a span of ids (`_sparse_sql`): the database hashes
+# each event's text (sha256()), checks its link to the event numbered one before it, and returns
+# only the events that do not fit — plus the last one, and any anchored — each with the id and
+# hash of the event before it, so Python touches no event that verifies. SQLite sends
 # the texts in keyset pages and Python hashes them (a window over the whole table, or hashlib
 # called from SQL, cost SQLite more than that).
 
@@ -541,25 +541,25 @@ def _quick_sql(dialect: sa.Dialect) -> sa.TextClause | None:
 
 
 def _sparse_sql(dialect: sa.Dialect, anchored: Iterable[int]) -> sa.TextClause | None:
-    """The whole quick check after id :after in one statement: only the events that do not fit.
+    """The quick check of the events after id :after up to id :upto in one statement: only those that do not fit.
 
-    Rows as the quick page query's, for each event that is not the one after the event before it
-    (by id), does not link to its hash, or whose text the database did not find hashing to its
-    hash — and for the last event and the `anchored` ones — with the id and hash of the event
-    before it (NULL for the first). The events it leaves out are exactly those `_Walk.quick` would
-    pass over; the window runs in id order on the primary key, so the statement streams.
+    Rows as the quick page query's, for each event whose text the database did not find hashing
+    to its hash, or that does not link to the hash of the event numbered one before it (so also
+    the first after a gap) — and for the last event up to :upto and the `anchored` ones — with the id and
+    hash of the event before it (NULL for the first after :after). An event it leaves out is one
+    `_Walk.quick` would pass over: it fits, and so does its link to the event one before it. No
+    row depends on another, so PostgreSQL may share the scan among parallel workers; the
+    subqueries run only for the few rows returned, on the primary key.
     """
     if dialect.name != "postgresql" or (hashed := _hashed_sql(dialect)) is None:
-        return None  # (SQLite: its window over the whole table cost more than Python's walk over the pages)
+        return None  # (SQLite: Python's walk over the pages cost it less than the same in SQL)
     text, fits, source = hashed
-    anchors = ", ".join(str(int(event_id)) for event_id in sorted(anchored))
+    anchors = "".join(f", {int(event_id)}" for event_id in sorted(anchored))
+    join = "audit_events AS e LEFT JOIN audit_events AS p ON p.id = e.id - 1 AND p.id >= :after AND p.id < :upto"
     return sa.text(
-        "SELECT id, prev_hash, hash, hash_alg, text, fits, before_id, before_hash FROM ("
-        f"SELECT e.id, e.prev_hash, e.hash, e.hash_alg, {text} AS text, {fits} AS fits, "
-        "lag(e.id) OVER w AS before_id, lag(e.hash) OVER w AS before_hash, lead(e.id) OVER w IS NULL AS last "
-        f"FROM {source} WHERE e.id > :after WINDOW w AS (ORDER BY e.id)) AS q "
-        "WHERE fits IS NOT TRUE OR before_id IS NULL OR id <> before_id + 1 OR prev_hash <> before_hash OR last"
-        + (f" OR id IN ({anchors})" if anchors else "") + " ORDER BY id")
+        f"SELECT e.id, e.prev_hash, e.hash, e.hash_alg, {text}, {fits}, p.id, p.hash "
+        f"FROM {source.replace('audit_events AS e', join)} WHERE e.id > :after AND e.id <= :upto "
+        f"AND (({fits}) IS NOT TRUE OR p.hash IS DISTINCT FROM e.prev_hash OR e.id IN (:last{anchors})) ORDER BY e.id")
 
 
 def _utc_iso(value: datetime | str | None) -> str | None:
@@ -701,7 +701,7 @@ class _Walk:
                             base_id=self.base_id or None)
 
 
-_SPARSE_BATCH = 1_000  #: rows fetched at a time from the sparse statement (only events that do not fit)
+_SPARSE_SPAN = 100_000  #: ids the sparse statement covers at a time
 _PROBE_SIZE = 100  #: a quick page after one the Python path had to finish: events written before come in runs
 
 
@@ -709,7 +709,7 @@ def _walk_on(session: Session, walk: _Walk) -> Verification | None:
     """Walk on from `walk.last_id` through the last event (None: every one fits).
 
     PostgreSQL: the sparse statement (`_sparse_sql`: the database writes and hashes each event's
-    canonical text and links it to the one before it; only what does not fit reaches Python).
+    canonical text and checks its link; only what does not fit reaches Python).
     SQLite: quick pages (the database writes each event's canonical text, Python hashes it). From
     an event whose text does not hash to its hash, the events are re-encoded from their columns in
     Python (`pages`' rows, `_Walk.steps`), which accepts or names each exactly as verify always
@@ -734,7 +734,7 @@ def _walk_on(session: Session, walk: _Walk) -> Verification | None:
             start = walk.last_id
             try:
                 if sparse is not None:
-                    outcome = _sparse(dbapi, _sparse_sql(dialect, walk.anchors).compile(dialect=dialect), walk)
+                    outcome = _sparse(session, cursor, _sparse_sql(dialect, walk.anchors).compile(dialect=dialect), walk)
                 elif rows := _fetch(cursor, quick_page, walk.last_id, size):
                     outcome = walk.quick(rows)
                 else:
@@ -757,21 +757,35 @@ def _walk_on(session: Session, walk: _Walk) -> Verification | None:
         cursor.close()
 
 
-def _sparse(dbapi: Any, compiled: Any, walk: _Walk) -> Verification | int | None:
-    """Run the sparse statement after `walk.last_id` and walk its rows (what `_Walk.quick` returns).
+_ID = AuditEvent.__table__.c.id
+_LAST = sa.select(sa.func.max(_ID)).where(_ID > sa.bindparam("after"))
+_SPAN_LAST = _LAST.where(_ID <= sa.bindparam("upto"))
+_BEFORE = (sa.select(_ID, AuditEvent.__table__.c.hash).where(_ID < sa.bindparam("id"), _ID > sa.bindparam("after"))
+           .order_by(_ID.desc()).limit(1))
 
-    On PostgreSQL a server-side cursor, so that the statement is computed only as far as it is read.
+
+def _sparse(session: Session, cursor: Any, compiled: Any, walk: _Walk) -> Verification | int | None:
+    """Run the sparse statement after `walk.last_id`, `_SPARSE_SPAN` ids at a time, and walk its rows
+    (what `_Walk.quick` returns). Each span is read whole (PostgreSQL runs no parallel workers for
+    a server-side cursor), so the span bounds what the client holds when every event is handed
+    over (SM3 texts). An event after a gap gets the event before it here (the statement joins
+    only the event numbered one before).
     """
-    server = getattr(dbapi, "server_cursor_factory", None) is not None  # psycopg
-    cursor = dbapi.cursor(name="registry_audit_verify") if server else dbapi.cursor()
-    try:
-        _execute(cursor, compiled, {"after": walk.last_id})
-        while rows := cursor.fetchmany(_SPARSE_BATCH):
-            if (outcome := walk.quick(rows)) is not None:
-                return outcome
-        return None
-    finally:
-        cursor.close()
+    last = session.execute(_LAST, {"after": walk.last_id}).scalar()  # (events appended later: verify walks on)
+    upto = walk.last_id
+    while last is not None and upto < last:
+        after, upto = walk.last_id, min(last, upto + _SPARSE_SPAN)  # (a span ends at its last event: none rescanned)
+        if (span_last := session.execute(_SPAN_LAST, {"after": after, "upto": upto}).scalar()) is None:
+            continue
+        _execute(cursor, compiled, {"after": after, "upto": upto, "last": span_last})
+        rows = cursor.fetchall()
+        for n, row in enumerate(rows):
+            if row[6] is None and row[0] - 1 > after:
+                rows[n] = (*row[:6], *(session.execute(_BEFORE, {"id": row[0], "after": after}).one_or_none()
+                                       or (None, None)))
+        if (outcome := walk.quick(rows)) is not None:
+            return outcome
+    return None
 
 
 _UNSET: Any = object()

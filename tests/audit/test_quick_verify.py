@@ -184,7 +184,8 @@ def test_a_long_chain_walks_in_quick_pages_and_names_a_late_change(session, admi
 def sparse_ids(session) -> list[int]:
     """The events PostgreSQL's one-statement check hands to Python (the others it found fitting)."""
     conn = session.connection()
-    return [row[0] for row in conn.execute(audit._sparse_sql(conn.dialect, ()), {"after": 0})]
+    last = conn.execute(sa.select(sa.func.max(TABLE.c.id))).scalar()
+    return [row[0] for row in conn.execute(audit._sparse_sql(conn.dialect, ()), {"after": 0, "upto": last, "last": last})]
 
 
 def test_postgresql_hands_python_only_what_does_not_fit(session, events, monkeypatch):
@@ -242,4 +243,17 @@ def test_a_control_character_outside_the_free_text_is_re_encoded_alone(session, 
     tamper(session, "UPDATE audit_events SET entity_id = 2 WHERE id = 2")
     result = audit.verify(session)
     assert (result.ok, result.first_bad_id) == (False, 2)
+    assert result == python_verdict(session, monkeypatch)
+
+
+def test_the_one_statement_walks_in_spans_and_names_a_gap_wider_than_one(session, admin, python_walks, monkeypatch):
+    monkeypatch.setattr(audit, "_SPARSE_SPAN", 4)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    audit.record_many(session, actor=admin, at=at, entries=[
+        audit.Entry("test.n", "test", n, {"n": [None, n]}) for n in range(30)])
+    assert (audit.verify(session).checked, python_walks) == (30, [])
+    drop_guards(session.connection())
+    tamper(session, "DELETE FROM audit_events WHERE id BETWEEN 10 AND 20")
+    result = audit.verify(session)
+    assert (result.ok, result.first_bad_id, result.checked) == (False, 10, 9) and "missing" in result.problem
     assert result == python_verdict(session, monkeypatch)
