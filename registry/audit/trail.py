@@ -734,7 +734,7 @@ def _walk_on(session: Session, walk: _Walk) -> Verification | None:
             start = walk.last_id
             try:
                 if sparse is not None:
-                    outcome = _sparse(session, cursor, _sparse_sql(dialect, walk.anchors).compile(dialect=dialect), walk)
+                    outcome = _sparse(conn, cursor, _sparse_sql(dialect, walk.anchors).compile(dialect=dialect), walk)
                 elif rows := _fetch(cursor, quick_page, walk.last_id, size):
                     outcome = walk.quick(rows)
                 else:
@@ -764,24 +764,24 @@ _BEFORE = (sa.select(_ID, AuditEvent.__table__.c.hash).where(_ID < sa.bindparam(
            .order_by(_ID.desc()).limit(1))
 
 
-def _sparse(session: Session, cursor: Any, compiled: Any, walk: _Walk) -> Verification | int | None:
+def _sparse(conn: sa.Connection, cursor: Any, compiled: Any, walk: _Walk) -> Verification | int | None:
     """Run the sparse statement after `walk.last_id`, `_SPARSE_SPAN` ids at a time, and walk its rows
     (what `_Walk.quick` returns). Each span is read whole (PostgreSQL runs no parallel workers for
     a server-side cursor), so the span bounds what the client holds when every event is handed
     over (SM3 texts). An event after a gap gets the event before it here (the statement joins
-    only the event numbered one before).
+    only the event numbered one before). (On the connection: no region scoping of the session applies.)
     """
-    last = session.execute(_LAST, {"after": walk.last_id}).scalar()  # (events appended later: verify walks on)
+    last = conn.execute(_LAST, {"after": walk.last_id}).scalar()  # (events appended later: verify walks on)
     upto = walk.last_id
     while last is not None and upto < last:
         after, upto = walk.last_id, min(last, upto + _SPARSE_SPAN)  # (a span ends at its last event: none rescanned)
-        if (span_last := session.execute(_SPAN_LAST, {"after": after, "upto": upto}).scalar()) is None:
+        if (span_last := conn.execute(_SPAN_LAST, {"after": after, "upto": upto}).scalar()) is None:
             continue
         _execute(cursor, compiled, {"after": after, "upto": upto, "last": span_last})
         rows = cursor.fetchall()
         for n, row in enumerate(rows):
             if row[6] is None and row[0] - 1 > after:
-                rows[n] = (*row[:6], *(session.execute(_BEFORE, {"id": row[0], "after": after}).one_or_none()
+                rows[n] = (*row[:6], *(conn.execute(_BEFORE, {"id": row[0], "after": after}).one_or_none()
                                        or (None, None)))
         if (outcome := walk.quick(rows)) is not None:
             return outcome
