@@ -3,8 +3,9 @@
 The floor is computed the way the issue states it: the canonical encodings of every event are
 built first (fetch and encode are timed too, and reported as the breakdown), then only the
 hashing is timed. Verify is timed twice: as it runs (the database writes each event's canonical
-text, Python hashes it) and with that quick path switched off (every event re-encoded from its
-columns in Python: verify before issue 19), on the same chain.
+text; PostgreSQL hashes and links them itself in one statement, SQLite hands them to Python to
+hash) and with that quick path switched off (every event re-encoded from its columns in Python:
+verify before issue 19), on the same chain.
 """
 
 from __future__ import annotations

@@ -389,11 +389,16 @@ _PAGE = (sa.select(*[_stored(f) for f in (*HASHED_FIELDS, "hash", "hash_alg")])
          .limit(sa.bindparam("size")))
 
 
-def _fetch(cursor: Any, compiled: Any, after: int, size: int) -> list[tuple[Any, ...]]:
-    """One keyset page of a compiled page query: the rows after id `after`, `size` at most."""
-    params = compiled.construct_params({"after": after, "size": size})
+def _execute(cursor: Any, compiled: Any, values: Mapping[str, Any]) -> None:
+    """Run a compiled statement on a driver cursor with these bound values."""
+    params = compiled.construct_params(values)
     cursor.execute(compiled.string, [params[k] for k in compiled.positiontup or ()]
                    if compiled.positional else params)
+
+
+def _fetch(cursor: Any, compiled: Any, after: int, size: int) -> list[tuple[Any, ...]]:
+    """One keyset page of a compiled page query: the rows after id `after`, `size` at most."""
+    _execute(cursor, compiled, {"after": after, "size": size})
     return cursor.fetchall()
 
 
@@ -417,78 +422,144 @@ def pages(session: Session, after: int = 0) -> Iterator[list[tuple[Any, ...]]]:
 # The hashed bytes built by the database (verify's quick path) -----------------------------------
 #
 # canonical() of an event is a JSON object with the hashed fields in sorted order. The database
-# writes the same bytes from the stored columns: strings by json_quote / to_json (the escapes
-# Python's encoder makes with ensure_ascii=False: \" \\ \b \f \n \r \t, other controls \u00xx),
-# integers as digits, NULL as null, the timestamp as isoformat() of the UTC instant, and the
-# `changes` text as it is stored (CanonicalJSON writes it canonically). Python then only hashes
-# what the cursor returns. No two different stored values give the same piece (a real never
-# gives the digits of an integer; a blob or a timestamp in another form gives NULL: re-encode),
-# and `changes` must be valid JSON text, so the whole is a JSON object parsed one way only: bytes
-# that hash to the stored hash come from the very column values that were hashed. When they do not hash to it — an event written
-# before `changes` was stored canonically, or by another path, or a tampered one — verify
-# re-encodes that event from its columns in Python (`stored_canonical`), exactly as before, and
-# reports what that finds: the quick path can only accept an event the Python path accepts too.
+# writes the same bytes from the stored columns (`_sqlite_text`: json_object, which escapes as
+# Python's encoder does with ensure_ascii=False — \" \\ \b \f \n \r \t, other controls \u00xx;
+# `_postgresql_text`: one format() call, see there): integers as digits, NULL as null, the
+# timestamp as isoformat() of the UTC instant, and the `changes` text as it is stored
+# (CanonicalJSON writes it canonically). No two different stored values give the same piece (a
+# real never gives the digits of an integer; a blob or a timestamp in another form gives NULL:
+# re-encode), and `changes` must be valid JSON text, so the whole is a JSON object parsed one way
+# only: bytes that hash to the stored hash come from the very column values that were hashed.
+# When they do not hash to it — an event written before `changes` was stored canonically, or by
+# another path, or a tampered one — verify re-encodes that event from its columns in Python
+# (`stored_canonical`), exactly as before, and reports what that finds: the quick path can only
+# accept an event the Python path accepts too.
+#
+# On PostgreSQL the check runs as one statement a span of ids (`_sparse_sql`): the database hashes
+# each event's text (sha256()), checks its link to the event numbered one before it, and returns
+# only the events that do not fit — plus the last one, and any anchored — each with the id and
+# hash of the event before it, so Python touches no event that verifies. SQLite sends
+# the texts in keyset pages and Python hashes them (a window over the whole table, or hashlib
+# called from SQL, cost SQLite more than that).
 
 _KEYS = sorted((*HASHED_FIELDS, "hash_alg"))  #: the canonical order (hash_alg only for non-SHA-256 events)
 _SQLITE_ISO = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]"
 
 
-def _sqlite_value(name: str) -> str:
-    if name == "changes":
-        return "changes"
-    if name == "occurred_at":  # SQLAlchemy stores 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC): isoformat() of it
-        return ("'\"' || substr(occurred_at, 1, 10) || 'T' || substr(occurred_at, 12, 8) || CASE WHEN "
-                "substr(occurred_at, 21) = '000000' THEN '' ELSE substr(occurred_at, 20) END || '+00:00\"'")
-    return f"json_quote({name})"
+def _sqlite_text() -> str:
+    """An event's canonical text on SQLite (NULL: re-encode in Python).
+
+    Two json_object() calls, for the keys before `changes` and those after it, with the stored
+    `changes` text spliced between them (json_object writes each value as json_quote does). NULL
+    unless `changes` is JSON text and the timestamp has the form SQLAlchemy stores
+    ('YYYY-MM-DD HH:MM:SS.ffffff', UTC): isoformat() of it is the same digits with a T, the
+    fraction dropped when it is zero, and +00:00.
+    """
+    def pairs(keys: Iterable[str]) -> str:
+        return ", ".join(f"'{key}', " + ("replace(replace(occurred_at, ' ', 'T'), '.000000', '') || '+00:00'"
+                                         if key == "occurred_at" else key) for key in keys)
+    guard = f"typeof(changes) = 'text' AND json_valid(changes) AND occurred_at GLOB '{_SQLITE_ISO}'"
+    after = [key for key in _KEYS if key > "changes"]
+    # (the last value before "changes" is actor_user_id's: a number or null, never ending in "}")
+    return (f"CASE WHEN {guard} THEN rtrim(json_object({pairs(k for k in _KEYS if k < 'changes')}), '}}') || "
+            f"',\"changes\":' || changes || ',' || substr(CASE WHEN hash_alg = '{SHA256}' "
+            f"THEN json_object({pairs(k for k in after if k != 'hash_alg')}) ELSE json_object({pairs(after)}) END, 2) END")
 
 
-def _postgresql_value(name: str) -> str:
-    column = AuditEvent.__table__.c[name]
-    if name == "changes":
-        return "COALESCE(changes::text, 'null')"
-    if name == "occurred_at":  # NULL (the whole text) for a time Python's datetime cannot hold: BC
-        return ("CASE WHEN occurred_at IS NULL THEN 'null' WHEN to_char(t.utc, 'BC') = 'AD' THEN '\"' || "
-                "to_char(t.utc, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN to_char(t.utc, 'US') = '000000' "
-                "THEN '' ELSE '.' || to_char(t.utc, 'US') END || '+00:00\"' END")
-    if isinstance(column.type, sa.Integer):
-        return f"COALESCE({name}::text, 'null')"
-    return f"COALESCE(to_json({name})::text, 'null')"
+_FREE_TEXT = frozenset({"note", "document_no"})  #: typed by people: line breaks expected, escaped by to_json
 
 
-def _object_sql(value: Any) -> str:
-    """The SQL text of an event's canonical encoding: '{"action":…,…}' (with hash_alg unless SHA-256)."""
-    parts, first = [], True
-    for key in _KEYS:
-        piece = f"'{',' if not first else '{'}\"{key}\":' || {value(key)}"
-        parts.append(f"CASE WHEN hash_alg = '{SHA256}' THEN '' ELSE {piece} END" if key == "hash_alg" else piece)
-        first = False
-    return " || ".join(parts) + " || '}'"
+def _postgresql_text() -> tuple[str, str]:
+    """An event's canonical text on PostgreSQL (NULL: re-encode in Python), and the FROM it needs.
+
+    One format() call writes the object (its arguments all text, so it looks up one output
+    function): integers as digits, the json `changes` as it is stored, the timestamp as
+    isoformat() of its UTC instant, strings quoted with their backslashes and double quotes
+    escaped. That is JSON's escaping for every string without control characters (a third
+    cheaper than to_json); a string with one keeps it raw, so the text is no JSON at all and
+    cannot hash to any event's hash: Python re-encodes that event. The free text (a note, a
+    document number), where a line break is to be expected, goes through to_json. NULL for a
+    time Python's datetime cannot hold (BC, infinity).
+    """
+    def piece(key: str) -> str:
+        if key in _FREE_TEXT:
+            return f"COALESCE(to_json(e.{key})::text, 'null')"
+        if key == "occurred_at":
+            return "COALESCE('\"' || t.iso || '\"', 'null')"
+        if key == "changes" or isinstance(AuditEvent.__table__.c[key].type, sa.Integer):
+            return f"COALESCE(e.{key}::text, 'null')"
+        return f"COALESCE('\"' || replace(replace(e.{key}, '\\', '\\\\'), '\"', '\\\"') || '\"', 'null')"
+
+    def object_sql(keys: list[str]) -> str:
+        template = ",".join(f'"{key}":%s' for key in keys)  # (no key holds a % sign)
+        return f"format('{{{template}}}', {', '.join(piece(key) for key in keys)})"
+    iso = ("CASE WHEN isfinite(e.occurred_at) AND e.occurred_at AT TIME ZONE 'UTC' >= '0001-01-01' THEN "
+           "replace(to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '.000000', '') "
+           "|| '+00:00' END")
+    text = (f"CASE WHEN e.occurred_at IS NOT NULL AND t.iso IS NULL THEN NULL WHEN e.hash_alg = '{SHA256}' "
+            f"THEN {object_sql([k for k in _KEYS if k != 'hash_alg'])} ELSE {object_sql(_KEYS)} END")
+    return text, f"audit_events AS e, LATERAL (SELECT {iso} AS iso) AS t"
+
+
+def _text_sql(dialect: sa.Dialect) -> tuple[str, str] | None:
+    """(an event's canonical text, the FROM it needs, audit_events as e) on this backend; None: none."""
+    if dialect.name == "sqlite":
+        return _sqlite_text(), "audit_events AS e"
+    if dialect.name == "postgresql":
+        return _postgresql_text()
+    return None
+
+
+def _hashed_sql(dialect: sa.Dialect) -> tuple[str, str, str] | None:
+    """(the text sent to Python, whether the database found the text's SHA-256 equal to the hash, FROM).
+
+    PostgreSQL hashes SHA-256 events itself (no text crosses the wire) and sends the text of the
+    others (SM3, or an unknown function) for Python to hash. SQLite sends every text as its UTF-8
+    bytes (no decoding into str to encode again): Python hashes them quicker than a SQL function
+    calling hashlib would.
+    """
+    if (text_sql := _text_sql(dialect)) is None:
+        return None
+    text, source = text_sql
+    if dialect.name == "sqlite":
+        return f"CAST({text} AS BLOB)", "0", source
+    return (f"CASE WHEN e.hash_alg = '{SHA256}' THEN NULL ELSE {text} END",
+            f"e.hash_alg = '{SHA256}' AND encode(sha256(convert_to({text}, 'UTF8')), 'hex') = e.hash", source)
 
 
 def _quick_sql(dialect: sa.Dialect) -> sa.TextClause | None:
     """The quick path's page query (None: this backend has none).
 
-    Its rows: id, prev_hash, hash, hash_alg, the canonical text, and whether the database itself
-    found the text's SHA-256 equal to the hash. PostgreSQL hashes SHA-256 events itself (its
-    sha256(): no text crosses the wire, nothing is hashed in Python) and sends the text of the
-    others (SM3, or an unknown function) for Python to hash; SQLite sends every text, as its UTF-8
-    bytes (no decoding into str to encode again).
+    Its rows: id, prev_hash, hash, hash_alg, the canonical text when Python must hash it, whether
+    the database found the text's SHA-256 equal to the hash, and two NULLs (see `_sparse_sql`).
     """
-    if dialect.name == "sqlite":  # NULL (re-encode in Python) for a text that is not JSON or a timestamp in another form
-        # (json_quote refuses a blob: the statement fails and `_walk_on` re-encodes that page in Python;
-        # testing every column's type instead cost a quarter of the query)
-        guard = f"typeof(changes) = 'text' AND json_valid(changes) AND occurred_at GLOB '{_SQLITE_ISO}'"
-        columns = f"CAST(CASE WHEN {guard} THEN {_object_sql(_sqlite_value)} END AS BLOB), 0"  # UTF-8 bytes as they are
-        source = "audit_events"
-    elif dialect.name == "postgresql":
-        columns = (f"CASE WHEN hash_alg = '{SHA256}' THEN NULL ELSE c.text END, hash_alg = '{SHA256}' "
-                   "AND encode(sha256(convert_to(c.text, 'UTF8')), 'hex') = hash")
-        source = ("audit_events, LATERAL (SELECT occurred_at AT TIME ZONE 'UTC' AS utc) AS t, "
-                  f"LATERAL (SELECT {_object_sql(_postgresql_value)} AS text) AS c")
-    else:
+    if (hashed := _hashed_sql(dialect)) is None:
         return None
-    return sa.text(f"SELECT id, prev_hash, hash, hash_alg, {columns} FROM {source} "
-                   "WHERE id > :after ORDER BY id LIMIT :size")
+    text, fits, source = hashed
+    return sa.text(f"SELECT e.id, e.prev_hash, e.hash, e.hash_alg, {text}, {fits}, NULL, NULL FROM {source} "
+                   "WHERE e.id > :after ORDER BY e.id LIMIT :size")
+
+
+def _sparse_sql(dialect: sa.Dialect, anchored: Iterable[int]) -> sa.TextClause | None:
+    """The quick check of the events after id :after up to id :upto in one statement: only those that do not fit.
+
+    Rows as the quick page query's, for each event whose text the database did not find hashing
+    to its hash, or that does not link to the hash of the event numbered one before it (so also
+    the first after a gap) — and for the last event up to :upto and the `anchored` ones — with the id and
+    hash of the event before it (NULL for the first after :after). An event it leaves out is one
+    `_Walk.quick` would pass over: it fits, and so does its link to the event one before it. No
+    row depends on another, so PostgreSQL may share the scan among parallel workers; the
+    subqueries run only for the few rows returned, on the primary key.
+    """
+    if dialect.name != "postgresql" or (hashed := _hashed_sql(dialect)) is None:
+        return None  # (SQLite: Python's walk over the pages cost it less than the same in SQL)
+    text, fits, source = hashed
+    anchors = "".join(f", {int(event_id)}" for event_id in sorted(anchored))
+    join = "audit_events AS e LEFT JOIN audit_events AS p ON p.id = e.id - 1 AND p.id >= :after AND p.id < :upto"
+    return sa.text(
+        f"SELECT e.id, e.prev_hash, e.hash, e.hash_alg, {text}, {fits}, p.id, p.hash "
+        f"FROM {source.replace('audit_events AS e', join)} WHERE e.id > :after AND e.id <= :upto "
+        f"AND (({fits}) IS NOT TRUE OR p.hash IS DISTINCT FROM e.prev_hash OR e.id IN (:last{anchors})) ORDER BY e.id")
 
 
 def _utc_iso(value: datetime | str | None) -> str | None:
@@ -586,7 +657,8 @@ class _Walk:
         return None
 
     def quick(self, rows: Iterable[tuple[Any, ...]]) -> Verification | int | None:
-        """Walk on through rows of the quick page query (id, prev_hash, hash, hash_alg, canonical text, hashed).
+        """Walk on through rows of the quick queries (id, prev_hash, hash, hash_alg, canonical text, hashed,
+        and the id and hash of the event before it when the rows between were left out as fitting).
 
         Returns the Verification of the first row that is missing, unlinked or off its anchor as
         `steps` would; the id of the first whose text does not hash to its hash (its columns are
@@ -594,7 +666,9 @@ class _Walk:
         """
         anchors, sha256, digests = self.anchors, hashlib.sha256, HEX_DIGESTS
         last_id, last_hash, outcome = self.last_id, self.last_hash, None
-        for event_id, prev_hash, stored, alg, text, hashed in rows:
+        for event_id, prev_hash, stored, alg, text, hashed, before_id, before_hash in rows:
+            if before_id is not None:  # (`_sparse_sql`: every event up to that one fits)
+                last_id, last_hash = before_id, before_hash
             if event_id != last_id + 1:
                 outcome = (last_id + 1, _MISSING.format(last_id + 1))
             elif prev_hash != last_hash:
@@ -627,46 +701,91 @@ class _Walk:
                             base_id=self.base_id or None)
 
 
+_SPARSE_SPAN = 100_000  #: ids the sparse statement covers at a time
 _PROBE_SIZE = 100  #: a quick page after one the Python path had to finish: events written before come in runs
 
 
 def _walk_on(session: Session, walk: _Walk) -> Verification | None:
     """Walk on from `walk.last_id` through the last event (None: every one fits).
 
-    Quick pages (the database writes each event's canonical text, Python hashes it); from an
-    event whose text does not hash to its hash, a page re-encoded from the columns in Python
-    (`pages`' rows, `_Walk.steps`), which accepts or names the event exactly as verify always has.
+    PostgreSQL: the sparse statement (`_sparse_sql`: the database writes and hashes each event's
+    canonical text and checks its link; only what does not fit reaches Python).
+    SQLite: quick pages (the database writes each event's canonical text, Python hashes it). From
+    an event whose text does not hash to its hash, the events are re-encoded from their columns in
+    Python (`pages`' rows, `_Walk.steps`), which accepts or names each exactly as verify always
+    has — one event at first, a page of them when they come in a run — then the quick way on.
     """
     conn = session.connection()
-    full, quick = _PAGE.compile(dialect=conn.dialect), _quick_sql(conn.dialect)
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    dialect = conn.dialect
+    full, quick = _PAGE.compile(dialect=dialect), _quick_sql(dialect)
+    sparse = None if quick is None else _sparse_sql(dialect, ())
+    dbapi = conn.connection.dbapi_connection  # type: ignore[union-attr]
+    cursor = dbapi.cursor()  # type: ignore[union-attr]
     try:
         if quick is None:
             while rows := _fetch(cursor, full, walk.last_id, _PAGE_SIZE):
                 if (bad := walk.steps(rows)) is not None:
                     return bad
             return None
-        quick_page, size = quick.compile(dialect=conn.dialect), _PAGE_SIZE
-        # SQLite's json_quote refuses a blob (only a tampered row holds one): re-encode that page in Python
-        refused = conn.dialect.loaded_dbapi.OperationalError if conn.dialect.name == "sqlite" else ()
+        quick_page, size, python_size = quick.compile(dialect=dialect), _PAGE_SIZE, 1
+        # SQLite's json_object refuses a blob (only a tampered row holds one): re-encode in Python
+        refused = dialect.loaded_dbapi.OperationalError if dialect.name == "sqlite" else ()
         while True:
+            start = walk.last_id
             try:
-                rows = _fetch(cursor, quick_page, walk.last_id, size)
-                if not rows:
+                if sparse is not None:
+                    outcome = _sparse(conn, cursor, _sparse_sql(dialect, walk.anchors).compile(dialect=dialect), walk)
+                elif rows := _fetch(cursor, quick_page, walk.last_id, size):
+                    outcome = walk.quick(rows)
+                else:
                     return None
-                outcome = walk.quick(rows)
             except refused:
                 outcome = walk.last_id + 1
             if isinstance(outcome, Verification):
                 return outcome
             if outcome is None:
+                if sparse is not None:
+                    return None
                 size = _PAGE_SIZE
                 continue
-            if (bad := walk.steps(_fetch(cursor, full, walk.last_id, _PAGE_SIZE))) is not None:
+            # one event (a page when the last re-encoding was followed at once by another) in Python
+            python_size = min(python_size * 2, _PAGE_SIZE) if walk.last_id == start else 1
+            if (bad := walk.steps(_fetch(cursor, full, walk.last_id, python_size))) is not None:
                 return bad
             size = _PROBE_SIZE
     finally:
         cursor.close()
+
+
+_ID = AuditEvent.__table__.c.id
+_LAST = sa.select(sa.func.max(_ID)).where(_ID > sa.bindparam("after"))
+_SPAN_LAST = _LAST.where(_ID <= sa.bindparam("upto"))
+_BEFORE = (sa.select(_ID, AuditEvent.__table__.c.hash).where(_ID < sa.bindparam("id"), _ID > sa.bindparam("after"))
+           .order_by(_ID.desc()).limit(1))
+
+
+def _sparse(conn: sa.Connection, cursor: Any, compiled: Any, walk: _Walk) -> Verification | int | None:
+    """Run the sparse statement after `walk.last_id`, `_SPARSE_SPAN` ids at a time, and walk its rows
+    (what `_Walk.quick` returns). Each span is read whole (PostgreSQL runs no parallel workers for
+    a server-side cursor), so the span bounds what the client holds when every event is handed
+    over (SM3 texts). An event after a gap gets the event before it here (the statement joins
+    only the event numbered one before). (On the connection: no region scoping of the session applies.)
+    """
+    last = conn.execute(_LAST, {"after": walk.last_id}).scalar()  # (events appended later: verify walks on)
+    upto = walk.last_id
+    while last is not None and upto < last:
+        after, upto = walk.last_id, min(last, upto + _SPARSE_SPAN)  # (a span ends at its last event: none rescanned)
+        if (span_last := conn.execute(_SPAN_LAST, {"after": after, "upto": upto}).scalar()) is None:
+            continue
+        _execute(cursor, compiled, {"after": after, "upto": upto, "last": span_last})
+        rows = cursor.fetchall()
+        for n, row in enumerate(rows):
+            if row[6] is None and row[0] - 1 > after:
+                rows[n] = (*row[:6], *(conn.execute(_BEFORE, {"id": row[0], "after": after}).one_or_none()
+                                       or (None, None)))
+        if (outcome := walk.quick(rows)) is not None:
+            return outcome
+    return None
 
 
 _UNSET: Any = object()

@@ -6,6 +6,7 @@ events written before `changes` was stored canonically still verify."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -56,10 +57,8 @@ def quick_texts(session) -> dict[int, str | None]:
     """Each event's canonical text as the database writes it (PostgreSQL hashes SHA-256 ones itself:
     its text is read here apart)."""
     conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        return dict(conn.execute(sa.text(f"SELECT id, {audit._object_sql(audit._postgresql_value)} FROM audit_events,"
-                                         " LATERAL (SELECT occurred_at AT TIME ZONE 'UTC' AS utc) AS t")).all())
-    return {event_id: row[4].decode() for event_id, row in quick_rows(session).items()}  # (bytes on SQLite)
+    text, source = audit._text_sql(conn.dialect)
+    return dict(conn.execute(sa.text(f"SELECT e.id, {text} FROM {source}")).all())
 
 
 @pytest.fixture
@@ -180,3 +179,81 @@ def test_a_long_chain_walks_in_quick_pages_and_names_a_late_change(session, admi
     result = audit.verify(session)
     assert (result.ok, result.first_bad_id, result.checked) == (False, 31, 30)
     assert "content does not match" in result.problem
+
+
+def sparse_ids(session) -> list[int]:
+    """The events PostgreSQL's one-statement check hands to Python (the others it found fitting)."""
+    conn = session.connection()
+    last = conn.execute(sa.select(sa.func.max(TABLE.c.id))).scalar()
+    return [row[0] for row in conn.execute(audit._sparse_sql(conn.dialect, ()), {"after": 0, "upto": last, "last": last})]
+
+
+def test_postgresql_hands_python_only_what_does_not_fit(session, events, monkeypatch):
+    """The one statement: the first event, the last, and each one that does not hash or link; a
+    changed column, a deleted row and a broken link are each named as the Python path names them."""
+    if session.bind.dialect.name != "postgresql":
+        pytest.skip("SQLite walks quick pages (no one-statement check)")
+    drop_guards(session.connection())
+    sha256 = [e for e in events if session.get(AuditEvent, e).hash_alg == "sha256"]
+    sm3 = sorted(set(events) - set(sha256))  # (their text is hashed in Python: always handed over)
+    assert sparse_ids(session) == sorted({events[0], events[-1], *sm3})
+    tamper(session, "UPDATE audit_events SET actor_name = 'forged' WHERE id = :id", id=events[4])
+    assert events[4] in sparse_ids(session)
+    result = audit.verify(session)
+    assert (result.ok, result.first_bad_id) == (False, events[4]) and "does not match" in result.problem
+    assert result == python_verdict(session, monkeypatch)
+    tamper(session, "DELETE FROM audit_events WHERE id = :id", id=events[2])
+    result = audit.verify(session)
+    assert (result.ok, result.first_bad_id) == (False, events[2]) and "missing" in result.problem
+    assert result == python_verdict(session, monkeypatch)
+    tamper(session, "UPDATE audit_events SET prev_hash = :h WHERE id = :id", h="0" * 64, id=events[1])
+    result = audit.verify(session)
+    assert (result.ok, result.first_bad_id) == (False, events[1]) and "link broken" in result.problem
+    assert result == python_verdict(session, monkeypatch)
+
+
+def test_anchors_in_the_middle_of_the_chain_are_checked(session, events, monkeypatch):
+    """An anchored event the one statement found fitting is still handed over and held to its anchor."""
+    stored = dict(session.execute(sa.select(AuditEvent.id, AuditEvent.hash)).all())
+    assert audit.verify(session, {events[1]: stored[events[1]], events[5]: stored[events[5]]}).ok
+    result = audit.verify(session, {events[1]: stored[events[1]], events[5]: "f" * 64})
+    assert (result.ok, result.first_bad_id) == (False, events[5]) and "anchored" in result.problem
+    with monkeypatch.context() as m:
+        m.setattr(audit, "_quick_sql", lambda dialect: None)
+        assert result == audit.verify(session, {events[1]: stored[events[1]], events[5]: "f" * 64})
+
+
+def test_a_control_character_outside_the_free_text_is_re_encoded_alone(session, admin, python_walks, monkeypatch):
+    """PostgreSQL escapes only backslashes and quotes outside the note and the document number (and
+    that is JSON's escaping for such strings: they take the quick way); an event with a line break
+    in another string does not hash there and is re-encoded in Python — that event alone — and
+    accepted; tampered afterwards it is named as the Python path names it."""
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    quoted = replace(admin, name='引号"与\\反斜杠\\"/ \u2028\x7f😀', ip='"::1\\', request_id="\\")
+    audit.record(session, actor=quoted, action='test."q"', entity_type="test\\", entity_id=1, changes={}, at=at,
+                 region_code='"\\', why=audit.Why('r"\\', "文\\号", "注"))
+    audit.record(session, actor=replace(admin, name="两行\n的\t名字\x01"), action="test.x",
+                 entity_type="test", entity_id=1, changes={}, at=at, why=audit.Why("r\n", "文\r号", "注\n释"))
+    audit.record_many(session, actor=admin, at=at, entries=[
+        audit.Entry("test.n", "test", n, {"n": [None, n]}) for n in range(5)])
+    result = audit.verify(session)
+    assert (result.ok, result.checked) == (True, 7)
+    assert python_walks == ([[2]] if session.bind.dialect.name == "postgresql" else [])
+    drop_guards(session.connection())
+    tamper(session, "UPDATE audit_events SET entity_id = 2 WHERE id = 2")
+    result = audit.verify(session)
+    assert (result.ok, result.first_bad_id) == (False, 2)
+    assert result == python_verdict(session, monkeypatch)
+
+
+def test_the_one_statement_walks_in_spans_and_names_a_gap_wider_than_one(session, admin, python_walks, monkeypatch):
+    monkeypatch.setattr(audit, "_SPARSE_SPAN", 4)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    audit.record_many(session, actor=admin, at=at, entries=[
+        audit.Entry("test.n", "test", n, {"n": [None, n]}) for n in range(30)])
+    assert (audit.verify(session).checked, python_walks) == (30, [])
+    drop_guards(session.connection())
+    tamper(session, "DELETE FROM audit_events WHERE id BETWEEN 10 AND 20")
+    result = audit.verify(session)
+    assert (result.ok, result.first_bad_id, result.checked) == (False, 10, 9) and "missing" in result.problem
+    assert result == python_verdict(session, monkeypatch)
