@@ -21,6 +21,7 @@ from registry.domain.text import clean_text, narrow, search_terms, widen
 from registry.enterprises.models import Enterprise
 from registry.platform.db import plan_each
 from registry.platform.pi_crypto import blind_index
+from registry.regions.scoping import scope_of, scoped
 from registry.titles.models import Certification, CertificationTerm
 
 Bound = TypeVar("Bound")  #: a model with a region_code column
@@ -86,6 +87,11 @@ SORTS = {"name": (Enterprise.name, Enterprise.id), "uscc": (Enterprise.uscc,), "
          "id": (Enterprise.id,), "-id": (Enterprise.id.desc(),)}
 
 
+#: the live statuses as one bound value each, `IN (?, ?)`: a list of plain values is an "expanding" IN, whose SQL is
+#: rewritten for its values at every execution (bench/RESULTS.md, pagefast)
+_LIVE_VALUES = tuple(sa.literal(s.value, Certification.status.type) for s in sorted(LIVE))
+
+
 def certification_conditions(f: RosterFilter, today: date) -> list[sa.ColumnElement[bool]]:
     """Conditions on Certification (and terms for as_of) that the filter implies."""
     conditions: list[sa.ColumnElement[bool]] = []
@@ -98,7 +104,7 @@ def certification_conditions(f: RosterFilter, today: date) -> list[sa.ColumnElem
     if f.status:
         conditions.append(Certification.status == f.status)
     if f.expiring_within_days is not None:
-        conditions += [Certification.status.in_([s.value for s in LIVE]),
+        conditions += [Certification.status.in_(_LIVE_VALUES),
                        Certification.valid_until.between(today, today + timedelta(days=f.expiring_within_days))]
     if f.as_of is not None:
         conditions.append(Certification.id.in_(
@@ -295,11 +301,39 @@ def paginate(session: Session, stmt: sa.Select, page: int, per_page: int,
     """Return one page of `stmt`'s rows and the total count.
 
     `count_by`: `stmt` selects columns (not one entity), and the count selects only this one (the key);
-    the page's rows are then result rows, not objects.
+    the page's rows are then result rows, not objects (read as `page_statements` and `read_page` do).
     """
-    counted = stmt if count_by is None else stmt.with_only_columns(count_by)
-    total = session.scalar(sa.select(sa.func.count()).select_from(counted.order_by(None).subquery())
-                           .execution_options(**stmt.get_execution_options()))  # e.g. plan_each
+    if count_by is not None:
+        return read_page(session, page_statements(stmt, count_by, scope_of(session)), page, per_page)
+    total = session.scalar(_count(stmt))
     paged = stmt.limit(per_page).offset((page - 1) * per_page)
-    rows = session.scalars(paged).all() if count_by is None else session.execute(paged).all()
-    return list(rows), total or 0
+    return list(session.scalars(paged).all()), total or 0
+
+
+def _count(stmt: sa.Select) -> sa.Select:
+    return (sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+            .execution_options(**stmt.get_execution_options()))  # e.g. plan_each
+
+
+def page_statements(stmt: sa.Select, count_by: sa.ColumnElement, prefix: str | None) -> tuple[sa.Select, sa.Select]:
+    """The count (of `count_by` only) and the page of `stmt` (a select of columns) in the region scope of `prefix`
+    (`scope_of` the session), the page's LIMIT and OFFSET bound by `read_page`: a caller may keep the pair and run
+    it again for any page, without building the statements or their cache keys anew (bench/RESULTS.md, pagefast)."""
+    paged = stmt.limit(sa.bindparam("page_limit", type_=sa.Integer)).offset(
+        sa.bindparam("page_offset", type_=sa.Integer))
+    # rows are read by name: SQLAlchemy need not re-key a cached compilation's result columns to this statement's
+    # column objects (what the ORM's own executions skip the same way; ~400 calls a page, pagefast)
+    paged = paged.execution_options(_result_disable_adapt_to_context=True)
+    return scoped(_count(stmt.with_only_columns(count_by)), prefix), scoped(paged, prefix)
+
+
+def read_page(session: Session, statements: tuple[sa.Select, sa.Select], page: int,
+              per_page: int) -> tuple[list[sa.Row], int]:
+    """Run `page_statements` on the session's connection (its transaction): rows and the total count. Past the
+    ORM session's execution (its events, ORM results), which cost as much as the SQL of a roster page; the region
+    scope is already in the statements."""
+    count, paged = statements
+    conn = session.connection()
+    total = conn.execute(count).scalar()
+    rows = conn.execute(paged, {"page_limit": per_page, "page_offset": (page - 1) * per_page}).all()
+    return rows, total or 0

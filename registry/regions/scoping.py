@@ -60,7 +60,16 @@ def _add_region_criteria(state: ORMExecuteState) -> None:
 def with_scope(session: Session, stmt: sa.Select) -> sa.Select:  # type: ignore[type-arg]
     """Return `stmt` with the region criteria `session` adds to its ORM reads, for running it on the
     session's connection as plain rows (an export's fast path, no ORM loading): same rows, same scope."""
-    prefix = session.info.get(KEY)
+    return scoped(stmt, scope_of(session))
+
+
+def scope_of(session: Session) -> str | None:
+    """The region prefix `session`'s reads are restricted to (None: everywhere)."""
+    return session.info.get(KEY)
+
+
+def scoped(stmt: sa.Select, prefix: str | None) -> sa.Select:  # type: ignore[type-arg]
+    """Return `stmt` with the region criteria of `prefix` (`scope_of` a session), as `with_scope` adds them."""
     return stmt.options(*_criteria(prefix)) if prefix else stmt
 
 

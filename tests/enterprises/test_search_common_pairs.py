@@ -89,3 +89,20 @@ def test_a_request_reads_them_once(login_as, roster, monkeypatch):
     assert first is not None
     assert officer.get("/enterprises?q=科技").status_code == 200
     assert common._read_at == first
+
+
+def test_the_api_s_kept_statements_follow_the_common_pairs(session, monkeypatch):
+    """The roster API keeps its statements per filter (enterprises/api.py `_listed`): the common pairs are part
+    of that key, so a pair that became common is searched without its pair test from then on."""
+    from registry.enterprises import api
+
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite has no pair test")
+    dialect = session.get_bind().dialect
+    flt = RosterFilter(q="有限")
+    rare = api._listed(flt, TODAY, False, None, frozenset())
+    monkeypatch.setattr(queries, "COMMON_PAIRS", CommonPairs())
+    queries.COMMON_PAIRS.pairs = frozenset({"有限"})
+    common = api._listed(flt, TODAY, False, None, queries.COMMON_PAIRS.pairs)
+    assert all("registry_bigrams" in str(s.compile(dialect=dialect)) for s in rare)
+    assert not any("registry_bigrams" in str(s.compile(dialect=dialect)) for s in common)

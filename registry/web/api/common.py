@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import request
-from marshmallow import Schema
+from marshmallow import Schema, fields
 from sqlalchemy.orm import object_session
 
 from registry.domain.personal import CONTACT_FIELDS
@@ -44,19 +44,44 @@ def schema(cls: type[Schema], exclude: tuple[str, ...] = ()) -> Schema:
 def row_dumper(cls: type[Schema], exclude: tuple[str, ...] = ()) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
     """A function dumping a mapping (a result row's `._mapping`) to what `schema(cls, exclude).dump` returns for it.
 
-    Each value goes through its own field's serializer, so the JSON is the schema's, field for field (a
-    test holds the two equal); what is skipped is the dump's per-field machinery (attribute lookup, hooks,
-    error collection), most of a roster page's Python time (bench/RESULTS.md, issue 19). For flat schemas
-    only: the fields the rows carry, none nested and no `data_key`.
+    Each value goes through its own field's serializer, or what that serializer amounts to for it (`_shortcut`),
+    so the JSON is the schema's, field for field (tests hold the two equal); what is skipped is the dump's
+    per-field machinery (attribute lookup, hooks, error collection), most of a roster page's Python time
+    (bench/RESULTS.md, issue 19). For flat schemas only: the fields the rows carry, none nested and no `data_key`.
     """
     made = schema(cls, exclude)
-    plan = [(name, field._serialize) for name, field in made.dump_fields.items()]  # noqa: SLF001
     if any(field.data_key is not None for field in made.dump_fields.values()):
         raise ValueError(f"row_dumper: {cls.__name__} renames a field (data_key); dump it with the schema")
+    plan = [(name, field._serialize, *_shortcut(field)) for name, field in made.dump_fields.items()]  # noqa: SLF001
 
     def dump(row: Mapping[str, Any]) -> dict[str, Any]:
-        return {name: serialize(row[name], name, row) for name, serialize in plan}
+        out = {}
+        for name, serialize, same, direct in plan:
+            value = row[name]
+            if value is None:
+                out[name] = None if same or direct else serialize(value, name, row)
+            elif value.__class__ is same:
+                out[name] = value
+            else:
+                out[name] = direct(value) if direct else serialize(value, name, row)
+        return out
     return dump
+
+
+#: the marshmallow fields whose serializer returns None for None and a value of this very class as it is
+_UNCHANGED: dict[type, type] = {fields.String: str, fields.Integer: int}
+
+
+def _shortcut(field: fields.Field) -> tuple[type | None, Callable[[Any], Any] | None]:
+    """What a field's serializer amounts to, so a listed row's value skips the call (most of the row's Python
+    calls; bench/RESULTS.md, pagefast): (the class whose values it returns unchanged — a plain String or Integer —,
+    or the formatting function of a date or time field whose serializer only applies it, e.g. datetime.isoformat);
+    each returns None for None. (None, None): call the serializer."""
+    if type(field) in _UNCHANGED and not getattr(field, "as_string", False):
+        return _UNCHANGED[type(field)], None
+    if type(field)._serialize is fields.DateTime._serialize:  # noqa: SLF001  dates, times and datetimes
+        return None, field.SERIALIZATION_FUNCS.get(field.format or field.DEFAULT_FORMAT)
+    return None, None
 
 
 #: the roster list's enterprise fields (EnterpriseOut less the detail, the warnings and the contacts)
@@ -66,9 +91,17 @@ LIST_EXCLUDE = ("annual_reports", "change_reports", "certifications", "warnings"
 def list_columns(unmasked: bool) -> tuple[sa.ColumnElement[Any], ...]:
     """The Enterprise columns a roster list row shows: the listed fields, and the contacts — the stored masked
     forms (nothing decrypted), or the decrypted values when `unmasked`, labelled with the contact fields' names."""
-    listed = [getattr(Enterprise, name) for name in schema(EnterpriseOut, LIST_EXCLUDE).dump_fields]
+    listed = [_as_listed(getattr(Enterprise, name), name) for name in schema(EnterpriseOut, LIST_EXCLUDE).dump_fields]
     contacts = [getattr(Enterprise, f if unmasked else f"{f}_masked").label(f) for f in CONTACT_FIELDS]
     return (*listed, *contacts)
+
+
+def _as_listed(column: Any, name: str) -> Any:  # noqa: ANN401  a mapped column
+    """An enum column read as its stored text (the member's value), which is what its String field shows: the
+    member is not made and turned back to text (two calls a value, bench/RESULTS.md, pagefast)."""
+    if isinstance(column.type, sa.Enum):
+        return sa.type_coerce(column, sa.String()).label(name)
+    return column
 
 
 def dump_listed(rows: list[sa.Row]) -> list[dict[str, Any]]:
