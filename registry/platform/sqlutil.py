@@ -12,6 +12,7 @@ column, cost the driver's array dumping, in Python, element by element (bench/RE
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -65,13 +66,16 @@ def _insert_copied(session: Session, table: sa.Table, rows: Sequence[Mapping[str
     temp = quote(f"insert_ignore_{table.name}")
     conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {temp} ON COMMIT DROP AS "
                          f"SELECT {names}, 0 AS insert_order FROM {quote(table.name)} WITH NO DATA")
-    processors = [(name, kind.bind_processor(conn.dialect)) for name, kind in zip(columns, types, strict=True)]
+    values_of = operator.itemgetter(*columns) if len(columns) > 1 else (lambda row: (row[columns[0]],))
+    processed = [(i, process) for i, kind in enumerate(types) if (process := kind.bind_processor(conn.dialect))]
     driver = conn.connection.driver_connection
     assert driver is not None
     with driver.cursor() as cursor, cursor.copy(f"COPY {temp} ({names}, insert_order) FROM STDIN") as copy:
         for order, row in enumerate(rows):
-            copy.write_row([*(row[name] if process is None else process(row[name]) for name, process in processors),
-                            order])
+            values = [*values_of(row), order]
+            for i, process in processed:  # the few columns whose type converts (UTC timestamps, enums)
+                values[i] = process(values[i])
+            copy.write_row(values)
     source = sa.table(f"insert_ignore_{table.name}", *(sa.column(name) for name in columns), sa.column("insert_order"))
     stmt = (postgresql.insert(table).from_select(columns, sa.select(*(source.c[name] for name in columns))
                                                  .order_by(source.c.insert_order))
