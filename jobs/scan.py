@@ -199,7 +199,8 @@ def flag_unreported_changes(session: Session, *, actor: Actor, rules: Rules, tod
         ChangeReport.reported_on.is_(None), ChangeReport.deadline_on < today, sa.or_(
             sa.and_(ChangeReport.deadline_provisional.is_(True), sa.exists(eligible)),
             sa.and_(ChangeReport.deadline_provisional.is_not(True), sa.exists(to_flag))))
-        .order_by(ChangeReport.id)).all()
+        .order_by(ChangeReport.id)  # their enterprises' titles in two more queries, not two a change
+        .options(selectinload(ChangeReport.enterprise).selectinload(Enterprise.certifications))).all()
     flags: list[tuple[Certification, Tier, str, str]] = []
     for change in overdue:
         if change.deadline_provisional:

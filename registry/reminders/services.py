@@ -32,12 +32,12 @@ enterprise contact's e-mail is the enterprise's and goes regardless.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from registry.accounts.models import User
 from registry.channels.fanout import Fanout
@@ -50,7 +50,6 @@ from registry.reminders import emails, kinds, wanted
 from registry.reminders.models import Reminder, ReminderStatus
 from registry.reminders.outbox import MessageBatch
 
-IN_SLICE = 10_000  #: ids per IN (...) list
 Key = tuple[str, int, str, date]  #: (subject_type, subject_id, kind, reference_on)
 #: the day's reminders per officer taking a digest, each with whether the digest e-mail lists it
 Digests = dict[User, list[tuple[Reminder, emails.DueEntry, bool]]]
@@ -200,6 +199,7 @@ def queue_due(session: Session, items: dict[Key, dd.DueItem], today: date, at: d
     _set_status(session, [r.id for r in superseded], status=ReminderStatus.RETIRED, retired_at=at)
     report.superseded += len(superseded)
     enterprises = _enterprises(session, {r.enterprise_id for r in send})
+    officer_of = _Officers(session, enterprises.values())
     digests: Digests = defaultdict(list)
     offices, mail = _Offices(session), MessageBatch(session, at=at, domain=domain)
     fan = Fanout(session, mail, at)
@@ -217,7 +217,7 @@ def queue_due(session: Session, items: dict[Key, dd.DueItem], today: date, at: d
             _mail_office(mail, reminder, entry, offices(item.office_code) if item.office_code else [], digests, fan,
                          chat)
         else:
-            _mail_one(mail, reminder, entry, digests, fan, chat)
+            _mail_one(mail, reminder, entry, officer_of(entry.enterprise), digests, fan, chat)
     for officer, batch in digests.items():
         _mail_digest(mail, officer, batch, today, fan)
     _set_status(session, [r.id for r in send], status=ReminderStatus.QUEUED, queued_at=at)  # before their mail
@@ -226,21 +226,34 @@ def queue_due(session: Session, items: dict[Key, dd.DueItem], today: date, at: d
     session.flush()
 
 
-def _enterprises(session: Session, ids: set[int]) -> dict[int, Enterprise]:
+#: what the texts and the recipients need of an enterprise (registry/reminders/emails.py `EnterpriseText`)
+_TEXT_COLUMNS = (Enterprise.id, Enterprise.name, Enterprise.uscc, Enterprise.contact_name, Enterprise.contact_email,
+                 Enterprise.contact_phone, Enterprise.officer_id)
+
+
+def _enterprises(session: Session, ids: set[int]) -> dict[int, sa.Row]:
+    """The enterprises of `ids` as plain rows of `_TEXT_COLUMNS` (their contacts decrypted), by id.
+
+    Rows, not ORM objects: a catch-up reads tens of thousands only to write their texts.
+    """
     # In slices: a catch-up scan of a national roster names >100,000 enterprises, past
     # PostgreSQL's 65,535 bind parameters per statement (bench/RESULTS.md, 1,000,000 run).
-    ordered, found = sorted(ids), {}
-    for start in range(0, len(ordered), IN_SLICE):
-        found.update((e.id, e) for e in session.scalars(
-            sa.select(Enterprise).where(Enterprise.id.in_(ordered[start:start + IN_SLICE]))
-            .options(selectinload(Enterprise.officer))))
-    return found
+    return {row.id: row for part in dd.slices(ids) for row in session.execute(
+        sa.select(*_TEXT_COLUMNS).where(Enterprise.id.in_(part)))}
 
 
-def _officer(enterprise: Enterprise) -> User | None:
-    """The enterprise's responsible officer when active (an e-mail address or not)."""
-    officer = enterprise.officer
-    return officer if officer is not None and officer.is_active else None
+class _Officers:
+    """The enterprises' responsible officers, each user loaded once (a province's officer serves thousands)."""
+
+    def __init__(self, session: Session, enterprises: Iterable[sa.Row]) -> None:
+        ids = sorted({e.officer_id for e in enterprises if e.officer_id is not None})
+        self.users = {u.id: u for part in dd.slices(ids) for u in session.scalars(
+            sa.select(User).where(User.id.in_(part)))}
+
+    def __call__(self, enterprise: sa.Row) -> User | None:
+        """The enterprise's responsible officer when active (an e-mail address or not)."""
+        officer = self.users.get(enterprise.officer_id)
+        return officer if officer is not None and officer.is_active else None
 
 
 def mails_user(user: User) -> bool:
@@ -248,10 +261,12 @@ def mails_user(user: User) -> bool:
     return bool(user.email) and user.wants_reminder_email
 
 
-def _mail_one(mail: MessageBatch, reminder: Reminder, entry: emails.DueEntry, digests: Digests,
+def _mail_one(mail: MessageBatch, reminder: Reminder, entry: emails.DueEntry, officer: User | None, digests: Digests,
               fan: Fanout, chat: emails.Rendered) -> None:
-    """Queue the enterprise's mail and the officer's (or set it aside for the digest), and the officer's channels."""
-    enterprise, officer = entry.enterprise, _officer(entry.enterprise)
+    """Queue the enterprise's mail and the officer's (or set it aside for the digest), and the officer's channels.
+
+    `officer`: the enterprise's responsible officer when active."""
+    enterprise = entry.enterprise
     mailed = officer if officer is not None and officer.email else None  # the one the mail names
     if enterprise.contact_email:
         text = emails.reminder(entry, mailed, to_officer=False)

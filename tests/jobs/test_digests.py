@@ -19,7 +19,8 @@ def user(session, admin, name, role="officer", region="331000"):
 
 
 def mails_to(session, addr):
-    return session.scalars(sa.select(OutboxMessage).where(OutboxMessage.to_addr == addr)).all()
+    return session.scalars(sa.select(OutboxMessage).where(OutboxMessage.to_addr == addr)
+                           .order_by(OutboxMessage.id)).all()  # [-1] is the latest: no ORDER BY left it to the heap
 
 
 def test_weekly_digest_lists_the_next_30_days_of_the_officers_region(session, admin, rules):
