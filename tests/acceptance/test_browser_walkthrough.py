@@ -152,14 +152,13 @@ def test_an_officer_form_is_usable_by_keyboard_alone(page):
 
 
 def type_date(page, field, day: date) -> None:  # noqa: ANN001
-    """Type a date into a date field by keyboard, in whichever segment order this Chromium shows."""
-    for pattern in ("%m%d%Y", "%Y%m%d", "%d%m%Y"):  # Debian's Chromium shows mm/dd/yyyy even for zh-CN
-        field.focus()
-        field.evaluate("el => { el.value = ''; }")
-        page.keyboard.type(day.strftime(pattern))
-        if field.input_value() == day.isoformat():
-            return
-    raise AssertionError(f"could not type {day} into the date field")
+    """Type a date into a page's date field by keyboard, as an officer writes it: the field is a text box read in
+    Chinese order (registry/web/pages/forms.py DayField), not the browser's date box, whose segments follow the
+    browser's language (mm/dd/yyyy in Debian's Chromium)."""
+    assert field.get_attribute("type") == "text"
+    field.focus()
+    page.keyboard.type(f"{day.year}年{day.month}月{day.day}日")
+    assert field.input_value() == f"{day.year}年{day.month}月{day.day}日"
 
 
 CONTRAST = """() => {
