@@ -43,7 +43,8 @@ def test_no_page_renders_a_browser_date_box(login_as, roster, path):
 
 
 @pytest.mark.parametrize("written", ["{d:%Y-%m-%d}", "{d.year}/{d.month}/{d.day}", "{d.year}.{d.month}.{d.day}",
-                                     "{d.year}年{d.month}月{d.day}日", " {d.year} 年 {d.month} 月 {d.day} 日 "])
+                                     "{d.year}年{d.month}月{d.day}日", " {d.year} 年 {d.month} 月 {d.day} 日 ",
+                                     "{d:%Y%m%d}"])
 def test_a_day_is_read_however_an_officer_writes_it(login_as, roster, written):
     as_of = roster - timedelta(days=100)  # the older title was granted by then, the newer not yet
     officer = login_as("officer", "331000")
@@ -54,7 +55,8 @@ def test_a_day_is_read_however_an_officer_writes_it(login_as, roster, written):
     assert page(officer, "/enterprises?" + urlencode({"as_of": wide})).count("台州老牌机械有限公司") >= 1
 
 
-@pytest.mark.parametrize("written", ["06/30/2026", "2026-02-29", "2026-13-01", "明天", "x" * 10_000])
+@pytest.mark.parametrize("written", ["06/30/2026", "2026-02-29", "2026-13-01", "明天", "x" * 10_000, "2026116",
+                                     "202601161", "20261301"])
 def test_a_day_that_cannot_be_read_names_the_order(login_as, roster, written):
     html = page(login_as("officer", "331000"), "/enterprises?" + urlencode({"as_of": written}))
     assert "不是有效的日期值，请按“年-月-日”填写" in html

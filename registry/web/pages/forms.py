@@ -165,7 +165,7 @@ DAY_HINT = "如 2026-06-30"
 
 
 class DayField(DateField):
-    """A day typed as text, in Chinese order: 2026-06-30, 2026/6/30, 2026.6.30, 2026年6月30日, full-width
+    """A day typed as text, in Chinese order: 2026-06-30, 2026/6/30, 2026.6.30, 2026年6月30日, 20260630, full-width
     digits and spaces allowed. Every page date is one (`bounded` swaps a plain DateField for it): the
     browser's own date box shows the pattern of the browser's language — mm/dd/yyyy in an English
     Chromium, whatever the page's lang — and an officer cannot tell which order it wants."""
@@ -182,6 +182,8 @@ class DayField(DateField):
         if not valuelist:
             return
         written = "".join(unicodedata.normalize("NFKC", str(valuelist[0])).split())
+        if len(written) == 8 and written.isascii() and written.isdigit():  # 20260630; never 7 digits (2026116?)
+            written = f"{written[:4]}-{written[4:6]}-{written[6:]}"
         try:
             super().process_formdata([written])
         except ValueError:
