@@ -168,11 +168,15 @@ def test_events_stored_before_changes_was_canonical_still_verify(session, events
     assert result == python_verdict(session, monkeypatch)
 
 
+def numbered(session, admin, at, count: int) -> None:
+    """`count` events in one pass, the n-th recording n."""
+    audit.record_many(session, actor=admin, at=at, entries=[
+        audit.Entry("test.n", "test", n, {"n": [None, n]}) for n in range(count)])
+
+
 def test_a_long_chain_walks_in_quick_pages_and_names_a_late_change(session, admin, python_walks, monkeypatch):
     monkeypatch.setattr(audit, "_PAGE_SIZE", 7)
-    at = datetime(2026, 1, 1, tzinfo=UTC)
-    audit.record_many(session, actor=admin, at=at, entries=[
-        audit.Entry("test.n", "test", n, {"n": [None, n]}) for n in range(40)])
+    numbered(session, admin, datetime(2026, 1, 1, tzinfo=UTC), 40)
     assert audit.verify(session).checked == 40 and python_walks == []
     drop_guards(session.connection())
     tamper(session, "UPDATE audit_events SET entity_id = 99 WHERE id = 31")
@@ -234,8 +238,7 @@ def test_a_control_character_outside_the_free_text_is_re_encoded_alone(session, 
                  region_code='"\\', why=audit.Why('r"\\', "文\\号", "注"))
     audit.record(session, actor=replace(admin, name="两行\n的\t名字\x01"), action="test.x",
                  entity_type="test", entity_id=1, changes={}, at=at, why=audit.Why("r\n", "文\r号", "注\n释"))
-    audit.record_many(session, actor=admin, at=at, entries=[
-        audit.Entry("test.n", "test", n, {"n": [None, n]}) for n in range(5)])
+    numbered(session, admin, at, 5)
     result = audit.verify(session)
     assert (result.ok, result.checked) == (True, 7)
     assert python_walks == ([[2]] if session.bind.dialect.name == "postgresql" else [])
@@ -248,9 +251,7 @@ def test_a_control_character_outside_the_free_text_is_re_encoded_alone(session, 
 
 def test_the_one_statement_walks_in_spans_and_names_a_gap_wider_than_one(session, admin, python_walks, monkeypatch):
     monkeypatch.setattr(audit, "_SPARSE_SPAN", 4)
-    at = datetime(2026, 1, 1, tzinfo=UTC)
-    audit.record_many(session, actor=admin, at=at, entries=[
-        audit.Entry("test.n", "test", n, {"n": [None, n]}) for n in range(30)])
+    numbered(session, admin, datetime(2026, 1, 1, tzinfo=UTC), 30)
     assert (audit.verify(session).checked, python_walks) == (30, [])
     drop_guards(session.connection())
     tamper(session, "DELETE FROM audit_events WHERE id BETWEEN 10 AND 20")
