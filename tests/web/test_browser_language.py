@@ -44,7 +44,7 @@ def test_no_page_renders_a_browser_date_box(login_as, roster, path):
 
 @pytest.mark.parametrize("written", ["{d:%Y-%m-%d}", "{d.year}/{d.month}/{d.day}", "{d.year}.{d.month}.{d.day}",
                                      "{d.year}年{d.month}月{d.day}日", " {d.year} 年 {d.month} 月 {d.day} 日 ",
-                                     "{d:%Y%m%d}"])
+                                     "{d:%Y%m%d}", "\u200b{d:%Y-%m-%d}\u200b", "{d.year}-\ufeff{d.month}-{d.day}"])
 def test_a_day_is_read_however_an_officer_writes_it(login_as, roster, written):
     as_of = roster - timedelta(days=100)  # the older title was granted by then, the newer not yet
     officer = login_as("officer", "331000")

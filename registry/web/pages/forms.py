@@ -181,7 +181,7 @@ class DayField(DateField):
     def process_formdata(self, valuelist: list[Any]) -> None:  # noqa: D102
         if not valuelist:
             return
-        written = "".join(unicodedata.normalize("NFKC", str(valuelist[0])).split())
+        written = "".join(unicodedata.normalize("NFKC", clean_text(str(valuelist[0]))).split())  # zero-width too
         if len(written) == 8 and written.isascii() and written.isdigit():  # 20260630; never 7 digits (2026116?)
             written = f"{written[:4]}-{written[4:6]}-{written[6:]}"
         try:
