@@ -33,6 +33,10 @@ class Holding:
         return started and not_lapsed and not_ended
 
 
+#: what a ban bars, as a person reads it beside the title applied for (a revocation reason's `ban_blocks`)
+BLOCK_NAMES = {"tier": "本称号", "programme": "本项目全部称号", "ladder": "本梯度全部称号", "all": "全部称号"}
+
+
 @dataclass(frozen=True)
 class Ban:
     """A bar on applying, keyed by USCC: from `starts_on` up to and including `ends_on`."""
@@ -70,9 +74,8 @@ class Ban:
 
     @property
     def reach(self) -> str:
-        """Say in Chinese what the ban bars."""
-        return {"tier": f"称号 {self.tier}", "programme": f"{self.programme} 项目全部称号",
-                "ladder": f"{self.ladder} 梯度全部称号"}.get(self.blocks, "全部称号")
+        """Say in Chinese what the ban bars, seen from a title it bars (本称号, 本项目全部称号, …): never a code."""
+        return BLOCK_NAMES.get(self.blocks, BLOCK_NAMES["all"])
 
 
 def ban_ends(starts_on: date, years: int) -> date:

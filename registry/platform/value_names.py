@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from registry.domain.criteria_report import VERDICT_NAMES
+from registry.domain.eligibility import BLOCK_NAMES
 from registry.domain.holders import HOLDER_NAMES, RECORD_KIND_NAMES, SIZE_CLASS_NAMES, ZONE_TYPE_NAMES
 from registry.domain.lifecycle import STATUS_NAMES
 
@@ -34,4 +35,5 @@ VALUE_NAMES: Mapping[str, Mapping[str, str]] = {
     "decision": DECISION_NAMES,
     "verdict": {str(k): v for k, v in VERDICT_NAMES.items()},
     "second_factor": SECOND_FACTOR_NAMES,
+    "blocks": BLOCK_NAMES,  # what a ban bars
 }

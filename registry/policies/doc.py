@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from registry.domain.criteria_nodes import Flag, Group, Indicator, InRegion, Manual, Node, Score, Threshold, Title
 from registry.domain.criteria_report import SYMBOLS, show_bound
+from registry.domain.eligibility import BLOCK_NAMES
 from registry.domain.listings import REPORT_BY_NAMES, REPORT_EVERY_NAMES
 from registry.domain.policy import Policy, PolicySet, Provenance, Tier
 
@@ -20,7 +21,6 @@ ASSUMED = "assumed"
 OUTCOMES = {"expire": "不再保留（到期失效）", "revoke": "撤销", "lose_review_eligibility": "丧失下一次复核资格",
             "flag": "仅标记"}
 HOLDERS = {"enterprise": "企业", "product": "产品（单项冠军产品）", "zone": "园区（区域）"}
-BLOCKS = {"tier": "本称号", "programme": "本项目全部称号", "ladder": "本梯度全部称号", "all": "全部称号"}
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ def rows(policy: Policy, tier: Tier) -> list[Row]:
                        assumed, note))
     for reason in tier.revocation_reasons:
         value = (f"撤销（{'同一梯度全部称号' if reason.scope == 'all_tiers' else '本称号'}）；"
-                 + (f"禁止申报{reason.ban_years}年，范围：{BLOCKS[reason.ban_blocks]}" if reason.ban_years
+                 + (f"禁止申报{reason.ban_years}年，范围：{BLOCK_NAMES[reason.ban_blocks]}" if reason.ban_years
                     else "不设禁止申报期"))
         out.append(Row(f"撤销原因 {reason.code}：{reason.name}", value, reason.basis or ("" if reason.assumed else "（缺出处）"),
                        reason.assumed, reason.note))

@@ -112,6 +112,7 @@ def cascade_prerequisite_lost(session: Session, *, actor: Actor, rules: Rules, e
                               on: date, at: datetime) -> list[Certification]:
     """Flag live higher titles whose prerequisite no longer holds once `ended` has ended."""
     flagged = losing_prerequisite(rules, ended, on)
+    name = rules.policies.tier(ended.tier, policy_code=ended.policy_code).name if flagged else ""
     for cert in flagged:
         changes = audit.diff(cert, {"prerequisite_lost": True})
         cert.updated_at = at
@@ -120,5 +121,5 @@ def cascade_prerequisite_lost(session: Session, *, actor: Actor, rules: Rules, e
                      entity_type="certification", entity_id=cert.id,
                      enterprise_id=cert.enterprise_id, region_code=cert.region_code,
                      changes=changes, at=at,
-                     why=audit.Why(note=f"前置称号（#{ended.id} {ended.tier}）于 {on} 终止"))
+                     why=audit.Why(note=f"前置称号 {name}（#{ended.id}）于 {on} 终止"))
     return flagged

@@ -23,6 +23,7 @@ from registry.domain.eligibility import ban_ends, check_grant
 from registry.domain.errors import Conflict, NotFound, RuleViolation, StaleVersion
 from registry.domain.lifecycle import LIVE, Event, Status, resolve_target
 from registry.domain.policy import Tier
+from registry.domain.text import plain_source
 from registry.enterprises.locks import lock_enterprise, lock_enterprise_of
 from registry.enterprises.models import AnnualReport, Enterprise
 from registry.enterprises.queries import get_in_region
@@ -325,7 +326,7 @@ def _revoke(session: Session, *, actor: Actor, rules: Rules, cert: Certification
                      enterprise_id=cert.enterprise_id, region_code=cert.region_code,
                      changes={**audit.snapshot(ban, ("uscc", "reason_code", "starts_on", "ends_on", "blocks")),
                               **extra}, at=at,
-                     why=audit.Why(reason.code, event.document_no, reason.basis))
+                     why=audit.Why(reason.code, event.document_no, plain_source(reason.basis) or None))
     if reason.scope == "all_tiers":  # every live title of the ladder (or programme), never another's
         reach = rules.policies.programmes_of_ladder(tier.ladder) if tier.ladder else set()
         reach.add(tier.programme)

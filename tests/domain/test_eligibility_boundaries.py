@@ -107,3 +107,17 @@ def test_exclusion_and_same_tier_refusals_are_on_the_tier_field(policies):
     with pytest.raises(RuleViolation) as err:
         check_grant(tier, d("2025-07-01"), same, [], None, NAMES)
     assert list(err.value.errors) == ["tier"] and "已持有有效的" in err.value.errors["tier"][0]
+
+
+@pytest.mark.parametrize(("blocks", "reach"), [("tier", "本称号"), ("programme", "本项目全部称号"),
+                                               ("ladder", "本梯度全部称号"), ("all", "全部称号")])
+def test_ban_refusal_says_what_it_bars_in_words_not_codes(policies, blocks, reach):
+    """The refusal an officer reads named the programme or ladder by its code ("national 项目全部称号")."""
+    tier = policies.tier("innovative_sme", d("2025-07-01"))
+    ban = Ban(d("2025-01-10"), d("2028-01-10"), "严重失信", blocks=blocks, tier="innovative_sme",
+              programme="national", ladder="national")
+    with pytest.raises(RuleViolation) as err:
+        check_grant(tier, d("2025-07-01"), [], [ban], None, NAMES)
+    chinese = err.value.errors["uscc"][0].split(" / ")[0]
+    assert chinese.endswith(f"（原因：严重失信；禁止范围：{reach}）")
+    assert not any(code in chinese for code in ("national", "innovative_sme", "programme", "ladder"))

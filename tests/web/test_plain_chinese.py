@@ -24,7 +24,7 @@ from registry.domain.policy import load_policies
 from registry.enterprises.models import Enterprise
 from registry.reminders.deliveries import ReminderFilter, list_reminders
 from registry.reminders.models import Reminder, ReminderStatus
-from registry.titles.models import Certification
+from registry.titles.models import Ban, Certification
 from registry.web import labels
 from tests.conftest import ROOT
 from tests.factories import make_enterprise
@@ -38,7 +38,11 @@ CODES = {
     "snake_case code": re.compile(r"\b[a-z]+_[a-z_]+\b"),
     "dotted action": re.compile(r"\b\w+\.\w+ed\b"),
     "raw JSON": re.compile(r"\{\s*\""),
-    "English word in parentheses": re.compile(r"\((public|private|scan|[a-z]+)\)"),
+    "English word in parentheses": re.compile(r"[(（](public|private|scan|[a-z]+)[)）]"),
+    # a lowercase English word (a code such as programme/national, a file's working mark); not the data a
+    # person typed or the system read: the server account a command ran as (root), a token's purpose (tests),
+    # and webhook, the word DingTalk's and WeCom's robot settings show for the address to paste
+    "lowercase English word": re.compile(r"(?<![\w@./:-])(?!(?:root|tests|webhook)\b)[a-z]{4,}(?![\w@./:-])"),
     "cli actor": re.compile(r"\bcli:|@root\b"),
     "bare user id": re.compile(r"(责任人员|服务专员|用户|办理人|操作人)[：:\s]+(（空）\s*)?(→\s*)?\d+\b"),
     "unformatted amount": re.compile(r"\b\d{5,}\.\d{4}\b"),
@@ -90,7 +94,12 @@ def office(app, session, api_as, make_user, admin, rules, today):
 
 def main_pages(session, office) -> list[str]:
     ents = session.scalars(sa.select(Enterprise.id).join(Certification).order_by(Enterprise.id).limit(3)).all()
-    return ["/", "/enterprises", "/enterprises?page=999", *[f"/enterprises/{e}" for e in ents],
+    # and the demo's enterprises with a ban (its reach, its basis) or a title that lost its prerequisite (the note)
+    banned = session.scalars(sa.select(Enterprise.id).join(Ban, Ban.uscc == Enterprise.uscc).order_by(Enterprise.id)
+                             .limit(3)).all()
+    lost = session.scalars(sa.select(Certification.enterprise_id).where(Certification.prerequisite_lost)
+                           .order_by(Certification.id).limit(2)).all()
+    return ["/", "/enterprises", "/enterprises?page=999", *[f"/enterprises/{e}" for e in [*ents, *banned, *lost]],
             f"/enterprises/{office['enterprise']}", "/audit", "/audit?page=999", "/reminders", "/reminders?page=999",
             "/pools", f"/pools/{office['pool']}", "/batches", f"/batches/{office['batch']}",
             f"/applications/{office['application']}", "/imports", f"/imports/{office['import']}",
