@@ -29,6 +29,7 @@ from registry.accounts.users import token_digest
 from registry.audit import trail as audit
 from registry.domain.actors import Action, Actor, Role, can, in_scope, require_scope
 from registry.domain.errors import DomainError, NotFound
+from registry.platform.db import run_compiled
 
 #: last_used_at is kept to the minute: writing it (and flushing the WAL) on every API call cost
 #: a commit per read request (bench/RESULTS.md, roster API)
@@ -172,10 +173,10 @@ def token_holder(session: Session, token: str, at: datetime) -> sa.Row | None:
     The token's SHA-256 is its lookup key: a token is 256 random bits, so a fast digest is safe where a
     password needs a slow hash. Writes nothing: the caller stamps the last use through `user_for_token`
     when `stamp_due` says so. Run on the session's connection (its transaction), not through the ORM: the
-    statement is built once and only its two values change, so each request skips building it, its cache
-    key and the session's ORM execution (bench/RESULTS.md, pagefast).
+    statement is built and compiled once and only its two values change, so each request skips building it,
+    its cache key and the session's ORM execution (bench/RESULTS.md, pagefast and pagefloor).
     """
-    return session.connection().execute(_HOLDER, _values(token, at)).first()
+    return run_compiled(session.connection(), _HOLDER, _values(token, at)).first()
 
 
 #: what makes a bearer token valid at `at`: its digest known, not revoked, not expired, its user active

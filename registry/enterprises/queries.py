@@ -19,7 +19,7 @@ from registry.domain.personal import CONTACT_FIELDS, looks_like_email, looks_lik
 from registry.domain.regions import code_range
 from registry.domain.text import clean_text, narrow, search_terms, widen
 from registry.enterprises.models import Enterprise
-from registry.platform.db import plan_each
+from registry.platform.db import plan_each, run_compiled
 from registry.platform.pi_crypto import blind_index
 from registry.regions.scoping import scope_of, scoped
 from registry.titles.models import Certification, CertificationTerm
@@ -334,6 +334,6 @@ def read_page(session: Session, statements: tuple[sa.Select, sa.Select], page: i
     scope is already in the statements."""
     count, paged = statements
     conn = session.connection()
-    total = conn.execute(count).scalar()
-    rows = conn.execute(paged, {"page_limit": per_page, "page_offset": (page - 1) * per_page}).all()
+    total = run_compiled(conn, count).scalar()
+    rows = run_compiled(conn, paged, {"page_limit": per_page, "page_offset": (page - 1) * per_page}).all()
     return rows, total or 0

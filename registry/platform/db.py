@@ -15,10 +15,11 @@ on the way in and re-attaches UTC on the way out.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -93,6 +94,30 @@ def plan_each(stmt: sa.Select) -> sa.Select:
     plan_cache_mode for every statement cost the roster page's two ~1 ms each.
     """
     return stmt.execution_options(**{PLAN_EACH: True})
+
+
+def run_compiled(connection: sa.Connection, stmt: sa.Executable,
+                 values: Mapping[str, Any] | None = None) -> sa.CursorResult[Any]:
+    """Execute `stmt` on `connection` from its compiled form kept for the dialect, with `values` for its
+    `bindparam`s without a value (e.g. a page's LIMIT and OFFSET); every other value is the statement's own.
+
+    For a statement built once and run many times (a cached roster filter's count and page, the token check):
+    `connection.execute` would compute the statement's cache key on every run and match the cached compilation's
+    bound values to this statement's (with the region criteria's lambdas, ~800 calls a roster page:
+    bench/RESULTS.md, pagefloor). The same SQL, parameters, events (`before_cursor_execute`, `do_execute`),
+    execution options and result rows as `connection.execute(stmt, values)`: only the lookups are skipped.
+    """
+    compiled = _compiled(stmt, connection.dialect)
+    options = stmt._execution_options.merge_with(connection._execution_options)  # noqa: SLF001  as execute merges
+    params = [values] if values else []
+    return connection._execute_context(  # noqa: SLF001  Connection._execute_clauseelement past its cache lookup
+        connection.dialect, connection.dialect.execution_ctx_cls._init_compiled, compiled, params, options,
+        compiled, params, stmt, None)
+
+
+@lru_cache(maxsize=1024)  # keyed by the statement object: callers keep theirs (e.g. an lru_cache of filters)
+def _compiled(stmt: sa.Executable, dialect: sa.Dialect) -> Any:  # noqa: ANN401  an SQLCompiler
+    return stmt.compile(dialect=dialect)
 
 
 def _configure_postgresql(engine: Engine) -> None:
@@ -228,6 +253,25 @@ def begin_writes(session: Session) -> None:
     if _own_transaction(session):
         session.commit()
     set_read_only(session, False)
+
+
+def end_reads(session: Session) -> bool:
+    """End a read-only session's transaction with COMMIT; tell whether it did (False: not read-only, no
+    transaction, or the commit failed — the caller rolls back, as it did before).
+
+    For a transaction that wrote nothing (a read-only session's flushes and ORM DML are refused) COMMIT is
+    the same as a rollback, as `begin_writes` has it — but psycopg drops every prepared statement of the
+    connection on ROLLBACK, so on PostgreSQL what every request runs (the token check, a roster page) was
+    parsed and planned anew each time and never reached psycopg's prepare threshold: ~1.5 ms of a roster page
+    at 100,000, where the bench's floor ran prepared (bench/RESULTS.md, pagefloor).
+    """
+    if not (is_read_only(session) and _own_transaction(session)):
+        return False
+    try:
+        session.commit()
+    except sa.exc.SQLAlchemyError:
+        return False
+    return True
 
 
 @contextmanager

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config import Settings
 from registry.domain.policy import PolicySet, load_policies
 from registry.platform import pi_crypto
-from registry.platform.db import READ_ONLY, make_engine, make_sessionmaker, set_read_only
+from registry.platform.db import READ_ONLY, end_reads, make_engine, make_sessionmaker, set_read_only
 
 
 def init_app(app: Flask, settings: Settings,
@@ -50,17 +50,23 @@ def new_session() -> Session:
     return current_app.extensions["registry.sessionmaker"]()
 
 
-def close_session(_exc: BaseException | None = None) -> None:
-    """Roll back anything uncommitted and close the session at the end of the request."""
+def close_session(exc: BaseException | None = None) -> None:
+    """Roll back anything uncommitted and close the session at the end of the request (a read-only request
+    that ended without an error: end its reads, `release(..., clean=True)`)."""
     session = g.pop("db_session", None)
     if session is not None:
-        release(session)
+        release(session, clean=exc is None)
 
 
-def release(session: Session) -> None:
-    """Roll back anything uncommitted and close `session` (its connection goes back to the pool)."""
+def release(session: Session, *, clean: bool = False) -> None:
+    """Roll back anything uncommitted and close `session` (its connection goes back to the pool).
+
+    `clean`: the caller's work ended without an error; a read-only session's reads then end with COMMIT
+    (`end_reads`: the same for a transaction that wrote nothing, and PostgreSQL keeps what psycopg prepared).
+    """
     try:
-        session.rollback()
+        if not (clean and end_reads(session)):
+            session.rollback()
     finally:
         if not session.info.get("shared"):  # tests share one SAVEPOINT session across requests
             session.close()

@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from registry.enterprises.queries import RosterFilter, roster_select
-from registry.platform.db import PLAN_EACH
+from registry.platform.db import PLAN_EACH, make_engine, make_sessionmaker, set_read_only
+from registry.platform.extensions import release
 from tests.conftest import NOW
 
 
@@ -55,3 +56,26 @@ def test_the_senders_claim_reads_its_batch_from_an_index_in_order(engine):
         conn.rollback()
     plan = "\n".join(captured)
     assert "ix_outbox_messages_due" in plan and "Sort" not in plan, plan
+
+
+@pytest.mark.parametrize("clean", [True, False])
+def test_what_every_request_reads_stays_prepared_across_requests(database_url, clean):
+    """A read-only request that ended without an error ends its transaction with COMMIT (extensions.release):
+    psycopg drops every prepared statement of the connection on ROLLBACK, so the token check and a roster page
+    were parsed and planned afresh by every request (bench/RESULTS.md, pagefloor). After an error: ROLLBACK."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: SQLite has no plan cache")
+    engine = make_engine(database_url)  # one pooled connection, reused by each "request"
+    try:
+        factory = make_sessionmaker(engine)
+        plain = roster_select(RosterFilter(tier="innovative_sme"), date(2026, 1, 1))
+        for _ in range(8):  # psycopg prepares a statement from its fifth run
+            session = factory()
+            set_read_only(session, True)
+            session.connection().execute(plain).all()
+            release(session, clean=clean)
+        with engine.connect() as conn:
+            prepared = [s for s in _prepared(conn) if "certifications.tier" in s]
+        assert bool(prepared) is clean
+    finally:
+        engine.dispose()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,7 +25,16 @@ from registry.web.clock import today
 
 def list_args() -> tuple[RosterFilter, int, int]:
     """Parse the list query string. :raises ValidationError:"""
-    args = schema(ListArgs).load(request.args.to_dict())
+    return _list_args(tuple(request.args.to_dict().items()))
+
+
+@lru_cache(maxsize=256)
+def _list_args(items: tuple[tuple[str, str], ...]) -> tuple[RosterFilter, int, int]:
+    """The parse of a query string's values, kept for its next request (a filter's pages, a client polling):
+    the schema's load, ~230 Python calls, was a tenth of a roster page's (bench/RESULTS.md, pagefloor). It
+    depends on the values only and its result is immutable; a refused query string is not kept (its error
+    is raised anew, each time)."""
+    args = schema(ListArgs).load(dict(items))
     page, per_page = args.pop("page"), args.pop("per_page")
     args.pop("unmask")  # read by registry.privacy.unmask where a view may unmask
     return RosterFilter(**args), page, per_page
@@ -112,7 +121,8 @@ def dump_listed(rows: list[sa.Row]) -> list[dict[str, Any]]:
     for row in rows:
         mapping = row._mapping
         data = dump(mapping)
-        data.update((f, mapping[f]) for f in CONTACT_FIELDS)
+        for f in CONTACT_FIELDS:
+            data[f] = mapping[f]
         out.append(data)
     return out
 
