@@ -463,7 +463,11 @@ def _sqlite_text() -> str:
     and the text after is the suffix that starts with `,"document_no":` (the first key after
     `changes`; of two such suffixes of the same bytes, the longer would hold `,"document_no":`
     a second time, at a key): equal bytes give equal parts before and after, hence an equal
-    `changes` text between them, whatever it holds. (Tests: `test_quick_verify.py`.)
+    `changes` text between them, whatever it holds. (Tests: `test_quick_verify.py`.) What it does
+    not do is name an event whose `changes` was rewritten *and* its hash recomputed to fit: its
+    text hashes, so the break shows at the next event's link (or, for a rewritten tail and head,
+    at the anchor), where the Python path names the event itself; so it was for a `changes` that is
+    JSON but not canonical before json_valid was dropped.
     """
     def pairs(keys: Iterable[str]) -> str:
         return ", ".join(f"'{key}', " + ("replace(replace(occurred_at, ' ', 'T'), '.000000', '') || '+00:00'"

@@ -5,6 +5,7 @@ events written before `changes` was stored canonically still verify."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -176,6 +177,22 @@ def test_a_changes_text_that_is_no_json_cannot_take_its_neighbours_place(session
     result = audit.verify(session)
     assert (result.ok, result.first_bad_id) == (False, events[0])
     assert result == python_verdict(session, monkeypatch)
+
+
+@pytest.mark.parametrize("text", ["no json", '{"x":[null, "a"]}'])
+def test_a_rewritten_changes_whose_hash_was_recomputed_breaks_the_next_link(session, events, text):
+    """Rewriting `changes` and recomputing the event's hash to fit its new bytes: the quick path
+    passes the event (its bytes hash) and names the next one's link; the Python path would name the
+    event itself, as it already did for a JSON text that is not canonical. Caught either way."""
+    if session.bind.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's json type holds JSON only")
+    drop_guards(session.connection())
+    tamper(session, "UPDATE audit_events SET changes = :text WHERE id = :id", text=text, id=events[0])
+    forged = hashlib.sha256(quick_texts(session)[events[0]].encode()).hexdigest()
+    tamper(session, "UPDATE audit_events SET hash = :hash WHERE id = :id", hash=forged, id=events[0])
+    result = audit.verify(session)
+    assert (result.ok, result.first_bad_id) == (False, events[1])
+    assert "link broken" in result.problem
 
 
 def test_events_stored_before_changes_was_canonical_still_verify(session, events, python_walks, monkeypatch):
