@@ -428,7 +428,8 @@ def pages(session: Session, after: int = 0) -> Iterator[list[tuple[Any, ...]]]:
 # timestamp as isoformat() of the UTC instant, and the `changes` text as it is stored
 # (CanonicalJSON writes it canonically). No two different stored values give the same piece (a
 # real never gives the digits of an integer; a blob or a timestamp in another form gives NULL:
-# re-encode), and `changes` must be valid JSON text, so the whole is a JSON object parsed one way
+# re-encode), and the pieces around the `changes` text are found in the bytes whatever that text
+# holds (`_sqlite_text`; PostgreSQL's json type holds JSON only), so the whole is parsed one way
 # only: bytes that hash to the stored hash come from the very column values that were hashed.
 # When they do not hash to it — an event written before `changes` was stored canonically, or by
 # another path, or a tampered one — verify re-encodes that event from its columns in Python
@@ -451,14 +452,27 @@ def _sqlite_text() -> str:
 
     Two json_object() calls, for the keys before `changes` and those after it, with the stored
     `changes` text spliced between them (json_object writes each value as json_quote does). NULL
-    unless `changes` is JSON text and the timestamp has the form SQLAlchemy stores
+    unless `changes` is text and the timestamp has the form SQLAlchemy stores
     ('YYYY-MM-DD HH:MM:SS.ffffff', UTC): isoformat() of it is the same digits with a T, the
     fraction dropped when it is zero, and +00:00.
+
+    `changes` need not be JSON (json_valid cost as much as hashing): a spliced text cannot
+    realign the rest. Inside a json_object() or canonical() string a double quote is always
+    escaped, so the bytes `,"` occur in the part before `changes` and in the part after it only
+    where a key begins. The text before is therefore the bytes up to the first `,"changes":`,
+    and the text after is the suffix that starts with `,"document_no":` (the first key after
+    `changes`; of two such suffixes of the same bytes, the longer would hold `,"document_no":`
+    a second time, at a key): equal bytes give equal parts before and after, hence an equal
+    `changes` text between them, whatever it holds. (Tests: `test_quick_verify.py`.) What it does
+    not do is name an event whose `changes` was rewritten *and* its hash recomputed to fit: its
+    text hashes, so the break shows at the next event's link (or, for a rewritten tail and head,
+    at the anchor), where the Python path names the event itself; so it was for a `changes` that is
+    JSON but not canonical before json_valid was dropped.
     """
     def pairs(keys: Iterable[str]) -> str:
         return ", ".join(f"'{key}', " + ("replace(replace(occurred_at, ' ', 'T'), '.000000', '') || '+00:00'"
                                          if key == "occurred_at" else key) for key in keys)
-    guard = f"typeof(changes) = 'text' AND json_valid(changes) AND occurred_at GLOB '{_SQLITE_ISO}'"
+    guard = f"typeof(changes) = 'text' AND occurred_at GLOB '{_SQLITE_ISO}'"
     after = [key for key in _KEYS if key > "changes"]
     # (the last value before "changes" is actor_user_id's: a number or null, never ending in "}")
     return (f"CASE WHEN {guard} THEN rtrim(json_object({pairs(k for k in _KEYS if k < 'changes')}), '}}') || "

@@ -5,6 +5,7 @@ events written before `changes` was stored canonically still verify."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -139,6 +140,9 @@ def test_tampering_with_any_column_is_named_as_the_python_path_names_it(session,
     "UPDATE audit_events SET occurred_at = '2026-03-05T01:02:03.456789' WHERE id = :id",
     "UPDATE audit_events SET occurred_at = '2026-03-05 01:02:03.456789+00:00' WHERE id = :id",
     "UPDATE audit_events SET occurred_at = '2026-03-05 01:02:03' WHERE id = :id",
+    "UPDATE audit_events SET occurred_at = CAST(occurred_at AS BLOB) WHERE id = :id",
+    "UPDATE audit_events SET actor_name = CAST(actor_name AS BLOB) WHERE id = :id",
+    "UPDATE audit_events SET changes = '{\"x\":[null,\"a\"]},\"document_no\": null' WHERE id = :id",
 ])
 def test_what_only_sqlite_can_store_is_named_as_the_python_path_names_it(session, events, sql, monkeypatch):
     """SQLite stores any type in any column: blobs, reals, text in place of a timestamp."""
@@ -149,6 +153,46 @@ def test_what_only_sqlite_can_store_is_named_as_the_python_path_names_it(session
     result = audit.verify(session)
     assert result == python_verdict(session, monkeypatch)
     assert result.first_bad_id in (None, events[3])
+
+
+@pytest.mark.parametrize("sql", [
+    # the key after `changes` and its value moved into the `changes` text
+    "UPDATE audit_events SET changes = changes || ',\"document_no\":' || json_quote(document_no), document_no = NULL"
+    " WHERE id = :id",
+    # `changes` cut short and the rest moved to the next column
+    "UPDATE audit_events SET changes = substr(changes, 1, length(changes) - 1), document_no = '}' || document_no"
+    " WHERE id = :id",
+    # a text that is no JSON at all, ending in the next key's name
+    "UPDATE audit_events SET changes = changes || ',\"document_no\"' WHERE id = :id",
+])
+def test_a_changes_text_that_is_no_json_cannot_take_its_neighbours_place(session, events, sql, monkeypatch):
+    """SQLite splices `changes` into the bytes without checking it is JSON (json_valid cost as much as
+    hashing): the keys around it still fix where it starts and ends, so no shift gives the same bytes."""
+    if session.bind.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's json type holds JSON only")
+    honest = quick_texts(session)[events[0]]
+    drop_guards(session.connection())
+    tamper(session, sql, id=events[0])
+    assert quick_texts(session)[events[0]] not in (None, honest)
+    result = audit.verify(session)
+    assert (result.ok, result.first_bad_id) == (False, events[0])
+    assert result == python_verdict(session, monkeypatch)
+
+
+@pytest.mark.parametrize("text", ["no json", '{"x":[null, "a"]}'])
+def test_a_rewritten_changes_whose_hash_was_recomputed_breaks_the_next_link(session, events, text):
+    """Rewriting `changes` and recomputing the event's hash to fit its new bytes: the quick path
+    passes the event (its bytes hash) and names the next one's link; the Python path would name the
+    event itself, as it already did for a JSON text that is not canonical. Caught either way."""
+    if session.bind.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's json type holds JSON only")
+    drop_guards(session.connection())
+    tamper(session, "UPDATE audit_events SET changes = :text WHERE id = :id", text=text, id=events[0])
+    forged = hashlib.sha256(quick_texts(session)[events[0]].encode()).hexdigest()
+    tamper(session, "UPDATE audit_events SET hash = :hash WHERE id = :id", hash=forged, id=events[0])
+    result = audit.verify(session)
+    assert (result.ok, result.first_bad_id) == (False, events[1])
+    assert "link broken" in result.problem
 
 
 def test_events_stored_before_changes_was_canonical_still_verify(session, events, python_walks, monkeypatch):
