@@ -36,9 +36,11 @@ def available() -> str | None:
 
 
 def set_based(statements: list[Statement]) -> list[Statement]:
-    """The SELECTs (a WITH … SELECT too) whose text the scan ran exactly once."""
+    """The SELECTs (a WITH … SELECT too) whose text the scan ran exactly once, and the settings (SET) it ran
+    them under (PostgreSQL: the scan turns JIT compilation off; its floor runs the same way)."""
     runs = Counter(s.sql for s in statements)
-    return [s for s in statements if runs[s.sql] == 1 and s.sql.lstrip().upper().startswith(("SELECT", "WITH"))]
+    return [s for s in statements if s.sql.lstrip().upper().startswith("SET ")
+            or (runs[s.sql] == 1 and s.sql.lstrip().upper().startswith(("SELECT", "WITH")))]
 
 
 def _first_free_day(app: Flask) -> date:
