@@ -172,7 +172,7 @@ def _arm(session: Session, rows: dict[RowKey, dd.DueItem], today: date, at: date
     # Only rows still ahead come back: one retired on or after its due day was superseded or overtaken.
     revive = [row.id for part in dd.slices({k[1] for k in rows}) for row in session.execute(
         sa.select(*_KEY).where(Reminder.status == ReminderStatus.RETIRED, Reminder.due_on > today,
-                               Reminder.subject_id.in_(part))) if tuple(row[1:]) in rows]
+                               dd.only(Reminder.subject_id, part, session))) if tuple(row[1:]) in rows]
     _set_status(session, revive, status=ReminderStatus.PENDING, retired_at=None)
     return armed + len(revive)
 
@@ -275,7 +275,7 @@ def _enterprises(session: Session, ids: set[int]) -> dict[int, sa.Row]:
     # In slices: a catch-up scan of a national roster names >100,000 enterprises, past
     # PostgreSQL's 65,535 bind parameters per statement (bench/RESULTS.md, 1,000,000 run).
     return {row.id: row for part in dd.slices(ids) for row in session.execute(
-        sa.select(*_TEXT_COLUMNS).where(Enterprise.id.in_(part)))}
+        sa.select(*_TEXT_COLUMNS).where(dd.only(Enterprise.id, part, session)))}
 
 
 class _Officers:
