@@ -36,9 +36,11 @@ def available() -> str | None:
 
 
 def set_based(statements: list[Statement]) -> list[Statement]:
-    """The SELECTs (a WITH … SELECT too) whose text the scan ran exactly once."""
+    """The SELECTs (a WITH … SELECT too) whose text the scan ran exactly once, and the settings (SET) it ran
+    them under (PostgreSQL: the scan turns JIT compilation off; its floor runs the same way)."""
     runs = Counter(s.sql for s in statements)
-    return [s for s in statements if runs[s.sql] == 1 and s.sql.lstrip().upper().startswith(("SELECT", "WITH"))]
+    return [s for s in statements if s.sql.lstrip().upper().startswith("SET ")
+            or (runs[s.sql] == 1 and s.sql.lstrip().upper().startswith(("SELECT", "WITH")))]
 
 
 def _first_free_day(app: Flask) -> date:
@@ -67,9 +69,10 @@ def _scan(app: Flask, day: date, label: str, target: bool) -> Figure:
     finally:
         close()
     counts = {k: v for k, v in outcome.report.counts().items() if v}
-    hot = sorted(floor_statements, key=lambda s: -len(s.sql))[:4]
+    selects = [s for s in floor_statements if not s.sql.lstrip().upper().startswith("SET ")]  # a SET has no plan
+    hot = sorted(selects, key=lambda s: -len(s.sql))[:4]
     return Figure(
-        label, seconds, floor, f"its {len(floor_statements)} set-based SELECTs raw",
+        label, seconds, floor, f"its {len(selects)} set-based SELECTs raw",
         target_ratio=2.0 if target else 3.0, target_value=10.0 if target else None,
         memory=memory, floor_memory=floor_memory,
         note=f"did {counts or 'nothing'}; {len(seen):,} statements in all, {len(seen) - len(floor_statements):,} "

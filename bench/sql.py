@@ -61,7 +61,7 @@ def replayer(engine: Engine, statements: list[Statement]) -> tuple[Callable[[], 
                 cur.execute(s.sql, s.params, prepare=False)  # as the app runs it: planned for its values
             else:
                 cur.execute(s.sql, s.params)
-            fetched += len(cur.fetchall())
+            fetched += len(cur.fetchall()) if cur.description is not None else 0  # a SET: no rows
         cur.close()
         return fetched
 

@@ -91,17 +91,25 @@ def collect(session: Session, rules: Rules, today: date,
 
 def wanted_rows(items: dict[Key, dd.DueItem], today: date, at: datetime) -> dict[RowKey, dict]:
     """The ledger rows the deadlines imply on `today` (passed milestones left out)."""
-    rows: dict[RowKey, dict] = {}
+    return {key: _ledger_row(item, key[3], at) for key, item in _wanted(items, today).items()}
+
+
+def _wanted(items: dict[Key, dd.DueItem], today: date) -> dict[RowKey, dd.DueItem]:
+    """`wanted_rows`' keys, each with its deadline: the rows themselves are built a chunk at a time (`_arm`)."""
+    keys: dict[RowKey, dd.DueItem] = {}
     for item in items.values():
         if item.reference_on < today and item.milestones != (dd.OVERDUE,):
             continue
         for milestone in item.milestones:
-            rows[(item.subject_type, item.subject_id, item.kind, milestone, item.reference_on)] = {
-                "subject_type": item.subject_type, "subject_id": item.subject_id, "kind": item.kind,
-                "milestone": milestone, "reference_on": item.reference_on,
-                "due_on": item.reference_on - timedelta(days=milestone), "enterprise_id": item.enterprise_id,
-                "region_code": item.region_code, "status": ReminderStatus.PENDING.value, "created_at": at}
-    return rows
+            keys[(item.subject_type, item.subject_id, item.kind, milestone, item.reference_on)] = item
+    return keys
+
+
+def _ledger_row(item: dd.DueItem, milestone: int, at: datetime) -> dict:
+    return {"subject_type": item.subject_type, "subject_id": item.subject_id, "kind": item.kind,
+            "milestone": milestone, "reference_on": item.reference_on,
+            "due_on": item.reference_on - timedelta(days=milestone), "enterprise_id": item.enterprise_id,
+            "region_code": item.region_code, "status": ReminderStatus.PENDING.value, "created_at": at}
 
 
 def _row_key(r: Reminder) -> RowKey:
@@ -138,24 +146,33 @@ def plan(session: Session, rules: Rules, today: date, at: datetime,
     for row in (*work, *pending):
         subjects.get(row.kind, set()).add(row.subject_id)
     items = collect(session, rules, today, only=subjects)
-    want = wanted_rows(items, today, at)
+    want = _wanted(items, today)
     candidates = {row.id: row for row in (*pending, *(r for r in work if r.need == "stale"))}
     stale = sorted(i for i, row in candidates.items() if tuple(row[-5:]) not in want)
     _set_status(session, stale, status=ReminderStatus.RETIRED, retired_at=at)
     report.retired += len(stale)
     missing = {(r.subject_type, r.subject_id, r.kind, r.reference_on) for r in work if r.need == "missing"}
-    report.armed += _arm(session, {k: row for k, row in want.items()
-                                   if k[2] not in in_sql or (*k[:3], k[4]) in missing}, today)
+    report.armed += _arm(session, {k: item for k, item in want.items()
+                                   if k[2] not in in_sql or (*k[:3], k[4]) in missing}, today, at)
     return items
 
 
-def _arm(session: Session, rows: dict[RowKey, dict], today: date) -> int:
+#: ledger rows built and inserted at a time: a national catch-up arms ~390,000 (bench/RESULTS.md)
+ARM_CHUNK = 20_000
+
+
+def _arm(session: Session, rows: dict[RowKey, dd.DueItem], today: date, at: datetime) -> int:
     """Insert `rows` not in the ledger yet, revive those retired while still ahead; return how many."""
-    armed = len(insert_ignore(session, Reminder.__table__, list(rows.values()), conflict=_LEDGER_KEY))
+    keys = list(rows)
+    armed = 0
+    for start in range(0, len(keys), ARM_CHUNK):  # in order: the ids are those of one insert
+        part = [_ledger_row(rows[k], k[3], at) for k in keys[start:start + ARM_CHUNK]]
+        armed += len(insert_ignore(session, Reminder.__table__, part, conflict=_LEDGER_KEY))
+    del keys
     # Only rows still ahead come back: one retired on or after its due day was superseded or overtaken.
     revive = [row.id for part in dd.slices({k[1] for k in rows}) for row in session.execute(
         sa.select(*_KEY).where(Reminder.status == ReminderStatus.RETIRED, Reminder.due_on > today,
-                               Reminder.subject_id.in_(part))) if tuple(row[1:]) in rows]
+                               dd.only(Reminder.subject_id, part, session))) if tuple(row[1:]) in rows]
     _set_status(session, revive, status=ReminderStatus.PENDING, retired_at=None)
     return armed + len(revive)
 
@@ -189,6 +206,12 @@ def _sent_milestones(session: Session, keys: set[Key]) -> dict[Key, int]:
     return found
 
 
+#: reminders rendered and written at a time: a catch-up of a national roster queues ~140,000, and holding every
+#: e-mail, inbox row and enterprise until one final write took 1.4 GB (bench/RESULTS.md); the rows and their order
+#: are those of one write (the digests, which list a whole day, still go last)
+QUEUE_CHUNK = 5_000
+
+
 def queue_due(session: Session, items: dict[Key, dd.DueItem], today: date, at: datetime, *,
               domain: str, report: ReminderReport) -> None:
     """Queue every pending reminder due by `today` with its e-mails; retire superseded ones."""
@@ -196,34 +219,47 @@ def queue_due(session: Session, items: dict[Key, dd.DueItem], today: date, at: d
     due = list(session.execute(sa.select(*_DUE).where(
         Reminder.status == ReminderStatus.PENDING, Reminder.due_on <= today).order_by(Reminder.id)))
     send, superseded = _choose(session, due)
+    del due
     _set_status(session, [r.id for r in superseded], status=ReminderStatus.RETIRED, retired_at=at)
     report.superseded += len(superseded)
-    enterprises = _enterprises(session, {r.enterprise_id for r in send})
-    officer_of = _Officers(session, enterprises.values())
+    del superseded
+    officer_of = _Officers(session)
     digests: Digests = defaultdict(list)
     offices, mail = _Offices(session), MessageBatch(session, at=at, domain=domain)
     fan = Fanout(session, mail, at)
-    for reminder in send:
-        item = items[(reminder.subject_type, reminder.subject_id, reminder.kind, reminder.reference_on)]
-        entry = emails.DueEntry(item, enterprises[reminder.enterprise_id], (item.reference_on - today).days)
-        report.queued += 1
-        report.lines.append(f"提醒 #{reminder.id} {entry.enterprise.name}：{item.what}（{item.reference_on}，"
-                            f"{emails.days_phrase(entry.days)}）")
-        office = kinds.get(item.kind).recipients == kinds.OFFICE
-        chat = emails.channel_reminder(entry)  # rendered once: the offices', the inbox's and the officer's channels
-        fan.to_offices(reminder_id=reminder.id, region_code=reminder.region_code,
-                       office_code=item.office_code if office else None, subject=chat.subject, body=chat.body)
-        if office:
-            _mail_office(mail, reminder, entry, offices(item.office_code) if item.office_code else [], digests, fan,
-                         chat)
-        else:
-            _mail_one(mail, reminder, entry, officer_of(entry.enterprise), digests, fan, chat)
+    for start in range(0, len(send), QUEUE_CHUNK):
+        part = send[start:start + QUEUE_CHUNK]
+        enterprises = _enterprises(session, {r.enterprise_id for r in part})
+        officer_of.load(enterprises.values())
+        for reminder in part:
+            _queue_one(reminder, items, enterprises, today, mail, fan, offices, officer_of, digests, report)
+        _set_status(session, [r.id for r in part], status=ReminderStatus.QUEUED, queued_at=at)  # before their mail
+        report.messages += mail.flush()
+        fan.flush()
     for officer, batch in digests.items():
         _mail_digest(mail, officer, batch, today, fan)
-    _set_status(session, [r.id for r in send], status=ReminderStatus.QUEUED, queued_at=at)  # before their mail
     report.messages += mail.flush()
     fan.flush()
     session.flush()
+
+
+def _queue_one(reminder: sa.Row, items: dict[Key, dd.DueItem], enterprises: dict[int, sa.Row], today: date,
+               mail: MessageBatch, fan: Fanout, offices: _Offices, officer_of: _Officers, digests: Digests,
+               report: ReminderReport) -> None:
+    """Set aside one due reminder's e-mails, inbox entries and channel deliveries (or its place in a digest)."""
+    item = items[(reminder.subject_type, reminder.subject_id, reminder.kind, reminder.reference_on)]
+    entry = emails.DueEntry(item, enterprises[reminder.enterprise_id], (item.reference_on - today).days)
+    report.queued += 1
+    report.lines.append(f"提醒 #{reminder.id} {entry.enterprise.name}：{item.what}（{item.reference_on}，"
+                        f"{emails.days_phrase(entry.days)}）")
+    office = kinds.get(item.kind).recipients == kinds.OFFICE
+    chat = emails.channel_reminder(entry)  # rendered once: the offices', the inbox's and the officer's channels
+    fan.to_offices(reminder_id=reminder.id, region_code=reminder.region_code,
+                   office_code=item.office_code if office else None, subject=chat.subject, body=chat.body)
+    if office:
+        _mail_office(mail, reminder, entry, offices(item.office_code) if item.office_code else [], digests, fan, chat)
+    else:
+        _mail_one(mail, reminder, entry, officer_of(entry.enterprise), digests, fan, chat)
 
 
 #: what the texts and the recipients need of an enterprise (registry/reminders/emails.py `EnterpriseText`)
@@ -239,16 +275,22 @@ def _enterprises(session: Session, ids: set[int]) -> dict[int, sa.Row]:
     # In slices: a catch-up scan of a national roster names >100,000 enterprises, past
     # PostgreSQL's 65,535 bind parameters per statement (bench/RESULTS.md, 1,000,000 run).
     return {row.id: row for part in dd.slices(ids) for row in session.execute(
-        sa.select(*_TEXT_COLUMNS).where(Enterprise.id.in_(part)))}
+        sa.select(*_TEXT_COLUMNS).where(dd.only(Enterprise.id, part, session)))}
 
 
 class _Officers:
     """The enterprises' responsible officers, each user loaded once (a province's officer serves thousands)."""
 
-    def __init__(self, session: Session, enterprises: Iterable[sa.Row]) -> None:
-        ids = sorted({e.officer_id for e in enterprises if e.officer_id is not None})
-        self.users = {u.id: u for part in dd.slices(ids) for u in session.scalars(
-            sa.select(User).where(User.id.in_(part)))}
+    def __init__(self, session: Session) -> None:
+        self.session, self.users = session, {}
+        self.seen: set[int] = set()
+
+    def load(self, enterprises: Iterable[sa.Row]) -> None:
+        """Load the officers of `enterprises` not loaded yet."""
+        ids = sorted({e.officer_id for e in enterprises if e.officer_id is not None} - self.seen)
+        self.seen.update(ids)
+        self.users.update((u.id, u) for part in dd.slices(ids) for u in self.session.scalars(
+            sa.select(User).where(User.id.in_(part))))
 
     def __call__(self, enterprise: sa.Row) -> User | None:
         """The enterprise's responsible officer when active (an e-mail address or not)."""

@@ -36,6 +36,7 @@ from registry.audit import trail
 from registry.channels.models import ChannelKind, ChannelTarget
 from registry.enterprises.models import Enterprise
 from registry.platform.db import Base
+from registry.reminders import services as reminder_services
 from tests.conftest import ROOT, backends, fresh_database
 
 #: one file per backend: PostgreSQL's sequences also advance for rows an INSERT … ON CONFLICT DO NOTHING skips
@@ -150,7 +151,11 @@ def demo_app(request, tmp_path):
         pg.drop()
 
 
-def test_the_catch_up_and_the_scans_after_it_write_the_golden_rows(demo_app):
+@pytest.mark.parametrize("chunk", [None, 7], ids=["one_chunk", "chunks_of_7"])
+def test_the_catch_up_and_the_scans_after_it_write_the_golden_rows(demo_app, chunk, monkeypatch):
+    if chunk is not None:  # written and released in chunks (a national catch-up): the same rows, in the same order
+        monkeypatch.setattr(reminder_services, "QUEUE_CHUNK", chunk)
+        monkeypatch.setattr(reminder_services, "ARM_CHUNK", chunk)
     engine, sessions = demo_app.extensions["registry.engine"], demo_app.extensions["registry.sessionmaker"]
     got: dict[str, Any] = {}
     rows: dict[str, dict[str, Any]] = {}  #: the latest form of each row of the digested tables, to show a difference
