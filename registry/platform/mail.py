@@ -20,6 +20,7 @@ answering 530/538 (authentication or STARTTLS required) when the settings send n
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from email.errors import HeaderParseError
@@ -61,8 +62,16 @@ class PermanentMailError(MailError):
     """Do not try again (5xx, bad address)."""
 
 
+#: an address the header registry's parser below always accepts as it is (a dot-atom of RFC 5322's atext, `@`,
+#: a dotted domain of letters, digits and hyphens): nearly every real one. Parsing costs ~20 µs a message.
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                            r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
 def check_address(addr: str) -> str:
     """Return `addr` stripped if it looks like a deliverable address. :raises PermanentMailError:"""
+    if _PLAIN_ADDRESS.fullmatch(addr):
+        return addr
     text = addr.strip()
     try:
         parsed = Address(addr_spec=text)
