@@ -5,6 +5,7 @@ A real SMTP server (aiosmtpd) counts what arrives; the "crash" is a sender whose
 after the relay accepted a message: from then on it reaches neither the relay nor the database.
 """
 
+import smtplib
 from collections import Counter
 from datetime import timedelta
 
@@ -14,7 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 from jobs import outbox as sending
 from registry.platform.db import make_engine, quick_commits
-from registry.platform.mail import Mailer
+from registry.platform.mail import Mailer, build_message
 from registry.platform.migrate import upgrade
 from registry.reminders import outbox
 from registry.reminders.models import OutboxMessage, OutboxStatus
@@ -204,3 +205,27 @@ def test_the_marks_connection_commits_without_waiting_for_the_disk_and_goes_back
         if engine.dialect.name == "postgresql":  # … with the server's durable commits again
             assert again.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
             assert not again.connection.dbapi_connection.autocommit
+
+
+def test_the_mailer_gives_the_relay_the_envelope_and_bytes_smtplib_reads_from_the_message(smtp_server, mail_settings):
+    handler, controller = smtp_server
+    messages = [build_message(from_addr=FROM, to_addr="boss@factory.cn", subject="提醒", body="正文\n", message_id="<a@b.cn>"),
+                build_message(from_addr="浙江省梯度培育平台 <registry@zj.example.cn>", to_addr="boss@factory.cn",
+                              subject="提醒", body="正文\n", message_id="<b@b.cn>"),
+                build_message(from_addr=FROM, to_addr='"boss"@factory.cn', subject="s", body="b", message_id="<c@b.cn>")]
+    with_cc = build_message(from_addr=FROM, to_addr="boss@factory.cn", subject="s", body="b", message_id="<d@b.cn>")
+    with_cc["Cc"] = "deputy@factory.cn"
+    sender = build_message(from_addr=FROM, to_addr="boss@factory.cn", subject="s", body="b", message_id="<e@b.cn>")
+    sender["Sender"] = "office@zj.example.cn"
+    messages += [with_cc, sender]
+    with Mailer(mail_settings) as mailer:
+        for message in messages:
+            mailer.send(message)
+    with smtplib.SMTP("127.0.0.1", controller.port, timeout=5) as bare:
+        for message in messages:
+            bare.send_message(message)
+    arrived = [(frm, tos, m.as_bytes()) for frm, tos, m in handler.messages]
+    assert arrived[:len(messages)] == arrived[len(messages):]
+    assert [tos for _, tos, _ in arrived[:len(messages)]] == [["boss@factory.cn"]] * 3 + [
+        ["boss@factory.cn", "deputy@factory.cn"], ["boss@factory.cn"]]
+    assert {frm for frm, _, _ in arrived} == {"registry@zj.example.cn", "office@zj.example.cn"}
