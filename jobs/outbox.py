@@ -26,6 +26,7 @@ from registry.reminders.outbox import (
     SENDER,
     Claimed,
     SendReport,
+    SentMarks,
     claim_batch,
     mark_failure,
     mark_sent,
@@ -62,12 +63,12 @@ def _send_batch(sessions: sessionmaker[Session], mailer: Mailer, batch: list[Cla
     commit does not wait for the disk (`quick_commits`): a process killed meanwhile resends only the
     message in flight (registry/reminders/outbox.py).
     """
-    with _connection(sessions) as marks:
-        return _send_each(sessions, marks, mailer, batch, from_addr, clock, report)
+    with _marks(sessions) as mark:
+        return _send_each(sessions, mark, mailer, batch, from_addr, clock, report)
 
 
-def _send_each(sessions: sessionmaker[Session], marks: Connection, mailer: Mailer, batch: list[Claimed],
-               from_addr: str, clock: Callable[[], datetime], report: SendReport) -> bool:
+def _send_each(sessions: sessionmaker[Session], mark: Callable[[Claimed, datetime], None], mailer: Mailer,
+               batch: list[Claimed], from_addr: str, clock: Callable[[], datetime], report: SendReport) -> bool:
     for position, message in enumerate(batch):
         try:
             mailer.send(build_message(from_addr=from_addr, to_addr=message.to_addr, subject=message.subject,
@@ -82,24 +83,32 @@ def _send_each(sessions: sessionmaker[Session], marks: Connection, mailer: Maile
             _record_failures(sessions, [message], error, clock(), report)
             continue
         # The at-least-once window: a crash between the relay's 250 and this commit resends this message.
-        with marks.begin_nested() if marks.in_transaction() else marks.begin():
-            mark_sent(marks, message, clock())
+        mark(message, clock())
         report.sent += 1
     return True
 
 
 @contextmanager
-def _connection(sessions: sessionmaker[Session]) -> Iterator[Connection]:
-    """A connection held for a batch's marks, committing without waiting for the disk (`quick_commits`; no
-    transaction is held between marks). A factory bound to a connection already inside a transaction (the
-    tests') lends that one: each mark is then a SAVEPOINT."""
+def _marks(sessions: sessionmaker[Session]) -> Iterator[Callable[[Claimed, datetime], None]]:
+    """Mark a message sent, committed, on a connection held for a batch's marks (`SentMarks`: one statement
+    on the driver's connection, committing without waiting for the disk: `quick_commits`; no transaction
+    is held between marks). A factory bound to a connection already inside a transaction (the tests')
+    lends that one: each mark is then a SAVEPOINT."""
     with sessions() as probe:
         bind = probe.get_bind()
     if isinstance(bind, Connection):
-        yield bind
+        def savepoint(message: Claimed, now: datetime) -> None:
+            with bind.begin_nested() if bind.in_transaction() else bind.begin():
+                mark_sent(bind, message, now)
+
+        yield savepoint
         return
     with quick_commits(bind) as connection:
-        yield connection
+        marks = SentMarks(connection)
+        try:
+            yield marks
+        finally:
+            marks.close()
 
 
 def _defer(sessions: sessionmaker[Session], messages: list[Claimed], error: RelayDown, report: SendReport) -> None:

@@ -312,9 +312,10 @@ def quick_commits(engine: Engine) -> Iterator[sa.Connection]:
     with `synchronous_commit` off, reset before it returns to the pool. A commit is visible at once and
     survives the death of any process, PostgreSQL's own included; only an OS crash or power loss can lose
     the last such commits (those of the last ~0.6 s: 3 × `wal_writer_delay`), never corrupting anything.
-    SQLite: a plain connection, each transaction begun and committed by the caller; in WAL mode with
-    synchronous=NORMAL (`_configure_sqlite`) no commit waits for an fsync, the same trade for every
-    transaction.
+    SQLite: a plain connection, each transaction begun and committed by the caller (or, on the driver's
+    connection, a statement outside BEGIN is its own transaction: `_configure_sqlite` turns off the
+    driver's implicit BEGIN); in WAL mode with synchronous=NORMAL no commit waits for an fsync, the same
+    trade for every transaction.
     """
     with engine.connect() as connection:
         if connection.dialect.name != "postgresql":

@@ -20,6 +20,7 @@ answering 530/538 (authentication or STARTTLS required) when the settings send n
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from email.errors import HeaderParseError
@@ -28,7 +29,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage, Message
 from email.mime.text import MIMEText
 from email.policy import SMTP as SMTP_POLICY
-from email.utils import format_datetime
+from email.utils import format_datetime, getaddresses
 
 from config import Settings
 from registry.platform.db import utcnow
@@ -61,8 +62,16 @@ class PermanentMailError(MailError):
     """Do not try again (5xx, bad address)."""
 
 
+#: an address the header registry's parser below always accepts as it is (a dot-atom of RFC 5322's atext, `@`,
+#: a dotted domain of letters, digits and hyphens): nearly every real one. Parsing costs ~20 µs a message.
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                            r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+
+
 def check_address(addr: str) -> str:
     """Return `addr` stripped if it looks like a deliverable address. :raises PermanentMailError:"""
+    if _PLAIN_ADDRESS.fullmatch(addr):
+        return addr
     text = addr.strip()
     try:
         parsed = Address(addr_spec=text)
@@ -147,12 +156,17 @@ def _what_failed(exc: Exception) -> str:
     return "无法连接邮件服务器，将稍后重试"
 
 
+#: headers whose presence makes `send_message` choose the envelope otherwise than by From and To
+_ENVELOPE_HEADERS = frozenset({"sender", "cc", "bcc"})
+
+
 class Mailer:
     """One SMTP session, opened on first use and reused for a batch; use as a context manager."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._smtp: smtplib.SMTP | None = None
+        self._senders: dict[str, str] = {}  #: a From header's envelope sender, parsed once
 
     def __enter__(self) -> Mailer:
         return self
@@ -162,14 +176,14 @@ class Mailer:
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
-        context = ssl.create_default_context()
         if s.smtp_security == "ssl":
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout, context=context)
-        else:
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout,
+                                                  context=ssl.create_default_context())
+        else:  # no TLS context unless one is used: loading the system's CA certificates takes ~30 ms
             smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout)
         try:
             if s.smtp_security == "starttls":
-                smtp.starttls(context=context)
+                smtp.starttls(context=ssl.create_default_context())
             if s.smtp_user:
                 smtp.login(s.smtp_user, s.smtp_password)
         except BaseException:
@@ -190,12 +204,31 @@ class Mailer:
         self.connect()
         assert self._smtp is not None
         try:
-            self._smtp.send_message(msg)
+            self._smtp.send_message(msg, *self._envelope(msg))
         except Exception as exc:  # noqa: BLE001  every failure is classified below
             error = classify(exc)
             if isinstance(error, ConnectionFailed):
                 self.close()
             raise error from exc
+
+    def _envelope(self, msg: Message) -> tuple[str | None, list[str] | None]:
+        """The envelope sender and recipients `send_message` would read from `msg`'s headers (None: let it).
+
+        It parses the From and To headers of every message (~20 µs); here the sender is parsed once per
+        From header, as `send_message` parses it, and a To header that is one plain address (`check_address`'s
+        quick pattern, which the parser returns unchanged) is that address. A message with headers that
+        change the envelope (Sender, Cc, Bcc, Resent-*) is left to `send_message`.
+        """
+        if any(name.lower() in _ENVELOPE_HEADERS or name[:7].lower() == "resent-" for name in msg.keys()):
+            return None, None
+        sender = msg["From"]
+        if sender is None:
+            return None, None
+        from_addr = self._senders.get(str(sender))
+        if from_addr is None:
+            from_addr = self._senders[str(sender)] = getaddresses([sender])[0][1]
+        to = msg["To"]
+        return from_addr, [str(to)] if to is not None and _PLAIN_ADDRESS.fullmatch(str(to)) else None
 
     def close(self) -> None:
         """End the session politely; a broken one is just dropped."""

@@ -27,15 +27,18 @@ one autocommitted UPDATE with `synchronous_commit` off; SQLite's WAL with synchr
 a killed sender loses no committed mark, but a crash of the PostgreSQL server (its WAL buffers not
 yet written) or an OS crash or power loss of the database host can lose the last marks (PostgreSQL:
 those of the last ~0.6 s, 3 × `wal_writer_delay`; SQLite: an OS crash, those since the WAL was last
-synced, at a checkpoint), whose messages are then sent once more. The mark costs ~0.25–0.45 ms a message on the bench machine; the
-sender stays within ~1.6–1.7× of a bare smtplib loop (bench/RESULTS.md).
+synced, at a checkpoint), whose messages are then sent once more. The mark is one statement on the driver's
+connection (`SentMarks`): ~0.07 ms (SQLite) to ~0.12 ms (PostgreSQL) of the sender's CPU a message, plus the WAL
+checkpoints SQLite runs in some commits and PostgreSQL's round trip (bench/RESULTS.md, branch smtpfast).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -200,27 +203,32 @@ def release_expired(session: Session, now: datetime) -> int:
     return len(rows)
 
 
+_T = OutboxMessage.__table__
+_DUE = (sa.select(_T.c.id).where(
+    _T.c.status == OutboxStatus.PENDING, _T.c.next_attempt_at <= sa.bindparam("due_at", type_=_T.c.next_attempt_at.type),
+    _T.c.channel == OutboxChannel.EMAIL)
+    .order_by(_T.c.next_attempt_at, _T.c.id).limit(sa.bindparam("due_limit", type_=sa.Integer))
+    .with_for_update(skip_locked=True))  # renders nothing on SQLite: the CAS below decides
+_CLAIM = (sa.update(_T).where(_T.c.id.in_(sa.bindparam("claim_ids", expanding=True)), _T.c.status == OutboxStatus.PENDING)
+          .values(status=OutboxStatus.SENDING, lease_until=sa.bindparam("claim_lease", type_=_T.c.lease_until.type),
+                  attempts=_T.c.attempts + 1)
+          .returning(_T.c.id, _T.c.to_addr, _T.c.subject, _T.c.body_text, _T.c.message_id, _T.c.attempts))
+
+
 def claim_batch(session: Session, now: datetime, limit: int) -> list[Claimed]:
     """Claim up to `limit` due e-mails: status sending, a lease, one more attempt.
 
     Only e-mail: the other channels are claimed by `registry.channels.ledger.claim_deliveries`, target by
-    target within each target's rate limit.
+    target within each target's rate limit. The statements are built once (`_DUE`, `_CLAIM`): the sender
+    claims a batch every 50 messages, and building them (and the ORM's bulk-UPDATE path) cost more than
+    running them.
     """
-    candidates = (sa.select(OutboxMessage.id).where(
-        OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= now,
-        OutboxMessage.channel == OutboxChannel.EMAIL)
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
-        .with_for_update(skip_locked=True))  # renders nothing on SQLite: the CAS below decides
-    ids = list(session.scalars(candidates))
+    ids = list(session.scalars(_DUE, {"due_at": now, "due_limit": limit}))
     if not ids:
         return []
-    cols = (OutboxMessage.id, OutboxMessage.to_addr, OutboxMessage.subject, OutboxMessage.body_text,
-            OutboxMessage.message_id, OutboxMessage.attempts)
-    rows = session.execute(sa.update(OutboxMessage).where(
-        OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.PENDING)
-        .values(status=OutboxStatus.SENDING, lease_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
-        .returning(*cols).execution_options(synchronize_session=False)).all()
-    return sorted((Claimed(*row) for row in rows), key=lambda c: ids.index(c.id))
+    rows = session.execute(_CLAIM, {"claim_ids": ids, "claim_lease": now + LEASE}).all()
+    order = {id_: position for position, id_ in enumerate(ids)}
+    return sorted((Claimed(*row) for row in rows), key=lambda c: order[c.id])
 
 
 def _mark(session: Session, message_id_: int, **values: object) -> None:
@@ -229,7 +237,6 @@ def _mark(session: Session, message_id_: int, **values: object) -> None:
         .values(lease_until=None, **values).execution_options(synchronize_session=False))
 
 
-_T = OutboxMessage.__table__
 #: built once: the sender runs it for every message, and building it each time was a measurable part of its cost
 _MARK_SENT = (sa.update(_T).where(_T.c.id == sa.bindparam("mark_id"), _T.c.status == OutboxStatus.SENDING)
               .values(status=OutboxStatus.SENT, sent_at=sa.bindparam("mark_at", type_=_T.c.sent_at.type),
@@ -237,9 +244,65 @@ _MARK_SENT = (sa.update(_T).where(_T.c.id == sa.bindparam("mark_id"), _T.c.statu
 
 
 def mark_sent(session: Session | sa.Connection, message: Claimed, now: datetime) -> None:
-    """Record a delivery (the sender records each on a bare connection: a Session's own work per
-    transaction cost more than the UPDATE and its commit)."""
+    """Record a delivery (the sender records each through `SentMarks`, on its connection's driver)."""
     session.execute(_MARK_SENT, {"mark_id": message.id, "mark_at": now})
+
+
+class SentMarks:
+    """`mark_sent` as the sender runs it for every message: `_MARK_SENT` compiled once per dialect and each
+    mark run on the driver's connection as one statement, with no transaction around it —
+    the connection must commit each statement on its own (PostgreSQL: `quick_commits`' autocommit; SQLite:
+    the driver's, which registry.platform.db configures): the mark is committed when the call returns.
+
+    Going through SQLAlchemy's execution (~0.1 ms) and, on SQLite, BEGIN IMMEDIATE and COMMIT as statements
+    of their own cost more than the UPDATE. The values stored are those `mark_sent` stores: every parameter
+    goes through its type's bind processor, as SQLAlchemy applies it; a driver error is raised as
+    SQLAlchemy's (`sqlalchemy.exc.DBAPIError` and its subclasses), as `mark_sent` would.
+    """
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self._dialect = connection.dialect
+        self._sql, self._params = _compiled_mark(connection.dialect)
+        self._cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+    def __call__(self, message: Claimed, now: datetime) -> None:
+        """Mark `message` sent at `now`, committed."""
+        params = self._params(message.id, now)
+        try:
+            self._cursor.execute(self._sql, params)
+        except self._dialect.loaded_dbapi.Error as exc:
+            raise sa.exc.DBAPIError.instance(self._sql, params, exc, self._dialect.loaded_dbapi.Error,
+                                             dialect=self._dialect) from exc
+
+    def close(self) -> None:
+        """Close the driver's cursor (the connection goes back to its pool as usual)."""
+        self._cursor.close()
+
+
+@functools.cache
+def _compiled_mark(dialect: sa.Dialect) -> tuple[str, Callable[[int, datetime], tuple[object, ...] | dict[str, object]]]:
+    """`_MARK_SENT` for `dialect`: its SQL, and its driver parameters from a message's id and time."""
+    compiled = _MARK_SENT.compile(dialect=dialect)
+    params = compiled.construct_params({"mark_id": 0, "mark_at": None})
+    process = {name: compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in params}
+    fixed = {name: value if process[name] is None else process[name](value) for name, value in params.items()}
+    of_id, of_at = process["mark_id"] or _same, process["mark_at"] or _same
+    order = compiled.positiontup
+    if order is None:  # named parameters (psycopg): a dict
+        return compiled.string, lambda id_, at: {**fixed, "mark_id": of_id(id_), "mark_at": of_at(at)}
+    template = [fixed[name] for name in order]  # positional (sqlite3's qmark): a tuple in the statement's order
+    where_id, where_at = order.index("mark_id"), order.index("mark_at")
+
+    def positional(id_: int, at: datetime) -> tuple[object, ...]:
+        values = template.copy()
+        values[where_id], values[where_at] = of_id(id_), of_at(at)
+        return tuple(values)
+
+    return compiled.string, positional
+
+
+def _same(value: object) -> object:
+    return value
 
 
 def put_back(session: Session, messages: list[Claimed], error: RelayDown) -> None:

@@ -5,18 +5,21 @@ A real SMTP server (aiosmtpd) counts what arrives; the "crash" is a sender whose
 after the relay accepted a message: from then on it reaches neither the relay nor the database.
 """
 
+import smtplib
 from collections import Counter
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import sessionmaker
 
 from jobs import outbox as sending
-from registry.platform.db import quick_commits
-from registry.platform.mail import Mailer
+from registry.platform.db import make_engine, quick_commits
+from registry.platform.mail import Mailer, build_message
+from registry.platform.migrate import upgrade
 from registry.reminders import outbox
 from registry.reminders.models import OutboxMessage, OutboxStatus
-from tests.conftest import NOW
+from tests.conftest import NOW, fresh_database
 
 FROM = "registry@zj.example.cn"
 
@@ -101,6 +104,52 @@ def test_a_crash_resends_at_most_the_message_in_flight_and_loses_nothing(session
     assert {mid: n for mid, n in arrived.items() if n > 1} == {in_flight: 2}  # only the message in flight, once
 
 
+@pytest.fixture
+def own_sessions(engine, tmp_path):
+    """A sender's own migrated database and engine of the test's backend: the production path, each mark on a
+    pooled connection of its own (`SentMarks`), not a SAVEPOINT of the test's connection."""
+    url, pg = fresh_database(engine.dialect.name, tmp_path)
+    upgrade(url)
+    own = make_engine(url)
+    yield sessionmaker(bind=own, expire_on_commit=False)
+    own.dispose()
+    if pg is not None:
+        pg.drop()
+
+
+@pytest.mark.parametrize("dies_after", [1, outbox.MAIL_BATCH + 7])
+def test_on_its_own_engine_each_mark_is_committed_as_the_relay_accepts_it(own_sessions, smtp_server, mail_settings,
+                                                                         dies_after):
+    handler, _ = smtp_server
+    total = outbox.MAIL_BATCH + 13
+    with own_sessions.begin() as session:
+        _queue(session, total)
+    ticks = [NOW + timedelta(seconds=s, microseconds=7 * s) for s in range(400)]
+    given = iter(ticks)
+    dying = Dying(own_sessions)
+    with DiesAfter(mail_settings, dies_after, dying) as mailer, pytest.raises(Crash):
+        sending.send_pending(dying, mailer, from_addr=FROM, clock=lambda: next(given))
+    with own_sessions() as session:
+        rows = session.execute(sa.select(OutboxMessage.status, OutboxMessage.sent_at, OutboxMessage.lease_until,
+                                         OutboxMessage.last_error).order_by(OutboxMessage.id)).all()
+        sent = [row for row in rows if row.status == OutboxStatus.SENT]
+        assert len(sent) == dies_after - 1  # each accepted message committed before the next was sent
+        assert all(row.lease_until is None and row.last_error is None for row in sent)
+        times = [row.sent_at for row in sent]
+        assert times == sorted(times) and len(set(times)) == len(times) and set(times) <= set(ticks)
+        for at in times:  # stored as SQLAlchemy stores it: the column compares equal to the bound value
+            assert session.scalar(sa.select(sa.func.count()).where(OutboxMessage.sent_at == at)) == 1
+    after = ticks[-1] + outbox.LEASE  # the crashed batch's lease is over
+    with Mailer(mail_settings) as mailer:
+        report = sending.send_pending(own_sessions, mailer, from_addr=FROM, clock=lambda: after)
+    assert report.sent == total - (dies_after - 1)
+    with own_sessions() as session:
+        assert set(session.scalars(sa.select(OutboxMessage.status))) == {OutboxStatus.SENT}
+    arrived = Counter(str(m["Message-ID"]) for _, _, m in handler.messages)
+    assert len(arrived) == total and sum(arrived.values()) == total + 1  # only the message in flight, twice
+    assert arrived[str(handler.messages[dies_after - 1][2]["Message-ID"])] == 2
+
+
 def test_an_error_that_does_not_kill_the_process_still_records_what_was_accepted(session, sessions, smtp_server,
                                                                                 mail_settings):
     handler, _ = smtp_server
@@ -156,3 +205,27 @@ def test_the_marks_connection_commits_without_waiting_for_the_disk_and_goes_back
         if engine.dialect.name == "postgresql":  # … with the server's durable commits again
             assert again.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
             assert not again.connection.dbapi_connection.autocommit
+
+
+def test_the_mailer_gives_the_relay_the_envelope_and_bytes_smtplib_reads_from_the_message(smtp_server, mail_settings):
+    handler, controller = smtp_server
+    messages = [build_message(from_addr=FROM, to_addr="boss@factory.cn", subject="提醒", body="正文\n", message_id="<a@b.cn>"),
+                build_message(from_addr="浙江省梯度培育平台 <registry@zj.example.cn>", to_addr="boss@factory.cn",
+                              subject="提醒", body="正文\n", message_id="<b@b.cn>"),
+                build_message(from_addr=FROM, to_addr='"boss"@factory.cn', subject="s", body="b", message_id="<c@b.cn>")]
+    with_cc = build_message(from_addr=FROM, to_addr="boss@factory.cn", subject="s", body="b", message_id="<d@b.cn>")
+    with_cc["Cc"] = "deputy@factory.cn"
+    sender = build_message(from_addr=FROM, to_addr="boss@factory.cn", subject="s", body="b", message_id="<e@b.cn>")
+    sender["Sender"] = "office@zj.example.cn"
+    messages += [with_cc, sender]
+    with Mailer(mail_settings) as mailer:
+        for message in messages:
+            mailer.send(message)
+    with smtplib.SMTP("127.0.0.1", controller.port, timeout=5) as bare:
+        for message in messages:
+            bare.send_message(message)
+    arrived = [(frm, tos, m.as_bytes()) for frm, tos, m in handler.messages]
+    assert arrived[:len(messages)] == arrived[len(messages):]
+    assert [tos for _, tos, _ in arrived[:len(messages)]] == [["boss@factory.cn"]] * 3 + [
+        ["boss@factory.cn", "deputy@factory.cn"], ["boss@factory.cn"]]
+    assert {frm for frm, _, _ in arrived} == {"registry@zj.example.cn", "office@zj.example.cn"}
