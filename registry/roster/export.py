@@ -10,7 +10,7 @@ passes safe_cell (formula injection, illegal characters).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -27,9 +27,14 @@ from registry.platform.cells import (
     copy_csv_lines,
     csv_head,
     csv_stream,
+    csv_text,
     driver_batches,
+    safe_cell,
     safe_rows,
     sql_cell,
+    sqlite_cell,
+    sqlite_csv_lines,
+    sqlite_line,
     write_sheet,
 )
 from registry.platform.value_names import VALUE_NAMES
@@ -104,15 +109,20 @@ def _select(actor: Actor, f: RosterFilter, today: date, columns: list[Any], repo
 NAMED = ("tier", "status", "size_class", "holder_kind", "zone_type")
 
 
-def _named(field: str, column: Any, names: Mapping[str, str]) -> Any:
+def _names(field: str, names: Mapping[str, str]) -> Mapping[str, str]:
+    """The names a NAMED column's codes show as: the policies' tier names, or the field's VALUE_NAMES."""
+    return names if field == "tier" else VALUE_NAMES[field]
+
+
+def _named(field: str, column: Any, names: Mapping[str, str], shown: Callable[[str], str] = str) -> Any:
     """The column's code as its name, in SQL: CASE code WHEN … THEN name … ELSE code END (a code without a
-    name shows as it is). Typed as plain text: the stored code, never the enum it maps to."""
+    name shows as it is), each name as `shown` makes it. Typed as plain text: the stored code, never the enum."""
     code = sa.type_coerce(column, sa.String())
-    table = names if field == "tier" else VALUE_NAMES[field]
+    table = _names(field, names)
     if not table:
         return code
-    return sa.type_coerce(sa.case(*((code == k, sa.literal(v, sa.String())) for k, v in table.items()), else_=code),
-                          sa.String())
+    return sa.type_coerce(sa.case(*((code == k, sa.literal(shown(v), sa.String())) for k, v in table.items()),
+                                  else_=code), sa.String())
 
 
 def _columns(names: Mapping[str, str], unmasked: bool, report: Any = AnnualReport) -> list[Any]:
@@ -175,16 +185,17 @@ def _copy_columns(names: Mapping[str, str], report: Any) -> list[Any]:
 
 def _csv(session: Session, *, actor: Actor, names: dict[str, str], f: RosterFilter, today: date,
          unmasked: bool, batch: int, counted: list[int] | None = None) -> Iterator[bytes]:
-    """The CSV file in chunks. On PostgreSQL the default (masked) file is written by the server (COPY): the
-    rows never become Python values, which cost more than writing them (issue 19); the same bytes."""
+    """The CSV file in chunks. The default (masked) file is written by the database — on PostgreSQL by COPY, on
+    SQLite a line a row (_sqlite_lines) —: the cells never become Python values, which cost more than writing them
+    (issue 19); the same bytes."""
     if unmasked:
         yield from csv_stream(HEADERS, rows(session, actor=actor, names=names, f=f, today=today, unmasked=True),
                               batch, counted)
         return
     require(actor, Action.READ)
     if session.get_bind().dialect.name != "postgresql":
-        yield from csv_stream(HEADERS, _driver_rows(session, actor=actor, names=names, f=f, today=today), batch,
-                              counted)
+        yield csv_head(HEADERS)
+        yield from _sqlite_lines(session, actor=actor, names=names, f=f, today=today, batch=batch, counted=counted)
         return
     report = _latest_report()
     stmt = with_scope(session, _select(actor, f, today, _copy_columns(names, report), report))
@@ -198,24 +209,51 @@ _NUMBERS = [(i + 1, f"%.{col.type.scale}f") for i, col in enumerate(MASKED)
             if isinstance(col.type, sa.Numeric) and col.type.scale is not None]
 
 
-def _driver_rows(session: Session, *, actor: Actor, names: dict[str, str], f: RosterFilter,
-                 today: date) -> Iterator[Sequence[Any]]:
-    """`rows()` of the masked export for the csv module, read on the driver (SQLite): the values as stored — a
-    date is its stored text, 2024-06-15 — but the numbers, formatted here as SQLAlchemy's Decimal would print
-    (no SQLAlchemy result processing, no date object per cell: issue 19)."""
-    stmt = with_scope(session, _select(actor, f, today, _columns(names, unmasked=False)))
-    done = 0
-    for part in driver_batches(session.connection(), stmt, BATCH):
-        data = []
-        for number, values in enumerate(part, start=done + 1):
-            row = [number, *values]
-            for i, shape in _NUMBERS:
-                if row[i] is not None:
-                    text = shape % row[i]
-                    row[i] = text if text[-1].isdigit() else str(Decimal(text))  # inf, nan: Decimal's names
-            data.append(row)
-        yield from safe_rows(data, _TEXT)
-        done += len(part)
+def _sqlite_lines(session: Session, *, actor: Actor, names: dict[str, str], f: RosterFilter, today: date,
+                  batch: int, counted: list[int] | None) -> Iterator[bytes]:
+    """The masked file's lines on SQLite (registry/platform/cells.py sqlite_csv_lines): SQLite writes each row as
+    one text — codes named and quoted as the csv module quotes their names, numbers printed as Python prints them
+    or marked unsure — and Python checks and finishes a batch at a time: a Python value per row, not per cell
+    (issue 19: fetching the 35 cells of 100,000 rows cost more than the csv module's whole floor)."""
+    cells, quoted = [], []
+    for c, column in zip((c for c in EXPORT_COLUMNS if c.field != "no"), MASKED, strict=True):
+        if c.field not in NAMED:
+            cells.append(sqlite_cell(column.element))
+            continue
+        cells.append(_named(c.field, sqlite_cell(column.element), names, csv_text))
+        table = {k: csv_text(v) for k, v in _names(c.field, names).items()}
+        counts = [(k, v.count('"') + v.count(",")) for k, v in table.items() if v.count('"') + v.count(",")]
+        if counts:
+            code = sa.type_coerce(column.element, sa.String())
+            quoted.append(sa.case(*((code == k, sa.literal_column(str(n))) for k, n in counts),
+                                  else_=sa.literal_column("0")))
+    columns = [sqlite_line(cells), sum(quoted[1:], quoted[0]) if quoted else sa.literal_column("0"),
+               Enterprise.id, Certification.id]
+    base = _select(actor, f, today, _columns(names, unmasked=False))
+
+    def again(key: Sequence[Any]) -> Sequence[Any]:
+        """A row SQLite could not write as Python would, read as values (its key: enterprise, title)."""
+        enterprise, title = key
+        stmt = base.where(Enterprise.id == enterprise,
+                          Certification.id.is_(None) if title is None else Certification.id == title)
+        (values,) = next(driver_batches(session.connection(), with_scope(session, stmt), 2))
+        return _python_cells(values)
+
+    stmt = with_scope(session, _select(actor, f, today, columns))
+    yield from sqlite_csv_lines(session.connection(), stmt, len(cells), _TEXT, again, batch, counted)
+
+
+def _python_cells(values: Sequence[Any]) -> list[Any]:
+    """A row read on the driver (SQLite) as rows() makes it: numbers formatted as SQLAlchemy's Decimal prints them
+    (inf, nan: Decimal's names), text safe_cell'ed."""
+    row = [None, *values]
+    for i, shape in _NUMBERS:
+        if row[i] is not None:
+            text = shape % row[i]
+            row[i] = text if text[-1].isdigit() else str(Decimal(text))
+    for i in _TEXT:
+        row[i] = safe_cell(row[i])
+    return row[1:]
 
 
 def csv_chunks(session: Session, *, actor: Actor, names: dict[str, str], f: RosterFilter, today: date,
