@@ -157,6 +157,12 @@ def driver_statement(connection: sa.Connection, stmt: sa.Select[Any]) -> tuple[s
     """`stmt` as the driver takes it: its SQL for `connection`'s dialect and its parameters, each as the
     statement's types bind it (a date as text on SQLite); an IN list expanded. An ORM statement's options
     (the session's region criteria, registry/regions/scoping.py with_scope) are part of the SQL."""
+    sql, params, order = _driver_compiled(connection, stmt)
+    return (sql, [params[name] for name in order]) if order is not None else (sql, params)
+
+
+def _driver_compiled(connection: sa.Connection, stmt: sa.Select[Any]) -> tuple[str, dict[str, Any], Any]:
+    """`stmt`'s SQL, its bound parameters by name and their order (None: the driver takes them by name)."""
     dialect = connection.dialect
     compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     params = {}
@@ -166,22 +172,20 @@ def driver_statement(connection: sa.Connection, stmt: sa.Select[Any]) -> tuple[s
             bound = compiled.binds.get(name.rsplit("_", 1)[0])
         process = bound.type.bind_processor(dialect) if bound is not None else None
         params[name] = process(value) if process else value
-    if compiled.positiontup is not None:
-        return compiled.string, [params[name] for name in compiled.positiontup]
-    return compiled.string, params
+    return compiled.string, params, compiled.positiontup
 
 
-def driver_batches(connection: sa.Connection, stmt: sa.Select[Any], batch: int) -> Iterator[list[Any]]:
-    """The rows of `stmt` as the DB-API driver returns them (no SQLAlchemy result processing: on SQLite a
-    date is its stored text, a NUMERIC a float), `batch` at a time, in the connection's transaction."""
-    sql, params = driver_statement(connection, stmt)
-    cursor = connection.connection.driver_connection.cursor()
-    try:
-        cursor.execute(sql, params)
-        while part := cursor.fetchmany(batch):
-            yield part
-    finally:
-        cursor.close()
+def driver_lookup(connection: sa.Connection, stmt: sa.Select[Any], *names: str) -> Callable[..., list[Any]]:
+    """`stmt` compiled once (driver_statement); the function returned runs it on the driver with the bound
+    parameters `names` set to its arguments (values as the driver binds them) and returns its rows."""
+    sql, params, order = _driver_compiled(connection, stmt)
+    raw = connection.connection.driver_connection
+
+    def lookup(*values: Any) -> list[Any]:
+        given = {**params, **dict(zip(names, values, strict=True))}
+        return raw.execute(sql, [given[name] for name in order] if order is not None else given).fetchall()
+
+    return lookup
 
 
 # --- CSV written by PostgreSQL
@@ -305,7 +309,7 @@ def sqlite_cell(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
         real = sa.case((sa.and_(kind == value("'real'"), column.between(value("-1e12"), value("1e12")),
                                 column != value("0"), sa.cast(printed, sa.Float) == column), printed),
                        else_=value("char(1)"))
-        return sa.case((kind == value("'integer'"), whole), (kind == value("'null'"), value("''")), else_=real)
+        return sa.case((value("'integer'"), whole), (value("'null'"), value("''")), value=kind, else_=real)
     if isinstance(typ, (sa.String, sa.Date)) and not isinstance(typ, sa.DateTime):
         return sa.func.iif(sa.func.instr(column, value("char(0)")), value("char(1)"), column, type_=typ)
     raise TypeError(f"no exact SQLite text for a {typ!r} cell")

@@ -28,7 +28,7 @@ from registry.platform.cells import (
     csv_head,
     csv_stream,
     csv_text,
-    driver_batches,
+    driver_lookup,
     safe_cell,
     safe_rows,
     sql_cell,
@@ -58,6 +58,10 @@ _EARLIER = sa.orm.aliased(AnnualReport)
 #: a grouped subquery aggregated every report of the roster first (1,880,115 rows at 1,000,000, issue 19)
 _LATEST_YEAR = (sa.select(sa.func.max(_EARLIER.year)).where(_EARLIER.enterprise_id == Enterprise.id)
                 .correlate(Enterprise).scalar_subquery())
+#: the same report by its id (SQLite): one step down the (enterprise_id, year) key gives the row's id, where the
+#: year takes a step for max(year) and another for the row
+_LATEST_ID = (sa.select(_EARLIER.id).where(_EARLIER.enterprise_id == Enterprise.id).order_by(_EARLIER.year.desc())
+              .limit(1).correlate(Enterprise).scalar_subquery())
 
 
 def _source(field: str) -> Any:
@@ -87,14 +91,17 @@ def _latest_report() -> Any:
 
 
 def _select(actor: Actor, f: RosterFilter, today: date, columns: list[Any], report: Any = AnnualReport,
-            ) -> sa.Select[Any]:
-    """The export's statement; `report` is AnnualReport (joined on the latest year) or `_latest_report()`."""
+            by_id: bool = False) -> sa.Select[Any]:
+    """The export's statement; `report` is AnnualReport (joined on the latest year, or on the latest report's id
+    if `by_id`) or `_latest_report()`."""
     conditions = certification_conditions(f, today)
     wanted = roster_select(f, today).with_only_columns(Enterprise.id).order_by(None)
     stmt = sa.select(*columns).select_from(Enterprise).outerjoin(Region, Region.code == Enterprise.region_code)
     join = stmt.join if conditions else stmt.outerjoin  # a title filter lists matching titles only
     stmt = join(Certification, Certification.enterprise_id == Enterprise.id)
-    if report is AnnualReport:
+    if report is AnnualReport and by_id:
+        stmt = stmt.outerjoin(AnnualReport, AnnualReport.id == _LATEST_ID)
+    elif report is AnnualReport:
         stmt = stmt.outerjoin(AnnualReport, sa.and_(AnnualReport.enterprise_id == Enterprise.id,
                                                     AnnualReport.year == _LATEST_YEAR))
     else:
@@ -114,15 +121,18 @@ def _names(field: str, names: Mapping[str, str]) -> Mapping[str, str]:
     return names if field == "tier" else VALUE_NAMES[field]
 
 
-def _named(field: str, column: Any, names: Mapping[str, str], shown: Callable[[str], str] = str) -> Any:
+def _named(field: str, column: Any, names: Mapping[str, str], shown: Callable[[str], str] = str,
+           unnamed: Callable[[Any], Any] | None = None) -> Any:
     """The column's code as its name, in SQL: CASE code WHEN … THEN name … ELSE code END (a code without a
-    name shows as it is), each name as `shown` makes it. Typed as plain text: the stored code, never the enum."""
+    name shows as it is, or as `unnamed` makes it), each name as `shown` makes it. Typed as plain text: the
+    stored code, never the enum it maps to."""
     code = sa.type_coerce(column, sa.String())
     table = _names(field, names)
+    other = code if unnamed is None else unnamed(column)
     if not table:
-        return code
+        return other
     return sa.type_coerce(sa.case(*((code == k, sa.literal(shown(v), sa.String())) for k, v in table.items()),
-                                  else_=code), sa.String())
+                                  else_=other), sa.String())
 
 
 def _columns(names: Mapping[str, str], unmasked: bool, report: Any = AnnualReport) -> list[Any]:
@@ -215,12 +225,14 @@ def _sqlite_lines(session: Session, *, actor: Actor, names: dict[str, str], f: R
     one text — codes named and quoted as the csv module quotes their names, numbers printed as Python prints them
     or marked unsure — and Python checks and finishes a batch at a time: a Python value per row, not per cell
     (issue 19: fetching the 35 cells of 100,000 rows cost more than the csv module's whole floor)."""
+    if f.tier:  # every row holds that title (certification_conditions): the other names are never shown
+        names = {f.tier: names[f.tier]} if f.tier in names else {}
     cells, quoted = [], []
     for c, column in zip((c for c in EXPORT_COLUMNS if c.field != "no"), MASKED, strict=True):
         if c.field not in NAMED:
             cells.append(sqlite_cell(column.element))
             continue
-        cells.append(_named(c.field, sqlite_cell(column.element), names, csv_text))
+        cells.append(_named(c.field, column.element, names, csv_text, sqlite_cell))
         table = {k: csv_text(v) for k, v in _names(c.field, names).items()}
         counts = [(k, v.count('"') + v.count(",")) for k, v in table.items() if v.count('"') + v.count(",")]
         if counts:
@@ -229,18 +241,28 @@ def _sqlite_lines(session: Session, *, actor: Actor, names: dict[str, str], f: R
                                   else_=sa.literal_column("0")))
     columns = [sqlite_line(cells), sum(quoted[1:], quoted[0]) if quoted else sa.literal_column("0"),
                Enterprise.id, Certification.id]
-    base = _select(actor, f, today, _columns(names, unmasked=False))
+    key = sa.bindparam("again_enterprise", 0, sa.Integer()), sa.bindparam("again_title", 0, sa.Integer())
+    lookup = driver_lookup(session.connection(), with_scope(session, _row_select(names, *key)), *(k.key for k in key))
 
     def again(key: Sequence[Any]) -> Sequence[Any]:
-        """A row SQLite could not write as Python would, read as values (its key: enterprise, title)."""
-        enterprise, title = key
-        stmt = base.where(Enterprise.id == enterprise,
-                          Certification.id.is_(None) if title is None else Certification.id == title)
-        (values,) = next(driver_batches(session.connection(), with_scope(session, stmt), 2))
+        """A row SQLite could not write as Python would, read as values by its key (enterprise, title or None)."""
+        (values,) = lookup(*key)
         return _python_cells(values)
 
-    stmt = with_scope(session, _select(actor, f, today, columns))
+    stmt = with_scope(session, _select(actor, f, today, columns, by_id=True))
     yield from sqlite_csv_lines(session.connection(), stmt, len(cells), _TEXT, again, batch, counted)
+
+
+def _row_select(names: Mapping[str, str], enterprise: Any, title: Any) -> sa.Select[Any]:
+    """One row of the masked export by its key — the enterprise and its title (NULL: an enterprise without one, as
+    the export lists it without a title filter) —, joined as _select joins it: no filter, no order (the key came
+    from the export's own statement)."""
+    return (sa.select(*_columns(names, unmasked=False)).select_from(Enterprise)
+            .outerjoin(Region, Region.code == Enterprise.region_code)
+            .outerjoin(Certification, sa.and_(Certification.enterprise_id == Enterprise.id, Certification.id == title))
+            .outerjoin(AnnualReport, sa.and_(AnnualReport.enterprise_id == Enterprise.id,
+                                             AnnualReport.year == _LATEST_YEAR))
+            .where(Enterprise.id == enterprise))
 
 
 def _python_cells(values: Sequence[Any]) -> list[Any]:

@@ -209,14 +209,15 @@ def test_lines_written_by_the_database_keep_the_bytes_on_every_path(session, adm
     names the csv module quotes (a quote, a comma) in clean batches and beside a text equal to their quoted form,
     amounts with cents, amounts and counts stored as values SQLite would print otherwise than Python (a REAL that
     is no 2-decimal number, a huge integer, a count stored as REAL), a negative amount, a NUL and a separator
-    inside a text, the last cell of a batch. Batches of 1, 7 and 1,000 rows."""
+    inside a text, an enterprise without a title. Batches of 1, 7 and 1,000 rows."""
     enterprises = []
     for i in range(24):
         e = make_enterprise(session, admin, uscc=make_uscc("331002", 732_000 + i), name=f"台州整洁{i}有限公司",
                             contact_phone=f"1390000{i:04d}", contact_name=f"联系人{i}", founded_on=d("2011-04-09"))
         enterprises.append(e)
-        grant(session, admin, rules, e, "innovative_sme", d("2024-06-15"),
-              batch=f"第{i}批", document_no=f"浙经信〔2024〕{i}号")
+        if i != 22:  # one without a title: listed with empty title columns when no title is asked for
+            grant(session, admin, rules, e, "innovative_sme", d("2024-06-15"),
+                  batch=f"第{i}批", document_no=f"浙经信〔2024〕{i}号")
         report(session, admin, e, 2025, revenue=Decimal("1234.56") + i, rd_expense=Decimal(i * 1000),
                employees=i, debt_ratio=Decimal("12.34"), main_product="精密轴承")
     session.flush()
@@ -225,7 +226,7 @@ def test_lines_written_by_the_database_keep_the_bytes_on_every_path(session, adm
     odd = {12: {"revenue": 0.125}, 13: {"revenue": 12345678901234.5}, 14: {"main_business_revenue": 10 ** 16 - 1},
            15: {"employees": 2.5}, 16: {"rd_expense": -5}, 17: {"audit_firm": '"创新型""中小"",企业"'},
            18: {"main_product": "前\x00后"}, 19: {"main_product": "前\x1f后"}, 20: {"revenue": -0.001},
-           21: {"main_product": "轴承,齿轮"}}
+           21: {"main_product": "轴承,齿轮"}, 22: {"revenue": 0.125}}
     if raw.dialect.name == "postgresql":  # its text holds no NUL
         odd[18] = {"main_product": "前后"}
     for i, values in odd.items():
