@@ -7,7 +7,7 @@ import csv
 import io
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import itemgetter
 from typing import IO, Any
 
@@ -157,6 +157,12 @@ def driver_statement(connection: sa.Connection, stmt: sa.Select[Any]) -> tuple[s
     """`stmt` as the driver takes it: its SQL for `connection`'s dialect and its parameters, each as the
     statement's types bind it (a date as text on SQLite); an IN list expanded. An ORM statement's options
     (the session's region criteria, registry/regions/scoping.py with_scope) are part of the SQL."""
+    sql, params, order = _driver_compiled(connection, stmt)
+    return (sql, [params[name] for name in order]) if order is not None else (sql, params)
+
+
+def _driver_compiled(connection: sa.Connection, stmt: sa.Select[Any]) -> tuple[str, dict[str, Any], Any]:
+    """`stmt`'s SQL, its bound parameters by name and their order (None: the driver takes them by name)."""
     dialect = connection.dialect
     compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     params = {}
@@ -166,22 +172,20 @@ def driver_statement(connection: sa.Connection, stmt: sa.Select[Any]) -> tuple[s
             bound = compiled.binds.get(name.rsplit("_", 1)[0])
         process = bound.type.bind_processor(dialect) if bound is not None else None
         params[name] = process(value) if process else value
-    if compiled.positiontup is not None:
-        return compiled.string, [params[name] for name in compiled.positiontup]
-    return compiled.string, params
+    return compiled.string, params, compiled.positiontup
 
 
-def driver_batches(connection: sa.Connection, stmt: sa.Select[Any], batch: int) -> Iterator[list[Any]]:
-    """The rows of `stmt` as the DB-API driver returns them (no SQLAlchemy result processing: on SQLite a
-    date is its stored text, a NUMERIC a float), `batch` at a time, in the connection's transaction."""
-    sql, params = driver_statement(connection, stmt)
-    cursor = connection.connection.driver_connection.cursor()
-    try:
-        cursor.execute(sql, params)
-        while part := cursor.fetchmany(batch):
-            yield part
-    finally:
-        cursor.close()
+def driver_lookup(connection: sa.Connection, stmt: sa.Select[Any], *names: str) -> Callable[..., list[Any]]:
+    """`stmt` compiled once (driver_statement); the function returned runs it on the driver with the bound
+    parameters `names` set to its arguments (values as the driver binds them) and returns its rows."""
+    sql, params, order = _driver_compiled(connection, stmt)
+    raw = connection.connection.driver_connection
+
+    def lookup(*values: Any) -> list[Any]:
+        given = {**params, **dict(zip(names, values, strict=True))}
+        return raw.execute(sql, [given[name] for name in order] if order is not None else given).fetchall()
+
+    return lookup
 
 
 # --- CSV written by PostgreSQL
@@ -253,6 +257,138 @@ def _careful_line(number: int, data: bytes, text: Sequence[int]) -> bytes:
     cells: list[Any] = [number, *next(csv.reader([data.decode()]))]
     for i in text:
         cells[i] = safe_cell(cells[i])
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(cells)
+    return buffer.getvalue().encode()
+
+
+# --- CSV lines assembled by SQLite: one text a row, checked and finished a batch at a time in C (issue 19)
+
+#: what separates the cells of a line SQLite assembles: an illegal character, so never in a clean cell
+_SEP = "\x1f"
+#: a cell SQLite cannot write exactly as Python would (an amount stored as a REAL it cannot prove, a count that is
+#: not an integer): the row is read again as values (an illegal character too, so the batch is never clean)
+_UNSURE = "\x01"
+#: a byte of a batch of such lines (numbered, CRLF), mapped to its role: "s" a separator, "e" CR or LF, "q" a quote
+#: or a comma, "=" a formula's first character or a space, "!" a character ILLEGAL_CHARACTERS removes, "a" anything
+#: else (a UTF-8 sequence's bytes are never ASCII); _PLAIN_ROLES, for a batch whose named codes are not quoted, makes
+#: a quote or a comma "!" as well
+_LINE_ROLES = bytearray(b"a" * 256)
+for _c in "=+-@\t ":
+    _LINE_ROLES[ord(_c)] = ord("=")
+for _c in (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x1F)):
+    _LINE_ROLES[_c] = ord("!")
+_LINE_ROLES[ord(_SEP)], _LINE_ROLES[ord("\r")], _LINE_ROLES[ord("\n")] = b"see"
+_PLAIN_ROLES = bytearray(_LINE_ROLES)
+_LINE_ROLES[ord('"')], _LINE_ROLES[ord(",")] = b"qq"
+_PLAIN_ROLES[ord('"')], _PLAIN_ROLES[ord(",")] = b"!!"
+_LINE_ROLES, _PLAIN_ROLES = bytes(_LINE_ROLES), bytes(_PLAIN_ROLES)
+
+
+def csv_text(value: str) -> str:
+    """`value` as the csv module writes it in a row, after safe_cell: quoted (quotes doubled) when it must be."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow([0, safe_cell(value)])
+    return buffer.getvalue()[2:-2]
+
+
+def sqlite_cell(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """`column` as text exactly as the Python export writes it, in SQLite, for `sqlite_line`, or `_UNSURE`: text
+    and dates (stored as their ISO text) as stored — unless a NUL is in it (printf's %s would end the text there,
+    where safe_cell removes it) —, NULL as nothing; an integer as its digits; a NUMERIC(p, s) as "%.<s>f" % value
+    — an integer with s zeros, a REAL by printf only when reading the printed text back gives the stored value
+    (then it is the correctly rounded text Python prints; SQLite's own rounding is not trusted)."""
+    typ, value = column.type, sa.literal_column
+    kind = sa.func.typeof(column)
+    if isinstance(typ, sa.Integer):
+        return sa.case((kind.in_([value("'integer'"), value("'null'")]), column), else_=value("char(1)"))
+    if isinstance(typ, sa.Numeric) and not isinstance(typ, sa.Float) and typ.scale:
+        printed = sa.func.printf(value(f"'%.{typ.scale}f'"), column)
+        whole = sa.case((column.between(value("-999999999999999"), value("999999999999999")),
+                         column.op("||")(value("'." + "0" * typ.scale + "'"))), else_=value("char(1)"))
+        real = sa.case((sa.and_(kind == value("'real'"), column.between(value("-1e12"), value("1e12")),
+                                column != value("0"), sa.cast(printed, sa.Float) == column), printed),
+                       else_=value("char(1)"))
+        return sa.case((value("'integer'"), whole), (value("'null'"), value("''")), value=kind, else_=real)
+    if isinstance(typ, (sa.String, sa.Date)) and not isinstance(typ, sa.DateTime):
+        return sa.func.iif(sa.func.instr(column, value("char(0)")), value("char(1)"), column, type_=typ)
+    raise TypeError(f"no exact SQLite text for a {typ!r} cell")
+
+
+def sqlite_line(cells: Sequence[sa.ColumnElement[Any]]) -> sa.ColumnElement[Any]:
+    """The cells (each as `sqlite_cell` makes it, or a named code's `csv_text`) as one text, separated by `_SEP`
+    (printf's %s writes NULL as nothing), as its UTF-8 bytes: nothing decoded, nothing encoded."""
+    if not 1 < len(cells) < 100:  # SQLite's limit on a function's arguments
+        raise ValueError("a line needs 2–99 cells")
+    line = sa.func.printf(sa.literal(_SEP.join(["%s"] * len(cells)), sa.String()), *cells, type_=sa.String())
+    return sa.cast(line, sa.LargeBinary())
+
+
+def sqlite_csv_lines(connection: sa.Connection, stmt: sa.Select[Any], cells: int, text: Sequence[int],
+                     again: Callable[[Sequence[Any]], Sequence[Any]], batch: int = 1000,
+                     counted: list[int] | None = None) -> Iterator[bytes]:
+    """The rows of `stmt` (SQLite) as CSV lines (CRLF), numbered from 1 in front, in chunks of `batch` lines: what
+    csv_stream writes for the same rows made safe, minus the header, without a Python value per cell.
+
+    `stmt`'s columns: the line (`sqlite_line` of `cells` cells, UTF-8 bytes), the number of quotes and commas the
+    named codes' `csv_text` put in it, then the row's key. A batch is one bytes formatting of its numbered lines,
+    one translation to roles (_clean: a cell holding a separator, CR, LF, quote or comma shows in a count — they
+    must be exactly the separators, the line ends and the named codes' quoting —, a cell starting a formula or
+    holding an illegal character in a search), a length check and the separators made commas: then the bytes are
+    the csv module's. In a batch that fails, each failing row is split into its cells and written by the csv
+    module after safe_cell on its `text` positions (counted with the row number at 0); a row whose cells cannot be
+    told apart (a separator in a text, a named code quoted, `_UNSURE`) is read again: `again(key)` gives
+    its cells as rows() makes them.
+    Runs on the connection (its snapshot while the statement is open); streams: memory holds one chunk.
+    """
+    sql, params = driver_statement(connection, stmt)
+    cursor = connection.connection.driver_connection.cursor()
+    line, quoted, shape, count = itemgetter(0), itemgetter(1), b"%d\x1f%b\r\n".__mod__, 0
+    try:
+        cursor.execute(sql, params)
+        while part := cursor.fetchmany(batch):
+            lines = list(map(line, part))
+            data = b"".join(map(shape, zip(range(count + 1, count + len(part) + 1), lines, strict=True)))
+            if _clean(data, len(part), cells, sum(map(quoted, part)), max(map(len, lines))):
+                data = data.replace(b"\x1f", b",")
+            else:
+                data = b"".join(_row_line(count + 1 + i, row, cells, text, again) for i, row in enumerate(part))
+            count += len(part)
+            yield data
+    finally:
+        cursor.close()
+    if counted is not None:
+        counted.append(count)
+
+
+def _clean(data: bytes, rows: int, cells: int, quoted: int, longest: int) -> bool:
+    """Whether `data`, `rows` numbered lines of `cells` cells after the number, are exactly the csv module's bytes
+    once each separator is a comma: every separator, CR, LF, quote and comma counted where it must be (a cell holding
+    one adds to a count), no cell starting a formula or holding an illegal character, none longer than a cell may be
+    (`longest`, the longest line's bytes, bounds them all)."""
+    roles = data.translate(_LINE_ROLES if quoted else _PLAIN_ROLES)
+    return (b"!" not in roles and b"s=" not in roles and roles.count(b"s") == rows * cells
+            and roles.count(b"e") == 2 * rows and (not quoted or roles.count(b"q") == quoted)
+            and longest <= MAX_CELL_CHARS)
+
+
+def _row_line(number: int, row: Sequence[Any], separators: int, text: Sequence[int],
+              again: Callable[[Sequence[Any]], Sequence[Any]]) -> bytes:
+    """One row of a batch that was not clean, as the csv module writes it."""
+    line, quoted, *key = row
+    data = b"%d\x1f%b\r\n" % (number, line)
+    if _clean(data, 1, separators, quoted, len(line)):
+        return data.replace(b"\x1f", b",")
+    try:
+        values = line.decode()
+    except UnicodeDecodeError:  # rows() reads text as the driver decodes it: it fails there too
+        values = None
+    if values is None or quoted or _UNSURE in values or values.count(_SEP) != separators - 1:
+        cells: list[Any] = [number, *again(key)]
+    else:
+        cells = [number, *values.split(_SEP)]
+        for i in text:
+            cells[i] = safe_cell(cells[i])
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerow(cells)
     return buffer.getvalue().encode()

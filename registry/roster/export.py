@@ -10,7 +10,7 @@ passes safe_cell (formula injection, illegal characters).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -27,9 +27,14 @@ from registry.platform.cells import (
     copy_csv_lines,
     csv_head,
     csv_stream,
-    driver_batches,
+    csv_text,
+    driver_lookup,
+    safe_cell,
     safe_rows,
     sql_cell,
+    sqlite_cell,
+    sqlite_csv_lines,
+    sqlite_line,
     write_sheet,
 )
 from registry.platform.value_names import VALUE_NAMES
@@ -53,6 +58,10 @@ _EARLIER = sa.orm.aliased(AnnualReport)
 #: a grouped subquery aggregated every report of the roster first (1,880,115 rows at 1,000,000, issue 19)
 _LATEST_YEAR = (sa.select(sa.func.max(_EARLIER.year)).where(_EARLIER.enterprise_id == Enterprise.id)
                 .correlate(Enterprise).scalar_subquery())
+#: the same report by its id (SQLite): one step down the (enterprise_id, year) key gives the row's id, where the
+#: year takes a step for max(year) and another for the row
+_LATEST_ID = (sa.select(_EARLIER.id).where(_EARLIER.enterprise_id == Enterprise.id).order_by(_EARLIER.year.desc())
+              .limit(1).correlate(Enterprise).scalar_subquery())
 
 
 def _source(field: str) -> Any:
@@ -82,14 +91,17 @@ def _latest_report() -> Any:
 
 
 def _select(actor: Actor, f: RosterFilter, today: date, columns: list[Any], report: Any = AnnualReport,
-            ) -> sa.Select[Any]:
-    """The export's statement; `report` is AnnualReport (joined on the latest year) or `_latest_report()`."""
+            by_id: bool = False) -> sa.Select[Any]:
+    """The export's statement; `report` is AnnualReport (joined on the latest year, or on the latest report's id
+    if `by_id`) or `_latest_report()`."""
     conditions = certification_conditions(f, today)
     wanted = roster_select(f, today).with_only_columns(Enterprise.id).order_by(None)
     stmt = sa.select(*columns).select_from(Enterprise).outerjoin(Region, Region.code == Enterprise.region_code)
     join = stmt.join if conditions else stmt.outerjoin  # a title filter lists matching titles only
     stmt = join(Certification, Certification.enterprise_id == Enterprise.id)
-    if report is AnnualReport:
+    if report is AnnualReport and by_id:
+        stmt = stmt.outerjoin(AnnualReport, AnnualReport.id == _LATEST_ID)
+    elif report is AnnualReport:
         stmt = stmt.outerjoin(AnnualReport, sa.and_(AnnualReport.enterprise_id == Enterprise.id,
                                                     AnnualReport.year == _LATEST_YEAR))
     else:
@@ -104,15 +116,23 @@ def _select(actor: Actor, f: RosterFilter, today: date, columns: list[Any], repo
 NAMED = ("tier", "status", "size_class", "holder_kind", "zone_type")
 
 
-def _named(field: str, column: Any, names: Mapping[str, str]) -> Any:
+def _names(field: str, names: Mapping[str, str]) -> Mapping[str, str]:
+    """The names a NAMED column's codes show as: the policies' tier names, or the field's VALUE_NAMES."""
+    return names if field == "tier" else VALUE_NAMES[field]
+
+
+def _named(field: str, column: Any, names: Mapping[str, str], shown: Callable[[str], str] = str,
+           unnamed: Callable[[Any], Any] | None = None) -> Any:
     """The column's code as its name, in SQL: CASE code WHEN … THEN name … ELSE code END (a code without a
-    name shows as it is). Typed as plain text: the stored code, never the enum it maps to."""
+    name shows as it is, or as `unnamed` makes it), each name as `shown` makes it. Typed as plain text: the
+    stored code, never the enum it maps to."""
     code = sa.type_coerce(column, sa.String())
-    table = names if field == "tier" else VALUE_NAMES[field]
+    table = _names(field, names)
+    other = code if unnamed is None else unnamed(column)
     if not table:
-        return code
-    return sa.type_coerce(sa.case(*((code == k, sa.literal(v, sa.String())) for k, v in table.items()), else_=code),
-                          sa.String())
+        return other
+    return sa.type_coerce(sa.case(*((code == k, sa.literal(shown(v), sa.String())) for k, v in table.items()),
+                                  else_=other), sa.String())
 
 
 def _columns(names: Mapping[str, str], unmasked: bool, report: Any = AnnualReport) -> list[Any]:
@@ -175,16 +195,17 @@ def _copy_columns(names: Mapping[str, str], report: Any) -> list[Any]:
 
 def _csv(session: Session, *, actor: Actor, names: dict[str, str], f: RosterFilter, today: date,
          unmasked: bool, batch: int, counted: list[int] | None = None) -> Iterator[bytes]:
-    """The CSV file in chunks. On PostgreSQL the default (masked) file is written by the server (COPY): the
-    rows never become Python values, which cost more than writing them (issue 19); the same bytes."""
+    """The CSV file in chunks. The default (masked) file is written by the database — on PostgreSQL by COPY, on
+    SQLite a line a row (_sqlite_lines) —: the cells never become Python values, which cost more than writing them
+    (issue 19); the same bytes."""
     if unmasked:
         yield from csv_stream(HEADERS, rows(session, actor=actor, names=names, f=f, today=today, unmasked=True),
                               batch, counted)
         return
     require(actor, Action.READ)
     if session.get_bind().dialect.name != "postgresql":
-        yield from csv_stream(HEADERS, _driver_rows(session, actor=actor, names=names, f=f, today=today), batch,
-                              counted)
+        yield csv_head(HEADERS)
+        yield from _sqlite_lines(session, actor=actor, names=names, f=f, today=today, batch=batch, counted=counted)
         return
     report = _latest_report()
     stmt = with_scope(session, _select(actor, f, today, _copy_columns(names, report), report))
@@ -198,24 +219,63 @@ _NUMBERS = [(i + 1, f"%.{col.type.scale}f") for i, col in enumerate(MASKED)
             if isinstance(col.type, sa.Numeric) and col.type.scale is not None]
 
 
-def _driver_rows(session: Session, *, actor: Actor, names: dict[str, str], f: RosterFilter,
-                 today: date) -> Iterator[Sequence[Any]]:
-    """`rows()` of the masked export for the csv module, read on the driver (SQLite): the values as stored — a
-    date is its stored text, 2024-06-15 — but the numbers, formatted here as SQLAlchemy's Decimal would print
-    (no SQLAlchemy result processing, no date object per cell: issue 19)."""
-    stmt = with_scope(session, _select(actor, f, today, _columns(names, unmasked=False)))
-    done = 0
-    for part in driver_batches(session.connection(), stmt, BATCH):
-        data = []
-        for number, values in enumerate(part, start=done + 1):
-            row = [number, *values]
-            for i, shape in _NUMBERS:
-                if row[i] is not None:
-                    text = shape % row[i]
-                    row[i] = text if text[-1].isdigit() else str(Decimal(text))  # inf, nan: Decimal's names
-            data.append(row)
-        yield from safe_rows(data, _TEXT)
-        done += len(part)
+def _sqlite_lines(session: Session, *, actor: Actor, names: dict[str, str], f: RosterFilter, today: date,
+                  batch: int, counted: list[int] | None) -> Iterator[bytes]:
+    """The masked file's lines on SQLite (registry/platform/cells.py sqlite_csv_lines): SQLite writes each row as
+    one text — codes named and quoted as the csv module quotes their names, numbers printed as Python prints them
+    or marked unsure — and Python checks and finishes a batch at a time: a Python value per row, not per cell
+    (issue 19: fetching the 35 cells of 100,000 rows cost more than the csv module's whole floor)."""
+    if f.tier:  # every row holds that title (certification_conditions): the other names are never shown
+        names = {f.tier: names[f.tier]} if f.tier in names else {}
+    cells, quoted = [], []
+    for c, column in zip((c for c in EXPORT_COLUMNS if c.field != "no"), MASKED, strict=True):
+        if c.field not in NAMED:
+            cells.append(sqlite_cell(column.element))
+            continue
+        cells.append(_named(c.field, column.element, names, csv_text, sqlite_cell))
+        table = {k: csv_text(v) for k, v in _names(c.field, names).items()}
+        counts = [(k, v.count('"') + v.count(",")) for k, v in table.items() if v.count('"') + v.count(",")]
+        if counts:
+            code = sa.type_coerce(column.element, sa.String())
+            quoted.append(sa.case(*((code == k, sa.literal_column(str(n))) for k, n in counts),
+                                  else_=sa.literal_column("0")))
+    columns = [sqlite_line(cells), sum(quoted[1:], quoted[0]) if quoted else sa.literal_column("0"),
+               Enterprise.id, Certification.id]
+    key = sa.bindparam("again_enterprise", 0, sa.Integer()), sa.bindparam("again_title", 0, sa.Integer())
+    lookup = driver_lookup(session.connection(), with_scope(session, _row_select(names, *key)), *(k.key for k in key))
+
+    def again(key: Sequence[Any]) -> Sequence[Any]:
+        """A row SQLite could not write as Python would, read as values by its key (enterprise, title or None)."""
+        (values,) = lookup(*key)
+        return _python_cells(values)
+
+    stmt = with_scope(session, _select(actor, f, today, columns, by_id=True))
+    yield from sqlite_csv_lines(session.connection(), stmt, len(cells), _TEXT, again, batch, counted)
+
+
+def _row_select(names: Mapping[str, str], enterprise: Any, title: Any) -> sa.Select[Any]:
+    """One row of the masked export by its key — the enterprise and its title (NULL: an enterprise without one, as
+    the export lists it without a title filter) —, joined as _select joins it: no filter, no order (the key came
+    from the export's own statement)."""
+    return (sa.select(*_columns(names, unmasked=False)).select_from(Enterprise)
+            .outerjoin(Region, Region.code == Enterprise.region_code)
+            .outerjoin(Certification, sa.and_(Certification.enterprise_id == Enterprise.id, Certification.id == title))
+            .outerjoin(AnnualReport, sa.and_(AnnualReport.enterprise_id == Enterprise.id,
+                                             AnnualReport.year == _LATEST_YEAR))
+            .where(Enterprise.id == enterprise))
+
+
+def _python_cells(values: Sequence[Any]) -> list[Any]:
+    """A row read on the driver (SQLite) as rows() makes it: numbers formatted as SQLAlchemy's Decimal prints them
+    (inf, nan: Decimal's names), text safe_cell'ed."""
+    row = [None, *values]
+    for i, shape in _NUMBERS:
+        if row[i] is not None:
+            text = shape % row[i]
+            row[i] = text if text[-1].isdigit() else str(Decimal(text))
+    for i in _TEXT:
+        row[i] = safe_cell(row[i])
+    return row[1:]
 
 
 def csv_chunks(session: Session, *, actor: Actor, names: dict[str, str], f: RosterFilter, today: date,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -200,3 +201,44 @@ def test_the_fast_export_keeps_the_sessions_region_scope(session, admin, rules):
         assert "杭州某公司".encode() not in out.getvalue()
     finally:
         scope_session(session, None)
+
+
+def test_lines_written_by_the_database_keep_the_bytes_on_every_path(session, admin, rules):
+    """The masked CSV is assembled by the database (COPY on PostgreSQL, one text a row on SQLite: cells.py
+    sqlite_csv_lines) and checked a batch at a time; every way a row can leave that path gives the same bytes:
+    names the csv module quotes (a quote, a comma) in clean batches and beside a text equal to their quoted form,
+    amounts with cents, amounts and counts stored as values SQLite would print otherwise than Python (a REAL that
+    is no 2-decimal number, a huge integer, a count stored as REAL), a negative amount, a NUL and a separator
+    inside a text, an enterprise without a title. Batches of 1, 7 and 1,000 rows."""
+    enterprises = []
+    for i in range(24):
+        e = make_enterprise(session, admin, uscc=make_uscc("331002", 732_000 + i), name=f"台州整洁{i}有限公司",
+                            contact_phone=f"1390000{i:04d}", contact_name=f"联系人{i}", founded_on=d("2011-04-09"))
+        enterprises.append(e)
+        if i != 22:  # one without a title: listed with empty title columns when no title is asked for
+            grant(session, admin, rules, e, "innovative_sme", d("2024-06-15"),
+                  batch=f"第{i}批", document_no=f"浙经信〔2024〕{i}号")
+        report(session, admin, e, 2025, revenue=Decimal("1234.56") + i, rd_expense=Decimal(i * 1000),
+               employees=i, debt_ratio=Decimal("12.34"), main_product="精密轴承")
+    session.flush()
+    names = {**rules.tier_names(), "innovative_sme": '创新型"中小",企业'}
+    raw = session.connection()  # values no service would store
+    odd = {12: {"revenue": 0.125}, 13: {"revenue": 12345678901234.5}, 14: {"main_business_revenue": 10 ** 16 - 1},
+           15: {"employees": 2.5}, 16: {"rd_expense": -5}, 17: {"audit_firm": '"创新型""中小"",企业"'},
+           18: {"main_product": "前\x00后"}, 19: {"main_product": "前\x1f后"}, 20: {"revenue": -0.001},
+           21: {"main_product": "轴承,齿轮"}, 22: {"revenue": 0.125}}
+    if raw.dialect.name == "postgresql":  # its text holds no NUL
+        odd[18] = {"main_product": "前后"}
+    for i, values in odd.items():
+        raw.execute(sa.update(AnnualReport).where(AnnualReport.enterprise_id == enterprises[i].id).values(**values))
+    session.expire_all()
+    for f, shown in itertools.product((RosterFilter(sort="uscc"), RosterFilter(tier="innovative_sme", sort="-id"),
+                                        RosterFilter(q="整洁1", sort="name")), (names, rules.tier_names())):
+        kwargs = {"actor": admin, "names": shown, "f": f, "today": TODAY}
+        before = old_csv(session, **kwargs)
+        assert b'"' in before and before.count(b"\r\n") > 2
+        out = io.BytesIO()
+        export.write_csv(session, out=out, **kwargs)
+        assert out.getvalue() == before
+        for batch in (1, 7):
+            assert b"".join(export.csv_chunks(session, batch=batch, **kwargs)) == before
