@@ -9,13 +9,14 @@ import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 import sqlalchemy as sa
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import sessionmaker
 
 from jobs import tasks
-from jobs.runner import InstanceLock, build_scheduler
+from jobs.runner import InstanceLock, background_priority, build_scheduler
 from jobs.tasks import JobContext
 from registry.platform.db import make_engine, utcnow
 from registry.roster.imports.run import ABANDONED_AFTER
@@ -24,6 +25,29 @@ from tests.conftest import ROOT
 from tests.jobs.test_cli import make_app, run
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux keeps the nice value per thread")
+def test_the_jobs_process_runs_below_the_web_and_its_threads_inherit_it():
+    """`jobs run` lowers its priority first (REGISTRY_JOBS_NICE) and never raises one it was started with.
+
+    In a thread of its own: Linux keeps nice values per thread, and the test process must not change.
+    """
+    seen: dict[str, int | None] = {}
+
+    def jobs_main() -> None:
+        before = os.getpriority(os.PRIO_PROCESS, 0)
+        seen["lowered"] = background_priority(max(before, 5))
+        child = threading.Thread(target=lambda: seen.update(inherited=os.getpriority(os.PRIO_PROCESS, 0)))
+        child.start()
+        child.join()
+        seen["kept"] = background_priority(0)  # asked for a higher priority: unchanged
+        seen["expected"] = max(before, 5)
+
+    thread = threading.Thread(target=jobs_main)
+    thread.start()
+    thread.join()
+    assert seen["lowered"] == seen["inherited"] == seen["kept"] == seen["expected"]
 
 
 def test_scheduler_has_every_job_with_explicit_ids_triggers_and_safe_defaults(settings, policies):
