@@ -44,6 +44,8 @@ class Settings:
     trusted_proxies: int = 0  #: reverse proxies in front of the web app; 0 = clients talk to it directly
     outbox_alarm_minutes: int = 30  #: an unsent mail older than this raises the outbox alarm
     import_heartbeat_minutes: int = 5  #: a running import whose worker is silent this long is failed
+    #: CPU nice value of the jobs process (imports, scans, mail): background work yields the cores to the web
+    jobs_nice: int = 10
     #: per-IP throttle: this many failed logins from one address within the window refuse more (429)
     login_ip_max_failures: int = 20
     login_ip_window_minutes: int = 15
@@ -106,6 +108,7 @@ class Settings:
         proxies = _count(env, "REGISTRY_TRUSTED_PROXIES", cls.trusted_proxies, low=0)
         alarm = _count(env, "REGISTRY_OUTBOX_ALARM_MINUTES", cls.outbox_alarm_minutes, low=1)
         heartbeat = _count(env, "REGISTRY_IMPORT_HEARTBEAT_MINUTES", cls.import_heartbeat_minutes, low=1)
+        jobs_nice = _count(env, "REGISTRY_JOBS_NICE", cls.jobs_nice, low=0, high=19)
         try:
             import_limits = ImportLimits.from_env(env)
         except ImportLimitError as exc:
@@ -151,6 +154,7 @@ class Settings:
             timezone=env.get("REGISTRY_TIMEZONE", cls.timezone),
             base_url=env.get("REGISTRY_BASE_URL", cls.base_url), import_limits=import_limits, channels=channels,
             trusted_proxies=proxies, outbox_alarm_minutes=alarm, import_heartbeat_minutes=heartbeat,
+            jobs_nice=jobs_nice,
             **{name: _count(env, f"REGISTRY_{name.upper()}", getattr(cls, name), low=1) for name in _INT_SETTINGS},
             **{name: _count(env, f"REGISTRY_{name.upper()}", getattr(cls, name), low=low, high=high)
                for name, (low, high) in _BOUNDED_SETTINGS.items()},

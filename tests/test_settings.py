@@ -65,8 +65,11 @@ def test_proxy_and_worker_settings_default_and_are_checked():
     settings = Settings.from_env({"REGISTRY_SECRET_KEY": "k", "REGISTRY_TRUSTED_PROXIES": "2",
                                   "REGISTRY_OUTBOX_ALARM_MINUTES": "90", "REGISTRY_IMPORT_HEARTBEAT_MINUTES": "3"})
     assert (settings.trusted_proxies, settings.outbox_alarm_minutes, settings.import_heartbeat_minutes) == (2, 90, 3)
+    assert Settings.from_env({"REGISTRY_SECRET_KEY": "k"}).jobs_nice == 10
+    assert Settings.from_env({"REGISTRY_SECRET_KEY": "k", "REGISTRY_JOBS_NICE": "0"}).jobs_nice == 0
     for name, bad in [("REGISTRY_TRUSTED_PROXIES", "-1"), ("REGISTRY_TRUSTED_PROXIES", "one"),
-                      ("REGISTRY_OUTBOX_ALARM_MINUTES", "0"), ("REGISTRY_IMPORT_HEARTBEAT_MINUTES", "1e9")]:
+                      ("REGISTRY_OUTBOX_ALARM_MINUTES", "0"), ("REGISTRY_IMPORT_HEARTBEAT_MINUTES", "1e9"),
+                      ("REGISTRY_JOBS_NICE", "-5"), ("REGISTRY_JOBS_NICE", "20")]:
         with pytest.raises(SettingsError, match=name):
             Settings.from_env({"REGISTRY_SECRET_KEY": "k", name: bad})
 

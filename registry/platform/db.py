@@ -15,6 +15,8 @@ on the way in and re-attaches UTC on the way out.
 
 from __future__ import annotations
 
+import time
+import weakref
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -158,14 +160,24 @@ def _configure_sqlite(engine: Engine) -> None:
             return
         # A best-effort write (a token's last-used stamp on a read request): wait NOWAIT_MS at most for
         # the write lock, then fail ("database is locked") rather than make a reader wait for a writer.
+        # Within BUSY_MEMORY_S of such a failure in this process the next ones do not wait at all: a long
+        # writer (an import's one transaction, a minute and more) would otherwise cost every read request
+        # NOWAIT_MS once its token's stamp or its session's last-seen mark fell due (bench/RESULTS.md, importread).
+        pool = connection.engine.pool
+        failed_at = _nowait_failed.get(pool)
+        wait_ms = 0 if failed_at is not None and time.monotonic() - failed_at < BUSY_MEMORY_S else NOWAIT_MS
         cursor = connection.connection.dbapi_connection.cursor()
         try:
             usual = cursor.execute("PRAGMA busy_timeout").fetchone()[0]
-            cursor.execute(f"PRAGMA busy_timeout = {NOWAIT_MS}")
+            cursor.execute(f"PRAGMA busy_timeout = {wait_ms}")
             try:
                 connection.exec_driver_sql("BEGIN IMMEDIATE")
+            except sa.exc.OperationalError:
+                _nowait_failed[pool] = time.monotonic()
+                raise
             finally:
                 cursor.execute(f"PRAGMA busy_timeout = {int(usual)}")
+            _nowait_failed.pop(pool, None)
         finally:
             cursor.close()
 
@@ -173,6 +185,8 @@ def _configure_sqlite(engine: Engine) -> None:
 BEGIN_OPTION = "registry_begin"  #: connection execution option read by SQLite's "begin" event
 NOWAIT = "IMMEDIATE_NOWAIT"  #: IMMEDIATE, but give up after NOWAIT_MS if another transaction writes
 NOWAIT_MS = 100
+BUSY_MEMORY_S = 5.0  #: after a NOWAIT begin found the write lock taken, the next ones in the process try without waiting
+_nowait_failed: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()  #: pool → when a NOWAIT begin last failed
 BEGIN_MODES = frozenset({"IMMEDIATE", "DEFERRED", NOWAIT})
 READ_ONLY = "registry.read_only"  #: session.info flag: this session only reads (SQLite: BEGIN DEFERRED)
 NO_WAIT = "registry.no_wait"  #: session.info flag: this writing session does not wait for the write lock
@@ -282,7 +296,8 @@ def writing(session: Session, *, wait: bool = True) -> Iterator[Session]:
     progress is rolled back first (redo its reads inside: on SQLite a deferred read that then
     writes fails with SQLITE_BUSY_SNAPSHOT if another writer committed in between); the writing
     transaction begins IMMEDIATE — with `wait=False` it gives up after NOWAIT_MS when another
-    transaction holds the write lock (sqlalchemy.exc.OperationalError) — and whatever the caller
+    transaction holds the write lock (sqlalchemy.exc.OperationalError), at once within BUSY_MEMORY_S
+    of such a failure in the process — and whatever the caller
     did not commit is rolled back on exit.
     """
     was = is_read_only(session)

@@ -279,6 +279,46 @@ def test_a_no_wait_write_gives_up_quickly_when_the_lock_is_taken(sessions):
         holder.close()
 
 
+def test_no_wait_writes_stop_waiting_while_a_long_writer_holds_the_lock(sessions):
+    """Behind a long writer (an import's transaction) only the first no-wait write waits NOWAIT_MS; the next
+    ones in the process give up at once until one succeeds (or BUSY_MEMORY_S passes), then they wait again."""
+    factory, url = sessions
+
+    def attempt() -> tuple[bool, float]:
+        with factory() as session:
+            set_read_only(session, True)
+            started = time.perf_counter()
+            try:
+                with writing(session, wait=False):
+                    session.scalar(sa.select(sa.func.count()).select_from(Enterprise))
+                    session.commit()
+                    done = True
+            except sa.exc.OperationalError:
+                done = False
+            return done, time.perf_counter() - started
+
+    holder = sqlite3.connect(make_url(url).database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        first, waited = attempt()
+        assert not first and waited >= NOWAIT_MS / 1000 * 0.9
+        for _ in range(5):
+            done, quick = attempt()
+            assert not done and quick < NOWAIT_MS / 1000 / 2
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert attempt()[0]  # the lock is free: the write goes through at once
+    holder = sqlite3.connect(make_url(url).database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        done, waited = attempt()
+        assert not done and waited >= NOWAIT_MS / 1000 * 0.9  # a success forgot the busy writer: waits again
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
 def test_a_read_only_session_refuses_statements_that_write(sessions):
     factory, _ = sessions
     with factory() as session:
