@@ -43,13 +43,14 @@ def _figures(app, groups: set[str], scale: int, echo: Callable[[str], None],  # 
     from bench import asof, audit_chain, contention, exports, imports, loadrun, mailing, roster, scan
 
     officer = _token(app, officer_name("33"))
+    margin = 0.003 if scale <= 100_000 else None  # issue 19: within 3 ms of its SQL at 100,000; ≤ 50 ms at 1M
     plan: list[tuple[str, Callable[[], Figure | list[Figure]]]] = [
         ("roster", lambda: roster.measure(app, officer, {
             "region": "330100", "tier": "innovative_sme", "status": "active", "expiring_within_days": "90"},
-            label="Hangzhou, innovative_sme, active, expiring ≤ 90 days")),
+            label="Hangzhou, innovative_sme, active, expiring ≤ 90 days", target_margin=margin)),
         ("roster", lambda: roster.measure(app, officer, {
             "tier": "specialized_sme", "status": "active", "expiring_within_days": "90"},
-            label="all Zhejiang, specialized_sme, active, expiring ≤ 90 days")),
+            label="all Zhejiang, specialized_sme, active, expiring ≤ 90 days", target_margin=margin)),
         ("roster", lambda: roster.measure_search(app, officer, "330000")),  # issue 19: by name or USCC fragment
         ("asof", lambda: asof.measure(app, "specialized_sme", date(2025, 6, 30), "330000")),
         ("audit", lambda: audit_chain.measure(app)),

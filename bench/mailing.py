@@ -111,5 +111,6 @@ def measure(app: Flask, n: int = MESSAGES) -> Figure:
         raise RuntimeError(f"the sender sent {sent.sent} of {len(sample)}: {sent}")
     return Figure(f"reminder sending, {sent.sent:,} messages to aiosmtpd", sent.sent / seconds,
                   len(sample) / floor_s, "bare smtplib loop, same messages, same server", unit="msg/s",
+                  target_ratio=1.5,  # issue 19
                   note=f"the server received {handler.count:,} messages in all; sender {seconds:.2f} s, "
                        f"bare loop {floor_s:.2f} s")

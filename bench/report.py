@@ -20,6 +20,8 @@ def _target(f: Figure) -> str:
     parts = []
     if f.target_ratio is not None:
         parts.append(f"≤ {f.target_ratio:g}×")
+    if f.target_margin is not None:
+        parts.append(f"≤ floor + {fmt(f.target_margin, f.unit)}")
     if f.target_value is not None:
         parts.append(f"≤ {fmt(f.target_value, f.unit)}")
     return " and ".join(parts) or "–"

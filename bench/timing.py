@@ -23,6 +23,7 @@ class Figure:
     unit: str = "s"
     target_ratio: float | None = None
     target_value: float | None = None  #: an absolute ceiling in `unit`, e.g. 10 s or 50 ms
+    target_margin: float | None = None  #: at most this much above the floor, in `unit` (e.g. 3 ms above its SQL)
     note: str = ""
     details: dict[str, Any] = field(default_factory=dict)
     memory: int | None = None  #: peak growth of the process's resident memory while the figure ran, bytes
@@ -39,9 +40,12 @@ class Figure:
     @property
     def met(self) -> bool | None:
         """Whether the targets hold (None: no target, or not measured)."""
-        if self.value is None or (self.target_ratio is None and self.target_value is None and self.errors is None):
+        if self.value is None or (self.target_ratio is None and self.target_value is None
+                                   and self.target_margin is None and self.errors is None):
             return None
         ok = self.target_ratio is None or (self.ratio is not None and self.ratio <= self.target_ratio)
+        ok = ok and (self.target_margin is None or (self.floor is not None
+                                                    and self.value - self.floor <= self.target_margin))
         return ok and (self.target_value is None or self.value <= self.target_value) and not self.errors
 
 
