@@ -41,8 +41,10 @@ CODES = {
     "English word in parentheses": re.compile(r"[(（](public|private|scan|[a-z]+)[)）]"),
     # a lowercase English word (a code such as programme/national, a file's working mark); not the data a
     # person typed or the system read: the server account a command ran as (root), a token's purpose (tests),
-    # and webhook, the word DingTalk's and WeCom's robot settings show for the address to paste
-    "lowercase English word": re.compile(r"(?<![\w@./:-])(?!(?:root|tests|webhook)\b)[a-z]{4,}(?![\w@./:-])"),
+    # the tail of a masked address (••••cdef), a file's format as its extension reads (xlsx), and webhook, the
+    # word DingTalk's and WeCom's robot settings show for the address to paste
+    "lowercase English word": re.compile(
+        r"(?<![\w@./:•-])(?!(?:root|tests|webhook|xlsx)\b)[a-z]{4,}(?![\w@./:-])"),
     "cli actor": re.compile(r"\bcli:|@root\b"),
     "bare user id": re.compile(r"(责任人员|服务专员|用户|办理人|操作人)[：:\s]+(（空）\s*)?(→\s*)?\d+\b"),
     "unformatted amount": re.compile(r"\b\d{5,}\.\d{4}\b"),
