@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 
 from registry.domain.actors import Action, require
 from registry.domain.lifecycle import STATUS_NAMES
@@ -242,3 +244,95 @@ def test_lines_written_by_the_database_keep_the_bytes_on_every_path(session, adm
         assert out.getvalue() == before
         for batch in (1, 7):
             assert b"".join(export.csv_chunks(session, batch=batch, **kwargs)) == before
+
+
+# --- a property test: generated hostile rows, the database-written CSV against the per-cell reference
+
+#: characters hostile text is made of: formula starts, CSV specials, the fast path's own separators (\x1f, \x01),
+#: NUL and other controls, zero-width and combining marks, line/paragraph separators, emoji and astral hanzi
+HOSTILE = ("=+-@\t\r\n,\"' \x00\x01\x1f\x0b\x7f" "\u200b\u200d\ufeff\u0301\u2028\u3000" "😀𠀀👨‍👩‍👧" "台州精密ab1.")
+_TEXT_COLUMNS = {Enterprise: ("industry_code", "contact_name_masked", "contact_email_masked",
+                              "contact_phone_masked"),
+                 Certification: ("batch", "document_no", "authority"),
+                 AnnualReport: ("audit_report_code", "audit_firm", "main_product")}
+_NUMBER_COLUMNS = {AnnualReport: ("revenue", "main_business_revenue", "rd_expense", "main_product_revenue",
+                                  "debt_ratio", "employees", "rd_staff", "invention_patents")}
+
+
+def _hostile_text(postgresql: bool):
+    text = st.text(st.sampled_from(HOSTILE), max_size=12)
+    long = st.builds(lambda c, n: c * n, st.sampled_from(["x", "台", "😀", ",", '"', "="]),
+                     st.sampled_from([32_766, 32_767, 32_768, 40_000]))
+    values = st.one_of(st.none(), text, text.map(lambda t: "=" + t), long)
+    return values.map(lambda t: t.replace("\x00", "") if postgresql and t else t)
+
+
+def _number(column, postgresql: bool):
+    typ = column.type
+    if isinstance(typ, sa.Numeric):
+        bound = 10 ** (typ.precision - typ.scale) - 1
+        exact = st.decimals(-bound, bound, places=typ.scale, allow_nan=False, allow_infinity=False)
+        if postgresql:
+            return st.one_of(st.none(), exact)
+        return st.one_of(st.none(), exact.map(float), exact.map(str), st.integers(-10 ** 17, 10 ** 17),
+                         st.floats(allow_nan=False, allow_infinity=False, width=64),
+                         st.sampled_from([0.125, -0.0, 0.0, 1e-9, 999999999999.995, 1e12, -1e12, 1e15 + 0.5]))
+    if postgresql:
+        return st.one_of(st.none(), st.integers(-2 ** 31, 2 ** 31 - 1))
+    return st.one_of(st.none(), st.integers(-2 ** 63, 2 ** 63 - 1), st.floats(-1e6, 1e6, allow_nan=False))
+
+
+@settings(max_examples=40, deadline=None, database=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_generated_hostile_rows_give_the_reference_bytes(session, admin, rules, data):
+    """Any text (formula starts, CSV specials, the fast path's separators, NUL and controls, zero-width and combining
+    characters, astral characters, cells around Excel's 32,767 limit) and any stored number (many digits, negative,
+    REAL or integer where a NUMERIC is, NULL) in the masked export's columns: the database-written CSV (COPY on
+    PostgreSQL, SQLite's lines) is byte for byte the per-cell reference, streamed in any batch size."""
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    savepoint = session.begin_nested()
+    try:
+        raw = session.connection()
+        rows = []
+        for i in range(4):
+            e = make_enterprise(session, admin, uscc=make_uscc("331002", 733_000 + i), name=f"台州性质{i}有限公司",
+                                contact_phone=f"1370000{i:04d}", founded_on=d("2012-05-06"))
+            if i != 3:
+                grant(session, admin, rules, e, "innovative_sme", d("2024-06-15"), batch="第1批")
+            report(session, admin, e, 2025, revenue=Decimal("1.00"), employees=1)
+            rows.append(e.id)
+        session.flush()
+        for i, enterprise_id in enumerate(rows):
+            name = data.draw(_hostile_text(postgresql).filter(lambda t: t is not None), label="name")
+            values = {Enterprise: {"name": f"{name}{i}"},
+                      Certification: {"status": data.draw(st.sampled_from(list(STATUS_NAMES)), label="status")},
+                      AnnualReport: {}}
+            for model, columns in _TEXT_COLUMNS.items():
+                for c in columns:
+                    if data.draw(st.booleans()):
+                        values[model][c] = data.draw(_hostile_text(postgresql), label=c)
+            for model, columns in _NUMBER_COLUMNS.items():
+                for c in columns:
+                    if data.draw(st.booleans()):
+                        values[model][c] = data.draw(_number(model.__table__.c[c], postgresql), label=c)
+            for model, key in ((Enterprise, "id"), (Certification, "enterprise_id"), (AnnualReport, "enterprise_id")):
+                if not values[model]:
+                    continue
+                table = model.__table__
+                sets = ", ".join(f"{c} = :{c}" for c in values[model])
+                raw.execute(sa.text(f"UPDATE {table.name} SET {sets} WHERE {key} = :key"),  # noqa: S608
+                            {**fit(model, values[model]), "key": enterprise_id})
+        session.expire_all()
+        tier_name = data.draw(_hostile_text(postgresql).filter(bool), label="tier name")
+        names = {**rules.tier_names(), "innovative_sme": tier_name}
+        for f in (RosterFilter(sort="uscc"), RosterFilter(tier="innovative_sme", sort="-id")):
+            kwargs = {"actor": admin, "names": names, "f": f, "today": TODAY}
+            before = old_csv(session, **kwargs)
+            out = io.BytesIO()
+            export.write_csv(session, out=out, **kwargs)
+            assert out.getvalue() == before
+            batch = data.draw(st.integers(1, 5), label="batch")
+            assert b"".join(export.csv_chunks(session, batch=batch, **kwargs)) == before
+    finally:
+        savepoint.rollback()
