@@ -397,9 +397,31 @@ def _execute(cursor: Any, compiled: Any, values: Mapping[str, Any]) -> None:
 
 
 def _fetch(cursor: Any, compiled: Any, after: int, size: int) -> list[tuple[Any, ...]]:
-    """One keyset page of a compiled page query: the rows after id `after`, `size` at most."""
+    """One keyset page of a compiled page query: the rows after id `after`, `size` at most.
+
+    SQLite: a text that is no UTF-8 (only a tampered row holds one; the driver refuses to decode it and the
+    walk stopped with its error) is read again as its bytes, which never re-encode to a stored hash: named."""
     _execute(cursor, compiled, {"after": after, "size": size})
-    return cursor.fetchall()
+    try:
+        return cursor.fetchall()
+    except Exception as exc:
+        connection = getattr(cursor, "connection", None)
+        if "decode" not in str(exc) or not hasattr(connection, "text_factory"):
+            raise
+    usual = connection.text_factory
+    connection.text_factory = _text_or_bytes
+    try:
+        _execute(cursor, compiled, {"after": after, "size": size})
+        return cursor.fetchall()
+    finally:
+        connection.text_factory = usual
+
+
+def _text_or_bytes(data: bytes) -> str | bytes:
+    try:
+        return data.decode()
+    except UnicodeDecodeError:
+        return data
 
 
 def pages(session: Session, after: int = 0) -> Iterator[list[tuple[Any, ...]]]:

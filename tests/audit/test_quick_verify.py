@@ -302,3 +302,30 @@ def test_the_one_statement_walks_in_spans_and_names_a_gap_wider_than_one(session
     result = audit.verify(session)
     assert (result.ok, result.first_bad_id, result.checked) == (False, 10, 9) and "missing" in result.problem
     assert result == python_verdict(session, monkeypatch)
+
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE audit_events SET changes = '{' WHERE id = :id",  # invalid JSON
+    "UPDATE audit_events SET changes = '' WHERE id = :id",
+    "UPDATE audit_events SET changes = x'00ff7b7d' WHERE id = :id",  # a blob of any bytes
+    "UPDATE audit_events SET changes = CAST(x'7bff7d' AS TEXT) WHERE id = :id",  # text that is no UTF-8
+    "UPDATE audit_events SET note = CAST(x'c3' AS TEXT) WHERE id = :id",
+    "UPDATE audit_events SET changes = CAST(x'7b2278223a5b6e756c6c2c317d5d7d' AS TEXT) || char(0) WHERE id = :id",
+    # text with escaped quotes that spells the keys after it
+    "UPDATE audit_events SET changes = '{\"x\":\"a\\\",\\\"document_no\\\":\\\"b\"}' WHERE id = :id",
+    "UPDATE audit_events SET changes = changes || ',\"changes\":' || changes WHERE id = :id",
+    # two fields swapped
+    "UPDATE audit_events SET note = document_no, document_no = note WHERE id = :id",
+    "UPDATE audit_events SET actor_kind = actor_name, actor_name = actor_kind WHERE id = :id",
+    "UPDATE audit_events SET entity_type = action, action = entity_type WHERE id = :id",
+])
+def test_changes_and_fields_tampered_in_sql_are_named(session, events, sql, monkeypatch):
+    """Tampering straight in SQL on SQLite's quick path (no json_valid): each event is named, as the Python path
+    names it — a blob or a text that is no UTF-8 too (the walk stopped with the driver's decode error)."""
+    if session.bind.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's column types refuse most of these values")
+    drop_guards(session.connection())
+    tamper(session, sql, id=events[0])
+    result = audit.verify(session)
+    assert (result.ok, result.first_bad_id) == (False, events[0]), result
+    assert result == python_verdict(session, monkeypatch)
