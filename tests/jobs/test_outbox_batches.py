@@ -229,3 +229,60 @@ def test_the_mailer_gives_the_relay_the_envelope_and_bytes_smtplib_reads_from_th
     assert [tos for _, tos, _ in arrived[:len(messages)]] == [["boss@factory.cn"]] * 3 + [
         ["boss@factory.cn", "deputy@factory.cn"], ["boss@factory.cn"]]
     assert {frm for frm, _, _ in arrived} == {"registry@zj.example.cn", "office@zj.example.cn"}
+
+
+def test_two_senders_at_once_on_their_own_engine_send_each_message_once(own_sessions, smtp_server, mail_settings):
+    """Two sender processes (threads with their own connections) draining one outbox at the same time: each message
+    reaches the relay once and is marked sent once (the claim's compare-and-set, the marks on their own
+    connections)."""
+    import threading
+
+    handler, _ = smtp_server
+    total = 3 * outbox.MAIL_BATCH + 5
+    with own_sessions.begin() as session:
+        _queue(session, total)
+    reports, errors = [], []
+
+    def run():
+        try:
+            with Mailer(mail_settings) as mailer:
+                reports.append(sending.send_pending(own_sessions, mailer, from_addr=FROM, clock=lambda: NOW))
+        except Exception as exc:  # noqa: BLE001  reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == [] and len(reports) == 2
+    assert sum(r.sent for r in reports) == total
+    arrived = Counter(str(m["Message-ID"]) for _, _, m in handler.messages)
+    assert len(arrived) == total and set(arrived.values()) == {1}
+    with own_sessions() as session:
+        assert _statuses(session) == Counter({"sent": total})
+
+
+@pytest.mark.parametrize("reply", ["550 5.1.1 no such user", "451 4.3.0 try later", "421 4.3.2 closing"])
+def test_a_relay_refusing_one_message_on_its_own_engine_marks_only_what_it_accepted(own_sessions, smtp_server,
+                                                                                   mail_settings, reply):
+    """The relay refuses the third message of a batch (permanently, for now, or closing the session): it is not
+    marked sent, the others are, and a message not accepted is sent again later unless refused for good."""
+    handler, _ = smtp_server
+    with own_sessions.begin() as session:
+        _queue(session, 6)
+    handler.replies = ["250 OK", "250 OK", reply]
+    with Mailer(mail_settings) as mailer:
+        sending.send_pending(own_sessions, mailer, from_addr=FROM, clock=lambda: NOW)
+    accepted = {str(m["Message-ID"]) for _, _, m in handler.messages}
+    with own_sessions() as session:
+        rows = session.execute(sa.select(OutboxMessage.message_id, OutboxMessage.status)).all()
+    assert {m for m, s in rows if s == OutboxStatus.SENT} == {m for m in (r.message_id for r in rows)
+                                                            if m in accepted}
+    assert len([s for _, s in rows if s != OutboxStatus.SENT]) >= 1
+    later = NOW + timedelta(days=2)
+    with Mailer(mail_settings) as mailer:
+        sending.send_pending(own_sessions, mailer, from_addr=FROM, clock=lambda: later)
+    arrived = Counter(str(m["Message-ID"]) for _, _, m in handler.messages)
+    assert set(arrived.values()) == {1}
+    assert len(arrived) == (5 if reply.startswith("5") else 6)
