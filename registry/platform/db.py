@@ -157,6 +157,7 @@ def _configure_sqlite(engine: Engine) -> None:
             raise ValueError(f"unknown SQLite begin mode {mode!r}")
         if mode != NOWAIT:
             connection.exec_driver_sql(f"BEGIN {mode}")
+            connection.info[_CHANGES_AT_BEGIN] = connection.connection.dbapi_connection.total_changes
             return
         # A best-effort write (a token's last-used stamp on a read request): wait NOWAIT_MS at most for
         # the write lock, then fail ("database is locked") rather than make a reader wait for a writer.
@@ -185,6 +186,7 @@ def _configure_sqlite(engine: Engine) -> None:
 BEGIN_OPTION = "registry_begin"  #: connection execution option read by SQLite's "begin" event
 NOWAIT = "IMMEDIATE_NOWAIT"  #: IMMEDIATE, but give up after NOWAIT_MS if another transaction writes
 NOWAIT_MS = 100
+_CHANGES_AT_BEGIN = "registry.changes_at_begin"  #: SQLite connection.info: the driver's total_changes at BEGIN
 BUSY_MEMORY_S = 5.0  #: after a NOWAIT begin found the write lock taken, the next ones in the process try without waiting
 _nowait_failed: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()  #: pool → when a NOWAIT begin last failed
 BEGIN_MODES = frozenset({"IMMEDIATE", "DEFERRED", NOWAIT})
@@ -279,13 +281,27 @@ def end_reads(session: Session) -> bool:
     parsed and planned anew each time and never reached psycopg's prepare threshold: ~1.5 ms of a roster page
     at 100,000, where the bench's floor ran prepared (bench/RESULTS.md, pagefloor).
     """
-    if not (is_read_only(session) and _own_transaction(session)):
+    if not (is_read_only(session) and _own_transaction(session)) or _pending_writes(session):
         return False
     try:
         session.commit()
     except sa.exc.SQLAlchemyError:
         return False
     return True
+
+
+def _pending_writes(session: Session) -> bool:
+    """Whether COMMIT could persist (or, flushing, refuse) something in a read-only session's transaction: an ORM
+    change not flushed (a flush would raise ReadOnlySessionError at the request's end) or, on SQLite, a row written
+    on the session's connection below the ORM (not refused: `session.connection().execute(update(table))`) since
+    its BEGIN. Such a transaction is rolled back, as every read-only request's was before `end_reads`."""
+    if session.new or session.deleted or session.dirty:
+        return True
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return False
+    began = connection.info.get(_CHANGES_AT_BEGIN)
+    return began is None or connection.connection.dbapi_connection.total_changes != began
 
 
 @contextmanager
