@@ -165,7 +165,9 @@ def _enterprise(session, rules, rng, n, district, code, today, officers) -> None
             "employees": employees, "rd_staff": rng.randint(5, min(120, employees)),  # never more than employees
             "debt_ratio": Decimal(rng.randint(20, 75)), "invention_patents": rng.randint(0, 30),
             "audit_report_code": f"ZJ{year}{n:06d}" if rng.random() < 0.8 else None,
-            "audit_firm": "浙江某会计师事务所", "submitted_on": date(year + 1, rng.randint(1, 4), rng.randint(1, 28)),
+            "audit_firm": "浙江某会计师事务所",
+            # filed January to April of the next year — but never after today (a demo seeded in February)
+            "submitted_on": min(date(year + 1, rng.randint(1, 4), rng.randint(1, 28)), today),
             "main_product": product,
             "main_product_revenue": (revenue * share * product_share).quantize(Decimal("0.01")) if product else None})
         revenue = (revenue * Decimal(rng.randint(95, 125)) / 100).quantize(Decimal("0.01"))
@@ -330,7 +332,7 @@ def _candidate(session: Session, rules: Rules, today: date, i: int) -> int:
             "rd_expense": (revenue * Decimal("0.05")).quantize(Decimal("0.01")), "employees": 320 + 10 * i,
             "rd_staff": 60, "debt_ratio": Decimal("45"), "invention_patents": 3 + i,
             "audit_report_code": f"ZJ{year}9{i:05d}", "audit_firm": "台州某会计师事务所",
-            "submitted_on": date(year + 1, 3, 15), "main_product": PRODUCTS[i % len(PRODUCTS)],
+            "submitted_on": min(date(year + 1, 3, 15), today), "main_product": PRODUCTS[i % len(PRODUCTS)],
             "main_product_revenue": (revenue * Decimal("0.85") * Decimal("0.8")).quantize(Decimal("0.01"))})
         revenue = (revenue * Decimal("1.12")).quantize(Decimal("0.01"))
     return ent.id

@@ -51,3 +51,17 @@ def test_the_flag_names_the_password(tmp_path, monkeypatch):
     assert run(app, "seed-demo", "--size", "2", "--demo-password", "Flag-pass-2026").exit_code == 0
     assert login(app, "hz_officer", "Flag-pass-2026") == 200
     app.extensions["registry.engine"].dispose()
+
+
+def test_the_demo_seeds_on_any_day_of_the_year(tmp_path, monkeypatch):
+    """Last year's reports are filed January to April: seeded on 2 January or 28 February, the demo refused its own
+    filing dates as after today ("填报日期晚于今天") and `make run` stopped there."""
+    monkeypatch.setenv("REGISTRY_DEMO_PASSWORD", "Known-demo-2026")
+    for n, day in enumerate(("2027-01-02", "2028-02-29", "2031-04-24", "2031-04-30")):
+        where = tmp_path / str(n)
+        where.mkdir()
+        app, _ = make_app(where)
+        assert run(app, "init-db").exit_code == 0
+        seeded = run(app, "seed-demo", "--size", "8", "--today", day)
+        assert seeded.exit_code == 0, (day, seeded.output[-800:])
+        app.extensions["registry.engine"].dispose()

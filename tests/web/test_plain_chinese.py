@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from registry.accounts.models import User
 from registry.cli.base import today_in
 from registry.cli.demo import seed
+from registry.domain.lifecycle import LIVE
 from registry.domain.policy import load_policies
 from registry.enterprises.models import Enterprise
 from registry.reminders.deliveries import ReminderFilter, list_reminders
@@ -106,7 +107,9 @@ def main_pages(session, office) -> list[str]:
             "/pools", f"/pools/{office['pool']}", "/batches", f"/batches/{office['batch']}",
             f"/applications/{office['application']}", "/imports", f"/imports/{office['import']}",
             "/inbox", "/inbox?page=999", "/channels",
-            *FORMS(ents[0], session.scalar(sa.select(Certification.id).where(Certification.enterprise_id == ents[0])))]
+            # the revoke form of a live title (an ended one is refused, 409: which one is live depends on the day)
+            *FORMS(ents[0], session.scalar(sa.select(Certification.id).where(Certification.status.in_(LIVE))
+                                           .order_by(Certification.id).limit(1)))]
 
 
 def FORMS(enterprise: int, certification: int) -> list[str]:  # noqa: N802  (the officer's forms)
